@@ -1,0 +1,69 @@
+"""exactrelu: exact reasoning about deep ReLU networks.
+
+Exact evaluation, activation patterns and the explicit expression (T1),
+exact activation domains and linear regions, and certificates of convergence
+or divergence as depth tends to infinity (Xu and Zhang, "Convergence of deep
+ReLU networks", Neurocomputing 2024).  See ../shared/THEORY.md and proofs/.
+
+Public names are imported lazily, so ``import exactrelu`` stays fast and the
+optional extras (scipy, torch, onnx) load only when used.
+
+>>> import exactrelu
+>>> net = exactrelu.Network([([[1, -1], [1, 1]], [0, 0])])
+>>> net([2, 1])
+(Fraction(1, 1), Fraction(3, 1))
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+# public name -> module that defines it
+_EXPORTS = {
+    "to_fraction": "numbers",
+    "Pattern": "pattern",
+    "Network": "network",
+    "Polyhedron": "polyhedron",
+    "Box": "polyhedron",
+    "Region": "regions",
+    "regions": "regions",
+    "count_regions": "regions",
+    "RegionLimitExceeded": "regions",
+    "n": "family",
+    "Family": "family",
+    "summability": "series",
+    "SeriesCertificate": "series",
+    "infinite_product": "products",
+    "activation_product": "products",
+    "certify": "certify",
+    "Certificate": "certificate",
+    "CertificateError": "certificate",
+    "check": "checker",
+    "evaluate": "numeric",
+    "crosscheck": "numeric",
+    "limit": "numeric",
+    "load": "io",
+    "save": "io",
+    "from_torch": "io",
+    "to_torch": "io",
+}
+
+__all__ = sorted(_EXPORTS) + ["oracle", "testing"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("oracle", "testing"):
+        return importlib.import_module(f".{name}", __name__)
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'exactrelu' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list:
+    return __all__

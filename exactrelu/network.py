@@ -1,0 +1,354 @@
+"""Network: exact forward pass, activation patterns, and the explicit expression (T1).
+
+A network of depth n has hidden layers i = 0..n-1 (0-based here; THEORY.md counts
+from 1) with weights W_i (d_{i+1} x d_i) and biases b_i, a ReLU after each, and
+an optional final affine output layer without ReLU.
+
+>>> net = Network([([[1, -1], [1, 1]], [0, "-1/2"])], output=([[1, 2]], [0]))
+>>> net([1, "1/4"])
+(Fraction(9, 4),)
+>>> net.pattern([1, "1/4"])
+Pattern('11')
+>>> net.pattern([1, -1])
+Pattern('10', ties=[(0, 1)])
+>>> A, c = net.affine_map(net.pattern([1, "1/4"]))
+>>> A, c
+(((Fraction(3, 1), Fraction(1, 1)),), (Fraction(-1, 1),))
+"""
+
+from __future__ import annotations
+
+import json
+from fractions import Fraction
+from pathlib import Path
+from typing import Any, Iterator, Sequence
+
+import flint
+
+from .numbers import (
+    as_fmpq_mat,
+    fmpq_mat_to_tuple,
+    fmpq_to_fraction,
+    fraction_str,
+    to_fraction,
+    to_matrix,
+    to_vector,
+)
+from .pattern import Pattern
+
+__all__ = ["Network"]
+
+FORMAT = "exactrelu.network"
+VERSION = 1
+
+
+def _check_layer(W: tuple, b: tuple, name: str, in_dim: int) -> None:
+    if not W or not W[0]:
+        raise ValueError(f"{name}: W must have at least one row and one column")
+    if len(W[0]) != in_dim:
+        raise ValueError(
+            f"{name}: W has shape ({len(W)}, {len(W[0])}) but its input has dimension {in_dim} "
+            f"(expected W of shape ({len(W)}, {in_dim}))"
+        )
+    if len(b) != len(W):
+        raise ValueError(f"{name}: W has shape ({len(W)}, {len(W[0])}) but b has length {len(b)} (expected {len(W)})")
+
+
+def _convert_pair(pair: Any, name: str) -> tuple[tuple, tuple]:
+    if isinstance(pair, dict):
+        missing = [k for k in ("W", "b") if k not in pair]
+        if missing:
+            raise ValueError(f"{name}: missing key {missing[0]!r}")
+        W, b = pair["W"], pair["b"]
+    else:
+        try:
+            W, b = pair
+        except (TypeError, ValueError):
+            raise ValueError(f"{name}: expected a pair (W, b)") from None
+    return to_matrix(W, f"{name}, W"), to_vector(b, f"{name}, b")
+
+
+class Network:
+    """A ReLU network with exact rational weights.
+
+    ``layers`` is a sequence of ``(W, b)`` pairs, a ReLU after every one;
+    ``output=(W_o, b_o)`` is an optional affine output layer without ReLU.
+    Every number is converted exactly (see :mod:`exactrelu.numbers`); shapes
+    are checked with messages naming the layer and both shapes.
+    """
+
+    def __init__(self, layers: Sequence[Any], output: Any = None):
+        if isinstance(layers, (str, bytes)) or not hasattr(layers, "__len__"):
+            raise ValueError("layers must be a sequence of (W, b) pairs")
+        if len(layers) == 0 and output is None:
+            raise ValueError("a network needs at least one layer")
+        converted = [_convert_pair(pair, f"layer {i}") for i, pair in enumerate(layers)]
+        dim = len(converted[0][0][0]) if converted and converted[0][0] else None
+        for i, (W, b) in enumerate(converted):
+            _check_layer(W, b, f"layer {i}", dim if i == 0 else len(converted[i - 1][0]))
+        out = None
+        if output is not None:
+            Wo, bo = _convert_pair(output, "output layer")
+            in_dim = len(converted[-1][0]) if converted else (len(Wo[0]) if Wo and Wo[0] else 0)
+            _check_layer(Wo, bo, "output layer", in_dim)
+            out = (Wo, bo)
+        self._layers = tuple(converted)
+        self._output = out
+        first = converted[0][0] if converted else out[0]
+        self._input_dim = len(first[0])
+        self._fmpq = [(as_fmpq_mat(W, len(W), len(W[0])), as_fmpq_mat([[v] for v in b], len(b), 1)) for W, b in converted]
+        self._fmpq_out = (
+            (as_fmpq_mat(out[0], len(out[0]), len(out[0][0])), as_fmpq_mat([[v] for v in out[1]], len(out[1]), 1))
+            if out
+            else None
+        )
+
+    # ------------------------------------------------------------------ shape
+    @property
+    def layers(self) -> tuple:
+        """The hidden layers as ``((W, b), ...)`` with Fraction entries."""
+        return self._layers
+
+    @property
+    def output(self) -> tuple | None:
+        """The output layer ``(W_o, b_o)`` or None."""
+        return self._output
+
+    @property
+    def input_dim(self) -> int:
+        return self._input_dim
+
+    @property
+    def widths(self) -> tuple:
+        """Hidden widths (d_1, ..., d_n)."""
+        return tuple(len(W) for W, _ in self._layers)
+
+    @property
+    def depth(self) -> int:
+        """Number of hidden (ReLU) layers."""
+        return len(self._layers)
+
+    @property
+    def output_dim(self) -> int:
+        if self._output is not None:
+            return len(self._output[0])
+        return self.widths[-1]
+
+    def fmpq_layers(self) -> list:
+        """Internal fast form: ``[(W, b), ...]`` as flint ``fmpq_mat`` (b a column)."""
+        return list(self._fmpq)
+
+    def fmpq_output(self):
+        """Internal fast form of the output layer, or None."""
+        return self._fmpq_out
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Network) and self._layers == other._layers and self._output == other._output
+
+    def __hash__(self) -> int:
+        return hash((self._layers, self._output))
+
+    def __repr__(self) -> str:
+        arch = "-".join(str(w) for w in (self.input_dim, *self.widths))
+        out = f"-{self.output_dim} (affine output)" if self._output else ""
+        return f"<Network {arch}{out}, depth {self.depth}>"
+
+    # ------------------------------------------------------------ evaluation
+    def _input(self, x: Any) -> flint.fmpq_mat:
+        v = to_vector(x, "input", length=None)
+        if len(v) != self.input_dim:
+            raise ValueError(f"input has dimension {len(v)}, the network expects {self.input_dim}")
+        return as_fmpq_mat([[t] for t in v], len(v), 1)
+
+    def _states(self, x: Any) -> Iterator[tuple[flint.fmpq_mat, flint.fmpq_mat]]:
+        """Yield (z_i, y_i) for each hidden layer, exactly."""
+        y = self._input(x)
+        zero = flint.fmpq(0)
+        for W, b in self._fmpq:
+            z = W * y + b
+            y = flint.fmpq_mat(z.nrows(), 1, [v if v > zero else zero for v in z.entries()])
+            yield z, y
+
+    def __call__(self, x: Any) -> tuple:
+        """The exact output N(x) (after the output layer when there is one)."""
+        y = self._input(x)
+        for _, y in self._states(x):
+            pass
+        if self._fmpq_out is not None:
+            y = self._fmpq_out[0] * y + self._fmpq_out[1]
+        return tuple(fmpq_to_fraction(v) for v in y.entries())
+
+    def hidden(self, x: Any, k: int) -> tuple:
+        """The exact state y_k after ``k`` ReLU layers (``k = 0`` gives x itself)."""
+        if not (0 <= k <= self.depth):
+            raise ValueError(f"k must be between 0 and {self.depth}, got {k}")
+        y = self._input(x)
+        for i, (_, y_i) in zip(range(k), self._states(x)):
+            y = y_i
+        return tuple(fmpq_to_fraction(v) for v in y.entries())
+
+    def pre_activations(self, x: Any) -> tuple:
+        """The exact pre-activations z_i for every hidden layer, as tuples of Fractions."""
+        return tuple(tuple(fmpq_to_fraction(v) for v in z.entries()) for z, _ in self._states(x))
+
+    def pattern(self, x: Any) -> Pattern:
+        """The activation pattern at x, with the exact ties (pre-activation exactly 0)."""
+        layers, ties = [], []
+        for i, (z, _) in enumerate(self._states(x)):
+            entries = z.entries()
+            layers.append([1 if v > 0 else 0 for v in entries])
+            ties.extend((i, j) for j, v in enumerate(entries) if v == 0)
+        return Pattern(layers, ties)
+
+    # ---------------------------------------------------- explicit expression
+    def _check_pattern(self, pattern: Pattern, depth: int | None = None) -> None:
+        if not isinstance(pattern, Pattern):
+            raise ValueError(f"expected a Pattern, got {type(pattern).__name__}")
+        want = self.widths if depth is None else self.widths[:depth]
+        if pattern.widths != want:
+            raise ValueError(f"pattern has layer widths {pattern.widths}, the network has {want}")
+
+    def prefix_maps(self, pattern: Pattern) -> Iterator[tuple[flint.fmpq_mat, flint.fmpq_mat]]:
+        """Yield, for each hidden layer i, the exact affine map of its pre-activation on the domain.
+
+        z_i(x) = M_i x + m_i on the activation domain of ``pattern`` (T1): the
+        pairs (M_i, m_i) are flint matrices (m_i a column).
+        """
+        self._check_pattern(pattern, len(pattern.layers))
+        d = self.input_dim
+        A = flint.fmpq_mat(d, d, [flint.fmpq(int(i == j)) for i in range(d) for j in range(d)])
+        c = flint.fmpq_mat(d, 1)
+        for (W, b), active in zip(self._fmpq, pattern.layers):
+            M, m = W * A, W * c + b
+            yield M, m
+            A, c = _mask_rows(M, active), _mask_rows(m, active)
+
+    def affine_map(self, pattern: Pattern) -> tuple[tuple, tuple]:
+        """The exact (A, c) with N(x) = A x + c on the activation domain of ``pattern``.
+
+        Computed by the explicit expression T1,
+        N_n(x) = D_n W_n ... D_1 W_1 x + sum_i D_n W_n ... D_{i+1} W_{i+1} D_i b_i,
+        followed by the output layer when there is one.
+        """
+        self._check_pattern(pattern)
+        A, c = self._affine_fmpq(pattern)
+        return fmpq_mat_to_tuple(A), tuple(fmpq_to_fraction(v) for v in c.entries())
+
+    def _affine_fmpq(self, pattern: Pattern) -> tuple[flint.fmpq_mat, flint.fmpq_mat]:
+        d = self.input_dim
+        A = flint.fmpq_mat(d, d, [flint.fmpq(int(i == j)) for i in range(d) for j in range(d)])
+        c = flint.fmpq_mat(d, 1)
+        for (M, m), active in zip(self.prefix_maps(pattern), pattern.layers):
+            A, c = _mask_rows(M, active), _mask_rows(m, active)
+        if self._fmpq_out is not None:
+            Wo, bo = self._fmpq_out
+            A, c = Wo * A, Wo * c + bo
+        return A, c
+
+    def domain(self, pattern: Pattern, within: Any = None):
+        """The activation domain of ``pattern`` as an exact Polyhedron.
+
+        Active neurons give strict inequalities z > 0, inactive ones non-strict
+        z <= 0; intersected with ``within`` (a Box or Polyhedron) when given.
+        """
+        from .polyhedron import Polyhedron
+
+        self._check_pattern(pattern)
+        strict, nonstrict = [], []
+        for (M, m), active in zip(self.prefix_maps(pattern), pattern.layers):
+            for j, a in enumerate(active):
+                row = tuple(fmpq_to_fraction(M[j, k]) for k in range(M.ncols()))
+                off = fmpq_to_fraction(m[j, 0])
+                if a:  # z = row.x + off > 0  <=>  -row.x < off
+                    strict.append((tuple(-v for v in row), off))
+                else:  # z <= 0  <=>  row.x <= -off
+                    nonstrict.append((row, -off))
+        P = Polyhedron(self.input_dim, inequalities=nonstrict, strict=strict)
+        return P if within is None else P.intersect(within)
+
+    def regions(self, box: Any, *, max_regions: int | None = None, progress: bool = False, workers: Any = 1) -> list:
+        """All linear regions (activation domains with nonempty interior) inside ``box``.
+
+        See :func:`exactrelu.regions.regions`.
+        """
+        from .regions import regions
+
+        return regions(self, box, max_regions=max_regions, progress=progress, workers=workers)
+
+    # ------------------------------------------------------------------ JSON
+    def to_json(self, path: str | Path | None = None) -> dict:
+        """The network in the exactrelu JSON format (entries as exact strings); written to ``path`` if given."""
+        def pair(W, b):
+            return {"W": [[fraction_str(v) for v in row] for row in W], "b": [fraction_str(v) for v in b]}
+
+        data = {
+            "format": FORMAT,
+            "version": VERSION,
+            "layers": [pair(W, b) for W, b in self._layers],
+            "output": pair(*self._output) if self._output else None,
+        }
+        if path is not None:
+            Path(path).write_text(json.dumps(data, indent=1))
+        return data
+
+    @classmethod
+    def from_json(cls, source: Any) -> "Network":
+        """Load a network from a path, a JSON string, or an already parsed dict.
+
+        JSON decimal literals mean their decimal value exactly ("0.1" and 0.1
+        both give 1/10).  Bad files get a ValueError naming the key and layer.
+        """
+        return cls._from_dict(_read_json(source))
+
+    @classmethod
+    def _from_dict(cls, data: Any) -> "Network":
+        if not isinstance(data, dict):
+            raise ValueError("network JSON: the top level must be an object")
+        if data.get("format") != FORMAT:
+            raise ValueError(f"network JSON: key 'format' must be {FORMAT!r}, got {data.get('format')!r}")
+        if data.get("version") != VERSION:
+            raise ValueError(f"network JSON: unsupported 'version' {data.get('version')!r} (expected {VERSION})")
+        layers = data.get("layers")
+        if not isinstance(layers, list):
+            raise ValueError("network JSON: key 'layers' must be a list of {'W': ..., 'b': ...} objects")
+        for i, layer in enumerate(layers):
+            if not isinstance(layer, dict):
+                raise ValueError(f"network JSON: layers[{i}] must be an object with keys 'W' and 'b'")
+        output = data.get("output")
+        if output is not None and not isinstance(output, dict):
+            raise ValueError("network JSON: key 'output' must be an object with keys 'W' and 'b', or null")
+        return cls(layers, output=output)
+
+
+def _read_json(source: Any) -> Any:
+    """Parse JSON from a dict, a path or a string; decimals become exact Fractions."""
+    if isinstance(source, dict):
+        return source
+    if isinstance(source, Path) or (isinstance(source, str) and not source.lstrip().startswith(("{", "["))):
+        try:
+            text = Path(source).read_text()
+        except OSError as exc:
+            raise ValueError(f"cannot read network file {str(source)!r}: {exc.strerror}") from None
+    elif isinstance(source, (str, bytes)):
+        text = source
+    else:
+        raise ValueError(f"expected a path, a JSON string or a dict, got {type(source).__name__}")
+    try:
+        # NaN/Infinity parse to floats so that the converter names their layer, row and column.
+        return json.loads(text, parse_float=_exact_decimal)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
+
+
+def _exact_decimal(text: str) -> Fraction:
+    return Fraction(text)
+
+
+def _mask_rows(M: flint.fmpq_mat, active: Sequence[int]) -> flint.fmpq_mat:
+    """D M for D = diag(active): zero the rows of inactive neurons."""
+    out = flint.fmpq_mat(M)
+    for j, a in enumerate(active):
+        if not a:
+            for k in range(M.ncols()):
+                out[j, k] = 0
+    return out

@@ -1,0 +1,217 @@
+"""Exact conversion of user numbers to rationals, once, at the edge.
+
+Every number a user hands to exactrelu passes through :func:`to_fraction` (or
+its vector and matrix forms) exactly once.  Inside the package nothing guesses
+types again: public results are :class:`fractions.Fraction`, internals may use
+python-flint's ``fmpq``/``fmpz_mat`` for speed.
+
+Accepted: ``int``, ``Fraction``, ``flint.fmpq``/``fmpz``, sympy ``Rational``,
+numpy integers and floats, Python floats (their exact binary value), and
+strings ("3/4", "-2", "0.1" meaning exactly 1/10, "1e-3").  Rejected with a
+:class:`ValueError` naming where the value was: NaN, infinities, complex
+numbers, booleans, ``None``, and strings that are not numbers.
+
+>>> to_fraction("0.1")
+Fraction(1, 10)
+>>> to_fraction(0.1)
+Fraction(3602879701896397, 36028797018963968)
+>>> to_fraction("3/4"), to_fraction("-2"), to_fraction("1e-3")
+(Fraction(3, 4), Fraction(-2, 1), Fraction(1, 1000))
+>>> to_fraction(float("nan"), where="layer 0, row 1, column 2")
+Traceback (most recent call last):
+...
+ValueError: layer 0, row 1, column 2: NaN is not a rational number
+"""
+
+from __future__ import annotations
+
+import math
+import numbers as _abc
+import re
+from fractions import Fraction
+from typing import Any, Iterable, Sequence
+
+import flint
+import numpy as np
+
+__all__ = [
+    "to_fraction",
+    "to_vector",
+    "to_matrix",
+    "fraction_str",
+    "Vector",
+    "Matrix",
+]
+
+Vector = tuple  # tuple[Fraction, ...]
+Matrix = tuple  # tuple[tuple[Fraction, ...], ...]
+
+# Plain decimal or p/q; no underscores, no whitespace inside, no "inf"/"nan".
+_RATIO = re.compile(r"^[+-]?\d+/[+-]?\d+$")
+_DECIMAL = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+
+
+def _at(where: str) -> str:
+    return f"{where}: " if where else ""
+
+
+def _from_str(s: str, where: str) -> Fraction:
+    t = s.strip()
+    if _RATIO.match(t):
+        num, den = t.split("/")
+        if int(den) == 0:
+            raise ValueError(f"{_at(where)}zero denominator in {s!r}")
+        return Fraction(int(num), int(den))
+    if _DECIMAL.match(t):
+        # Fraction parses decimal and scientific notation exactly.
+        return Fraction(t)
+    raise ValueError(f"{_at(where)}{s!r} is not a number (expected an integer, 'p/q' or a decimal)")
+
+
+def _from_float(x: float, where: str) -> Fraction:
+    if math.isnan(x):
+        raise ValueError(f"{_at(where)}NaN is not a rational number")
+    if math.isinf(x):
+        raise ValueError(f"{_at(where)}infinity is not a rational number")
+    return Fraction(x)  # the exact binary value, never rounded
+
+
+def to_fraction(value: Any, where: str = "") -> Fraction:
+    """Convert one user number to an exact :class:`Fraction`.
+
+    ``where`` names the place (for example ``"layer 2, row 0, column 3"``) and
+    prefixes every error message.
+
+    >>> to_fraction(3), to_fraction(Fraction(1, 3))
+    (Fraction(3, 1), Fraction(1, 3))
+    >>> import numpy as np; to_fraction(np.float32(0.5)), to_fraction(np.int64(-7))
+    (Fraction(1, 2), Fraction(-7, 1))
+    >>> to_fraction(True)
+    Traceback (most recent call last):
+    ...
+    ValueError: booleans are not accepted as numbers (got True)
+    """
+    if value is None:
+        raise ValueError(f"{_at(where)}missing value (None)")
+    if isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{_at(where)}booleans are not accepted as numbers (got {value!r})")
+    if isinstance(value, Fraction):
+        return value
+    if isinstance(value, int):
+        return Fraction(value)
+    if isinstance(value, float):
+        return _from_float(value, where)
+    if isinstance(value, str):
+        return _from_str(value, where)
+    if isinstance(value, flint.fmpq):
+        return Fraction(int(value.p), int(value.q))
+    if isinstance(value, flint.fmpz):
+        return Fraction(int(value))
+    if isinstance(value, np.integer):
+        return Fraction(int(value))
+    if isinstance(value, np.floating):
+        return _from_float(float(value), where)  # float16/32/64 widen exactly
+    if isinstance(value, (complex, np.complexfloating)):
+        raise ValueError(f"{_at(where)}complex number {value!r} is not accepted")
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        return to_fraction(value.item(), where)
+    return _from_other(value, where)
+
+
+def _from_other(value: Any, where: str) -> Fraction:
+    # sympy numbers: accept exact rationals only, without importing sympy eagerly.
+    mod = type(value).__module__ or ""
+    if mod.startswith("sympy"):
+        if getattr(value, "is_Rational", False):
+            return Fraction(int(value.p), int(value.q))
+        if getattr(value, "is_Float", False):
+            return _from_float(float(value), where) if value.is_finite else _reject(value, where)
+        raise ValueError(f"{_at(where)}sympy value {value} is not an exact rational number")
+    if isinstance(value, _abc.Rational):
+        return Fraction(int(value.numerator), int(value.denominator))
+    raise ValueError(f"{_at(where)}cannot use {type(value).__name__} value {value!r} as a number")
+
+
+def _reject(value: Any, where: str) -> Fraction:
+    raise ValueError(f"{_at(where)}{value} is not a finite number")
+
+
+def _is_sequence(obj: Any) -> bool:
+    return isinstance(obj, (Sequence, np.ndarray)) and not isinstance(obj, (str, bytes))
+
+
+def to_vector(values: Any, where: str = "", length: int | None = None) -> tuple:
+    """Convert a 1-D sequence to a tuple of Fractions; errors name the index.
+
+    >>> to_vector(["1/2", 3], where="layer 0, b")
+    (Fraction(1, 2), Fraction(3, 1))
+    >>> to_vector([1, "x"], where="input")
+    Traceback (most recent call last):
+    ...
+    ValueError: input, entry 1: 'x' is not a number (expected an integer, 'p/q' or a decimal)
+    """
+    if isinstance(values, np.ndarray) and values.ndim != 1:
+        raise ValueError(f"{_at(where)}expected a vector, got an array of shape {values.shape}")
+    if not _is_sequence(values):
+        raise ValueError(f"{_at(where)}expected a vector (a sequence of numbers), got {type(values).__name__}")
+    sep = ", " if where else ""
+    out = tuple(to_fraction(v, f"{where}{sep}entry {i}") for i, v in enumerate(values))
+    if length is not None and len(out) != length:
+        raise ValueError(f"{_at(where)}expected length {length}, got {len(out)}")
+    return out
+
+
+def to_matrix(values: Any, where: str = "", shape: tuple[int, int] | None = None) -> tuple:
+    """Convert a 2-D sequence to a tuple of tuples of Fractions.
+
+    Ragged rows and wrong shapes are errors naming the row; entries name row and column.
+
+    >>> to_matrix([[1, 0], ["1/2", "0.25"]])
+    ((Fraction(1, 1), Fraction(0, 1)), (Fraction(1, 2), Fraction(1, 4)))
+    >>> to_matrix([[1, 2], [3]], where="layer 1, W")
+    Traceback (most recent call last):
+    ...
+    ValueError: layer 1, W: row 1 has 1 entries, row 0 has 2
+    """
+    if isinstance(values, np.ndarray) and values.ndim != 2:
+        raise ValueError(f"{_at(where)}expected a matrix, got an array of shape {values.shape}")
+    if not _is_sequence(values):
+        raise ValueError(f"{_at(where)}expected a matrix (a list of rows), got {type(values).__name__}")
+    sep = ", " if where else ""
+    rows = []
+    for i, row in enumerate(values):
+        if not _is_sequence(row):
+            raise ValueError(f"{_at(where)}row {i} is not a sequence (got {type(row).__name__})")
+        rows.append(tuple(to_fraction(v, f"{where}{sep}row {i}, column {j}") for j, v in enumerate(row)))
+        if len(rows[-1]) != len(rows[0]):
+            raise ValueError(f"{_at(where)}row {i} has {len(rows[-1])} entries, row 0 has {len(rows[0])}")
+    out = tuple(rows)
+    if shape is not None:
+        got = (len(out), len(out[0]) if out else 0)
+        if got != tuple(shape):
+            raise ValueError(f"{_at(where)}expected shape {tuple(shape)}, got {got}")
+    return out
+
+
+def fraction_str(q: Fraction) -> str:
+    """The canonical string of a rational: '3', '-1/2'. Parsed back exactly by :func:`to_fraction`.
+
+    >>> fraction_str(Fraction(-1, 2)), fraction_str(Fraction(4))
+    ('-1/2', '4')
+    """
+    return str(q.numerator) if q.denominator == 1 else f"{q.numerator}/{q.denominator}"
+
+
+def as_fmpq_mat(m: Iterable[Iterable[Fraction]], nrows: int, ncols: int) -> flint.fmpq_mat:
+    """Internal: a tuple-of-tuples of Fractions as a flint fmpq_mat."""
+    return flint.fmpq_mat(nrows, ncols, [flint.fmpq(x.numerator, x.denominator) for row in m for x in row])
+
+
+def fmpq_to_fraction(x: flint.fmpq) -> Fraction:
+    """Internal: one flint rational as a Fraction."""
+    return Fraction(int(x.p), int(x.q))
+
+
+def fmpq_mat_to_tuple(m: flint.fmpq_mat) -> tuple:
+    """Internal: a flint fmpq_mat as a tuple of tuples of Fractions."""
+    return tuple(tuple(fmpq_to_fraction(m[i, j]) for j in range(m.ncols())) for i in range(m.nrows()))
