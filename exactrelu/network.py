@@ -9,7 +9,7 @@ an optional final affine output layer without ReLU.
 (Fraction(9, 4),)
 >>> net.pattern([1, "1/4"])
 Pattern('11')
->>> net.pattern([1, -1])
+>>> net.pattern([1, "-1/2"])
 Pattern('10', ties=[(0, 1)])
 >>> A, c = net.affine_map(net.pattern([1, "1/4"]))
 >>> A, c
