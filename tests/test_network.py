@@ -1,0 +1,159 @@
+"""Network: exact forward pass, patterns and ties, the explicit expression T1, JSON, bad input."""
+
+import json
+from fractions import Fraction
+
+import numpy as np
+import pytest
+from hypothesis import assume, given, strategies as st
+
+from exactrelu import Network, Pattern
+
+small_q = st.fractions(min_value=-3, max_value=3, max_denominator=4)
+
+
+@st.composite
+def networks(draw, max_dim=3, max_depth=3, max_width=4, output=None):
+    dims = [draw(st.integers(1, max_dim))] + [draw(st.integers(1, max_width)) for _ in range(draw(st.integers(1, max_depth)))]
+    layers = [
+        ([[draw(small_q) for _ in range(dims[i])] for _ in range(dims[i + 1])], [draw(small_q) for _ in range(dims[i + 1])])
+        for i in range(len(dims) - 1)
+    ]
+    with_out = draw(st.booleans()) if output is None else output
+    out = ([[draw(small_q) for _ in range(dims[-1])] for _ in range(2)], [draw(small_q) for _ in range(2)]) if with_out else None
+    return Network(layers, output=out)
+
+
+def points(dim):
+    return st.lists(st.fractions(min_value=-4, max_value=4, max_denominator=6), min_size=dim, max_size=dim)
+
+
+def reference_forward(net, x):
+    """Independent plain-Fraction forward pass (no flint), for comparison."""
+    y = [Fraction(v) for v in x]
+    for W, b in net.layers:
+        y = [max(sum(w * v for w, v in zip(row, y)) + bi, Fraction(0)) for row, bi in zip(W, b)]
+    if net.output:
+        W, b = net.output
+        y = [sum(w * v for w, v in zip(row, y)) + bi for row, bi in zip(W, b)]
+    return tuple(y)
+
+
+@given(st.data())
+def test_forward_pass_matches_plain_fraction_reference(data):
+    net = data.draw(networks())
+    x = data.draw(points(net.input_dim))
+    assert net(x) == reference_forward(net, x)
+    assert all(isinstance(v, Fraction) for v in net(x))
+
+
+@given(st.data())
+def test_explicit_expression_equals_forward_pass(data):
+    """T1: on the activation domain of net.pattern(x), net(x) = A x + c, ties included."""
+    net = data.draw(networks())
+    x = data.draw(points(net.input_dim))
+    A, c = net.affine_map(net.pattern(x))
+    assert tuple(sum(a * v for a, v in zip(row, x)) + ci for row, ci in zip(A, c)) == net(x)
+
+
+@given(st.data())
+def test_affine_map_holds_on_whole_domain(data):
+    """Another point with the same pattern (found by sampling) obeys the same affine map."""
+    net = data.draw(networks(max_dim=2, max_depth=2, max_width=3))
+    x, y = data.draw(points(net.input_dim)), data.draw(points(net.input_dim))
+    assume(net.pattern(x).layers == net.pattern(y).layers)
+    A, c = net.affine_map(net.pattern(x).without_ties())
+    assert tuple(sum(a * v for a, v in zip(row, y)) + ci for row, ci in zip(A, c)) == net(y)
+
+
+@given(st.data())
+def test_pattern_and_ties_match_preactivations(data):
+    net = data.draw(networks(output=False))
+    x = data.draw(points(net.input_dim))
+    p, zs = net.pattern(x), net.pre_activations(x)
+    assert p.layers == tuple(tuple(int(z > 0) for z in layer) for layer in zs)
+    assert p.ties == tuple((i, j) for i, layer in enumerate(zs) for j, z in enumerate(layer) if z == 0)
+    assert net.hidden(x, net.depth) == net(x)
+    assert net.hidden(x, 0) == tuple(Fraction(v) for v in x)
+    for k in range(1, net.depth + 1):
+        assert net.hidden(x, k) == tuple(max(z, 0) for z in zs[k - 1])
+
+
+def test_ties_reported_on_boundary():
+    net = Network([([[1, -1], [0, 1]], [0, 0])])
+    p = net.pattern(["1/3", "1/3"])
+    assert p == Pattern([[0, 1]], ties=[(0, 0)])
+    assert net(["1/3", "1/3"]) == (0, Fraction(1, 3))
+
+
+def test_shapes_and_properties():
+    net = Network([(np.ones((3, 2)), [0, 0, 0]), ([[1, 1, 1]], [1])], output=([[2], [3]], [0, "1/2"]))
+    assert (net.input_dim, net.widths, net.depth, net.output_dim) == (2, (3, 1), 2, 2)
+    assert repr(net) == "<Network 2-3-1-2 (affine output), depth 2>"
+
+
+@pytest.mark.parametrize(
+    "layers, output, message",
+    [
+        ([([[1, 2]], [0]), ([[1, 2]], [0])], None, r"layer 1: W has shape \(1, 2\) but its input has dimension 1"),
+        ([([[1, 2]], [0, 0])], None, r"layer 0: W has shape \(1, 2\) but b has length 2"),
+        ([([[1, 2]], [0])], ([[1, 1]], [0]), r"output layer: W has shape \(1, 2\) but its input has dimension 1"),
+        ([([[1, float("nan")]], [0])], None, r"layer 0, W, row 0, column 1: NaN"),
+        ([([[1, 2]], [float("inf")])], None, r"layer 0, b, entry 0: infinity"),
+        ([([[1, 2], [3]], [0, 0])], None, r"layer 0, W: row 1 has 1 entries"),
+        ([([[True]], [0])], None, r"layer 0, W, row 0, column 0: boolean"),
+        ([[[1]]], None, r"layer 0: expected a pair"),
+        ([], None, "at least one layer"),
+    ],
+)
+def test_bad_networks_name_the_layer(layers, output, message):
+    with pytest.raises(ValueError, match=message):
+        Network(layers, output=output)
+
+
+def test_bad_inputs_and_patterns():
+    net = Network([([[1, 2]], [0])])
+    with pytest.raises(ValueError, match="input has dimension 3, the network expects 2"):
+        net([1, 2, 3])
+    with pytest.raises(ValueError, match="input, entry 0: NaN"):
+        net([float("nan"), 0])
+    with pytest.raises(ValueError, match=r"pattern has layer widths \(2,\), the network has \(1,\)"):
+        net.affine_map(Pattern([[1, 0]]))
+    with pytest.raises(ValueError, match="k must be between 0 and 1"):
+        net.hidden([0, 0], 2)
+
+
+@given(networks())
+def test_json_round_trip_is_exact(net):
+    text = json.dumps(net.to_json())
+    assert Network.from_json(text) == net
+    assert Network.from_json(json.loads(text)) == net
+
+
+def test_json_file_and_decimal_literals(tmp_path):
+    path = tmp_path / "net.json"
+    path.write_text('{"format": "exactrelu.network", "version": 1, "layers": [{"W": [[0.1, "1/3"]], "b": ["-0.25"]}], "output": null}')
+    net = Network.from_json(path)
+    assert net.layers[0] == (((Fraction(1, 10), Fraction(1, 3)),), (Fraction(-1, 4),))
+    net.to_json(tmp_path / "out.json")
+    assert Network.from_json(str(tmp_path / "out.json")) == net
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ('{"format": "exactrelu.network", "version": 1, "layers": [{"W": [[1]]}]}', "layer 0: missing key 'b'"),
+        ('{"format": "other", "version": 1, "layers": []}', "key 'format'"),
+        ('{"format": "exactrelu.network", "version": 7, "layers": []}', "unsupported 'version'"),
+        ('{"format": "exactrelu.network", "version": 1, "layers": 3}', "key 'layers' must be a list"),
+        ('{"format": "exactrelu.network", "version": 1, "layers": [5]}', r"layers\[0\] must be an object"),
+        ('{"format": "exactrelu.network", "version": 1, "layers": [{"W": [[NaN]], "b": [0]}]}', "row 0, column 0: NaN"),
+        ('{"format": "exactrelu.network", "version": 1, "layers": [{"W": [[1]], "b": [0]}], "output": 3}', "key 'output'"),
+        ('{"format": "exactrelu.network", "version": 1, "layers": [{"W": [[1]], "b": [0]}', "malformed JSON at line 1"),
+        ("[1, 2]", "top level must be an object"),
+        ("/nonexistent/net.json", "cannot read network file"),
+    ],
+)
+def test_bad_json_gets_clear_errors(text, message):
+    with pytest.raises(ValueError, match=message):
+        Network.from_json(text)

@@ -1,0 +1,104 @@
+"""Exact conversion of user numbers: every accepted type, every rejection, and where it is named."""
+
+from fractions import Fraction
+
+import flint
+import numpy as np
+import pytest
+import sympy
+from hypothesis import given, strategies as st
+
+from exactrelu.numbers import fraction_str, to_fraction, to_matrix, to_vector
+
+
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        (3, Fraction(3)),
+        (-7, Fraction(-7)),
+        (Fraction(2, 6), Fraction(1, 3)),
+        (flint.fmpq(-3, 4), Fraction(-3, 4)),
+        (flint.fmpz(12), Fraction(12)),
+        (sympy.Rational(5, 7), Fraction(5, 7)),
+        (sympy.Integer(-2), Fraction(-2)),
+        ("3/4", Fraction(3, 4)),
+        ("-2", Fraction(-2)),
+        ("0.1", Fraction(1, 10)),
+        ("1e-3", Fraction(1, 1000)),
+        (" 2.5E2 ", Fraction(250)),
+        ("-.5", Fraction(-1, 2)),
+        (0.5, Fraction(1, 2)),
+        (np.int32(4), Fraction(4)),
+        (np.float32(0.1), Fraction(13421773, 134217728)),  # float32's exact binary value of 0.1
+        (np.array(0.25), Fraction(1, 4)),
+    ],
+)
+def test_accepted_values_convert_exactly(value, expected):
+    assert to_fraction(value) == expected
+
+
+def test_float_is_its_exact_binary_value_not_its_decimal():
+    # 0.1 = 3602879701896397 / 2^55 exactly; the decimal string means 1/10.
+    assert to_fraction(0.1) == Fraction(3602879701896397, 2**55)
+    assert to_fraction(0.1) != to_fraction("0.1")
+
+
+@given(st.floats(allow_nan=False, allow_infinity=False))
+def test_finite_floats_round_trip(x):
+    q = to_fraction(x)
+    assert float(q) == x and q == Fraction(x)
+
+
+@pytest.mark.parametrize(
+    "value, message",
+    [
+        (float("nan"), "NaN"),
+        (float("inf"), "infinity"),
+        (-np.inf, "infinity"),
+        (np.float32("nan"), "NaN"),
+        (1 + 2j, "complex"),
+        (True, "boolean"),
+        (np.bool_(False), "boolean"),
+        (None, "None"),
+        ("abc", "not a number"),
+        ("1/0", "zero denominator"),
+        ("nan", "not a number"),
+        ("inf", "not a number"),
+        ("1_000", "not a number"),
+        (sympy.sqrt(2), "not an exact rational"),
+        (sympy.oo, "not an exact rational"),
+        ([1], "cannot use list"),
+    ],
+)
+def test_rejected_values_raise_value_error(value, message):
+    with pytest.raises(ValueError, match=message):
+        to_fraction(value)
+
+
+def test_errors_name_the_place():
+    with pytest.raises(ValueError, match=r"^layer 3, row 1, column 0: NaN"):
+        to_fraction(float("nan"), where="layer 3, row 1, column 0")
+    with pytest.raises(ValueError, match=r"W, row 1, column 2: 'x'"):
+        to_matrix([[1, 2, 3], [4, 5, "x"]], where="W")
+    with pytest.raises(ValueError, match=r"b, entry 1: infinity"):
+        to_vector([0, float("inf")], where="b")
+
+
+def test_vector_and_matrix_shapes():
+    assert to_vector(np.array([1.5, -2.0])) == (Fraction(3, 2), Fraction(-2))
+    assert to_matrix(np.eye(2, dtype=np.int64)) == ((1, 0), (0, 1))
+    with pytest.raises(ValueError, match="expected length 3, got 2"):
+        to_vector([1, 2], length=3)
+    with pytest.raises(ValueError, match=r"expected shape \(2, 2\), got \(1, 2\)"):
+        to_matrix([[1, 2]], shape=(2, 2))
+    with pytest.raises(ValueError, match="expected a vector"):
+        to_vector(np.zeros((2, 2)))
+    with pytest.raises(ValueError, match="row 0 is not a sequence"):
+        to_matrix([1, 2])
+    with pytest.raises(ValueError, match="expected a vector"):
+        to_vector("12")
+
+
+@given(st.fractions())
+def test_fraction_str_round_trips(q):
+    assert to_fraction(fraction_str(q)) == q

@@ -1,0 +1,47 @@
+"""Patterns: construction, parsing, ordering, hashing, JSON, and bad input."""
+
+import pytest
+from hypothesis import given, strategies as st
+
+from exactrelu import Pattern
+
+bits = st.lists(st.lists(st.integers(0, 1), min_size=1, max_size=5), min_size=1, max_size=4)
+
+
+@given(bits)
+def test_parse_inverts_str(layers):
+    p = Pattern(layers)
+    assert Pattern.parse(str(p)) == p
+    assert Pattern.from_json(p.to_json()) == p
+
+
+def test_compact_print_and_ties():
+    p = Pattern([[1, 0], [0, 1, 1]], ties=[(1, 0), (0, 1), (1, 0)])
+    assert str(p) == "10|011"
+    assert p.ties == ((0, 1), (1, 0))  # sorted, deduplicated
+    assert repr(p) == "Pattern('10|011', ties=[(0, 1), (1, 0)])"
+    assert p != p.without_ties() and p.without_ties() == Pattern.parse("10|011")
+    assert p.prefix(1) == Pattern([[1, 0]], ties=[(0, 1)])
+    assert (p.widths, p.depth, p.n_active) == ((2, 3), 2, 3)
+
+
+def test_hashable_and_ordered():
+    a, b = Pattern.parse("01"), Pattern.parse("10")
+    assert len({a, b, Pattern([[0, 1]])}) == 2
+    assert sorted([b, a]) == [a, b]
+
+
+@pytest.mark.parametrize(
+    "build, message",
+    [
+        (lambda: Pattern([[0, 2]]), "layer 0, neuron 1"),
+        (lambda: Pattern([[1], [0, 0.5]]), "layer 1, neuron 1"),
+        (lambda: Pattern([[1]], ties=[(0, 3)]), "names no neuron"),
+        (lambda: Pattern.parse("10|2"), "layer 1"),
+        (lambda: Pattern.parse("10||1"), "layer 1"),
+        (lambda: Pattern.from_json([1]), "must be an object"),
+    ],
+)
+def test_bad_patterns_are_refused(build, message):
+    with pytest.raises(ValueError, match=message):
+        build()
