@@ -1,0 +1,124 @@
+"""Core subcommands: demo, eval, pattern, regions."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+from ..numbers import fraction_str, to_vector
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("demo", help="evaluate a built-in network exactly and enumerate its regions")
+    p.set_defaults(run=_demo)
+
+    for name, run, text in (("eval", _eval, "exact outputs"), ("pattern", _pattern, "activation patterns and ties")):
+        p = sub.add_parser(name, help=f"print the {text} of a network at points")
+        p.add_argument("network", help="network file (.json, .npz or .onnx)")
+        _add_points(p)
+        p.set_defaults(run=run)
+
+    p = sub.add_parser("regions", help="enumerate the linear regions of a network over a box")
+    p.add_argument("network", help="network file (.json, .npz or .onnx)")
+    p.add_argument("--box", default="-1,1", help="'lo,hi' for every coordinate (default -1,1)")
+    p.add_argument("--lower", help="comma-separated lower corner (overrides --box)")
+    p.add_argument("--upper", help="comma-separated upper corner (overrides --box)")
+    p.add_argument("--max-regions", type=int, default=None)
+    p.add_argument("--workers", type=int, default=1)
+    p.add_argument("--progress", action="store_true")
+    p.add_argument("--json", dest="json_out", help="write the regions (pattern, affine map, witness, vertices) as JSON")
+    p.set_defaults(run=_regions)
+
+
+def _add_points(p: Any) -> None:
+    p.add_argument("--x", action="append", default=[], help="a point, comma-separated exact numbers ('1/2,-3,0.1'); repeatable")
+    p.add_argument("--inputs", help="JSON file holding a list of points")
+
+
+def _load(path: str):
+    from ..io import load
+
+    return load(path)
+
+
+def _points(args: Any) -> list:
+    pts = [to_vector(s.split(","), f"--x {s!r}") for s in args.x]
+    if args.inputs:
+        try:
+            with open(args.inputs) as fh:
+                data = json.load(fh, parse_float=str)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{args.inputs}: malformed JSON ({exc.msg} at line {exc.lineno})") from None
+        if not isinstance(data, list):
+            raise ValueError(f"{args.inputs}: expected a JSON list of points")
+        pts += [to_vector(v, f"{args.inputs}, point {i}") for i, v in enumerate(data)]
+    if not pts:
+        raise ValueError("give at least one point with --x or --inputs")
+    return pts
+
+
+def _fmt(v: Any) -> str:
+    return "(" + ", ".join(fraction_str(t) for t in v) + ")"
+
+
+def _demo(args: Any) -> int:
+    from ..demo import demo_report, format_report
+
+    report = demo_report()
+    print(format_report(report))
+    return 0 if report["tiles_box"] and report["witnesses_ok"] else 1
+
+
+def _eval(args: Any) -> int:
+    net = _load(args.network)
+    for x in _points(args):
+        print(f"N{_fmt(x)} = {_fmt(net(x))}")
+    return 0
+
+
+def _pattern(args: Any) -> int:
+    net = _load(args.network)
+    for x in _points(args):
+        p = net.pattern(x)
+        print(f"{_fmt(x)}: {p}" + (f"  ties {list(p.ties)}" if p.ties else ""))
+    return 0
+
+
+def _box(args: Any, dim: int):
+    from ..polyhedron import Box
+
+    if args.lower or args.upper:
+        if not (args.lower and args.upper):
+            raise ValueError("give both --lower and --upper")
+        return Box(to_vector(args.lower.split(","), "--lower"), to_vector(args.upper.split(","), "--upper"))
+    lo, hi = to_vector(args.box.split(","), "--box", length=2)
+    return Box([lo] * dim, [hi] * dim)
+
+
+def _regions(args: Any) -> int:
+    from ..regions import regions
+
+    net = _load(args.network)
+    box = _box(args, net.input_dim)
+    found = regions(net, box, max_regions=args.max_regions, progress=args.progress, workers=args.workers)
+    print(f"{len(found)} linear regions of {net!r} over {_fmt(box.lower)} .. {_fmt(box.upper)}")
+    for r in found[:20]:
+        print(f"  {r.pattern}  witness {_fmt(r.witness)}")
+    if len(found) > 20:
+        print(f"  ... and {len(found) - 20} more")
+    if args.json_out:
+        rows = [
+            {
+                "pattern": str(r.pattern),
+                "A": [[fraction_str(v) for v in row] for row in r.A],
+                "c": [fraction_str(v) for v in r.c],
+                "witness": [fraction_str(v) for v in r.witness],
+                "vertices": [[fraction_str(v) for v in vx] for vx in r.polyhedron.vertices()],
+            }
+            for r in found
+        ]
+        with open(args.json_out, "w") as fh:
+            json.dump({"format": "exactrelu.regions", "version": 1, "regions": rows}, fh, indent=1)
+        print(f"wrote {args.json_out}", file=sys.stderr)
+    return 0
