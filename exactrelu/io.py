@@ -1,0 +1,320 @@
+"""Loading and saving networks: exactrelu JSON, numpy ``.npz``, ONNX, and torch.
+
+:func:`load` and :func:`save` choose the format by the file's suffix:
+
+``.json``
+    the exactrelu format (:meth:`Network.to_json`), exact rational strings.
+``.npz``
+    arrays ``W0, b0, W1, b1, ...`` (one pair per ReLU layer, ``W`` of shape
+    (out, in)) and optionally ``W_out, b_out`` (the affine output layer).
+    Float arrays mean their exact binary values; unicode string arrays of
+    rationals (``'1/3'``) are exact too.  Files are read with
+    ``np.load(..., allow_pickle=False)``: object arrays are refused.
+``.onnx``
+    see :mod:`exactrelu.onnx_io` (needs the optional ``onnx`` package).
+
+Saving never leaves a half-written file: the data goes to a temporary file
+in the target directory which is then renamed over the target.  Saving in a
+float format refuses weights that the float type cannot hold exactly, unless
+``allow_rounding=True`` (then each weight is rounded to the nearest float).
+
+>>> import tempfile, os
+>>> from exactrelu import Network
+>>> net = Network([([[1, "-1/2"], [2, 0]], [0, 1])], output=([[1, 1]], ["1/4"]))
+>>> d = tempfile.mkdtemp()
+>>> save(net, os.path.join(d, "net.npz"))
+>>> load(os.path.join(d, "net.npz")) == net
+True
+>>> save(Network([([["1/3"]], [0])]), os.path.join(d, "third.npz"))
+Traceback (most recent call last):
+...
+ValueError: layer 0, W, row 0, column 0: 1/3 is not exactly representable in float64 (save as .json, or as .npz with dtype='str', or pass allow_rounding=True)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import zipfile
+import zlib
+from fractions import Fraction
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from .network import Network
+from .numbers import fraction_str, to_fraction
+
+__all__ = ["load", "save", "from_torch", "to_torch", "nearest_float", "array_to_fractions"]
+
+_FLOAT_DTYPES = {"float16": np.float16, "float32": np.float32, "float64": np.float64}
+
+
+# --------------------------------------------------------------- public API
+def load(path: str | os.PathLike) -> Network:
+    """Load a network from ``.json``, ``.npz`` or ``.onnx``, converting every weight exactly.
+
+    >>> import tempfile, os
+    >>> from exactrelu import Network
+    >>> p = os.path.join(tempfile.mkdtemp(), "n.json")
+    >>> save(Network([([[1, 2]], ["1/3"])]), p)
+    >>> load(p).layers[0][1]
+    (Fraction(1, 3),)
+    """
+    p = Path(path)
+    suffix = p.suffix.lower()
+    if suffix not in (".json", ".npz", ".onnx"):
+        raise ValueError(f"cannot load {str(p)!r}: unknown suffix {p.suffix!r} (expected .json, .npz or .onnx)")
+    if not p.is_file():
+        raise ValueError(f"cannot load {str(p)!r}: no such file")
+    if suffix == ".json":
+        return Network.from_json(p)
+    if suffix == ".npz":
+        return _load_npz(p)
+    from .onnx_io import load_onnx
+
+    return load_onnx(p)
+
+
+def save(
+    net: Network, path: str | os.PathLike, *, dtype: str = "float64", allow_rounding: bool = False
+) -> None:
+    """Save ``net`` to ``.json`` (exact), ``.npz`` or ``.onnx`` atomically (temp file, then rename).
+
+    ``dtype`` applies to ``.npz`` (``"float64"``, ``"float32"``, ``"float16"`` or
+    ``"str"`` for exact rational strings) and ``.onnx`` (``"float32"`` or
+    ``"float64"``).  A weight that ``dtype`` cannot hold exactly is an error
+    naming it, unless ``allow_rounding=True``.
+
+    >>> import tempfile, os
+    >>> from exactrelu import Network
+    >>> p = os.path.join(tempfile.mkdtemp(), "exact.npz")
+    >>> net = Network([([["1/3"]], [0])])
+    >>> save(net, p, dtype="str"); load(p) == net
+    True
+    """
+    if not isinstance(net, Network):
+        raise ValueError(f"save expects a Network, got {type(net).__name__}")
+    p = Path(path)
+    suffix = p.suffix.lower()
+    if suffix == ".json":
+        text = json.dumps(net.to_json(), indent=1)
+        _atomic_write(p, lambda f: f.write(text.encode()))
+    elif suffix == ".npz":
+        arrays = _npz_arrays(net, dtype, allow_rounding)
+        _atomic_write(p, lambda f: np.savez(f, **arrays))
+    elif suffix == ".onnx":
+        from .onnx_io import onnx_bytes
+
+        data = onnx_bytes(net, dtype=dtype, allow_rounding=allow_rounding)
+        _atomic_write(p, lambda f: f.write(data))
+    else:
+        raise ValueError(f"cannot save to {str(p)!r}: unknown suffix {p.suffix!r} (expected .json, .npz or .onnx)")
+
+
+def from_torch(module: Any) -> Network:
+    """Convert a torch ``nn.Sequential`` of ``Linear`` and ``ReLU`` exactly; see :mod:`exactrelu.torch_io`."""
+    from .torch_io import from_torch as _from_torch
+
+    return _from_torch(module)
+
+
+def to_torch(net: Network, dtype: Any = "float64") -> Any:
+    """A torch ``nn.Sequential`` computing ``net`` in ``dtype`` (weights rounded to nearest); see :mod:`exactrelu.torch_io`."""
+    from .torch_io import to_torch as _to_torch
+
+    return _to_torch(net, dtype)
+
+
+# ------------------------------------------------------------ exact floats
+def nearest_float(q: Fraction, dtype: str = "float64") -> float:
+    """The float of type ``dtype`` nearest to the rational ``q`` (ties to even), exactly.
+
+    ``float(Fraction)`` is correctly rounded to float64; for float32/float16 the
+    neighbours of the double-rounded candidate are compared exactly, so double
+    rounding never picks the wrong one.  Overflow is a ValueError.
+
+    >>> nearest_float(Fraction(1, 3), "float32") == float(np.float32(1 / 3))
+    True
+    >>> nearest_float(Fraction(1, 10))
+    0.1
+    """
+    t = _float_type(dtype)
+    try:
+        wide = float(q)
+    except OverflowError:
+        raise ValueError(f"{fraction_str(q)} is too large for {dtype}") from None
+    if abs(wide) > float(np.finfo(t).max):
+        raise ValueError(f"{fraction_str(q)} is too large for {dtype}")
+    cand = t(wide)
+    if not np.isfinite(cand):
+        raise ValueError(f"{fraction_str(q)} is too large for {dtype}")
+    best = cand
+    for g in (np.nextafter(cand, t(-np.inf)), np.nextafter(cand, t(np.inf))):
+        if not np.isfinite(g):
+            continue
+        d_best, d_g = abs(Fraction(float(best)) - q), abs(Fraction(float(g)) - q)
+        if d_g < d_best or (d_g == d_best and _is_even(g, t)):
+            best = g
+    return float(best)
+
+
+def _is_even(x: Any, t: Any) -> bool:
+    bits = np.array([x], dtype=t).view({np.float16: np.uint16, np.float32: np.uint32, np.float64: np.uint64}[t])
+    return int(bits[0]) % 2 == 0
+
+
+def _float_type(dtype: Any) -> Any:
+    name = getattr(dtype, "__name__", None) or str(dtype)
+    name = name.replace("torch.", "")
+    if name not in _FLOAT_DTYPES:
+        raise ValueError(f"unsupported float dtype {dtype!r} (expected one of {', '.join(_FLOAT_DTYPES)})")
+    return _FLOAT_DTYPES[name]
+
+
+def to_float_array(rows: Any, dtype: str, where: str, allow_rounding: bool) -> np.ndarray:
+    """Internal: Fraction vector/matrix -> float array; non-representable entries are errors unless allowed."""
+    t = _float_type(dtype)
+    is_matrix = bool(rows) and isinstance(rows[0], tuple)
+    mat = rows if is_matrix else (rows,)
+    out = np.empty((len(mat), len(mat[0]) if mat else 0), dtype=t)
+    for i, row in enumerate(mat):
+        for j, q in enumerate(row):
+            spot = f"{where}, row {i}, column {j}" if is_matrix else f"{where}, entry {j}"
+            try:
+                f = nearest_float(q, dtype)
+            except ValueError as exc:
+                raise ValueError(f"{spot}: {exc}") from None
+            if not allow_rounding and Fraction(f) != q:
+                raise ValueError(
+                    f"{spot}: {fraction_str(q)} is not exactly representable in {dtype} "
+                    "(save as .json, or as .npz with dtype='str', or pass allow_rounding=True)"
+                )
+            out[i, j] = f
+    return out if is_matrix else out[0]
+
+
+def array_to_fractions(arr: Any, where: str, ndim: int) -> tuple:
+    """Internal: a numeric (or rational-string) numpy array -> exact Fraction vector or matrix.
+
+    Floats give their exact binary value; NaN, infinities, booleans, complex and
+    object arrays are errors naming the position.
+    """
+    a = np.asarray(arr)
+    if a.dtype.kind == "O":
+        raise ValueError(f"{where}: object arrays are not accepted")
+    if a.dtype.kind not in "fiuU":
+        raise ValueError(f"{where}: arrays of dtype {a.dtype} are not accepted (expected floats or integers)")
+    if a.ndim != ndim:
+        want = "a matrix (2-D)" if ndim == 2 else "a vector (1-D)"
+        raise ValueError(f"{where}: expected {want}, got an array of shape {a.shape}")
+    if a.size == 0:
+        raise ValueError(f"{where}: empty array of shape {a.shape}")
+    if a.dtype.kind == "f":
+        bad = np.argwhere(~np.isfinite(a))
+        if len(bad):
+            pos = tuple(int(v) for v in bad[0])
+            raise ValueError(f"{where}, {_pos(pos)}: {a[pos]} is not a finite number")
+        flat = [Fraction(v) for v in a.astype(np.float64).ravel().tolist()]  # widening is exact
+    elif a.dtype.kind in "iu":
+        flat = [Fraction(v) for v in a.ravel().tolist()]
+    else:
+        flat = [to_fraction(str(v), f"{where}, {_pos(np.unravel_index(k, a.shape))}") for k, v in enumerate(a.ravel())]
+    if ndim == 1:
+        return tuple(flat)
+    n = a.shape[1]
+    return tuple(tuple(flat[i * n : (i + 1) * n]) for i in range(a.shape[0]))
+
+
+def _pos(pos: tuple) -> str:
+    if len(pos) == 2:
+        return f"row {int(pos[0])}, column {int(pos[1])}"
+    return f"entry {int(pos[0])}" if len(pos) == 1 else f"index {tuple(int(v) for v in pos)}"
+
+
+# ---------------------------------------------------------------------- npz
+def _npz_arrays(net: Network, dtype: str, allow_rounding: bool) -> dict:
+    def conv(rows: tuple, where: str) -> np.ndarray:
+        if dtype == "str":
+            if rows and isinstance(rows[0], tuple):
+                return np.array([[fraction_str(v) for v in row] for row in rows], dtype=str)
+            return np.array([fraction_str(v) for v in rows], dtype=str)
+        return to_float_array(rows, dtype, where, allow_rounding)
+
+    arrays = {}
+    for i, (W, b) in enumerate(net.layers):
+        arrays[f"W{i}"] = conv(W, f"layer {i}, W")
+        arrays[f"b{i}"] = conv(b, f"layer {i}, b")
+    if net.output is not None:
+        arrays["W_out"] = conv(net.output[0], "output layer, W")
+        arrays["b_out"] = conv(net.output[1], "output layer, b")
+    return arrays
+
+
+def _load_npz(path: Path) -> Network:
+    name = str(path)
+    try:
+        archive = np.load(path, allow_pickle=False)
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+        raise ValueError(f"{name}: not a readable .npz archive ({exc})") from None
+    if not isinstance(archive, np.lib.npyio.NpzFile):
+        raise ValueError(f"{name}: a single .npy array, not an .npz archive of W0, b0, ...")
+    with archive:
+        keys = set(archive.files)
+        depth = 0
+        while f"W{depth}" in keys or f"b{depth}" in keys:
+            depth += 1
+        expected = {f"{k}{i}" for i in range(depth) for k in "Wb"}
+        has_out = "W_out" in keys or "b_out" in keys
+        if has_out:
+            expected |= {"W_out", "b_out"}
+        missing = sorted(expected - keys)
+        if missing:
+            raise ValueError(f"{name}: missing array {missing[0]!r}")
+        extra = sorted(keys - expected)
+        if extra:
+            raise ValueError(
+                f"{name}: unexpected array {extra[0]!r} (expected W0, b0, W1, b1, ... and optionally W_out, b_out)"
+            )
+        if not keys:
+            raise ValueError(f"{name}: the archive holds no arrays (expected W0, b0, ...)")
+
+        def get(key: str, where: str, ndim: int) -> tuple:
+            try:
+                arr = archive[key]
+            except ValueError as exc:  # object arrays need pickle: refused
+                why = "cannot be read without unpickling" if "pickle" in str(exc) else "is damaged"
+                raise ValueError(f"{name}: array {key!r} {why} ({exc})") from None
+            except (zipfile.BadZipFile, zlib.error, OSError, EOFError) as exc:
+                raise ValueError(f"{name}: array {key!r} is damaged ({exc})") from None
+            return array_to_fractions(arr, f"{name}: {where}", ndim)
+
+        layers = [(get(f"W{i}", f"layer {i}, W", 2), get(f"b{i}", f"layer {i}, b", 1)) for i in range(depth)]
+        output = (get("W_out", "output layer, W", 2), get("b_out", "output layer, b", 1)) if has_out else None
+    try:
+        return Network(layers, output=output)
+    except ValueError as exc:
+        raise ValueError(f"{name}: {exc}") from None
+
+
+# ------------------------------------------------------------------ atomic
+def _atomic_write(path: Path, write: Callable[[Any], Any]) -> None:
+    """Write through ``write(fileobj)`` to a temp file beside ``path``, then rename it over ``path``."""
+    directory = path.parent if str(path.parent) else Path(".")
+    if not directory.is_dir():
+        raise ValueError(f"cannot save to {str(path)!r}: directory {str(directory)!r} does not exist")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
