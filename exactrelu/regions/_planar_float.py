@@ -1,0 +1,127 @@
+"""Float64 kernels with rigorous error bounds for the planar region enumerator.
+
+Every kernel returns a float64 approximation together with a componentwise
+bound on its distance to the exact rational value.  A sign is *certain* only
+when the approximation's magnitude exceeds its bound; NaN or infinite values
+(overflow) never count as certain, so the caller falls back to exact
+arithmetic there.  Floats only propose; these bounds decide when a proposal
+may be trusted.
+
+Error model (IEEE double, round to nearest, u = 2^-53): a dot product of n
+terms is within gamma_n * sum |terms| of the exact product of its float
+inputs, in any summation order and with or without FMA (Higham, Accuracy and
+Stability, 3.1); gamma_n = n u / (1 - n u).  The bounds themselves are
+computed in floats and may round down, so every bound is inflated by a
+relative (4 n + 16) u (which dominates the at most n + 5 roundings of the bound
+expression) plus an absolute ETA that dominates any loss to underflow.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import numpy as np
+
+U = 2.0**-53
+ETA = 2.0**-1000  # far above any underflow loss (2^-1074 per operation), far below any real value
+
+
+def gamma(n: int) -> float:
+    """Higham's gamma_n = n u / (1 - n u), rounded up generously."""
+    return (n * U / (1.0 - n * U)) * (1.0 + 4 * U)
+
+
+def inflate(bound: np.ndarray, n: int) -> np.ndarray:
+    """Make a float-computed bound of an expression with about n operations rigorous."""
+    return bound * (1.0 + (4 * n + 16) * U) + (n + 1) * ETA
+
+
+def to_float_with_error(values) -> tuple[np.ndarray, np.ndarray]:
+    """Exact Fractions -> (nearest float64, rigorous bound on |exact - float|).
+
+    The bound is the exact difference rounded up (computed in rationals, then
+    nudged up one ulp), so it is rigorous for any input, including values
+    too large for a double (float inf, bound inf: uncertain everywhere).
+    """
+    flat = [Fraction(v) for v in values]
+    out = np.empty(len(flat))
+    err = np.empty(len(flat))
+    for i, q in enumerate(flat):
+        try:
+            f = float(q)  # correctly rounded int/int division
+        except OverflowError:
+            out[i], err[i] = np.inf, np.inf
+            continue
+        d = abs(q - Fraction(f)) if np.isfinite(f) else None
+        out[i] = f
+        err[i] = np.inf if d is None else np.nextafter(float(d), np.inf) if d else 0.0
+    return out, err
+
+
+@np.errstate(all="ignore")  # overflow gives inf/NaN, which the callers treat as uncertain
+def next_maps(Lf: np.ndarray, Le: np.ndarray, bits: np.ndarray, Wf: np.ndarray, We: np.ndarray,
+              bf: np.ndarray, be: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Pre-activation maps of the next layer for every region, with error bounds.
+
+    Lf, Le: (P, w, 3) homogeneous maps z = a1 x + a2 y + c of the current layer
+    (and bounds); bits: (P, w) activations; W (w', w), b (w') with their
+    conversion errors.  Returns (P, w', 3) maps of z' = W D z + b, where
+    |exact - float| <= gamma_w |Wf| D |Lf| + |Wf| D Le + We D (|Lf| + Le)
+    (+ u |c'| + be in the constant column for the bias addition).
+    """
+    P, w, _ = Lf.shape
+    wn = Wf.shape[0]
+    mask = bits[:, :, None]
+    A = np.where(mask, Lf, 0.0)
+    Ea = np.where(mask, Le, 0.0)
+    absA = np.abs(A)
+
+    def apply(M: np.ndarray, X: np.ndarray) -> np.ndarray:
+        # (wn, w) @ (P, w, 3) as one gemm on a (w, 3P) matrix
+        Y = M @ X.transpose(1, 0, 2).reshape(w, 3 * P)
+        return Y.reshape(wn, P, 3).transpose(1, 0, 2)
+
+    out = apply(Wf, A)
+    out[:, :, 2] += bf
+    err = apply(np.abs(Wf), gamma(w) * absA + Ea) + apply(We, absA + Ea)
+    err[:, :, 2] += U * np.abs(out[:, :, 2]) + be
+    return out, inflate(err, w + 4)
+
+
+@np.errstate(all="ignore")
+def cross(l1: np.ndarray, e1: np.ndarray, l2: np.ndarray, e2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Homogeneous intersection l1 x l2 of line pairs (n, 3), with error bounds."""
+    idx_j = (1, 2, 0)
+    idx_k = (2, 0, 1)
+    p = l1[:, idx_j] * l2[:, idx_k]
+    q = l1[:, idx_k] * l2[:, idx_j]
+    v = p - q
+    a1, a2 = np.abs(l1), np.abs(l2)
+    data = (a1[:, idx_j] * e2[:, idx_k] + e1[:, idx_j] * (a2[:, idx_k] + e2[:, idx_k])
+            + a1[:, idx_k] * e2[:, idx_j] + e1[:, idx_k] * (a2[:, idx_j] + e2[:, idx_j]))
+    err = data + gamma(2) * (np.abs(p) + np.abs(q))
+    return v, inflate(err, 8)
+
+
+@np.errstate(all="ignore")
+def signs(L: np.ndarray, Le: np.ndarray, v: np.ndarray, ve: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Signs of the lines L (n, w, 3) at homogeneous points v (n, 3), and which are certain.
+
+    Returns (sign int8 (n, w), certain bool (n, w)).  The value is L.v; its
+    distance to the exact value is at most Le.(|v| + ve) + |L|.ve + gamma_3 |L|.|v|.
+    A row that is exactly zero (L = 0 and Le = 0) has certain sign 0.
+    """
+    val = L[:, :, 0] * v[:, None, 0] + L[:, :, 1] * v[:, None, 1] + L[:, :, 2] * v[:, None, 2]
+    av = np.abs(v)
+    ave = av + ve
+    absL = np.abs(L)
+    g3 = gamma(3)
+    bound = (Le[:, :, 0] * ave[:, None, 0] + Le[:, :, 1] * ave[:, None, 1] + Le[:, :, 2] * ave[:, None, 2]
+             + absL[:, :, 0] * (ve[:, None, 0] + g3 * av[:, None, 0])
+             + absL[:, :, 1] * (ve[:, None, 1] + g3 * av[:, None, 1])
+             + absL[:, :, 2] * (ve[:, None, 2] + g3 * av[:, None, 2]))
+    bound = inflate(bound, 12)
+    certain = np.abs(val) > bound  # False for NaN and inf: those go to exact arithmetic
+    zero_row = ~(L.any(axis=2) | Le.any(axis=2))
+    sign = np.where(certain, np.sign(val), 0).astype(np.int8)
+    return sign, certain | zero_row

@@ -1,0 +1,433 @@
+"""Exact linear regions of networks with 2-D input, fast: filtered predicates.
+
+The box is split layer by layer, neuron by neuron: each convex polygon is cut
+by the line where a neuron's pre-activation (restricted to the polygon's
+activation region) vanishes.  Geometry is homogeneous: a line is
+(a1, a2, c) with z = a1 x + a2 y + c, a vertex is the intersection l1 x l2 of
+two exact lines (normalised so that its last coordinate is positive), and the
+sign of z at a vertex is the sign of the dot product L . v.
+
+Filtered predicates (as in exact geometry libraries): every sign is first
+computed in float64, vectorised over all vertices of all polygons of a layer,
+together with a rigorous bound on its rounding error
+(:mod:`._planar_float`).  Only where the bound does not settle the sign is it
+recomputed exactly from the exact defining lines with flint rationals
+(:mod:`._planar_exact`).  A cut is made only where a neuron takes both strict
+signs on a polygon, so every piece has nonempty interior.  Exact vertices,
+polyhedra, witnesses and affine maps of the finished regions are built lazily
+from their exact defining lines.
+
+>>> from exactrelu.network import Network
+>>> net = Network([([[1, 0], [0, 1], [1, 1]], [0, 0, 0])])  # three lines through 0: six sectors
+>>> regs = planar_regions(net, ([-1, -1], [1, 1]))
+>>> sorted(str(r.pattern) for r in regs)
+['000', '010', '011', '100', '101', '111']
+>>> sum(r.volume() for r in regs)
+Fraction(4, 1)
+"""
+
+from __future__ import annotations
+
+import sys
+from fractions import Fraction
+from typing import Any, Sequence
+
+import numpy as np
+
+from ..numbers import to_vector
+from ..pattern import Pattern
+from . import _planar_exact as X
+from . import _planar_float as F
+from .errors import RegionLimitExceeded
+from .region import Region
+
+__all__ = ["planar_regions", "PlanarRegion"]
+
+
+class PlanarRegion(Region):
+    """A region of a 2-D input network: a :class:`Region` that also knows its exact vertices.
+
+    ``vertices`` lists the polygon's corners (Fraction pairs) counter-clockwise;
+    ``volume()`` is its exact area by the shoelace formula.
+    """
+
+    __slots__ = ("_vertices",)
+
+    def __init__(self, pattern: Pattern, polyhedron: Any, affine_map: Any, witness: Any, vertices: Any):
+        super().__init__(pattern, polyhedron, affine_map, witness)
+        self._vertices = vertices
+
+    @property
+    def vertices(self) -> list:
+        """The exact corners of the closed polygon, counter-clockwise."""
+        return self._get("_vertices")
+
+    def volume(self) -> Fraction:
+        """The exact area of the polygon (shoelace formula)."""
+        pts = self.vertices
+        twice = sum(pts[i - 1][0] * p[1] - p[0] * pts[i - 1][1] for i, p in enumerate(pts))
+        return Fraction(twice, 2)
+
+
+def _parse_box(box: Any) -> tuple[tuple, tuple]:
+    if hasattr(box, "lower") and hasattr(box, "upper"):
+        lower, upper = box.lower, box.upper
+    else:
+        try:
+            lower, upper = box
+        except (TypeError, ValueError):
+            raise ValueError("box must be a Box or a pair (lower, upper) of 2-vectors") from None
+    lo = to_vector(lower, "box lower", length=2)
+    hi = to_vector(upper, "box upper", length=2)
+    for i in range(2):
+        if lo[i] > hi[i]:
+            raise ValueError(f"box: lower[{i}] = {lo[i]} exceeds upper[{i}] = {hi[i]}")
+    return lo, hi
+
+
+def planar_regions(net, box: Any, *, max_regions: int | None = None, progress: bool = False) -> list[Region]:
+    """All linear regions of a network with 2-D input inside a box, exactly.
+
+    Returns one :class:`PlanarRegion` per activation domain with nonempty
+    interior inside ``box`` (a Box, or a pair ``(lower, upper)``): its
+    ``pattern`` (no ties), the closed polygon as an exact Polyhedron, its exact
+    ``vertices``, the exact ``affine_map`` (A, c) of the network on it, and an
+    exact ``witness`` strictly inside.  These fields are computed on first use.
+    Raises :class:`RegionLimitExceeded` (with ``regions=[]``: no region is
+    final before the last layer is done) when there are more than
+    ``max_regions`` regions.
+
+    >>> from exactrelu.network import Network
+    >>> net = Network([([[1, -1]], ["1/2"])], output=([[2]], [0]))
+    >>> [r] = [r for r in planar_regions(net, ([0, 0], [1, 1])) if str(r.pattern) == "1"]
+    >>> r.vertices
+    [(Fraction(0, 1), Fraction(0, 1)), (Fraction(1, 1), Fraction(0, 1)), (Fraction(1, 1), Fraction(1, 1)), (Fraction(1, 2), Fraction(1, 1)), (Fraction(0, 1), Fraction(1, 2))]
+    >>> r.volume(), r.affine_map
+    (Fraction(7, 8), (((Fraction(2, 1), Fraction(-2, 1)),), (Fraction(1, 1),)))
+    """
+    if net.input_dim != 2:
+        raise ValueError(f"planar_regions needs a network with 2-D input, this one has input dimension {net.input_dim}")
+    if max_regions is not None and (not isinstance(max_regions, int) or max_regions < 0):
+        raise ValueError(f"max_regions must be a nonnegative integer or None, got {max_regions!r}")
+    lo, hi = _parse_box(box)
+    if lo[0] == hi[0] or lo[1] == hi[1]:
+        return []  # a box without interior contains no region with interior
+    return _Planar(net, lo, hi, max_regions, progress).run()
+
+
+class _Grow:
+    """A numpy array that grows along axis 0 by doubling."""
+
+    def __init__(self, width: tuple, dtype, capacity: int = 1024):
+        self.a = np.zeros((capacity, *width), dtype=dtype)
+        self.n = 0
+
+    def extend(self, rows: np.ndarray) -> int:
+        start = self.n
+        need = start + len(rows)
+        if need > len(self.a):
+            cap = max(need, 2 * len(self.a))
+            b = np.zeros((cap, *self.a.shape[1:]), dtype=self.a.dtype)
+            b[:start] = self.a[:start]
+            self.a = b
+        self.a[start:need] = rows
+        self.n = need
+        return start
+
+    @property
+    def view(self) -> np.ndarray:
+        return self.a[: self.n]
+
+
+class _Progress:
+    def __init__(self, enabled: bool, total: int):
+        self.bar, self.count, self.total = None, 0, total
+        self.enabled = enabled
+        if enabled:
+            try:
+                from tqdm import tqdm
+
+                self.bar = tqdm(total=total, desc="planar regions", unit="neuron")
+            except ImportError:
+                self.bar = None
+
+    def step(self, pieces: int) -> None:
+        if not self.enabled:
+            return
+        self.count += 1
+        if self.bar is not None:
+            self.bar.set_postfix(pieces=pieces, refresh=False)
+            self.bar.update(1)
+        else:
+            print(f"\rplanar regions: neuron {self.count}/{self.total}, {pieces} pieces", end="", file=sys.stderr)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+        elif self.enabled:
+            print(file=sys.stderr)
+
+
+class _Planar:
+    """State of one enumeration: line and vertex tables, the pieces, exact caches."""
+
+    def __init__(self, net, lo: tuple, hi: tuple, max_regions: int | None, progress: bool):
+        self.net = net
+        self.max_regions = max_regions
+        self.progress = progress
+        self.exact = X.ExactMaps(net) if net.depth else None
+        # float weights with rigorous conversion errors, once per network
+        self.wf = []
+        for W, b in net.layers:
+            Wf, We = F.to_float_with_error([v for row in W for v in row])
+            bf, be = F.to_float_with_error(b)
+            shape = (len(W), len(W[0]))
+            self.wf.append((Wf.reshape(shape), We.reshape(shape), bf, be))
+        self.lines = _Grow((3,), float)  # float lines
+        self.lines_err = _Grow((3,), float)
+        self.line_src: list = []  # ("box", exact triple) or (layer, neuron, prefix)
+        self.exact_lines: dict = {}
+        self.verts = _Grow((3,), float)  # homogeneous, last coordinate > 0
+        self.verts_err = _Grow((3,), float)
+        self.vert_lines = _Grow((2,), np.int64)
+        self.exact_verts: dict = {}
+        self._box(lo, hi)
+
+    # ----------------------------------------------------------- tables
+    def _box(self, lo: tuple, hi: tuple) -> None:
+        # edges counter-clockwise: bottom y >= lo1, right x <= hi0, top y <= hi1, left x >= lo0
+        exact = [(0, 1, -lo[1]), (-1, 0, hi[0]), (0, -1, hi[1]), (1, 0, -lo[0])]
+        exact = [tuple(Fraction(t) for t in line) for line in exact]
+        vals, errs = F.to_float_with_error([t for line in exact for t in line])
+        self.lines.extend(vals.reshape(4, 3))
+        self.lines_err.extend(errs.reshape(4, 3))
+        for line in exact:
+            self.line_src.append(("box", tuple(X.q(t) for t in line)))
+        # corner i is where edge i-1 meets edge i: (lo0, lo1), (hi0, lo1), (hi0, hi1), (lo0, hi1)
+        self.box_vertices = self._new_vertices(np.array([3, 0, 1, 2]), np.array([0, 1, 2, 3]))
+        self.box_edges = [0, 1, 2, 3]
+
+    def _add_lines(self, Lf: np.ndarray, Le: np.ndarray, srcs: list) -> int:
+        start = self.lines.extend(Lf)
+        self.lines_err.extend(Le)
+        self.line_src.extend(srcs)
+        return start
+
+    def exact_line(self, lid: int) -> tuple:
+        line = self.exact_lines.get(lid)
+        if line is None:
+            src = self.line_src[lid]
+            line = src[1] if src[0] == "box" else self.exact.line(src[2], src[1])
+            self.exact_lines[lid] = line
+        return line
+
+    def exact_vertex(self, vid: int) -> tuple:
+        p = self.exact_verts.get(vid)
+        if p is None:
+            l1, l2 = self.vert_lines.a[vid]
+            p = X.meet(self.exact_line(int(l1)), self.exact_line(int(l2)))
+            self.exact_verts[vid] = p
+        return p
+
+    def _new_vertices(self, l1: np.ndarray, l2: np.ndarray) -> np.ndarray:
+        """Add the intersections of line pairs; returns their vertex ids."""
+        L, E = self.lines.a, self.lines_err.a
+        v, ve = F.cross(L[l1], E[l1], L[l2], E[l2])
+        flip = v[:, 2] < 0
+        unsure = np.flatnonzero(~(np.abs(v[:, 2]) > ve[:, 2]))
+        for i in unsure.tolist():
+            o = X.orientation(self.exact_line(int(l1[i])), self.exact_line(int(l2[i])))
+            if o == 0:
+                raise AssertionError("internal error: parallel lines asked to meet")
+            flip[i] = o < 0
+        v[flip] = -v[flip]
+        start = self.verts.extend(v)
+        self.verts_err.extend(ve)
+        self.vert_lines.extend(np.stack([l1, l2], axis=1))
+        return np.arange(start, start + len(v))
+
+    # ------------------------------------------------------------ signs
+    def _signs(self, slot_region: np.ndarray, slot_vid: np.ndarray, k: int) -> np.ndarray:
+        """Exact signs (int8, (n, w)) of layer k's neurons at slots (region, vertex)."""
+        Lf, Le = self.maps
+        sign, certain = F.signs(Lf[slot_region], Le[slot_region], self.verts.a[slot_vid], self.verts_err.a[slot_vid])
+        rows, cols = np.nonzero(~certain)
+        if len(rows):
+            prefixes = self.region_prefix
+            for i, j in zip(rows.tolist(), cols.tolist()):
+                line = self.exact.line(prefixes[slot_region[i]], j)
+                sign[i, j] = X.side(line, self.exact_vertex(int(slot_vid[i])))
+            self.exact_signs += len(rows)
+        return sign
+
+    # ------------------------------------------------------------- main
+    def run(self) -> list:
+        net = self.net
+        self.exact_signs = 0
+        # pieces: region index (at the current layer), slots (cyclic), edge line ids
+        piece_slots = [list(range(4))]
+        piece_edges = [list(self.box_edges)]
+        piece_vids = [list(self.box_vertices.tolist())]
+        prefixes: list = [()]
+        bar = _Progress(self.progress, sum(net.widths))
+        try:
+            for k in range(net.depth):
+                self.region_prefix = prefixes
+                if k == 0:
+                    Wf, We, bf, be = self.wf[0]
+                    L0 = np.stack([Wf[:, 0], Wf[:, 1], bf], axis=1)[None]
+                    E0 = np.stack([We[:, 0], We[:, 1], be], axis=1)[None]
+                    self.maps = (L0, E0)
+                piece_vids, piece_edges, bits = self._layer(k, piece_vids, piece_edges, bar)
+                prefixes = [prefixes[r] + (b,) for r, b in zip(self.piece_region, bits)]
+                if k + 1 < net.depth:
+                    Lf, Le = self.maps
+                    Wf, We, bf, be = self.wf[k + 1]
+                    self.maps = F.next_maps(Lf[np.asarray(self.piece_region)], Le[np.asarray(self.piece_region)],
+                                            np.array(bits, dtype=bool), Wf, We, bf, be)
+        finally:
+            bar.close()
+        return [self._region(p, v, e) for p, v, e in zip(prefixes, piece_vids, piece_edges)]
+
+    def _layer(self, k: int, piece_vids: list, piece_edges: list, bar: _Progress) -> tuple:
+        """Cut every piece by every neuron of layer k; returns the new pieces and their bits."""
+        w = self.wf[k][0].shape[0]
+        n = len(piece_vids)
+        # fresh slots: (region, vertex) pairs; piece p is region p at the start of the layer
+        sizes = [len(v) for v in piece_vids]
+        slot_vid = _Grow((), np.int64, max(1024, 2 * sum(sizes)))
+        slot_vid.extend(np.fromiter((x for v in piece_vids for x in v), np.int64, sum(sizes)))
+        slot_region = _Grow((), np.int64, len(slot_vid.a))
+        slot_region.extend(np.repeat(np.arange(n), sizes))
+        S = _Grow((w,), np.int8, len(slot_vid.a))
+        S.extend(self._signs(slot_region.view, slot_vid.view, k))
+        starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+        piece_slots = [list(range(s, s + m)) for s, m in zip(starts.tolist(), sizes)]
+        piece_region = list(range(n))
+        POS = _Grow((w,), bool, max(1024, 2 * n))
+        NEG = _Grow((w,), bool, max(1024, 2 * n))
+        POS.extend(np.logical_or.reduceat(S.view > 0, starts, axis=0))
+        NEG.extend(np.logical_or.reduceat(S.view < 0, starts, axis=0))
+        Lf, Le = self.maps
+        for j in range(w):
+            cut = np.flatnonzero(POS.view[:, j] & NEG.view[:, j])
+            if len(cut):
+                self._cut(k, j, cut.tolist(), piece_slots, piece_edges, piece_region, slot_vid, slot_region, S,
+                          POS, NEG, Lf, Le)
+            bar.step(len(piece_slots))
+            if self.max_regions is not None and len(piece_slots) > self.max_regions:
+                raise RegionLimitExceeded([], self.max_regions)
+        self.piece_region = piece_region
+        bits = (POS.view & ~NEG.view).astype(np.int8).tolist()
+        vids = slot_vid.a
+        new_vids = [vids[s].tolist() for s in piece_slots]
+        return new_vids, piece_edges, [tuple(b) for b in bits]
+
+    def _cut(self, k, j, cut, piece_slots, piece_edges, piece_region, slot_vid, slot_region, S, POS, NEG, Lf, Le):
+        """Split the pieces in ``cut`` by neuron j of layer k (signs known exactly at their slots)."""
+        col = S.a[:, j]
+        cut_line: dict = {}  # region -> line id of neuron j there
+        new_edge, new_line, new_region = [], [], []
+        changed = []
+        next_slot = slot_vid.n
+        for p in cut:
+            r = piece_region[p]
+            cl = cut_line.get(r)
+            if cl is None:
+                cl = self._add_lines(Lf[r, j][None], Le[r, j][None], [(k, j, self.region_prefix[r])])
+                cut_line[r] = cl
+            slots, edges = piece_slots[p], piece_edges[p]
+            s = col[slots].tolist()
+            m = len(slots)
+            pv, pe, nv, ne = [], [], [], []
+            for i in range(m):
+                a, sa, sb, e = slots[i], s[i], s[i + 1 - m], edges[i]
+                if sa > 0:
+                    pv.append(a)
+                    pe.append(e)
+                    if sb < 0:  # leaving the positive side on edge e
+                        t = next_slot
+                        next_slot += 1
+                        new_edge.append(e)
+                        pv.append(t)
+                        pe.append(cl)
+                        nv.append(t)
+                        ne.append(e)
+                elif sa < 0:
+                    nv.append(a)
+                    ne.append(e)
+                    if sb > 0:  # entering the positive side on edge e
+                        t = next_slot
+                        next_slot += 1
+                        new_edge.append(e)
+                        nv.append(t)
+                        ne.append(cl)
+                        pv.append(t)
+                        pe.append(e)
+                else:  # on the cutting line: shared by both pieces
+                    pv.append(a)
+                    nv.append(a)
+                    if sb > 0:
+                        pe.append(e)
+                        ne.append(cl)
+                    elif sb < 0:
+                        pe.append(cl)
+                        ne.append(e)
+                    else:
+                        raise AssertionError("internal error: an edge on the cutting line of a cut polygon")
+            while len(new_line) < len(new_edge):
+                new_line.append(cl)
+                new_region.append(r)
+            piece_slots[p], piece_edges[p] = pv, pe
+            piece_slots.append(nv)
+            piece_edges.append(ne)
+            piece_region.append(r)
+            changed.append(p)
+            changed.append(len(piece_slots) - 1)
+        # the new vertices, their exact signs for every neuron of the layer, and the pieces' flags
+        vids = self._new_vertices(np.array(new_edge, dtype=np.int64), np.array(new_line, dtype=np.int64))
+        regs = np.array(new_region, dtype=np.int64)
+        signs = self._signs(regs, vids, k)
+        signs[:, j] = 0  # on the cutting line by construction
+        slot_vid.extend(vids)
+        slot_region.extend(regs)
+        S.extend(signs)
+        flat = [t for p in changed for t in piece_slots[p]]
+        sizes = [len(piece_slots[p]) for p in changed]
+        starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+        sg = S.a[np.array(flat)]
+        pos = np.logical_or.reduceat(sg > 0, starts, axis=0)
+        neg = np.logical_or.reduceat(sg < 0, starts, axis=0)
+        old = np.array(changed[0::2])
+        POS.a[old] = pos[0::2]
+        NEG.a[old] = neg[0::2]
+        POS.extend(pos[1::2])
+        NEG.extend(neg[1::2])
+
+    # ---------------------------------------------------------- results
+    def _region(self, prefix: tuple, vids: list, edges: list) -> PlanarRegion:
+        pattern = Pattern(prefix)
+        net = self.net
+
+        def vertices() -> list:
+            return [(X.frac(x), X.frac(y)) for x, y in (self.exact_vertex(v) for v in vids)]
+
+        def witness() -> tuple:
+            # three consecutive corners of a convex polygon are never collinear
+            (x0, y0), (x1, y1), (x2, y2) = (self.exact_vertex(v) for v in vids[:3])
+            return (X.frac((x0 + x1 + x2) / 3), X.frac((y0 + y1 + y2) / 3))
+
+        def polyhedron():
+            from ..polyhedron import Polyhedron
+
+            inside = tuple(X.q(t) for t in region.witness)
+            ineqs = []
+            for lid in dict.fromkeys(edges):
+                a1, a2, c = self.exact_line(lid)
+                s = X.side((a1, a2, c), inside)
+                # s * (a1 x + a2 y + c) >= 0  <=>  -s a1 x - s a2 y <= s c
+                ineqs.append(((X.frac(-s * a1), X.frac(-s * a2)), X.frac(s * c)))
+            return Polyhedron(2, inequalities=ineqs)
+
+        region = PlanarRegion(pattern, polyhedron, lambda: net.affine_map(pattern), witness, vertices)
+        return region

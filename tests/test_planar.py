@@ -1,0 +1,269 @@
+"""Tests for the planar (2-D input) exact region enumerator.
+
+Every enumeration is checked two ways:
+- against ``_reference``: an independent, slow, Fraction-only polygon clipper
+  written here (no floats, no homogeneous lines, no flint), which returns
+  {pattern: area};
+- by ``_check``: the invariants that together prove the output is the set of
+  linear regions (areas tile the box; patterns distinct; every vertex lies in
+  the closure of its pattern's activation domain, checked with
+  Network.prefix_maps; the witness is strictly inside its convex polygon and
+  has the region's pattern; the affine map equals the network at the witness
+  and at every vertex).
+"""
+
+from fractions import Fraction
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from exactrelu.network import Network
+from exactrelu.pattern import Pattern
+from exactrelu.regions.errors import RegionLimitExceeded
+from exactrelu.regions.planar import planar_regions
+
+BOX = ((-1, -1), (1, 1))
+
+
+# ------------------------------------------------------------ independent reference
+def _z(net, prefix, point):
+    """Layer len(prefix)'s pre-activations at point, with earlier layers masked by prefix."""
+    y = list(point)
+    for (W, b), bits in zip(net.layers, prefix):
+        y = [(sum(w * v for w, v in zip(row, y)) + bb) * bit for row, bb, bit in zip(W, b, bits)]
+    W, b = net.layers[len(prefix)]
+    return [sum(w * v for w, v in zip(row, y)) + bb for row, bb in zip(W, b)]
+
+
+def _area(poly):
+    return sum(poly[i - 1][0] * p[1] - p[0] * poly[i - 1][1] for i, p in enumerate(poly)) / 2
+
+
+def _reference(net, lo, hi):
+    """{pattern string: area} by plain exact Sutherland-Hodgman clipping, depth first."""
+    lo, hi = [Fraction(v) for v in lo], [Fraction(v) for v in hi]
+    box = [(lo[0], lo[1]), (hi[0], lo[1]), (hi[0], hi[1]), (lo[0], hi[1])]
+    out = {}
+
+    def clip(poly, zs, sign):
+        res = []
+        for i in range(len(poly)):
+            a, b, za, zb = poly[i], poly[(i + 1) % len(poly)], zs[i], zs[(i + 1) % len(poly)]
+            if sign * za >= 0:
+                res.append(a)
+            if za * zb < 0:
+                t = za / (za - zb)
+                res.append((a[0] + t * (b[0] - a[0]), a[1] + t * (b[1] - a[1])))
+        return res
+
+    def go(poly, prefix, bits):
+        k = len(prefix)
+        if k == net.depth:
+            key = "|".join("".join(map(str, layer)) for layer in prefix)
+            assert key not in out
+            out[key] = _area(poly)
+            return
+        j = len(bits)
+        if j == len(net.layers[k][1]):
+            go(poly, prefix + (tuple(bits),), [])
+            return
+        zs = [_z(net, prefix, p)[j] for p in poly]
+        if any(z > 0 for z in zs) and any(z < 0 for z in zs):
+            go(clip(poly, zs, 1), prefix, bits + [1])
+            go(clip(poly, zs, -1), prefix, bits + [0])
+        else:
+            go(poly, prefix, bits + [int(any(z > 0 for z in zs))])
+
+    go(box, (), [])
+    return out
+
+
+def _check(net, box, regs):
+    """Assert the invariants that characterise the exact set of linear regions."""
+    lo, hi = [Fraction(v) for v in box[0]], [Fraction(v) for v in box[1]]
+    patterns = [r.pattern for r in regs]
+    assert len(set(patterns)) == len(patterns)
+    assert all(not p.ties for p in patterns)
+    assert sum(r.volume() for r in regs) == (hi[0] - lo[0]) * (hi[1] - lo[1])
+    for r in regs:
+        vs = r.vertices
+        assert len(vs) >= 3
+        w = r.witness
+        A, c = r.affine_map
+        for i in range(len(vs)):  # convex, counter-clockwise, genuine corners, witness strictly inside
+            a, b, d = vs[i - 1], vs[i], vs[(i + 1) % len(vs)]
+            assert (b[0] - a[0]) * (d[1] - b[1]) - (b[1] - a[1]) * (d[0] - b[0]) > 0
+            assert (b[0] - a[0]) * (w[1] - a[1]) - (b[1] - a[1]) * (w[0] - a[0]) > 0
+        assert net.pattern(w).layers == r.pattern.layers
+        maps = list(net.prefix_maps(r.pattern))
+        for p in [w, *vs]:
+            assert lo[0] <= p[0] <= hi[0] and lo[1] <= p[1] <= hi[1]
+            assert net(p) == tuple(sum(ai * xi for ai, xi in zip(row, p)) + ci for row, ci in zip(A, c))
+            for (M, m), bits in zip(maps, r.pattern.layers):
+                for j, bit in enumerate(bits):
+                    z = M[j, 0] * int(p[0].numerator) / int(p[0].denominator) + \
+                        M[j, 1] * int(p[1].numerator) / int(p[1].denominator) + m[j, 0]
+                    assert (z >= 0) if bit else (z <= 0)
+
+
+def _agree(net, box=BOX):
+    regs = planar_regions(net, box)
+    _check(net, box, regs)
+    ref = _reference(net, *box)
+    got = {str(r.pattern): r.volume() for r in regs}
+    assert got == ref
+    return regs
+
+
+# ---------------------------------------------------------------- special cases
+def test_four_lines_through_one_point():
+    # x, y, x+y, x-y through the origin: 4 lines through a point make 8 sectors
+    net = Network([([[1, 0], [0, 1], [1, 1], [1, -1]], [0, 0, 0, 0])])
+    assert len(_agree(net)) == 8
+
+
+def test_lines_through_one_point_with_unrepresentable_weights():
+    # lines through (1/3, 1/7) with slopes that floats cannot hold: 5 lines, 10 sectors
+    p = (Fraction(1, 3), Fraction(1, 7))
+    rows = [(Fraction(1, 3), Fraction(1, 1)), (Fraction(2, 7), Fraction(-5, 3)), (Fraction(1), Fraction(0)),
+            (Fraction(0), Fraction(1, 10)), (Fraction(-7, 11), Fraction(3, 13))]
+    net = Network([([list(r) for r in rows], [-(a * p[0] + b * p[1]) for a, b in rows])])
+    assert len(_agree(net)) == 10
+
+
+def test_boundaries_through_one_point_in_later_layers():
+    # layer 0: x, y and -x, -y; layer 1: relu(x) - relu(y), relu(-x) - relu(-y), relu(x) - relu(-y):
+    # every layer-1 boundary passes through the origin, a vertex made by layer 0
+    net = Network([([[1, 0], [0, 1], [-1, 0], [0, -1]], [0, 0, 0, 0]),
+                   ([[1, -1, 0, 0], [0, 0, 1, -1], [1, 0, 0, -1]], [0, 0, 0])])
+    _agree(net)
+
+
+def test_boundary_through_a_vertex_of_an_earlier_layer():
+    # layer 0 makes the vertex (0, 0); u = relu(x) - relu(y) vanishes on the diagonal of the first
+    # quadrant only, so that quadrant splits in two: 3 + 2 = 5 regions (derived by hand)
+    net = Network([([[1, 0], [0, 1]], [0, 0]), ([[1, -1]], [0])])
+    regs = _agree(net)
+    assert len(regs) == 5
+
+
+def test_vertex_from_earlier_layer_not_at_origin():
+    # layer 0 lines meet at (1/3, -2/5); a layer-1 neuron vanishes there again
+    p = (Fraction(1, 3), Fraction(-2, 5))
+    net = Network([([[3, 1], [1, -2]], [-(3 * p[0] + p[1]), -(p[0] - 2 * p[1])]),
+                   ([[1, -3], [2, 1], [-1, 1]], ["1/10", 0, 0])])
+    _agree(net)
+
+
+def test_parallel_and_duplicate_neurons():
+    net = Network([([[1, 2], [1, 2], [2, 4], [1, 2], [-1, -2]], [0, 0, 0, "1/2", 0]),
+                   ([[1, 1, 0, -1, 1], [0, 1, -1, 0, 0]], [0, "-1/4"])])
+    _agree(net)
+
+
+def test_boundaries_through_box_corners_and_along_edges():
+    # x - y through corners (-1,-1), (1,1); x + y - 2 touches corner (1, 1) only;
+    # x - 1 and y + 1 lie along box edges; none of the last three cuts the box
+    net = Network([([[1, -1], [1, 1], [1, 0], [0, 1]], [0, -2, -1, 1])])
+    regs = _agree(net)
+    assert len(regs) == 2
+    assert sorted(str(r.pattern) for r in regs) == ["0001", "1001"]
+
+
+@pytest.mark.parametrize("bias, bit", [(1, "1"), (0, "0"), (-1, "0")])
+def test_neuron_constant_on_the_box(bias, bit):
+    # a zero row is constant: active iff its bias is positive
+    net = Network([([[0, 0], [1, 0]], [bias, 0])])
+    regs = _agree(net)
+    assert sorted(str(r.pattern) for r in regs) == [bit + "0", bit + "1"]
+
+
+def test_zero_rows_in_later_layers():
+    net = Network([([[1, 0], [0, 0], [0, 1]], [0, 0, 0]), ([[0, 1, 0], [0, 0, 0], [1, 0, -1]], [0, 1, 0])])
+    _agree(net)
+
+
+def test_huge_and_tiny_weights_fall_back_to_exact():
+    # 10^400 overflows float64 and 10^-400 underflows: every such sign is decided exactly
+    big, tiny = Fraction(10) ** 400, Fraction(1, 10**400)
+    net = Network([([[big, 1], [tiny, -tiny], [1, big]], [0, tiny, -big])])
+    _agree(net)
+
+
+def test_pure_affine_and_unit_box():
+    net = Network([], output=([[1, 2]], [3]))
+    [r] = planar_regions(net, ((0, 0), (1, 1)))
+    assert r.pattern == Pattern([]) and r.volume() == 1 and r.affine_map == (((1, 2),), (3,))
+
+
+def test_off_centre_box_with_unrepresentable_bounds():
+    net = Network([([[1, 1], [1, -1], [3, 1]], ["-1/3", "1/7", 0]), ([[1, -1, 1]], ["-1/5"])])
+    _agree(net, (("-1/3", "1/10"), ("2/3", "7/9")))
+
+
+# ---------------------------------------------------------------------- API
+def test_errors_and_limits():
+    net = Network([([[1, 0], [0, 1], [1, 1], [1, -1]], [0, 0, 0, 0])])
+    with pytest.raises(ValueError, match="2-D input"):
+        planar_regions(Network([([[1, 2, 3]], [0])]), BOX)
+    with pytest.raises(ValueError, match="lower"):
+        planar_regions(net, ((1, 0), (0, 1)))
+    with pytest.raises(ValueError, match="box"):
+        planar_regions(net, 3)
+    assert planar_regions(net, ((0, 0), (0, 1))) == []
+    with pytest.raises(RegionLimitExceeded) as info:
+        planar_regions(net, BOX, max_regions=7)
+    assert info.value.limit == 7 and isinstance(info.value, RuntimeError)
+    assert len(planar_regions(net, BOX, max_regions=8)) == 8
+
+
+def test_progress_bar_runs(capsys):
+    net = Network([([[1, 0], [0, 1]], [0, 0])])
+    assert len(planar_regions(net, BOX, progress=True)) == 4
+    assert "planar" in capsys.readouterr().err
+
+
+def test_polyhedron_matches_polygon():
+    pytest.importorskip("exactrelu.polyhedron")
+    net = Network([([[1, 0], [0, 1], [1, 1]], [0, "1/3", 0])])
+    for r in planar_regions(net, BOX):
+        P = r.polyhedron
+        assert P.contains(r.witness)
+        assert all(P.contains(v) for v in r.vertices)
+        assert P.volume() == r.volume()
+
+
+# ------------------------------------------------------------------ properties
+_small = st.builds(Fraction, st.integers(-3, 3), st.sampled_from([1, 1, 2, 3]))
+
+
+@st.composite
+def _rational_networks(draw, max_depth=3, max_width=4):
+    widths = [2] + draw(st.lists(st.integers(1, max_width), min_size=1, max_size=max_depth))
+    layers = [([[draw(_small) for _ in range(widths[i])] for _ in range(widths[i + 1])],
+               [draw(_small) for _ in range(widths[i + 1])]) for i in range(len(widths) - 1)]
+    return Network(layers, output=([[1] * widths[-1]], [0]))
+
+
+@settings(max_examples=40)
+@given(_rational_networks())
+def test_small_rational_networks_match_reference(net):
+    _agree(net)
+
+
+@settings(max_examples=25)
+@given(st.integers(0, 2**32 - 1), st.sampled_from([(4, 4), (6, 5), (3, 3, 3)]))
+def test_float_weight_networks_match_reference(seed, widths):
+    rng = np.random.default_rng(seed)
+    dims = (2, *widths)
+    layers = [(rng.normal(0, 1, (dims[i + 1], dims[i])), rng.normal(0, 0.3, dims[i + 1])) for i in range(len(widths))]
+    _agree(Network(layers))
+
+
+def test_counts_match_reference_on_a_wider_network():
+    rng = np.random.default_rng(7)
+    net = Network([(rng.normal(0, 1, (8, 2)), rng.normal(0, 0.3, 8)), (rng.normal(0, 0.5, (6, 8)), rng.normal(0, 0.3, 6))])
+    regs = _agree(net)
+    assert len(regs) > 20
