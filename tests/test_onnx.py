@@ -1,0 +1,254 @@
+"""Tests for exactrelu.onnx_io: exact ONNX import (ACAS Xu included), export, refusals."""
+
+from __future__ import annotations
+
+import os
+import re
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+onnx = pytest.importorskip("onnx")
+from onnx import TensorProto, helper, numpy_helper  # noqa: E402
+
+from exactrelu import Network  # noqa: E402
+from exactrelu.io import load, save  # noqa: E402
+from exactrelu.onnx_io import UnsupportedOperatorError, network_from_onnx, network_to_onnx  # noqa: E402
+
+ACAS = Path("/work/shared/data/acasxu")
+ACAS_NETS = sorted(ACAS.glob("ACASXU_*.onnx")) if ACAS.is_dir() else []
+
+
+def model(nodes, inits, in_shape=(1, 2), out_shape=None, extra_inputs=()):
+    """A small float32 ONNX model with input 'x' and output 'y'."""
+    inits = [numpy_helper.from_array(np.asarray(v, dtype=np.float32), k) if not isinstance(v, np.ndarray) or v.dtype.kind == "f" else numpy_helper.from_array(v, k) for k, v in inits.items()]
+    graph = helper.make_graph(
+        nodes,
+        "t",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, list(in_shape)), *extra_inputs],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, out_shape)],
+        inits,
+    )
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+
+
+def node(op, ins, out, **kw):
+    return helper.make_node(op, ins, [out], **kw)
+
+
+# ----------------------------------------------------------------- ACAS Xu
+@pytest.mark.skipif(not ACAS_NETS, reason="ACAS Xu data not present")
+@pytest.mark.parametrize("path", ACAS_NETS, ids=lambda p: p.stem)
+def test_acas_weights_are_the_exact_initializers(path):
+    net = load(path)
+    assert (net.input_dim, net.widths, net.output_dim) == (5, (50,) * 6, 5)
+    m = onnx.load(str(path))
+    inits = {t.name: numpy_helper.to_array(t) for t in m.graph.initializer}
+    assert not inits["input_AvgImg"].any()  # Sub of zeros: the first layer is MatMul + Add alone
+    # MatMul computes x @ W, so our W (out x in) is the transpose; entries are the float32 values exactly.
+    W1 = inits["Operation_1_MatMul_W"]
+    assert net.layers[0][0][7][3] == Fraction(float(W1[3, 7]))
+    assert net.layers[0][1] == tuple(Fraction(float(v)) for v in inits["Operation_1_Add_B"])
+    W_out = inits["linear_7_MatMul_W"]
+    assert net.output[0] == tuple(tuple(Fraction(float(W_out[i, j])) for i in range(50)) for j in range(5))
+
+
+@pytest.mark.skipif(not ACAS_NETS, reason="ACAS Xu data not present")
+def test_acas_agrees_with_numpy_float64():
+    # Float64 numpy on the float32 weights is within ~1e-12 of the exact value (6 layers of 50):
+    # an independent evaluation path catching any transposition or ordering error.
+    path = ACAS_NETS[0]
+    net = load(path)
+    m = onnx.load(str(path))
+    inits = {t.name: numpy_helper.to_array(t).astype(np.float64) for t in m.graph.initializer}
+    names = [f"Operation_{i}" for i in range(1, 7)]
+    rng = np.random.default_rng(1)
+    for x in rng.uniform(-0.5, 0.5, size=(5, 5)):
+        h = x
+        for nm in names:
+            h = np.maximum(h @ inits[f"{nm}_MatMul_W"] + inits[f"{nm}_Add_B"], 0)
+        y = h @ inits["linear_7_MatMul_W"] + inits["linear_7_Add_B"]
+        exact = net(x.tolist())
+        assert np.max(np.abs(np.array([float(v) for v in exact]) - y)) < 1e-9
+
+
+# ------------------------------------------------------------- folding
+def test_normalisation_folds_exactly():
+    m_, s_, W_, b_ = [0.5, -1.25], [3.0, 0.1], [[1.0, -2.0, 0.5], [0.25, 1.0, 3.0]], [0.1, 0.0, -1.0]
+    mdl = model(
+        [
+            node("Sub", ["x", "m"], "s"),
+            node("Div", ["s", "d"], "t"),
+            node("Mul", ["k", "t"], "t2"),
+            node("MatMul", ["t2", "W"], "u"),
+            node("Add", ["u", "b"], "v"),
+            node("Relu", ["v"], "r"),
+            node("Gemm", ["r", "Wo", "bo"], "o", transB=1, alpha=2.0, beta=0.5),
+            node("Identity", ["o"], "y"),
+        ],
+        {"m": m_, "d": s_, "k": [2.0, 1.0], "W": W_, "b": b_, "Wo": [[1.0, -1.0, 0.5]], "bo": [0.75]},
+    )
+    net = network_from_onnx(mdl)
+    f32 = lambda v: Fraction(float(np.float32(v)))  # noqa: E731 - the exact value of each float32 constant
+    x = [Fraction(1, 3), Fraction(-7, 5)]
+    # Hand evaluation over the rationals, following the graph node by node.
+    t = [f32([2.0, 1.0][i]) * (x[i] - f32(m_[i])) / f32(s_[i]) for i in range(2)]
+    r = [max(Fraction(0), sum(t[i] * f32(W_[i][j]) for i in range(2)) + f32(b_[j])) for j in range(3)]
+    y = 2 * sum(r[j] * f32([1.0, -1.0, 0.5][j]) for j in range(3)) + Fraction(1, 2) * f32(0.75)
+    assert net(x) == (y,)
+    assert net.depth == 1 and net.output is not None
+    # 0.1 is not a float32: x1's weight into neuron 0 is k1 * W[1][0] / float32(0.1), exactly.
+    assert net.layers[0][0][0][1] == f32(1.0) * f32(0.25) / f32(0.1)
+
+
+def test_sub_from_constant_add_on_left_reshape_flatten_constant_node():
+    c = helper.make_tensor("c", TensorProto.FLOAT, [1, 1, 2], [1.0, 2.0])
+    mdl = model(
+        [
+            helper.make_node("Constant", [], ["cc"], value=c),
+            node("Sub", ["cc", "x"], "a"),  # c - x
+            node("Add", ["one", "a"], "a2"),
+            node("Flatten", ["a2"], "f", axis=1),
+            node("Reshape", ["f", "shape"], "g"),
+            node("Relu", ["g"], "y"),
+        ],
+        {"one": [1.0, 1.0], "shape": np.array([-1, 2], dtype=np.int64)},
+        in_shape=(1, 1, 2),
+    )
+    net = network_from_onnx(mdl)
+    # relu(2 - x0), relu(3 - x1), no output layer
+    assert net.layers == ((((-1, 0), (0, -1)), (2, 3)),)
+    assert net.output is None
+    assert net([5, 1]) == (0, 2)
+
+
+def test_symbolic_batch_and_relu_first():
+    inp = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 2])
+    graph = helper.make_graph(
+        [node("Relu", ["x"], "r"), node("MatMul", ["r", "W"], "y")],
+        "t", [inp], [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+        [numpy_helper.from_array(np.array([[1.0], [2.0]], dtype=np.float32), "W")],
+    )
+    net = network_from_onnx(helper.make_model(graph))
+    assert net.layers == ((((1, 0), (0, 1)), (0, 0)),)  # the identity layer before the first Relu
+    assert net.output == (((1, 2),), (0,))
+    assert net([-3, 1]) == (2,)
+
+
+# ------------------------------------------------------------ refusals
+@pytest.mark.parametrize("op", ["Sigmoid", "Tanh", "Softmax"])
+def test_unsupported_activation(op):
+    mdl = model([node(op, ["x"], "y")], {})
+    with pytest.raises(UnsupportedOperatorError, match=f"unsupported ONNX operator '{op}'"):
+        network_from_onnx(mdl)
+
+
+def test_unsupported_conv_names_operator(tmp_path):
+    mdl = model([node("Conv", ["x", "w"], "y")], {"w": np.ones((1, 1, 1, 1), dtype=np.float32)}, in_shape=(1, 1, 2, 2))
+    (tmp_path / "c.onnx").write_bytes(mdl.SerializeToString())
+    with pytest.raises(ValueError, match=r"c.onnx: node 0 \(Conv\): unsupported ONNX operator 'Conv'"):
+        load(tmp_path / "c.onnx")
+
+
+@pytest.mark.parametrize(
+    "nodes, inits, message",
+    [
+        ([node("Relu", ["x"], "r"), node("Add", ["x", "r"], "y")], {}, "Add of two non-constant tensors"),
+        ([node("Div", ["k", "x"], "y")], {"k": [1.0, 1.0]}, "Div of a constant by the tensor"),
+        ([node("Div", ["x", "k"], "y")], {"k": [1.0, 0.0]}, "division by a zero constant"),
+        ([node("Relu", ["x"], "r"), node("Relu", ["x"], "y")], {}, "branches"),
+        ([node("Relu", ["x"], "r"), node("Identity", ["x"], "y")], {}, "branches"),
+        ([node("Add", ["k", "k"], "y")], {"k": [1.0, 1.0]}, "constants only"),
+        ([node("Add", ["x", "k"], "y")], {"k": [[1.0], [1.0]]}, "would enlarge"),
+        ([node("MatMul", ["x", "W"], "y")], {"W": np.ones((3, 1), dtype=np.float32)}, "MatMul of a tensor of shape"),
+        ([node("MatMul", ["W", "x"], "y")], {"W": np.ones((2, 1), dtype=np.float32)}, "constant on the left"),
+        ([node("Add", ["x", "nope"], "y")], {}, "'nope' is not produced"),
+        ([node("Add", ["x", "k"], "y")], {"k": [np.nan, 1.0]}, "NaN or infinity"),
+        ([node("Add", ["x", "k"], "y")], {"k": np.array([True, False])}, "type bool"),
+    ],
+)
+def test_refused_graphs(nodes, inits, message):
+    with pytest.raises(ValueError, match=message):
+        network_from_onnx(model(nodes, inits))
+
+
+def test_two_inputs_and_external_data_refused():
+    extra = helper.make_tensor_value_info("x2", TensorProto.FLOAT, [1, 2])
+    with pytest.raises(ValueError, match="exactly one non-constant input, it has 2"):
+        network_from_onnx(model([node("Relu", ["x"], "y")], {}, extra_inputs=[extra]))
+    mdl = model([node("Add", ["x", "k"], "y")], {"k": [1.0, 1.0]})
+    t = mdl.graph.initializer[0]
+    t.data_location = TensorProto.EXTERNAL
+    t.ClearField("raw_data")
+    t.external_data.add(key="location", value="../../../etc/passwd")
+    with pytest.raises(ValueError, match="external tensor data is not supported"):
+        network_from_onnx(mdl)
+
+
+def test_truncated_and_garbage_onnx(tmp_path):
+    data = network_to_onnx(Network([([[1, 2], [3, 4]], [0, 1])], output=([[1, -1]], [0]))).SerializeToString()
+    for k, blob in enumerate([data[: len(data) // 2], data[:10], b"", b"\x00garbage\xff" * 10]):
+        p = tmp_path / f"t{k}.onnx"
+        p.write_bytes(blob)
+        with pytest.raises(ValueError, match=re.escape(str(p))):
+            load(p)
+
+
+# ----------------------------------------------------------- export
+def magnitude(net, x):
+    """The forward pass of |W|, |b| on |x| (no ReLU needed): bounds every partial sum's size."""
+    h = [abs(Fraction(v)) for v in x]
+    pairs = list(net.layers) + ([net.output] if net.output else [])
+    for W, b in pairs:
+        h = [sum(abs(w) * v for w, v in zip(row, h)) + abs(c) for row, c in zip(W, b)]
+    return h
+
+
+@st.composite
+def dyadic_nets(draw):
+    entry = st.builds(lambda p, k: Fraction(p, 2**k), st.integers(-64, 64), st.integers(0, 4))
+    d = draw(st.integers(1, 3))
+    layers, prev = [], d
+    for w in draw(st.lists(st.integers(1, 3), min_size=1, max_size=3)):
+        layers.append(([[draw(entry) for _ in range(prev)] for _ in range(w)], [draw(entry) for _ in range(w)]))
+        prev = w
+    out = None
+    if draw(st.booleans()):
+        out = ([[draw(entry) for _ in range(prev)]], [draw(entry)])
+    return Network(layers, output=out)
+
+
+@settings(max_examples=20)
+@given(net=dyadic_nets(), dtype=st.sampled_from(["float32", "float64"]))
+def test_export_round_trip_and_runtime(tmp_path_factory, net, dtype):
+    p = tmp_path_factory.mktemp("o") / "n.onnx"
+    save(net, p, dtype=dtype)
+    assert load(p) == net
+    ort = pytest.importorskip("onnxruntime")
+    sess = ort.InferenceSession(str(p), providers=["CPUExecutionProvider"])
+    X = np.array([[k / 4 - 1 + j for j in range(net.input_dim)] for k in range(4)], dtype=dtype)
+    got = sess.run(None, {"input": X})[0]
+    for x, y in zip(X, got):
+        exact = net(x.tolist())
+        if dtype == "float64":
+            # Dyadic weights with <= 7 bits over 2^4 and inputs k/4: every partial sum fits
+            # in 53 bits, so float64 arithmetic is exact and the runtime must equal net.
+            assert tuple(Fraction(float(v)) for v in y) == exact
+        else:  # float32 rounds: the error is a small multiple of 2^-24 times the magnitudes involved
+            mag = magnitude(net, x.tolist())
+            assert all(abs(Fraction(float(v)) - e) <= m / 2**16 for v, e, m in zip(y, exact, mag))
+
+
+def test_export_refuses_rounding_unless_allowed(tmp_path):
+    net = Network([([["1/3"]], [0])])
+    with pytest.raises(ValueError, match="1/3 is not exactly representable in float32"):
+        save(net, tmp_path / "n.onnx", dtype="float32")
+    assert not os.listdir(tmp_path)
+    save(net, tmp_path / "n.onnx", dtype="float32", allow_rounding=True)
+    assert load(tmp_path / "n.onnx").layers[0][0][0][0] == Fraction(float(np.float32(1 / 3)))
+    with pytest.raises(ValueError, match="'float32' or 'float64'"):
+        network_to_onnx(net, dtype="float16")
