@@ -104,12 +104,29 @@ def cross(l1: np.ndarray, e1: np.ndarray, l2: np.ndarray, e2: np.ndarray) -> tup
 
 
 @np.errstate(all="ignore")
+def polygon_signs(LT: np.ndarray, LeT: np.ndarray, V: np.ndarray, VE: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Signs of every region's lines at its polygon's vertices, and which are certain.
+
+    LT, LeT: (P, 3, w) transposed line maps and bounds of P regions; V, VE:
+    (P, K, 3) homogeneous vertices (padded) and bounds.  Returns
+    (sign int8 (P, K, w), certain bool (P, K, w)), with the bound of
+    :func:`signs`; rows that are exactly zero are left to the caller.
+    """
+    val = V @ LT
+    av = np.abs(V)
+    bound = inflate((av + VE) @ LeT + (VE + gamma(3) * av) @ np.abs(LT), 12)
+    certain = np.abs(val) > bound  # False for NaN and inf
+    sign = np.where(certain, np.sign(val), 0).astype(np.int8)
+    return sign, certain
+
+
+@np.errstate(all="ignore")
 def signs(L: np.ndarray, Le: np.ndarray, v: np.ndarray, ve: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Signs of the lines L (n, w, 3) at homogeneous points v (n, 3), and which are certain.
 
     Returns (sign int8 (n, w), certain bool (n, w)).  The value is L.v; its
     distance to the exact value is at most Le.(|v| + ve) + |L|.ve + gamma_3 |L|.|v|.
-    A row that is exactly zero (L = 0 and Le = 0) has certain sign 0.
+    Rows that are exactly zero (L = 0 and Le = 0, sign 0) are left to the caller.
     """
     val = L[:, :, 0] * v[:, None, 0] + L[:, :, 1] * v[:, None, 1] + L[:, :, 2] * v[:, None, 2]
     av = np.abs(v)
@@ -122,6 +139,5 @@ def signs(L: np.ndarray, Le: np.ndarray, v: np.ndarray, ve: np.ndarray) -> tuple
              + absL[:, :, 2] * (ve[:, None, 2] + g3 * av[:, None, 2]))
     bound = inflate(bound, 12)
     certain = np.abs(val) > bound  # False for NaN and inf: those go to exact arithmetic
-    zero_row = ~(L.any(axis=2) | Le.any(axis=2))
     sign = np.where(certain, np.sign(val), 0).astype(np.int8)
-    return sign, certain | zero_row
+    return sign, certain

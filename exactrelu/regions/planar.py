@@ -115,6 +115,14 @@ def planar_regions(net, box: Any, *, max_regions: int | None = None, progress: b
     return _Planar(net, lo, hi, max_regions, progress).run()
 
 
+def _pattern(layers: tuple) -> Pattern:
+    """A tie-free Pattern from 0/1 int tuples made here, skipping re-validation (a hot spot)."""
+    p = object.__new__(Pattern)
+    object.__setattr__(p, "layers", layers)
+    object.__setattr__(p, "ties", ())
+    return p
+
+
 class _Grow:
     """A numpy array that grows along axis 0 by doubling."""
 
@@ -186,6 +194,7 @@ class _Planar:
         self.lines = _Grow((3,), float)  # float lines
         self.lines_err = _Grow((3,), float)
         self.line_src: list = []  # ("box", exact triple) or (layer, neuron, prefix)
+        self.line_meta = _Grow((3,), np.int64)  # (layer, neuron, region index) of neuron lines, -1 for box edges
         self.exact_lines: dict = {}
         self.verts = _Grow((3,), float)  # homogeneous, last coordinate > 0
         self.verts_err = _Grow((3,), float)
@@ -201,15 +210,17 @@ class _Planar:
         vals, errs = F.to_float_with_error([t for line in exact for t in line])
         self.lines.extend(vals.reshape(4, 3))
         self.lines_err.extend(errs.reshape(4, 3))
+        self.line_meta.extend(np.full((4, 3), -1))
         for line in exact:
             self.line_src.append(("box", tuple(X.q(t) for t in line)))
         # corner i is where edge i-1 meets edge i: (lo0, lo1), (hi0, lo1), (hi0, hi1), (lo0, hi1)
         self.box_vertices = self._new_vertices(np.array([3, 0, 1, 2]), np.array([0, 1, 2, 3]))
         self.box_edges = [0, 1, 2, 3]
 
-    def _add_lines(self, Lf: np.ndarray, Le: np.ndarray, srcs: list) -> int:
+    def _add_lines(self, Lf: np.ndarray, Le: np.ndarray, srcs: list, meta: np.ndarray) -> int:
         start = self.lines.extend(Lf)
         self.lines_err.extend(Le)
+        self.line_meta.extend(meta)
         self.line_src.extend(srcs)
         return start
 
@@ -247,18 +258,54 @@ class _Planar:
         return np.arange(start, start + len(v))
 
     # ------------------------------------------------------------ signs
-    def _signs(self, slot_region: np.ndarray, slot_vid: np.ndarray, k: int) -> np.ndarray:
-        """Exact signs (int8, (n, w)) of layer k's neurons at slots (region, vertex)."""
-        Lf, Le = self.maps
-        sign, certain = F.signs(Lf[slot_region], Le[slot_region], self.verts.a[slot_vid], self.verts_err.a[slot_vid])
+    def _set_maps(self, Lf: np.ndarray, Le: np.ndarray) -> None:
+        """Install the current layer's per-region float maps (P, w, 3) and bounds."""
+        self.maps = (Lf, Le)
+        self.maps_t = (np.ascontiguousarray(Lf.transpose(0, 2, 1)), np.ascontiguousarray(Le.transpose(0, 2, 1)))
+        self.zero_rows = ~(Lf.any(axis=2) | Le.any(axis=2))  # exactly zero: z == 0 on the region
+
+    def _resolve(self, sign: np.ndarray, certain: np.ndarray, regions: np.ndarray, vids: np.ndarray) -> None:
+        """Decide the uncertain signs exactly, in place (entry (i, j): neuron j of region regions[i] at vids[i])."""
         rows, cols = np.nonzero(~certain)
         if len(rows):
             prefixes = self.region_prefix
             for i, j in zip(rows.tolist(), cols.tolist()):
-                line = self.exact.line(prefixes[slot_region[i]], j)
-                sign[i, j] = X.side(line, self.exact_vertex(int(slot_vid[i])))
+                line = self.exact.line(prefixes[regions[i]], j)
+                sign[i, j] = X.side(line, self.exact_vertex(int(vids[i])))
             self.exact_signs += len(rows)
+
+    def _signs(self, slot_region: np.ndarray, slot_vid: np.ndarray, zeros: tuple = ()) -> np.ndarray:
+        """Exact signs (int8, (n, w)) of the current layer's neurons at slots (region, vertex).
+
+        ``zeros`` = (rows, cols) of entries known to vanish exactly: a vertex
+        made from a neuron's own line lies on it.
+        """
+        Lf, Le = self.maps
+        sign, certain = F.signs(Lf[slot_region], Le[slot_region], self.verts.a[slot_vid], self.verts_err.a[slot_vid])
+        certain |= self.zero_rows[slot_region]
+        if zeros:
+            sign[zeros] = 0
+            certain[zeros] = True
+        self._resolve(sign, certain, slot_region, slot_vid)
         return sign
+
+    def _polygon_signs(self, piece_vids: list) -> tuple:
+        """Exact signs at every vertex of every piece, piece p being region p: (P, K, w) padded, and flat."""
+        sizes = np.fromiter((len(v) for v in piece_vids), np.int64, len(piece_vids))
+        P, K = len(sizes), int(sizes.max())
+        flat = np.fromiter((x for v in piece_vids for x in v), np.int64, int(sizes.sum()))
+        starts = np.cumsum(sizes) - sizes
+        # pad short polygons by repeating their first vertex (harmless for any/all)
+        pos = np.arange(K)[None, :]
+        vid = flat[starts[:, None] + np.where(pos < sizes[:, None], pos, 0)]
+        LT, LeT = self.maps_t
+        sign, certain = F.polygon_signs(LT, LeT, self.verts.a[vid], self.verts_err.a[vid])
+        certain |= self.zero_rows[:, None, :]
+        w = sign.shape[2]
+        sign2, certain2 = sign.reshape(P * K, w), certain.reshape(P * K, w)
+        self._resolve(sign2, certain2, np.repeat(np.arange(P), K), vid.reshape(-1))
+        real = (np.arange(P) * K)[np.repeat(np.arange(P), sizes)] + (np.arange(len(flat)) - np.repeat(starts, sizes))
+        return sign, flat, sign2[real], starts
 
     # ------------------------------------------------------------- main
     def run(self) -> list:
@@ -277,14 +324,14 @@ class _Planar:
                     Wf, We, bf, be = self.wf[0]
                     L0 = np.stack([Wf[:, 0], Wf[:, 1], bf], axis=1)[None]
                     E0 = np.stack([We[:, 0], We[:, 1], be], axis=1)[None]
-                    self.maps = (L0, E0)
+                    self._set_maps(L0, E0)
                 piece_vids, piece_edges, bits = self._layer(k, piece_vids, piece_edges, bar)
                 prefixes = [prefixes[r] + (b,) for r, b in zip(self.piece_region, bits)]
                 if k + 1 < net.depth:
                     Lf, Le = self.maps
                     Wf, We, bf, be = self.wf[k + 1]
-                    self.maps = F.next_maps(Lf[np.asarray(self.piece_region)], Le[np.asarray(self.piece_region)],
-                                            np.array(bits, dtype=bool), Wf, We, bf, be)
+                    self._set_maps(*F.next_maps(Lf[np.asarray(self.piece_region)], Le[np.asarray(self.piece_region)],
+                                                np.array(bits, dtype=bool), Wf, We, bf, be))
         finally:
             bar.close()
         return [self._region(p, v, e) for p, v, e in zip(prefixes, piece_vids, piece_edges)]
@@ -294,20 +341,20 @@ class _Planar:
         w = self.wf[k][0].shape[0]
         n = len(piece_vids)
         # fresh slots: (region, vertex) pairs; piece p is region p at the start of the layer
-        sizes = [len(v) for v in piece_vids]
-        slot_vid = _Grow((), np.int64, max(1024, 2 * sum(sizes)))
-        slot_vid.extend(np.fromiter((x for v in piece_vids for x in v), np.int64, sum(sizes)))
-        slot_region = _Grow((), np.int64, len(slot_vid.a))
-        slot_region.extend(np.repeat(np.arange(n), sizes))
-        S = _Grow((w,), np.int8, len(slot_vid.a))
-        S.extend(self._signs(slot_region.view, slot_vid.view, k))
-        starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-        piece_slots = [list(range(s, s + m)) for s, m in zip(starts.tolist(), sizes)]
+        padded, flat, slot_signs, starts = self._polygon_signs(piece_vids)
+        cap = max(1024, 2 * len(flat))
+        slot_vid = _Grow((), np.int64, cap)
+        slot_vid.extend(flat)
+        slot_region = _Grow((), np.int64, cap)
+        slot_region.extend(np.repeat(np.arange(n), np.diff(np.append(starts, len(flat)))))
+        S = _Grow((w,), np.int8, cap)
+        S.extend(slot_signs)
+        piece_slots = [list(range(s, s + len(v))) for s, v in zip(starts.tolist(), piece_vids)]
         piece_region = list(range(n))
         POS = _Grow((w,), bool, max(1024, 2 * n))
         NEG = _Grow((w,), bool, max(1024, 2 * n))
-        POS.extend(np.logical_or.reduceat(S.view > 0, starts, axis=0))
-        NEG.extend(np.logical_or.reduceat(S.view < 0, starts, axis=0))
+        POS.extend((padded > 0).any(axis=1))
+        NEG.extend((padded < 0).any(axis=1))
         Lf, Le = self.maps
         for j in range(w):
             cut = np.flatnonzero(POS.view[:, j] & NEG.view[:, j])
@@ -319,8 +366,11 @@ class _Planar:
                 raise RegionLimitExceeded([], self.max_regions)
         self.piece_region = piece_region
         bits = (POS.view & ~NEG.view).astype(np.int8).tolist()
-        vids = slot_vid.a
-        new_vids = [vids[s].tolist() for s in piece_slots]
+        flat = slot_vid.a[np.fromiter((t for sl in piece_slots for t in sl), np.int64)].tolist()
+        new_vids, at = [], 0
+        for sl in piece_slots:
+            new_vids.append(flat[at:at + len(sl)])
+            at += len(sl)
         return new_vids, piece_edges, [tuple(b) for b in bits]
 
     def _cut(self, k, j, cut, piece_slots, piece_edges, piece_region, slot_vid, slot_region, S, POS, NEG, Lf, Le):
@@ -334,7 +384,8 @@ class _Planar:
             r = piece_region[p]
             cl = cut_line.get(r)
             if cl is None:
-                cl = self._add_lines(Lf[r, j][None], Le[r, j][None], [(k, j, self.region_prefix[r])])
+                cl = self._add_lines(Lf[r, j][None], Le[r, j][None], [(k, j, self.region_prefix[r])],
+                                     np.array([[k, j, r]]))
                 cut_line[r] = cl
             slots, edges = piece_slots[p], piece_edges[p]
             s = col[slots].tolist()
@@ -387,8 +438,13 @@ class _Planar:
         # the new vertices, their exact signs for every neuron of the layer, and the pieces' flags
         vids = self._new_vertices(np.array(new_edge, dtype=np.int64), np.array(new_line, dtype=np.int64))
         regs = np.array(new_region, dtype=np.int64)
-        signs = self._signs(regs, vids, k)
-        signs[:, j] = 0  # on the cutting line by construction
+        # a new vertex lies on the cutting line (neuron j) and on its edge's line, which is
+        # neuron j' of this layer when that edge was cut earlier in the same region
+        meta = self.line_meta.a[np.array(new_edge, dtype=np.int64)]
+        same = np.flatnonzero((meta[:, 0] == k) & (meta[:, 2] == regs))
+        rows = np.concatenate([np.arange(len(vids)), same])
+        cols = np.concatenate([np.full(len(vids), j), meta[same, 1]])
+        signs = self._signs(regs, vids, (rows, cols))
         slot_vid.extend(vids)
         slot_region.extend(regs)
         S.extend(signs)
@@ -406,7 +462,7 @@ class _Planar:
 
     # ---------------------------------------------------------- results
     def _region(self, prefix: tuple, vids: list, edges: list) -> PlanarRegion:
-        pattern = Pattern(prefix)
+        pattern = _pattern(prefix)
         net = self.net
 
         def vertices() -> list:
