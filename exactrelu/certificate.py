@@ -1,0 +1,669 @@
+"""Certificates of convergence or divergence of infinite-depth ReLU families.
+
+A :class:`Certificate` is a value object: a verdict ("converges", "diverges"
+or "inconclusive"), the theorem it rests on (T4, T6, T7a, T7b, T7c or P1, each
+proved in ``proofs/``), the scope where the claim holds, the exact witnesses
+the theorem needs, and the subject (the :class:`~exactrelu.family.Family`).
+It is produced by :func:`exactrelu.certify` and re-verified, from the subject
+and the witnesses alone, by :func:`exactrelu.check`.
+
+This module also holds the small exact helpers that both the checker and the
+tail bounds need (norms, the prefix radius, rational upper bounds of powers
+and of exp); it never imports the certifier.
+
+>>> from exactrelu.family import Family
+>>> fam = Family([["1/2", "1/4"], ["-1/4", "1/3"]], ["1", "-1/2"])
+>>> from exactrelu.certify import certify
+>>> cert = certify(fam)
+>>> cert.verdict, cert.theorem, cert.limit
+('converges', 'T6', (Fraction(2, 1), Fraction(0, 1)))
+>>> Certificate.from_json(cert.to_json()) == cert
+True
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from .numbers import fraction_str, to_fraction
+
+__all__ = ["Certificate", "CertificateError", "VERDICTS", "THEOREMS"]
+
+FORMAT = "exactrelu.certificate"
+VERSION = 1
+
+VERDICTS = ("converges", "diverges", "inconclusive")
+# theorem -> (verdict it supports, proof file)
+THEOREMS = {
+    "T4": ("converges", "proofs/T4_sufficient_condition.md"),
+    "T6": ("converges", "proofs/T6_stationary_contraction.md"),
+    "P1": ("converges", "proofs/P1_eventual_fixed_point.md"),
+    "T7a": ("diverges", "proofs/T7_divergence.md"),
+    "T7b": ("diverges", "proofs/T7_divergence.md"),
+    "T7c": ("diverges", "proofs/T7_divergence.md"),
+}
+T5_PROOF = "proofs/T5_necessary_condition.md"
+
+
+class CertificateError(ValueError):
+    """A certificate is malformed, or a hypothesis of its theorem fails."""
+
+
+# --------------------------------------------------------------------------
+# exact helpers shared by the checker and the tail bounds
+# --------------------------------------------------------------------------
+def round_up(q: Fraction, bits: int = 64) -> Fraction:
+    """A rational >= q with a power-of-two denominator and about ``bits`` significant bits.
+
+    Keeps upper bounds small; exact when q already fits.
+
+    >>> round_up(Fraction(1, 3), 8)
+    Fraction(171, 512)
+    >>> round_up(Fraction(-1, 3), 8) >= Fraction(-1, 3)
+    True
+    """
+    num, den = q.numerator, q.denominator
+    if den & (den - 1) == 0 and abs(num).bit_length() <= bits:
+        return q
+    shift = bits - (abs(num).bit_length() - den.bit_length())
+    if shift >= 0:
+        return Fraction(-((-num << shift) // den), 1 << shift)
+    return Fraction(-((-num) // (den << -shift)) << -shift)
+
+
+def pow_upper(q: Fraction, d: int) -> Fraction:
+    """An exact rational upper bound of q**d for 0 <= q, d >= 0 (exact for small d).
+
+    >>> pow_upper(Fraction(1, 2), 3)
+    Fraction(1, 8)
+    >>> pow_upper(Fraction(3, 4), 10**6) < Fraction(1, 10**100)
+    True
+    """
+    if q < 0 or d < 0:
+        raise ValueError("pow_upper needs q >= 0 and d >= 0")
+    result, base = Fraction(1), round_up(q)
+    while d:  # square-and-multiply; rounding up keeps every factor an upper bound
+        if d & 1:
+            result = round_up(result * base)
+        base = round_up(base * base)
+        d >>= 1
+    return result
+
+
+def exp_upper(s: Fraction) -> tuple[Fraction, int]:
+    """(P, j) with exp(s) <= P, via exp(s) <= (1 - s/2^j)^(-2^j) for 0 <= s < 2^j.
+
+    The inequality holds because exp(t) <= 1/(1 - t) for 0 <= t < 1.
+
+    >>> P, j = exp_upper(Fraction(1)); 2.718 < float(P) < 2.73
+    True
+    """
+    if s < 0:
+        raise ValueError("exp_upper needs s >= 0")
+    j = max(10, math.ceil(math.log2(float(s) + 1)) + 10)
+    return exp_bound(s, j), j
+
+
+def exp_bound(s: Fraction, j: int) -> Fraction:
+    """The rational (1 - s/2^j)^(-2^j), computed with upward rounding; needs 0 <= s < 2^j."""
+    m = 1 << j
+    t = Fraction(1) - s / m
+    if t <= 0:
+        raise ValueError(f"exp bound needs s < 2^j (s = {s}, j = {j})")
+    # 1/t rounded up, then raised to 2^j with upward rounding: an upper bound of t^(-2^j).
+    return pow_upper(round_up(1 / t), m)
+
+
+def norm_vec(v) -> Fraction:
+    """The max norm max_i |v_i| (0 for the empty vector)."""
+    return max((abs(x) for x in v), default=Fraction(0))
+
+
+def norm_mat(W) -> Fraction:
+    """The max-row-sum norm max_i sum_j |W_ij| (the operator norm of the max norm)."""
+    return max((sum((abs(x) for x in row), Fraction(0)) for row in W), default=Fraction(0))
+
+
+def norm_minus_identity(W) -> Fraction:
+    """||W - I|| in the max-row-sum norm."""
+    return max(
+        (sum((abs(x - (i == j)) for j, x in enumerate(row)), Fraction(0)) for i, row in enumerate(W)),
+        default=Fraction(0),
+    )
+
+
+def matvec(W, y) -> tuple:
+    return tuple(sum((a * b for a, b in zip(row, y)), Fraction(0)) for row in W)
+
+
+def relu_layer(W, b, y) -> tuple:
+    """sigma(W y + b), exactly."""
+    return tuple(max(z + c, Fraction(0)) for z, c in zip(matvec(W, y), b))
+
+
+def prefix_radius(family: Any, radius: Fraction) -> Fraction:
+    """R' with ||y_0|| <= R' whenever ||x|| <= radius (y_0 the input of the formula layers).
+
+    Each prefix layer is 1-Lipschitz after its linear part and sigma(0) = 0, so
+    ||sigma(W y + b)|| <= ||W y + b|| <= ||W|| ||y|| + ||b||.
+    """
+    r = Fraction(radius)
+    for W, b in family.prefix:
+        r = norm_mat(W) * r + norm_vec(b)
+    return r
+
+
+def output_factor(family: Any) -> Fraction:
+    """||W_o|| (1 without an output layer): the output moves by at most this times the state."""
+    if family.output is None:
+        return Fraction(1)
+    return norm_mat(family.output[0])
+
+
+def apply_output(family: Any, y: tuple) -> tuple:
+    """The network output for the final hidden state y."""
+    if family.output is None:
+        return tuple(y)
+    Wo, bo = family.output
+    return tuple(a + c for a, c in zip(matvec(Wo, y), bo))
+
+
+def prefix_state(family: Any, x: tuple) -> tuple:
+    """y_0: the input x pushed through the prefix layers, exactly."""
+    y = tuple(x)
+    for W, b in family.prefix:
+        y = relu_layer(W, b, y)
+    return y
+
+
+def set_condition(u: tuple, K: int) -> str:
+    """The canonical text of the set {x : u^T y_K(x) > 0} used as a divergence scope.
+
+    >>> set_condition((Fraction(1), Fraction(0)), 1)
+    'u^T y_1(x) > 0 with u = (1, 0), where y_1(x) is the state after the prefix and 1 formula layer(s)'
+    """
+    vec = ", ".join(fraction_str(t) for t in u)
+    return f"u^T y_{K}(x) > 0 with u = ({vec}), where y_{K}(x) is the state after the prefix and {K} formula layer(s)"
+
+
+def family_json(family: Any) -> dict:
+    """The family's JSON form as a dict (the canonical subject of a certificate)."""
+    data = family.to_json()
+    return json.loads(data) if isinstance(data, str) else data
+
+
+def layer_norms(family: Any, first: int, last: int) -> list:
+    """[(||W_n - I||, ||b_n||) for n = first..last], exactly."""
+    out = []
+    for k in range(first, last + 1):
+        W, b = family.layer(k)
+        out.append((norm_minus_identity(W), norm_vec(b)))
+    return out
+
+
+# --------------------------------------------------------------------------
+# JSON schema of the witnesses
+# --------------------------------------------------------------------------
+_RATIONALS = {"q", "S", "B", "P", "lambda", "c", "tol"}
+_VECTORS = {"v", "fixed_point", "u", "x", "witness_point"}
+_VECLISTS = {"orbit"}
+_INTS = {"N", "k", "period", "j", "K", "output_row", "n0"}
+_STRINGS = {"pattern", "route"}
+_SERIES = {"a_series", "ub_series"}
+_SERIES_LISTS = {"W_series", "b_series"}
+
+
+def validate_types(cert: "Certificate") -> None:
+    """Every witness has its exact type (Fraction, int, tuple of Fractions, series certificate).
+
+    The checker calls this first, so a programmatically built certificate
+    cannot smuggle a float into an exact comparison.
+    """
+    def rat(v: Any) -> bool:
+        return type(v) is Fraction
+
+    def vec(v: Any) -> bool:
+        return isinstance(v, tuple) and all(rat(t) for t in v)
+
+    for key, v in cert.witnesses.items():
+        ok = False
+        if key in _RATIONALS:
+            ok = rat(v)
+        elif key in _VECTORS:
+            ok = vec(v)
+        elif key in _VECLISTS:
+            ok = isinstance(v, tuple) and all(vec(t) for t in v)
+        elif key in _INTS:
+            ok = type(v) is int
+        elif key in _STRINGS:
+            ok = isinstance(v, str)
+        elif key in _SERIES:
+            ok = isinstance(v, _series_class())
+        elif key in _SERIES_LISTS:
+            ok = isinstance(v, tuple) and all(
+                isinstance(e, dict) and isinstance(e.get("series"), _series_class()) for e in v)
+        else:
+            raise CertificateError(f"unknown witness {key!r}")
+        _need(ok is True, f"witness {key!r} has the wrong type ({type(v).__name__})")
+    _need(cert.limit is None or vec(cert.limit), "the limit must be a tuple of Fractions")
+    _need(isinstance(cert.scope, dict), "the scope must be a dict")
+    _need("x" not in cert.scope or vec(cert.scope["x"]), "the scope point must be a tuple of Fractions")
+
+
+def _series_class():
+    from .series import SeriesCertificate
+
+    return SeriesCertificate
+
+
+def _enc(key: str, value: Any) -> Any:
+    if key in _RATIONALS:
+        return fraction_str(value)
+    if key in _VECTORS:
+        return [fraction_str(t) for t in value]
+    if key in _VECLISTS:
+        return [[fraction_str(t) for t in v] for v in value]
+    if key in _INTS or key in _STRINGS:
+        return value
+    if key in _SERIES:
+        return _series_json(value)
+    if key in _SERIES_LISTS:
+        return [{"row": e["row"], "col": e["col"], "series": _series_json(e["series"])} for e in value]
+    raise CertificateError(f"unknown witness {key!r}")
+
+
+def _series_json(s: Any) -> Any:
+    data = s.to_json()
+    return json.loads(data) if isinstance(data, str) else data
+
+
+def _dec(key: str, value: Any) -> Any:
+    where = f"witness {key!r}"
+    if key in _RATIONALS:
+        return _rat(value, where)
+    if key in _VECTORS:
+        return _vec(value, where)
+    if key in _VECLISTS:
+        _need(isinstance(value, list), f"{where}: expected a list of vectors")
+        return tuple(_vec(v, f"{where}[{i}]") for i, v in enumerate(value))
+    if key in _INTS:
+        _need(type(value) is int, f"{where}: expected an integer, got {value!r}")
+        return value
+    if key in _STRINGS:
+        _need(isinstance(value, str), f"{where}: expected a string")
+        return value
+    if key in _SERIES:
+        return _series_from(value, where)
+    if key in _SERIES_LISTS:
+        _need(isinstance(value, list), f"{where}: expected a list")
+        out = []
+        for i, e in enumerate(value):
+            _need(isinstance(e, dict) and set(e) == {"row", "col", "series"}, f"{where}[{i}]: expected row, col, series")
+            _need(type(e["row"]) is int and (e["col"] is None or type(e["col"]) is int), f"{where}[{i}]: bad row/col")
+            out.append({"row": e["row"], "col": e["col"], "series": _series_from(e["series"], f"{where}[{i}]")})
+        return tuple(out)
+    raise CertificateError(f"unknown witness {key!r}")
+
+
+def _series_from(value: Any, where: str) -> Any:
+    try:
+        return _series_class().from_json(value)
+    except CertificateError:
+        raise
+    except Exception as exc:  # the series module's own validation error, whatever its type
+        raise CertificateError(f"{where}: invalid series certificate: {exc}") from None
+
+
+def _need(cond: bool, msg: str) -> None:
+    if not cond:
+        raise CertificateError(msg)
+
+
+def _rat(value: Any, where: str) -> Fraction:
+    _need(isinstance(value, (str, int)) and not isinstance(value, bool), f"{where}: expected a rational string")
+    try:
+        return to_fraction(value, where)
+    except ValueError as exc:
+        raise CertificateError(str(exc)) from None
+
+
+def _vec(value: Any, where: str) -> tuple:
+    _need(isinstance(value, list), f"{where}: expected a list of rationals")
+    return tuple(_rat(t, f"{where}[{i}]") for i, t in enumerate(value))
+
+
+def _scope_json(scope: dict) -> dict:
+    out = dict(scope)
+    if "x" in out:
+        out["x"] = [fraction_str(t) for t in out["x"]]
+    if "radius" in out:
+        out["radius"] = fraction_str(out["radius"])
+    return out
+
+
+def _scope_from(data: Any) -> dict:
+    _need(isinstance(data, dict) and data.get("kind") in ("everywhere", "point", "ball", "set"), "scope: bad kind")
+    allowed = {"everywhere": {"kind"}, "point": {"kind", "x"}, "ball": {"kind", "radius"}, "set": {"kind", "condition"}}
+    _need(set(data) == allowed[data["kind"]], f"scope: expected keys {sorted(allowed[data['kind']])}")
+    out = dict(data)
+    if "x" in out:
+        out["x"] = _vec(out["x"], "scope x")
+    if "radius" in out:
+        out["radius"] = _rat(out["radius"], "scope radius")
+    if "condition" in out:
+        _need(isinstance(out["condition"], str), "scope condition: expected a string")
+    return out
+
+
+# --------------------------------------------------------------------------
+# the data model
+# --------------------------------------------------------------------------
+@dataclass(eq=False)
+class Certificate:
+    """A verdict about lim_{depth -> inf} N_depth(x), with the exact witnesses of its theorem.
+
+    Fields: ``verdict`` ("converges" / "diverges" / "inconclusive"), ``theorem``
+    (None when inconclusive), ``scope`` (a dict: ``{"kind": "everywhere"}``,
+    ``{"kind": "point", "x": ...}`` or ``{"kind": "set", "condition": ...}``),
+    ``witnesses`` (dict, see proofs/), ``subject`` (the Family), ``limit``
+    (exact output limit when the theorem gives it), ``necessary`` (the T5
+    report), ``reasons`` (why rules did not apply) and ``evidence``
+    (floating-point differences of successive depths: evidence, not proof)
+    and ``radius`` (the radius the user asked about, used by :meth:`explain`).
+    """
+
+    verdict: str
+    theorem: str | None
+    scope: dict
+    witnesses: dict
+    subject: Any
+    limit: tuple | None = None
+    necessary: dict = field(default_factory=dict)
+    reasons: tuple = ()
+    evidence: tuple = ()
+    radius: Fraction | None = None
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Certificate) and self.to_json() == other.to_json()
+
+    def __repr__(self) -> str:
+        rule = f" by {self.theorem}" if self.theorem else ""
+        return f"<Certificate {self.verdict}{rule}, scope {self.scope_text()}>"
+
+    # ------------------------------------------------------------- claims
+    def scope_text(self) -> str:
+        """The scope in words."""
+        kind = self.scope.get("kind")
+        if kind == "everywhere":
+            return "every input x"
+        if kind == "point":
+            return "the point x = (" + ", ".join(fraction_str(t) for t in self.scope["x"]) + ")"
+        if kind == "ball":
+            return f"every x with ||x|| <= {fraction_str(self.scope['radius'])}"
+        return "every x with " + str(self.scope.get("condition"))
+
+    def tail_bound(self, depth: int, radius: Any = None) -> Fraction:
+        """An exact rational bound of ||N_inf(x) - N_depth(x)|| (max norm) for ||x|| <= radius.
+
+        Available for the convergence theorems T4 and T6 (uniform on balls; the
+        radius is about the network input x, before any prefix layers) and P1
+        (at its point; then ``radius`` must be None).
+
+        >>> from exactrelu.family import Family
+        >>> from exactrelu.certify import certify
+        >>> cert = certify(Family([["1/2", "0"], ["0", "1/2"]], ["1", "1"]))
+        >>> cert.tail_bound(10, radius=1)
+        Fraction(3, 1024)
+        """
+        if self.verdict != "converges":
+            raise ValueError(f"tail_bound needs a convergence certificate (this one is {self.verdict})")
+        if not isinstance(depth, int) or isinstance(depth, bool) or depth < 0:
+            raise ValueError(f"depth must be a nonnegative integer, got {depth!r}")
+        if self.theorem == "P1":
+            if radius is not None:
+                raise ValueError("a P1 certificate holds at one point; call tail_bound(depth) without radius")
+            return self._p1_tail(depth)
+        if radius is None:
+            raise ValueError("tail_bound needs a radius (the bound holds for ||x|| <= radius)")
+        R = to_fraction(radius, "radius")
+        if R < 0:
+            raise ValueError(f"radius must be nonnegative, got {R}")
+        Rp = prefix_radius(self.subject, R)
+        if self.theorem == "T4":
+            return output_factor(self.subject) * self._t4_tail(depth, Rp)
+        if self.theorem == "T6":
+            return output_factor(self.subject) * self._t6_tail(depth, Rp)
+        raise ValueError(f"no tail bound for theorem {self.theorem}")
+
+    def depth_for(self, tol: Any, radius: Any = None) -> int:
+        """The least depth whose :meth:`tail_bound` is <= tol (bounds decrease with depth).
+
+        >>> from exactrelu.family import Family
+        >>> from exactrelu.certify import certify
+        >>> certify(Family([["1/2"]], ["1"])).depth_for("1/1000", radius=1)  # 3 / 2^d <= 1/1000
+        12
+        """
+        t = to_fraction(tol, "tol")
+        if t <= 0:
+            raise ValueError(f"tol must be positive, got {t}")
+        ok = lambda d: self.tail_bound(d, radius) <= t  # noqa: E731
+        hi = 1
+        while not ok(hi):
+            hi *= 2
+            if hi > 1 << 62:
+                raise ValueError(f"no depth below 2^62 reaches tolerance {t}")
+        lo = hi // 2 if hi > 1 else -1
+        if ok(0):
+            return 0
+        lo = max(lo, 0)
+        while hi - lo > 1:  # invariant: not ok(lo), ok(hi)
+            mid = (lo + hi) // 2
+            lo, hi = (lo, mid) if ok(mid) else (mid, hi)
+        return hi
+
+    def _t4_tail(self, depth: int, Rp: Fraction) -> Fraction:
+        w = self.witnesses
+        M = w["P"] * (Rp + w["B"])
+        # layers n = start..K have been applied; differences of later layers count.
+        K = self.subject.start + depth - 1
+        bound = M * self._t4_sum(K, "W") + self._t4_sum(K, "b")
+        if depth == 0:  # the first step from y_0 (maybe negative): ||y_1 - y_0|| <= M + R'
+            return M + Rp + self._t4_tail(1, Rp)
+        return bound
+
+    def _t4_sum(self, K: int, which: str) -> Fraction:
+        """An upper bound of sum_{n > K} ||W_n - I|| (which='W') or ||b_n|| (which='b')."""
+        w, N = self.witnesses, self.witnesses["N"]
+        start = max(K + 1, self.subject.start)
+        finite = Fraction(0)
+        if start <= N:
+            norms = self._norms()
+            idx = 0 if which == "W" else 1
+            finite = sum((norms[k - self.subject.start][idx] for k in range(start, N + 1)), Fraction(0))
+        from_ = max(K, N)
+        tails = sum((Fraction(e["series"].tail_bound(from_)) for e in w[f"{which}_series"]), Fraction(0))
+        return finite + tails
+
+    def _norms(self) -> list:
+        if getattr(self, "_norm_cache", None) is None:
+            self._norm_cache = layer_norms(self.subject, self.subject.start, self.witnesses["N"])
+        return self._norm_cache
+
+    def _t6_tail(self, depth: int, Rp: Fraction) -> Fraction:
+        w = self.witnesses
+        v, y = w["v"], w["fixed_point"]
+        vmin, vmax = min(v), max(v)
+        ystar_v = max((abs(a) / b for a, b in zip(y, v)), default=Fraction(0))
+        return vmax * pow_upper(w["q"], depth) * (Rp / vmin + ystar_v)
+
+    def _p1_tail(self, depth: int) -> Fraction:
+        w = self.witnesses
+        if depth >= w["k"]:
+            return Fraction(0)
+        y = prefix_state(self.subject, w["x"])
+        for k in range(self.subject.start, self.subject.start + depth):
+            y = relu_layer(*self.subject.layer(k), y)
+        out = apply_output(self.subject, y)
+        return norm_vec(tuple(a - b for a, b in zip(out, self.limit)))
+
+    # ------------------------------------------------------------ explain
+    def explain(self) -> str:
+        """A readable proof of the verdict in Markdown, citing the proof files in proofs/."""
+        return _explain(self)
+
+    # --------------------------------------------------------------- JSON
+    def to_json(self, path: str | Path | None = None) -> dict:
+        """The certificate as a JSON-ready dict (written to ``path`` when given)."""
+        data = {
+            "format": FORMAT,
+            "version": VERSION,
+            "verdict": self.verdict,
+            "theorem": self.theorem,
+            "scope": _scope_json(self.scope),
+            "witnesses": {k: _enc(k, v) for k, v in self.witnesses.items()},
+            "subject": family_json(self.subject),
+            "limit": None if self.limit is None else [fraction_str(t) for t in self.limit],
+            "necessary": self.necessary,
+            "reasons": list(self.reasons),
+            "evidence": list(self.evidence),
+            "radius": None if self.radius is None else fraction_str(self.radius),
+        }
+        if path is not None:
+            Path(path).write_text(json.dumps(data, indent=1))
+        return data
+
+    @classmethod
+    def from_json(cls, source: Any) -> "Certificate":
+        """Read a certificate from a dict, a JSON string or a path; malformed input raises CertificateError."""
+        try:
+            data = _load(source)
+            return cls._from_dict(data)
+        except CertificateError:
+            raise
+        except (ValueError, TypeError, KeyError, AttributeError, IndexError, RecursionError) as exc:
+            raise CertificateError(f"malformed certificate: {exc}") from None
+
+    @classmethod
+    def _from_dict(cls, data: Any) -> "Certificate":
+        _need(isinstance(data, dict), "a certificate must be a JSON object")
+        _need(data.get("format") == FORMAT, f"not a certificate (format {data.get('format')!r}, expected {FORMAT!r})")
+        _need(data.get("version") == VERSION, f"unsupported certificate version {data.get('version')!r}")
+        keys = {"format", "version", "verdict", "theorem", "scope", "witnesses", "subject", "limit", "necessary",
+                "reasons", "evidence", "radius"}
+        _need(set(data) == keys, f"certificate keys must be exactly {sorted(keys)}")
+        _need(data["verdict"] in VERDICTS, f"unknown verdict {data['verdict']!r}")
+        _need(data["theorem"] is None or data["theorem"] in THEOREMS, f"unknown theorem {data['theorem']!r}")
+        _need(isinstance(data["witnesses"], dict), "witnesses must be an object")
+        from .family import Family
+
+        try:
+            subject = Family.from_json(data["subject"])
+        except Exception as exc:  # any failure to rebuild the subject is a malformed certificate
+            raise CertificateError(f"subject: invalid family: {exc}") from None
+        limit = None if data["limit"] is None else _vec(data["limit"], "limit")
+        _need(isinstance(data["necessary"], dict), "necessary must be an object")
+        _need(isinstance(data["reasons"], list) and all(isinstance(r, str) for r in data["reasons"]),
+              "reasons must be a list of strings")
+        _need(isinstance(data["evidence"], list), "evidence must be a list")
+        return cls(
+            verdict=data["verdict"],
+            theorem=data["theorem"],
+            scope=_scope_from(data["scope"]),
+            witnesses={k: _dec(k, v) for k, v in data["witnesses"].items()},
+            subject=subject,
+            limit=limit,
+            necessary=data["necessary"],
+            reasons=tuple(data["reasons"]),
+            evidence=tuple(data["evidence"]),
+            radius=None if data["radius"] is None else _rat(data["radius"], "radius"),
+        )
+
+
+def _load(source: Any) -> Any:
+    if isinstance(source, dict):
+        return source
+    if isinstance(source, Path):
+        return json.loads(source.read_text())
+    if isinstance(source, str):
+        text = source.strip()
+        if text.startswith("{"):
+            return json.loads(text)
+        return json.loads(Path(source).read_text())
+    raise CertificateError(f"expected a dict, a JSON string or a path, got {type(source).__name__}")
+
+
+# --------------------------------------------------------------------------
+# explain(): the proof in words
+# --------------------------------------------------------------------------
+_STATEMENTS = {
+    "T4": "sum_n ||W_n - I|| < inf and sum_n ||b_n|| < inf imply that N_n(x) converges for every x, "
+    "uniformly on bounded sets, with ||N_inf(x) - N_d(x)|| <= sum_(n>d) (||W_n - I|| M(R) + ||b_n||), "
+    "M(R) = P (R + B), P >= prod(1 + ||W_n - I||), B >= sum ||b_n|| (S >= sum ||W_n - I||).",
+    "T6": "W_n = W, b_n = b constant and |W| v <= q v with v > 0, q < 1 make y -> sigma(W y + b) a "
+    "q-contraction in the weighted max norm; every input converges to the unique fixed point y*.",
+    "P1": "for a stationary family, once the state at x is a fixed point of y -> sigma(W y + b) it stays there, "
+    "so N_d(x) is eventually constant.",
+    "T7a": "for a stationary family an exact periodic, non-constant orbit of the outputs prevents convergence at x.",
+    "T7b": "if W_n, b_n >= 0 from n0 on, the network is linear there; u >= 0 with u^T W_n >= (1 + a_n) u^T and "
+    "either sum a_n = inf with u^T y_K > 0, or sum u^T b_n = inf, gives u^T y_n -> inf.",
+    "T7c": "a constant nonnegative tail with u^T W >= lambda u^T, lambda > 1, u >= 0 and u^T y_K > 0 gives "
+    "u^T y_n >= lambda^(n-K) u^T y_K -> inf.",
+}
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, Fraction):
+        return fraction_str(value)
+    if isinstance(value, tuple) and value and isinstance(value[0], tuple):
+        return "[" + "; ".join(_fmt(v) for v in value) + "]"
+    if isinstance(value, tuple) and all(isinstance(v, Fraction) for v in value):
+        return "(" + ", ".join(fraction_str(v) for v in value) + ")"
+    if isinstance(value, tuple):  # series certificate lists
+        return "; ".join(_fmt_series(e) for e in value)
+    if hasattr(value, "verdict") and hasattr(value, "term"):
+        return _fmt_series({"row": None, "col": None, "series": value})
+    return str(value)
+
+
+def _fmt_series(e: dict) -> str:
+    s = e["series"]
+    where = "" if e["row"] is None else (f"[{e['row']}]" if e["col"] is None else f"[{e['row']}][{e['col']}]")
+    wit = ", ".join(f"{k} = {_fmt(v) if isinstance(v, Fraction) else v}" for k, v in dict(s.witnesses).items())
+    return f"{where} {s.term}: {s.verdict} by {s.method} ({wit})".strip()
+
+
+def _explain(cert: Certificate) -> str:
+    lines = [f"# Certificate: {cert.verdict}", ""]
+    if cert.theorem:
+        proof = THEOREMS[cert.theorem][1]
+        lines += [f"**Claim.** N_d(x) {'converges' if cert.verdict == 'converges' else 'diverges'} "
+                  f"as d -> inf, for {cert.scope_text()}.", "",
+                  f"**Rule {cert.theorem}** ({proof}): {_STATEMENTS[cert.theorem]}", "",
+                  "**Exact witnesses** (each re-verified by `exactrelu.check`):", ""]
+        lines += [f"- {k}: {_fmt(v)}" for k, v in cert.witnesses.items()]
+        if cert.limit is not None:
+            lines += ["", f"**Limit (exact):** ({', '.join(fraction_str(t) for t in cert.limit)})"]
+        if cert.theorem in ("T4", "T6"):
+            R = cert.radius if cert.radius is not None else Fraction(1)
+            lines += ["", f"**Tail bounds** for ||x|| <= {fraction_str(R)} (max norm):", ""]
+            for d in (10, 100, 1000):
+                lines.append(f"- depth {d}: ||N_inf(x) - N_{d}(x)|| <= {float(cert.tail_bound(d, R)):.3e}")
+    else:
+        lines += ["No rule applied, so nothing is claimed. Hypotheses that failed:", ""]
+        lines += [f"- {r}" for r in cert.reasons]
+    if cert.theorem and cert.reasons:
+        lines += ["", "Rules tried before this one:", ""] + [f"- {r}" for r in cert.reasons]
+    nec = cert.necessary
+    if nec:
+        lines += ["", f"**Necessary condition T5** ({T5_PROOF}; informational, from symbolic limits):", "",
+                  f"- W_n -> I: {nec.get('W_to_I')}; b_n -> 0: {nec.get('b_to_0')}", f"- {nec.get('note', '')}"]
+    if cert.evidence:
+        lines += ["", "**Numerical evidence (floating point; evidence, NOT proof):**", "",
+                  "| x | d | ||N_2d(x) - N_d(x)|| |", "|---|---|---|"]
+        lines += [f"| {e.get('x')} | {e.get('depth')} | {e.get('difference')} |" for e in cert.evidence]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,202 @@
+"""Tests for exactrelu.certify: the examples that must come out right, scopes, T5 and evidence.
+
+Expected values are derived by hand in the comments (or by exact truncation).
+"""
+
+from __future__ import annotations
+
+import json
+from fractions import Fraction
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from exactrelu.certificate import Certificate, CertificateError
+from exactrelu.certify import certify, contraction_weights, fixed_point, necessary_report
+from exactrelu.checker import check
+from exactrelu.family import Family
+
+F = Fraction
+
+
+def t4_family() -> Family:
+    return Family([["1 + 1/n^2", "2/n^2"], ["0", "1 - 1/n^2"]], ["2^(-n)", "-2^(-n)"])
+
+
+def t6_family() -> Family:
+    return Family([["1/2", "1/4"], ["-1/4", "1/3"]], ["1", "-1/2"])
+
+
+def test_t4_converges_everywhere():
+    cert = certify(t4_family())
+    assert (cert.verdict, cert.theorem, cert.scope) == ("converges", "T4", {"kind": "everywhere"})
+    assert check(cert)
+    # the exact network at depth 100 and 400 differ by less than the certified tail bound at 100
+    fam = t4_family()
+    for x in ([0, 0], [1, -1], [F(1, 2), 1]):
+        a, b = fam.truncate(100)(x), fam.truncate(400)(x)
+        gap = max(abs(p - q) for p, q in zip(a, b))
+        assert gap <= cert.tail_bound(100, radius=1)
+    # the tail bound decreases with depth and depth_for is the least depth reaching tol
+    assert cert.tail_bound(1000, 1) < cert.tail_bound(100, 1) < cert.tail_bound(10, 1)
+    d = cert.depth_for("1/10", radius=1)
+    assert cert.tail_bound(d, 1) <= F(1, 10) < cert.tail_bound(d - 1, 1)
+
+
+def test_t6_exact_limit():
+    # y* = sigma(W y* + b): with y*_2 = 0, y*_1 = y*_1/2 + 1 gives y*_1 = 2, and
+    # z_2 = -2/4 - 1/2 = -1 <= 0 confirms the pattern (1, 0).
+    cert = certify(t6_family())
+    assert (cert.verdict, cert.theorem) == ("converges", "T6")
+    assert cert.limit == (F(2), F(0))
+    assert cert.witnesses["pattern"] == "10"
+    fam = t6_family()
+    for x in ([0, 0], [5, -3], [-7, F(1, 3)]):
+        y = fam.truncate(60)(x)
+        gap = max(abs(p - q) for p, q in zip(y, cert.limit))
+        assert gap <= cert.tail_bound(60, radius=7)
+        assert gap < F(1, 10**6)
+
+
+def test_t7a_period_two():
+    # y_0 = 0, y_1 = sigma(0 + 1) = (1, 1), y_2 = sigma(-1 + 1) = 0: period 2
+    fam = Family([["-1", "0"], ["0", "-1"]], ["1", "1"])
+    cert = certify(fam, x=[0, 0])
+    assert (cert.verdict, cert.theorem) == ("diverges", "T7a")
+    assert cert.scope == {"kind": "point", "x": (F(0), F(0))}
+    assert cert.witnesses["orbit"] == ((F(0), F(0)), (F(1), F(1)))
+    # at x = (1/2, 1/2) the state is a fixed point: converges there (P1) with limit (1/2, 1/2)
+    cert = certify(fam, x=["1/2", "1/2"])
+    assert (cert.verdict, cert.theorem, cert.limit) == ("converges", "P1", (F(1, 2), F(1, 2)))
+    assert cert.tail_bound(0) == 0
+
+
+def test_t7b_growth_on_a_set():
+    # W_n = I + A/n, A = [[1, 0], [0, 0]] >= 0, b = 0: y_1 coordinate 0 grows like prod(1 + 1/n)
+    fam = Family([["1 + 1/n", "0"], ["0", "1"]], ["0", "0"])
+    cert = certify(fam)
+    assert (cert.verdict, cert.theorem, cert.scope["kind"]) == ("diverges", "T7b", "set")
+    assert cert.witnesses["u"] == (F(1), F(0))
+    assert cert.witnesses["K"] == 1
+    assert "u^T y_1(x) > 0" in cert.scope["condition"]
+    assert cert.necessary["W_to_I"] is True  # W_n -> I, yet it diverges
+    # at a point with y_1 coordinate 0 positive: diverges at that point; at x = (-1, 5): 0 there
+    assert certify(fam, x=[1, 0]).verdict == "diverges"
+    assert certify(fam, x=[-1, 5]).verdict != "diverges"
+    # the exact state really grows: y_d(1, 0)_0 = prod_{n=1..d} (1 + 1/n) = d + 1
+    assert fam.truncate(50)([1, 0])[0] == 51
+
+
+def test_t7b_nonsummable_bias_everywhere():
+    fam = Family([["1", "0"], ["0", "1"]], ["1/n", "1/n"])
+    cert = certify(fam)
+    assert (cert.verdict, cert.theorem, cert.scope) == ("diverges", "T7b", {"kind": "everywhere"})
+    assert cert.witnesses["route"] == "sum u^T b_n"
+    assert check(cert)
+
+
+def test_t7c_perron_growth():
+    fam = Family([["0", "2"], ["2", "0"]], ["0", "0"])
+    cert = certify(fam, x=[1, 0])
+    assert (cert.verdict, cert.theorem) == ("diverges", "T7c")
+    assert cert.witnesses["lambda"] > 1
+    assert check(cert)
+
+
+@pytest.mark.parametrize(
+    "W, b",
+    [
+        ([["1 + (-1)^n/n", "0"], ["0", "1"]], ["0", "0"]),  # oscillating formula: no rule
+        ([["1", "1/n"], ["0", "1"]], ["0", "0"]),  # nilpotent perturbation: diverges, but no rule proves it
+    ],
+)
+def test_inconclusive_with_reasons_and_evidence(W, b):
+    cert = certify(Family(W, b))
+    assert cert.verdict == "inconclusive" and cert.theorem is None
+    assert any(r.startswith("T4") for r in cert.reasons) and any(r.startswith("T7b") for r in cert.reasons)
+    assert cert.evidence and all(e["kind"] == "floating-point evidence, not proof" for e in cert.evidence)
+    assert "NOT proof" in cert.explain()
+    assert check(cert)  # claims nothing
+    with pytest.raises(ValueError):
+        cert.tail_bound(10, 1)
+
+
+def test_rotation_diverges_at_a_unit_vector():
+    # W = [[0, 1], [1, 0]], b = 0 swaps coordinates: (1, 0) -> (0, 1) -> (1, 0)
+    fam = Family([["0", "1"], ["1", "0"]], ["0", "0"])
+    cert = certify(fam)
+    assert (cert.verdict, cert.theorem, cert.scope["x"]) == ("diverges", "T7a", (F(1), F(0)))
+    assert certify(fam, x=[1, 1]).theorem == "P1"  # (1, 1) is a fixed point
+
+
+def test_t5_report():
+    assert necessary_report(t4_family())["holds"] is True
+    r = necessary_report(t6_family())
+    assert r["holds"] is False and "degenerate" in r["note"]
+    assert r["W_limit"] == [["1/2", "1/4"], ["-1/4", "1/3"]]
+    r = necessary_report(Family([["1 + (-1)^n/n"]], ["sin(n)/n^2"]))
+    assert (r["W_to_I"], r["b_to_0"]) == (True, True)
+
+
+def test_prefix_and_output():
+    # prefix doubles the input; the tail is the T6 contraction; the output sums the state
+    fam = Family([["1/2", "0"], ["0", "1/2"]], ["1", "1"], prefix=[([[2, 0], [0, 2]], [0, 0])],
+                 output=([[1, 1]], [F(1, 3)]))
+    cert = certify(fam)
+    assert cert.limit == (F(4) + F(1, 3),)  # y* = (2, 2), output 4 + 1/3
+    for x in ([3, -1], [0, 0]):
+        gap = abs(fam.truncate(30)(x)[0] - cert.limit[0])
+        assert gap <= cert.tail_bound(30, radius=3)
+
+
+def test_output_layer_that_hides_divergence():
+    # the hidden states oscillate, but W_o = 0 makes the output constant: not divergence
+    fam = Family([["-1", "0"], ["0", "-1"]], ["1", "1"], output=([[0, 0]], [5]))
+    cert = certify(fam, x=[0, 0])
+    assert cert.verdict != "diverges"
+
+
+def test_json_round_trip_and_explain():
+    for fam in (t4_family(), t6_family()):
+        cert = certify(fam, radius=2)
+        text = json.dumps(cert.to_json())
+        back = Certificate.from_json(text)
+        assert back == cert and check(back)
+        assert back.tail_bound(50, 2) == cert.tail_bound(50, 2)
+        md = cert.explain()
+        assert "proofs/T" in md and cert.theorem in md
+
+
+def test_bad_input():
+    with pytest.raises(ValueError, match="dimension"):
+        certify(t6_family(), x=[1, 2, 3])
+    with pytest.raises(ValueError, match="radius"):
+        certify(t6_family(), radius=-1)
+    with pytest.raises(ValueError):
+        certify("not a family")
+
+
+@settings(max_examples=25)
+@given(st.lists(st.integers(-3, 3), min_size=4, max_size=4), st.lists(st.integers(-3, 3), min_size=2, max_size=2))
+def test_stationary_verdicts_agree_with_exact_iteration(Wi, bi):
+    # a stationary 2x2 family with entries in {-3/4, ..., 3/4}: every certificate must check, and a T6 limit
+    # must match the exact state at depth 200 (the contraction factor q < 1 makes the gap tiny)
+    W = [[F(Wi[0], 4), F(Wi[1], 4)], [F(Wi[2], 4), F(Wi[3], 4)]]
+    fam = Family([[str(t) for t in row] for row in W], [str(t) for t in bi])
+    cert = certify(fam, x=[1, -1])
+    assert check(cert)
+    if cert.theorem == "T6":
+        y = fam.truncate(200)([1, -1])
+        assert max(abs(p - q) for p, q in zip(y, cert.limit)) <= cert.tail_bound(200, 1)
+    if cert.theorem in ("T7a", "T7c", "T7b"):
+        a, b = fam.truncate(300)([1, -1]), fam.truncate(301)([1, -1])
+        assert a != b or cert.theorem == "T7a"
+
+
+def test_helpers():
+    v, q = contraction_weights(((F(0), F(2)), (F(1, 8), F(0))))  # row sums 2 and 1/8, rho = 1/2
+    A = ((F(0), F(2)), (F(1, 8), F(0)))
+    assert q < 1 and all(sum(abs(a) * t for a, t in zip(row, v)) <= q * vi for row, vi in zip(A, v))
+    assert contraction_weights(((F(1),),)) is None
+    assert fixed_point(((F(-1, 2),),), (F(3),)) == (F(2),)  # y = -y/2 + 3
