@@ -1,0 +1,415 @@
+"""Exact linear programming over the rationals, with exactly verified certificates.
+
+:func:`solve_lp` solves ``min`` (or ``max``) ``c.x`` subject to
+``A_ub x <= b_ub`` and ``A_eq x == b_eq`` with ``x`` free in ``R^n``.  Every
+answer comes with evidence that :func:`verify_lp` re-checks in exact
+rational arithmetic before it is returned:
+
+* ``"optimal"``: a feasible ``x`` and dual multipliers ``(y, w)``, ``y >= 0``,
+  with ``A_ub^T y + A_eq^T w = s c`` and ``b_ub.y + b_eq.w = s value`` where
+  ``s = +1`` when maximising and ``s = -1`` when minimising (weak duality then
+  proves that no feasible point does better; equality proves optimality);
+* ``"infeasible"``: a Farkas vector ``(y, w)``, ``y >= 0``, with
+  ``A_ub^T y + A_eq^T w = 0`` and ``b_ub.y + b_eq.w < 0``;
+* ``"unbounded"``: a feasible ``x`` and a ray ``r`` with ``A_ub r <= 0``,
+  ``A_eq r = 0`` and ``c.r`` improving (``< 0`` when minimising, ``> 0`` when
+  maximising).
+
+How the evidence is found: by default a float LP (scipy's HiGHS, imported
+lazily) proposes an optimal basis or a Farkas support, and the exact revised
+simplex of :mod:`exactrelu._simplex` is warm-started from it (zero pivots
+when the proposal is right).  When scipy is missing, the proposal is wrong or
+``guide=False`` (or the module switch :data:`USE_FLOAT_GUIDE` is off), the
+exact simplex runs from scratch.  Floats never decide anything.
+
+>>> r = solve_lp([1, 1], A_ub=[[-1, 0], [0, -1]], b_ub=[0, "-1/2"])
+>>> r.status, r.x, r.value
+('optimal', (Fraction(0, 1), Fraction(1, 2)), Fraction(1, 2))
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any, Sequence
+
+import flint
+
+from ._simplex import simplex
+from .numbers import to_fraction, to_matrix, to_vector
+
+__all__ = ["LPResult", "LPCertificate", "solve_lp", "verify_lp", "USE_FLOAT_GUIDE"]
+
+#: Module switch: let a float LP (scipy HiGHS) propose solutions that are then verified exactly.
+USE_FLOAT_GUIDE = True
+
+_F0 = Fraction(0)
+
+
+@dataclass(frozen=True)
+class LPCertificate:
+    """Exact evidence for an LP answer.
+
+    kind "dual" (optimal) or "farkas" (infeasible): ``ineq`` (one multiplier
+    per row of ``A_ub``, all >= 0) and ``eq`` (one per row of ``A_eq``).
+    kind "ray" (unbounded): ``ray``, an improving recession direction.
+    """
+
+    kind: str
+    ineq: tuple = ()
+    eq: tuple = ()
+    ray: tuple = ()
+
+
+@dataclass(frozen=True)
+class LPResult:
+    """Result of :func:`solve_lp`: ``status``, ``x`` (None when infeasible),
+    ``value`` (None unless optimal), ``certificate`` (:class:`LPCertificate`),
+    ``method`` ("guided" or "exact": which path produced the evidence)."""
+
+    status: str
+    x: tuple | None
+    value: Fraction | None
+    certificate: LPCertificate
+    method: str = "exact"
+
+
+@dataclass(frozen=True)
+class _Problem:
+    c: tuple
+    A: tuple
+    b: tuple
+    E: tuple
+    e: tuple
+    maximize: bool
+
+    @property
+    def n(self) -> int:
+        return len(self.c)
+
+
+def _dot(u: Sequence, v: Sequence) -> Fraction:
+    return sum((a * b for a, b in zip(u, v) if a and b), _F0)
+
+
+def _rows(A: Any, b: Any, n: int, name: str) -> tuple[tuple, tuple]:
+    A = () if A is None else A
+    b = () if b is None else b
+    if len(A) == 0 and len(b) == 0:
+        return (), ()
+    Am = to_matrix(A, where=f"A_{name}")
+    bv = to_vector(b, where=f"b_{name}")
+    if len(Am) != len(bv):
+        raise ValueError(f"A_{name} has {len(Am)} rows but b_{name} has {len(bv)} entries")
+    for i, row in enumerate(Am):
+        if len(row) != n:
+            raise ValueError(f"A_{name}, row {i}: expected {n} entries (the length of c), got {len(row)}")
+    return Am, bv
+
+
+def _fraction_vector(v: Sequence) -> tuple:
+    return tuple(Fraction(int(q.p), int(q.q)) for q in v)
+
+
+# ----------------------------------------------------------------------------------------------
+# verification (pure Fraction arithmetic, independent of how the answer was found)
+
+
+def _check_dual(P: _Problem, y: tuple, w: tuple, target: Sequence) -> Fraction | None:
+    """If y >= 0 and A^T y + E^T w == target, return b.y + e.w, else None."""
+    if len(y) != len(P.A) or len(w) != len(P.E) or any(v < 0 for v in y):
+        return None
+    for k in range(P.n):
+        col = sum((y[i] * P.A[i][k] for i in range(len(y)) if y[i]), _F0)
+        col += sum((w[i] * P.E[i][k] for i in range(len(w)) if w[i]), _F0)
+        if col != target[k]:
+            return None
+    return _dot(P.b, y) + _dot(P.e, w)
+
+
+def _feasible(P: _Problem, x: tuple) -> bool:
+    return (
+        len(x) == P.n
+        and all(_dot(a, x) <= bi for a, bi in zip(P.A, P.b))
+        and all(_dot(a, x) == ei for a, ei in zip(P.E, P.e))
+    )
+
+
+def _verify(P: _Problem, res: LPResult) -> bool:
+    s = 1 if P.maximize else -1
+    cert = res.certificate
+    if res.status == "optimal":
+        if cert.kind != "dual" or res.x is None or not _feasible(P, res.x):
+            return False
+        bound = _check_dual(P, cert.ineq, cert.eq, [s * ci for ci in P.c])
+        return bound is not None and res.value == _dot(P.c, res.x) and bound == s * res.value
+    if res.status == "infeasible":
+        if cert.kind != "farkas":
+            return False
+        rhs = _check_dual(P, cert.ineq, cert.eq, [_F0] * P.n)
+        return rhs is not None and rhs < 0
+    if res.status == "unbounded":
+        r = cert.ray
+        if cert.kind != "ray" or res.x is None or not _feasible(P, res.x) or len(r) != P.n:
+            return False
+        if any(_dot(a, r) > 0 for a in P.A) or any(_dot(a, r) != 0 for a in P.E):
+            return False
+        return s * _dot(P.c, r) > 0
+    return False
+
+
+def verify_lp(
+    c: Any, A_ub: Any = (), b_ub: Any = (), A_eq: Any = (), b_eq: Any = (), *, result: LPResult, maximize: bool = False
+) -> bool:
+    """Check exactly that ``result`` is a correct, certified answer to the LP.
+
+    >>> r = solve_lp([1], A_ub=[[1], [-1]], b_ub=[1, -2])
+    >>> r.status, verify_lp([1], [[1], [-1]], [1, -2], result=r)
+    ('infeasible', True)
+    >>> import dataclasses
+    >>> bad = dataclasses.replace(r, certificate=LPCertificate("farkas", (Fraction(1), Fraction(2)), ()))
+    >>> verify_lp([1], [[1], [-1]], [1, -2], result=bad)
+    False
+    """
+    return _verify(_problem(c, A_ub, b_ub, A_eq, b_eq, maximize), result)
+
+
+def _problem(c, A_ub, b_ub, A_eq, b_eq, maximize) -> _Problem:
+    cv = to_vector(c, where="c")
+    A, b = _rows(A_ub, b_ub, len(cv), "ub")
+    E, e = _rows(A_eq, b_eq, len(cv), "eq")
+    return _Problem(cv, A, b, E, e, bool(maximize))
+
+
+# ----------------------------------------------------------------------------------------------
+# the dual standard form solved by the exact simplex
+#
+# For min c.x s.t. A x <= b (equations split into two inequalities), the dual
+# is  min b.y  s.t.  A^T y = -c, y >= 0:  n rows, one column per constraint.
+# Its simplex multipliers pi are an optimal x; a dual ray is a Farkas vector;
+# a phase-1 failure (dual infeasible) yields a primal improving ray.
+
+
+def _stacked(P: _Problem) -> tuple[list, list]:
+    rows = list(P.A) + list(P.E) + [tuple(-v for v in a) for a in P.E]
+    rhs = list(P.b) + list(P.e) + [-v for v in P.e]
+    return rows, rhs
+
+
+def _dual_matrix(rows: list, n: int) -> flint.fmpq_mat:
+    m = len(rows)
+    entries = [flint.fmpq(rows[j][k].numerator, rows[j][k].denominator) for k in range(n) for j in range(m)]
+    return flint.fmpq_mat(n, m, entries)
+
+
+def _split_multipliers(P: _Problem, y: Sequence) -> tuple[tuple, tuple]:
+    m, q = len(P.A), len(P.E)
+    ineq = tuple(y[:m])
+    eq = tuple(y[m + i] - y[m + q + i] for i in range(q))
+    return ineq, eq
+
+
+def _min_cost(P: _Problem) -> tuple:
+    return tuple(-v for v in P.c) if P.maximize else P.c
+
+
+def _from_outcome(P: _Problem, out, method: str) -> LPResult | None:
+    """Turn a simplex outcome on the dual into a primal LPResult (None: need a feasibility pass)."""
+    if out.status == "optimal":
+        x = _fraction_vector(out.pi)
+        ineq, eq = _split_multipliers(P, _fraction_vector(out.y))
+        value = _dot(P.c, x)
+        return LPResult("optimal", x, value, LPCertificate("dual", ineq, eq), method)
+    if out.status == "unbounded":  # the dual is unbounded: its ray is a Farkas vector
+        ineq, eq = _split_multipliers(P, _fraction_vector(out.ray))
+        return LPResult("infeasible", None, None, LPCertificate("farkas", ineq, eq), method)
+    return None  # dual infeasible: primal infeasible or unbounded
+
+
+def _solve_exact(P: _Problem, start: Sequence[int] | None = None, method: str = "exact") -> LPResult:
+    rows, rhs = _stacked(P)
+    M = _dual_matrix(rows, P.n)
+    cmin = _min_cost(P)
+    out = simplex(M, [-flint.fmpq(v.numerator, v.denominator) for v in cmin], rhs, start)
+    res = _from_outcome(P, out, method)
+    if res is not None:
+        return res
+    ray = _fraction_vector(out.pi)  # A ray <= 0, E ray = 0, cmin.ray < 0
+    feas = _solve_exact(_Problem((_F0,) * P.n, P.A, P.b, P.E, P.e, False))
+    if feas.status == "infeasible":
+        return LPResult("infeasible", None, None, feas.certificate, method)
+    return LPResult("unbounded", feas.x, None, LPCertificate("ray", ray=ray), method)
+
+
+def _solve_zero_dim(P: _Problem) -> LPResult:
+    """Variables in R^0: the constraints read 0 <= b_i and 0 == e_i."""
+    for i, bi in enumerate(P.b):
+        if bi < 0:
+            y = tuple(Fraction(int(k == i)) for k in range(len(P.b)))
+            return LPResult("infeasible", None, None, LPCertificate("farkas", y, (_F0,) * len(P.e)))
+    for i, ei in enumerate(P.e):
+        if ei != 0:
+            w = tuple(Fraction(-1 if ei > 0 else 1) if k == i else _F0 for k in range(len(P.e)))
+            return LPResult("infeasible", None, None, LPCertificate("farkas", (_F0,) * len(P.b), w))
+    zero = LPCertificate("dual", (_F0,) * len(P.b), (_F0,) * len(P.e))
+    return LPResult("optimal", (), _F0, zero)
+
+
+# ----------------------------------------------------------------------------------------------
+# the float guide: HiGHS proposes, the exact simplex verifies (and repairs) from its proposal
+
+
+def _guided(P: _Problem) -> LPResult | None:
+    try:
+        from scipy.optimize import linprog
+        import numpy as np
+    except ImportError:
+        return None
+    rows, rhs = _stacked(P)
+    try:
+        A = np.array([[float(v) for v in r] for r in rows], dtype=float).reshape(len(rows), P.n)
+        b = np.array([float(v) for v in rhs], dtype=float)
+        c = np.array([float(v) for v in _min_cost(P)], dtype=float)
+    except OverflowError:
+        return None
+    if not (np.all(np.isfinite(A)) and np.all(np.isfinite(b)) and np.all(np.isfinite(c))):
+        return None
+    kw = dict(bounds=[(None, None)] * P.n, method="highs")
+    try:
+        res = linprog(c, A_ub=A if len(rows) else None, b_ub=b if len(rows) else None, **kw)
+    except (ValueError, RuntimeError):
+        return None
+    if res.status == 0:
+        return _guided_optimal(P, rows, A, b, res)
+    if res.status == 2:
+        return _guided_farkas(P, A, b)
+    return None  # unbounded or numerical trouble: the exact path decides
+
+
+def _independent_rows(A, order, n: int) -> list[int]:
+    """Greedily pick up to n rows of A (float) in the given order that look linearly independent."""
+    import numpy as np
+
+    chosen: list[int] = []
+    Q = np.zeros((0, n))
+    for i in order:
+        v = A[i].astype(float)
+        norm = np.linalg.norm(v)
+        if norm == 0:
+            continue
+        resid = v - Q.T @ (Q @ v)
+        rn = np.linalg.norm(resid)
+        if rn > 1e-9 * norm:
+            chosen.append(int(i))
+            Q = np.vstack([Q, resid / rn])
+            if len(chosen) == n:
+                break
+    return chosen
+
+
+def _guided_optimal(P: _Problem, rows, A, b, res) -> LPResult | None:
+    import numpy as np
+
+    marg = np.abs(res.ineqlin.marginals) if res.ineqlin is not None else np.zeros(len(rows))
+    slack = b - A @ res.x
+    scale = 1.0 + np.abs(b)
+    active = np.where((slack <= 1e-7 * scale) | (marg > 1e-9))[0]
+    order = sorted(active, key=lambda i: (-marg[i], slack[i] / scale[i]))
+    basis = _independent_rows(A, order, P.n)
+    if len(basis) != P.n:
+        return None
+    basis = _orient_equations(P, rows, basis)
+    res = _solve_exact(P, start=basis, method="guided")
+    return res
+
+
+def _orient_equations(P: _Problem, rows, basis: list[int]) -> list[int]:
+    """For an equation, the basis may hold either copy (+E or -E); pick the one with y >= 0."""
+    m, q = len(P.A), len(P.E)
+    if q == 0:
+        return basis
+    M = _dual_matrix(rows, P.n)
+    cmin = _min_cost(P)
+    try:
+        B = flint.fmpq_mat(P.n, P.n, [M[i, j] for i in range(P.n) for j in basis]).inv()
+    except ZeroDivisionError:
+        return basis
+    yB = B * flint.fmpq_mat(P.n, 1, [-flint.fmpq(v.numerator, v.denominator) for v in cmin])
+    out = list(basis)
+    for k, j in enumerate(basis):
+        if j >= m and yB[k, 0] < 0:
+            out[k] = j + q if j < m + q else j - q
+    return out
+
+
+def _guided_farkas(P: _Problem, A, b) -> LPResult | None:
+    """Ask HiGHS for y >= 0 with A^T y = 0, b.y = -1, then confirm its support exactly."""
+    import numpy as np
+    from scipy.optimize import linprog
+
+    m = A.shape[0]
+    Aeq = np.vstack([A.T, b.reshape(1, -1)])
+    beq = np.zeros(P.n + 1)
+    beq[-1] = -1.0
+    res = linprog(np.zeros(m), A_eq=Aeq, b_eq=beq, bounds=[(0, None)] * m, method="highs")
+    if res.status != 0:
+        return None
+    order = sorted(range(m), key=lambda j: -res.x[j])
+    support = [j for j in order if res.x[j] > 1e-12]
+    rest = [j for j in order if res.x[j] <= 1e-12]
+    basis = _independent_rows(Aeq.T, support + rest, P.n + 1)
+    if len(basis) != P.n + 1:
+        return None
+    rows, _ = _stacked(P)
+    Mf = _dual_matrix([tuple(r) + (bi,) for r, bi in zip(rows, _stacked(P)[1])], P.n + 1)
+    g = [0] * P.n + [-1]
+    out = simplex(Mf, g, [0] * m, start=basis)
+    if out.status != "optimal":
+        return None
+    ineq, eq = _split_multipliers(P, _fraction_vector(out.y))
+    return LPResult("infeasible", None, None, LPCertificate("farkas", ineq, eq), "guided")
+
+
+# ----------------------------------------------------------------------------------------------
+
+
+def solve_lp(
+    c: Any,
+    A_ub: Any = (),
+    b_ub: Any = (),
+    A_eq: Any = (),
+    b_eq: Any = (),
+    *,
+    maximize: bool = False,
+    guide: bool | None = None,
+) -> LPResult:
+    """Solve an LP exactly over the rationals and return an exactly verified result.
+
+    ``x`` is free (add bounds as rows of ``A_ub``).  ``guide=None`` follows the
+    module switch :data:`USE_FLOAT_GUIDE`; ``guide=False`` forces the pure exact
+    simplex.  Raises ``ValueError`` on malformed input (naming the row/entry).
+
+    >>> r = solve_lp([1, 2], A_ub=[[1, 1], [-1, 0], [0, -1]], b_ub=[4, 0, 0], maximize=True)
+    >>> r.status, r.x, r.value
+    ('optimal', (Fraction(0, 1), Fraction(4, 1)), Fraction(8, 1))
+    >>> solve_lp([1], A_ub=[[-1]], b_ub=[0], maximize=True, guide=False).status
+    'unbounded'
+    """
+    P = _problem(c, A_ub, b_ub, A_eq, b_eq, maximize)
+    return _solve(P, guide)
+
+
+def _solve(P: _Problem, guide: bool | None = None) -> LPResult:
+    if P.n == 0:
+        res = _solve_zero_dim(P)
+    else:
+        res = None
+        if USE_FLOAT_GUIDE if guide is None else guide:
+            res = _guided(P)
+            if res is not None and not _verify(P, res):
+                res = None
+        if res is None:
+            res = _solve_exact(P)
+    if not _verify(P, res):  # pragma: no cover - would be a bug in the simplex
+        raise AssertionError(f"exact LP produced an unverifiable {res.status} answer")
+    return res
