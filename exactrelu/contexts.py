@@ -1,0 +1,495 @@
+"""Evaluation contexts: one forward pass, several arithmetics.
+
+Following mpmath (``mp``, ``fp``, ``iv`` share one base), every context
+implements the same few primitives -- convert a layer, convert a batch of
+inputs, affine map, ReLU, export -- and :meth:`Context.forward` is written
+once against them.  Cross-checking is then "run the same call in two
+contexts and compare" (:func:`exactrelu.numeric.crosscheck`).
+
+Contexts and what they return for a batch of ``N`` inputs:
+
+========  ==========================================================
+exact     list of N tuples of :class:`fractions.Fraction` (exact)
+numpy     2-D ``float64`` array of shape (N, output_dim) (``prec=53``);
+          ``prec=24`` computes and returns ``float32``
+mpmath    list of N lists of ``mpmath.mpf``, computed at ``prec`` bits
+          with rounding to nearest
+arb       list of N lists of ``flint.arb`` balls that provably contain
+          the exact value (working precision ``prec``)
+========  ==========================================================
+
+Weights, biases and inputs are rounded to nearest in the float contexts
+(numpy, mpmath); the exact context converts them exactly; the arb context
+encloses them exactly.
+
+>>> from exactrelu.network import Network
+>>> net = Network([([[1, -1]], ["1/3"])])
+>>> get_context("exact").forward(net, [[1, 0], [0, 1]]).output
+[(Fraction(4, 3),), (Fraction(0, 1),)]
+>>> get_context("numpy").forward(net, [[1, 0]]).output
+array([[1.33333333]])
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from fractions import Fraction
+from math import lcm
+from typing import Any, Sequence
+
+import flint
+import numpy as np
+
+from .numbers import to_fraction
+
+__all__ = ["Batch", "read_inputs", "Context", "ExactContext", "NumpyContext", "MpmathContext", "ArbContext",
+           "get_context", "Trace", "CONTEXTS"]
+
+
+# ---------------------------------------------------------------- inputs
+class Batch:
+    """A validated batch of inputs: exact rows, and a float64 array when the inputs are doubles already."""
+
+    def __init__(self, n: int, dim: int, array: np.ndarray | None = None, rows: list | None = None):
+        self.n, self.dim = n, dim
+        self._array, self._rows = array, rows
+
+    def fractions(self) -> list:
+        """The exact inputs, one tuple of Fractions per row."""
+        if self._rows is None:
+            self._rows = [tuple(Fraction(v) for v in row) for row in self._array.tolist()]
+        return self._rows
+
+    def float64(self) -> np.ndarray:
+        """The inputs rounded to nearest double (exact when they were doubles already)."""
+        if self._array is not None:
+            return self._array
+        out = np.empty((self.n, self.dim), dtype=np.float64)
+        for i, row in enumerate(self._rows):
+            for j, q in enumerate(row):
+                try:
+                    out[i, j] = float(q)  # Fraction -> float is correctly rounded
+                except OverflowError:
+                    raise ValueError(f"input row {i}, column {j}: {q} is too large for float64") from None
+        return out
+
+
+def _first_bad(mask: np.ndarray) -> tuple[int, int]:
+    i, j = np.argwhere(mask)[0]
+    return int(i), int(j)
+
+
+def read_inputs(X: Any, dim: int) -> Batch:
+    """Validate a batch ``X`` (a 2-D array, one input per row, or a list of vectors) for input dimension ``dim``.
+
+    Errors are ValueErrors naming the row and column.
+
+    >>> read_inputs([[1, "1/2"]], 2).fractions()
+    [(Fraction(1, 1), Fraction(1, 2))]
+    >>> read_inputs(np.array([[0.0, np.nan]]), 2)
+    Traceback (most recent call last):
+    ...
+    ValueError: input row 0, column 1: NaN is not a rational number
+    >>> read_inputs([[1, 2, 3]], 2)
+    Traceback (most recent call last):
+    ...
+    ValueError: input row 0 has length 3, the network expects input dimension 2
+    """
+    if isinstance(X, np.ndarray):
+        return _read_array(X, dim)
+    if isinstance(X, (str, bytes)) or not isinstance(X, Sequence):
+        raise ValueError(f"X must be a 2-D array or a list of input vectors, got {type(X).__name__}")
+    rows = []
+    for i, row in enumerate(X):
+        if isinstance(row, np.ndarray) and row.ndim == 1:
+            row = row.tolist()
+        if isinstance(row, (str, bytes)) or not isinstance(row, Sequence):
+            raise ValueError(
+                f"input row {i} is not a vector (got {type(row).__name__}); pass a list of vectors, e.g. [x] for one input"
+            )
+        if len(row) != dim:
+            raise ValueError(f"input row {i} has length {len(row)}, the network expects input dimension {dim}")
+        rows.append(tuple(to_fraction(v, f"input row {i}, column {j}") for j, v in enumerate(row)))
+    return Batch(len(rows), dim, rows=rows)
+
+
+def _read_array(X: np.ndarray, dim: int) -> Batch:
+    if X.ndim != 2:
+        raise ValueError(
+            f"X must be a 2-D array with one input per row, got shape {X.shape}"
+            + ("; use X.reshape(1, -1) for a single input" if X.ndim == 1 else "")
+        )
+    if X.shape[1] != dim:
+        raise ValueError(f"X has {X.shape[1]} columns, the network expects input dimension {dim}")
+    kind = X.dtype.kind
+    if kind == "f" and X.dtype.itemsize <= 8:
+        bad = ~np.isfinite(X)
+        if bad.any():
+            i, j = _first_bad(bad)
+            what = "NaN is not a rational number" if np.isnan(X[i, j]) else "infinity is not a rational number"
+            raise ValueError(f"input row {i}, column {j}: {what}")
+        return Batch(X.shape[0], dim, array=X.astype(np.float64))  # float16/32 widen exactly
+    if kind in "iu" and (X.size == 0 or int(np.abs(X.astype(object)).max()) <= 2**53):
+        return Batch(X.shape[0], dim, array=X.astype(np.float64))  # exact: every integer fits a double
+    # everything else (object, strings, big integers, bools, long double) goes entry by entry
+    return read_inputs([list(row) for row in X], dim)
+
+
+# ---------------------------------------------------------------- contexts
+@dataclass
+class Trace:
+    """The result of a forward pass: ``output`` in the context's public type and, when recorded,
+    the pre-activations of each hidden layer (per layer, per input, a tuple per neuron)."""
+
+    output: Any
+    pre: list
+
+
+class Context:
+    """Base of the evaluation contexts: the forward pass is written once, here.
+
+    Subclasses implement ``layer`` (convert exact (W, b)), ``batch``
+    (convert a :class:`Batch`), ``affine``, ``relu``, ``export`` (the public
+    result) and ``columns`` (per input tuples, for pre-activations).
+    """
+
+    name = "base"
+
+    def __init__(self, prec: int = 53):
+        if isinstance(prec, bool) or not isinstance(prec, int) or prec < 2:
+            raise ValueError(f"prec must be an integer number of bits >= 2, got {prec!r}")
+        self.prec = prec
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} prec={self.prec}>"
+
+    def forward(self, net: Any, X: Any, record: bool = False) -> Trace:
+        """Evaluate ``net`` on the batch ``X``; with ``record`` keep the hidden pre-activations."""
+        inputs = read_inputs(X, net.input_dim)
+        pre = []
+        with self._scope():
+            Y = self.batch(inputs)
+            for i, (W, b) in enumerate(net.layers):
+                Z = self.affine(self.layer(W, b, f"layer {i}"), Y)
+                if record:
+                    pre.append(self.columns(Z, inputs.n))
+                Y = self.relu(Z)
+            if net.output is not None:
+                Y = self.affine(self.layer(*net.output, "output layer"), Y)
+            return Trace(self.export(Y, inputs.n), pre)
+
+    def _scope(self):
+        return _NullScope()
+
+    # primitives (subclasses)
+    def layer(self, W: tuple, b: tuple, where: str) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def batch(self, inputs: Batch) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def affine(self, layer: Any, Y: Any) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def relu(self, Z: Any) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def export(self, Y: Any, n: int) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def columns(self, Z: Any, n: int) -> list:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+class _NullScope:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+# ---------------------------------------------------------------- exact
+class ExactContext(Context):
+    """Exact rational arithmetic on whole batches.
+
+    A layer is an integer matrix ``q W`` and an integer column ``q b`` with
+    one common denominator ``q``; a batch is an integer matrix of numerators
+    (one column per input) over one common denominator ``D``.  Then
+    ``Z = (qW Y + qb D 1^T) / (q D)`` exactly, by flint ``fmpz_mat``
+    products over the whole batch, and ReLU keeps the positive numerators.
+    """
+
+    name = "exact"
+
+    def layer(self, W, b, where):
+        q = lcm(*(v.denominator for row in W for v in row), *(v.denominator for v in b))
+        d, k = len(W), len(W[0])
+        Wq = flint.fmpz_mat(d, k, [v.numerator * (q // v.denominator) for row in W for v in row])
+        bq = flint.fmpz_mat(d, 1, [v.numerator * (q // v.denominator) for v in b])
+        return Wq, bq, flint.fmpz(q)
+
+    def batch(self, inputs):
+        rows = inputs.fractions()
+        D = lcm(1, *(v.denominator for row in rows for v in row))
+        n, dim = inputs.n, inputs.dim
+        entries = [rows[i][j].numerator * (D // rows[i][j].denominator) for j in range(dim) for i in range(n)]
+        return flint.fmpz_mat(dim, n, entries), flint.fmpz(D)
+
+    def affine(self, layer, Y):
+        (Wq, bq, q), (num, D) = layer, Y
+        n = num.ncols()
+        return Wq * num + bq * flint.fmpz_mat(1, n, [D] * n), q * D
+
+    def relu(self, Z):
+        num, D = Z
+        zero = flint.fmpz(0)
+        ents = [v if v > zero else zero for v in num.entries()]
+        return _reduce(ents, num.nrows(), num.ncols(), D)
+
+    def export(self, Y, n):
+        return self.columns(Y, n)
+
+    def columns(self, Z, n):
+        num, D = Z
+        D = int(D)
+        d = num.nrows()
+        ents = [int(v) for v in num.entries()]
+        return [tuple(Fraction(ents[j * n + i], D) for j in range(d)) for i in range(n)]
+
+
+def _reduce(ents: list, d: int, n: int, D: flint.fmpz) -> tuple:
+    """Divide numerators and the common denominator by their gcd, so the integers stay small."""
+    g = D
+    for v in ents:
+        if g == 1:
+            break
+        if v:
+            g = g.gcd(v)
+    if g != 1:
+        ents = [v // g for v in ents]
+        D = D // g
+    return flint.fmpz_mat(d, n, ents), D
+
+
+# ---------------------------------------------------------------- numpy
+class NumpyContext(Context):
+    """Vectorised IEEE floats: ``prec=53`` is float64, ``prec=24`` float32 (weights, biases and inputs
+    rounded to nearest; one matrix product per layer)."""
+
+    name = "numpy"
+
+    def __init__(self, prec: int = 53):
+        super().__init__(prec)
+        if prec not in (53, 24):
+            raise ValueError(f"the numpy context supports prec=53 (float64) or prec=24 (float32), got {prec}")
+        self.dtype = np.float64 if prec == 53 else np.float32
+        self.format = "float64" if prec == 53 else "float32"
+
+    def _round(self, q: Fraction, where: str) -> float:
+        from .errorbounds import round_nearest
+
+        try:
+            return float(round_nearest(q, self.format))  # exact in the target format
+        except OverflowError:
+            raise ValueError(f"{where}: {q} is too large for {self.format}") from None
+
+    def layer(self, W, b, where):
+        Wf = np.array([[self._round(v, f"{where}, W, row {i}, column {j}") for j, v in enumerate(row)]
+                       for i, row in enumerate(W)], dtype=self.dtype)
+        bf = np.array([self._round(v, f"{where}, b, entry {i}") for i, v in enumerate(b)], dtype=self.dtype)
+        return np.ascontiguousarray(Wf.T), bf
+
+    def batch(self, inputs):
+        X = inputs.float64()  # doubles (exact if they were), else correctly rounded
+        if self.dtype is np.float64:
+            return X
+        if inputs._array is None:  # exact rationals: round once, directly to float32
+            return np.array([[self._round(q, f"input row {i}, column {j}") for j, q in enumerate(row)]
+                             for i, row in enumerate(inputs.fractions())], dtype=np.float32).reshape(inputs.n, inputs.dim)
+        with np.errstate(over="ignore"):
+            Y = X.astype(np.float32)  # IEEE cast: one rounding to nearest
+        if not np.isfinite(Y).all():
+            i, j = _first_bad(~np.isfinite(Y))
+            raise ValueError(f"input row {i}, column {j}: {X[i, j]} is too large for float32")
+        return Y
+
+    def affine(self, layer, Y):
+        WT, b = layer
+        return Y @ WT + b
+
+    def relu(self, Z):
+        return np.maximum(Z, 0)
+
+    def export(self, Y, n):
+        return Y
+
+    def columns(self, Z, n):
+        return [tuple(Fraction(float(v)) for v in row) for row in Z]
+
+
+# ---------------------------------------------------------------- mpmath
+class MpmathContext(Context):
+    """mpmath floats at ``prec`` bits, every operation rounded to nearest (no under- or overflow).
+
+    Uses mpmath's raw ``libmp`` operations with explicit precision, so the
+    global ``mp.prec`` is neither read nor changed.
+    """
+
+    name = "mpmath"
+
+    def _conv(self, q: Fraction):
+        from mpmath.libmp import from_rational, round_nearest
+
+        return from_rational(q.numerator, q.denominator, self.prec, round_nearest)
+
+    def layer(self, W, b, where):
+        return [[self._conv(v) for v in row] for row in W], [self._conv(v) for v in b]
+
+    def batch(self, inputs):
+        return [[self._conv(q) for q in row] for row in inputs.fractions()]
+
+    def affine(self, layer, Y):
+        from mpmath.libmp import mpf_add, mpf_mul, round_nearest
+
+        W, b = layer
+        p, r = self.prec, round_nearest
+        out = []
+        for y in Y:
+            z = []
+            for row, bj in zip(W, b):
+                s = bj
+                for w, v in zip(row, y):
+                    s = mpf_add(s, mpf_mul(w, v, p, r), p, r)
+                z.append(s)
+            out.append(z)
+        return out
+
+    def relu(self, Z):
+        from mpmath.libmp import fzero
+
+        return [[v if v[0] == 0 else fzero for v in z] for z in Z]  # sign bit 0: v >= 0
+
+    def export(self, Y, n):
+        import mpmath
+
+        return [[mpmath.mp.make_mpf(v) for v in y] for y in Y]
+
+    def columns(self, Z, n):
+        return [tuple(_raw_mpf_to_fraction(v) for v in z) for z in Z]
+
+
+def _raw_mpf_to_fraction(v: tuple) -> Fraction:
+    """A finite raw mpmath value (sign, man, exp, bc) as an exact Fraction."""
+    sign, man, exp, _ = v
+    if man == 0 and exp != 0:
+        raise ValueError("mpmath value is not finite")
+    q = Fraction(man) * (Fraction(2) ** exp)
+    return -q if sign else q
+
+
+def mpf_to_fraction(x: Any) -> Fraction:
+    """The exact value of a finite ``mpmath.mpf`` as a Fraction.
+
+    >>> import mpmath
+    >>> mpf_to_fraction(mpmath.mpf(0.375))
+    Fraction(3, 8)
+    """
+    return _raw_mpf_to_fraction(x._mpf_)
+
+
+# ---------------------------------------------------------------- arb
+class ArbContext(Context):
+    """flint ``arb`` ball arithmetic at ``prec`` bits: every ball provably contains the exact value."""
+
+    name = "arb"
+
+    def _scope(self):
+        return _ArbPrec(self.prec)
+
+    def layer(self, W, b, where):
+        d, k = len(W), len(W[0])
+        Wm = flint.arb_mat(d, k, [flint.arb(flint.fmpq(v.numerator, v.denominator)) for row in W for v in row])
+        bm = flint.arb_mat(d, 1, [flint.arb(flint.fmpq(v.numerator, v.denominator)) for v in b])
+        return Wm, bm
+
+    def batch(self, inputs):
+        rows = inputs.fractions()
+        ents = [flint.arb(flint.fmpq(rows[i][j].numerator, rows[i][j].denominator))
+                for j in range(inputs.dim) for i in range(inputs.n)]
+        return flint.arb_mat(inputs.dim, inputs.n, ents)
+
+    def affine(self, layer, Y):
+        W, b = layer
+        n = Y.ncols()
+        return W * Y + b * flint.arb_mat(1, n, [1] * n)
+
+    def relu(self, Z):
+        # max(z, 0) of a ball is a ball containing max(t, 0) for every t in it
+        return flint.arb_mat(Z.nrows(), Z.ncols(), [v.max(0) for v in Z.entries()])
+
+    def export(self, Y, n):
+        return [list(c) for c in self.columns(Y, n)]
+
+    def columns(self, Z, n):
+        d = Z.nrows()
+        ents = Z.entries()
+        return [tuple(ents[j * n + i] for j in range(d)) for i in range(n)]
+
+
+class _ArbPrec:
+    """Set flint's working precision for the duration of a block, then restore it."""
+
+    def __init__(self, prec: int):
+        self.prec = prec
+
+    def __enter__(self):
+        self.saved = flint.ctx.prec
+        flint.ctx.prec = self.prec
+        return self
+
+    def __exit__(self, *exc):
+        flint.ctx.prec = self.saved
+        return False
+
+
+def arb_to_interval(x: flint.arb) -> tuple[Fraction, Fraction]:
+    """The exact endpoints (lower, upper) of a finite arb ball, as Fractions.
+
+    >>> lo, hi = arb_to_interval(flint.arb(flint.fmpq(1, 3)))
+    >>> lo < Fraction(1, 3) < hi
+    True
+    """
+    if not x.is_finite():
+        raise ValueError(f"arb ball {x} is not finite")
+    m, r = _arf(x.mid()), _arf(x.rad())
+    return m - r, m + r
+
+
+def _arf(x: flint.arb) -> Fraction:
+    man, exp = x.man_exp()
+    man, exp = int(man), int(exp)
+    return Fraction(man << exp) if exp >= 0 else Fraction(man, 1 << -exp)
+
+
+CONTEXTS = {"exact": ExactContext, "numpy": NumpyContext, "mpmath": MpmathContext, "arb": ArbContext}
+
+
+def get_context(context: Any, prec: int = 53) -> Context:
+    """The context object for a name ("exact", "numpy", "mpmath", "arb"), or ``context`` itself.
+
+    >>> get_context("mpmath", prec=100)
+    <MpmathContext prec=100>
+    >>> get_context("float")
+    Traceback (most recent call last):
+    ...
+    ValueError: unknown context 'float'; choose one of 'exact', 'numpy', 'mpmath', 'arb'
+    """
+    if isinstance(context, Context):
+        return context
+    cls = CONTEXTS.get(context) if isinstance(context, str) else None
+    if cls is None:
+        names = ", ".join(repr(k) for k in CONTEXTS)
+        raise ValueError(f"unknown context {context!r}; choose one of {names}")
+    return cls(prec)
