@@ -402,7 +402,10 @@ def _series_evidence(F: Family) -> tuple:
                 e = sympy.cancel(e)  # exact: (n+1)^2/(n(n+2)) - 1 becomes 1/(n(n+2))
             if e == 0:
                 continue
-            cert = summability(e, F.start)
+            try:
+                cert = summability(e, F.start)
+            except ValueError as exc:  # a domain problem the family analysis did not see
+                return witnesses, f"entry ({i}, {j}) of A(n) - I = {e}: {exc}"
             if cert.verdict != "summable":
                 return witnesses, (
                     f"entry ({i}, {j}) of A(n) - I = {e}: summability is {cert.verdict!r}"
