@@ -1,0 +1,284 @@
+"""Tests for exactrelu.series and exactrelu.series_check.
+
+Expected verdicts come from classical facts, derived in the comments
+(p-series, geometric series, Stirling), never from running the code.  Tail
+bounds are compared with exact partial sums plus mpmath's nsum for the rest;
+mutated certificates must fail the exact check.
+"""
+
+import json
+from fractions import Fraction
+
+import mpmath
+import pytest
+import sympy
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from exactrelu.series import SeriesCertificate, entrywise_summability, n, summability, summable_sum
+from exactrelu.series_check import Term, check_series_certificate, term_from_tree, term_to_tree
+
+R = sympy.Rational
+fact, binom = sympy.factorial, sympy.binomial
+
+# (term, start, verdict, method or None for "any"); the reasons:
+CASES = [
+    (1 / n**2, 1, "summable", "comparison"),  # p-series, p = 2
+    (1 / (n**2 - 3 * n + 1), 3, "summable", "comparison"),  # ~ 1/n^2; roots (3 +- sqrt 5)/2 < 3
+    (1 / (n**2 - 3 * n + 1), 1, "summable", "comparison"),  # same tail; no integer pole
+    (n**3 / 2**n, 1, "summable", "ratio"),  # ratio (1 + 1/n)^3 / 2 -> 1/2
+    (fact(n) / n**n, 1, "summable", "ratio"),  # ratio (n/(n+1))^n -> 1/e
+    (1 / n, 1, "not summable", "lower bound"),  # harmonic series
+    (n / (n**2 + 1), 1, "not summable", "lower bound"),  # ~ 1/n
+    (1 / n ** R(3, 2), 1, "summable", "comparison"),  # p = 3/2
+    ((-1) ** n / n**2, 1, "summable", "comparison"),  # |a| = 1/n^2
+    (2**n / n**5, 1, "not summable", "limit not zero"),  # -> infinity
+    (R(1, 2) ** n, 1, "summable", "ratio"),  # geometric
+    (1 / (n * (n + 1)), 1, "summable", "comparison"),  # telescoping, ~ 1/n^2
+    (sympy.Integer(0), 1, "summable", "comparison"),  # trivially
+    ((-1) ** n / n, 1, "not summable", "lower bound"),  # not absolutely summable
+    (-3 / n, 2, "not summable", "lower bound"),  # a negative harmonic tail
+    (1 / sympy.sqrt(n), 1, "not summable", "lower bound"),  # p = 1/2 <= 1
+    (sympy.sqrt(n) / (n**2 + 1), 1, "summable", "comparison"),  # ~ n^(-3/2)
+    (3**n / fact(n), 1, "summable", "ratio"),  # ratio 3/(n+1) -> 0
+    (n**n / fact(n), 1, "not summable", "limit not zero"),  # ~ e^n / sqrt(2 pi n)
+    ((1 + 1 / n) ** n, 1, "not summable", "limit not zero"),  # -> e
+    ((1 + 1 / n) ** n / n**2, 1, "summable", "comparison"),  # <= e / n^2
+    (2**n * fact(n) / n**n, 1, "summable", "ratio"),  # ratio -> 2/e < 1
+    (3**n * fact(n) / n**n, 1, "not summable", "limit not zero"),  # ratio -> 3/e > 1
+    (fact(n) ** 2 / fact(2 * n), 1, "summable", "ratio"),  # ratio -> 1/4
+    (binom(2 * n, n) / 4**n, 1, "not summable", "lower bound"),  # ~ 1/sqrt(pi n)
+    (binom(2 * n, n) / (4**n * n), 1, "summable", "comparison"),  # ~ n^(-3/2)/sqrt(pi)
+    (sympy.sqrt(2) / n**3, 1, "summable", "comparison"),
+    (5 * n**2 - 7, 1, "not summable", "limit not zero"),  # polynomial, unbounded
+    (R(-7, 3), 1, "not summable", "limit not zero"),  # nonzero constant
+    ((-2) ** n / 3**n, 1, "summable", "ratio"),  # |ratio| = 2/3
+    (n**2 / (n**3 - 10), 3, "not summable", "lower bound"),  # pole 10^(1/3) < 3, ~ 1/n
+]
+
+
+@pytest.mark.parametrize("term,start,verdict,method", CASES, ids=[str(c[0]) + f"@{c[1]}" for c in CASES])
+def test_verdicts(term, start, verdict, method):
+    cert = summability(term, start)
+    assert (cert.verdict, cert.method) == (verdict, method), cert.reason
+    assert cert.verify() is True
+    assert cert.witnesses["N"] >= start
+    # JSON round trip, through text, checks again and keeps everything
+    back = SeriesCertificate.from_json(json.dumps(cert.to_json()))
+    assert back.term == cert.term and back.witnesses == cert.witnesses and back.verdict == cert.verdict
+    assert check_series_certificate(back)
+
+
+@pytest.mark.parametrize("term", [1 / (n * sympy.log(n)), sympy.sin(1 / n), sympy.exp(-n), sympy.log(n) / n**2,
+                                  1 / n ** R(3, 2) + 1 / n**2, sympy.pi**n / fact(n)])
+def test_inconclusive_never_guesses(term):
+    cert = summability(term, 2)
+    assert cert.verdict == "inconclusive" and cert.method is None and cert.reason
+    assert cert.verify()
+    with pytest.raises(ValueError):
+        cert.tail_bound(5)
+
+
+@pytest.mark.parametrize("term,start", [(1 / (n - 2), 1), (1 / (n**2 - 9), 2), (sympy.sqrt(n - 5), 1),
+                                        (fact(n - 3), 1), ((n - 4) ** n, 1)])
+def test_undefined_terms_raise(term, start):
+    with pytest.raises(ValueError):
+        summability(term, start)
+
+
+def test_bad_input():
+    with pytest.raises(ValueError):
+        summability("1/n**2")  # strings would need eval; refused
+    with pytest.raises(ValueError):
+        summability(1 / n**2, start=0)
+    with pytest.raises(ValueError):
+        summability(sympy.Symbol("m") ** -2)
+    # a plain Symbol("n") is accepted and normalised
+    assert summability(1 / sympy.Symbol("n") ** 3).verdict == "summable"
+
+
+# ---------------------------------------------------------------- tail bounds
+
+SUMMABLE = [c for c in CASES if c[2] == "summable"]
+
+
+def _mp_abs(term):
+    f = sympy.lambdify(n, term, modules="mpmath")
+    return lambda k: abs(f(mpmath.mpf(k)))
+
+
+@pytest.mark.parametrize("term,start,verdict,method", SUMMABLE, ids=[str(c[0]) for c in SUMMABLE])
+def test_tail_bounds_bound_the_tail(term, start, verdict, method):
+    # true tail = sum_{K < k <= K2} |a(k)| (term by term, 30 digits, via sympy's lambdify, not our
+    # Term code) + mpmath.nsum from K2 + 1 on; the exact bound must exceed it.
+    cert = summability(term, start)
+    N = cert.witnesses["N"]
+    f = _mp_abs(term)
+    Ks = sorted({start - 1, start, N - 1, N, N + 7})
+    K2 = max(Ks) + 40
+    with mpmath.workdps(30):
+        values = {k: (f(k) if term != 0 else mpmath.mpf(0)) for k in range(start, K2 + 1)}
+        rest = mpmath.nsum(f, [K2 + 1, mpmath.inf]) if term != 0 else mpmath.mpf(0)
+        for K in Ks:
+            if K < start - 1:
+                continue
+            true_tail = mpmath.fsum(values[k] for k in range(K + 1, K2 + 1)) + rest
+            bound = cert.tail_bound(K)
+            assert isinstance(bound, Fraction)
+            assert true_tail <= mpmath.mpf(bound.numerator) / bound.denominator * (1 + mpmath.mpf(10) ** -20)
+
+
+def test_tail_bound_values_by_hand():
+    # 1/n^2 with C = 1, p = 2: tail after K is at most 1/K.
+    assert summability(1 / n**2).tail_bound(10) == Fraction(1, 10)
+    # (1/2)^n with r = 1/2: tail after K is (1/2)^(K+1) / (1/2) = 2^-K, exactly the true tail.
+    assert summability(R(1, 2) ** n).tail_bound(5) == Fraction(1, 32)
+    # 0: nothing to sum
+    assert summability(sympy.Integer(0)).tail_bound(3) == 0
+    # 1/n^(3/2), C = 1, p = 3/2: bound 2/sqrt(K), rounded up; for K = 4 it is 1 (+ rounding)
+    b = summability(n ** R(-3, 2)).tail_bound(4)
+    assert 1 <= b <= 1 + Fraction(1, 2**60)
+
+
+# --------------------------------------------------------------- mutations
+
+
+def _mutant(cert, **changes):
+    w = dict(cert.witnesses)
+    term = changes.pop("term", cert.term)
+    w.update(changes)
+    return SeriesCertificate(term, cert.start, cert.verdict, cert.method, w, cert.reason)
+
+
+def _fails(cert):
+    with pytest.raises(ValueError):
+        check_series_certificate(cert)
+
+
+def test_mutated_comparison_fails():
+    cert = summability(1 / n**2)
+    assert cert.witnesses["C"] == 1 and cert.witnesses["N"] == 1  # 1/n^2 <= 1 * n^-2, tight at every n
+    _fails(_mutant(cert, C=Fraction(99, 100)))  # fails at n = 1
+    _fails(_mutant(cert, p=Fraction(21, 10)))  # n^(1/10) is unbounded
+    _fails(_mutant(cert, term=1 / n))
+    _fails(_mutant(cert, term=2 / n**2))
+    _fails(_mutant(cert, p=Fraction(1)))  # p must exceed 1
+    _fails(_mutant(cert, C=1.0))  # floats are not exact witnesses
+    # N smaller than found: the found N is least, so N - 1 must fail
+    c2 = summability(1 / (n**2 - 3 * n + 1), 3)
+    assert c2.witnesses["N"] > 3
+    _fails(_mutant(c2, N=c2.witnesses["N"] - 1))
+    _fails(_mutant(c2, N=2))  # below start
+
+
+def test_mutated_ratio_fails():
+    cert = summability(n**3 / 2**n)
+    assert cert.method == "ratio"
+    _fails(_mutant(cert, r=Fraction(1, 2)))  # ratio (1+1/n)^3/2 > 1/2 for every n
+    _fails(_mutant(cert, r=Fraction(1)))
+    _fails(_mutant(cert, term=n**3 / R(3, 2) ** n))  # ratio -> 2/3 > r? r is close to 1/2
+    c2 = summability(fact(n) / n**n)
+    _fails(_mutant(c2, r=Fraction(1, 3)))  # ratio (n/(n+1))^n -> 1/e > 1/3
+    _fails(_mutant(c2, term=fact(n) * 3**n / n**n))
+
+
+def test_mutated_divergence_fails():
+    cert = summability(1 / n)
+    _fails(_mutant(cert, c=Fraction(11, 10)))  # 1/n < 1.1/n
+    _fails(_mutant(cert, term=1 / n**2))
+    _fails(_mutant(cert, sign=-1))
+    cert = summability(2**n / n**5)
+    assert cert.witnesses.get("monotone") == 1
+    _fails(_mutant(cert, c=Fraction(1)))  # |a(N)| = 2^N / N^5 < 1 at the found N
+    _fails(_mutant(cert, N=1))  # 2^1/1 > 2^2/32: not increasing from 1
+    _fails(_mutant(cert, term=R(3, 2) ** n / n**5 / 10**6))
+    # wrong verdict/method pairs are refused
+    bad = SeriesCertificate(1 / n, 1, "summable", "lower bound", dict(cert.witnesses), "")
+    _fails(bad)
+
+
+def test_mutated_monotone_comparison_fails():
+    cert = summability(binom(2 * n, n) / (4**n * n))
+    assert cert.method == "comparison" and cert.witnesses.get("monotone") == 1
+    _fails(_mutant(cert, C=cert.witnesses["C"] / 2))
+    _fails(_mutant(cert, p=Fraction(3, 2)))  # exactly the decay rate: the ratio bound fails
+    _fails(_mutant(cert, term=binom(2 * n, n) / 4**n))
+
+
+# ------------------------------------------------------- random families
+
+
+@settings(max_examples=25)
+@given(st.lists(st.integers(-4, 4), min_size=1, max_size=4).filter(lambda c: c[-1] != 0),
+       st.lists(st.integers(-4, 4), min_size=1, max_size=5).filter(lambda c: c[-1] != 0))
+def test_rational_functions_decided(num, den):
+    # P/Q is summable iff deg Q - deg P >= 2 (comparison with the p-series).
+    P = sum(c * n**i for i, c in enumerate(num))
+    Q = sum(c * n**i for i, c in enumerate(den))
+    roots = [r for r in sympy.Poly(Q, n).real_roots()]
+    start = max([1] + [int(sympy.floor(r)) + 1 for r in roots])
+    cert = summability(P / Q, start)
+    expected = "summable" if len(den) - len(num) >= 2 else "not summable"
+    if P == 0 or sympy.cancel(P / Q) == 0:
+        expected = "summable"
+    assert cert.verdict == expected
+    assert cert.verify()
+
+
+@settings(max_examples=20)
+@given(st.lists(st.integers(-3, 3), min_size=1, max_size=3).filter(lambda c: c[-1] != 0),
+       st.fractions(min_value=-3, max_value=3, max_denominator=4).filter(lambda r: r != 0))
+def test_polynomial_times_geometric(coeffs, r):
+    # P(n) r^n is summable iff |r| < 1 (P nonzero); for |r| = 1 it is a polynomial: never summable.
+    P = sum(c * n**i for i, c in enumerate(coeffs))
+    cert = summability(P * R(r.numerator, r.denominator) ** n, 1 + len(coeffs) * 3)
+    assert cert.verdict == ("summable" if abs(r) < 1 else "not summable")
+    assert cert.verify()
+
+
+TERMS = [1 / (n**2 - 3 * n + 1), n ** R(3, 2) / (n**3 + 2), fact(2 * n) / fact(n) ** 2 / 5**n,
+         (1 + 1 / n) ** n * (-1) ** n, sympy.sqrt(3) * n**n / fact(n + 1), binom(3 * n, n) / 7**n]
+
+
+@pytest.mark.parametrize("term", TERMS)
+def test_term_parser_matches_sympy_values(term):
+    # |a(k)|^q from the parsed Term equals sympy's exact value, so the checker reasons about the
+    # same function as the user wrote.
+    t = Term.from_sympy(term)
+    for k in range(3, 9):
+        exact = sympy.nsimplify(sympy.Abs(term.subs(n, k)) ** t.q)
+        exact = sympy.radsimp(sympy.expand(exact))
+        assert exact.is_Rational, exact
+        assert t.abs_power_q(k) == Fraction(int(exact.p), int(exact.q))
+        lo, hi = t.abs_lower(k), t.abs_upper(k)
+        assert lo <= hi and lo**t.q <= t.abs_power_q(k) <= hi**t.q
+
+
+# ------------------------------------------------------ JSON and sums
+
+
+def test_json_tree_is_safe():
+    tree = term_to_tree(fact(n) * sympy.sqrt(n) / (2**n + n))
+    assert term_from_tree(json.loads(json.dumps(tree))) == fact(n) * sympy.sqrt(n) / (2**n + n)
+    for bad in ({"op": "__import__", "args": ["os"]}, {"op": "Pow", "args": [10, 10**9]},
+                {"op": "factorial", "args": [10**7]}, "m", 1.5, {"rational": "1/0"}, True, {"op": "Add"}):
+        with pytest.raises(ValueError):
+            term_from_tree(bad)
+    with pytest.raises(ValueError):
+        SeriesCertificate.from_json({"format": "other"})
+
+
+def test_sums_and_matrices():
+    s = summable_sum([1 / n**2, R(1, 2) ** n, sympy.Integer(0)])
+    assert s.verdict == "summable" and s.verify()
+    # 1/K + 2^-K: the parts' bounds add
+    assert s.tail_bound(10) == Fraction(1, 10) + Fraction(1, 2**10)
+    assert s.total_bound() == s.tail_bound(0)
+    assert summable_sum([1 / n**2, 1 / n]).verdict == "not summable"
+    assert summable_sum([1 / n**2, sympy.log(n) / n**3]).verdict == "inconclusive"
+    m = entrywise_summability(sympy.Matrix([[1 / n**2, 0], [-1 / n**3, 0]]))
+    assert m.verdict == "summable" and len(m.certificates) == 2
+    from exactrelu.series import SeriesSum
+
+    back = SeriesSum.from_json(json.loads(json.dumps(m.to_json())))
+    assert back.verify() and back.tail_bound(3) == m.tail_bound(3)
