@@ -121,11 +121,11 @@ def from_torch(module: Any) -> Network:
     return _from_torch(module)
 
 
-def to_torch(net: Network, dtype: Any = "float64") -> Any:
+def to_torch(net: Network, dtype: Any = "float64", *, allow_rounding: bool = True) -> Any:
     """A torch ``nn.Sequential`` computing ``net`` in ``dtype`` (weights rounded to nearest); see :mod:`exactrelu.torch_io`."""
     from .torch_io import to_torch as _to_torch
 
-    return _to_torch(net, dtype)
+    return _to_torch(net, dtype, allow_rounding=allow_rounding)
 
 
 # ------------------------------------------------------------ exact floats

@@ -1,0 +1,446 @@
+"""A test oracle: exact test vectors, and conformance checks of float implementations.
+
+:func:`make_vectors` evaluates a network exactly on given inputs and records,
+for each, the exact output (rational strings in JSON), its nearest float64,
+the activation pattern with its ties, and every neuron's exact margin (its
+pre-activation).  :func:`save` writes them as JSON with the network embedded;
+:func:`load_vectors` reads and re-verifies them.
+
+:func:`compare` runs a foreign implementation (any callable from a 2-D numpy
+batch of inputs to a batch of outputs: a torch model, an onnxruntime session
+wrapped in a function, ...) in float32 or float64 and sorts every
+disagreement with the exact output into *rounding* (inside a rigorous error
+bound for that precision, network and input, the rounding of the input
+included) or a *real error* (outside it).  The comparison itself is exact:
+the foreign floats are converted to rationals.
+
+>>> from exactrelu import Network
+>>> net = Network([([[1, -1], [1, 1]], [0, "-1/2"])], output=([[1, 2]], [0]))
+>>> vecs = make_vectors(net, [[1, "1/4"], ["1/3", 0]])
+>>> vecs[0].output, vecs[0].pattern
+((Fraction(9, 4),), Pattern('11'))
+>>> import numpy as np
+>>> good = lambda X: np.maximum(X @ np.array([[1., 1.], [-1., 1.]]) + [0, -.5], 0) @ np.array([[1.], [2.]])
+>>> compare(good, vecs).ok
+True
+>>> bad = lambda X: np.maximum(X @ np.array([[1., 1.], [-1., 1.]]) + [0, .5], 0) @ np.array([[1.], [2.]])
+>>> report = compare(bad, vecs)
+>>> report.ok, len(report.real_errors), report.real_errors[0].input_index
+(False, 2, 0)
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import Any, Callable, Iterator, Sequence
+
+import flint
+import numpy as np
+
+from .io import _atomic_write, nearest_float
+from .network import Network
+from .numbers import fraction_str, to_vector
+from .pattern import Pattern
+
+__all__ = ["Vector", "Vectors", "Disagreement", "ComparisonReport", "make_vectors", "save", "load_vectors", "compare"]
+
+FORMAT = "exactrelu.oracle"
+VERSION = 1
+PRECISIONS = {"float32": np.float32, "float64": np.float64}
+
+
+# ------------------------------------------------------------ test vectors
+@dataclass(frozen=True)
+class Vector:
+    """One test vector: an exact input and everything the network does on it, exactly."""
+
+    input: tuple
+    output: tuple
+    output_float64: tuple
+    pattern: Pattern
+    margins: tuple  # per hidden layer, the exact pre-activations z_i(x)
+
+    @property
+    def ties(self) -> tuple:
+        """The (layer, neuron) pairs whose pre-activation is exactly 0."""
+        return self.pattern.ties
+
+    def to_json(self) -> dict:
+        return {
+            "input": [fraction_str(v) for v in self.input],
+            "output": [fraction_str(v) for v in self.output],
+            "output_float64": list(self.output_float64),
+            "pattern": str(self.pattern),
+            "ties": [list(t) for t in self.ties],
+            "margins": [[fraction_str(v) for v in z] for z in self.margins],
+        }
+
+
+@dataclass(frozen=True)
+class Vectors:
+    """Test vectors of one network (a sequence of :class:`Vector`, with ``.network``)."""
+
+    network: Network
+    vectors: tuple = field(default=())
+
+    def __len__(self) -> int:
+        return len(self.vectors)
+
+    def __iter__(self) -> Iterator[Vector]:
+        return iter(self.vectors)
+
+    def __getitem__(self, i: int) -> Vector:
+        return self.vectors[i]
+
+    def inputs(self, precision: str = "float64") -> np.ndarray:
+        """The inputs as a 2-D array of ``precision``, each entry the nearest float (exact when it can be)."""
+        t = _dtype(precision)
+        return np.array([[nearest_float(q, precision) for q in v.input] for v in self.vectors], dtype=t).reshape(
+            len(self.vectors), self.network.input_dim
+        )
+
+    def to_json(self) -> dict:
+        return {
+            "format": FORMAT,
+            "version": VERSION,
+            "network": self.network.to_json(),
+            "vectors": [v.to_json() for v in self.vectors],
+        }
+
+
+def _vector(net: Network, x: tuple) -> Vector:
+    margins = net.pre_activations(x)
+    pattern = Pattern(
+        [[1 if z > 0 else 0 for z in layer] for layer in margins],
+        [(i, j) for i, layer in enumerate(margins) for j, z in enumerate(layer) if z == 0],
+    )
+    out = net(x)
+    return Vector(tuple(x), out, tuple(nearest_float(v) for v in out), pattern, margins)
+
+
+def _convert_inputs(net: Network, inputs: Any) -> list:
+    if isinstance(inputs, np.ndarray) and inputs.ndim != 2:
+        raise ValueError(f"inputs must be a 2-D array (one input per row), got shape {inputs.shape}")
+    if isinstance(inputs, (str, bytes)) or not hasattr(inputs, "__len__"):
+        raise ValueError("inputs must be a sequence of input vectors")
+    out = []
+    for i, x in enumerate(inputs):
+        v = to_vector(x, f"input {i}")
+        if len(v) != net.input_dim:
+            raise ValueError(f"input {i} has dimension {len(v)}, the network expects {net.input_dim}")
+        out.append(v)
+    return out
+
+
+def make_vectors(net: Network, inputs: Any) -> Vectors:
+    """Exact test vectors of ``net`` at each of ``inputs`` (rows; numbers converted exactly).
+
+    >>> from exactrelu import Network
+    >>> v = make_vectors(Network([([[1, 1]], [-1])]), [["1/2", "1/2"]])[0]
+    >>> v.output, v.ties, v.margins
+    ((Fraction(0, 1),), ((0, 0),), ((Fraction(0, 1),),))
+    """
+    if not isinstance(net, Network):
+        raise ValueError(f"make_vectors expects a Network, got {type(net).__name__}")
+    return Vectors(net, tuple(_vector(net, x) for x in _convert_inputs(net, inputs)))
+
+
+def save(vectors: Vectors, path: str | os.PathLike) -> None:
+    """Write test vectors as JSON (network embedded), atomically.
+
+    >>> import os, tempfile
+    >>> from exactrelu import Network
+    >>> p = os.path.join(tempfile.mkdtemp(), "v.json")
+    >>> vecs = make_vectors(Network([([[2]], [1])]), [["1/3"]])
+    >>> save(vecs, p); load_vectors(p) == vecs
+    True
+    """
+    if not isinstance(vectors, Vectors):
+        raise ValueError(f"oracle.save expects Vectors (from make_vectors), got {type(vectors).__name__}")
+    text = json.dumps(vectors.to_json(), indent=1)
+    _atomic_write(Path(path), lambda f: f.write(text.encode()))
+
+
+def load_vectors(source: Any, *, verify: bool = True) -> Vectors:
+    """Read test vectors from a path, JSON string or dict; with ``verify`` recompute every one exactly.
+
+    Verification re-evaluates the embedded network on each input and requires
+    the stored output, float64 output, pattern, ties and margins to match
+    exactly, so a damaged or edited file is an error, not a wrong oracle.
+    """
+    data = _read(source)
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise ValueError(f"test vectors: key 'format' must be {FORMAT!r}")
+    if data.get("version") != VERSION:
+        raise ValueError(f"test vectors: unsupported 'version' {data.get('version')!r} (expected {VERSION})")
+    if "network" not in data or not isinstance(data.get("vectors"), list):
+        raise ValueError("test vectors: keys 'network' (object) and 'vectors' (list) are required")
+    try:
+        net = Network.from_json(data["network"])
+    except ValueError as exc:
+        raise ValueError(f"test vectors: embedded network: {exc}") from None
+    out = []
+    for i, item in enumerate(data["vectors"]):
+        out.append(_parse_vector(net, item, f"test vectors: vector {i}", verify))
+    return Vectors(net, tuple(out))
+
+
+def _read(source: Any) -> Any:
+    if isinstance(source, dict):
+        return source
+    if isinstance(source, Path) or (isinstance(source, str) and not source.lstrip().startswith("{")):
+        try:
+            text = Path(source).read_text()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ValueError(f"cannot read test vectors {str(source)!r}: {exc}") from None
+    else:
+        text = source
+    try:
+        # Decimals stay text, so that they convert exactly ("0.1" is 1/10) or compare as float64.
+        return json.loads(text, parse_float=str)
+    except (json.JSONDecodeError, TypeError) as exc:
+        raise ValueError(f"test vectors: malformed JSON ({exc})") from None
+
+
+def _parse_vector(net: Network, item: Any, where: str, verify: bool) -> Vector:
+    if not isinstance(item, dict):
+        raise ValueError(f"{where}: must be an object")
+    missing = [k for k in ("input", "output", "output_float64", "pattern", "margins") if k not in item]
+    if missing:
+        raise ValueError(f"{where}: missing key {missing[0]!r}")
+    x = to_vector(item["input"], f"{where}, input", length=net.input_dim)
+    output = to_vector(item["output"], f"{where}, output", length=net.output_dim)
+    floats = item["output_float64"]
+    if not isinstance(floats, list) or len(floats) != net.output_dim:
+        raise ValueError(f"{where}: 'output_float64' must be a list of {net.output_dim} numbers")
+    try:
+        f64 = tuple(float(v) for v in floats)
+    except (TypeError, ValueError):
+        raise ValueError(f"{where}: 'output_float64' must hold numbers") from None
+    margins = item["margins"]
+    if not isinstance(margins, list) or len(margins) != net.depth:
+        raise ValueError(f"{where}: 'margins' must be a list of {net.depth} layers")
+    margins = tuple(to_vector(z, f"{where}, margins, layer {k}", length=w) for k, (z, w) in enumerate(zip(margins, net.widths)))
+    pattern = Pattern.parse(str(item["pattern"]), [tuple(t) for t in item.get("ties", [])])
+    stored = Vector(x, output, f64, pattern, margins)
+    if verify:
+        fresh = _vector(net, x)
+        for name in ("output", "output_float64", "pattern", "margins"):
+            if getattr(fresh, name) != getattr(stored, name):
+                raise ValueError(f"{where}: stored {name!r} does not match the embedded network's exact evaluation")
+    return stored
+
+
+# -------------------------------------------------------------- comparison
+@dataclass(frozen=True)
+class Disagreement:
+    """One output value where the implementation differs from the exact value.
+
+    ``error`` is ``|got - exact|`` as a Fraction (``math.inf`` when ``got`` is
+    NaN or infinite); ``bound`` is the rigorous rounding-error bound (None when
+    none could be given, because the float evaluation may overflow).
+    """
+
+    input_index: int
+    output_index: int
+    exact: Fraction
+    got: float
+    error: Any
+    bound: Fraction | None
+
+    @property
+    def ratio(self) -> float:
+        """error / bound (inf when the bound is 0 or the value is not finite)."""
+        if not isinstance(self.error, Fraction) or not self.bound:
+            return math.inf
+        return float(self.error / self.bound)
+
+    def __str__(self) -> str:
+        err = f"{float(self.error):.3g}" if isinstance(self.error, Fraction) else "inf"
+        if self.bound is None:
+            tail = f"error {err}, no rigorous bound (the float evaluation may overflow)"
+        else:
+            rel = "<=" if isinstance(self.error, Fraction) and self.error <= self.bound else ">"
+            tail = f"error {err} {rel} bound {float(self.bound):.3g}"
+        return f"input {self.input_index}, output {self.output_index}: exact {float(self.exact):.17g}, got {self.got!r}, {tail}"
+
+
+@dataclass(frozen=True)
+class ComparisonReport:
+    """The outcome of :func:`compare`: ``rounding`` and ``real_errors`` (worst first) and ``ok``."""
+
+    precision: str
+    n_inputs: int
+    n_outputs: int
+    n_exact: int
+    rounding: tuple
+    real_errors: tuple
+    max_listed: int = 5
+
+    @property
+    def ok(self) -> bool:
+        """True when every disagreement is within the rounding bound."""
+        return not self.real_errors
+
+    def __str__(self) -> str:
+        total = self.n_inputs * self.n_outputs
+        lines = [
+            f"oracle comparison in {self.precision}: {self.n_inputs} inputs x {self.n_outputs} outputs = {total} values",
+            f"  exact: {self.n_exact}, rounding: {len(self.rounding)}, real errors: {len(self.real_errors)}"
+            f" -> {'OK' if self.ok else 'FAILED'}",
+        ]
+        if self.real_errors:
+            lines.append("  worst real errors:")
+            lines += [f"    {d}" for d in self.real_errors[: self.max_listed]]
+        if self.rounding:
+            worst = self.rounding[0]
+            lines.append(f"  worst rounding ({worst.ratio:.2%} of its bound):")
+            lines += [f"    {d}" for d in self.rounding[: min(self.max_listed, 3)]]
+        return "\n".join(lines)
+
+
+def _dtype(precision: str) -> Any:
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be 'float64' or 'float32', got {precision!r}")
+    return PRECISIONS[precision]
+
+
+def _as_array(out: Any, n: int, k: int) -> np.ndarray:
+    if hasattr(out, "detach"):  # a torch tensor, without importing torch
+        out = out.detach().cpu().numpy()
+    try:
+        arr = np.asarray(out)
+    except Exception as exc:
+        raise ValueError(f"the implementation returned {type(out).__name__}, not an array ({exc})") from None
+    if arr.ndim == 1 and k == 1 and arr.shape[0] == n:
+        arr = arr.reshape(n, 1)
+    if arr.shape != (n, k):
+        hint = " (onnxruntime's run returns a list of outputs: return its [0])" if isinstance(out, list) else ""
+        raise ValueError(f"the implementation returned shape {arr.shape}, expected ({n}, {k}){hint}")
+    if arr.dtype.kind not in "fiu":
+        raise ValueError(f"the implementation returned values of dtype {arr.dtype}, expected floats")
+    return arr
+
+
+def _bounds(net: Network, vectors: Vectors, precision: str) -> list:
+    """Per input, the rigorous bound on each output's error (errorbounds when available)."""
+    X = [v.input for v in vectors]
+    try:
+        from .errorbounds import float_error_bounds
+    except ImportError:
+        return _fallback_bounds(net, X, precision)
+    out = []
+    for eb in float_error_bounds(net, X, precision=precision, input_rounded=True):
+        # No bound (possible overflow): None, so every disagreement counts as a real error.
+        ok = getattr(eb, "available", True) and eb.output is not None
+        out.append(tuple(Fraction(b) for b in eb.output) if ok else (None,) * net.output_dim)
+    return out
+
+
+def compare(
+    fn: Callable[[np.ndarray], Any], vectors: Any, precision: str = "float64", *, max_listed: int = 5
+) -> ComparisonReport:
+    """Run ``fn`` on the rounded inputs and classify each disagreement as rounding or a real error.
+
+    ``fn`` maps a 2-D array of ``precision`` (one input per row) to an array of
+    shape (inputs, outputs) (a torch tensor is fine).  ``vectors`` is a
+    :class:`Vectors` or a path to saved ones.  Each output is compared exactly
+    with the exact value: ``|got - exact| <= bound`` in rationals, where the
+    bound covers the float evaluation of the network at that input in
+    ``precision``, the rounding of the input included.  NaN and infinities are
+    real errors.
+
+    >>> from exactrelu import Network
+    >>> vecs = make_vectors(Network([([[1, 1]], [0])]), [["1/10", "2/10"]])
+    >>> r = compare(lambda X: X.sum(axis=1), vecs, "float32")
+    >>> r.ok, r.n_exact + len(r.rounding)
+    (True, 1)
+    """
+    if not isinstance(vectors, Vectors):
+        vectors = load_vectors(vectors)
+    _dtype(precision)
+    net = vectors.network
+    n, k = len(vectors), net.output_dim
+    if n == 0:
+        return ComparisonReport(precision, 0, k, 0, (), (), max_listed)
+    got = _as_array(fn(vectors.inputs(precision)), n, k)
+    bounds = _bounds(net, vectors, precision)
+    n_exact, rounding, real = 0, [], []
+    for i, (vec, row, bnd) in enumerate(zip(vectors, got.tolist(), bounds)):
+        for j, (exact, g, b) in enumerate(zip(vec.output, row, bnd)):
+            if isinstance(g, float) and not math.isfinite(g):
+                real.append(Disagreement(i, j, exact, g, math.inf, b))
+                continue
+            err = abs(Fraction(g) - exact)  # exact: the float's binary value
+            if err == 0:
+                n_exact += 1
+            elif b is not None and err <= b:
+                rounding.append(Disagreement(i, j, exact, float(g), err, b))
+            else:
+                real.append(Disagreement(i, j, exact, float(g), err, b))
+    rounding.sort(key=lambda d: -d.ratio)
+    real.sort(key=lambda d: (isinstance(d.error, Fraction), -(d.error if isinstance(d.error, Fraction) else 0)))
+    return ComparisonReport(precision, n, k, n_exact, tuple(rounding), tuple(real), max_listed)
+
+
+# ----------------------------------------------------------- fallback bound
+_UNIT = {"float64": (53, 1074), "float32": (24, 149)}  # (mantissa bits, smallest subnormal exponent)
+
+
+def _fallback_bounds(net: Network, X: Sequence[tuple], precision: str) -> list:
+    """A conservative rigorous bound, used only when exactrelu.errorbounds is not available.
+
+    Standard forward error analysis per layer, in exact rationals: with
+    u = 2^-p, gamma_m = m u / (1 - m u), weights rounded to ``precision`` too
+    (|fl(w) - w| <= u|w|), ReLU exact and 1-Lipschitz, and the error e of the
+    layer input carried forward:
+    |z^ - z| <= u g + |W| e + gamma_{m+1}(1+u) g + (|h|+e).1 + m + 2) eta
+    with g = |W|(|h|+e) + |b|, m the fan-in and eta the smallest subnormal
+    (underflow in products and in rounding the weights).
+    Any summation order and fused multiply-adds are covered.  Through a ReLU an
+    active neuron keeps its error e, an inactive one (z <= 0) has error max(0, z + e).
+    """
+    p, emin = _UNIT[precision]
+    u = flint.fmpq(1, 2**p)
+    eta = flint.fmpq(1, 2**emin)
+    pairs = [(abs_mat(W), abs_mat(b)) for W, b in net.fmpq_layers()]
+    out = net.fmpq_output()
+    if out is not None:
+        pairs.append((abs_mat(out[0]), abs_mat(out[1])))
+    result = []
+    for x in X:
+        h = [flint.fmpq(q.numerator, q.denominator) for q in x]
+        e = [abs(flint.fmpq(*Fraction(nearest_float(q, precision)).as_integer_ratio()) - hq) for q, hq in zip(x, h)]
+        zs = _exact_layers(net, x)
+        for k, (Wa, ba) in enumerate(pairs):
+            m = Wa.ncols()
+            gamma = (m + 1) * u / (1 - (m + 1) * u)
+            habs = flint.fmpq_mat(m, 1, [abs(v) + ev for v, ev in zip(h, e)])
+            mag = Wa * habs + ba
+            prop = Wa * flint.fmpq_mat(m, 1, e)
+            under = (sum(habs.entries(), flint.fmpq(0)) + m + 2) * eta
+            e = [u * g + pe + gamma * (1 + u) * g + under for g, pe in zip(mag.entries(), prop.entries())]
+            if k < len(zs):
+                # ReLU: an active neuron passes the error on; an inactive one (z <= 0) gives
+                # relu(z^) in [0, max(0, z + e)], so its error is max(0, z + e), often 0.
+                z = zs[k]
+                e = [ev if zv > 0 else max(flint.fmpq(0), zv + ev) for zv, ev in zip(z, e)]
+                h = [max(zv, flint.fmpq(0)) for zv in z]
+        result.append(tuple(Fraction(int(v.p), int(v.q)) for v in e))
+    return result
+
+
+def abs_mat(M: flint.fmpq_mat) -> flint.fmpq_mat:
+    """Internal: entrywise absolute value of a flint matrix."""
+    return flint.fmpq_mat(M.nrows(), M.ncols(), [abs(v) for v in M.entries()])
+
+
+def _exact_layers(net: Network, x: tuple) -> list:
+    """The exact pre-activations z_1..z_n as lists of flint rationals."""
+    return [[flint.fmpq(z.numerator, z.denominator) for z in layer] for layer in net.pre_activations(x)]
+

@@ -1,0 +1,228 @@
+"""Tests for exactrelu.oracle and its CLI: exact test vectors, verification, and compare()."""
+
+from __future__ import annotations
+
+import json
+import math
+from fractions import Fraction
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from exactrelu import Network
+from exactrelu import oracle
+from exactrelu.cli import main
+from exactrelu.oracle import compare, load_vectors, make_vectors
+from exactrelu.testing import inputs, networks
+
+NET = Network([([[1, -1], [1, 1]], [0, "-1/2"])], output=([[1, 2]], [0]))
+
+
+def numpy_forward(net, dtype, *, transpose_first=False, bias_shift=0.0, relu_output=False):
+    """A float implementation of net in numpy (optionally broken on purpose)."""
+    pairs = [(np.array([[float(v) for v in r] for r in W], dtype), np.array([float(v) for v in b], dtype)) for W, b in net.layers]
+    out = net.output and (np.array([[float(v) for v in r] for r in net.output[0]], dtype), np.array([float(v) for v in net.output[1]], dtype))
+    if transpose_first:
+        pairs[0] = (pairs[0][0].T, pairs[0][1])
+    pairs[0] = (pairs[0][0], pairs[0][1] + dtype(bias_shift))
+
+    def fn(X):
+        h = X
+        for W, b in pairs:
+            h = np.maximum(h @ W.T + b, 0)
+        if out:
+            h = h @ out[0].T + out[1]
+            if relu_output:
+                h = np.maximum(h, 0)
+        return h
+
+    return fn
+
+
+# ------------------------------------------------------------ test vectors
+@settings(max_examples=30)
+@given(st.data())
+def test_vectors_are_the_exact_evaluation(data):
+    net = data.draw(networks())
+    xs = data.draw(st.lists(inputs(net), min_size=1, max_size=4))
+    vecs = make_vectors(net, xs)
+    assert len(vecs) == len(xs)
+    for x, v in zip(xs, vecs):
+        assert v.input == tuple(x)
+        assert v.output == net(x)
+        assert v.margins == net.pre_activations(x)
+        assert v.pattern == net.pattern(x) and v.ties == net.pattern(x).ties
+        assert v.output_float64 == tuple(float(q) for q in v.output)  # float(Fraction) rounds correctly
+
+
+def test_ties_recorded():
+    # z_1 = x0 + x1 - 1/2 is exactly 0 at (1/4, 1/4); z_0 = x0 - x1 = 0 too.
+    v = make_vectors(NET, [["1/4", "1/4"]])[0]
+    assert v.ties == ((0, 0), (0, 1))
+    assert v.margins == ((Fraction(0), Fraction(0)),)
+    assert v.output == (Fraction(0),)
+
+
+def test_save_load_round_trip_and_verification(tmp_path):
+    vecs = make_vectors(NET, [["1/3", "-2/7"], [1, "0.1"], [0, 0]])
+    p = tmp_path / "v.json"
+    oracle.save(vecs, p)
+    assert load_vectors(p) == vecs
+    data = json.loads(p.read_text())
+    assert data["format"] == "exactrelu.oracle" and data["network"]["format"] == "exactrelu.network"
+    # Tampering with any stored field is detected against the embedded network.
+    for key, value in [("output", ["1/2"]), ("pattern", "00"), ("margins", [["0", "0"]]), ("output_float64", [0.5])]:
+        bad = json.loads(p.read_text())
+        bad["vectors"][1][key] = value
+        with pytest.raises(ValueError, match=f"vector 1: stored '{key}' does not match"):
+            load_vectors(json.dumps(bad))
+        assert load_vectors(json.dumps(bad), verify=False).vectors[1] != vecs[1]
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ('{"format": ', "malformed JSON"),
+        ("", "cannot read test vectors"),
+        ('{"format": "other"}', "'format' must be"),
+        ('{"format": "exactrelu.oracle", "version": 9}', "unsupported 'version'"),
+        ('{"format": "exactrelu.oracle", "version": 1, "vectors": []}', "'network'"),
+        ('{"format": "exactrelu.oracle", "version": 1, "network": {}, "vectors": []}', "embedded network"),
+    ],
+)
+def test_load_vectors_bad_files(text, message):
+    with pytest.raises(ValueError, match=message):
+        load_vectors(text)
+
+
+def test_load_vectors_truncated(tmp_path):
+    p = tmp_path / "v.json"
+    oracle.save(make_vectors(NET, [[1, 2]]), p)
+    data = p.read_bytes()
+    (tmp_path / "t.json").write_bytes(data[: len(data) // 2])
+    with pytest.raises(ValueError, match="malformed JSON"):
+        load_vectors(tmp_path / "t.json")
+    with pytest.raises(ValueError, match="cannot read test vectors"):
+        load_vectors(tmp_path / "absent.json")
+
+
+@pytest.mark.parametrize(
+    "xs, message",
+    [
+        ([[1, float("nan")]], "input 0, entry 1: NaN"),
+        ([[1, 2], [float("inf"), 0]], "input 1, entry 0: infinity"),
+        ([[1, 2, 3]], "input 0 has dimension 3, the network expects 2"),
+        (np.zeros(2), "2-D array"),
+        ("12", "sequence of input vectors"),
+        ([[1, "x"]], "input 0, entry 1: 'x' is not a number"),
+    ],
+)
+def test_make_vectors_bad_inputs(xs, message):
+    with pytest.raises(ValueError, match=message):
+        make_vectors(NET, xs)
+
+
+# --------------------------------------------------------------- compare
+@settings(max_examples=25)
+@given(st.data(), st.sampled_from(["float32", "float64"]))
+def test_correct_float_implementation_is_rounding_only(data, precision):
+    net = data.draw(networks(denominators=(1, 3, 5, 7, 10)))  # weights that do not fit in floats
+    xs = data.draw(st.lists(inputs(net), min_size=1, max_size=4))
+    report = compare(numpy_forward(net, PREC[precision]), make_vectors(net, xs), precision)
+    assert report.ok, str(report)
+    assert report.n_exact + len(report.rounding) == len(xs) * net.output_dim
+
+
+PREC = {"float32": np.float32, "float64": np.float64}
+
+
+def test_broken_implementations_are_real_errors():
+    # A square first layer that is not symmetric, and inputs where the output is negative.
+    net = Network([([[1, 2], [-3, 1]], [1, 0])], output=([[1, -1]], [-2]))
+    X = [[1, 0], [0, 1], ["1/2", "-1/3"], [-1, 1]]
+    vecs = make_vectors(net, X)
+    assert any(v.output[0] < -1 for v in vecs)  # so a ReLU on the output is visible
+    assert compare(numpy_forward(net, np.float64), vecs).ok
+    for broken in (dict(transpose_first=True), dict(bias_shift=1.0), dict(relu_output=True)):
+        for precision in ("float64", "float32"):
+            report = compare(numpy_forward(net, PREC[precision], **broken), vecs, precision)
+            assert not report.ok, (broken, str(report))
+            worst = report.real_errors[0]
+            assert worst.error > worst.bound and "FAILED" in str(report)
+
+
+def test_nan_inf_and_bad_shapes():
+    vecs = make_vectors(NET, [[1, 2], [3, 4]])
+    good = numpy_forward(NET, np.float64)
+
+    def with_nan(X):
+        Y = good(X)
+        Y[1, 0] = np.nan
+        return Y
+
+    report = compare(with_nan, vecs)
+    assert not report.ok and report.real_errors[0].input_index == 1 and report.real_errors[0].error == math.inf
+    with pytest.raises(ValueError, match=r"returned shape \(2, 2\), expected \(2, 1\)"):
+        compare(lambda X: X, vecs)
+    with pytest.raises(ValueError, match="return its \\[0\\]"):
+        compare(lambda X: [good(X)], vecs)
+    with pytest.raises(ValueError, match="dtype"):
+        compare(lambda X: np.array([["a"], ["b"]]), vecs)
+    with pytest.raises(ValueError, match="precision must be"):
+        compare(good, vecs, "float16")
+    assert compare(lambda X: good(X).ravel(), vecs).ok  # one output: a flat batch is fine
+
+
+def test_input_rounding_is_within_the_bound():
+    # 1/10 is not a float: the implementation sees fl(1/10), the exact output is at 1/10.
+    net = Network([([[3]], [0])])
+    vecs = make_vectors(net, [["1/10"]])
+    report = compare(lambda X: 3 * X, vecs, "float32")
+    assert report.ok and len(report.rounding) == 1
+    d = report.rounding[0]
+    assert d.error == abs(Fraction(float(np.float32(3 * np.float32(0.1)))) - Fraction(3, 10))
+    assert "rounding: 1" in str(report) and "OK" in str(report)
+
+
+def test_compare_accepts_a_path(tmp_path):
+    oracle.save(make_vectors(NET, [[1, 2]]), tmp_path / "v.json")
+    assert compare(numpy_forward(NET, np.float64), tmp_path / "v.json").ok
+
+
+# ------------------------------------------------------------------- CLI
+def test_cli_make_and_check(tmp_path, capsys, monkeypatch):
+    NET.to_json(tmp_path / "net.json")
+    (tmp_path / "pts.csv").write_text("# x0, x1\n0.1, 0.2\n1/3 -1\n")
+    assert main(["oracle", "make", str(tmp_path / "net.json"), "--inputs", str(tmp_path / "pts.csv"), "-o", str(tmp_path / "v.json")]) == 0
+    vecs = load_vectors(tmp_path / "v.json")
+    assert vecs[0].input == (Fraction(1, 10), Fraction(1, 5))  # decimals in text are exact
+    (tmp_path / "impl.py").write_text(
+        "import numpy as np\n"
+        "W = np.array([[1., -1.], [1., 1.]]); b = np.array([0., -.5]); Wo = np.array([[1., 2.]])\n"
+        "def good(X):\n    return np.maximum(X @ W.T + b, 0) @ Wo.T\n"
+        "def bad(X):\n    return np.maximum(X @ W + b, 0) @ Wo.T\n"
+    )
+    capsys.readouterr()
+    assert main(["oracle", "check", str(tmp_path / "v.json"), "--callable", f"{tmp_path / 'impl.py'}:good"]) == 0
+    assert "-> OK" in capsys.readouterr().out
+    assert main(["oracle", "check", str(tmp_path / "v.json"), "--callable", f"{tmp_path / 'impl.py'}:bad"]) == 1
+    # With W transposed both points go wrong: (0.1, 0.2) gives relu(0.3) instead of 0; (1/3, -1) 4/3 vs 0.
+    assert "real errors: 2" in capsys.readouterr().out
+    assert main(["oracle", "check", str(tmp_path / "v.json"), "--callable", "nosuchmodule_xyz:f"]) == 2
+    assert "cannot import" in capsys.readouterr().err
+
+
+def test_cli_inputs_formats(tmp_path, capsys):
+    NET.to_json(tmp_path / "net.json")
+    (tmp_path / "p.json").write_text('[[0.1, "1/3"], [1, 2]]')
+    np.savez(tmp_path / "p.npz", X=np.array([[0.5, 0.25]]))
+    np.savez(tmp_path / "obj.npz", X=np.array([[1, 2]], dtype=object))
+    for name, n in (("p.json", 2), ("p.npz", 1)):
+        assert main(["oracle", "make", str(tmp_path / "net.json"), "--inputs", str(tmp_path / name), "-o", str(tmp_path / "v.json")]) == 0
+        assert len(load_vectors(tmp_path / "v.json")) == n
+    assert load_vectors(tmp_path / "v.json")[0].input == (Fraction(1, 2), Fraction(1, 4))
+    assert main(["oracle", "make", str(tmp_path / "net.json"), "--inputs", str(tmp_path / "obj.npz"), "-o", str(tmp_path / "w.json")]) == 2
+    assert "not a readable .npz" in capsys.readouterr().err
+    assert not (tmp_path / "w.json").exists()
