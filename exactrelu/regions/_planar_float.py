@@ -18,6 +18,7 @@ expression) plus an absolute ETA that dominates any loss to underflow.
 
 from __future__ import annotations
 
+import functools
 from fractions import Fraction
 
 import numpy as np
@@ -26,6 +27,7 @@ U = 2.0**-53
 ETA = 2.0**-1000  # far above any underflow loss (2^-1074 per operation), far below any real value
 
 
+@functools.lru_cache(maxsize=None)
 def gamma(n: int) -> float:
     """Higham's gamma_n = n u / (1 - n u), rounded up generously."""
     return (n * U / (1.0 - n * U)) * (1.0 + 4 * U)
@@ -43,18 +45,20 @@ def to_float_with_error(values) -> tuple[np.ndarray, np.ndarray]:
     nudged up one ulp), so it is rigorous for any input, including values
     too large for a double (float inf, bound inf: uncertain everywhere).
     """
-    flat = [Fraction(v) for v in values]
+    flat = list(values)
     out = np.empty(len(flat))
-    err = np.empty(len(flat))
+    err = np.zeros(len(flat))
     for i, q in enumerate(flat):
+        q = Fraction(q)
         try:
             f = float(q)  # correctly rounded int/int division
         except OverflowError:
             out[i], err[i] = np.inf, np.inf
             continue
-        d = abs(q - Fraction(f)) if np.isfinite(f) else None
         out[i] = f
-        err[i] = np.inf if d is None else np.nextafter(float(d), np.inf) if d else 0.0
+        if f.as_integer_ratio() != (q.numerator, q.denominator):  # inexact: bound the difference
+            d = abs(q - Fraction(f)) if np.isfinite(f) else None
+            err[i] = np.inf if d is None else np.nextafter(float(d), np.inf)
     return out, err
 
 

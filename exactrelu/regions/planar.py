@@ -28,9 +28,11 @@ Fraction(4, 1)
 
 from __future__ import annotations
 
+import gc
 import sys
 from fractions import Fraction
-from typing import Any, Sequence
+from functools import partial
+from typing import Any
 
 import numpy as np
 
@@ -54,7 +56,10 @@ class PlanarRegion(Region):
     __slots__ = ("_vertices",)
 
     def __init__(self, pattern: Pattern, polyhedron: Any, affine_map: Any, witness: Any, vertices: Any):
-        super().__init__(pattern, polyhedron, affine_map, witness)
+        self.pattern = pattern
+        self._polyhedron = polyhedron
+        self._affine_map = affine_map
+        self._witness = witness
         self._vertices = vertices
 
     @property
@@ -112,7 +117,14 @@ def planar_regions(net, box: Any, *, max_regions: int | None = None, progress: b
     lo, hi = _parse_box(box)
     if lo[0] == hi[0] or lo[1] == hi[1]:
         return []  # a box without interior contains no region with interior
-    return _Planar(net, lo, hi, max_regions, progress).run()
+    # the enumeration allocates millions of small acyclic objects: cyclic GC passes only cost time
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _Planar(net, lo, hi, max_regions, progress).run()
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _pattern(layers: tuple) -> Pattern:
@@ -376,7 +388,8 @@ class _Planar:
     def _cut(self, k, j, cut, piece_slots, piece_edges, piece_region, slot_vid, slot_region, S, POS, NEG, Lf, Le):
         """Split the pieces in ``cut`` by neuron j of layer k (signs known exactly at their slots)."""
         col = S.a[:, j]
-        cut_line: dict = {}  # region -> line id of neuron j there
+        cut_line: dict = {}  # region -> line id of neuron j there (lines are added after the loop)
+        first_line = self.lines.n
         new_edge, new_line, new_region = [], [], []
         changed = []
         next_slot = slot_vid.n
@@ -384,9 +397,7 @@ class _Planar:
             r = piece_region[p]
             cl = cut_line.get(r)
             if cl is None:
-                cl = self._add_lines(Lf[r, j][None], Le[r, j][None], [(k, j, self.region_prefix[r])],
-                                     np.array([[k, j, r]]))
-                cut_line[r] = cl
+                cl = cut_line[r] = first_line + len(cut_line)
             slots, edges = piece_slots[p], piece_edges[p]
             s = col[slots].tolist()
             m = len(slots)
@@ -435,7 +446,11 @@ class _Planar:
             piece_region.append(r)
             changed.append(p)
             changed.append(len(piece_slots) - 1)
-        # the new vertices, their exact signs for every neuron of the layer, and the pieces' flags
+        # the cutting lines, the new vertices, their exact signs for every neuron of the layer, the pieces' flags
+        line_regions = np.fromiter(cut_line, np.int64, len(cut_line))
+        prefixes = self.region_prefix
+        self._add_lines(Lf[line_regions, j], Le[line_regions, j], [(k, j, prefixes[r]) for r in cut_line],
+                        np.stack([np.full(len(line_regions), k), np.full(len(line_regions), j), line_regions], axis=1))
         vids = self._new_vertices(np.array(new_edge, dtype=np.int64), np.array(new_line, dtype=np.int64))
         regs = np.array(new_region, dtype=np.int64)
         # a new vertex lies on the cutting line (neuron j) and on its edge's line, which is
@@ -463,27 +478,26 @@ class _Planar:
     # ---------------------------------------------------------- results
     def _region(self, prefix: tuple, vids: list, edges: list) -> PlanarRegion:
         pattern = _pattern(prefix)
-        net = self.net
+        return PlanarRegion(pattern, partial(self._polyhedron, vids, edges), partial(self.net.affine_map, pattern),
+                            partial(self._witness, vids), partial(self._vertices, vids))
 
-        def vertices() -> list:
-            return [(X.frac(x), X.frac(y)) for x, y in (self.exact_vertex(v) for v in vids)]
+    def _vertices(self, vids: list) -> list:
+        return [(X.frac(x), X.frac(y)) for x, y in (self.exact_vertex(v) for v in vids)]
 
-        def witness() -> tuple:
-            # three consecutive corners of a convex polygon are never collinear
-            (x0, y0), (x1, y1), (x2, y2) = (self.exact_vertex(v) for v in vids[:3])
-            return (X.frac((x0 + x1 + x2) / 3), X.frac((y0 + y1 + y2) / 3))
+    def _witness(self, vids: list) -> tuple:
+        # three consecutive corners of a convex polygon are never collinear: their centroid is inside
+        (x0, y0), (x1, y1), (x2, y2) = (self.exact_vertex(v) for v in vids[:3])
+        return (X.frac((x0 + x1 + x2) / 3), X.frac((y0 + y1 + y2) / 3))
 
-        def polyhedron():
-            from ..polyhedron import Polyhedron
+    def _polyhedron(self, vids: list, edges: list):
+        """The closed polygon as the intersection of the half-planes of its edges."""
+        from ..polyhedron import Polyhedron
 
-            inside = tuple(X.q(t) for t in region.witness)
-            ineqs = []
-            for lid in dict.fromkeys(edges):
-                a1, a2, c = self.exact_line(lid)
-                s = X.side((a1, a2, c), inside)
-                # s * (a1 x + a2 y + c) >= 0  <=>  -s a1 x - s a2 y <= s c
-                ineqs.append(((X.frac(-s * a1), X.frac(-s * a2)), X.frac(s * c)))
-            return Polyhedron(2, inequalities=ineqs)
-
-        region = PlanarRegion(pattern, polyhedron, lambda: net.affine_map(pattern), witness, vertices)
-        return region
+        inside = tuple(X.q(t) for t in self._witness(vids))
+        ineqs = []
+        for lid in dict.fromkeys(edges):
+            a1, a2, c = self.exact_line(lid)
+            s = X.side((a1, a2, c), inside)
+            # s * (a1 x + a2 y + c) >= 0  <=>  -s a1 x - s a2 y <= s c
+            ineqs.append(((X.frac(-s * a1), X.frac(-s * a2)), X.frac(s * c)))
+        return Polyhedron(2, inequalities=ineqs)
