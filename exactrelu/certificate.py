@@ -595,3 +595,75 @@ def _load(source: Any) -> Any:
         except OSError as exc:
             raise CertificateError(f"cannot read certificate file {str(source)!r}: {exc.strerror or exc}") from None
     raise CertificateError(f"expected a dict, a JSON string or a path, got {type(source).__name__}")
+
+
+# --------------------------------------------------------------------------
+# explain(): the proof in words
+# --------------------------------------------------------------------------
+_STATEMENTS = {
+    "T4": "sum_n ||W_n - I|| < inf and sum_n ||b_n|| < inf imply that N_n(x) converges for every x, "
+    "uniformly on bounded sets, with ||N_inf(x) - N_d(x)|| <= sum_(n>d) (||W_n - I|| M(R) + ||b_n||), "
+    "M(R) = P (R + B), P >= prod(1 + ||W_n - I||), B >= sum ||b_n|| (S >= sum ||W_n - I||).",
+    "T6": "W_n = W, b_n = b constant and |W| v <= q v with v > 0, q < 1 make y -> sigma(W y + b) a "
+    "q-contraction in the weighted max norm; every input converges to the unique fixed point y*.",
+    "P1": "for a stationary family, once the state at x is a fixed point of y -> sigma(W y + b) it stays there, "
+    "so N_d(x) is eventually constant.",
+    "T7a": "for a stationary family an exact periodic, non-constant orbit of the outputs prevents convergence at x.",
+    "T7b": "if W_n, b_n >= 0 from n0 on, the network is linear there; u >= 0 with u^T W_n >= (1 + a_n) u^T and "
+    "either sum a_n = inf with u^T y_K > 0, or sum u^T b_n = inf, gives u^T y_n -> inf.",
+    "T7c": "a constant nonnegative tail with u^T W >= lambda u^T, lambda > 1, u >= 0 and u^T y_K > 0 gives "
+    "u^T y_n >= lambda^(n-K) u^T y_K -> inf.",
+}
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, Fraction):
+        return fraction_str(value)
+    if isinstance(value, tuple) and value and isinstance(value[0], tuple):
+        return "[" + "; ".join(_fmt(v) for v in value) + "]"
+    if isinstance(value, tuple) and all(isinstance(v, Fraction) for v in value):
+        return "(" + ", ".join(fraction_str(v) for v in value) + ")"
+    if isinstance(value, tuple):  # series certificate lists
+        return "; ".join(_fmt_series(e) for e in value)
+    if hasattr(value, "verdict") and hasattr(value, "term"):
+        return _fmt_series({"row": None, "col": None, "series": value})
+    return str(value)
+
+
+def _fmt_series(e: dict) -> str:
+    s = e["series"]
+    where = "" if e["row"] is None else (f"[{e['row']}]" if e["col"] is None else f"[{e['row']}][{e['col']}]")
+    wit = ", ".join(f"{k} = {_fmt(v) if isinstance(v, Fraction) else v}" for k, v in dict(s.witnesses).items())
+    return f"{where} {s.term}: {s.verdict} by {s.method} ({wit})".strip()
+
+
+def _explain(cert: Certificate) -> str:
+    lines = [f"# Certificate: {cert.verdict}", ""]
+    if cert.theorem:
+        proof = THEOREMS[cert.theorem][1]
+        lines += [f"**Claim.** N_d(x) {'converges' if cert.verdict == 'converges' else 'diverges'} "
+                  f"as d -> inf, for {cert.scope_text()}.", "",
+                  f"**Rule {cert.theorem}** ({proof}): {_STATEMENTS[cert.theorem]}", "",
+                  "**Exact witnesses** (each re-verified by `exactrelu.check`):", ""]
+        lines += [f"- {k}: {_fmt(v)}" for k, v in cert.witnesses.items()]
+        if cert.limit is not None:
+            lines += ["", f"**Limit (exact):** ({', '.join(fraction_str(t) for t in cert.limit)})"]
+        if cert.theorem in ("T4", "T6"):
+            R = cert.radius if cert.radius is not None else Fraction(1)
+            lines += ["", f"**Tail bounds** for ||x|| <= {fraction_str(R)} (max norm):", ""]
+            for d in (10, 100, 1000):
+                lines.append(f"- depth {d}: ||N_inf(x) - N_{d}(x)|| <= {float(cert.tail_bound(d, R)):.3e}")
+    else:
+        lines += ["No rule applied, so nothing is claimed. Hypotheses that failed:", ""]
+        lines += [f"- {r}" for r in cert.reasons]
+    if cert.theorem and cert.reasons:
+        lines += ["", "Rules tried before this one:", ""] + [f"- {r}" for r in cert.reasons]
+    nec = cert.necessary
+    if nec:
+        lines += ["", f"**Necessary condition T5** ({T5_PROOF}; informational, from symbolic limits):", "",
+                  f"- W_n -> I: {nec.get('W_to_I')}; b_n -> 0: {nec.get('b_to_0')}", f"- {nec.get('note', '')}"]
+    if cert.evidence:
+        lines += ["", "**Numerical evidence (floating point; evidence, NOT proof):**", "",
+                  "| x | d | ||N_2d(x) - N_d(x)|| |", "|---|---|---|"]
+        lines += [f"| {e.get('x')} | {e.get('depth')} | {e.get('difference')} |" for e in cert.evidence]
+    return "\n".join(lines) + "\n"
