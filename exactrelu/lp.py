@@ -16,11 +16,12 @@ rational arithmetic before it is returned:
   maximising).
 
 How the evidence is found: by default a float LP (scipy's HiGHS, imported
-lazily) proposes an optimal basis or a Farkas support, and the exact revised
-simplex of :mod:`exactrelu._simplex` is warm-started from it (zero pivots
-when the proposal is right).  When scipy is missing, the proposal is wrong or
-``guide=False`` (or the module switch :data:`USE_FLOAT_GUIDE` is off), the
-exact simplex runs from scratch.  Floats never decide anything.
+lazily) proposes an optimal basis or a Farkas support on larger LPs, and the
+exact revised simplex of :mod:`exactrelu._simplex` is warm-started from it
+(zero pivots when the proposal is right).  On small LPs, when scipy is
+missing, when the proposal is wrong, or with ``guide=False`` (or the module
+switch :data:`USE_FLOAT_GUIDE` off), the exact simplex runs from scratch.
+Floats never decide anything.
 
 >>> r = solve_lp([1, 1], A_ub=[[-1, 0], [0, -1]], b_ub=[0, "-1/2"])
 >>> r.status, r.x, r.value
@@ -30,6 +31,7 @@ exact simplex runs from scratch.  Floats never decide anything.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from fractions import Fraction
 from typing import Any, Sequence
 
@@ -40,8 +42,16 @@ from .numbers import to_fraction, to_matrix, to_vector
 
 __all__ = ["LPResult", "LPCertificate", "solve_lp", "verify_lp", "USE_FLOAT_GUIDE"]
 
-#: Module switch: let a float LP (scipy HiGHS) propose solutions that are then verified exactly.
-USE_FLOAT_GUIDE = True
+#: Module switch for ``guide=None``: True lets a float LP (scipy HiGHS) propose solutions, verified
+#: exactly, on LPs large enough to profit; "always" uses it on every LP; False never.
+USE_FLOAT_GUIDE: bool | str = True
+
+# With guide=None the float guide is used only on LPs where it pays off: a HiGHS call costs
+# a few milliseconds of overhead, more than the exact simplex needs on small LPs
+# (benchmarks/lp.py: exact wins for 3 variables and ~100 rows, the guide wins by 2-7x from
+# 6 variables or a few hundred rows on).
+_GUIDE_MIN_VARIABLES = 6
+_GUIDE_MIN_SIZE = 600  # variables x rows
 
 _F0 = Fraction(0)
 
@@ -87,6 +97,34 @@ class _Problem:
     def n(self) -> int:
         return len(self.c)
 
+    # flint copies of the data, made once: verification and the simplex both use them
+    @cached_property
+    def qA(self) -> flint.fmpq_mat:
+        return _qmat(self.A, self.n)
+
+    @cached_property
+    def qE(self) -> flint.fmpq_mat:
+        return _qmat(self.E, self.n)
+
+    @cached_property
+    def qM(self) -> flint.fmpq_mat:
+        """The dual standard-form matrix [A; E; -E]^T (n x (m + 2q))."""
+        qa, qe = self.qA.entries() if self.A else [], self.qE.entries() if self.E else []
+        rows = len(self.A) + 2 * len(self.E)
+        return flint.fmpq_mat(rows, self.n, list(qa) + list(qe) + [-v for v in qe]).transpose()
+
+
+def _q(v: Fraction) -> flint.fmpq:
+    return flint.fmpq(v.numerator, v.denominator)
+
+
+def _qmat(rows: Sequence, ncols: int) -> flint.fmpq_mat:
+    return flint.fmpq_mat(len(rows), ncols, [_q(v) for r in rows for v in r])
+
+
+def _qcol(v: Sequence) -> flint.fmpq_mat:
+    return flint.fmpq_mat(len(v), 1, [_q(x) for x in v])
+
 
 def _dot(u: Sequence, v: Sequence) -> Fraction:
     return sum((a * b for a, b in zip(u, v) if a and b), _F0)
@@ -116,23 +154,32 @@ def _fraction_vector(v: Sequence) -> tuple:
 
 
 def _check_dual(P: _Problem, y: tuple, w: tuple, target: Sequence) -> Fraction | None:
-    """If y >= 0 and A^T y + E^T w == target, return b.y + e.w, else None."""
+    """If y >= 0 and A^T y + E^T w == target, return b.y + e.w, else None (exact, flint)."""
     if len(y) != len(P.A) or len(w) != len(P.E) or any(v < 0 for v in y):
         return None
-    for k in range(P.n):
-        col = sum((y[i] * P.A[i][k] for i in range(len(y)) if y[i]), _F0)
-        col += sum((w[i] * P.E[i][k] for i in range(len(w)) if w[i]), _F0)
-        if col != target[k]:
-            return None
+    combo = flint.fmpq_mat(P.n, 1)
+    if y:
+        combo += P.qA.transpose() * _qcol(y)
+    if w:
+        combo += P.qE.transpose() * _qcol(w)
+    if any(combo[k, 0] != _q(target[k]) for k in range(P.n)):
+        return None
     return _dot(P.b, y) + _dot(P.e, w)
 
 
 def _feasible(P: _Problem, x: tuple) -> bool:
-    return (
-        len(x) == P.n
-        and all(_dot(a, x) <= bi for a, bi in zip(P.A, P.b))
-        and all(_dot(a, x) == ei for a, ei in zip(P.E, P.e))
-    )
+    if len(x) != P.n:
+        return False
+    qx = _qcol(x)
+    if P.A:
+        Ax = P.qA * qx
+        if any(Ax[i, 0] > _q(bi) for i, bi in enumerate(P.b)):
+            return False
+    if P.E:
+        Ex = P.qE * qx
+        if any(Ex[i, 0] != _q(ei) for i, ei in enumerate(P.e)):
+            return False
+    return True
 
 
 def _verify(P: _Problem, res: LPResult) -> bool:
@@ -152,7 +199,10 @@ def _verify(P: _Problem, res: LPResult) -> bool:
         r = cert.ray
         if cert.kind != "ray" or res.x is None or not _feasible(P, res.x) or len(r) != P.n:
             return False
-        if any(_dot(a, r) > 0 for a in P.A) or any(_dot(a, r) != 0 for a in P.E):
+        qr = _qcol(r)
+        if P.A and any((P.qA * qr)[i, 0] > 0 for i in range(len(P.A))):
+            return False
+        if P.E and any((P.qE * qr)[i, 0] != 0 for i in range(len(P.E))):
             return False
         return s * _dot(P.c, r) > 0
     return False
@@ -196,12 +246,6 @@ def _stacked(P: _Problem) -> tuple[list, list]:
     return rows, rhs
 
 
-def _dual_matrix(rows: list, n: int) -> flint.fmpq_mat:
-    m = len(rows)
-    entries = [flint.fmpq(rows[j][k].numerator, rows[j][k].denominator) for k in range(n) for j in range(m)]
-    return flint.fmpq_mat(n, m, entries)
-
-
 def _split_multipliers(P: _Problem, y: Sequence) -> tuple[tuple, tuple]:
     m, q = len(P.A), len(P.E)
     ineq = tuple(y[:m])
@@ -227,10 +271,9 @@ def _from_outcome(P: _Problem, out, method: str) -> LPResult | None:
 
 
 def _solve_exact(P: _Problem, start: Sequence[int] | None = None, method: str = "exact") -> LPResult:
-    rows, rhs = _stacked(P)
-    M = _dual_matrix(rows, P.n)
+    _, rhs = _stacked(P)
     cmin = _min_cost(P)
-    out = simplex(M, [-flint.fmpq(v.numerator, v.denominator) for v in cmin], rhs, start)
+    out = simplex(P.qM, [-_q(v) for v in cmin], rhs, start)
     res = _from_outcome(P, out, method)
     if res is not None:
         return res
@@ -317,10 +360,19 @@ def _guided_optimal(P: _Problem, rows, A, b, res) -> LPResult | None:
     order = sorted(active, key=lambda i: (-marg[i], slack[i] / scale[i]))
     basis = _independent_rows(A, order, P.n)
     if len(basis) != P.n:
-        return None
+        return _float_point_if_feasible(P, res.x) if not any(P.c) else None
     basis = _orient_equations(P, rows, basis)
     res = _solve_exact(P, start=basis, method="guided")
     return res
+
+
+def _float_point_if_feasible(P: _Problem, x) -> LPResult | None:
+    """For c = 0 any feasible point is optimal: try the float point itself, read exactly."""
+    point = tuple(Fraction(float(v)) for v in x)
+    if not _feasible(P, point):
+        return None
+    zero = LPCertificate("dual", (_F0,) * len(P.A), (_F0,) * len(P.E))
+    return LPResult("optimal", point, _F0, zero, "guided")
 
 
 def _orient_equations(P: _Problem, rows, basis: list[int]) -> list[int]:
@@ -328,7 +380,7 @@ def _orient_equations(P: _Problem, rows, basis: list[int]) -> list[int]:
     m, q = len(P.A), len(P.E)
     if q == 0:
         return basis
-    M = _dual_matrix(rows, P.n)
+    M = P.qM
     cmin = _min_cost(P)
     try:
         B = flint.fmpq_mat(P.n, P.n, [M[i, j] for i in range(P.n) for j in basis]).inv()
@@ -360,8 +412,8 @@ def _guided_farkas(P: _Problem, A, b) -> LPResult | None:
     basis = _independent_rows(Aeq.T, support + rest, P.n + 1)
     if len(basis) != P.n + 1:
         return None
-    rows, _ = _stacked(P)
-    Mf = _dual_matrix([tuple(r) + (bi,) for r, bi in zip(rows, _stacked(P)[1])], P.n + 1)
+    _, rhs = _stacked(P)
+    Mf = flint.fmpq_mat(P.n + 1, m, list(P.qM.entries()) + [_q(v) for v in rhs])
     g = [0] * P.n + [-1]
     out = simplex(Mf, g, [0] * m, start=basis)
     if out.status != "optimal":
@@ -385,9 +437,10 @@ def solve_lp(
 ) -> LPResult:
     """Solve an LP exactly over the rationals and return an exactly verified result.
 
-    ``x`` is free (add bounds as rows of ``A_ub``).  ``guide=None`` follows the
-    module switch :data:`USE_FLOAT_GUIDE`; ``guide=False`` forces the pure exact
-    simplex.  Raises ``ValueError`` on malformed input (naming the row/entry).
+    ``x`` is free (add bounds as rows of ``A_ub``).  ``guide=True`` asks the float
+    guide first, ``guide=False`` forces the pure exact simplex, and ``guide=None``
+    (default) uses the guide on larger LPs where it is faster, unless the module
+    switch :data:`USE_FLOAT_GUIDE` is off.  Raises ``ValueError`` on malformed input (naming the row/entry).
 
     >>> r = solve_lp([1, 2], A_ub=[[1, 1], [-1, 0], [0, -1]], b_ub=[4, 0, 0], maximize=True)
     >>> r.status, r.x, r.value
@@ -399,17 +452,24 @@ def solve_lp(
     return _solve(P, guide)
 
 
+def _want_guide(P: _Problem, guide: bool | None) -> bool:
+    if guide is not None:
+        return guide
+    if not USE_FLOAT_GUIDE or USE_FLOAT_GUIDE == "always":
+        return bool(USE_FLOAT_GUIDE)
+    rows = len(P.A) + 2 * len(P.E)
+    return P.n >= _GUIDE_MIN_VARIABLES or P.n * rows >= _GUIDE_MIN_SIZE
+
+
 def _solve(P: _Problem, guide: bool | None = None) -> LPResult:
     if P.n == 0:
         res = _solve_zero_dim(P)
     else:
-        res = None
-        if USE_FLOAT_GUIDE if guide is None else guide:
+        if _want_guide(P, guide):
             res = _guided(P)
-            if res is not None and not _verify(P, res):
-                res = None
-        if res is None:
-            res = _solve_exact(P)
+            if res is not None and _verify(P, res):
+                return res
+        res = _solve_exact(P)
     if not _verify(P, res):  # pragma: no cover - would be a bug in the simplex
         raise AssertionError(f"exact LP produced an unverifiable {res.status} answer")
     return res

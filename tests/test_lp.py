@@ -19,7 +19,7 @@ from exactrelu.lp import LPCertificate, solve_lp, verify_lp
 F = Fraction
 
 
-@pytest.fixture(params=[True, False], ids=["guided", "exact"])
+@pytest.fixture(params=["always", False], ids=["guided", "exact"])
 def guide(request, monkeypatch):
     """Run a test with the float guide on and off (module switch and argument agree)."""
     monkeypatch.setattr(lp, "USE_FLOAT_GUIDE", request.param)

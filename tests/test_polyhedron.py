@@ -19,7 +19,7 @@ from exactrelu.polyhedron import Box, EmptinessCertificate, Polyhedron, verify_e
 F = Fraction
 
 
-@pytest.fixture(params=[True, False], ids=["guided", "exact"])
+@pytest.fixture(params=["always", False], ids=["guided", "exact"])
 def guide(request, monkeypatch):
     """Run a test with the float guide of the LPs on and off."""
     monkeypatch.setattr(lp, "USE_FLOAT_GUIDE", request.param)
@@ -341,3 +341,34 @@ def test_repr_readable_and_value_semantics():
     assert P == Polyhedron(2, inequalities=[([1, F(-1, 2)], 3)], strict=[([0, -2], 0)], equations=[([1, 1], 0)])
     assert len({P, P.closure().closure()}) == 2
     assert P.constraints.strict == (((F(0), F(-2)), F(0)),)
+
+
+@settings(max_examples=20)
+@given(polytopes(max_cuts=4))
+def test_guided_and_exact_answers_agree(P):
+    # The same questions with the float guide forced on and off (fresh objects: no caching).
+    c = P.constraints
+    answers = []
+    saved = lp.USE_FLOAT_GUIDE
+    try:
+        for mode in ("always", False):
+            lp.USE_FLOAT_GUIDE = mode
+            Q = Polyhedron(P.dim, c.inequalities, c.strict, c.equations)
+            x = Q.interior_point()
+            assert x is None or Q.interior_system().contains(x)
+            cert = Q.emptiness_certificate()
+            assert cert is None or verify_emptiness_certificate(Q, cert)
+            answers.append((Q.is_empty(), x is None, Q.dimension(), Q.is_bounded()))
+    finally:
+        lp.USE_FLOAT_GUIDE = saved
+    assert answers[0] == answers[1]
+
+
+def test_feasibility_with_zero_objective_guided():
+    pytest.importorskip("scipy")
+    # No strict rows: is_empty() solves a pure feasibility LP (c = 0); the float point or basis
+    # proposed by HiGHS must still be verified exactly.
+    rows = [([1, 2, 0], 3), ([-1, 0, 1], 0), ([0, -1, 0], 0), ([0, 0, -1], 1)] * 3
+    r = lp.solve_lp([0, 0, 0], [a for a, _ in rows], [b for _, b in rows], guide=True)
+    assert r.status == "optimal" and r.value == 0
+    assert all(_dot(a, r.x) <= b for a, b in rows)
