@@ -63,32 +63,30 @@ def to_float_with_error(values) -> tuple[np.ndarray, np.ndarray]:
 
 
 @np.errstate(all="ignore")  # overflow gives inf/NaN, which the callers treat as uncertain
-def next_maps(Lf: np.ndarray, Le: np.ndarray, bits: np.ndarray, Wf: np.ndarray, We: np.ndarray,
+def next_maps(LT: np.ndarray, LeT: np.ndarray, bits: np.ndarray, Wf: np.ndarray, We: np.ndarray,
               bf: np.ndarray, be: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Pre-activation maps of the next layer for every region, with error bounds.
 
-    Lf, Le: (P, w, 3) homogeneous maps z = a1 x + a2 y + c of the current layer
-    (and bounds); bits: (P, w) activations; W (w', w), b (w') with their
-    conversion errors.  Returns (P, w', 3) maps of z' = W D z + b, where
-    |exact - float| <= gamma_w |Wf| D |Lf| + |Wf| D Le + We D (|Lf| + Le)
-    (+ u |c'| + be in the constant column for the bias addition).
+    LT, LeT: (P, 3, w) transposed homogeneous maps z = a1 x + a2 y + c of the
+    current layer (rows a1, a2, c) and their bounds; bits: (P, w)
+    activations; W (w', w), b (w') with their conversion errors.  Returns the
+    (P, 3, w') maps of z' = W D z + b, where
+    |exact - float| <= gamma_w |Wf| D |L| + |Wf| D Le + We D (|L| + Le)
+    (+ u |c'| + be in the constant row for the bias addition).
     """
-    P, w, _ = Lf.shape
+    P, _, w = LT.shape
     wn = Wf.shape[0]
-    mask = bits[:, :, None]
-    A = np.where(mask, Lf, 0.0)
-    Ea = np.where(mask, Le, 0.0)
+    mask = bits[:, None, :]
+    A = np.where(mask, LT, 0.0).reshape(3 * P, w)
+    Ea = np.where(mask, LeT, 0.0).reshape(3 * P, w)
     absA = np.abs(A)
-
-    def apply(M: np.ndarray, X: np.ndarray) -> np.ndarray:
-        # (wn, w) @ (P, w, 3) as one gemm on a (w, 3P) matrix
-        Y = M @ X.transpose(1, 0, 2).reshape(w, 3 * P)
-        return Y.reshape(wn, P, 3).transpose(1, 0, 2)
-
-    out = apply(Wf, A)
-    out[:, :, 2] += bf
-    err = apply(np.abs(Wf), gamma(w) * absA + Ea) + apply(We, absA + Ea)
-    err[:, :, 2] += U * np.abs(out[:, :, 2]) + be
+    out = (A @ Wf.T).reshape(P, 3, wn)  # one gemm for all regions
+    out[:, 2, :] += bf
+    err = (gamma(w) * absA + Ea) @ np.abs(Wf).T
+    if We.any():
+        err += (absA + Ea) @ We.T
+    err = err.reshape(P, 3, wn)
+    err[:, 2, :] += U * np.abs(out[:, 2, :]) + be
     return out, inflate(err, w + 4)
 
 
@@ -125,22 +123,20 @@ def polygon_signs(LT: np.ndarray, LeT: np.ndarray, V: np.ndarray, VE: np.ndarray
 
 
 @np.errstate(all="ignore")
-def signs(L: np.ndarray, Le: np.ndarray, v: np.ndarray, ve: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Signs of the lines L (n, w, 3) at homogeneous points v (n, 3), and which are certain.
+def signs(LT: np.ndarray, LeT: np.ndarray, v: np.ndarray, ve: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Signs of the lines LT (n, 3, w) at homogeneous points v (n, 3), and which are certain.
 
     Returns (sign int8 (n, w), certain bool (n, w)).  The value is L.v; its
     distance to the exact value is at most Le.(|v| + ve) + |L|.ve + gamma_3 |L|.|v|.
     Rows that are exactly zero (L = 0 and Le = 0, sign 0) are left to the caller.
     """
-    val = L[:, :, 0] * v[:, None, 0] + L[:, :, 1] * v[:, None, 1] + L[:, :, 2] * v[:, None, 2]
+    val = LT[:, 0] * v[:, 0, None] + LT[:, 1] * v[:, 1, None] + LT[:, 2] * v[:, 2, None]
     av = np.abs(v)
     ave = av + ve
-    absL = np.abs(L)
-    g3 = gamma(3)
-    bound = (Le[:, :, 0] * ave[:, None, 0] + Le[:, :, 1] * ave[:, None, 1] + Le[:, :, 2] * ave[:, None, 2]
-             + absL[:, :, 0] * (ve[:, None, 0] + g3 * av[:, None, 0])
-             + absL[:, :, 1] * (ve[:, None, 1] + g3 * av[:, None, 1])
-             + absL[:, :, 2] * (ve[:, None, 2] + g3 * av[:, None, 2]))
+    tail = ve + gamma(3) * av
+    bound = (LeT[:, 0] * ave[:, 0, None] + LeT[:, 1] * ave[:, 1, None] + LeT[:, 2] * ave[:, 2, None]
+             + np.abs(LT[:, 0]) * tail[:, 0, None] + np.abs(LT[:, 1]) * tail[:, 1, None]
+             + np.abs(LT[:, 2]) * tail[:, 2, None])
     bound = inflate(bound, 12)
     certain = np.abs(val) > bound  # False for NaN and inf: those go to exact arithmetic
     sign = np.where(certain, np.sign(val), 0).astype(np.int8)

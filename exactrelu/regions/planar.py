@@ -270,11 +270,10 @@ class _Planar:
         return np.arange(start, start + len(v))
 
     # ------------------------------------------------------------ signs
-    def _set_maps(self, Lf: np.ndarray, Le: np.ndarray) -> None:
-        """Install the current layer's per-region float maps (P, w, 3) and bounds."""
-        self.maps = (Lf, Le)
-        self.maps_t = (np.ascontiguousarray(Lf.transpose(0, 2, 1)), np.ascontiguousarray(Le.transpose(0, 2, 1)))
-        self.zero_rows = ~(Lf.any(axis=2) | Le.any(axis=2))  # exactly zero: z == 0 on the region
+    def _set_maps(self, LT: np.ndarray, LeT: np.ndarray) -> None:
+        """Install the current layer's per-region float maps (P, 3, w): rows a1, a2, c; and bounds."""
+        self.maps = (LT, LeT)
+        self.zero_rows = ~(LT.any(axis=1) | LeT.any(axis=1))  # exactly zero: z == 0 on the region
 
     def _resolve(self, sign: np.ndarray, certain: np.ndarray, regions: np.ndarray, vids: np.ndarray) -> None:
         """Decide the uncertain signs exactly, in place (entry (i, j): neuron j of region regions[i] at vids[i])."""
@@ -310,7 +309,7 @@ class _Planar:
         # pad short polygons by repeating their first vertex (harmless for any/all)
         pos = np.arange(K)[None, :]
         vid = flat[starts[:, None] + np.where(pos < sizes[:, None], pos, 0)]
-        LT, LeT = self.maps_t
+        LT, LeT = self.maps
         sign, certain = F.polygon_signs(LT, LeT, self.verts.a[vid], self.verts_err.a[vid])
         certain |= self.zero_rows[:, None, :]
         w = sign.shape[2]
@@ -334,8 +333,8 @@ class _Planar:
                 self.region_prefix = prefixes
                 if k == 0:
                     Wf, We, bf, be = self.wf[0]
-                    L0 = np.stack([Wf[:, 0], Wf[:, 1], bf], axis=1)[None]
-                    E0 = np.stack([We[:, 0], We[:, 1], be], axis=1)[None]
+                    L0 = np.stack([Wf[:, 0], Wf[:, 1], bf])[None]
+                    E0 = np.stack([We[:, 0], We[:, 1], be])[None]
                     self._set_maps(L0, E0)
                 piece_vids, piece_edges, bits = self._layer(k, piece_vids, piece_edges, bar)
                 prefixes = [prefixes[r] + (b,) for r, b in zip(self.piece_region, bits)]
@@ -449,7 +448,7 @@ class _Planar:
         # the cutting lines, the new vertices, their exact signs for every neuron of the layer, the pieces' flags
         line_regions = np.fromiter(cut_line, np.int64, len(cut_line))
         prefixes = self.region_prefix
-        self._add_lines(Lf[line_regions, j], Le[line_regions, j], [(k, j, prefixes[r]) for r in cut_line],
+        self._add_lines(Lf[line_regions, :, j], Le[line_regions, :, j], [(k, j, prefixes[r]) for r in cut_line],
                         np.stack([np.full(len(line_regions), k), np.full(len(line_regions), j), line_regions], axis=1))
         vids = self._new_vertices(np.array(new_edge, dtype=np.int64), np.array(new_line, dtype=np.int64))
         regs = np.array(new_region, dtype=np.int64)
