@@ -39,7 +39,6 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
-import flint
 import numpy as np
 
 from .io import _atomic_write, nearest_float
@@ -328,12 +327,15 @@ def _as_array(out: Any, n: int, k: int) -> np.ndarray:
 
 
 def _bounds(net: Network, vectors: Vectors, precision: str) -> list:
-    """Per input, the rigorous bound on each output's error (errorbounds when available)."""
+    """Per input, the rigorous bound on each output's error (see :mod:`exactrelu.errorbounds`).
+
+    It covers any float implementation that rounds the weights, biases and
+    inputs to nearest and computes each neuron's dot product plus bias in the
+    precision, in any order, with or without FMA.
+    """
+    from .errorbounds import float_error_bounds
+
     X = [v.input for v in vectors]
-    try:
-        from .errorbounds import float_error_bounds
-    except ImportError:
-        return _fallback_bounds(net, X, precision)
     out = []
     for eb in float_error_bounds(net, X, precision=precision, input_rounded=True):
         # No bound (possible overflow): None, so every disagreement counts as a real error.
@@ -386,61 +388,3 @@ def compare(
     rounding.sort(key=lambda d: -d.ratio)
     real.sort(key=lambda d: (isinstance(d.error, Fraction), -(d.error if isinstance(d.error, Fraction) else 0)))
     return ComparisonReport(precision, n, k, n_exact, tuple(rounding), tuple(real), max_listed)
-
-
-# ----------------------------------------------------------- fallback bound
-_UNIT = {"float64": (53, 1074), "float32": (24, 149)}  # (mantissa bits, smallest subnormal exponent)
-
-
-def _fallback_bounds(net: Network, X: Sequence[tuple], precision: str) -> list:
-    """A conservative rigorous bound, used only when exactrelu.errorbounds is not available.
-
-    Standard forward error analysis per layer, in exact rationals: with
-    u = 2^-p, gamma_m = m u / (1 - m u), weights rounded to ``precision`` too
-    (|fl(w) - w| <= u|w|), ReLU exact and 1-Lipschitz, and the error e of the
-    layer input carried forward:
-    |z^ - z| <= u g + |W| e + gamma_{m+1}(1+u) g + (|h|+e).1 + m + 2) eta
-    with g = |W|(|h|+e) + |b|, m the fan-in and eta the smallest subnormal
-    (underflow in products and in rounding the weights).
-    Any summation order and fused multiply-adds are covered.  Through a ReLU an
-    active neuron keeps its error e, an inactive one (z <= 0) has error max(0, z + e).
-    """
-    p, emin = _UNIT[precision]
-    u = flint.fmpq(1, 2**p)
-    eta = flint.fmpq(1, 2**emin)
-    pairs = [(abs_mat(W), abs_mat(b)) for W, b in net.fmpq_layers()]
-    out = net.fmpq_output()
-    if out is not None:
-        pairs.append((abs_mat(out[0]), abs_mat(out[1])))
-    result = []
-    for x in X:
-        h = [flint.fmpq(q.numerator, q.denominator) for q in x]
-        e = [abs(flint.fmpq(*Fraction(nearest_float(q, precision)).as_integer_ratio()) - hq) for q, hq in zip(x, h)]
-        zs = _exact_layers(net, x)
-        for k, (Wa, ba) in enumerate(pairs):
-            m = Wa.ncols()
-            gamma = (m + 1) * u / (1 - (m + 1) * u)
-            habs = flint.fmpq_mat(m, 1, [abs(v) + ev for v, ev in zip(h, e)])
-            mag = Wa * habs + ba
-            prop = Wa * flint.fmpq_mat(m, 1, e)
-            under = (sum(habs.entries(), flint.fmpq(0)) + m + 2) * eta
-            e = [u * g + pe + gamma * (1 + u) * g + under for g, pe in zip(mag.entries(), prop.entries())]
-            if k < len(zs):
-                # ReLU: an active neuron passes the error on; an inactive one (z <= 0) gives
-                # relu(z^) in [0, max(0, z + e)], so its error is max(0, z + e), often 0.
-                z = zs[k]
-                e = [ev if zv > 0 else max(flint.fmpq(0), zv + ev) for zv, ev in zip(z, e)]
-                h = [max(zv, flint.fmpq(0)) for zv in z]
-        result.append(tuple(Fraction(int(v.p), int(v.q)) for v in e))
-    return result
-
-
-def abs_mat(M: flint.fmpq_mat) -> flint.fmpq_mat:
-    """Internal: entrywise absolute value of a flint matrix."""
-    return flint.fmpq_mat(M.nrows(), M.ncols(), [abs(v) for v in M.entries()])
-
-
-def _exact_layers(net: Network, x: tuple) -> list:
-    """The exact pre-activations z_1..z_n as lists of flint rationals."""
-    return [[flint.fmpq(z.numerator, z.denominator) for z in layer] for layer in net.pre_activations(x)]
-
