@@ -1,0 +1,426 @@
+"""Batched evaluation in several arithmetics, cross-checking against the exact values, certified limits.
+
+One call shape for every context (see :mod:`exactrelu.contexts`):
+
+>>> from exactrelu.network import Network
+>>> net = Network([([[1, -1], [1, 1]], [0, "-1/2"])], output=([[1, 2]], [0]))
+>>> evaluate(net, [[1, "1/4"], [0, 0]])                      # exact: tuples of Fraction
+[(Fraction(9, 4),), (Fraction(0, 1),)]
+>>> evaluate(net, [[1, 0.25]], context="numpy")               # float64 array
+array([[2.25]])
+>>> report = crosscheck(net, [[1, "1/4"], [0, "1/2"]])
+>>> report.ok, report.max_abs_error, len(report.unstable)
+(True, Fraction(0, 1), 1)
+
+``crosscheck`` flags neuron 1 at x = (0, 1/2) as unstable: its exact
+pre-activation is exactly 0, so no float evaluation can be trusted to decide
+its sign (here the float happens to agree).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+
+from .contexts import ArbContext, Batch, ExactContext, MpmathContext, arb_to_interval, get_context, mpf_to_fraction, read_inputs
+from .errorbounds import float_error_bounds
+
+__all__ = ["evaluate", "crosscheck", "limit", "CrossCheck", "Mismatch", "Unstable", "Violation", "LimitEnclosure"]
+
+
+def _check_net(net: Any) -> None:
+    from .network import Network
+
+    if not isinstance(net, Network):
+        raise ValueError(f"expected an exactrelu Network, got {type(net).__name__} (build one with exactrelu.Network or exactrelu.load)")
+
+
+def evaluate(net: Any, X: Any, context: Any = "exact", prec: int = 53) -> Any:
+    """Evaluate ``net`` on a batch ``X`` (a list of input vectors or a 2-D array, one input per row).
+
+    Return types: ``"exact"`` a list of tuples of Fraction; ``"numpy"`` a 2-D
+    float64 array (``prec=24``: float32); ``"mpmath"`` a list of lists of
+    ``mpmath.mpf`` computed at ``prec`` bits; ``"arb"`` a list of lists of
+    ``flint.arb`` balls that provably contain the exact values.  Float
+    contexts round weights, biases and inputs to nearest; the exact context
+    converts them exactly.  Bad inputs raise ValueError naming the row and column.
+
+    >>> from exactrelu.network import Network
+    >>> net = Network([([["1/3"]], [0])])
+    >>> [[v]] = evaluate(net, [[1]], "mpmath", prec=20)
+    >>> mpf_to_fraction(v) == Fraction(699051, 2**21)  # 20 significant bits: 1/3 * 2^21 = 699050.67 rounds up
+    True
+    >>> ball = evaluate(net, [[1]], "arb")[0][0]
+    >>> lo, hi = arb_to_interval(ball); lo <= Fraction(1, 3) <= hi
+    True
+    >>> evaluate(net, [1])
+    Traceback (most recent call last):
+    ...
+    ValueError: input row 0 is not a vector (got int); pass a list of vectors, e.g. [x] for one input
+    """
+    _check_net(net)
+    return get_context(context, prec).forward(net, X).output
+
+
+# ----------------------------------------------------------------- crosscheck
+@dataclass(frozen=True)
+class Mismatch:
+    """A neuron whose activation differs: exact pre-activation ``exact`` vs the context's ``numeric`` value."""
+
+    input: int
+    layer: int
+    neuron: int
+    exact: Fraction
+    numeric: Fraction
+
+
+@dataclass(frozen=True)
+class Unstable:
+    """A neuron whose exact margin |z| is at most the rigorous error ``bound``: a float cannot decide its sign."""
+
+    input: int
+    layer: int
+    neuron: int
+    margin: Fraction
+    bound: Fraction
+
+
+@dataclass(frozen=True)
+class Violation:
+    """A value outside its rigorous bound (float contexts) or ball (arb): a bug in the backend or the bound.
+
+    ``layer`` is None for an output coordinate; ``numeric`` is None when the computed value is not finite."""
+
+    input: int
+    layer: int | None
+    neuron: int
+    exact: Fraction
+    numeric: Fraction | None
+    bound: Fraction
+
+
+@dataclass
+class CrossCheck:
+    """The result of :func:`crosscheck`.
+
+    ``max_abs_error`` and ``max_rel_error`` (exact Fractions) compare the
+    context's outputs (arb: ball midpoints) with the exact outputs; the
+    relative error skips exact zeros.  ``pattern_mismatches``: every hidden
+    neuron whose activation (z > 0) differs between the numeric and the
+    exact pre-activation.  ``unstable``: every hidden neuron whose exact
+    margin |z| is at most the rigorous error bound of the context
+    (:func:`~exactrelu.errorbounds.float_error_bounds`; arb: the ball
+    radius).  ``violations``: values outside their rigorous bound (for arb,
+    balls not containing the exact value).  ``unavailable``: inputs with no
+    bound (overflow).  ``ok``: no violations and, except for arb, no
+    pattern mismatches (for arb, ok iff every ball contains the exact value).
+    """
+
+    context: str
+    prec: int
+    n_inputs: int
+    max_abs_error: Fraction
+    max_rel_error: Fraction
+    pattern_mismatches: tuple
+    unstable: tuple
+    violations: tuple
+    unavailable: tuple = ()
+    notes: tuple = field(default=())
+
+    @property
+    def ok(self) -> bool:
+        if self.violations:
+            return False
+        return self.context == "arb" or not self.pattern_mismatches
+
+    @property
+    def unstable_inputs(self) -> tuple:
+        """The indices of the inputs with at least one unstable neuron."""
+        return tuple(sorted({u.input for u in self.unstable}))
+
+    def __str__(self) -> str:
+        return _report_text(self)
+
+
+def crosscheck(net: Any, X: Any, context: Any = "numpy", prec: int = 53) -> CrossCheck:
+    """Run ``net`` on ``X`` exactly and in ``context``; compare outputs, activation patterns and rigorous bounds.
+
+    >>> from exactrelu.network import Network
+    >>> net = Network([([["1/10", "2/10"]], ["-3/10"])], output=([[1]], [0]))
+    >>> r = crosscheck(net, [[1, 1]])
+    >>> r.pattern_mismatches[0].exact, r.pattern_mismatches[0].numeric > 0   # 0.1 + 0.2 - 0.3 in doubles
+    (Fraction(0, 1), True)
+    >>> r.ok, r.unstable_inputs
+    (False, (0,))
+    >>> crosscheck(net, [[1, 1]], context="arb").ok
+    True
+    """
+    _check_net(net)
+    ctx = get_context(context, prec)
+    if isinstance(ctx, ExactContext):
+        raise ValueError("crosscheck compares a numeric context with the exact one; choose 'numpy', 'mpmath' or 'arb'")
+    batch = read_inputs(X, net.input_dim)
+    exact = ExactContext().forward(net, batch, record=True)
+    with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported below, not warned about
+        numeric = ctx.forward(net, batch, record=True)
+    out_num, out_rad, pre_num, pre_rad, unavailable = _numeric_values(net, batch, ctx, numeric)
+    skip = set(unavailable)
+    mism, unst, viol = [], [], []
+    for layer, (ze, zn, zr) in enumerate(zip(exact.pre, pre_num, pre_rad)):
+        for i in range(batch.n):
+            if i in skip:
+                continue
+            for j, (e, v, r) in enumerate(zip(ze[i], zn[i], zr[i])):
+                if v is None:  # a float overflowed although a bound exists; an infinite arb ball decides nothing
+                    if r is not None:
+                        viol.append(Violation(i, layer, j, e, v, r))
+                    continue
+                if (e > 0) != (v > 0):
+                    mism.append(Mismatch(i, layer, j, e, v))
+                if abs(e) <= r:
+                    unst.append(Unstable(i, layer, j, abs(e), r))
+                if abs(v - e) > r:
+                    viol.append(Violation(i, layer, j, e, v, r))
+    abs_err, rel_err = Fraction(0), Fraction(0)
+    for i, (re_, rn) in enumerate(zip(exact.output, out_num)):
+        if i in skip:
+            continue
+        for j, (e, v) in enumerate(zip(re_, rn)):
+            if v is None:
+                viol.append(Violation(i, None, j, e, v, out_rad[i][j]))
+                continue
+            abs_err = max(abs_err, abs(v - e))
+            if e != 0:
+                rel_err = max(rel_err, abs(v - e) / abs(e))
+            if abs(v - e) > out_rad[i][j]:
+                viol.append(Violation(i, None, j, e, v, out_rad[i][j]))
+    return CrossCheck(ctx.name, ctx.prec, batch.n, abs_err, rel_err, tuple(mism), tuple(unst), tuple(viol),
+                      tuple(unavailable))
+
+
+def _float_fraction(v: Any) -> Fraction | None:
+    v = float(v)
+    return Fraction(v) if math.isfinite(v) else None
+
+
+def _ball(v: Any) -> tuple:
+    """(midpoint, radius) of an arb ball as exact Fractions; (None, None) when it is not finite."""
+    if not v.is_finite():
+        return None, None
+    lo, hi = arb_to_interval(v)
+    return (lo + hi) / 2, (hi - lo) / 2
+
+
+def _numeric_values(net: Any, batch: Batch, ctx: Any, trace: Any) -> tuple:
+    """Exact values of the context's results (None if not finite), and per entry the rigorous radius around them."""
+    if isinstance(ctx, ArbContext):
+        def split(rows: list) -> tuple:
+            balls = [[_ball(v) for v in row] for row in rows]
+            return [tuple(b[0] for b in r) for r in balls], [tuple(b[1] for b in r) for r in balls]
+
+        out, out_rad = split(trace.output)
+        pres = [split(layer) for layer in trace.pre]
+        return out, out_rad, [p[0] for p in pres], [p[1] for p in pres], []
+    if isinstance(ctx, MpmathContext):
+        out = [tuple(mpf_to_fraction(v) for v in row) for row in trace.output]
+        pre = trace.pre
+        precision: Any = ctx.prec
+    else:
+        out = [tuple(_float_fraction(v) for v in row) for row in trace.output]
+        pre = [[tuple(_float_fraction(v) for v in z) for z in layer] for layer in trace.pre]
+        precision = ctx.format
+    bounds = float_error_bounds(net, batch, precision)
+    unavailable = [i for i, b in enumerate(bounds) if not b.available]
+    out_rad = [b.output for b in bounds]
+    pre_rad = [[None if b.preactivations is None else b.preactivations[k] for b in bounds] for k in range(net.depth)]
+    return out, out_rad, pre, pre_rad, unavailable
+
+
+def _f(q: Fraction) -> str:
+    return f"{float(q):.3g}"
+
+
+def _report_text(r: CrossCheck, rows: int = 8) -> str:
+    bound = "ball radius" if r.context == "arb" else "bound"
+    lines = [
+        f"crosscheck {r.context} (prec {r.prec}) on {r.n_inputs} inputs: {'OK' if r.ok else 'NOT OK'}",
+        f"  max abs error {_f(r.max_abs_error)}   max rel error {_f(r.max_rel_error)}",
+        f"  pattern mismatches {len(r.pattern_mismatches)}   unstable neurons {len(r.unstable)} "
+        f"(in {len(r.unstable_inputs)} inputs)   {bound} violations {len(r.violations)}",
+    ]
+    if r.unavailable:
+        lines.append(f"  no bound (overflow) for inputs {list(r.unavailable)[:rows]}")
+    tables = [
+        ("pattern mismatches", ("input", "layer", "neuron", "exact z", "numeric z"), r.pattern_mismatches,
+         lambda m: (m.input, m.layer, m.neuron, _f(m.exact), _f(m.numeric))),
+        ("unstable", ("input", "layer", "neuron", "|exact z|", bound), r.unstable,
+         lambda u: (u.input, u.layer, u.neuron, _f(u.margin), _f(u.bound))),
+        ("violations", ("input", "layer", "neuron", "exact", "numeric", bound), r.violations,
+         lambda v: (v.input, "out" if v.layer is None else v.layer, v.neuron, _f(v.exact), _f(v.numeric), _f(v.bound))),
+    ]
+    for title, head, items, fmt in tables:
+        if not items:
+            continue
+        lines.append(f"  {title}:")
+        lines.append("    " + "".join(f"{h:>12}" for h in head))
+        for item in items[:rows]:
+            lines.append("    " + "".join(f"{str(c):>12}" for c in fmt(item)))
+        if len(items) > rows:
+            lines.append(f"    ... {len(items) - rows} more")
+    return "\n".join(lines)
+
+
+# ----------------------------------------------------------------- limit
+EXACT_BITS = 4096  # switch from exact rationals to arb balls once a state's integers grow beyond this
+
+
+@dataclass
+class LimitEnclosure:
+    """An enclosure of N_inf(x): ``lower[i] <= N_inf(x)_i <= upper[i]`` (exact Fractions).
+
+    ``depth``: the truncation depth evaluated; ``tail``: the certificate's
+    bound of ||N_inf(x) - N_depth(x)||; ``method``: "exact" (N_depth(x)
+    exactly) or "arb" (a rigorous ball of N_depth(x) at ``prec`` bits);
+    ``exact``: the exact limit when the certificate gives it;
+    ``mpmath_value``: a plain (non-rigorous) mpmath evaluation of N_depth(x)
+    at 53 bits; ``agrees``: it lies within ``tol`` of the enclosure, and the
+    exact limit (if known) inside it.  A cross-check, not part of the proof.
+    """
+
+    lower: tuple
+    upper: tuple
+    depth: int
+    tail: Fraction
+    certificate: Any
+    mpmath_value: tuple
+    agrees: bool
+    method: str
+    prec: int | None
+    tol: Fraction
+    exact: tuple | None = None
+
+    @property
+    def width(self) -> Fraction:
+        """The largest width upper - lower over the coordinates."""
+        return max((u - l for l, u in zip(self.lower, self.upper)), default=Fraction(0))
+
+    def contains(self, point: Any) -> bool:
+        """Whether an exact point lies in the enclosure."""
+        from .numbers import to_vector
+
+        p = to_vector(point, "point", length=len(self.lower))
+        return all(l <= v <= u for l, v, u in zip(self.lower, p, self.upper))
+
+    def __str__(self) -> str:
+        iv = ", ".join(f"[{float(l):.10g}, {float(u):.10g}]" for l, u in zip(self.lower, self.upper))
+        return (f"N_inf(x) in {iv}  (depth {self.depth}, {self.method}, tail <= {float(self.tail):.3g}, "
+                f"{self.certificate.theorem}; mpmath cross-check {'agrees' if self.agrees else 'DISAGREES'})")
+
+
+def limit(family: Any, x: Any, tol: Any) -> LimitEnclosure:
+    """Enclose the infinite-depth limit N_inf(x) of a certified family in intervals of width <= ``tol``.
+
+    Certifies convergence with :func:`exactrelu.certify` (ValueError with the
+    certificate's reasons otherwise), picks the depth whose certified tail
+    bound is <= tol/4, evaluates N_depth(x) layer by layer (exact rationals
+    while they stay small, then arb balls with radius <= tol/8), widens by the
+    tail bound, rounds the endpoints outward to short dyadic rationals, and cross-checks with a plain mpmath evaluation.
+
+    >>> from exactrelu.family import Family
+    >>> enc = limit(Family([["1/2"]], ["1"]), [0], "1/1000")   # y -> y/2 + 1, limit 2
+    >>> enc.lower[0] <= 2 <= enc.upper[0], enc.width <= Fraction(1, 1000), enc.agrees
+    (True, True, True)
+    """
+    from .certify import certify
+    from .numbers import to_fraction, to_vector
+
+    t = to_fraction(tol, "tol")
+    if t <= 0:
+        raise ValueError(f"tol must be positive, got {t}")
+    xv = to_vector(x, "x")
+    if len(xv) != family.input_dim:
+        raise ValueError(f"x has dimension {len(xv)}, the family expects {family.input_dim}")
+    cert = certify(family, x=xv)
+    if cert.verdict != "converges":
+        why = "; ".join(map(str, cert.reasons)) or f"{cert.verdict} by {cert.theorem}"
+        raise ValueError(f"the family is not certified to converge at x (verdict {cert.verdict!r}): {why}")
+    radius = None if cert.theorem == "P1" else max((abs(v) for v in xv), default=Fraction(0))
+    depth = cert.depth_for(t / 4, radius)
+    tail = cert.tail_bound(depth, radius)
+    layers = _family_layers(family, depth)
+    mid, rad, method, prec = _enclose(layers, xv, t / 8)
+    # width <= 2 (t/4 + t/8) = 3t/4; rounding outward to multiples of 2^-k <= t/16 keeps it <= t
+    k = max(0, (16 * t.denominator // t.numerator).bit_length())
+    lower = tuple(_floor_dyadic(m - r - tail, k) for m, r in zip(mid, rad))
+    upper = tuple(-_floor_dyadic(-(m + r + tail), k) for m, r in zip(mid, rad))
+    mp_value = _run(MpmathContext(53), layers, xv)[0]
+    agrees = all(l - t <= mpf_to_fraction(v) <= u + t for l, v, u in zip(lower, mp_value, upper))
+    exact = tuple(cert.limit) if cert.limit is not None else None
+    if exact is not None:
+        agrees = agrees and all(l <= v <= u for l, v, u in zip(lower, exact, upper))
+    return LimitEnclosure(lower, upper, depth, tail, cert, tuple(mp_value), agrees, method, prec, t, exact)
+
+
+def _floor_dyadic(q: Fraction, k: int) -> Fraction:
+    """The largest multiple of 2^-k that is <= q (outward rounding keeps the enclosure rigorous)."""
+    return Fraction((q.numerator << k) // q.denominator, 1 << k)
+
+
+def _family_layers(family: Any, depth: int) -> list:
+    """[(W, b, hidden)] of N_depth: the prefix, the formula layers start..start+depth-1, the output layer."""
+    layers = [(W, b, True) for W, b in family.prefix]
+    layers += [(*family.layer(k), True) for k in range(family.start, family.start + depth)]
+    if family.output is not None:
+        layers.append((*family.output, False))
+    return layers
+
+
+def _run(ctx: Any, layers: list, x: tuple, state: Any = None) -> Any:
+    """Run the layers in one context on the single input x (or from ``state``); the context's output."""
+    with ctx._scope():
+        Y = ctx.batch(read_inputs([x], len(x))) if state is None else state
+        for i, (W, b, hidden) in enumerate(layers):
+            Z = ctx.affine(ctx.layer(W, b, f"layer {i}"), Y)
+            Y = ctx.relu(Z) if hidden else Z
+        return ctx.export(Y, 1)
+
+
+def _enclose(layers: list, x: tuple, eps: Fraction) -> tuple:
+    """Midpoints and radii (Fractions) enclosing N_depth(x), with radii <= eps; and the method used."""
+    ex = ExactContext()
+    Y = ex.batch(read_inputs([x], len(x)))
+    for i, (W, b, hidden) in enumerate(layers):
+        Z = ex.affine(ex.layer(W, b, f"layer {i}"), Y)
+        Y = ex.relu(Z) if hidden else Z
+        if _bits(Y) > EXACT_BITS and i + 1 < len(layers):
+            return _enclose_arb(layers[i + 1:], Y, eps)
+    value = ex.export(Y, 1)[0]
+    return value, tuple(Fraction(0) for _ in value), "exact", None
+
+
+def _bits(Y: Any) -> int:
+    num, D = Y
+    return max([int(D).bit_length()] + [int(v).bit_length() for v in num.entries()])
+
+
+def _enclose_arb(layers: list, Y: Any, eps: Fraction) -> tuple:
+    """Continue from an exact state with arb balls, doubling the precision until every radius is <= eps."""
+    import flint
+
+    num, D = Y
+    prec = max(64, 2 * (eps.denominator.bit_length() - eps.numerator.bit_length()) + 32)
+    while True:
+        ctx = ArbContext(prec)
+        with ctx._scope():
+            state = flint.arb_mat(num.nrows(), 1, [flint.arb(flint.fmpq(int(v), int(D))) for v in num.entries()])
+            out = _run(ctx, layers, (), state)[0]
+        ivs = [arb_to_interval(v) if v.is_finite() else None for v in out]
+        if all(iv is not None and (iv[1] - iv[0]) / 2 <= eps for iv in ivs):
+            return (tuple((l + u) / 2 for l, u in ivs), tuple((u - l) / 2 for l, u in ivs), "arb", prec)
+        if prec > 1 << 16:
+            raise ValueError(f"arb evaluation did not reach radius {eps} even at {prec} bits")
+        prec *= 2
