@@ -33,6 +33,7 @@ import multiprocessing as mp  # noqa: E402
 import platform  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
+import zlib  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
@@ -221,18 +222,28 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true", help=f"small cases only ({', '.join(QUICK_CASES)})")
     ap.add_argument("--cases", help="comma-separated architectures, e.g. 2-32-32-1,3-16-16-1")
     ap.add_argument("--timeout", type=float, default=120.0, help="seconds per case for the baseline and general path")
-    ap.add_argument("--repeat", type=int, default=3, help="runs of the fast methods; the best wall time counts")
+    ap.add_argument("--repeat", type=int, default=5, help="runs of the fast methods; the best wall time counts")
     ap.add_argument("--no-baseline", action="store_true", help="skip the HiGHS baseline")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", default=str(RESULTS))
+    ap.add_argument("--merge", action="store_true",
+                    help="keep the other cases already in the JSON file (run long cases one at a time)")
     args = ap.parse_args(argv)
     cases = args.cases.split(",") if args.cases else (QUICK_CASES if args.quick else ALL_CASES)
     rows = []
-    for i, arch in enumerate(cases):
-        rows.append(run_case(arch.strip(), args.seed + i, args.timeout, args.repeat, not args.no_baseline))
+    for arch in cases:
+        arch = arch.strip()
+        # the seed depends on the case only, so that cases run separately build the same networks
+        seed = args.seed + (ALL_CASES.index(arch) if arch in ALL_CASES else zlib.crc32(arch.encode()))
+        rows.append(run_case(arch, seed, args.timeout, args.repeat, not args.no_baseline))
         print(f"done {arch}", file=sys.stderr)
-    print_table(rows)
     out = Path(args.out)
+    if args.merge and out.exists():
+        done = {r["case"] for r in rows}
+        old = [r for r in json.loads(out.read_text()).get("cases", []) if r["case"] not in done]
+        order = {c: i for i, c in enumerate(ALL_CASES)}
+        rows = sorted(old + rows, key=lambda r: order.get(r["case"], len(order)))
+    print_table(rows)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"machine": platform.platform(), "cpus": os.cpu_count(), "timeout": args.timeout,
                                "repeat": args.repeat, "cases": rows}, indent=1))
