@@ -8,7 +8,8 @@ polygon of the 2-D clipping; it never changes the answer.
 * 2-D: the box rectangle is clipped by every half-plane exactly
   (Sutherland-Hodgman on a convex polygon), which yields the vertices in
   counter-clockwise order; the area is the shoelace formula.
-* d >= 3: recursion over facets.  The facet of row ``(a, b)`` is parametrised by
+* d >= 3 (reference version, kept for cross-checking in the tests): recursion over
+  facets with clipping at the bottom.  The facet of row ``(a, b)`` is parametrised by
   eliminating one coordinate ``x_k`` (``a_k != 0``) from the hyperplane
   ``a.x = b``, which keeps the other coordinates, so the sub-box is the box
   without coordinate ``k``.  Vertices of the polytope are the union of the
@@ -16,12 +17,16 @@ polygon of the 2-D clipping; it never changes the answer.
   ``V = (1/d) sum_i (b_i - a_i.p) vol(pi_k F_i) / |a_ik|`` for any point ``p``,
   exact because ``vol_{d-1}(F_i) / ||a_i|| = vol(pi_k F_i) / |a_ik|``.  Rows are
   first normalised so that each facet hyperplane appears once.
+* d >= 3 (used by Polyhedron): :func:`double_description` finds all vertices
+  with their tight rows in integer homogeneous coordinates; the volume then
+  follows from the same pyramid formula driven by vertex-facet incidences
+  (:func:`volume_from_vertices`), without any further clipping.
 """
 
 from __future__ import annotations
 
 from fractions import Fraction
-from functools import cmp_to_key
+import math
 from typing import Sequence
 
 import flint
@@ -214,144 +219,201 @@ def volume(rows: Sequence[Row], box: Sequence) -> Fraction:
 
 
 # ----------------------------------------------------------------------------------------------
-# double description: vertices with their tight rows, for d >= 3
+# d >= 3: double description in integer homogeneous coordinates
+#
+# Rows are integer (a, b) meaning a.x <= b; points are integer tuples (p_1..p_d, q) with q > 0
+# meaning x = p / q, reduced by their gcd.  Signs and incidences are then decided with Python
+# integers only (no Fraction normalisation in the inner loops).
+
+IRow = tuple  # (tuple of int, int)
 
 
-def box_rows(box: Sequence) -> list:
-    """The 2d rows x_k <= hi_k, -x_k <= -lo_k of a box."""
+def _lcm_den(values) -> int:
+    out = 1
+    for v in values:
+        out = out * v.denominator // math.gcd(out, v.denominator)
+    return out
+
+
+def integer_rows(rows: Sequence[Row]) -> list[IRow] | None:
+    """Fraction rows as integer rows, deduplicated (tightest per direction); None if trivially empty."""
+    out = []
+    for a, b in rows:
+        den = _lcm_den(list(a) + [b])
+        out.append((tuple(int(v * den) for v in a), int(b * den)))
+    return dedupe_integer_rows(out)
+
+
+def dedupe_integer_rows(rows: Sequence[IRow]) -> list[IRow] | None:
+    """Drop trivial rows, keep the tightest row per primitive direction; None if some 0 <= b < 0."""
+    best: dict = {}
+    for a, b in rows:
+        g = math.gcd(*a)
+        if g == 0:
+            if b < 0:
+                return None
+            continue
+        key = tuple(v // g for v in a)
+        rhs = Fraction(b, g)
+        if key not in best or rhs < best[key]:
+            best[key] = rhs
+    return [(tuple(v * r.denominator for v in a), r.numerator) for a, r in best.items()]
+
+
+def _hpoint(coords: Sequence[int], q: int) -> tuple:
+    g = math.gcd(q, *coords)
+    return tuple(v // g for v in coords) + (q // g,)
+
+
+def _phi(a: Sequence[int], b: int, h: tuple) -> int:
+    """q * (a.x - b) for the homogeneous point h = (p, q): its sign is the side of the row."""
+    return sum(ai * pi for ai, pi in zip(a, h) if ai) - b * h[-1]
+
+
+def _box_hcorners(box: Sequence) -> dict:
+    den = _lcm_den([v for pair in box for v in pair])
+    ibox = [(int(lo * den), int(hi * den)) for lo, hi in box]
+    corners: dict = {(): frozenset()}
+    for k, (lo, hi) in enumerate(ibox):
+        nxt: dict = {}
+        for p, tight in corners.items():
+            for v, row in ((hi, 2 * k), (lo, 2 * k + 1)):
+                t = tight | {row} | ({2 * k, 2 * k + 1} if lo == hi else set())
+                nxt[p + (v,)] = nxt.get(p + (v,), frozenset()) | t
+        corners = nxt
+    return {_hpoint(p, den): t for p, t in corners.items()}
+
+
+def integer_box_rows(box: Sequence) -> list[IRow]:
+    """The 2d rows x_k <= hi_k, -x_k <= -lo_k of a box, as integer rows."""
     d = len(box)
     rows = []
     for k, (lo, hi) in enumerate(box):
-        unit = tuple(Fraction(int(j == k)) for j in range(d))
-        rows.append((unit, hi))
-        rows.append((tuple(-v for v in unit), -lo))
+        unit = tuple(int(j == k) for j in range(d))
+        rows.append((tuple(hi.denominator * u for u in unit), hi.numerator))
+        rows.append((tuple(-lo.denominator * u for u in unit), -lo.numerator))
     return rows
 
 
 class _RankOracle:
-    """Exact ranks of subsets of a fixed list of rows (flint), with a cache."""
+    """Exact ranks of subsets of a fixed list of integer rows (flint), with a cache."""
 
-    def __init__(self, rows: Sequence, d: int):
+    def __init__(self, rows: Sequence[IRow], d: int):
         self.d = d
-        self.q = [[flint.fmpq(v.numerator, v.denominator) for v in a] for a, _ in rows]
+        self.rows = [a for a, _ in rows]
         self.cache: dict = {}
 
     def rank(self, idx: frozenset) -> int:
         if idx not in self.cache:
-            m = flint.fmpq_mat(len(idx), self.d, [v for i in sorted(idx) for v in self.q[i]])
+            m = flint.fmpz_mat(len(idx), self.d, [v for i in sorted(idx) for v in self.rows[i]])
             self.cache[idx] = m.rank()
         return self.cache[idx]
-
-
-def _box_corners(box: Sequence) -> dict:
-    corners: dict = {(): frozenset()}
-    for k, (lo, hi) in enumerate(box):
-        nxt: dict = {}
-        for p, tight in corners.items():
-            for v, row in ((hi, 2 * k), (lo, 2 * k + 1)):
-                q = p + (v,)
-                t = tight | {row} | ({2 * k, 2 * k + 1} if lo == hi else set())
-                nxt[q] = nxt.get(q, frozenset()) | t
-        corners = nxt
-    return corners
 
 
 def double_description(rows: Sequence[Row], box: Sequence) -> tuple[dict, list]:
     """Vertices of {a.x <= b} inside box, exactly, by adding the rows one at a time to the box.
 
-    Returns ({vertex: frozenset of tight row indices}, all rows) where the rows are
-    the box rows followed by the normalised input rows.  Two vertices are joined
-    by an edge iff their common tight rows have rank d - 1 (the algebraic test),
-    so degenerate vertices are handled exactly.
+    Returns ({homogeneous vertex (p, q): frozenset of tight row indices}, integer rows),
+    the rows being the box rows followed by the deduplicated input rows.  Two
+    vertices are joined by an edge iff their common tight rows have rank d - 1
+    (the algebraic adjacency test), so degenerate vertices are handled exactly.
     """
     d = len(box)
-    norm = normalize(rows)
-    allrows = box_rows(box)
-    if norm is None:
+    irows = integer_rows(rows)
+    allrows = integer_box_rows(box)
+    if irows is None:
         return {}, allrows
-    # Rows that cut deepest at the box centre first: they tend to be facets, which keeps
-    # the intermediate vertex sets small.
+    # Rows cutting deepest at the box centre first: they tend to be facets, which keeps the
+    # intermediate vertex sets small.  (Any order gives the same exact answer.)
     centre = [(lo + hi) / 2 for lo, hi in box]
-    norm.sort(key=lambda r: (r[1] - _dot(r[0], centre)) / sum(abs(v) for v in r[0]))
-    allrows = allrows + norm
+    irows.sort(key=lambda r: (r[1] - _dot(r[0], centre)) / sum(abs(v) for v in r[0]))
+    allrows = allrows + irows
     oracle = _RankOracle(allrows, d)
-    verts = _box_corners(box)
+    verts = _box_hcorners(box)
     for r in range(2 * d, len(allrows)):
         a, b = allrows[r]
-        slack = {v: _dot(a, v) - b for v in verts}
-        out = [v for v, s in slack.items() if s > 0]
+        slack = {h: _phi(a, b, h) for h in verts}
+        out = [h for h, s in slack.items() if s > 0]
         if not out:
-            for v, s in slack.items():
+            for h, s in slack.items():
                 if s == 0:
-                    verts[v] = verts[v] | {r}
+                    verts[h] = verts[h] | {r}
             continue
-        inside = [v for v, s in slack.items() if s < 0]
+        inside = [h for h, s in slack.items() if s < 0]
         new: dict = {}
         for u in inside:
+            tu, su = verts[u], slack[u]
             for w in out:
-                common = verts[u] & verts[w]
+                common = tu & verts[w]
                 if len(common) < d - 1 or oracle.rank(common) != d - 1:
                     continue
-                t = slack[u] / (slack[u] - slack[w])
-                x = tuple(ui + t * (wi - ui) for ui, wi in zip(u, w))
+                sw = slack[w]
+                # sw * u - su * w is on the hyperplane (phi is linear) with positive q.
+                x = _hpoint([sw * ui - su * wi for ui, wi in zip(u[:-1], w[:-1])], sw * u[-1] - su * w[-1])
                 new[x] = new.get(x, frozenset()) | common | {r}
-        verts = {v: (tight | {r} if slack[v] == 0 else tight) for v, tight in verts.items() if slack[v] <= 0}
+        verts = {h: (t | {r} if slack[h] == 0 else t) for h, t in verts.items() if slack[h] <= 0}
         verts.update(new)
         if not verts:
             return {}, allrows
     return verts, allrows
 
 
-def _ordered_polygon(points: list) -> list:
-    """Points in convex position in the plane, sorted counter-clockwise around their centroid."""
-    n = len(points)
-    cx = sum((p[0] for p in points), _F0) / n
-    cy = sum((p[1] for p in points), _F0) / n
-
-    def half(p) -> int:  # 0 for angles in [0, pi), 1 for [pi, 2 pi)
-        dx, dy = p[0] - cx, p[1] - cy
-        return 0 if dy > 0 or (dy == 0 and dx > 0) else 1
-
-    def cmp(p, q) -> int:
-        hp, hq = half(p), half(q)
-        if hp != hq:
-            return hp - hq
-        c = (p[0] - cx) * (q[1] - cy) - (p[1] - cy) * (q[0] - cx)
-        return -1 if c > 0 else (1 if c < 0 else 0)
-
-    return sorted(points, key=cmp_to_key(cmp))
+def to_fractions(h: tuple) -> tuple:
+    """A homogeneous integer point (p, q) as a tuple of Fractions p / q."""
+    q = h[-1]
+    return tuple(Fraction(v, q) for v in h[:-1])
 
 
-def volume_from_vertices(points: Sequence, rows: Sequence[Row]) -> Fraction:
-    """Exact volume of the polytope whose vertex set is ``points`` and which equals {a.x <= b : rows}.
+def _eliminate_int(rows: Sequence[IRow], a: Sequence[int], b: int, k: int) -> list[IRow]:
+    """Integer rows of the facet a.x = b with x_k eliminated (each row scaled by |a_k| > 0)."""
+    ak = a[k]
+    sg = 1 if ak > 0 else -1
+    out = []
+    for r, s in rows:
+        rk = r[k]
+        if rk:
+            out.append(
+                (tuple(sg * (ak * r[j] - rk * a[j]) for j in range(len(r)) if j != k), sg * (ak * s - rk * b))
+            )
+        else:
+            out.append((r[:k] + r[k + 1 :], s))
+    return out
 
-    Pyramid formula over the facets, which are found from the vertex-row
-    incidences; each facet is projected by eliminating one coordinate and
-    handled recursively with its own vertex subset (no further clipping).
+
+def volume_from_vertices(points: Sequence[tuple], rows: Sequence[IRow]) -> Fraction:
+    """Exact volume of the polytope with homogeneous vertex set ``points`` that equals {a.x <= b : rows}.
+
+    Pyramid formula over the facets, found from the vertex-row incidences; each
+    facet is projected by eliminating one coordinate and handled recursively with
+    its own vertex subset, down to segments (no clipping, no angular sorting).
     """
     pts = list(points)
     if not pts:
         return _F0
-    d = len(pts[0])
+    d = len(pts[0]) - 1
     if len(pts) <= d:
         return _F0  # fewer than d + 1 points span no d-dimensional volume
     if d == 1:
-        return max(p[0] for p in pts) - min(p[0] for p in pts)
-    if d == 2:
-        return shoelace(_ordered_polygon(pts))
-    norm = normalize(rows) or []
+        xs = [Fraction(p[0], p[1]) for p in pts]
+        return max(xs) - min(xs)
+    norm = dedupe_integer_rows(rows) or []
+    # P is the intersection of its facet half-spaces, and the facets of a facet F are its
+    # intersections with the other facets: rows with fewer than d vertices on them are dropped.
+    facets = []
+    for a, b in norm:
+        on = [p for p in pts if _phi(a, b, p) == 0]
+        if len(on) >= d:
+            facets.append((a, b, on))
+    frows = [(a, b) for a, b, _ in facets]
     apex = pts[0]
     total = _F0
-    for i, (a, b) in enumerate(norm):
-        if _dot(a, apex) == b:
+    for i, (a, b, on) in enumerate(facets):
+        height = -_phi(a, b, apex)  # q * (b - a.apex)
+        if not height:
             continue  # zero-height pyramid
-        on = [p for p in pts if _dot(a, p) == b]
-        if len(on) < d:
-            continue  # not a facet
         k = _pivot(a)
-        sub_pts = [p[:k] + p[k + 1 :] for p in on]
-        sub_rows = eliminate(norm[:i] + norm[i + 1 :], a, b, k)
-        v = volume_from_vertices(sub_pts, sub_rows)
+        sub_pts = [p[:k] + p[k + 1 :] for p in on]  # projection: drop coordinate k, keep q
+        v = volume_from_vertices(sub_pts, _eliminate_int(frows[:i] + frows[i + 1 :], a, b, k))
         if v:
-            total += (b - _dot(a, apex)) * v / abs(a[k])
+            total += Fraction(height, apex[-1]) * v / abs(a[k])
     return total / d

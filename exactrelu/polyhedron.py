@@ -469,7 +469,7 @@ class Polyhedron:
             return poly[start:] + poly[:start]
         if self._dim <= 1:
             return sorted(_polytope.vertices(rows, box))
-        return sorted(_polytope.double_description(rows, box)[0])
+        return sorted(_polytope.to_fractions(h) for h in _polytope.double_description(rows, box)[0])
 
     def volume(self) -> Fraction:
         """The exact dim-dimensional volume (0 when lower-dimensional; ValueError if unbounded).

@@ -372,3 +372,16 @@ def test_feasibility_with_zero_objective_guided():
     r = lp.solve_lp([0, 0, 0], [a for a, _ in rows], [b for _, b in rows], guide=True)
     assert r.status == "optimal" and r.value == 0
     assert all(_dot(a, r.x) <= b for a, b in rows)
+
+
+@settings(max_examples=25)
+@given(polytopes(dims=(3,), max_cuts=6, allow_strict=False))
+def test_3d_volume_and_vertices_two_algorithms(P):
+    # Double description + incidence recursion (used by Polyhedron) against the independent
+    # facet-clipping recursion in _polytope.vertices/_polytope.volume.
+    from exactrelu import _polytope
+
+    box = [(F(-3), F(4))] * 3
+    rows = list(P.constraints.inequalities)
+    assert P.volume() == _polytope.volume(rows, box)
+    assert set(P.vertices()) == _polytope.vertices(rows, box)
