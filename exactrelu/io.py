@@ -49,6 +49,7 @@ from .numbers import fraction_str, to_fraction
 
 __all__ = ["load", "save", "from_torch", "to_torch", "nearest_float", "array_to_fractions"]
 
+MAX_ENTRIES = 10**7  # weights in an .npz: beyond this exact rationals are hopeless anyway
 _FLOAT_DTYPES = {"float16": np.float16, "float32": np.float32, "float64": np.float64}
 
 
@@ -70,7 +71,12 @@ def load(path: str | os.PathLike) -> Network:
     if not p.is_file():
         raise ValueError(f"cannot load {str(p)!r}: no such file")
     if suffix == ".json":
-        return Network.from_json(p)
+        try:
+            return Network.from_json(p)
+        except UnicodeDecodeError:
+            raise ValueError(f"{str(p)}: not a UTF-8 text file") from None
+        except RecursionError:
+            raise ValueError(f"{str(p)}: JSON nested too deeply") from None
     if suffix == ".npz":
         return _load_npz(p)
     from .onnx_io import load_onnx
@@ -262,6 +268,7 @@ def _load_npz(path: Path) -> Network:
     if not isinstance(archive, np.lib.npyio.NpzFile):
         raise ValueError(f"{name}: a single .npy array, not an .npz archive of W0, b0, ...")
     with archive:
+        _check_sizes(archive, name)
         keys = set(archive.files)
         depth = 0
         while f"W{depth}" in keys or f"b{depth}" in keys:
@@ -297,6 +304,24 @@ def _load_npz(path: Path) -> Network:
         return Network(layers, output=output)
     except ValueError as exc:
         raise ValueError(f"{name}: {exc}") from None
+
+
+def _check_sizes(archive: Any, name: str) -> None:
+    """Read each member's .npy header (not its data) and refuse huge or object arrays up front."""
+    total = 0
+    for member in archive.zip.namelist():
+        try:
+            with archive.zip.open(member) as f:
+                version = np.lib.format.read_magic(f)
+                reader = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+                shape, _, dtype = reader(f)
+        except Exception as exc:  # damaged member or header: refuse before reading data
+            raise ValueError(f"{name}: member {member!r} is not a plain .npy array ({exc})") from None
+        if dtype.hasobject:
+            raise ValueError(f"{name}: array {member.removesuffix('.npy')!r} cannot be read without unpickling (object dtype)")
+        total += int(np.prod(shape, dtype=object))
+        if total > MAX_ENTRIES:
+            raise ValueError(f"{name}: more than {MAX_ENTRIES} numbers in total; too large for exact arithmetic")
 
 
 # ------------------------------------------------------------------ atomic

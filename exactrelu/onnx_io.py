@@ -46,7 +46,14 @@ import numpy as np
 from .network import Network
 from .numbers import fmpq_to_fraction
 
-__all__ = ["load_onnx", "network_from_onnx", "onnx_bytes", "network_to_onnx", "UnsupportedOperatorError"]
+__all__ = [
+    "load_onnx",
+    "network_from_onnx",
+    "onnx_bytes",
+    "network_to_onnx",
+    "onnxruntime_function",
+    "UnsupportedOperatorError",
+]
 
 SUPPORTED = ("Gemm", "MatMul", "Add", "Sub", "Mul", "Div", "Relu", "Flatten", "Reshape", "Identity", "Constant")
 
@@ -205,7 +212,7 @@ def _input_shape(vi: Any) -> tuple:
             dims.append(1)  # a symbolic batch dimension: one sample
         else:
             raise ValueError(f"graph input {vi.name!r}: dimension {i} is symbolic; only the batch dimension may be")
-    if dims and dims[0] != 1:
+    if len(dims) >= 2 and dims[0] != 1:  # a rank-1 input is one sample without a batch dimension
         raise ValueError(f"graph input {vi.name!r} has a fixed batch of {dims[0]}; expected 1 or a symbolic batch")
     if _size(tuple(dims)) == 0:
         raise ValueError(f"graph input {vi.name!r} is empty (shape {tuple(dims)})")
@@ -410,3 +417,55 @@ def network_to_onnx(net: Network, *, dtype: str = "float32", allow_rounding: boo
 def onnx_bytes(net: Network, *, dtype: str = "float32", allow_rounding: bool = False) -> bytes:
     """The serialized ONNX model of :func:`network_to_onnx` (used by :func:`exactrelu.io.save`)."""
     return network_to_onnx(net, dtype=dtype, allow_rounding=allow_rounding).SerializeToString()
+
+
+# ------------------------------------------------------------------ runtime
+_ORT_TYPES = {"tensor(float)": np.float32, "tensor(double)": np.float64, "tensor(float16)": np.float16}
+
+
+def onnxruntime_function(model: Any) -> Any:
+    """Wrap an onnxruntime session (or a model path or bytes) as ``fn(batch) -> outputs`` for the oracle.
+
+    The batch (one input per row) is cast to the model's input type and
+    reshaped to its input shape: in one call when the first dimension is
+    symbolic, row by row when the model takes one sample (like the ACAS Xu
+    models' (1, 1, 1, 5)).  Outputs come back as a 2-D array (rows, outputs).
+
+    >>> from exactrelu import Network
+    >>> fn = onnxruntime_function(onnx_bytes(Network([([[1, -1]], [0])])))
+    >>> fn(np.array([[3.0, 1.0], [1.0, 3.0]]))
+    array([[2.],
+           [0.]], dtype=float32)
+    """
+    try:
+        import onnxruntime as ort
+    except ImportError:  # pragma: no cover - depends on the environment
+        raise ImportError("running ONNX models needs the optional 'onnxruntime' package: pip install exactrelu[onnx]") from None
+    if hasattr(model, "run") and hasattr(model, "get_inputs"):
+        sess = model
+    else:
+        source = model if isinstance(model, bytes) else str(model)
+        try:
+            sess = ort.InferenceSession(source, providers=["CPUExecutionProvider"])
+        except Exception as exc:
+            raise ValueError(f"onnxruntime cannot open the model ({type(exc).__name__}: {exc})") from None
+    inputs = sess.get_inputs()
+    if len(inputs) != 1:
+        raise ValueError(f"the model has {len(inputs)} inputs; the oracle needs exactly one")
+    inp = inputs[0]
+    if inp.type not in _ORT_TYPES:
+        raise ValueError(f"the model's input has type {inp.type}; expected float, double or float16")
+    dtype, shape = _ORT_TYPES[inp.type], list(inp.shape)
+    batched = len(shape) >= 2 and not isinstance(shape[0], int)
+    rest = [d if isinstance(d, int) else 1 for d in shape[1:]]
+    single = [d if isinstance(d, int) else 1 for d in shape]
+
+    def fn(X: np.ndarray) -> np.ndarray:
+        X = np.asarray(X).astype(dtype)
+        n = X.shape[0]
+        if batched:
+            return np.asarray(sess.run(None, {inp.name: X.reshape(n, *rest)})[0]).reshape(n, -1)
+        rows = [np.asarray(sess.run(None, {inp.name: x.reshape(single)})[0]).reshape(-1) for x in X]
+        return np.stack(rows) if rows else np.zeros((0, 0), dtype=dtype)
+
+    return fn

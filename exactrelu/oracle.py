@@ -37,7 +37,7 @@ import os
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Callable, Iterator
 
 import numpy as np
 
@@ -204,6 +204,8 @@ def _read(source: Any) -> Any:
         return json.loads(text, parse_float=str)
     except (json.JSONDecodeError, TypeError) as exc:
         raise ValueError(f"test vectors: malformed JSON ({exc})") from None
+    except RecursionError:
+        raise ValueError("test vectors: JSON nested too deeply") from None
 
 
 def _parse_vector(net: Network, item: Any, where: str, verify: bool) -> Vector:

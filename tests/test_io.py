@@ -202,3 +202,27 @@ def test_failed_save_keeps_old_file(tmp_path):
         save(Network([([["1/3"]], [0])]), tmp_path / "n.npz")
     assert (tmp_path / "n.npz").read_bytes() == before
     assert sorted(os.listdir(tmp_path)) == ["n.npz"]
+
+
+def test_hostile_sizes_and_nesting(tmp_path):
+    import io as _io
+    import zipfile
+
+    # An .npy header announcing 10^9 float64 numbers with no data: refused from the header alone.
+    buf = _io.BytesIO()
+    np.lib.format.write_array_header_1_0(buf, {"descr": "<f8", "fortran_order": False, "shape": (10**9,)})
+    with zipfile.ZipFile(tmp_path / "big.npz", "w") as z:
+        z.writestr("W0.npy", buf.getvalue())
+        z.writestr("b0.npy", buf.getvalue())
+    with pytest.raises(ValueError, match="too large for exact arithmetic"):
+        load(tmp_path / "big.npz")
+    with zipfile.ZipFile(tmp_path / "junk.npz", "w") as z:
+        z.writestr("W0.npy", b"not an npy file")
+    with pytest.raises(ValueError, match="'W0.npy' is not a plain .npy array"):
+        load(tmp_path / "junk.npz")
+    (tmp_path / "deep.json").write_text("[" * 100000 + "]" * 100000)
+    with pytest.raises(ValueError):
+        load(tmp_path / "deep.json")
+    (tmp_path / "bin.json").write_bytes(b"\xff\xfe\x00garbage")
+    with pytest.raises(ValueError):
+        load(tmp_path / "bin.json")

@@ -33,7 +33,9 @@ def model(nodes, inits, in_shape=(1, 2), out_shape=None, extra_inputs=()):
         [helper.make_tensor_value_info("y", TensorProto.FLOAT, out_shape)],
         inits,
     )
-    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    mdl = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    mdl.ir_version = 8  # loadable by the installed onnxruntime too
+    return mdl
 
 
 def node(op, ins, out, **kw):
@@ -286,14 +288,10 @@ def box_points(lo, hi, count, seed):
 
 
 def ort_function(path):
-    ort = pytest.importorskip("onnxruntime")
-    sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    name = sess.get_inputs()[0].name
+    pytest.importorskip("onnxruntime")
+    from exactrelu.onnx_io import onnxruntime_function
 
-    def fn(X):  # the model's input is (1, 1, 1, 5): run one row at a time
-        return np.concatenate([sess.run(None, {name: x.reshape(1, 1, 1, 5)})[0] for x in X])
-
-    return fn
+    return onnxruntime_function(path)  # the ACAS models take one (1, 1, 1, 5) sample per run
 
 
 ACAS_CASES = [("1_1", "prop_1"), ("1_6", "prop_3"), ("1_7", "prop_3")]
@@ -331,3 +329,19 @@ def test_vnnlib_box_parser():
     assert (lo[0], hi[0]) == (Fraction("-0.303531156"), Fraction("-0.298552812"))
     assert (lo[2], hi[2]) == (Fraction("0.493380324"), Fraction(1, 2))
     assert len(lo) == 5
+
+
+def test_rank1_input_and_runtime_function(tmp_path):
+    ort = pytest.importorskip("onnxruntime")
+    from exactrelu.onnx_io import onnxruntime_function
+
+    mdl = model([node("MatMul", ["x", "W"], "u"), node("Relu", ["u"], "y")], {"W": [[1.0], [-2.0]]}, in_shape=(2,))
+    net = network_from_onnx(mdl)
+    assert net.layers == ((((1, -2),), (0,)),)
+    (tmp_path / "r1.onnx").write_bytes(mdl.SerializeToString())
+    fn = onnxruntime_function(str(tmp_path / "r1.onnx"))
+    assert fn(np.array([[3.0, 1.0], [0.0, 1.0]])).tolist() == [[1.0], [0.0]]  # relu(3 - 2), relu(-2)
+    sess = ort.InferenceSession(network_to_onnx(net, dtype="float64").SerializeToString())
+    assert onnxruntime_function(sess)(np.array([[5.0, 1.0]])).tolist() == [[3.0]]
+    with pytest.raises(ValueError, match="onnxruntime cannot open"):
+        onnxruntime_function(b"garbage")

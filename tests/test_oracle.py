@@ -226,3 +226,19 @@ def test_cli_inputs_formats(tmp_path, capsys):
     assert main(["oracle", "make", str(tmp_path / "net.json"), "--inputs", str(tmp_path / "obj.npz"), "-o", str(tmp_path / "w.json")]) == 2
     assert "not a readable .npz" in capsys.readouterr().err
     assert not (tmp_path / "w.json").exists()
+
+
+def test_cli_check_onnx(tmp_path, capsys):
+    pytest.importorskip("onnxruntime")
+    from exactrelu.io import save
+
+    save(NET, tmp_path / "net.onnx", dtype="float32")
+    NET.to_json(tmp_path / "net.json")
+    (tmp_path / "p.json").write_text('[["1/3", "1/7"], [2, -1]]')
+    assert main(["oracle", "make", str(tmp_path / "net.json"), "--inputs", str(tmp_path / "p.json"), "-o", str(tmp_path / "v.json")]) == 0
+    capsys.readouterr()
+    assert main(["oracle", "check", str(tmp_path / "v.json"), "--onnx", str(tmp_path / "net.onnx"), "--precision", "float32"]) == 0
+    assert "-> OK" in capsys.readouterr().out
+    # The float32 model judged as a float64 implementation: 1/3 and 1/7 round differently, real errors.
+    assert main(["oracle", "check", str(tmp_path / "v.json"), "--onnx", str(tmp_path / "net.onnx")]) == 1
+    assert "FAILED" in capsys.readouterr().out

@@ -2,12 +2,14 @@
 
     exactrelu oracle make NET --inputs FILE -o VECTORS.json
     exactrelu oracle check VECTORS.json --callable module:function [--precision float32]
+    exactrelu oracle check VECTORS.json --onnx MODEL.onnx --precision float32
 
 ``--inputs`` is a JSON list of points, a ``.npz`` holding one 2-D array (or
 an array named ``X``), or a text/CSV file with one point per line (numbers
 separated by commas or spaces; decimals are exact: "0.1" is 1/10).
 ``--callable`` names a function from a 2-D numpy batch of inputs to a batch of
-outputs, as ``package.module:function`` or ``path/to/file.py:function``.
+outputs, as ``package.module:function`` or ``path/to/file.py:function``;
+``--onnx`` runs a model with onnxruntime instead.
 ``check`` exits 0 when every disagreement is rounding, 1 when there is a real error.
 """
 
@@ -38,7 +40,9 @@ def register(sub: Any) -> None:
 
     c = osub.add_parser("check", help="run an implementation on test vectors; classify its errors")
     c.add_argument("vectors", help="test vectors written by 'oracle make'")
-    c.add_argument("--callable", dest="callable_", required=True, help="module:function or file.py:function")
+    impl = c.add_mutually_exclusive_group(required=True)
+    impl.add_argument("--callable", dest="callable_", help="module:function or file.py:function")
+    impl.add_argument("--onnx", help="an ONNX model, run with onnxruntime")
     c.add_argument("--precision", choices=["float64", "float32"], default="float64")
     c.add_argument("--max-listed", type=int, default=5, help="how many worst cases to print (default 5)")
     c.set_defaults(run=_check)
@@ -124,7 +128,12 @@ def _check(args: Any) -> int:
     from ..oracle import compare, load_vectors
 
     vectors = load_vectors(args.vectors)
-    fn = load_callable(args.callable_)
+    if args.onnx:
+        from ..onnx_io import onnxruntime_function
+
+        fn = onnxruntime_function(args.onnx)
+    else:
+        fn = load_callable(args.callable_)
     report = compare(fn, vectors, args.precision, max_listed=args.max_listed)
     print(report)
     sys.stdout.flush()
