@@ -117,9 +117,13 @@ def polygon_signs(LT: np.ndarray, LeT: np.ndarray, V: np.ndarray, VE: np.ndarray
     val = V @ LT
     av = np.abs(V)
     bound = inflate((av + VE) @ LeT + (VE + gamma(3) * av) @ np.abs(LT), 12)
-    certain = np.abs(val) > bound  # False for NaN and inf
-    sign = np.where(certain, np.sign(val), 0).astype(np.int8)
-    return sign, certain
+    return _decide(val, bound)
+
+
+def _decide(val: np.ndarray, bound: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(sign, certain): the sign of val where |val| > bound, else 0 and uncertain (NaN: uncertain)."""
+    sign = (val > bound).view(np.int8) - (val < -bound).view(np.int8)
+    return sign, sign != 0
 
 
 @np.errstate(all="ignore")
@@ -137,7 +141,4 @@ def signs(LT: np.ndarray, LeT: np.ndarray, v: np.ndarray, ve: np.ndarray) -> tup
     bound = (LeT[:, 0] * ave[:, 0, None] + LeT[:, 1] * ave[:, 1, None] + LeT[:, 2] * ave[:, 2, None]
              + np.abs(LT[:, 0]) * tail[:, 0, None] + np.abs(LT[:, 1]) * tail[:, 1, None]
              + np.abs(LT[:, 2]) * tail[:, 2, None])
-    bound = inflate(bound, 12)
-    certain = np.abs(val) > bound  # False for NaN and inf: those go to exact arithmetic
-    sign = np.where(certain, np.sign(val), 0).astype(np.int8)
-    return sign, certain
+    return _decide(val, inflate(bound, 12))

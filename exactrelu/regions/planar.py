@@ -301,22 +301,34 @@ class _Planar:
         return sign
 
     def _polygon_signs(self, piece_vids: list) -> tuple:
-        """Exact signs at every vertex of every piece, piece p being region p: (P, K, w) padded, and flat."""
+        """Exact signs at every vertex of every piece, piece p being region p.
+
+        Returns (flat vertex ids, their sign rows, piece starts in the flat
+        order, POS, NEG) where POS[p, j] / NEG[p, j] say whether neuron j is
+        positive / negative at some vertex of piece p.  Pieces are processed
+        in groups of equal vertex count, so each group is one batched matmul.
+        """
         sizes = np.fromiter((len(v) for v in piece_vids), np.int64, len(piece_vids))
-        P, K = len(sizes), int(sizes.max())
+        P = len(sizes)
         flat = np.fromiter((x for v in piece_vids for x in v), np.int64, int(sizes.sum()))
         starts = np.cumsum(sizes) - sizes
-        # pad short polygons by repeating their first vertex (harmless for any/all)
-        pos = np.arange(K)[None, :]
-        vid = flat[starts[:, None] + np.where(pos < sizes[:, None], pos, 0)]
         LT, LeT = self.maps
-        sign, certain = F.polygon_signs(LT, LeT, self.verts.a[vid], self.verts_err.a[vid])
-        certain |= self.zero_rows[:, None, :]
-        w = sign.shape[2]
-        sign2, certain2 = sign.reshape(P * K, w), certain.reshape(P * K, w)
-        self._resolve(sign2, certain2, np.repeat(np.arange(P), K), vid.reshape(-1))
-        real = (np.arange(P) * K)[np.repeat(np.arange(P), sizes)] + (np.arange(len(flat)) - np.repeat(starts, sizes))
-        return sign, flat, sign2[real], starts
+        w = LT.shape[2]
+        S = np.empty((len(flat), w), np.int8)
+        POS = np.empty((P, w), bool)
+        NEG = np.empty((P, w), bool)
+        for m in np.unique(sizes).tolist():
+            group = np.flatnonzero(sizes == m)
+            idx = starts[group][:, None] + np.arange(m)  # (g, m) flat slot indices
+            vid = flat[idx]
+            sign, certain = F.polygon_signs(LT[group], LeT[group], self.verts.a[vid], self.verts_err.a[vid])
+            certain |= self.zero_rows[group][:, None, :]
+            sign2, certain2 = sign.reshape(-1, w), certain.reshape(-1, w)
+            self._resolve(sign2, certain2, np.repeat(group, m), vid.reshape(-1))
+            S[idx.reshape(-1)] = sign2
+            POS[group] = (sign > 0).any(axis=1)
+            NEG[group] = (sign < 0).any(axis=1)
+        return flat, S, starts, POS, NEG
 
     # ------------------------------------------------------------- main
     def run(self) -> list:
@@ -352,7 +364,7 @@ class _Planar:
         w = self.wf[k][0].shape[0]
         n = len(piece_vids)
         # fresh slots: (region, vertex) pairs; piece p is region p at the start of the layer
-        padded, flat, slot_signs, starts = self._polygon_signs(piece_vids)
+        flat, slot_signs, starts, pos, neg = self._polygon_signs(piece_vids)
         cap = max(1024, 2 * len(flat))
         slot_vid = _Grow((), np.int64, cap)
         slot_vid.extend(flat)
@@ -364,8 +376,8 @@ class _Planar:
         piece_region = list(range(n))
         POS = _Grow((w,), bool, max(1024, 2 * n))
         NEG = _Grow((w,), bool, max(1024, 2 * n))
-        POS.extend((padded > 0).any(axis=1))
-        NEG.extend((padded < 0).any(axis=1))
+        POS.extend(pos)
+        NEG.extend(neg)
         Lf, Le = self.maps
         for j in range(w):
             cut = np.flatnonzero(POS.view[:, j] & NEG.view[:, j])
