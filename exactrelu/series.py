@@ -271,10 +271,10 @@ def _simplify(q: Fraction, up: bool) -> Fraction:
     """A rational with a power-of-two denominator, >= q (up) or <= q, within 2^-20 relative."""
     if q <= 0:
         return q
-    e = max(0, 20 - (q.numerator.bit_length() - q.denominator.bit_length()))
-    scaled = q * 2**e
+    e = 20 - (q.numerator.bit_length() - q.denominator.bit_length())  # keep ~20 leading bits
+    scaled = q * Fraction(2) ** e
     top = math.ceil(scaled) if up else math.floor(scaled)
-    out = Fraction(top, 2**e)
+    out = top / Fraction(2) ** e
     return out if out > 0 else q
 
 
@@ -342,7 +342,7 @@ def _raabe(t: Term, expr, start: int) -> SeriesCertificate | None:
         return _first_good(attempts)
 
     def finish_l(w):
-        return dict(w, c=_anchor(t, w["N"], Fraction(1), up=False))
+        return dict(w, c=min(_anchor(t, w["N"], Fraction(1), up=False), Fraction(1)))
 
     attempts = (
         _attempt(t, expr, start, "not summable", "lower bound", {"c": Fraction(1), "monotone": 1, "k": k}, finish_l)
@@ -353,7 +353,8 @@ def _raabe(t: Term, expr, start: int) -> SeriesCertificate | None:
 
 def _lower_rational(t: Term, N: int) -> Fraction:
     """A simple positive rational <= |a(N)|."""
-    return _simplify(t.abs_lower(N), up=False)
+    # only c > 0 matters for divergence: no need for a huge c
+    return min(_simplify(t.abs_lower(N), up=False), Fraction(1))
 
 
 def summability(term: Any, start: int = 1) -> SeriesCertificate:

@@ -67,6 +67,10 @@ __all__ = [
 
 N_SYM = sympy.Symbol("n", integer=True, positive=True)
 X = flint.fmpz_poly([0, 1])  # the polynomial variable standing for n
+# Work limits, so that a hostile certificate cannot make the check run for ever.
+MAX_Q = 64  # common denominator of the exponents
+MAX_DEGREE = 1000  # degree of a polynomial inequality (Sturm sequences get slow beyond)
+MAX_N = 10**6  # N, where the check evaluates a(N) exactly
 VERDICTS = {"summable": ("comparison", "ratio"), "not summable": ("lower bound", "limit not zero")}
 
 
@@ -101,6 +105,24 @@ def normalize_term(expr: Any) -> sympy.Expr:
             raise ValueError(f"term {expr}: unexpected symbol {s} (only n is allowed)")
         subs[s] = N_SYM
     return expr.xreplace(subs) if subs else expr
+
+
+def _size(expr: sympy.Expr) -> int:
+    """A cheap upper estimate of the degree in n (and of exponents) of an expression."""
+    if expr.is_Number:
+        return 0
+    if expr.is_Symbol:
+        return 1
+    if isinstance(expr, sympy.Pow) and expr.exp.is_Number:
+        return max(_size(expr.base), 1) * int(abs(expr.exp) + 1)
+    parts = [_size(a) for a in expr.args]
+    if isinstance(expr, sympy.Add):
+        return max(parts, default=0)
+    if isinstance(expr, sympy.Mul):
+        return sum(parts) + 1
+    # a function such as factorial(a n + b): its ratio has degree about |a|
+    numbers = [abs(x) for a in expr.args for x in a.atoms(sympy.Number)]
+    return sum(parts) + int(sum(numbers)) + 1
 
 
 def _frac(r: sympy.Rational) -> Fraction:
@@ -154,6 +176,11 @@ class Term:
     def from_sympy(cls, expr: Any) -> "Term":
         """Parse a sympy expression in n; raise :class:`UnsupportedTerm` if unsupported."""
         expr = normalize_term(expr)
+        for node in sympy.preorder_traversal(expr):
+            if isinstance(node, sympy.Pow) and node.exp.is_Rational and node.exp.q > MAX_Q:
+                raise UnsupportedTerm(f"exponent {node.exp} has too large a denominator (limit {MAX_Q})")
+        if _size(expr) > MAX_DEGREE:
+            raise UnsupportedTerm(f"the term is too large to reason about exactly (degree limit {MAX_DEGREE})")
         acc = _Acc()
         if expr == 0:
             return cls(coeff=Fraction(0))
@@ -397,6 +424,9 @@ class _Prod:
     def compare(self, bound: Fraction, op: str) -> None:
         """Add the condition ``self <= bound`` (op "le") or ``self >= bound`` ("ge")."""
         q = math.lcm(1, *[e.denominator for _, e in self.consts], *[e.denominator for _, e in self.polys])
+        degree = sum(abs(e) * q * p.degree() for p, e in self.polys)
+        if q > MAX_Q or degree > MAX_DEGREE:
+            raise ValueError(f"too large to check exactly (exponent denominator {q}, degree {degree})")
         k = self.const**q
         for b, e in self.consts:
             k *= b ** int(e * q)
@@ -624,9 +654,13 @@ class SeriesCertificate:
     method: str | None = None
     witnesses: dict = field(default_factory=dict)
     reason: str = ""
+    _checked: Any = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self.term = normalize_term(self.term)
+
+    def _key(self) -> tuple:
+        return (self.term, self.start, self.verdict, self.method, tuple(sorted(self.witnesses.items(), key=str)))
 
     @property
     def summable(self) -> bool:
@@ -646,6 +680,9 @@ class SeriesCertificate:
         """
         if self.verdict != "summable":
             raise ValueError(f"no tail bound: the verdict is {self.verdict!r}")
+        if self._checked != self._key():  # a bound from unchecked witnesses would mean nothing
+            check_series_certificate(self)
+            self._checked = self._key()
         K = max(int(K), self.start - 1)
         t = Term.from_sympy(self.term)
         w = self.witnesses
@@ -660,6 +697,28 @@ class SeriesCertificate:
         if self.method == "comparison":
             return total + _pseries_tail(w["C"], w["p"], K)
         return total + t.abs_upper(K + 1) / (1 - w["r"])
+
+    def depth_for(self, tol: Any) -> int:
+        """A K >= start - 1 with ``tail_bound(K) <= tol`` (the least, up to rounding), tol > 0.
+
+        >>> SeriesCertificate(1 / N_SYM**2, 1, "summable", "comparison",
+        ...                   {"C": Fraction(1), "p": Fraction(2), "N": 1}).depth_for(Fraction(1, 1000))
+        1000
+        """
+        from .numbers import to_fraction
+
+        tol = to_fraction(tol, where="tol")
+        if tol <= 0:
+            raise ValueError("tol must be positive")
+        lo, hi = self.start - 1, max(self.start, 1)
+        if self.tail_bound(lo) <= tol:
+            return lo
+        while self.tail_bound(hi) > tol:  # the bound tends to 0: this ends
+            lo, hi = hi, 2 * hi
+        while hi - lo > 1:  # tail_bound(lo) > tol >= tail_bound(hi)
+            mid = (lo + hi) // 2
+            lo, hi = (lo, mid) if self.tail_bound(mid) <= tol else (mid, hi)
+        return hi
 
     def to_json(self) -> dict:
         """A JSON-ready dict (the term as a tree, witnesses as strings 'p/q')."""
@@ -716,7 +775,10 @@ def _check_defined(t: Term, start: int, N: int) -> None:
         if e < 0 and [r for r in ep.integer_roots_at_least(p, start) if r < N]:
             raise ValueError(f"the term has a pole at an integer n >= {start}")
         if e.denominator != 1 and not ep.nonnegative_on(p, start):
-            bad = [m for m in range(start, N) if Fraction(int(p(m))) < 0]
+            stop = min(N, ep.max_real_root_upper_bound(p) + 1)  # beyond it p has its eventual sign
+            if stop - start > MAX_N:
+                raise ValueError("too large to check exactly (sign of a radicand)")
+            bad = [m for m in range(start, stop) if Fraction(int(p(m))) < 0]
             if bad:
                 raise ValueError(f"the term is not real at n = {bad[0]}")
     for coeffs, _ in t.selfpowers:
@@ -777,6 +839,8 @@ def check_series_certificate(cert: SeriesCertificate) -> bool:
     if not holds(conds, N):
         raise ValueError(f"the {m} inequality does not hold for all n >= {N}")
     if w.get("monotone") and m != "ratio":
+        if N > MAX_N:
+            raise ValueError(f"too large to check exactly (N = {N})")
         _check_anchor(t, m, w, N)
     return True
 
@@ -796,8 +860,11 @@ def _guard_size(op: str, args: list) -> None:
     # sympy evaluates numeric powers and factorials eagerly: refuse huge ones
     # so that a hostile file cannot make the parser run for ever.
     limit = 10**4
-    if op == "Pow" and all(a.is_Number for a in args) and abs(args[1]) > limit:
-        raise ValueError("term tree: numeric exponent too large")
+    if op == "Pow" and all(a.is_Number for a in args):
+        b = args[0]
+        bits = max(int(b.p).bit_length(), int(b.q).bit_length()) if b.is_Rational else 64
+        if abs(args[1]) > limit or bits * abs(args[1]) > 10**6:
+            raise ValueError("term tree: numeric power too large")
     if op in ("factorial", "binomial", "gamma") and any(a.is_Number and abs(a) > limit for a in args):
         raise ValueError("term tree: numeric factorial argument too large")
 

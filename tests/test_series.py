@@ -282,3 +282,32 @@ def test_sums_and_matrices():
 
     back = SeriesSum.from_json(json.loads(json.dumps(m.to_json())))
     assert back.verify() and back.tail_bound(3) == m.tail_bound(3)
+
+
+def test_depth_for_and_checked_tail_bounds():
+    for term in (1 / n**2, n**3 / 2**n, 1 / (n**2 - 3 * n + 1)):
+        cert = summability(term)
+        for tol in (Fraction(1, 10), Fraction(1, 10**4)):
+            K = cert.depth_for(tol)
+            assert cert.tail_bound(K) <= tol
+            if K > cert.start - 1:
+                assert cert.tail_bound(K - 1) > tol
+    # 1/n^2 with C = 1: tail bound 1/K <= 1/1000 first at K = 1000
+    assert summability(1 / n**2).depth_for("1/1000") == 1000
+    with pytest.raises(ValueError):
+        summability(1 / n**2).depth_for(0)
+    # a bogus certificate never yields a tail bound
+    bogus = SeriesCertificate(1 / n, 1, "summable", "comparison", {"C": Fraction(1), "p": Fraction(2), "N": 1})
+    with pytest.raises(ValueError):
+        bogus.tail_bound(10)
+    # changing a witness after a bound was computed triggers a new check
+    cert = summability(1 / n**2)
+    cert.tail_bound(3)
+    cert.witnesses["C"] = Fraction(1, 2)
+    with pytest.raises(ValueError):
+        cert.tail_bound(3)
+
+
+def test_hostile_sizes_are_refused_quickly():
+    for term in ((n**1000 + 1) ** 1000, n ** R(1, 997), fact(5000 * n)):
+        assert summability(term).verdict == "inconclusive"
