@@ -9,7 +9,9 @@ map exactly (a float32 initializer means its exact binary value), and each
 ``Relu`` closes one hidden layer.  So an input normalisation ``(x - m) / s``
 followed by ``MatMul`` becomes one affine layer with exact rational weights.
 This is the real-number function the graph denotes; a float runtime computes
-a rounding of it (see :mod:`exactrelu.oracle`).
+a rounding of it (see :mod:`exactrelu.oracle`), with extra roundings where a
+folded step such as an input normalisation is rounded separately.  (MatMul
+then Add is fine: that is one dot product plus bias, summed in some order.)
 
 Anything else is refused with the operator's name: other operators,
 operations between two non-constant tensors (residual connections),

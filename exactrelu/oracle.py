@@ -359,6 +359,13 @@ def compare(
     ``precision``, the rounding of the input included.  NaN and infinities are
     real errors.
 
+    The bound assumes the implementation computes each layer of the network as
+    one dot product plus bias (weights rounded to nearest, any summation order,
+    FMA or not).  An implementation that splits a layer into several rounded
+    steps (two Linear layers in a row that :func:`exactrelu.from_torch` composed,
+    an ONNX input normalisation folded into the first layer) rounds more often
+    and may exceed it; so may TF32 or other reduced-precision math modes.
+
     >>> from exactrelu import Network
     >>> vecs = make_vectors(Network([([[1, 1]], [0])]), [["1/10", "2/10"]])
     >>> r = compare(lambda X: X.sum(axis=1), vecs, "float32")

@@ -89,10 +89,10 @@ def _widths(draw: Any, widths: Any, depth: Any) -> list:
         k = _draw(draw, depth)
         return [draw(st.integers(1, 4)) for _ in range(k)]
     w = _draw(draw, widths)
+    if isinstance(widths, st.SearchStrategy) and isinstance(w, int):  # a strategy of ints: one draw per layer
+        return [w] + [draw(widths) for _ in range(_draw(draw, depth) - 1)]
     if isinstance(w, int) and not isinstance(w, bool):
         return [w] * _draw(draw, depth)
-    if isinstance(widths, st.SearchStrategy) and isinstance(w, int):
-        return [w] + [draw(widths) for _ in range(_draw(draw, depth) - 1)]
     return list(w)
 
 

@@ -75,7 +75,9 @@ def from_torch(module: Any) -> Network:
 
     Each ``ReLU`` closes a hidden layer; consecutive ``Linear`` layers are
     composed exactly; a trailing ``Linear`` becomes the output layer.  Any other
-    module is refused, naming it.
+    module is refused, naming it.  (The composed layer is the exact function;
+    torch rounds twice there, which :func:`exactrelu.oracle.compare`'s bound does
+    not model.)
 
     >>> import torch
     >>> from_torch(torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.Sigmoid()))

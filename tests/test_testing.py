@@ -38,6 +38,12 @@ def test_networks_widths_strategy_of_lists(net):
     assert 1 <= net.depth <= 2 and net.output is None
 
 
+def test_widths_strategy_draws_per_layer():
+    # With a strategy of ints each layer draws its own width, so unequal widths must occur.
+    net = find(networks(widths=st.integers(1, 3), depth=3), lambda net: len(set(net.widths)) > 1)
+    assert net.depth == 3
+
+
 def test_bad_parameters():
     with pytest.raises(ValueError, match="denominators must be >= 1"):
         find(networks(denominators=0), lambda n: True)
