@@ -200,3 +200,35 @@ def test_helpers():
     assert q < 1 and all(sum(abs(a) * t for a, t in zip(row, v)) <= q * vi for row, vi in zip(A, v))
     assert contraction_weights(((F(1),),)) is None
     assert fixed_point(((F(-1, 2),),), (F(3),)) == (F(2),)  # y = -y/2 + 3
+
+
+# ------------------------------------------------------------------- CLI
+def test_cli_certify_and_check(tmp_path, capsys):
+    from exactrelu.cli import main
+
+    fam_path = tmp_path / "fam.json"
+    t6_family().to_json(fam_path)
+    cert_path = tmp_path / "cert.json"
+    assert main(["certify", str(fam_path), "--radius", "2", "-o", str(cert_path)]) == 0
+    out = capsys.readouterr().out
+    assert "converges" in out and "T6" in out
+    assert main(["check", str(cert_path)]) == 0
+    assert "valid: converges by T6" in capsys.readouterr().out
+    assert main(["check", str(cert_path), "--family", str(fam_path)]) == 0
+    # a tampered fixed point is rejected with the reason, exit 1
+    data = json.loads(cert_path.read_text())
+    data["witnesses"]["fixed_point"] = ["2", "1/7"]
+    cert_path.write_text(json.dumps(data))
+    assert main(["check", str(cert_path)]) == 1
+    assert "rejected: T6" in capsys.readouterr().out
+    # garbage is rejected too, never a traceback
+    cert_path.write_text("{not json")
+    assert main(["check", str(cert_path)]) == 1
+    assert "rejected: malformed certificate" in capsys.readouterr().out
+    # certify at a point, quiet
+    fam2 = tmp_path / "fam2.json"
+    Family([["-1", "0"], ["0", "-1"]], ["1", "1"]).to_json(fam2)
+    assert main(["certify", str(fam2), "--x", "0,0", "--quiet"]) == 0
+    assert capsys.readouterr().out.startswith("diverges (T7a) for the point x = (0, 0)")
+    # bad input: exit 2 with a message
+    assert main(["certify", str(fam2), "--x", "0,zero"]) == 2
