@@ -296,11 +296,18 @@ class Polyhedron:
     def interior_system(self) -> "Polyhedron":
         """The polyhedron with every inequality made strict: its points are the interior points.
 
-        (Valid without nontrivial equations; with an equation whose row is nonzero
-        the interior in R^dim is empty.)
+        Rows ``0 <= b`` that hold everywhere are left out.  (Valid without nontrivial
+        equations; with an equation whose row is nonzero the interior in R^dim is empty.)
+
+        >>> Polyhedron(1, inequalities=[([1], 2), ([0], 0)]).interior_system()
+        Polyhedron(1: x0 < 2)
         """
         c = self._cons
-        return Polyhedron._raw(self._dim, Constraints((), c.inequalities + c.strict, c.equations))
+        # Rows 0 <= b (b >= 0) and 0 < b (b > 0) hold everywhere: made strict, 0 < 0 would
+        # wrongly empty the interior, so they are dropped.  Other zero rows stay (P is empty).
+        rows = [(a, b) for a, b in c.inequalities if any(a) or b < 0]
+        rows += [(a, b) for a, b in c.strict if any(a) or b <= 0]
+        return Polyhedron._raw(self._dim, Constraints((), tuple(rows), c.equations))
 
     def _interior(self) -> tuple:
         if "interior" not in self._cache:

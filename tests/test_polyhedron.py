@@ -127,7 +127,8 @@ def test_interior_point_is_strictly_inside(P):
     x = P.interior_point()
     c = P.constraints
     if x is not None:
-        assert all(_dot(a, x) < b for a, b in c.inequalities + c.strict)
+        # strictly inside every nonzero row (rows 0 <= b hold everywhere), so a ball fits
+        assert P.contains(x) and all(_dot(a, x) < b for a, b in c.inequalities + c.strict if any(a))
         assert P.volume() > 0 and P.dimension() == P.dim
     else:
         cert = P.interior_certificate()
