@@ -271,7 +271,7 @@ class Disagreement:
         return f"input {self.input_index}, output {self.output_index}: exact {float(self.exact):.17g}, got {self.got!r}, {tail}"
 
 
-@dataclass(frozen=True)
+@dataclass
 class ComparisonReport:
     """The outcome of :func:`compare`: ``rounding`` and ``real_errors`` (worst first) and ``ok``."""
 
@@ -279,8 +279,8 @@ class ComparisonReport:
     n_inputs: int
     n_outputs: int
     n_exact: int
-    rounding: tuple
-    real_errors: tuple
+    rounding: list
+    real_errors: list
     max_listed: int = 5
 
     @property
@@ -378,7 +378,7 @@ def compare(
     net = vectors.network
     n, k = len(vectors), net.output_dim
     if n == 0:
-        return ComparisonReport(precision, 0, k, 0, (), (), max_listed)
+        return ComparisonReport(precision, 0, k, 0, [], [], max_listed)
     got = _as_array(fn(vectors.inputs(precision)), n, k)
     bounds = _bounds(net, vectors, precision)
     n_exact, rounding, real = 0, [], []
@@ -396,4 +396,4 @@ def compare(
                 real.append(Disagreement(i, j, exact, float(g), err, b))
     rounding.sort(key=lambda d: -d.ratio)
     real.sort(key=lambda d: (isinstance(d.error, Fraction), -(d.error if isinstance(d.error, Fraction) else 0)))
-    return ComparisonReport(precision, n, k, n_exact, tuple(rounding), tuple(real), max_listed)
+    return ComparisonReport(precision, n, k, n_exact, rounding, real, max_listed)
