@@ -6,6 +6,7 @@ test_regions_properties.py.
 """
 
 import json
+import sys
 from contextlib import contextmanager
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from fractions import Fraction as F
@@ -281,6 +282,16 @@ def test_progress_bar(capsys):
     net = Network([([[1, 1], [1, -1]], [0, 0])])
     assert patterns(general(net, SQUARE, progress=True)) == patterns(general(net, SQUARE))
     assert capsys.readouterr().err  # tqdm or the fallback counter wrote to stderr
+    with ThreadPoolExecutor(2) as pool:
+        assert patterns(general(NET3, BOX3, progress=True, executor=pool)) == patterns(general(NET3, BOX3))
+    assert capsys.readouterr().err
+
+
+def test_progress_without_tqdm(capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "tqdm", None)  # import tqdm now raises ImportError
+    net = Network([([[1, 1], [1, -1]], [0, 0])])
+    assert len(general(net, SQUARE, progress=True)) == 4
+    assert capsys.readouterr().err.strip().endswith("regions: 4")
 
 
 # ------------------------------------------------------------------ parallel

@@ -168,7 +168,49 @@ def brute_force_patterns(net, box):
     return sorted(found)
 
 
+def zaslavsky_count(rows, d):
+    """Regions of a central hyperplane arrangement: sum over subsets S of (-1)^(|S| - rank S).
+
+    Zaslavsky's theorem, r = (-1)^d chi(-1) with chi(t) = sum_S (-1)^|S| t^(d - rank S),
+    over the distinct hyperplanes (zero rows are none; parallel rows are one).
+    """
+    distinct = []
+    for row in rows:
+        if any(row) and not any(_parallel(row, other) for other in distinct):
+            distinct.append(row)
+    total = 0
+    for k in range(len(distinct) + 1):
+        for S in itertools.combinations(distinct, k):
+            total += (-1) ** (k - _rank(S, d))
+    return total
+
+
+def _parallel(u, v):
+    return _rank([u, v], len(u)) == 1  # both rows are nonzero
+
+
+def _rank(rows, d):
+    import flint
+
+    if not rows:
+        return 0
+    return flint.fmpq_mat(len(rows), d, [flint.fmpq(v.numerator, v.denominator) for r in rows for v in r]).rank()
+
+
 # ------------------------------------------------------------------ properties
+@settings(max_examples=25)
+@given(st.sampled_from([2, 3, 4]), st.data())
+def test_central_arrangements_match_zaslavsky(d, data):
+    # Hyperplanes through the origin, the centre of [-1, 1]^d: every cone meets the box.
+    W = data.draw(rows(data.draw(st.integers(1, 6)), d, SMALL))
+    net = Network([(W, [0] * len(W))])
+    box = ([-1] * d, [1] * d)
+    expected = zaslavsky_count([tuple(r) for r in W], d)
+    assert len(regions(net, box, method="general")) == expected
+    if len(W) <= 4:
+        with lp_mode():
+            assert len(regions(net, box, method="general")) == expected
+
 @settings(max_examples=30, suppress_health_check=[HealthCheck.too_slow])
 @given(nets_and_boxes(max_width=5, max_depth=3))
 def test_regions_tile_the_box(case):

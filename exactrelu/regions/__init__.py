@@ -52,12 +52,15 @@ def regions(
     region is an activation domain with nonempty interior, intersected with
     the box; the regions tile the box.  ``method`` is ``"planar"`` (2-D
     inputs only), ``"general"`` (any dimension) or ``"auto"`` (planar for
-    2-D inputs, general otherwise).  ``max_regions``: raise
-    :class:`RegionLimitExceeded` (carrying the regions finished so far) as
-    soon as more regions than this are known to exist.  ``progress`` shows a
-    counter (tqdm when installed).  ``workers > 1`` runs the general path on
-    that many local processes; ``executor`` runs it on any
-    ``concurrent.futures.Executor`` (tasks are plain JSON-ready data).
+    2-D inputs, general otherwise or when ``workers``/``executor`` ask for
+    parallel work).  ``max_regions``: raise :class:`RegionLimitExceeded` as
+    soon as more regions than this are known to exist; its ``.regions`` are
+    the regions finished by then (the general path finishes some early, the
+    planar path none).  ``progress`` shows a counter (tqdm when installed).
+    ``workers > 1`` runs the general path on that many local processes;
+    ``executor`` runs it on any ``concurrent.futures.Executor`` (tasks are
+    plain JSON-ready data, see :mod:`exactrelu.regions.parallel`).  Every
+    path returns the same regions.
 
     >>> from exactrelu import Network
     >>> net = Network([([[1], [-1]], [0, 0])])      # ReLU(x), ReLU(-x)

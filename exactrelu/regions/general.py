@@ -128,20 +128,24 @@ class Splitter:
 
     # ------------------------------------------------------------ cells
     def root(self) -> Cell:
+        """The box itself, with its centre as witness and its corners as vertices or known points."""
         centre = tuple((lo + hi) * _HALF for lo, hi in zip(self.lower, self.upper))
+        M, m = self.layer_map((), 0)
+        if self.d <= self.vertex_dim:
+            return Cell((), (), M, m, (), (), centre, (), self._corners())
+        known = tuple(v for v, _ in self._corners()) if self.d <= _MAX_CORNER_DIM else ()
+        return Cell((), (), M, m, (), (), centre, known)
+
+    def _corners(self) -> tuple:
+        """The 2^d box corners, each with its tight faces: x_i = u_i is id i, x_i = l_i is id d + i."""
         d = self.d
-        # Corner `mask` sits on face i (x_i = u_i, id i) or face d + i (x_i = l_i).
-        corners = tuple(
+        return tuple(
             (
                 tuple(self.upper[i] if (mask >> i) & 1 else self.lower[i] for i in range(d)),
                 frozenset(i if (mask >> i) & 1 else d + i for i in range(d)),
             )
             for mask in range(1 << d)
-        ) if d <= max(_MAX_CORNER_DIM, self.vertex_dim) else ()
-        M, m = self.layer_map((), 0)
-        if d <= self.vertex_dim:
-            return Cell((), (), M, m, (), (), centre, (), corners)
-        return Cell((), (), M, m, (), (), centre, tuple(v for v, _ in corners))
+        )
 
     def layer_map(self, done: tuple, k: int):
         """(M, m) with z_k = M x + m given the bits ``done`` of layers < k (None past the last layer)."""
