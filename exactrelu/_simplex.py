@@ -133,16 +133,26 @@ def _dense(xB, basis, nreal) -> list:
     return y
 
 
-def simplex(M: flint.fmpq_mat, g: Sequence, f: Sequence, start: Sequence[int] | None = None) -> SimplexOutcome:
-    """Solve min f.y s.t. M y = g, y >= 0 exactly; ``start`` is an optional feasible basis."""
+def simplex(
+    M: flint.fmpq_mat, g: Sequence, f: Sequence, start: Sequence[int] | None = None, warm_only: bool = False
+) -> SimplexOutcome | None:
+    """Solve min f.y s.t. M y = g, y >= 0 exactly.
+
+    ``start`` is an optional basis (r column indices); when it is feasible, phase 1 is
+    skipped.  With ``warm_only`` an infeasible or singular ``start`` returns None
+    instead of solving from scratch.
+    """
     r, nreal = M.nrows(), M.ncols()
     g = [_q(v) for v in g]
     f = [_q(v) for v in f]
-    if start is not None and _feasible_basis(M, g, start, r, nreal):
-        basis = list(start)
-        MT = M.transpose()
-        gcol = flint.fmpq_mat(r, 1, g)
-        return _phase2(M, MT, gcol, f, basis, r, nreal, [1] * r)
+    if start is not None:
+        if _feasible_basis(M, g, start, r, nreal):
+            basis = list(start)
+            MT = M.transpose()
+            gcol = flint.fmpq_mat(r, 1, g)
+            return _phase2(M, MT, gcol, f, basis, r, nreal, [1] * r)
+        if warm_only:
+            return None
     # Phase 1: flip rows so that g >= 0, then minimise the sum of artificials.
     signs = [-1 if v < 0 else 1 for v in g]
     Ms = flint.fmpq_mat(r, nreal, [signs[i] * M[i, j] for i in range(r) for j in range(nreal)])

@@ -270,10 +270,13 @@ def _from_outcome(P: _Problem, out, method: str) -> LPResult | None:
     return None  # dual infeasible: primal infeasible or unbounded
 
 
-def _solve_exact(P: _Problem, start: Sequence[int] | None = None, method: str = "exact") -> LPResult:
+def _solve_exact(P: _Problem, start: Sequence[int] | None = None, method: str = "exact") -> LPResult | None:
+    """The exact simplex on the dual; with ``start``, only a warm start from it (else None)."""
     _, rhs = _stacked(P)
     cmin = _min_cost(P)
-    out = simplex(P.qM, [-_q(v) for v in cmin], rhs, start)
+    out = simplex(P.qM, [-_q(v) for v in cmin], rhs, start, warm_only=start is not None)
+    if out is None:
+        return None
     res = _from_outcome(P, out, method)
     if res is not None:
         return res
@@ -415,8 +418,8 @@ def _guided_farkas(P: _Problem, A, b) -> LPResult | None:
     _, rhs = _stacked(P)
     Mf = flint.fmpq_mat(P.n + 1, m, list(P.qM.entries()) + [_q(v) for v in rhs])
     g = [0] * P.n + [-1]
-    out = simplex(Mf, g, [0] * m, start=basis)
-    if out.status != "optimal":
+    out = simplex(Mf, g, [0] * m, start=basis, warm_only=True)
+    if out is None or out.status != "optimal":
         return None
     ineq, eq = _split_multipliers(P, _fraction_vector(out.y))
     return LPResult("infeasible", None, None, LPCertificate("farkas", ineq, eq), "guided")

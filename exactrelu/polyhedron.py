@@ -238,7 +238,13 @@ class Polyhedron:
     def _feasibility(self) -> tuple:
         """(witness or None, EmptinessCertificate or None), computed once by one exact LP."""
         if "feas" not in self._cache:
-            self._cache["feas"] = self._solve_feasibility()
+            x, cert = self._solve_feasibility()
+            # The answer is only as good as its evidence: check it directly, exactly.
+            if x is not None and not self.contains(x):  # pragma: no cover - would be a bug
+                raise AssertionError("exact LP returned a witness outside the polyhedron")
+            if x is None and not verify_emptiness_certificate(self, cert):  # pragma: no cover
+                raise AssertionError("exact LP returned an invalid emptiness certificate")
+            self._cache["feas"] = (x, cert)
         return self._cache["feas"]
 
     def _solve_feasibility(self) -> tuple:
@@ -471,7 +477,8 @@ class Polyhedron:
             return []
         rows = self._closed_rows()
         if self._dim == 2:
-            poly = _polytope.polygon(_polytope.normalize(rows) or [], box)
+            norm = _polytope.normalize(rows)
+            poly = [] if norm is None else _polytope.polygon(norm, box)
             start = min(range(len(poly)), key=lambda i: (poly[i][1], poly[i][0])) if poly else 0
             return poly[start:] + poly[:start]
         if self._dim <= 1:
