@@ -14,6 +14,8 @@ Stability, 3.1); gamma_n = n u / (1 - n u).  The bounds themselves are
 computed in floats and may round down, so every bound is inflated by a
 relative (4 n + 16) u (which dominates the at most n + 5 roundings of the bound
 expression) plus an absolute ETA that dominates any loss to underflow.
+Overflow gives inf or NaN, which is never certain; callers run these kernels
+under ``np.errstate(all="ignore")`` so that it stays silent.
 """
 
 from __future__ import annotations
@@ -62,7 +64,6 @@ def to_float_with_error(values) -> tuple[np.ndarray, np.ndarray]:
     return out, err
 
 
-@np.errstate(all="ignore")  # overflow gives inf/NaN, which the callers treat as uncertain
 def next_maps(LT: np.ndarray, LeT: np.ndarray, bits: np.ndarray, Wf: np.ndarray, We: np.ndarray,
               bf: np.ndarray, be: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Pre-activation maps of the next layer for every region, with error bounds.
@@ -90,7 +91,6 @@ def next_maps(LT: np.ndarray, LeT: np.ndarray, bits: np.ndarray, Wf: np.ndarray,
     return out, inflate(err, w + 4)
 
 
-@np.errstate(all="ignore")
 def cross(l1: np.ndarray, e1: np.ndarray, l2: np.ndarray, e2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Homogeneous intersection l1 x l2 of line pairs (n, 3), with error bounds."""
     idx_j = (1, 2, 0)
@@ -105,7 +105,6 @@ def cross(l1: np.ndarray, e1: np.ndarray, l2: np.ndarray, e2: np.ndarray) -> tup
     return v, inflate(err, 8)
 
 
-@np.errstate(all="ignore")
 def polygon_signs(LT: np.ndarray, LeT: np.ndarray, V: np.ndarray, VE: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Signs of every region's lines at its polygon's vertices, and which are certain.
 
@@ -126,7 +125,6 @@ def _decide(val: np.ndarray, bound: np.ndarray) -> tuple[np.ndarray, np.ndarray]
     return sign, sign != 0
 
 
-@np.errstate(all="ignore")
 def signs(LT: np.ndarray, LeT: np.ndarray, v: np.ndarray, ve: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Signs of the lines LT (n, 3, w) at homogeneous points v (n, 3), and which are certain.
 

@@ -121,7 +121,8 @@ def planar_regions(net, box: Any, *, max_regions: int | None = None, progress: b
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return _Planar(net, lo, hi, max_regions, progress).run()
+        with np.errstate(all="ignore"):  # overflow -> inf/NaN -> uncertain -> exact (see _planar_float)
+            return _Planar(net, lo, hi, max_regions, progress).run()
     finally:
         if was_enabled:
             gc.enable()
