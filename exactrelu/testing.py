@@ -38,7 +38,10 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Any, Sequence
 
-from hypothesis import strategies as st
+try:
+    from hypothesis import strategies as st
+except ImportError:  # pragma: no cover - depends on the environment
+    raise ImportError("exactrelu.testing needs the 'hypothesis' package: pip install hypothesis") from None
 
 from .network import Network
 from .numbers import to_fraction

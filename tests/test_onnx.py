@@ -19,7 +19,15 @@ from exactrelu import Network  # noqa: E402
 from exactrelu.io import load, save  # noqa: E402
 from exactrelu.onnx_io import UnsupportedOperatorError, network_from_onnx, network_to_onnx  # noqa: E402
 
-ACAS = Path("/work/shared/data/acasxu")
+def _acas_dir() -> Path:
+    """The ACAS Xu data: $EXACTRELU_ACAS_DIR, else tests/data/acasxu, else the shared data folder."""
+    for cand in (os.environ.get("EXACTRELU_ACAS_DIR"), Path(__file__).parent / "data" / "acasxu", "/work/shared/data/acasxu"):
+        if cand and Path(cand).is_dir():
+            return Path(cand)
+    return Path("/nonexistent")
+
+
+ACAS = _acas_dir()
 ACAS_NETS = sorted(ACAS.glob("ACASXU_*.onnx")) if ACAS.is_dir() else []
 
 
