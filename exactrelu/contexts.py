@@ -305,7 +305,9 @@ class NumpyContext(Context):
         from .errorbounds import round_nearest
 
         try:
-            return float(round_nearest(q, self.format))  # exact in the target format
+            if self.dtype is np.float64:
+                return float(q)  # CPython's int / int division is correctly rounded to nearest
+            return float(round_nearest(q, self.format))  # exact in float32
         except OverflowError:
             raise ValueError(f"{where}: {q} is too large for {self.format}") from None
 

@@ -40,7 +40,10 @@ ReLU is 1-Lipschitz, and sharper: if z + e_z <= 0 both the exact and the
 computed neuron are 0, so the error after ReLU is min(e_z, max(0, z + e_z)).
 The input error is |x - fl(x)|.  Everything is computed exactly, from the
 exact weights and the exact activations, in flint rationals, so the bound
-itself has no rounding error.
+itself has no rounding error; to keep the integers small, gamma, the bounds
+e and |y| + e are rounded UP to dyadic rationals with 48 significant bits
+(an upper bound of an upper bound is still one; it loosens the bound by a
+relative 2^-47 at most per layer).
 
 Overflow: every intermediate of a neuron (products, partial sums, the
 result) has magnitude at most (1 + gamma_{d+1}) S + (4d + 2) eta_0 with
@@ -63,10 +66,13 @@ True
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from fractions import Fraction
 from typing import Any
 
 import flint
+
+UP_BITS = 48  # significant bits kept when a bound is rounded up to a dyadic rational
 
 __all__ = ["FloatFormat", "ErrorBounds", "float_error_bounds", "round_nearest", "get_format", "gamma"]
 
@@ -86,7 +92,7 @@ class FloatFormat:
         """Unit roundoff 2^-p of rounding to nearest."""
         return Fraction(1, 1 << self.p)
 
-    @property
+    @cached_property
     def max(self) -> Fraction | None:
         """The largest finite number, or None when the exponent range is unbounded."""
         if self.emax is None:
@@ -144,17 +150,21 @@ def round_nearest(q: Any, precision: Any = "float64") -> Fraction:
     q = Fraction(q)
     if q == 0:
         return q
-    a = abs(q)
-    e = a.numerator.bit_length() - a.denominator.bit_length()  # floor(log2 a) is e or e - 1
-    if _pow2(e) > a:
+    n, d = abs(q.numerator), q.denominator
+    e = n.bit_length() - d.bit_length()  # floor(log2 |q|) is e or e - 1
+    if (n << -e if e < 0 else n) < (d << e if e > 0 else d):
         e -= 1
     if fmt.emin is not None:
         e = max(e, fmt.emin)
-    k = e - (fmt.p - 1)  # the spacing of the format around a is 2^k
-    r = round(a / _pow2(k)) * _pow2(k)  # Fraction.__round__ rounds half to even
-    if fmt.max is not None and r > fmt.max:
+    k = e - (fmt.p - 1)  # the spacing of the format around |q| is 2^k
+    num, den = (n << -k, d) if k < 0 else (n, d << k)
+    m, r = divmod(num, den)  # |q| / 2^k = m + r / den
+    if 2 * r > den or (2 * r == den and m & 1):  # round half to even
+        m += 1
+    out = Fraction(m << k) if k >= 0 else Fraction(m, 1 << -k)
+    if fmt.emax is not None and out > fmt.max:
         raise OverflowError(f"{q} overflows {fmt.name}")
-    return r if q > 0 else -r
+    return out if q > 0 else -out
 
 
 def _pow2(k: int) -> Fraction:
@@ -275,26 +285,38 @@ def _layer_bound(W: tuple, b: tuple, Y, E, fmt: FloatFormat, name: str, reasons:
         for i in range(N):
             reasons[i] = reasons[i] or str(exc)
         return Z, flint.fmpq_mat(d, N)
-    A = flint.fmpq_mat(k, N, [abs(y) + e for y, e in zip(Y.entries(), E.entries())])  # |y| + e bounds |yhat|
+    A = flint.fmpq_mat(k, N, [_up(abs(y) + e) for y, e in zip(Y.entries(), E.entries())])  # bounds |yhat|
     absWm = flint.fmpq_mat(d, k, [v for row in absW for v in row])
     errWm = flint.fmpq_mat(d, k, [v for row in errW for v in row])
     errbm = flint.fmpq_mat(d, 1, [r[0] for r in errb])
     Fb = flint.fmpq_mat(d, 1, [a[0] + r[0] for a, r in zip(absb, errb)])
     S = (absWm + errWm) * A + Fb * ones  # bounds sum |t_k| over the d + 1 terms
-    g = _q(gamma(k + 1, fmt.u))
+    g = _up(_q(gamma(k + 1, fmt.u)))
     eta = _q((4 * k + 2) * fmt.eta)
     Ez = absWm * E + errWm * A + errbm * ones + S * g
-    Ez = flint.fmpq_mat(d, N, [v + eta for v in Ez.entries()]) if eta else Ez
+    Ez = flint.fmpq_mat(d, N, [_up(v + eta) for v in Ez.entries()])
     if fmt.max is not None:
-        _check_overflow(S, g, eta, _q(fmt.max), name, fmt, reasons)
+        _check_overflow(S, (_q(fmt.max) - eta) / (1 + g), name, fmt, reasons)
     return Z, Ez
 
 
-def _check_overflow(S, g, eta, top, name: str, fmt: FloatFormat, reasons: list) -> None:
+def _up(v: flint.fmpq) -> flint.fmpq:
+    """A dyadic upper bound of v >= 0 with at most UP_BITS significant bits (rounding a bound up keeps it valid)."""
+    p, q = int(v.p), int(v.q)
+    if p == 0 or (q & (q - 1) == 0 and p.bit_length() <= UP_BITS):
+        return v
+    k = p.bit_length() - q.bit_length() - UP_BITS  # |v| / 2^k has about UP_BITS bits
+    num, den = (p << -k, q) if k < 0 else (p, q << k)
+    m = -(-num // den)  # ceiling
+    return flint.fmpq(m << k) if k >= 0 else flint.fmpq(m, 1 << -k)
+
+
+def _check_overflow(S, threshold, name: str, fmt: FloatFormat, reasons: list) -> None:
+    """Mark the inputs with some (1 + gamma) S + eta > max, i.e. S > (max - eta) / (1 + gamma)."""
     d, N = S.nrows(), S.ncols()
     ents = S.entries()
     for j in range(N):
-        if reasons[j] is None and any((1 + g) * ents[r * N + j] + eta > top for r in range(d)):
+        if reasons[j] is None and any(ents[r * N + j] > threshold for r in range(d)):
             reasons[j] = f"overflow in {name} ({fmt.name} max exceeded)"
 
 

@@ -1,0 +1,163 @@
+"""Benchmark: batched evaluation in the exact and numpy contexts, against plain baselines in the same run.
+
+Cases (seeded; weights converted exactly):
+- exact batch forward, width 32, depth 20, 1000 inputs, with two kinds of
+  weights: "float32" (He-normal weights rounded to float32, i.e. dyadic
+  rationals as in a trained network) and "p/q" (small rationals p/q with
+  q <= 9).  Baseline: a plain fractions.Fraction forward pass, input by
+  input (``fraction_forward`` below).  Target: >= 10x faster.
+- numpy context on 2-32-32-1 with 10^5 inputs.  Target: >= 10^5 inputs/s.
+  Baseline: the bare numpy expression (no validation), to show the overhead.
+- float_error_bounds and crosscheck on 2-32-32-1 with 1000 inputs (rates only).
+
+Prints a table with ratios; writes benchmarks/results/evaluate.json.
+
+    python3 benchmarks/evaluate.py [--quick] [--repeat 3]
+
+The exact results are compared entry by entry with the baseline's (a
+mismatch aborts the run), so the speed-up is measured on equal answers.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # before numpy is imported
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import platform  # noqa: E402
+import time  # noqa: E402
+from fractions import Fraction  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+from exactrelu.network import Network  # noqa: E402
+from exactrelu.numeric import crosscheck, evaluate  # noqa: E402
+from exactrelu.errorbounds import float_error_bounds  # noqa: E402
+
+RESULTS = Path(__file__).resolve().parent / "results" / "evaluate.json"
+
+
+def make_net(widths: list, seed: int, kind: str) -> Network:
+    """Hidden layers between widths[0] and widths[-2]; the last layer is an affine output layer."""
+    rng = np.random.default_rng(seed)
+    layers = []
+    for i in range(len(widths) - 1):
+        m, k = widths[i + 1], widths[i]
+        if kind == "float32":
+            W = rng.normal(0.0, np.sqrt(2.0 / k), (m, k)).astype(np.float32)
+            b = rng.normal(0.0, 0.1, m).astype(np.float32)
+        else:  # small rationals p/q, q <= 9, with the same scale
+            W = [[Fraction(int(rng.integers(-9, 10)), int(rng.integers(1, 10))) * Fraction(3, k) for _ in range(k)]
+                 for _ in range(m)]
+            b = [Fraction(int(rng.integers(-9, 10)), int(rng.integers(1, 10))) / 10 for _ in range(m)]
+        layers.append((W, b))
+    return Network(layers[:-1], output=layers[-1])
+
+
+def fraction_forward(net: Network, x: tuple) -> tuple:
+    """The plain baseline: one input at a time, Python Fractions, one multiply-add per weight."""
+    y = list(x)
+    for W, b in net.layers:
+        y = [max(sum((w * v for w, v in zip(row, y)), bj), 0) for row, bj in zip(W, b)]
+    if net.output is not None:
+        W, b = net.output
+        y = [sum((w * v for w, v in zip(row, y)), bj) for row, bj in zip(W, b)]
+    return tuple(y)
+
+
+def best_time(fn, repeat: int) -> tuple:
+    best, out = float("inf"), None
+    for _ in range(repeat):
+        t = time.perf_counter()
+        out = fn()
+        best = min(best, time.perf_counter() - t)
+    return best, out
+
+
+def bench_exact(kind: str, n_inputs: int, n_baseline: int, repeat: int) -> dict:
+    net = make_net([32] + [32] * 20 + [1], seed=1, kind=kind)
+    rng = np.random.default_rng(2)
+    X = rng.uniform(-1, 1, (n_inputs, 32)).astype(np.float32).astype(np.float64)  # exact dyadic inputs
+    t_exact, out = best_time(lambda: evaluate(net, X), repeat)
+    rows = [tuple(Fraction(v) for v in row) for row in X[:n_baseline].tolist()]
+    t0 = time.perf_counter()
+    base = [fraction_forward(net, r) for r in rows]
+    t_base = (time.perf_counter() - t0) * n_inputs / n_baseline  # per-input cost, scaled to the same batch
+    if base != out[:n_baseline]:
+        raise SystemExit(f"exact context and Fraction baseline disagree ({kind})")
+    bits = max(max(abs(v.numerator).bit_length(), v.denominator.bit_length()) for r in out for v in r)
+    return {"case": f"exact 32x20 {kind}", "inputs": n_inputs, "seconds": t_exact, "baseline": "Fraction loop",
+            "baseline_seconds": t_base, "baseline_inputs_timed": n_baseline, "speedup": t_base / t_exact,
+            "target": ">= 10x", "met": t_base / t_exact >= 10, "output_bits": bits}
+
+
+def bench_numpy(n_inputs: int, repeat: int) -> dict:
+    net = make_net([2, 32, 32, 1], seed=3, kind="float32")
+    X = np.random.default_rng(4).uniform(-1, 1, (n_inputs, 2))
+    t_ctx, out = best_time(lambda: evaluate(net, X, "numpy"), repeat)
+    Ws = [(np.array(W, dtype=np.float64).T, np.array(b, dtype=np.float64)) for W, b in
+          [([[float(v) for v in r] for r in W], [float(v) for v in b]) for W, b in (*net.layers, net.output)]]
+
+    def bare():
+        Y = X
+        for WT, b in Ws[:-1]:
+            Y = np.maximum(Y @ WT + b, 0)
+        return Y @ Ws[-1][0] + Ws[-1][1]
+
+    t_bare, ref = best_time(bare, repeat)
+    if not np.array_equal(ref, out):
+        raise SystemExit("numpy context and bare numpy disagree")
+    rate = n_inputs / t_ctx
+    return {"case": "numpy 2-32-32-1", "inputs": n_inputs, "seconds": t_ctx, "inputs_per_second": rate,
+            "baseline": "bare numpy", "baseline_seconds": t_bare, "overhead": t_ctx / t_bare,
+            "target": ">= 1e5 inputs/s", "met": rate >= 1e5}
+
+
+def bench_bounds(n_inputs: int, repeat: int) -> list:
+    net = make_net([2, 32, 32, 1], seed=3, kind="float32")
+    X = np.random.default_rng(5).uniform(-1, 1, (n_inputs, 2))
+    t_b, _ = best_time(lambda: float_error_bounds(net, X), repeat)
+    t_c, rep = best_time(lambda: crosscheck(net, X), repeat)
+    t_e, _ = best_time(lambda: evaluate(net, X), repeat)
+    return [
+        {"case": "float_error_bounds 2-32-32-1", "inputs": n_inputs, "seconds": t_b, "inputs_per_second": n_inputs / t_b,
+         "baseline": "exact evaluate", "baseline_seconds": t_e, "ratio_to_exact": t_b / t_e},
+        {"case": "crosscheck numpy 2-32-32-1", "inputs": n_inputs, "seconds": t_c, "inputs_per_second": n_inputs / t_c,
+         "baseline": "exact evaluate", "baseline_seconds": t_e, "ratio_to_exact": t_c / t_e, "ok": rep.ok,
+         "unstable": len(rep.unstable)},
+    ]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="fewer inputs and repeats")
+    ap.add_argument("--repeat", type=int, default=3)
+    args = ap.parse_args()
+    repeat = 1 if args.quick else args.repeat
+    n_exact, n_base = (200, 20) if args.quick else (1000, 100)
+    rows = [bench_exact(kind, n_exact, n_base, repeat) for kind in ("float32", "p/q")]
+    rows.append(bench_numpy(20_000 if args.quick else 100_000, repeat))
+    rows += bench_bounds(200 if args.quick else 1000, repeat)
+    print(f"{'case':32} {'inputs':>7} {'seconds':>9} {'baseline s':>11} {'ratio':>9}  note")
+    for r in rows:
+        ratio = r.get("speedup") or r.get("overhead") or r.get("ratio_to_exact")
+        note = ""
+        if "speedup" in r:
+            note = f"{r['speedup']:.1f}x faster than {r['baseline']} (target {r['target']}: {'met' if r['met'] else 'NOT met'})"
+        elif "overhead" in r:
+            note = (f"{r['inputs_per_second']:.3g} inputs/s (target {r['target']}: {'met' if r['met'] else 'NOT met'}); "
+                    f"{r['overhead']:.2f}x bare numpy")
+        else:
+            note = f"{r['inputs_per_second']:.3g} inputs/s; {r['ratio_to_exact']:.1f}x the exact evaluate"
+        print(f"{r['case']:32} {r['inputs']:>7} {r['seconds']:>9.4f} {r['baseline_seconds']:>11.4f} {ratio:>9.2f}  {note}")
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    meta = {"python": platform.python_version(), "machine": platform.machine(), "quick": args.quick, "repeat": repeat}
+    RESULTS.write_text(json.dumps({"meta": meta, "rows": rows}, indent=1))
+    print(f"wrote {RESULTS}")
+
+
+if __name__ == "__main__":
+    main()
