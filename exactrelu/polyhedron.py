@@ -259,8 +259,12 @@ class Polyhedron:
                 cert = EmptinessCertificate(res.certificate.ineq, (), res.certificate.eq)
                 return None, cert
             return res.x, None
-        # Maximise t subject to a.x <= b, s.x + t <= s_b, t <= 1, E x = e: nonempty iff t* > 0.
-        rows = [a + (_F0,) for a in A] + [a + (_F1,) for a, _ in c.strict] + [(_F0,) * d + (_F1,)]
+        # Maximise t subject to a.x <= b, s.x + w t <= s_b, t <= 1, E x = e: nonempty iff t* > 0.
+        # Any weights w > 0 decide the same; w = ||s||_1 makes t the l_inf distance to the
+        # strict hyperplanes, so the witness is the centre of a large inscribed cube.
+        weight = [sum((abs(v) for v in a), _F0) or _F1 for a, _ in c.strict]
+        rows = [a + (_F0,) for a in A] + [a + (w,) for (a, _), w in zip(c.strict, weight)]
+        rows.append((_F0,) * d + (_F1,))
         rhs = b + [v for _, v in c.strict] + [_F1]
         Et = tuple(a + (_F0,) for a in E)
         res = _solve(_Problem((_F0,) * d + (_F1,), tuple(rows), tuple(rhs), Et, e, True))
@@ -337,7 +341,8 @@ class Polyhedron:
         "None" rests on :meth:`interior_certificate` (a certificate that the all-strict
         system is empty), or on an equation with a nonzero row (then the polyhedron
         lies in a hyperplane).  The point is an LP vertex of the all-strict system,
-        exactly inside every constraint.
+        exactly inside every constraint: the centre of a largest inscribed cube (of
+        half-width at most 1).
 
         >>> Box([0, 0], [1, 2]).interior_point()
         (Fraction(1, 2), Fraction(1, 1))
