@@ -381,6 +381,8 @@ def summability(term: Any, start: int = 1) -> SeriesCertificate:
     try:
         t = Term.from_sympy(expr)
     except UnsupportedTerm as exc:
+        if isinstance(expr, sympy.Add):
+            return _by_parts(expr, start, exc)
         return SeriesCertificate(expr, start, "inconclusive", None, {},
                                  f"unsupported term: {exc}; supported are products of rational "
                                  "functions, rational powers, r^n, factorials, binomials and P(n)^n")
@@ -396,6 +398,28 @@ def summability(term: Any, start: int = 1) -> SeriesCertificate:
         return SeriesCertificate(expr, start, "inconclusive", None, {}, reason)
     cert.reason = _explain(cert)
     return cert
+
+
+def _by_parts(expr: sympy.Add, start: int, exc: Exception) -> SeriesCertificate:
+    """Triangle inequality: a sum of absolutely summable parts is absolutely summable."""
+    parts = tuple(summability(a, start) for a in expr.args)
+    bad = [p for p in parts if p.verdict != "summable"]
+    if not bad:
+        N = max(p.witnesses["N"] for p in parts)
+        cert = SeriesCertificate(expr, start, "summable", "sum", {"N": start}, "", parts)
+        check_series_certificate(cert)
+        cert.reason = f"|a(n)| <= sum of {len(parts)} absolutely summable parts (from n >= {N} each: " + "; ".join(
+            f"{p.term}: {p.reason}" for p in parts) + ")"
+        return cert
+    if len(bad) == 1 and bad[0].verdict == "not summable":
+        cert = SeriesCertificate(expr, start, "not summable", "sum", {"N": start}, "", parts)
+        check_series_certificate(cert)
+        cert.reason = (f"the part {bad[0].term} is not summable ({bad[0].reason}) and the other parts are, "
+                       "so by the triangle inequality the sum is not summable")
+        return cert
+    return SeriesCertificate(expr, start, "inconclusive", None, {},
+                             f"unsupported as a product ({exc}); as a sum, the part {bad[0].term} is "
+                             f"{bad[0].verdict}, so the triangle inequality does not decide")
 
 
 def _explain(cert: SeriesCertificate) -> str:

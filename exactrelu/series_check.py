@@ -27,6 +27,10 @@ every integer ``n >= N``; proofs in proofs/summability.md:
 * ``limit not zero`` (c, N[, k][, monotone]): ``|a(n)| >= c > 0``, checked
   directly, or (``monotone=1``) from ``|a(n+1)| >= |a(n)|`` and ``|a(N)| >= c``.
 
+* ``sum`` (parts): the term is the sum of the parts' terms, each absolutely
+  summable (triangle inequality; tail bounds add), or all but one summable and
+  that one not (then the sum is not summable either).
+
 ``k`` is the truncation order of the binomial bounds used for ``P(n)^(m n)``
 factors.  Each inequality becomes "polynomial >= 0 (or > 0) on [N, oo)" after
 raising both (positive) sides to the common denominator of the exponents.
@@ -43,6 +47,7 @@ Fraction(1, 10)
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from dataclasses import dataclass, field
@@ -71,7 +76,7 @@ X = flint.fmpz_poly([0, 1])  # the polynomial variable standing for n
 MAX_Q = 64  # common denominator of the exponents
 MAX_DEGREE = 1000  # degree of a polynomial inequality (Sturm sequences get slow beyond)
 MAX_N = 10**6  # N, where the check evaluates a(N) exactly
-VERDICTS = {"summable": ("comparison", "ratio"), "not summable": ("lower bound", "limit not zero")}
+VERDICTS = {"summable": ("comparison", "ratio", "sum"), "not summable": ("lower bound", "limit not zero", "sum")}
 
 
 class UnsupportedTerm(ValueError):
@@ -174,8 +179,15 @@ class Term:
 
     @classmethod
     def from_sympy(cls, expr: Any) -> "Term":
-        """Parse a sympy expression in n; raise :class:`UnsupportedTerm` if unsupported."""
-        expr = normalize_term(expr)
+        """Parse a sympy expression in n; raise :class:`UnsupportedTerm` if unsupported.
+
+        A sum that is not a product (``n^3/2^n + n^2/2^n``) is first brought over a
+        common denominator with ``sympy.together`` (an identity).
+        """
+        return _parse(normalize_term(expr))
+
+    @classmethod
+    def _from_sympy(cls, expr: sympy.Expr) -> "Term":
         for node in sympy.preorder_traversal(expr):
             if isinstance(node, sympy.Pow) and node.exp.is_Rational and node.exp.q > MAX_Q:
                 raise UnsupportedTerm(f"exponent {node.exp} has too large a denominator (limit {MAX_Q})")
@@ -193,8 +205,16 @@ class Term:
                 acc.poly_power(p, Fraction(1))
                 acc.poly_power(q, Fraction(-1))
                 return acc.term()
-        for f in sympy.Mul.make_args(expr):
-            acc.absorb(f, 1)
+        try:
+            for f in sympy.Mul.make_args(expr):
+                acc.absorb(f, 1)
+        except UnsupportedTerm:
+            combined = sympy.together(expr)
+            if combined == expr:
+                raise
+            acc = _Acc()
+            for f in sympy.Mul.make_args(combined):
+                acc.absorb(f, 1)
         return acc.term()
 
     @property
@@ -236,6 +256,13 @@ class Term:
     def abs_lower(self, k: int) -> Fraction:
         """An exact rational lower bound of ``|a(k)|`` (the value itself when rational)."""
         return _root(self.abs_power_q(k), self.q, up=False)
+
+
+@functools.lru_cache(maxsize=2048)
+def _parse(expr: sympy.Expr) -> Term:
+    # Terms are immutable and parsing runs sympy's cancel: cache it (checks and
+    # tail bounds parse the same term many times).
+    return Term._from_sympy(expr)
 
 
 def _root(v: Fraction, q: int, up: bool) -> Fraction:
@@ -654,13 +681,15 @@ class SeriesCertificate:
     method: str | None = None
     witnesses: dict = field(default_factory=dict)
     reason: str = ""
+    parts: tuple = ()
     _checked: Any = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self.term = normalize_term(self.term)
 
     def _key(self) -> tuple:
-        return (self.term, self.start, self.verdict, self.method, tuple(sorted(self.witnesses.items(), key=str)))
+        return (self.term, self.start, self.verdict, self.method, tuple(sorted(self.witnesses.items(), key=str)),
+                tuple(p._key() for p in self.parts))
 
     @property
     def summable(self) -> bool:
@@ -684,6 +713,8 @@ class SeriesCertificate:
             check_series_certificate(self)
             self._checked = self._key()
         K = max(int(K), self.start - 1)
+        if self.method == "sum":
+            return sum((p.tail_bound(K) for p in self.parts), Fraction(0))
         t = Term.from_sympy(self.term)
         w = self.witnesses
         N = int(w["N"])
@@ -722,7 +753,7 @@ class SeriesCertificate:
 
     def to_json(self) -> dict:
         """A JSON-ready dict (the term as a tree, witnesses as strings 'p/q')."""
-        return {
+        out = {
             "format": "exactrelu.series",
             "version": 1,
             "term": term_to_tree(self.term),
@@ -732,10 +763,15 @@ class SeriesCertificate:
             "witnesses": {k: str(v) for k, v in self.witnesses.items()},
             "reason": self.reason,
         }
+        if self.parts:
+            out["parts"] = [p.to_json() for p in self.parts]
+        return out
 
     @classmethod
-    def from_json(cls, data: dict | str) -> "SeriesCertificate":
+    def from_json(cls, data: dict | str, _depth: int = 0) -> "SeriesCertificate":
         """Inverse of :meth:`to_json` (accepts the dict or its JSON text); never evals."""
+        if _depth > 1:
+            raise ValueError("series certificates nest at most one level (parts of a sum)")
         if isinstance(data, str):
             data = json.loads(data)
         if not isinstance(data, dict) or data.get("format") != "exactrelu.series":
@@ -751,8 +787,11 @@ class SeriesCertificate:
         start = data.get("start", 1)
         if not isinstance(start, int) or isinstance(start, bool):
             raise ValueError("start must be an integer")
+        parts = data.get("parts", [])
+        if not isinstance(parts, list):
+            raise ValueError("parts must be a list")
         return cls(term_from_tree(data["term"]), start, str(data["verdict"]), data.get("method"), wit,
-                   str(data.get("reason", "")))
+                   str(data.get("reason", "")), tuple(cls.from_json(p, _depth + 1) for p in parts))
 
 
 def _pseries_tail(C: Fraction, p: Fraction, K: int) -> Fraction:
@@ -787,6 +826,32 @@ def _check_defined(t: Term, start: int, N: int) -> None:
             raise ValueError(f"a base of a power with exponent in n vanishes at some n >= {start}")
 
 
+def _check_sum(cert: SeriesCertificate) -> None:
+    """Triangle inequality over the parts a_1 + ... + a_k of the term (same start).
+
+    Summable: every part is.  Not summable: exactly one part is not and the others
+    are, since |a_1| <= |a| + |a_2| + ... + |a_k|.
+    """
+    parts = cert.parts
+    if not parts or not all(isinstance(p, SeriesCertificate) for p in parts):
+        raise ValueError("a sum certificate needs its parts")
+    bad = [p for p in parts if p.verdict != "summable"]
+    if cert.verdict == "not summable" and (len(bad) != 1 or bad[0].verdict != "not summable"):
+        raise ValueError("a divergent sum needs exactly one non-summable part, the others summable")
+    if cert.verdict == "summable" and bad:
+        raise ValueError("a summable sum needs every part summable")
+    for i, p in enumerate(parts):
+        if p.method == "sum" or p.verdict == "inconclusive" or p.start != cert.start:
+            raise ValueError(f"part {i} must be a decided, non-sum certificate with the same start")
+        try:
+            check_series_certificate(p)
+        except ValueError as exc:
+            raise ValueError(f"part {i}: {exc}") from None
+    total = sympy.Add(*[p.term for p in parts])
+    if total != cert.term and sympy.expand(total - cert.term) != 0:
+        raise ValueError(f"the parts do not add up to the term {cert.term}")
+
+
 def _fraction(w: dict, key: str) -> Fraction:
     v = w.get(key)
     if isinstance(v, bool) or not isinstance(v, (int, Fraction)):
@@ -811,6 +876,9 @@ def check_series_certificate(cert: SeriesCertificate) -> bool:
     N, start = w.get("N"), cert.start
     if not isinstance(N, int) or isinstance(N, bool) or not isinstance(start, int) or start < 1 or N < start:
         raise ValueError(f"need integers N >= start >= 1 (N={N!r}, start={start!r})")
+    if cert.method == "sum":
+        _check_sum(cert)
+        return True
     required = {"comparison": ("C", "p"), "ratio": ("r",), "lower bound": ("c",), "limit not zero": ("c",)}
     for key in required[cert.method]:
         w[key] = _fraction(w, key)

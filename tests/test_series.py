@@ -54,6 +54,8 @@ CASES = [
     (R(-7, 3), 1, "not summable", "limit not zero"),  # nonzero constant
     ((-2) ** n / 3**n, 1, "summable", "ratio"),  # |ratio| = 2/3
     (n**2 / (n**3 - 10), 3, "not summable", "lower bound"),  # pole 10^(1/3) < 3, ~ 1/n
+    (1 / n ** R(3, 2) + 1 / n**2, 1, "summable", "sum"),  # both parts p-series with p > 1
+    (sympy.sqrt(2) / n + 1 / n**2, 1, "not summable", "sum"),  # sqrt(2)/n diverges, 1/n^2 does not
 ]
 
 
@@ -70,7 +72,7 @@ def test_verdicts(term, start, verdict, method):
 
 
 @pytest.mark.parametrize("term", [1 / (n * sympy.log(n)), sympy.sin(1 / n), sympy.exp(-n), sympy.log(n) / n**2,
-                                  1 / n ** R(3, 2) + 1 / n**2, sympy.pi**n / fact(n)])
+                                  1 / n ** R(3, 2) + sympy.log(n) / n**2, sympy.pi**n / fact(n)])
 def test_inconclusive_never_guesses(term):
     cert = summability(term, 2)
     assert cert.verdict == "inconclusive" and cert.method is None and cert.reason
@@ -311,3 +313,39 @@ def test_depth_for_and_checked_tail_bounds():
 def test_hostile_sizes_are_refused_quickly():
     for term in ((n**1000 + 1) ** 1000, n ** R(1, 997), fact(5000 * n)):
         assert summability(term).verdict == "inconclusive"
+
+
+def test_sums_of_terms():
+    # 1/n^2 + 2^-n: both parts summable; tail after K <= 1/K + 2^-K (C = 1, r = 1/2 exact).
+    cert = summability(1 / n**2 + 2**-n)
+    assert (cert.verdict, cert.method) == ("summable", "sum") and len(cert.parts) == 2
+    assert cert.tail_bound(10) == Fraction(1, 10) + Fraction(1, 2**10)
+    back = SeriesCertificate.from_json(json.dumps(cert.to_json()))
+    assert back.verify() and back.tail_bound(10) == cert.tail_bound(10)
+    # a common factor 2^-n: together() makes it one hypergeometric term
+    assert summability(n**3 / 2**n + n**2 / 2**n).method == "ratio"
+    # 1/sqrt(n) diverges and 2^-n converges: |1/sqrt(n)| <= |a| + 2^-n, so the sum diverges
+    cert = summability(1 / sympy.sqrt(n) + 2**-n)
+    assert (cert.verdict, cert.method) == ("not summable", "sum")
+    assert cert.verify()
+    with pytest.raises(ValueError):
+        cert.tail_bound(3)
+    # two divergent parts may cancel: never decided by the triangle inequality
+    assert summability(1 / sympy.sqrt(n) - 1 / n ** R(1, 3)).verdict == "inconclusive"
+
+
+def test_mutated_sums_fail():
+    cert = summability(1 / n**2 + 2**-n)
+    p0, p1 = sorted(cert.parts, key=lambda p: p.method)  # comparison (1/n^2), ratio (2^-n)
+    assert p0.method == "comparison" and p0.witnesses["C"] == 1
+    wrong_term = SeriesCertificate(1 / n**2 + 3**-n, 1, "summable", "sum", {"N": 1}, "", cert.parts)
+    _fails(wrong_term)
+    missing = SeriesCertificate(cert.term, 1, "summable", "sum", {"N": 1}, "", (p0,))
+    _fails(missing)
+    broken = SeriesCertificate(cert.term, 1, "summable", "sum", {"N": 1}, "", (_mutant(p0, C=Fraction(1, 2)), p1))
+    _fails(broken)
+    div = summability(1 / sympy.sqrt(n) + 2**-n)
+    _fails(SeriesCertificate(div.term, 1, "summable", "sum", {"N": 1}, "", div.parts))
+    two_bad = summability(1 / sympy.sqrt(n))
+    _fails(SeriesCertificate(1 / sympy.sqrt(n) + 1 / n, 1, "not summable", "sum", {"N": 1}, "",
+                             (two_bad, summability(1 / n))))
