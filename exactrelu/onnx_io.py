@@ -230,6 +230,8 @@ def _apply(onnx: Any, node: Any, args: list, layers: list, where: str) -> Any:
         if "value" not in attrs:
             raise UnsupportedOperatorError(f"{where}: only Constant nodes with a 'value' tensor are supported")
         return _tensor(onnx, attrs["value"], where)
+    if op == "Identity" and not dyn and args and args[0] is not None:
+        return args[0]  # exporters copy shared initializers through Identity nodes
     if not dyn:
         raise UnsupportedOperatorError(f"{where}: computing on constants only is not supported (fold it in the exporter)")
     if len(dyn) > 1:

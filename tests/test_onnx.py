@@ -173,6 +173,7 @@ def test_unsupported_conv_names_operator(tmp_path):
         ([node("Relu", ["x"], "r"), node("Relu", ["x"], "y")], {}, "branches"),
         ([node("Relu", ["x"], "r"), node("Identity", ["x"], "y")], {}, "branches"),
         ([node("Add", ["k", "k"], "y")], {"k": [1.0, 1.0]}, "constants only"),
+        ([node("Identity", ["k"], "k2"), node("Relu", ["k2"], "y")], {"k": [1.0, 1.0]}, "constants only"),
         ([node("Add", ["x", "k"], "y")], {"k": [[1.0], [1.0]]}, "would enlarge"),
         ([node("MatMul", ["x", "W"], "y")], {"W": np.ones((3, 1), dtype=np.float32)}, "MatMul of a tensor of shape"),
         ([node("MatMul", ["W", "x"], "y")], {"W": np.ones((2, 1), dtype=np.float32)}, "constant on the left"),
@@ -353,3 +354,8 @@ def test_rank1_input_and_runtime_function(tmp_path):
     assert onnxruntime_function(sess)(np.array([[5.0, 1.0]])).tolist() == [[3.0]]
     with pytest.raises(ValueError, match="onnxruntime cannot open"):
         onnxruntime_function(b"garbage")
+
+
+def test_identity_on_initializer():
+    mdl = model([node("Identity", ["W"], "W2"), node("MatMul", ["x", "W2"], "y")], {"W": [[2.0], [0.5]]})
+    assert network_from_onnx(mdl).output == (((2, Fraction(1, 2)),), (0,))

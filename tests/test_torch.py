@@ -155,3 +155,20 @@ def test_broken_torch_models_are_caught(how, dtype):
     worst = report.real_errors[0]
     assert worst.error > 1000 * worst.bound  # far outside rounding, not a borderline call
     assert "FAILED" in str(report)
+
+
+def test_torch_onnx_export_loads_exactly(tmp_path):
+    pytest.importorskip("onnx")
+    import warnings
+
+    model = random_model(3, [3, 5, 5, 2], torch.float32)
+    path = tmp_path / "m.onnx"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            torch.onnx.export(model, (torch.zeros(1, 3),), str(path), dynamo=False)
+        except Exception as exc:  # exporter variants need extra packages (onnxscript)
+            pytest.skip(f"torch.onnx.export unavailable: {exc}")
+    from exactrelu import load
+
+    assert load(path) == from_torch(model)  # two independent readings of the same float32 weights
