@@ -226,3 +226,15 @@ def test_hostile_sizes_and_nesting(tmp_path):
     (tmp_path / "bin.json").write_bytes(b"\xff\xfe\x00garbage")
     with pytest.raises(ValueError):
         load(tmp_path / "bin.json")
+
+
+def test_saved_file_permissions(tmp_path):
+    mask = os.umask(0o022)
+    try:
+        save(Network([([[1]], [0])]), tmp_path / "n.json")
+        assert (tmp_path / "n.json").stat().st_mode & 0o777 == 0o644
+        os.chmod(tmp_path / "n.json", 0o600)
+        save(Network([([[2]], [0])]), tmp_path / "n.json")  # an existing file keeps its mode
+        assert (tmp_path / "n.json").stat().st_mode & 0o777 == 0o600
+    finally:
+        os.umask(mask)
