@@ -359,3 +359,19 @@ def test_rank1_input_and_runtime_function(tmp_path):
 def test_identity_on_initializer():
     mdl = model([node("Identity", ["W"], "W2"), node("MatMul", ["x", "W2"], "y")], {"W": [[2.0], [0.5]]})
     assert network_from_onnx(mdl).output == (((2, Fraction(1, 2)),), (0,))
+
+
+@settings(max_examples=10)
+@given(st.data(), st.sampled_from(["float32", "float64"]))
+def test_onnxruntime_on_rounded_exports_is_rounding_only(data, dtype):
+    # Weights like 1/3 are rounded by the export; the oracle's bound covers that rounding.
+    pytest.importorskip("onnxruntime")
+    from exactrelu.onnx_io import onnx_bytes, onnxruntime_function
+    from exactrelu.oracle import compare, make_vectors
+    from exactrelu.testing import inputs, networks
+
+    net = data.draw(networks(denominators=(1, 3, 7, 10)))
+    xs = data.draw(st.lists(inputs(net), min_size=1, max_size=4))
+    fn = onnxruntime_function(onnx_bytes(net, dtype=dtype, allow_rounding=True))
+    report = compare(fn, make_vectors(net, xs), dtype)
+    assert report.ok, str(report)
