@@ -123,6 +123,8 @@ def check_tiling(net, box, found):
         assert all(identically_zero(net, r.pattern, i, j) for i, j in p.ties)
         assert net(w) == affine(r, w)
         assert strictly_inside(r.polyhedron, w)
+        # The closed region has the volume of the activation domain (built by the network) in the box.
+        assert r.volume() == net.domain(r.pattern, within=polyhedron.Box(lower, upper)).volume()
         for v in r.polyhedron.vertices():
             assert net(v) == affine(r, v)
     # Interiors are disjoint: no witness is strictly inside another region.

@@ -72,8 +72,7 @@ class Cell:
     ``done`` holds the bit tuples of the finished layers, ``cur`` the bits of
     the current layer decided so far.  ``cuts`` are the constraints a.x <= b
     that split the box (the cell is the box intersected with them);
-    ``defining`` are all constraints of the pattern (splitting or not), for
-    the region's closed polyhedron.  ``M``/``m`` give the current layer's
+  ``M``/``m`` give the current layer's
     pre-activations z = M x + m on the cell.  In low dimension ``verts``
     lists every vertex of the cell with the ids of the constraints tight at
     it (ids 0..2d-1 are the box faces, 2d + i is ``cuts[i]``), and cuts are
@@ -81,11 +80,11 @@ class Cell:
     points of the closed cell, used to detect cuts before an LP.
     """
 
-    __slots__ = ("done", "cur", "M", "m", "cuts", "defining", "witness", "known", "verts")
+    __slots__ = ("done", "cur", "M", "m", "cuts", "witness", "known", "verts")
 
-    def __init__(self, done, cur, M, m, cuts, defining, witness, known, verts=None):
+    def __init__(self, done, cur, M, m, cuts, witness, known, verts=None):
         self.done, self.cur, self.M, self.m = done, cur, M, m
-        self.cuts, self.defining, self.witness, self.known = cuts, defining, witness, known
+        self.cuts, self.witness, self.known = cuts, witness, known
         self.verts = verts
 
 
@@ -132,9 +131,9 @@ class Splitter:
         centre = tuple((lo + hi) * _HALF for lo, hi in zip(self.lower, self.upper))
         M, m = self.layer_map((), 0)
         if self.d <= self.vertex_dim:
-            return Cell((), (), M, m, (), (), centre, (), self._corners())
+            return Cell((), (), M, m, (), centre, (), self._corners())
         known = tuple(v for v, _ in self._corners()) if self.d <= _MAX_CORNER_DIM else ()
-        return Cell((), (), M, m, (), (), centre, known)
+        return Cell((), (), M, m, (), centre, known)
 
     def _corners(self) -> tuple:
         """The 2^d box corners, each with its tight faces: x_i = u_i is id i, x_i = l_i is id d + i."""
@@ -169,7 +168,7 @@ class Splitter:
         if j == self.widths[k]:
             done = cell.done + (cell.cur,)
             M, m = self._next_map(cell, k)
-            return [Cell(done, (), M, m, cell.cuts, cell.defining, cell.witness, cell.known, cell.verts)]
+            return [Cell(done, (), M, m, cell.cuts, cell.witness, cell.known, cell.verts)]
         return self._split(cell, j)
 
     def _next_map(self, cell: Cell, k: int):
@@ -184,36 +183,39 @@ class Splitter:
         row = tuple(cell.M[j, i] for i in range(d))
         off = cell.m[j, 0]
         if not any(row):  # constant on the cell: its sign is its bit, no constraint
-            return [self._child(cell, 1 if off > 0 else 0, None, False, cell.witness, cell.known, cell.verts)]
+            return [self._child(cell, 1 if off > 0 else 0, None, cell.witness, cell.known, cell.verts)]
         pos = (tuple(-v for v in row), off)  # f >= 0
         neg = (row, -off)  # f <= 0
         lo, hi = self._box_range(row, off)
         if lo >= 0 or hi <= 0:  # one sign on the whole box
-            return [self._keep(cell, lo >= 0, pos, neg, cell.known)]
+            return [self._keep(cell, lo >= 0, cell.known)]
         s = _dot(row, cell.witness) + off
         if cell.verts is not None:
-            found = self._cut_by_vertices(cell, row, off, pos, neg)
+            found = self._cut_by_vertices(cell, row, off)
         else:
-            found = self._cut_by_lp(cell, row, off, pos, neg, s)
+            found = self._cut_by_lp(cell, row, off, s)
         if not isinstance(found, tuple):
             return [found]  # no cut: the one child
         below, above, (known_neg, verts_neg), (known_pos, verts_pos) = found
         w_neg, w_pos = self._witnesses(cell, row, off, s, below, above, pos, neg)
         return [
-            self._child(cell, 0, neg, True, w_neg, known_neg, verts_neg),
-            self._child(cell, 1, pos, True, w_pos, known_pos, verts_pos),
+            self._child(cell, 0, neg, w_neg, known_neg, verts_neg),
+            self._child(cell, 1, pos, w_pos, known_pos, verts_pos),
         ]
 
-    def _keep(self, cell: Cell, active: bool, pos: tuple, neg: tuple, known: tuple) -> Cell:
+    def _keep(self, cell: Cell, active: bool, known: tuple) -> Cell:
         """The child when the neuron does not cut: f has one strict sign on the interior."""
-        return self._child(cell, int(active), pos if active else neg, False, cell.witness, known, cell.verts)
+        return self._child(cell, int(active), None, cell.witness, known, cell.verts)
 
-    def _cut_by_lp(self, cell: Cell, row: tuple, off, pos: tuple, neg: tuple, s) -> Any:
+    def _cut_by_lp(self, cell: Cell, row: tuple, off, s) -> Any:
         """Decide a cut from known closure points, else by one exact LP.
 
-        Returns the uncut child, or (a point below, a point above, data for each side).
+        Returns the uncut child, or (a point below, a point above, (known, None) for each side).
         """
-        sides = lambda known: ((_side(known, row, off, -1), None), (_side(known, row, off, 1), None))  # noqa: E731
+
+        def sides(known: tuple) -> tuple:
+            return (_side(known, row, off, -1), None), (_side(known, row, off, 1), None)
+
         if s == 0:  # w is interior and f not constant: both sides have interior
             return None, None, *sides(cell.known)
         sign = 1 if s > 0 else -1
@@ -224,12 +226,12 @@ class Splitter:
             v = self._lp_extreme(cell, row, minimize=sign > 0)
             known = _add_known(known, v)
             if sign * (_dot(row, v) + off) >= 0:  # f keeps the sign of s on the whole interior
-                return self._keep(cell, sign > 0, pos, neg, known)
+                return self._keep(cell, sign > 0, known)
             other = v
         below, above = (other, None) if sign > 0 else (None, other)
         return below, above, *sides(known)
 
-    def _cut_by_vertices(self, cell: Cell, row: tuple, off, pos: tuple, neg: tuple) -> Any:
+    def _cut_by_vertices(self, cell: Cell, row: tuple, off) -> Any:
         """Decide a cut from the sign of f at every vertex of the cell, and cut the vertex lists.
 
         A full-dimensional polytope meets both open sides of the hyperplane iff
@@ -239,7 +241,7 @@ class Splitter:
         """
         vals = [_dot(row, v) + off for v, _ in cell.verts]
         if all(x >= 0 for x in vals) or all(x <= 0 for x in vals):
-            return self._keep(cell, any(x > 0 for x in vals), pos, neg, cell.known)
+            return self._keep(cell, any(x > 0 for x in vals), cell.known)
         h = 2 * self.d + len(cell.cuts)  # the id the new constraint gets in the children
         above_list, below_list = [], []
         for (v, tight), x in zip(cell.verts, vals):
@@ -299,10 +301,10 @@ class Splitter:
         p_down = tuple(wi - down * _HALF * gi for wi, gi in zip(w, row))
         return self._simplify(p_down, cell.cuts + (neg,)), self._simplify(p_up, cell.cuts + (pos,))
 
-    def _child(self, cell: Cell, bit: int, con: Any, is_cut: bool, witness: tuple, known: tuple, verts: Any) -> Cell:
-        cuts = cell.cuts + (con,) if is_cut else cell.cuts
-        defining = cell.defining + (con,) if con is not None else cell.defining
-        return Cell(cell.done, cell.cur + (bit,), cell.M, cell.m, cuts, defining, witness, known, verts)
+    def _child(self, cell: Cell, bit: int, cut: Any, witness: tuple, known: tuple, verts: Any) -> Cell:
+        """The cell with one more bit, cut by ``cut`` (a constraint, or None when it is not cut)."""
+        cuts = cell.cuts if cut is None else cell.cuts + (cut,)
+        return Cell(cell.done, cell.cur + (bit,), cell.M, cell.m, cuts, witness, known, verts)
 
     def _box_range(self, row: tuple, off):
         lo = hi = off
@@ -376,28 +378,39 @@ def _add_known(known: tuple, v: tuple) -> tuple:
 
 
 # ------------------------------------------------------------------ regions
-def _closed_polyhedron(d: int, lower: tuple, upper: tuple, defining: tuple):
-    """The closed region: the box and every defining constraint, non-strict."""
+def closed_region(net: Any, lower: tuple, upper: tuple, pattern: Pattern):
+    """The closed region of ``pattern`` in the box: the box and every defining constraint, non-strict.
+
+    Neuron j of layer i contributes z_ij >= 0 (active) or z_ij <= 0 (inactive),
+    with z_i = M_i x + m_i affine on the region (T1); neurons constant on it
+    contribute nothing (their sign is part of the pattern's consistency).
+    """
     from ..polyhedron import Polyhedron
 
+    d = net.input_dim
     unit = [tuple(Fraction(int(i == j)) for j in range(d)) for i in range(d)]
     rows = [(unit[i], upper[i]) for i in range(d)] + [(tuple(-v for v in unit[i]), -lower[i]) for i in range(d)]
-    rows += [(tuple(_frac(v) for v in a), _frac(b)) for a, b in defining]
+    for (M, m), bits in zip(net.prefix_maps(pattern), pattern.layers):
+        for j, bit in enumerate(bits):
+            a = tuple(_frac(M[j, k]) for k in range(d))
+            if any(a):
+                b = _frac(m[j, 0])
+                rows.append((tuple(-v for v in a), b) if bit else (a, -b))
     return Polyhedron(d, inequalities=rows)
 
 
-def make_region(net: Any, lower: tuple, upper: tuple, pattern: Pattern, defining: tuple, witness: tuple) -> Region:
+def make_region(net: Any, lower: tuple, upper: tuple, pattern: Pattern, witness: tuple) -> Region:
     """A Region whose polyhedron and affine map are computed on first use."""
     return Region(
         pattern,
-        partial(_closed_polyhedron, net.input_dim, tuple(lower), tuple(upper), tuple(defining)),
+        partial(closed_region, net, tuple(lower), tuple(upper), pattern),
         partial(net.affine_map, pattern),
         tuple(_frac(v) for v in witness),
     )
 
 
 def cell_region(splitter: Splitter, cell: Cell) -> Region:
-    return make_region(splitter.net, splitter.lower_fr, splitter.upper_fr, Pattern(cell.done), cell.defining, cell.witness)
+    return make_region(splitter.net, splitter.lower_fr, splitter.upper_fr, Pattern(cell.done), cell.witness)
 
 
 # ------------------------------------------------------------------ progress

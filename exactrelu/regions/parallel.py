@@ -70,7 +70,6 @@ def encode_cell(cell: Cell) -> dict:
         "done": _bits_out(cell.done),
         "cur": "".join(map(str, cell.cur)),
         "cuts": _cons_out(cell.cuts),
-        "defining": _cons_out(cell.defining),
         "witness": _vec_out(cell.witness),
         "known": [_vec_out(v) for v in cell.known],
         "verts": None if cell.verts is None else [[_vec_out(v), sorted(t)] for v, t in cell.verts],
@@ -87,7 +86,6 @@ def decode_cell(splitter: Splitter, data: dict) -> Cell:
         M,
         m,
         _cons_in(data["cuts"]),
-        _cons_in(data["defining"]),
         _vec_in(data["witness"]),
         tuple(_vec_in(v) for v in data["known"]),
         None if data["verts"] is None else tuple((_vec_in(v), frozenset(int(i) for i in t)) for v, t in data["verts"]),
@@ -113,7 +111,7 @@ def solve_task(task: dict) -> dict:
 
     ``task`` has keys ``network`` (JSON dict), ``lower``/``upper`` (rational
     strings), ``vertex_dim`` (see :class:`~exactrelu.regions.general.Splitter`),
-    ``cells`` (from :func:`encode_cell`) and ``limit`` (int or None).  Returns ``{"regions": [{"pattern", "defining", "witness"}, ...],
+    ``cells`` (from :func:`encode_cell`) and ``limit`` (int or None).  Returns ``{"regions": [{"pattern", "witness"}, ...],
     "exceeded": bool}``.
     """
     net = _network(task["network"])
@@ -125,7 +123,7 @@ def solve_task(task: dict) -> dict:
     except LimitReached as exc:
         out, exceeded = exc.cells, True
     regions = [
-        {"pattern": _bits_out(c.done), "defining": _cons_out(c.defining), "witness": _vec_out(c.witness)} for c in out
+        {"pattern": _bits_out(c.done), "witness": _vec_out(c.witness)} for c in out
     ]
     return {"regions": regions, "exceeded": exceeded}
 
@@ -209,6 +207,5 @@ def _region(splitter: Splitter, data: dict):
         splitter.lower_fr,
         splitter.upper_fr,
         Pattern.parse(data["pattern"]),
-        _cons_in(data["defining"]),
         _vec_in(data["witness"]),
     )
