@@ -203,3 +203,46 @@ def test_bad_inputs_name_row_and_column():
     with pytest.raises(ValueError, match="input dimension 2"):
         float_error_bounds(net, [[1, 2, 3]])
     assert float_error_bounds(net, []) == []
+
+
+def _he_network(widths: list, seed: int) -> Network:
+    rng = np.random.default_rng(seed)
+    layers = [(rng.normal(0, np.sqrt(2 / widths[i]), (widths[i + 1], widths[i])).astype(np.float32),
+               rng.normal(0, 0.1, widths[i + 1]).astype(np.float32)) for i in range(len(widths) - 1)]
+    return Network(layers[:-1], output=layers[-1])
+
+
+def test_blas_sized_products_within_bound():
+    # large enough that numpy hands the products to BLAS (blocked sums, FMA): the bound must still hold
+    net = _he_network([16, 48, 48, 4], seed=7)
+    X = np.random.default_rng(8).uniform(-1, 1, (100, 16))
+    exact = get_context("exact").forward(net, X).output
+    for prec, fmt in ((53, "float64"), (24, "float32")):
+        computed = [[float(v) for v in row] for row in get_context("numpy", prec).forward(net, X).output]
+        _within(computed, exact, float_error_bounds(net, X, fmt))
+
+
+def test_torch_forward_within_bound():
+    # an independent implementation: torch.nn.Linear + ReLU on the CPU, float32 and float64
+    torch = pytest.importorskip("torch")
+    net = _he_network([8, 32, 32, 3], seed=9)
+    X = np.random.default_rng(10).uniform(-2, 2, (80, 8))
+    exact = get_context("exact").forward(net, X).output
+    for dtype, fmt in ((torch.float32, "float32"), (torch.float64, "float64")):
+        mods = []
+        for W, b in net.layers:
+            lin = torch.nn.Linear(len(W[0]), len(W), dtype=dtype)
+            with torch.no_grad():
+                lin.weight.copy_(torch.tensor([[float(v) for v in r] for r in W], dtype=torch.float64))
+                lin.bias.copy_(torch.tensor([float(v) for v in b], dtype=torch.float64))
+            mods += [lin, torch.nn.ReLU()]
+        Wo, bo = net.output
+        lin = torch.nn.Linear(len(Wo[0]), len(Wo), dtype=dtype)
+        with torch.no_grad():
+            lin.weight.copy_(torch.tensor([[float(v) for v in r] for r in Wo], dtype=torch.float64))
+            lin.bias.copy_(torch.tensor([float(v) for v in bo], dtype=torch.float64))
+        model = torch.nn.Sequential(*mods, lin)
+        with torch.no_grad():
+            # float64 -> float32 casts round to nearest once; the weights are float32 values already
+            out = model(torch.tensor(X, dtype=torch.float64).to(dtype)).double().numpy().tolist()
+        _within(out, exact, float_error_bounds(net, X, fmt))
