@@ -6,7 +6,7 @@ counters get wrong, and exact arithmetic gets right.
 
 >>> net = demo_network()
 >>> net.pattern([0, 0])
-Pattern('0000|100', ties=[(0, 0), (0, 1), (0, 2), (0, 3)])
+Pattern('0000|100', ties=[(0, 0), (0, 1), (0, 2), (0, 3), (1, 1)])
 >>> report = demo_report()
 >>> report["tiles_box"], report["witnesses_ok"]
 (True, True)
