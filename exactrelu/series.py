@@ -162,7 +162,7 @@ def _selfpower_AB(t: Term) -> tuple[flint.fmpz_poly, flint.fmpz_poly]:
 
 def _is_algebraic_type(t: Term) -> bool:
     """No exponential growth: base 1, no factorials, prod P^(m n) -> a finite nonzero limit."""
-    if t.base != 1 or any(m for _, _, m in t.factorials):
+    if t.base != 1 or t.eexp or any(m for _, _, m in t.factorials):
         return False
     a, b = _selfpower_AB(t)
     return a.degree() == b.degree() and a.leading_coefficient() == b.leading_coefficient()
@@ -177,6 +177,7 @@ def _algebraic(t: Term, expr, start: int) -> SeriesCertificate | None:
             lam *= mpmath.power(mpmath.mpf(b.numerator) / b.denominator, mpmath.mpf(e.numerator) / e.denominator)
         for p, e in t.powers:
             lam *= mpmath.power(abs(_lead(p)), mpmath.mpf(e.numerator) / e.denominator)
+        lam *= mpmath.exp(mpmath.mpf(t.econst.numerator) / t.econst.denominator)
         a, b = _selfpower_AB(t)
         diff = a - b
         if t.selfpowers and diff.degree() == b.degree() - 1:  # n (S - 1) -> lc(a-b)/lc(b)
@@ -205,7 +206,7 @@ def _algebraic(t: Term, expr, start: int) -> SeriesCertificate | None:
 
 def _exact_lead(t: Term) -> Fraction | None:
     """lim |a(n)| n^(-d) when it is rational (no algebraic constants, no P(n)^n)."""
-    if t.selfpowers:
+    if t.selfpowers or t.econst:
         return None
     q = t.q  # lam^q is rational; lam is rational when that is a perfect q-th power
     lam_q = abs(t.coeff) ** q
@@ -230,7 +231,7 @@ def _with_sign(t: Term, cert: SeriesCertificate) -> SeriesCertificate | None:
 def _ratio_limit(t: Term) -> tuple[int, mpmath.mpf]:
     """(D, L): |a(n+1)/a(n)| ~ L n^D (L meaningful when D == 0)."""
     D = sum(alpha * m for alpha, _, m in t.factorials) + sum(m * (len(p) - 1) for p, m in t.selfpowers)
-    L = mpmath.mpf(t.base.numerator) / t.base.denominator
+    L = mpmath.mpf(t.base.numerator) / t.base.denominator * mpmath.exp(mpmath.mpf(t.eexp.numerator) / t.eexp.denominator)
     for alpha, _, m in t.factorials:
         L *= mpmath.power(alpha, alpha * m)
     for p, m in t.selfpowers:
@@ -240,7 +241,7 @@ def _ratio_limit(t: Term) -> tuple[int, mpmath.mpf]:
 
 def _exact_ratio_limit(t: Term) -> Fraction | None:
     """lim |a(n+1)/a(n)| when it is rational and the growth degree D is 0."""
-    if t.selfpowers or sum(alpha * m for alpha, _, m in t.factorials) != 0:
+    if t.selfpowers or t.eexp or sum(alpha * m for alpha, _, m in t.factorials) != 0:
         return None
     lim = t.base
     for alpha, _, m in t.factorials:
@@ -253,6 +254,7 @@ def _raabe_s(t: Term) -> mpmath.mpf:
     with mpmath.workdps(80):
         x = mpmath.mpf(10) ** 15
         log_rho = mpmath.log(mpmath.mpf(t.base.numerator) / t.base.denominator)
+        log_rho += mpmath.mpf(t.eexp.numerator) / t.eexp.denominator
 
         def val(p, y):
             return sum(mpmath.mpf(c) * y**i for i, c in enumerate(p))
@@ -281,7 +283,8 @@ def _simplify(q: Fraction, up: bool) -> Fraction:
 def _anchor(t: Term, N: int, p: Fraction, up: bool) -> Fraction:
     """A simple rational bound (upper if up) of |a(N)| N^p."""
     Q = t.q * p.denominator
-    value = t.abs_power_q(N) ** (Q // t.q) * Fraction(N) ** int(p * Q)
+    lo, hi = t.abs_power_q_bounds(N)
+    value = (hi if up else lo) ** (Q // t.q) * Fraction(N) ** int(p * Q)
     return _simplify(_root(value, Q, up), up)
 
 

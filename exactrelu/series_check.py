@@ -161,8 +161,8 @@ class Term:
 
     ``a(n) = coeff * prod b^e (consts) * (-1)^n (if alternating) * base^n
     * prod P(n)^e (powers) * prod (alpha n + beta)!^m (factorials)
-    * prod P(n)^(m n) (selfpowers)``; polynomials are tuples of integer
-    coefficients in ascending order.
+    * prod P(n)^(m n) (selfpowers) * e^(eexp n + econst)``; polynomials are
+    tuples of integer coefficients in ascending order.
 
     >>> t = Term.from_sympy(sympy.factorial(N_SYM) / N_SYM**N_SYM)
     >>> t.factorials, t.selfpowers
@@ -176,6 +176,8 @@ class Term:
     powers: tuple = ()
     factorials: tuple = ()
     selfpowers: tuple = ()
+    eexp: Fraction = Fraction(0)
+    econst: Fraction = Fraction(0)
 
     @classmethod
     def from_sympy(cls, expr: Any) -> "Term":
@@ -228,7 +230,21 @@ class Term:
         return math.lcm(1, *dens)
 
     def abs_power_q(self, k: int) -> Fraction:
-        """``|a(k)|^q`` exactly (a rational), for an integer ``k``; ValueError if undefined."""
+        """``|a(k)|^q`` exactly (a rational), for an integer ``k``; ValueError if undefined.
+
+        Only for terms without ``e^(...)`` factors; :meth:`abs_power_q_bounds` always works.
+        """
+        if self.eexp or self.econst:
+            raise ValueError("|a(k)|^q is not rational: the term has a factor e^(...)")
+        return self._algebraic_power_q(k)
+
+    def abs_power_q_bounds(self, k: int) -> tuple[Fraction, Fraction]:
+        """Rationals ``lo <= |a(k)|^q <= hi`` (equal when the value is rational)."""
+        v = self._algebraic_power_q(k)
+        lo, hi = exp_bounds((self.eexp * k + self.econst) * self.q)
+        return v * lo, v * hi
+
+    def _algebraic_power_q(self, k: int) -> Fraction:
         q = self.q
         v = abs(self.coeff) ** q * self.base ** (k * q)
         for b, e in self.consts:
@@ -251,11 +267,56 @@ class Term:
 
     def abs_upper(self, k: int) -> Fraction:
         """An exact rational upper bound of ``|a(k)|`` (the value itself when rational)."""
-        return _root(self.abs_power_q(k), self.q, up=True)
+        return _root(self.abs_power_q_bounds(k)[1], self.q, up=True)
 
     def abs_lower(self, k: int) -> Fraction:
         """An exact rational lower bound of ``|a(k)|`` (the value itself when rational)."""
-        return _root(self.abs_power_q(k), self.q, up=False)
+        return _root(self.abs_power_q_bounds(k)[0], self.q, up=False)
+
+
+MAX_EXP_ARG = 10**6  # |x| in e^x evaluated by exp_bounds
+
+
+def _dyadic(x: Fraction, up: bool, bits: int = 96) -> Fraction:
+    """x > 0 rounded outward to ``bits`` significant bits (a dyadic rational)."""
+    e = bits - (x.numerator.bit_length() - x.denominator.bit_length())
+    scaled = x * Fraction(2) ** e
+    top = math.ceil(scaled) if up else math.floor(scaled)
+    return top / Fraction(2) ** e
+
+
+def exp_bounds(x: Fraction) -> tuple[Fraction, Fraction]:
+    """Rationals ``lo <= e^x <= hi`` for a rational x, within about 2^-60 relative.
+
+    For 0 <= y <= 1 and k = 30: sum_{j<=k} y^j/j! <= e^y <= sum_{j<k} y^j/j!
+    + y^k/k! (k+1)/(k+1-y) (proofs/summability.md, Lemma 2.3); then
+    e^y = (e^(y/2^s))^(2^s) by repeated squaring, rounding lo down and hi up;
+    e^(-y) = 1/e^y.
+
+    >>> lo, hi = exp_bounds(Fraction(1))
+    >>> Fraction(2718281828459045, 10**15) < lo < hi < Fraction(2718281828459046, 10**15)  # e = 2.71828182845904523...
+    True
+    """
+    x = Fraction(x)
+    if x == 0:
+        return Fraction(1), Fraction(1)
+    y = abs(x)
+    if y > MAX_EXP_ARG:
+        raise ValueError(f"e^({x}) is too large to bound exactly here")
+    s = max(0, math.ceil(y).bit_length())  # y / 2^s <= 1
+    z = y / 2**s
+    k = 30
+    term, lo = Fraction(1), Fraction(1)
+    for j in range(1, k):
+        term = term * z / j
+        lo += term
+    head = lo
+    term = term * z / k  # z^k / k!
+    lo = _dyadic(head + term, up=False)
+    hi = _dyadic(head + term * Fraction(k + 1) / (k + 1 - z), up=True)
+    for _ in range(s):
+        lo, hi = _dyadic(lo * lo, up=False), _dyadic(hi * hi, up=True)
+    return (lo, hi) if x > 0 else (1 / hi, 1 / lo)
 
 
 @functools.lru_cache(maxsize=2048)
@@ -286,6 +347,8 @@ class _Acc:
         self.powers: dict[tuple, Fraction] = {}
         self.factorials: dict[tuple, int] = {}
         self.selfpowers: dict[tuple, int] = {}
+        self.eexp = Fraction(0)
+        self.econst = Fraction(0)
 
     def term(self) -> Term:
         if self.coeff == 0:
@@ -303,6 +366,8 @@ class _Acc:
             items(self.powers),
             tuple((a, b, m) for (a, b), m in items(self.factorials)),
             items(self.selfpowers),
+            self.eexp,
+            self.econst,
         )
 
     def const_power(self, b: Fraction, e: Fraction) -> None:
@@ -342,6 +407,13 @@ class _Acc:
         if f.is_Rational:
             self.coeff *= _frac(f) ** mult
             return
+        if isinstance(f, sympy.exp):
+            lin = _linear(f.args[0])
+            if lin is None:
+                raise UnsupportedTerm(f"exp of {f.args[0]} (need a n + b, rationals)")
+            self.eexp += lin[0] * mult
+            self.econst += lin[1] * mult
+            return
         if isinstance(f, sympy.factorial):
             lin = _linear(f.args[0])
             if lin is None or lin[0].denominator != 1 or lin[1].denominator != 1 or lin[0] < 0:
@@ -372,6 +444,9 @@ class _Acc:
 
     def absorb_pow(self, b: sympy.Expr, e: sympy.Expr, mult: int) -> None:
         n_in_b, n_in_e = N_SYM in b.free_symbols, N_SYM in e.free_symbols
+        if b == sympy.E:
+            self.absorb(sympy.exp(e), mult)
+            return
         if not n_in_e:
             if not e.is_Rational:
                 raise UnsupportedTerm(f"non-rational exponent in {b}^{e}")
@@ -430,6 +505,7 @@ class _Prod:
         self.consts: list[tuple[Fraction, Fraction]] = []
         self.polys: list[tuple[flint.fmpz_poly, Fraction]] = []
         self.conds: list[tuple[flint.fmpz_poly, str]] = []
+        self.eexp = Fraction(0)  # a factor e^eexp, replaced by a rational bound in compare
 
     def poly(self, p: flint.fmpz_poly, e: Fraction) -> None:
         """Multiply by ``p(n)^e`` and require ``p > 0`` (``p >= 0`` if e > 0)."""
@@ -457,6 +533,8 @@ class _Prod:
         k = self.const**q
         for b, e in self.consts:
             k *= b ** int(e * q)
+        lo, hi = exp_bounds(self.eexp * q)  # self <= bound needs e^.. from above, >= from below
+        k *= hi if op == "le" else lo
         num, den = flint.fmpz_poly([1]), flint.fmpz_poly([1])
         for p, e in self.polys:
             if e > 0:
@@ -534,6 +612,7 @@ def _abs_term(t: Term, k: int, upper: bool) -> _Prod:
     prod = _Prod()
     prod.const = abs(t.coeff)
     prod.consts = list(t.consts)
+    prod.eexp = t.econst
     for coeffs, e in t.powers:
         prod.abs_poly(flint.fmpz_poly(list(coeffs)), e)
     if t.selfpowers:
@@ -548,6 +627,7 @@ def _abs_ratio(t: Term, k: int, upper: bool) -> _Prod:
     """|a(n+1)| / |a(n)| as a product (selfpower part bounded with order k)."""
     prod = _Prod()
     prod.const = t.base
+    prod.eexp = t.eexp  # e^(eexp (n+1) + c) / e^(eexp n + c)
     for coeffs, e in t.powers:
         p = flint.fmpz_poly(list(coeffs))
         prod.abs_poly(_shift(p), e)
@@ -601,7 +681,7 @@ def conditions(t: Term, method: str, w: dict) -> list[tuple[flint.fmpz_poly, str
                 prod.poly(X, Fraction(-1))
             prod.compare(Fraction(1), "ge")
     else:
-        if t.base != 1 or any(m for _, _, m in t.factorials):
+        if t.base != 1 or t.eexp or any(m for _, _, m in t.factorials):
             raise ValueError(f"{method} without monotone needs a term without r^n (r != 1) and factorials")
         prod = _abs_term(t, k, upper=(method == "comparison"))
         if method == "comparison":
@@ -623,11 +703,12 @@ def _check_anchor(t: Term, method: str, w: dict, N: int) -> None:
     p = {"comparison": w.get("p"), "lower bound": Fraction(1), "limit not zero": Fraction(0)}[method]
     # compare (|a(N)| N^p)^Q with bound^Q, Q a common denominator of everything
     Q = t.q * p.denominator
-    value = t.abs_power_q(N) ** (Q // t.q) * Fraction(N) ** int(p * Q)
-    if method == "comparison" and not value <= w["C"] ** Q:
-        raise ValueError(f"|a({N})| {N}^{p} > C")
-    if method != "comparison" and not value >= w["c"] ** Q:
-        raise ValueError(f"|a({N})| {N}^{p} < c")
+    lo, hi = t.abs_power_q_bounds(N)  # bounds of |a(N)|^q; exact when rational
+    scale = Fraction(N) ** int(p * Q)
+    if method == "comparison" and not hi ** (Q // t.q) * scale <= w["C"] ** Q:
+        raise ValueError(f"|a({N})| {N}^{p} > C (or not provably <= C)")
+    if method != "comparison" and not lo ** (Q // t.q) * scale >= w["c"] ** Q:
+        raise ValueError(f"|a({N})| {N}^{p} < c (or not provably >= c)")
 
 
 def _sign_conditions(t: Term, sign: int) -> list[tuple[flint.fmpz_poly, str]]:

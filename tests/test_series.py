@@ -56,6 +56,12 @@ CASES = [
     (n**2 / (n**3 - 10), 3, "not summable", "lower bound"),  # pole 10^(1/3) < 3, ~ 1/n
     (1 / n ** R(3, 2) + 1 / n**2, 1, "summable", "sum"),  # both parts p-series with p > 1
     (sympy.sqrt(2) / n + 1 / n**2, 1, "not summable", "sum"),  # sqrt(2)/n diverges, 1/n^2 does not
+    (sympy.exp(-n), 1, "summable", "ratio"),  # ratio 1/e
+    (n**5 * sympy.exp(-n), 1, "summable", "ratio"),  # ratio (1+1/n)^5 / e -> 1/e
+    (sympy.exp(n) / n**10, 1, "not summable", "limit not zero"),  # -> infinity
+    (sympy.exp(2) / n**2, 1, "summable", "comparison"),  # e^2 p-series
+    (2**n * sympy.exp(-n), 1, "summable", "ratio"),  # ratio 2/e < 1
+    (3**n * sympy.exp(-n), 1, "not summable", "limit not zero"),  # ratio 3/e > 1
 ]
 
 
@@ -71,7 +77,7 @@ def test_verdicts(term, start, verdict, method):
     assert check_series_certificate(back)
 
 
-@pytest.mark.parametrize("term", [1 / (n * sympy.log(n)), sympy.sin(1 / n), sympy.exp(-n), sympy.log(n) / n**2,
+@pytest.mark.parametrize("term", [1 / (n * sympy.log(n)), sympy.sin(1 / n), sympy.exp(-n**2), sympy.log(n) / n**2,
                                   1 / n ** R(3, 2) + sympy.log(n) / n**2, sympy.pi**n / fact(n)])
 def test_inconclusive_never_guesses(term):
     cert = summability(term, 2)
@@ -349,3 +355,32 @@ def test_mutated_sums_fail():
     two_bad = summability(1 / sympy.sqrt(n))
     _fails(SeriesCertificate(1 / sympy.sqrt(n) + 1 / n, 1, "not summable", "sum", {"N": 1}, "",
                              (two_bad, summability(1 / n))))
+
+
+@given(st.fractions(min_value=-60, max_value=60, max_denominator=50))
+def test_exp_bounds_enclose(x):
+    from exactrelu.series_check import exp_bounds
+
+    lo, hi = exp_bounds(x)
+    with mpmath.workdps(60):
+        v = mpmath.exp(mpmath.mpf(x.numerator) / x.denominator)
+        assert mpmath.mpf(lo.numerator) / lo.denominator <= v <= mpmath.mpf(hi.numerator) / hi.denominator
+        assert (hi - lo) / lo < Fraction(1, 2**55)
+    # an independent exact check at x = 1: 2.718 < e < 2.7183 (e = 2.71828...)
+    lo, hi = exp_bounds(Fraction(1))
+    assert Fraction(2718, 1000) < lo <= hi < Fraction(27183, 10000)
+
+
+def test_exp_terms_values_and_mutations():
+    t = Term.from_sympy(n**2 * sympy.exp(-n / 2 + 1))
+    assert (t.eexp, t.econst) == (Fraction(-1, 2), Fraction(1))
+    with pytest.raises(ValueError):
+        t.abs_power_q(3)  # not rational
+    for k in (1, 4, 9):
+        lo, hi = t.abs_lower(k), t.abs_upper(k)
+        v = mpmath.mpf(k) ** 2 * mpmath.exp(-mpmath.mpf(k) / 2 + 1)
+        assert lo <= hi and mpmath.mpf(lo.numerator) / lo.denominator <= v <= mpmath.mpf(hi.numerator) / hi.denominator
+    cert = summability(sympy.exp(-n))
+    # e^-1 = 0.3678..., so r = 0.36 < 1/e must fail; and the same witnesses do not prove e^(-n/2)
+    _fails(_mutant(cert, r=Fraction(36, 100)))
+    _fails(_mutant(cert, term=sympy.exp(-n / 2)))
