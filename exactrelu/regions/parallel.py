@@ -25,7 +25,6 @@ from __future__ import annotations
 import json
 from concurrent.futures import FIRST_COMPLETED, Executor, ProcessPoolExecutor, wait
 from fractions import Fraction
-from typing import Any
 
 import flint
 
@@ -100,10 +99,12 @@ def _network(data: dict):
     from ..network import Network
 
     key = json.dumps(data, sort_keys=True)
-    if key not in _NETWORKS:
+    net = _NETWORKS.get(key)
+    if net is None:  # (a local, so that a thread pool's concurrent tasks never see a cleared cache)
+        net = Network.from_json(data)
         _NETWORKS.clear()  # one network at a time is all a run needs
-        _NETWORKS[key] = Network.from_json(data)
-    return _NETWORKS[key]
+        _NETWORKS[key] = net
+    return net
 
 
 def solve_task(task: dict) -> dict:
