@@ -21,7 +21,7 @@ def register(sub: Any) -> None:
 
     p = sub.add_parser("regions", help="enumerate the linear regions of a network over a box")
     p.add_argument("network", help="network file (.json, .npz or .onnx)")
-    p.add_argument("--box", default="-1,1", help="'lo,hi' for every coordinate (default -1,1)")
+    p.add_argument("--box", default="-1,1", help="'lo,hi' for every coordinate, written --box=lo,hi (default -1,1)")
     p.add_argument("--lower", help="comma-separated lower corner (overrides --box)")
     p.add_argument("--upper", help="comma-separated upper corner (overrides --box)")
     p.add_argument("--max-regions", type=int, default=None)

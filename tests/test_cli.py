@@ -1,0 +1,82 @@
+"""The core command line: demo, eval, pattern, regions (exit codes, exact output, bad input)."""
+
+import json
+from fractions import Fraction
+
+import pytest
+
+from exactrelu import Network
+from exactrelu.cli import main
+from exactrelu.demo import demo_network
+
+
+@pytest.fixture
+def net_file(tmp_path):
+    path = tmp_path / "net.json"
+    demo_network().to_json(path)
+    return str(path)
+
+
+def test_demo_reports_an_exact_tiling(capsys):
+    assert main(["demo"]) == 0
+    out = capsys.readouterr().out
+    assert "the regions tile the box exactly" in out
+    assert "Every witness point has its region's pattern: yes" in out
+    # the exact value printed for (1/3, -1/7) is the network's, recomputed here
+    assert f"N(1/3, -1/7) = ({demo_network()(['1/3', '-1/7'])[0]})" in out
+
+
+def test_eval_prints_exact_values(net_file, capsys):
+    assert main(["eval", net_file, "--x", "1/3,-1/7", "--x", "0.5,0.5"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    net = demo_network()
+    assert lines == [
+        f"N(1/3, -1/7) = ({net(['1/3', '-1/7'])[0]})",
+        f"N(1/2, 1/2) = ({net(['1/2', '1/2'])[0]})",
+    ]
+
+
+def test_pattern_reports_ties(net_file, tmp_path, capsys):
+    pts = tmp_path / "pts.json"
+    pts.write_text(json.dumps([[0, 0], ["1/2", 0.5]]))
+    assert main(["pattern", net_file, "--inputs", str(pts)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "(0, 0): 0000|100  ties [(0, 0), (0, 1), (0, 2), (0, 3), (1, 1)]"
+    assert out[1].startswith("(1/2, 1/2): ") and str(demo_network().pattern([Fraction(1, 2)] * 2)) in out[1]
+
+
+def test_regions_writes_exact_json(net_file, tmp_path, capsys):
+    out_path = tmp_path / "regions.json"
+    assert main(["regions", net_file, "--box=-1,1", "--json", str(out_path)]) == 0
+    data = json.loads(out_path.read_text())
+    net = demo_network()
+    assert capsys.readouterr().out.startswith(f"{len(data['regions'])} linear regions")
+    for row in data["regions"]:
+        x = [Fraction(v) for v in row["witness"]]
+        assert str(net.pattern(x).without_ties()) == row["pattern"]
+        A = [[Fraction(v) for v in r] for r in row["A"]]
+        c = [Fraction(v) for v in row["c"]]
+        assert net(x) == tuple(sum(a * t for a, t in zip(r, x)) + ci for r, ci in zip(A, c))
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["eval", "NET", "--x", "1,abc"], "'abc' is not a number"),
+        (["eval", "NET", "--x", "1,2,3"], "input has dimension 3"),
+        (["eval", "NET"], "give at least one point"),
+        (["eval", "/nonexistent.json", "--x", "1,2"], "nonexistent"),
+        (["regions", "NET", "--box=1,-1"], "lower"),
+        (["regions", "NET", "--lower", "0,0"], "give both --lower and --upper"),
+    ],
+)
+def test_bad_input_exits_2_with_a_clear_message(argv, message, net_file, capsys):
+    argv = [net_file if a == "NET" else a for a in argv]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"exactrelu {argv[0]}: error: ") and message in err
+
+
+def test_no_command_prints_help(capsys):
+    assert main([]) == 2
+    assert "demo" in capsys.readouterr().out
