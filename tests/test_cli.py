@@ -59,6 +59,11 @@ def test_regions_writes_exact_json(net_file, tmp_path, capsys):
         assert net(x) == tuple(sum(a * t for a, t in zip(r, x)) + ci for r, ci in zip(A, c))
 
 
+def test_region_limit_reports_partial_result(net_file, capsys):
+    assert main(["regions", net_file, "--max-regions", "3"]) == 1
+    assert capsys.readouterr().out.startswith("stopped: more than 3 regions")
+
+
 @pytest.mark.parametrize(
     "argv, message",
     [

@@ -97,11 +97,15 @@ def _box(args: Any, dim: int):
 
 
 def _regions(args: Any) -> int:
-    from ..regions import regions
+    from ..regions import RegionLimitExceeded, regions
 
     net = _load(args.network)
     box = _box(args, net.input_dim)
-    found = regions(net, box, max_regions=args.max_regions, progress=args.progress, workers=args.workers)
+    try:
+        found = regions(net, box, max_regions=args.max_regions, progress=args.progress, workers=args.workers)
+    except RegionLimitExceeded as exc:
+        print(f"stopped: more than {exc.limit} regions (raise --max-regions); {len(exc.regions)} found so far")
+        return 1
     print(f"{len(found)} linear regions of {net!r} over {_fmt(box.lower)} .. {_fmt(box.upper)}")
     for r in found[:20]:
         print(f"  {r.pattern}  witness {_fmt(r.witness)}")
