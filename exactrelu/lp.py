@@ -47,11 +47,11 @@ __all__ = ["LPResult", "LPCertificate", "solve_lp", "verify_lp", "USE_FLOAT_GUID
 USE_FLOAT_GUIDE: bool | str = True
 
 # With guide=None the float guide is used only on LPs where it pays off: a HiGHS call costs
-# a few milliseconds of overhead, more than the exact simplex needs on small LPs
-# (benchmarks/lp.py: exact wins for 3 variables and ~100 rows, the guide wins by 2-7x from
+# several milliseconds of overhead, more than the exact simplex needs on small LPs
+# (benchmarks/lp.py: exact wins below ~5 variables x 80 rows, the guide wins by 2-9x from
 # 6 variables or a few hundred rows on).
 _GUIDE_MIN_VARIABLES = 6
-_GUIDE_MIN_SIZE = 600  # variables x rows
+_GUIDE_MIN_SIZE = 400  # variables x rows
 
 _F0 = Fraction(0)
 
