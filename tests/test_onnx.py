@@ -20,8 +20,9 @@ from exactrelu.io import load, save  # noqa: E402
 from exactrelu.onnx_io import UnsupportedOperatorError, network_from_onnx, network_to_onnx  # noqa: E402
 
 def _acas_dir() -> Path:
-    """The ACAS Xu data: $EXACTRELU_ACAS_DIR, else tests/data/acasxu, else the shared data folder."""
-    for cand in (os.environ.get("EXACTRELU_ACAS_DIR"), Path(__file__).parent / "data" / "acasxu", "/work/shared/data/acasxu"):
+    """The ACAS Xu data: $EXACTRELU_ACAS_DIR, else the shared/ folder beside the repository (as CI has it)."""
+    beside_repo = Path(__file__).resolve().parents[2] / "shared" / "data" / "acasxu"
+    for cand in (os.environ.get("EXACTRELU_ACAS_DIR"), beside_repo):
         if cand and Path(cand).is_dir():
             return Path(cand)
     return Path("/nonexistent")
