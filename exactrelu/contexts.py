@@ -32,7 +32,6 @@ array([[1.33333333]])
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from fractions import Fraction
 from math import lcm
@@ -154,7 +153,8 @@ def _longdouble(v: Any, i: int, j: int) -> Fraction:
 @dataclass
 class Trace:
     """The result of a forward pass: ``output`` in the context's public type and, when recorded,
-    the pre-activations of each hidden layer (per layer, per input, a tuple per neuron)."""
+    the pre-activations of each hidden layer (per layer, per input, a tuple per neuron: Fractions
+    for exact and mpmath (the exact value of the computed mpf), Python floats for numpy, balls for arb)."""
 
     output: Any
     pre: list

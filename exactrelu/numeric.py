@@ -345,8 +345,10 @@ def limit(family: Any, x: Any, tol: Any) -> LimitEnclosure:
     if len(xv) != family.input_dim:
         raise ValueError(f"x has dimension {len(xv)}, the family expects {family.input_dim}")
     cert = certify(family, x=xv)
+    if cert.verdict == "diverges":
+        raise ValueError(f"the family is certified to DIVERGE at x (theorem {cert.theorem}): there is no limit to enclose")
     if cert.verdict != "converges":
-        why = "; ".join(map(str, cert.reasons)) or f"{cert.verdict} by {cert.theorem}"
+        why = "; ".join(map(str, cert.reasons)) or "no rule applied"
         raise ValueError(f"the family is not certified to converge at x (verdict {cert.verdict!r}): {why}")
     radius = None if cert.theorem == "P1" else max((abs(v) for v in xv), default=Fraction(0))
     depth = cert.depth_for(t / 4, radius)

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import exactrelu
-from exactrelu.contexts import arb_to_interval, mpf_to_fraction
+from exactrelu.contexts import mpf_to_fraction
 from exactrelu.network import Network
 from exactrelu.numeric import CrossCheck, crosscheck, evaluate
 
@@ -125,8 +125,11 @@ def test_limit_t4_width_and_crosscheck():
 def test_limit_refuses_divergent_and_bad_arguments():
     from exactrelu.family import Family
 
-    with pytest.raises(ValueError, match="not certified to converge"):
+    with pytest.raises(ValueError, match="DIVERGE"):
         exactrelu.limit(Family([["1"]], ["1"]), [0], "1/10")  # y_n = y_0 + n diverges
+    # y -> relu(-y + 1) from x = 1 alternates 0, 1, 0, ...: a periodic orbit (T7a), no limit
+    with pytest.raises(ValueError, match="DIVERGE"):
+        exactrelu.limit(Family([["-1"]], ["1"]), [1], "1/10")
     fam = Family([["1/2"]], ["1"])
     with pytest.raises(ValueError, match="tol must be positive"):
         exactrelu.limit(fam, [0], 0)
