@@ -46,6 +46,7 @@ THEOREMS = {
     "T7a": ("diverges", "proofs/T7_divergence.md"),
     "T7b": ("diverges", "proofs/T7_divergence.md"),
     "T7c": ("diverges", "proofs/T7_divergence.md"),
+    "T7d": ("diverges", "proofs/T7d_chained_growth.md"),
 }
 T5_PROOF = "proofs/T5_necessary_condition.md"
 
@@ -181,14 +182,15 @@ def prefix_state(family: Any, x: tuple) -> tuple:
     return y
 
 
-def set_condition(u: tuple, K: int) -> str:
-    """The canonical text of the set {x : u^T y_K(x) > 0} used as a divergence scope.
+def set_condition(u: tuple, K: int, name: str = "u") -> str:
+    """The canonical text of the set {x : u^T y_K(x) > 0} used as a divergence scope (``name`` names u).
 
     >>> set_condition((Fraction(1), Fraction(0)), 1)
     'u^T y_1(x) > 0 with u = (1, 0), where y_1(x) is the state after the prefix and 1 formula layer(s)'
     """
     vec = ", ".join(fraction_str(t) for t in u)
-    return f"u^T y_{K}(x) > 0 with u = ({vec}), where y_{K}(x) is the state after the prefix and {K} formula layer(s)"
+    return (f"{name}^T y_{K}(x) > 0 with {name} = ({vec}), where y_{K}(x) is the state after the prefix "
+            f"and {K} formula layer(s)")
 
 
 def family_json(family: Any) -> dict:
@@ -210,7 +212,7 @@ def layer_norms(family: Any, first: int, last: int) -> list:
 # JSON schema of the witnesses
 # --------------------------------------------------------------------------
 _RATIONALS = {"q", "S", "B", "P", "lambda", "c", "tol"}
-_VECTORS = {"v", "fixed_point", "u", "x", "witness_point"}
+_VECTORS = {"v", "fixed_point", "u", "w", "x", "witness_point"}
 _VECLISTS = {"orbit"}
 _INTS = {"N", "k", "period", "j", "K", "output_row", "n0"}
 _STRINGS = {"pattern", "route"}
@@ -613,6 +615,8 @@ _STATEMENTS = {
     "either sum a_n = inf with u^T y_K > 0, or sum u^T b_n = inf, gives u^T y_n -> inf.",
     "T7c": "a constant nonnegative tail with u^T W >= lambda u^T, lambda > 1, u >= 0 and u^T y_K > 0 gives "
     "u^T y_n >= lambda^(n-K) u^T y_K -> inf.",
+    "T7d": "if W_n, b_n >= 0 from n0 on, u, w >= 0 with w^T W_n >= w^T and u^T W_n >= u^T + a_n w^T, "
+    "sum a_n = inf and w^T y_K > 0, then w^T y_n stays >= w^T y_K and u^T y_n -> inf.",
 }
 
 

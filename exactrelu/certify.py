@@ -106,7 +106,7 @@ def _as_family(family: Any) -> Any:
 
 def _rules(x: tuple | None) -> list:
     rules: list = [("T6", _rule_t6), ("T4", _rule_t4), ("T7b", _rule_t7b_bias), ("T7c", _rule_t7c),
-                   ("T7b", _rule_t7b_growth)]
+                   ("T7b", _rule_t7b_growth), ("T7d", _rule_t7d)]
     rules.append(("P1/T7a", _rule_orbit if x is not None else _rule_orbit_probe))
     return rules
 
@@ -459,18 +459,63 @@ def _rule_t7b_growth(fam: Any, x: Any) -> Any:
     return f"T7b: no non-summable growth rate a_n found ({detail})"
 
 
-def _growth_certificate(fam: Any, x: Any, rule: str, wit: dict, u: tuple, K: int) -> Any:
-    """Attach the scope: the point x when u^T y_K(x) > 0, else the set u^T y_K > 0 with a witness point."""
-    wit.update(_output_witness(fam, u) or {})
+def _rule_t7d(fam: Any, x: Any) -> Any:
+    """T7d: w^T y stays positive and feeds u^T y with a non-summable rate a_n (unit vectors u != w)."""
+    from .series import summability
+
+    n0, why = _nonneg_tail(fam)
+    if n0 is None:
+        return "T7d: " + why
+    W, b = _formulas(fam)
+    m = len(W)
+    units = _candidates(m)[:m]
+    tried = []
+    for i in range(m):
+        for j in range(m):
+            u, w = units[i], units[j]
+            if i == j or _output_witness(fam, u) is None:
+                continue
+            a = sympy.cancel(W[i][j])  # (u^T W_n)_j - u_j with w_j = 1
+            if a == 0:
+                continue
+            n1 = _first_nonneg(a, n0)
+            for k in range(m):
+                for f in (W[j][k] - w[k], W[i][k] - u[k] - a * w[k]):
+                    first = None if n1 is None else _first_nonneg(sympy.together(f), n1)
+                    n1 = None if first is None else max(n1, first)
+            if n1 is None:
+                continue
+            s = summability(a, start=n1)
+            if s.verdict != "not summable":
+                tried.append(f"a_n = W_n[{i}][{j}] = {_fmt_expr(a)}: {s.verdict}")
+                continue
+            K = max(1, n1 - fam.start)
+            wit = {"n0": n1, "K": K, "u": u, "w": w, "a_series": s}
+            cert = _growth_certificate(fam, x, "T7d", wit, w, K, grows=u)
+            if isinstance(cert, Certificate):
+                return cert
+            tried.append(cert)
+    detail = "; ".join(tried) if tried else "no unit vectors u != w with w^T W_n >= w^T, u^T W_n >= u^T + a_n w^T"
+    return f"T7d: no chained growth found ({detail})"
+
+
+def _growth_certificate(fam: Any, x: Any, rule: str, wit: dict, u: tuple, K: int, grows: tuple | None = None) -> Any:
+    """Attach the scope: the point x when u^T y_K(x) > 0, else the set u^T y_K > 0 with a witness point.
+
+    ``grows`` is the vector whose functional tends to infinity (default u); an
+    output row must dominate it.
+    """
+    wit.update(_output_witness(fam, grows or u) or {})
+    name = "u" if grows is None else "w"
     if x is not None:
         if _uy(fam, u, x, K) > 0:
             return Certificate("diverges", rule, {"kind": "point", "x": x}, wit, fam)
-        return f"{rule}: u^T y_{K}(x) = 0 at the given x, so the growth argument does not start"
+        return f"{rule}: {name}^T y_{K}(x) = 0 at the given x, so the growth argument does not start"
     for p in _witness_candidates(fam.input_dim):
         if _uy(fam, u, p, K) > 0:
             wit["witness_point"] = p
-            return Certificate("diverges", rule, {"kind": "set", "condition": set_condition(u, K)}, wit, fam)
-    return f"{rule}: no point with u^T y_{K}(x) > 0 found"
+            return Certificate("diverges", rule, {"kind": "set", "condition": set_condition(u, K, name)}, wit, fam)
+    return f"{rule}: no point with {name}^T y_{K}(x) > 0 found"
 
 
 def _uy(fam: Any, u: tuple, x: tuple, K: int) -> Fraction:

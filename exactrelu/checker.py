@@ -12,6 +12,8 @@ cited theorem in exact rational arithmetic (proofs/ has the theorems):
 - T7b W_n, b_n >= 0 for n >= n0; u >= 0 with u^T W_n >= (1 + a_n) u^T and
       either sum a_n = inf and u^T y_K > 0, or sum u^T b_n = inf;
 - T7c stationary W, b >= 0; u >= 0, lambda > 1, u^T W >= lambda u^T; u^T y_K > 0.
+- T7d W_n, b_n >= 0 for n >= n0; u, w >= 0 with w^T W_n >= w^T, u^T W_n >= u^T + a_n w^T,
+      sum a_n = inf and w^T y_K > 0.
 
 Signs of formulas on [n0, inf) are decided exactly (Sturm root counting of
 integer polynomials, positive exponentials and factorials); anything else is
@@ -65,6 +67,7 @@ _WITNESS_KEYS = {
     "T7a": ({"x", "k", "orbit"}, set()),
     "T7b": ({"n0", "K", "u", "route"}, {"a_series", "ub_series", "witness_point", "output_row", "c"}),
     "T7c": ({"u", "lambda", "K"}, {"witness_point", "output_row", "c"}),
+    "T7d": ({"n0", "K", "u", "w", "a_series"}, {"witness_point", "output_row", "c"}),
 }
 
 
@@ -346,13 +349,9 @@ def _check_T7b(cert: Certificate, fam: Any, w: dict) -> None:
     n0, K, u, route = w["n0"], w["K"], w["u"], w["route"]
     _need(fam.start <= n0 <= MAX_DEPTH and K == max(1, n0 - fam.start),
           "T7b: need start <= n0 and K = max(1, n0 - start)")
-    W, b = _formulas(fam)
+    W, b = _nonneg_tail(fam, n0, "T7b")
     m = len(W)
     _need(len(u) == m and all(t >= 0 for t in u) and any(u), "T7b: u must be nonnegative and nonzero")
-    for i in range(m):
-        _need(nonneg_from(b[i], n0), f"T7b: b_n[{i}] >= 0 for n >= {n0} is not proven")
-        for j in range(m):
-            _need(nonneg_from(W[i][j], n0), f"T7b: W_n[{i}][{j}] >= 0 for n >= {n0} is not proven")
     uW = [sum(u[i] * W[i][j] for i in range(m)) for j in range(m)]
     if route == "sum a_n":
         _need("a_series" in w and "ub_series" not in w, "T7b route 'sum a_n' needs a_series only")
@@ -376,19 +375,29 @@ def _check_T7b(cert: Certificate, fam: Any, w: dict) -> None:
     _check_output_row(fam, w, u)
 
 
-def _check_growth_scope(cert: Certificate, fam: Any, w: dict, K: int) -> None:
+def _nonneg_tail(fam: Any, n0: int, rule: str) -> tuple:
+    """The formulas (W, b), after proving W_n >= 0 and b_n >= 0 entrywise for every n >= n0."""
+    W, b = _formulas(fam)
+    for i in range(len(W)):
+        _need(nonneg_from(b[i], n0), f"{rule}: b_n[{i}] >= 0 for n >= {n0} is not proven")
+        for j in range(len(W)):
+            _need(nonneg_from(W[i][j], n0), f"{rule}: W_n[{i}][{j}] >= 0 for n >= {n0} is not proven")
+    return W, b
+
+
+def _check_growth_scope(cert: Certificate, fam: Any, w: dict, K: int, key: str = "u") -> None:
     """u^T y_K(x) > 0 at the point of the scope, or the set condition with a point in it."""
-    u, kind = w["u"], cert.scope.get("kind")
+    u, kind = w[key], cert.scope.get("kind")
     if kind == "point":
         _need("witness_point" not in w, "a point scope takes no separate witness point")
         point = cert.scope["x"]
     else:
-        _need(kind == "set" and cert.scope.get("condition") == set_condition(u, K),
-              f"{cert.theorem}: the scope must be the point x or the set {set_condition(u, K)!r}")
+        _need(kind == "set" and cert.scope.get("condition") == set_condition(u, K, key),
+              f"{cert.theorem}: the scope must be the point x or the set {set_condition(u, K, key)!r}")
         _need("witness_point" in w, f"{cert.theorem}: a set scope needs a witness point inside the set")
         point = w["witness_point"]
     y = _replay(fam, point, K)
-    _need(sum(a * c for a, c in zip(u, y)) > 0, f"{cert.theorem}: u^T y_{K} > 0 fails at the point")
+    _need(sum(a * c for a, c in zip(u, y)) > 0, f"{cert.theorem}: {key}^T y_{K} > 0 fails at the point")
 
 
 def _check_output_row(fam: Any, w: dict, u: tuple) -> None:
@@ -414,4 +423,24 @@ def _check_T7c(cert: Certificate, fam: Any, w: dict) -> None:
     _need(all(a >= lam * t for a, t in zip(uW, u)), "T7c: u^T W >= lambda u^T fails")
     _need(K >= 1, "T7c: K must be at least 1 (y_K >= 0)")
     _check_growth_scope(cert, fam, w, K)
+    _check_output_row(fam, w, u)
+
+
+def _check_T7d(cert: Certificate, fam: Any, w: dict) -> None:
+    n0, K, u, v = w["n0"], w["K"], w["u"], w["w"]
+    _need(fam.start <= n0 <= MAX_DEPTH and K == max(1, n0 - fam.start),
+          "T7d: need start <= n0 and K = max(1, n0 - start)")
+    W, b = _nonneg_tail(fam, n0, "T7d")
+    m = len(W)
+    for name, vec in (("u", u), ("w", v)):
+        _need(len(vec) == m and all(t >= 0 for t in vec) and any(vec), f"T7d: {name} must be nonnegative and nonzero")
+    a = sympy.sympify(w["a_series"].term)
+    _series_ok(w["a_series"], a, "not summable", "T7d: a_n", fam.start)
+    _need(nonneg_from(a, n0), f"T7d: a_n >= 0 for n >= {n0} is not proven")
+    for j in range(m):
+        uW = sum(u[i] * W[i][j] for i in range(m))
+        wW = sum(v[i] * W[i][j] for i in range(m))
+        _need(nonneg_from(wW - v[j], n0), f"T7d: (w^T W_n)_{j} >= w_{j} is not proven")
+        _need(nonneg_from(uW - u[j] - a * v[j], n0), f"T7d: (u^T W_n)_{j} >= u_{j} + a_n w_{j} is not proven")
+    _check_growth_scope(cert, fam, w, K, key="w")
     _check_output_row(fam, w, u)

@@ -33,8 +33,10 @@ EXAMPLES = [
      Family([["0", "2"], ["2", "0"]], ["0", "0"]), [1, 0], "diverges", "T7c", "point"),
     ("W_n = I + [[(-1)^n/n, 0],[0, 0]], b_n = 0 (oscillating)",
      Family([["1 + (-1)^n/n", "0"], ["0", "1"]], ["0", "0"]), None, "inconclusive", None, "everywhere"),
-    ("W_n = I + [[0,1],[0,0]]/n, b_n = 0 (nilpotent; no rule applies)",
-     Family([["1", "1/n"], ["0", "1"]], ["0", "0"]), None, "inconclusive", None, "everywhere"),
+    ("W_n = I + [[0,1],[0,0]]/n, b_n = 0 (nilpotent perturbation)",
+     Family([["1", "1/n"], ["0", "1"]], ["0", "0"]), None, "diverges", "T7d", "set"),
+    ("W_n = [[1 - 1/n, 0],[0, 1]], b_n = (1, 0) (grows like d/2; no rule applies)",
+     Family([["1 - 1/n", "0"], ["0", "1"]], ["1", "0"]), None, "inconclusive", None, "everywhere"),
 ]
 
 

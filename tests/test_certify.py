@@ -96,6 +96,18 @@ def test_t7b_nonsummable_bias_everywhere():
     assert check(cert)
 
 
+def test_t7d_chained_growth():
+    # W_n = I + [[0, 1], [0, 0]]/n, b = 0: y_2 stays, y_1 gains y_2/n per layer: u = e_0, w = e_1, a_n = 1/n
+    fam = Family([["1", "1/n"], ["0", "1"]], ["0", "0"])
+    cert = certify(fam)
+    assert (cert.verdict, cert.theorem, cert.scope["kind"]) == ("diverges", "T7d", "set")
+    assert (cert.witnesses["u"], cert.witnesses["w"]) == ((F(1), F(0)), (F(0), F(1)))
+    assert cert.scope["condition"].startswith("w^T y_1(x) > 0 with w = (0, 1)")
+    # exact: y_d(0, 1) = (H_d, 1) with H_d the harmonic number
+    assert fam.truncate(30)([0, 1]) == (sum(F(1, k) for k in range(1, 31)), F(1))
+    assert certify(fam, x=[5, 0]).verdict == "inconclusive"  # w^T y_1 = 0 there: the state is constant
+
+
 def test_t7c_perron_growth():
     fam = Family([["0", "2"], ["2", "0"]], ["0", "0"])
     cert = certify(fam, x=[1, 0])
@@ -108,7 +120,7 @@ def test_t7c_perron_growth():
     "W, b",
     [
         ([["1 + (-1)^n/n", "0"], ["0", "1"]], ["0", "0"]),  # oscillating formula: no rule
-        ([["1", "1/n"], ["0", "1"]], ["0", "0"]),  # nilpotent perturbation: diverges, but no rule proves it
+        ([["1 - 1/n", "0"], ["0", "1"]], ["1", "0"]),  # y grows like d/2, but the rate 1 - 1/n < 1 defeats T7b
     ],
 )
 def test_inconclusive_with_reasons_and_evidence(W, b):

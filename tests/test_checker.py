@@ -41,6 +41,8 @@ def _genuine() -> dict:
         "T7b-point": (Family([["1 + 1/n", "0"], ["0", "1"]], ["0", "0"]), [2, 3]),
         "T7b-bias": (Family([["1", "0"], ["0", "1"]], ["1/n", "1/n"]), None),
         "T7c-set": (Family([["0", "2"], ["2", "0"]], ["0", "0"]), None),
+        "T7d-set": (Family([["1", "1/n"], ["0", "1"]], ["0", "0"]), None),
+        "T7d-point": (Family([["1", "1/n"], ["0", "1"]], ["0", "1/n^2"], output=([[1, 0]], [0])), [1, 1]),
         "T7c-output": (Family([["0", "2"], ["2", "0"]], ["0", "0"], output=([[1, 3]], [-5])), [1, 0]),
     }
     out = {}
@@ -119,7 +121,7 @@ def _mutations(data: dict) -> list:
     for v in ("converges", "diverges", "inconclusive"):
         if v != data["verdict"]:
             add("forgery", f"verdict={v}", lambda d, v=v: d.update(verdict=v))
-    for t in ("T4", "T6", "P1", "T7a", "T7b", "T7c", None):
+    for t in ("T4", "T6", "P1", "T7a", "T7b", "T7c", "T7d", None):
         if t != theorem:
             add("forgery", f"theorem={t}", lambda d, t=t: d.update(theorem=t))
     if data["scope"]["kind"] != "everywhere":
@@ -167,7 +169,7 @@ def _witness_mutations(data: dict, key: str, val, theorem: str) -> list:
             if key in ("output_row", "k") or (key == "n0" and new > val) or (key == "K" and theorem == "T7c" and new >= 1):
                 label = "either"  # a later start of the argument, or another row, may still be valid
             add(label, desc, new)
-    elif key in ("v", "u", "x", "fixed_point", "witness_point"):
+    elif key in ("v", "u", "w", "x", "witness_point", "fixed_point"):
         # v -> 2v is a weakening (|W| v <= q v is homogeneous); u -> 2u changes u^T b_n and the set's text
         add("weakening" if key == "v" else "forgery" if key == "fixed_point" else "either",
             "scaled by 2", [str(2 * F(t)) for t in val])
@@ -176,7 +178,7 @@ def _witness_mutations(data: dict, key: str, val, theorem: str) -> list:
                 new = list(val)
                 new[i] = str(F(val[i]) + delta)
                 label = "forgery" if key == "fixed_point" else "either"
-                if key == "x" and theorem in ("P1", "T7a", "T7b", "T7c"):
+                if key == "x" and theorem in ("P1", "T7a", "T7b", "T7c", "T7d"):
                     label = "forgery"  # x must equal the scope point
                 add(label, f"[{i}]{desc}", new)
         add("forgery", "truncated", val[:-1])

@@ -178,3 +178,17 @@ def test_t5_counterexamples_converge():
     # W = I, b = -1 is no contraction for T6 (|W| = I), but every orbit reaches the fixed point 0 (P1)
     cert = certify(Family([["1", "0"], ["0", "1"]], ["-1", "-1"]), x=[3, 1])
     assert (cert.theorem, cert.limit) == ("P1", (F(0), F(0)))
+
+
+def test_t7d_growth_bound():
+    # u^T y_d >= u^T y_K + gamma * sum a_n, gamma = w^T y_K (proofs/T7d_chained_growth.md)
+    fam = Family([["1", "2/n"], ["0", "1"]], ["0", "1/n^3"])
+    cert = certify(fam, x=[0, 1])
+    assert (cert.verdict, cert.theorem) == ("diverges", "T7d")
+    u, w, K = cert.witnesses["u"], cert.witnesses["w"], cert.witnesses["K"]
+    net = fam.truncate(80)
+    yK = net.hidden([0, 1], K)
+    gamma, base = sum(a * c for a, c in zip(w, yK)), sum(a * c for a, c in zip(u, yK))
+    for d in range(K, 81):
+        rate = sum(F(2, k) for k in range(fam.start + K, fam.start + d))
+        assert sum(a * c for a, c in zip(u, net.hidden([0, 1], d))) >= base + gamma * rate
