@@ -34,7 +34,7 @@ from typing import Any, Sequence
 import flint
 import sympy
 
-from .formula import _check_result, n, parse_formula
+from .formula import _check_result, canonical, n, parse_formula
 from .numbers import fraction_str, to_fraction, to_matrix, to_vector
 
 __all__ = ["n", "Family", "Issue"]
@@ -64,14 +64,17 @@ class Issue:
 def _sanitize(value: Any, where: str) -> sympy.Expr:
     """One user entry (string, number or sympy expression) as a checked sympy expression in n."""
     if isinstance(value, str):
-        return parse_formula(value, where)
-    if isinstance(value, sympy.Basic):
+        expr = parse_formula(value, where)
+    elif isinstance(value, sympy.Basic):
         expr = _from_sympy(value, where)
+        _check_result(expr, f"{where}: ")
     else:
         q = to_fraction(value, where)
         expr = sympy.Rational(q.numerator, q.denominator)
-    _check_result(expr, f"{where}: ")
-    return expr
+    try:
+        return canonical(expr)  # the form whose JSON string parses back to it
+    except ValueError as exc:
+        raise ValueError(f"{where}: {exc}") from None
 
 
 def _from_sympy(value: sympy.Basic, where: str) -> sympy.Expr:

@@ -39,17 +39,17 @@ from typing import Any, Callable
 
 import sympy
 
-__all__ = ["parse_formula", "n", "MAX_LENGTH", "MAX_DEPTH", "MAX_EXPONENT"]
+__all__ = ["parse_formula", "canonical", "n", "MAX_LENGTH", "MAX_DEPTH", "MAX_EXPONENT"]
 
 #: The depth variable of every family: a positive integer.
 n = sympy.Symbol("n", integer=True, positive=True)
 
 MAX_LENGTH = 10_000  # characters in one formula
 MAX_DEPTH = 60  # nesting of parentheses, unary signs and powers
-MAX_DIGITS = 1_000  # digits in one numeric literal
+MAX_DIGITS = 4_000  # digits in one numeric literal (Python's int/str limit is 4300)
 MAX_DECIMAL_EXPONENT = 1_000  # |e| in a literal such as 1e-3
 MAX_EXPONENT = 1_000  # |numerator| and denominator of any exponent in the result
-MAX_POWER_BITS = 100_000  # bits of a numeric power computed while parsing
+MAX_POWER_BITS = 13_000  # bits of any number computed while parsing (about 3900 digits)
 MAX_FACTORIAL_ARG = 1_000  # numeric arguments of factorial / binomial
 
 _TOKEN = re.compile(
@@ -292,7 +292,7 @@ def parse_formula(text: Any, where: str = "") -> sympy.Expr:
     >>> parse_formula("10^10^10")
     Traceback (most recent call last):
     ...
-    ValueError: power at column 3 is too large to compute exactly (limit 100000 bits)
+    ValueError: power at column 3 is too large to compute exactly (limit 13000 bits)
     >>> parse_formula("1 + x", where="b[0]")
     Traceback (most recent call last):
     ...
@@ -308,6 +308,25 @@ def parse_formula(text: Any, where: str = "") -> sympy.Expr:
     return expr
 
 
+def canonical(expr: sympy.Expr) -> sympy.Expr:
+    """The expression in the form that its own string parses back to (a fixed point of parse(str(.))).
+
+    sympy's printer does not always reproduce an expression's structure (for example a
+    number times a sum is distributed when parsed again), so families store this form
+    and their JSON round-trips exactly.
+
+    >>> e = parse_formula("(1/2) / binomial(pi, 2)")
+    >>> parse_formula(str(e)) == e, canonical(e) == parse_formula(str(canonical(e)))
+    (False, True)
+    """
+    for _ in range(4):
+        again = parse_formula(str(expr))
+        if again == expr:
+            return expr
+        expr = again
+    raise ValueError(f"formula {expr} has no stable printed form")
+
+
 def _check_result(expr: sympy.Expr, prefix: str) -> None:
     """Reject results that are undefined, non-real constants, or too big to evaluate later."""
     bad = (sympy.zoo, sympy.nan, sympy.oo, -sympy.oo)
@@ -315,6 +334,20 @@ def _check_result(expr: sympy.Expr, prefix: str) -> None:
         raise ValueError(f"{prefix}formula is undefined (division by zero or log(0))")
     if expr.has(sympy.I):
         raise ValueError(f"{prefix}formula has a non-real value (square root or log of a negative number)")
+    for q in expr.atoms(sympy.Rational):
+        if max(int(q.p).bit_length(), int(q.q).bit_length()) > MAX_POWER_BITS:
+            raise ValueError(f"{prefix}a number in the formula is too large (limit {MAX_POWER_BITS} bits)")
+    allowed = (sympy.exp, sympy.log, sympy.factorial, sympy.binomial, sympy.sin, sympy.cos, sympy.Abs)
+    for node in sympy.preorder_traversal(expr):
+        if node.is_Symbol or node.is_Rational or node in (sympy.pi, sympy.E) or node.is_Add or node.is_Mul:
+            continue
+        if node.is_Pow or isinstance(node, allowed):
+            continue
+        name = getattr(node.func, "__name__", type(node).__name__)
+        raise ValueError(
+            f"{prefix}unsupported function {name!r} in {expr} (sympy rewrote the formula; "
+            "e.g. binomial needs integer-valued arguments)"
+        )
     for p in expr.atoms(sympy.Pow):
         e = p.exp
         if e.is_Rational and (abs(e.p) > MAX_EXPONENT or e.q > MAX_EXPONENT) and p.base not in (1, -1):

@@ -7,7 +7,7 @@ import sympy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from exactrelu.formula import MAX_LENGTH, n, parse_formula
+from exactrelu.formula import MAX_LENGTH, canonical, n, parse_formula
 
 
 def at(expr, k):
@@ -154,6 +154,7 @@ def test_error_names_entry_and_column():
         ("n^100000", "too large"),
         ("1e999999999", "too large"),
         ("9" * 5000, "digits"),
+        ("10^3000 * 10^3000", "too large"),
         ("factorial(10^7)", "too large"),
         ("(" * 500 + "n" + ")" * 500, "nested too deeply"),
         ("-" * 500 + "n", "nested too deeply"),
@@ -180,3 +181,29 @@ def test_fuzz_only_value_errors(text):
         return
     assert isinstance(e, sympy.Expr)
     assert e.free_symbols <= {n}
+
+
+def _fn_trees():
+    leaf = st.one_of(st.integers(0, 9).map(str), st.just("n"), st.just("pi"), st.just("E"),
+                     st.tuples(st.integers(-9, 9), st.integers(1, 9)).map(lambda t: f"({t[0]}/{t[1]})"))
+
+    def extend(c):
+        return st.one_of(
+            st.tuples(st.sampled_from(["sqrt", "exp", "log", "sin", "cos", "abs", "factorial"]), c).map(
+                lambda t: f"{t[0]}({t[1]})"
+            ),
+            st.tuples(c, c).map(lambda t: f"binomial({t[0]}, {t[1]})"),
+            st.tuples(c, st.sampled_from("+-*/^"), c).map(lambda t: f"({t[0]}) {t[1]} ({t[2]})"),
+        )
+
+    return st.recursive(leaf, extend, max_leaves=6)
+
+
+@given(_fn_trees())
+@settings(max_examples=60)
+def test_sympy_string_with_functions_parses_back(text):
+    try:
+        e = canonical(parse_formula(text))
+    except ValueError:
+        return
+    assert parse_formula(str(e)) == e
