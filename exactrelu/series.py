@@ -185,7 +185,7 @@ def _algebraic(t: Term, expr, start: int) -> SeriesCertificate | None:
         exact = _exact_lead(t)
         if d < -1:
             Cs = ([exact] if exact is not None else []) + [
-                _round_up(lam * (1 + m)) for m in (Fraction(1, 16), Fraction(1, 2), 2, 15)]
+                _round_up(lam * (1 + m)) for m in (Fraction(1, 16), Fraction(1, 2), 2, 15, 2**10 - 1, 2**24 - 1)]
             attempts = (
                 _attempt(t, expr, start, "summable", "comparison", {"C": C, "p": -d, "k": k})
                 for C in Cs

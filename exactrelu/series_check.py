@@ -801,6 +801,8 @@ class SeriesCertificate:
         N = int(w["N"])
         k0 = max(N - 1, 1) if self.method == "comparison" else N - 1
         total = Fraction(0)
+        if k0 - K > MAX_N:
+            raise ValueError(f"tail_bound({K}) would sum {k0 - K} terms exactly; use K >= {k0 - MAX_N}")
         while K < k0:  # finite head: exact terms
             K += 1
             total += t.abs_upper(K)

@@ -384,3 +384,42 @@ def test_exp_terms_values_and_mutations():
     # e^-1 = 0.3678..., so r = 0.36 < 1/e must fail; and the same witnesses do not prove e^(-n/2)
     _fails(_mutant(cert, r=Fraction(36, 100)))
     _fails(_mutant(cert, term=sympy.exp(-n / 2)))
+
+
+# --------------------------------------- witnesses hold numerically (independent)
+
+_BLOCKS = st.sampled_from([
+    n, n + 3, 2 * n + 1, n**2 + 1, sympy.sqrt(n), n ** R(2, 3), (n + 1) ** R(-1, 2), fact(n), fact(2 * n),
+    binom(2 * n, n), R(1, 2) ** n, R(3, 2) ** n, (-1) ** n, (1 + 1 / n) ** n, sympy.exp(-n / 2), n**n, R(5, 7),
+])
+
+
+@settings(max_examples=30)
+@given(st.lists(st.tuples(_BLOCKS, st.integers(-2, 2)), min_size=1, max_size=3))
+def test_random_products_witnesses_hold(blocks):
+    term = sympy.Integer(1)
+    for b, e in blocks:
+        term *= b**e
+    cert = summability(term, 2)
+    if cert.verdict == "inconclusive":
+        return
+    assert cert.verify()
+    w, method = cert.witnesses, cert.method
+    f = _mp_abs(term)
+    N = w["N"]
+    with mpmath.workdps(50):
+        slack = 1 + mpmath.mpf(10) ** -30
+
+        def q(x):
+            return mpmath.mpf(x.numerator) / x.denominator
+
+        for k in list(range(N, N + 40)) + [N + 1000, N + 10**5]:
+            a, k_ = f(k), mpmath.mpf(k)
+            if method == "comparison":
+                assert a <= q(w["C"]) * k_ ** (-q(w["p"])) * slack
+            elif method == "ratio":
+                assert f(k + 1) <= q(w["r"]) * a * slack
+            elif method == "lower bound":
+                assert a * slack >= q(w["c"]) / k_
+            elif method == "limit not zero":
+                assert a * slack >= q(w["c"])
