@@ -29,7 +29,6 @@ _EXPORTS = {
     "Polyhedron": "polyhedron",
     "Box": "polyhedron",
     "Region": "regions",
-    "regions": "regions",
     "count_regions": "regions",
     "RegionLimitExceeded": "regions",
     "n": "family",
@@ -51,11 +50,13 @@ _EXPORTS = {
     "to_torch": "io",
 }
 
-__all__ = sorted(_EXPORTS) + ["oracle", "testing"]
+_MODULES = ("regions", "oracle", "testing")  # public submodules, also imported lazily
+
+__all__ = sorted(_EXPORTS) + list(_MODULES)
 
 
 def __getattr__(name: str) -> Any:
-    if name in ("oracle", "testing"):
+    if name in _MODULES:
         return importlib.import_module(f".{name}", __name__)
     module = _EXPORTS.get(name)
     if module is None:

@@ -21,8 +21,6 @@ Fraction(4, 1)
 from __future__ import annotations
 
 import numbers
-import sys
-import types
 from concurrent.futures import Executor
 from typing import Any
 
@@ -176,29 +174,7 @@ def _choose(method: Any, dim: int, workers: int, executor: Any) -> str:
         raise ValueError("method 'planar' runs in one process: use method 'general' with workers or executor")
     if method == "auto":
         # Parallel work goes to the general path; the planar path is serial.
-        if dim == 2 and workers == 1 and executor is None and _have_planar():
+        if dim == 2 and workers == 1 and executor is None:
             return "planar"
         return "general"
     return method
-
-
-def _have_planar() -> bool:
-    try:
-        from . import planar  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-class _CallablePackage(types.ModuleType):
-    """``exactrelu.regions`` is both this package and the function :func:`regions`.
-
-    The package attribute shadows the lazily exported function on ``exactrelu``
-    once the package is imported, so calling the package calls the function.
-    """
-
-    def __call__(self, *args: Any, **kw: Any) -> list:
-        return regions(*args, **kw)
-
-
-sys.modules[__name__].__class__ = _CallablePackage
