@@ -1,9 +1,20 @@
 """Exact summability and divergence certificates for series in n.
 
 :func:`summability` looks for a witness that ``sum_{n >= start} |a(n)|`` is
-finite (comparison with ``C n^(-p)``, ratio test) or infinite (``|a(n)| >= c/n``,
-``|a(n)| >= c > 0``).  Floats and sympy limits only *propose* constants; every
-returned certificate has been re-checked by the exact, independent
+finite or infinite and returns a :class:`SeriesCertificate`.  The search, by
+the shape of the term (see :class:`exactrelu.series_check.Term`):
+
+* ``|a(n)| ~ lam n^d`` (rational functions, algebraic powers, ``(1+1/n)^n``):
+  comparison with ``C n^(-p)``, ``p = -d``, when ``d < -1``; ``|a(n)| >= c/n``
+  when ``-1 <= d < 0``; ``|a(n)| >= c`` when ``d >= 0``;
+* exponential or factorial growth: the ratio test when
+  ``|a(n+1)/a(n)| -> L < 1``, ``|a(n+1)| >= |a(n)|`` when ``L > 1``, and when
+  ``L = 1`` Raabe-type monotone bounds (``|a(n)| n^p`` nonincreasing, or
+  ``|a(n)| n`` nondecreasing);
+* sums that are not products: the triangle inequality over the parts.
+
+Floats, mpmath and sympy only *propose* constants; every returned
+certificate has been re-checked by the exact, independent
 :func:`exactrelu.series_check.check_series_certificate`, and the checker can
 do the same from the JSON.  When no witness is found the verdict is
 "inconclusive" with the reason; it is never a guess.

@@ -15,7 +15,8 @@ Supported terms (:class:`Term`) are products of
   rational function of ``n`` and algebraic powers such as ``n^(3/2)``),
 * ``(alpha n + beta)!^m`` with integers ``alpha >= 0``, ``m`` (binomials are
   rewritten as factorials),
-* ``P(n)^(m n)`` (for example ``n^n`` and ``(1 + 1/n)^n``).
+* ``P(n)^(m n)`` (for example ``n^n`` and ``(1 + 1/n)^n``),
+* ``e^(a n + b)`` with ``a``, ``b`` rational (enclosed by exact rational bounds).
 
 Methods and their witnesses (all exact rationals or integers), each valid for
 every integer ``n >= N``; proofs in proofs/summability.md:
@@ -104,6 +105,8 @@ def normalize_term(expr: Any) -> sympy.Expr:
         return sympy.Rational(expr.numerator, expr.denominator)
     if not isinstance(expr, sympy.Expr):
         raise ValueError(f"term {expr!r} is not a sympy expression")
+    if expr.atoms(sympy.Float):
+        raise ValueError(f"term {expr}: floating-point numbers are not exact; use sympy.Rational")
     subs = {}
     for s in expr.free_symbols:
         if getattr(s, "name", None) != "n":

@@ -101,6 +101,8 @@ def test_bad_input():
         summability(1 / n**2, start=0)
     with pytest.raises(ValueError):
         summability(sympy.Symbol("m") ** -2)
+    with pytest.raises(ValueError):
+        summability(sympy.Float(0.5) ** n)  # floats are not exact
     # a plain Symbol("n") is accepted and normalised
     assert summability(1 / sympy.Symbol("n") ** 3).verdict == "summable"
 
