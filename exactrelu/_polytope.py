@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 import math
+import operator
 from typing import Sequence
 
 import flint
@@ -267,7 +268,7 @@ def _hpoint(coords: Sequence[int], q: int) -> tuple:
 
 def _phi(a: Sequence[int], b: int, h: tuple) -> int:
     """q * (a.x - b) for the homogeneous point h = (p, q): its sign is the side of the row."""
-    return sum(ai * pi for ai, pi in zip(a, h) if ai) - b * h[-1]
+    return sum(map(operator.mul, a, h)) - b * h[-1]  # zip stops at len(a): h[-1] is q
 
 
 def _box_hcorners(box: Sequence) -> dict:
