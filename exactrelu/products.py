@@ -282,7 +282,7 @@ class ProductCertificate:
 
     # -------------------------------------------------------- closed form
     def closed_form(self) -> sympy.Matrix | None:
-        """The limit in closed form when A(n) is diagonal with rational-function entries, else None.
+        """The limit in closed form when A(n) is diagonal (or S^-1 A(n) S is, for one constant S), else None.
 
         Uses prod_{n>=s} prod_i (n - a_i) / prod_j (n - b_j) = prod_j Gamma(s - b_j) / prod_i Gamma(s - a_i)
         (equal degrees, equal leading coefficients, sum a_i = sum b_j), simplified by
@@ -295,9 +295,13 @@ class ProductCertificate:
         out = None
         m = self.A.rows
         if all(self.A[i, j] == 0 for i in range(m) for j in range(m) if i != j):
-            diag = [_diagonal_product(self.A[i, i], self.start) for i in range(m)]
+            S, D = sympy.eye(m), self.A
+        else:
+            S, D = _common_eigenbasis(self.A, self.start) or (None, None)
+        if S is not None:
+            diag = [_diagonal_product(D[i, i], self.start) for i in range(m)]
             if all(d is not None for d in diag):
-                cand = sympy.diag(*diag)
+                cand = sympy.diag(*diag) if S == sympy.eye(m) else (S * sympy.diag(*diag) * S.inv()).applyfunc(sympy.simplify)
                 out = cand if _inside(cand, self.enclosure()) else None
         self._cache["closed"] = out
         return out
@@ -331,6 +335,32 @@ def _arb_layer(F: Family, k: int, prec: int) -> flint.arb_mat:
         else:
             vals.append(_arb_real(entry.expr, prec, f"A[{idx // m}][{idx % m}] at n = {k}", k))
     return flint.arb_mat(m, m, vals)
+
+
+def _common_eigenbasis(A: sympy.Matrix, s: int) -> tuple | None:
+    """(S, D(n)) with S constant rational and S^-1 A(n) S = D(n) diagonal for all n, or None.
+
+    S diagonalises a sample A(k) with distinct rational eigenvalues; the identity
+    S^-1 A(n) S = D(n) is then checked symbolically (rational functions, exact), so the
+    factors commute and P_K = S (prod D) S^-1.
+    """
+    m = A.rows
+    if not all(e.is_rational_function(n) for e in A):
+        return None
+    for k in range(s, s + 6):
+        B = sympy.Matrix(A.xreplace({n: sympy.Integer(k)}))
+        try:
+            ev = B.eigenvals()
+        except (sympy.MatrixError, NotImplementedError):
+            continue
+        if len(ev) != m or not all(v.is_Rational for v in ev):
+            continue
+        S, _ = B.diagonalize()
+        D = (S.inv() * sympy.Matrix(A) * S).applyfunc(sympy.cancel)
+        if all(D[i, j] == 0 for i in range(m) for j in range(m) if i != j):
+            return S, D
+        return None
+    return None
 
 
 def _diagonal_product(d: sympy.Expr, s: int) -> sympy.Expr | None:

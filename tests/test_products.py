@@ -97,6 +97,21 @@ def test_wrong_closed_form_is_rejected(monkeypatch):
     assert cert.closed_form() is None
 
 
+@pytest.mark.parametrize("start", [1, 2])
+def test_commuting_closed_form(start):
+    # A(n) = I + B/n^2 with B = [[0, 1], [1, 0]] = S diag(1, -1) S^-1, S = [[1, 1], [1, -1]]:
+    # the limit is S diag(a, b) S^-1 = (1/2) [[a + b, a - b], [a - b, a + b]] with
+    # a = prod_{n>=start} (1 + 1/n^2) = sinh(pi)/pi / (1 + 1/1^2 if start = 2 else 1) and
+    # b = prod_{n>=start} (1 - 1/n^2) = 0 for start = 1 (the factor at n = 1), 1/2 for start = 2
+    # (telescoping: prod_{n=2..K} (n-1)(n+1)/n^2 = (K+1)/(2K)).
+    cert = infinite_product(sympy.Matrix([[1, 1 / n**2], [1 / n**2, 1]]), start=start)
+    a = sympy.sinh(sympy.pi) / sympy.pi / (2 if start == 2 else 1)
+    b = sympy.Rational(1, 2) if start == 2 else 0
+    want = sympy.Matrix([[a + b, a - b], [a - b, a + b]]) / 2
+    got = cert.closed_form()
+    assert (got - want).applyfunc(sympy.simplify) == sympy.zeros(2, 2)
+
+
 def test_no_closed_form_for_non_diagonal(cert2):
     assert cert2.closed_form() is None
 
