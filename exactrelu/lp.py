@@ -364,9 +364,8 @@ def _guided_optimal(P: _Problem, rows, A, b, res) -> LPResult | None:
     basis = _independent_rows(A, order, P.n)
     if len(basis) != P.n:
         return _float_point_if_feasible(P, res.x) if not any(P.c) else None
-    basis = _orient_equations(P, rows, basis)
-    res = _solve_exact(P, start=basis, method="guided")
-    return res
+    basis = _orient_equations(P, basis)
+    return _solve_exact(P, start=basis, method="guided")  # warm start: zero pivots if right
 
 
 def _float_point_if_feasible(P: _Problem, x) -> LPResult | None:
@@ -378,7 +377,7 @@ def _float_point_if_feasible(P: _Problem, x) -> LPResult | None:
     return LPResult("optimal", point, _F0, zero, "guided")
 
 
-def _orient_equations(P: _Problem, rows, basis: list[int]) -> list[int]:
+def _orient_equations(P: _Problem, basis: list[int]) -> list[int]:
     """For an equation, the basis may hold either copy (+E or -E); pick the one with y >= 0."""
     m, q = len(P.A), len(P.E)
     if q == 0:
@@ -406,7 +405,10 @@ def _guided_farkas(P: _Problem, A, b) -> LPResult | None:
     Aeq = np.vstack([A.T, b.reshape(1, -1)])
     beq = np.zeros(P.n + 1)
     beq[-1] = -1.0
-    res = linprog(np.zeros(m), A_eq=Aeq, b_eq=beq, bounds=[(0, None)] * m, method="highs")
+    try:
+        res = linprog(np.zeros(m), A_eq=Aeq, b_eq=beq, bounds=[(0, None)] * m, method="highs")
+    except (ValueError, RuntimeError):
+        return None
     if res.status != 0:
         return None
     order = sorted(range(m), key=lambda j: -res.x[j])
