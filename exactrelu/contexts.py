@@ -230,9 +230,11 @@ class ExactContext(Context):
 
     A layer is an integer matrix ``q W`` and an integer column ``q b`` with
     one common denominator ``q``; a batch is an integer matrix of numerators
-    (one column per input) over one common denominator ``D``.  Then
-    ``Z = (qW Y + qb D 1^T) / (q D)`` exactly, by flint ``fmpz_mat``
-    products over the whole batch, and ReLU keeps the positive numerators.
+    (one column per input) and one denominator ``D_j`` per input (so one
+    input with a large denominator does not slow down the others).  Then
+    column j of ``Z`` is ``(qW Y + qb D^T)_j / (q D_j)`` exactly, by flint
+    ``fmpz_mat`` products over the whole batch; ReLU keeps the positive
+    numerators, and each column is reduced by its gcd so the integers stay small.
     """
 
     name = "exact"
@@ -246,45 +248,47 @@ class ExactContext(Context):
 
     def batch(self, inputs):
         rows = inputs.fractions()
-        D = lcm(1, *(v.denominator for row in rows for v in row))
+        dens = [lcm(1, *(v.denominator for v in row)) for row in rows]
         n, dim = inputs.n, inputs.dim
-        entries = [rows[i][j].numerator * (D // rows[i][j].denominator) for j in range(dim) for i in range(n)]
-        return flint.fmpz_mat(dim, n, entries), flint.fmpz(D)
+        entries = [rows[i][j].numerator * (dens[i] // rows[i][j].denominator) for j in range(dim) for i in range(n)]
+        return flint.fmpz_mat(dim, n, entries), [flint.fmpz(D) for D in dens]
 
     def affine(self, layer, Y):
-        (Wq, bq, q), (num, D) = layer, Y
-        n = num.ncols()
-        return Wq * num + bq * flint.fmpz_mat(1, n, [D] * n), q * D
+        (Wq, bq, q), (num, dens) = layer, Y
+        return Wq * num + bq * flint.fmpz_mat(1, len(dens), dens), [q * D for D in dens]
 
     def relu(self, Z):
-        num, D = Z
+        num, dens = Z
         zero = flint.fmpz(0)
         ents = [v if v > zero else zero for v in num.entries()]
-        return _reduce(ents, num.nrows(), num.ncols(), D)
+        return _reduce(ents, num.nrows(), num.ncols(), dens)
 
     def export(self, Y, n):
         return self.columns(Y, n)
 
     def columns(self, Z, n):
-        num, D = Z
-        D = int(D)
+        num, dens = Z
         d = num.nrows()
         ents = [int(v) for v in num.entries()]
-        return [tuple(Fraction(ents[j * n + i], D) for j in range(d)) for i in range(n)]
+        return [tuple(Fraction(ents[j * n + i], int(dens[i])) for j in range(d)) for i in range(n)]
 
 
-def _reduce(ents: list, d: int, n: int, D: flint.fmpz) -> tuple:
-    """Divide numerators and the common denominator by their gcd, so the integers stay small."""
-    g = D
-    for v in ents:
-        if g == 1:
-            break
-        if v:
-            g = g.gcd(v)
-    if g != 1:
-        ents = [v // g for v in ents]
-        D = D // g
-    return flint.fmpz_mat(d, n, ents), D
+def _reduce(ents: list, d: int, n: int, dens: list) -> tuple:
+    """Divide each column's numerators and its denominator by their gcd, so the integers stay small."""
+    one = flint.fmpz(1)
+    dens = list(dens)
+    for i in range(n):
+        g = dens[i]
+        for j in range(i, d * n, n):
+            if g == one:
+                break
+            if ents[j]:
+                g = g.gcd(ents[j])
+        if g != one:
+            for j in range(i, d * n, n):
+                ents[j] = ents[j] // g
+            dens[i] = dens[i] // g
+    return flint.fmpz_mat(d, n, ents), dens
 
 
 # ---------------------------------------------------------------- numpy

@@ -77,6 +77,11 @@ class Mismatch:
     exact: Fraction
     numeric: Fraction
 
+    @property
+    def margin(self) -> Fraction:
+        """The exact pre-activation (its sign is the true activation)."""
+        return self.exact
+
 
 @dataclass(frozen=True)
 class Unstable:
@@ -405,15 +410,15 @@ def _enclose(layers: list, x: tuple, eps: Fraction) -> tuple:
 
 
 def _bits(Y: Any) -> int:
-    num, D = Y
-    return max([int(D).bit_length()] + [int(v).bit_length() for v in num.entries()])
+    num, dens = Y
+    return max([int(D).bit_length() for D in dens] + [int(v).bit_length() for v in num.entries()])
 
 
 def _enclose_arb(layers: list, Y: Any, eps: Fraction) -> tuple:
     """Continue from an exact state with arb balls, doubling the precision until every radius is <= eps."""
     import flint
 
-    num, D = Y
+    num, (D,) = Y  # one input: one denominator
     prec = max(64, 2 * (eps.denominator.bit_length() - eps.numerator.bit_length()) + 32)
     while True:
         ctx = ArbContext(prec)
