@@ -386,3 +386,17 @@ def test_3d_volume_and_vertices_two_algorithms(P):
     rows = list(P.constraints.inequalities)
     assert P.volume() == _polytope.volume(rows, box)
     assert set(P.vertices()) == _polytope.vertices(rows, box)
+
+
+@settings(max_examples=8)
+@given(polytopes(dims=(4,), max_cuts=4))
+def test_4d_vertices_brute_force_and_volume_cut(P):
+    # Double description in 4-D against exhaustive enumeration, and volume additivity.
+    if P.is_empty():
+        assert P.vertices() == []
+        return
+    assert set(P.vertices()) == _brute_vertices(P)
+    a = (1, -1, 2, 1)
+    lower = P.intersect(Polyhedron(4, inequalities=[(a, 0)]))
+    upper = P.intersect(Polyhedron(4, inequalities=[([-v for v in a], 0)]))
+    assert lower.volume() + upper.volume() == P.volume()
