@@ -221,16 +221,24 @@ class _Analysis:
         base, e = node.args
         if e.is_negative or (e.is_Rational and e < 0):
             self._nonzero(base)
+        elif not e.is_nonnegative:
+            self._nonzero(base, exponent=e)  # sign of the exponent unknown: check it at the zeros
         if not e.is_integer:
             self._positive(base, f"{node}", pole_at_zero=False)
 
-    def _nonzero(self, base: sympy.Expr) -> None:
+    def _nonzero(self, base: sympy.Expr, exponent: sympy.Expr | None = None) -> None:
+        """base^exponent needs base != 0 where the exponent is negative (always, when exponent is None)."""
         rf = _qq_ratfun(base)
         if rf is not None:
             if rf[0].is_zero():
                 self.poles.add(self.start)
-            else:
-                self.poles.update(_integer_roots_from(rf[0], self.start))
+                return
+            for k in _integer_roots_from(rf[0], self.start):
+                v = None if exponent is None else exponent.xreplace({n: sympy.Integer(k)})
+                if v is None or (v.is_Rational and v < 0):
+                    self.poles.add(k)
+                elif not v.is_Rational:
+                    self._issue("undecided", f"could not decide whether ({base})^({exponent}) is defined at n = {k}")
         elif not (base.is_positive or base.is_negative):
             self._issue("undecided", f"could not rule out division by zero in 1/({base}) for n >= {self.start}")
 
@@ -451,7 +459,10 @@ class Family:
         if k in e.poles:
             raise ValueError(f"{e.where} = {e.expr} is undefined at n = {k} (division by zero)")
         if e.ratfun is not None:
-            v = e.ratfun[0](k) / e.ratfun[1](k)
+            d = e.ratfun[1](k)
+            if d == 0:  # cannot happen when the pole set is complete; never divide by zero silently
+                raise ValueError(f"{e.where} = {e.expr} is undefined at n = {k} (division by zero)")
+            v = e.ratfun[0](k) / d
             return Fraction(int(v.p), int(v.q))
         v = e.expr.xreplace({n: sympy.Integer(k)})
         if v.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo):

@@ -198,6 +198,10 @@ def test_poles_detected_exactly():
     with pytest.raises(ValueError, match="undefined at n = 1"):
         G.layer(1)
     assert G.layer(3)[0][0][0] == Fraction(2)  # 1/(1 - 1/2)
+    # exponent of unknown sign: (n-2)^(n-5) is 0^(-3) at n = 2, but (n-5)^(n-3) = 0^2 at n = 5 is fine
+    assert Family([["(n-2)^(n-5)"]], [0]).poles() == {"W[0][0]": (2,)}
+    assert Family([["(n-5)^(n-3)"]], [0]).poles() == {}
+    assert Family([["(n-5)^(n-3)"]], [0]).layer(5)[0][0][0] == 0
     # a removable singularity as written is still undefined there
     assert Family([["(n^2 - 4)/(n - 2)"]], [0]).poles() == {"W[0][0]": (2,)}
 
