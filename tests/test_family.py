@@ -280,3 +280,31 @@ def test_json_round_trip_property(texts, start):
     G = Family.from_json(json.dumps(F.to_json()))
     assert G == F and hash(G) == hash(F)
     assert [str(i) for i in G.issues()] == [str(i) for i in F.issues()]
+
+
+# ------------------------------------------------------------ values and poles against an independent evaluator
+from test_formula import _trees  # noqa: E402  (formula trees with a Fraction evaluator)
+
+
+@given(_trees(), st.integers(1, 3))
+@settings(max_examples=60)
+def test_layer_values_and_poles_match_fraction_evaluation(tree, start):
+    text, f = tree
+    try:
+        F = Family([[text]], [0], start=start)
+    except ValueError:
+        return  # literal division by zero, refused by the parser
+    poles = set(F.poles().get("W[0][0]", ()))
+    for k in range(start, start + 8):
+        try:
+            want = f(k)
+        except ZeroDivisionError:
+            want = None
+        if k in poles:
+            # a reported pole is a genuine division by zero of the formula as written
+            assert want is None
+            with pytest.raises(ValueError, match="undefined"):
+                F.layer(k)
+        elif want is not None:
+            assert F.layer(k)[0][0][0] == want
+        # (want is None but no pole: sympy cancelled a factor such as (n-2)/(n-2) -> 1)
