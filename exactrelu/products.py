@@ -171,6 +171,15 @@ class ProductCertificate:
     _family: Any = field(default=None, repr=False)
     _cache: dict = field(default_factory=dict, repr=False)
 
+    def explain(self) -> str:
+        """A readable account: verdict, theorem, the series witnesses and nonsingularity."""
+        lines = [f"product of A(n) = {self.A.tolist()} for n >= {self.start}: {self.verdict} ({self.theorem})",
+                 f"  because {self.reason}"]
+        for (i, j), c in sorted(self.witnesses.items()):
+            lines.append(f"  entry ({i}, {j}): {c.term} -- {c.method}: {c.reason}")
+        lines.append(f"  nonsingular limit: {self.nonsingular} ({self.nonsingular_reason})")
+        return "\n".join(lines)
+
     # -------------------------------------------------------------- exact
     def partial(self, K: int) -> tuple:
         """The exact partial product P_K = A_K ... A_start (the identity for K = start - 1)."""
@@ -257,7 +266,9 @@ class ProductCertificate:
         """
         self._require()
         if K is None:
-            K = self.depth_for(Fraction(1, 2**prec), max_depth=MAX_ENCLOSURE_DEPTH) or max(MAX_ENCLOSURE_DEPTH, self._K0)
+            K = self.depth_for(Fraction(1, 2**prec), max_depth=MAX_ENCLOSURE_DEPTH)
+            if K is None:  # the requested precision needs more factors than we multiply
+                K = max(MAX_ENCLOSURE_DEPTH, self._K0)
         self._check_K(K)
         old = flint.ctx.prec
         flint.ctx.prec = prec + 32

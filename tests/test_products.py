@@ -122,6 +122,8 @@ def test_non_commuting_example(cert2):
     assert P1 * P2 != P2 * P1
     assert cert2.verdict == "converges" and cert2.nonsingular is True
     assert set(cert2.witnesses) == {(0, 1), (1, 0), (1, 1)}
+    text = cert2.explain()
+    assert "converges (T2)" in text and "entry (1, 0)" in text and "nonsingular limit: True" in text
 
 
 def test_partial_products_respect_bound_exactly(cert2):
