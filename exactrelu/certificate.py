@@ -1,8 +1,8 @@
 """Certificates of convergence or divergence of infinite-depth ReLU families.
 
 A :class:`Certificate` is a value object: a verdict ("converges", "diverges"
-or "inconclusive"), the theorem it rests on (T4, T6, T7a, T7b, T7c or P1, each
-proved in ``proofs/``), the scope where the claim holds, the exact witnesses
+or "inconclusive"), the theorem it rests on (T4, T6, P1, T7a, T7b, T7c or T7d,
+each proved in ``proofs/``), the scope where the claim holds, the exact witnesses
 the theorem needs, and the subject (the :class:`~exactrelu.family.Family`).
 It is produced by :func:`exactrelu.certify` and re-verified, from the subject
 and the witnesses alone, by :func:`exactrelu.check`.
@@ -657,6 +657,7 @@ def _explain(cert: Certificate) -> str:
             lines += ["", f"**Tail bounds** for ||x|| <= {fraction_str(R)} (max norm):", ""]
             for d in (10, 100, 1000):
                 lines.append(f"- depth {d}: ||N_inf(x) - N_{d}(x)|| <= {float(cert.tail_bound(d, R)):.3e}")
+            lines.append(f"- depth guaranteeing 10^-6: {cert.depth_for(Fraction(1, 10**6), R)}")
     else:
         lines += ["No rule applied, so nothing is claimed. Hypotheses that failed:", ""]
         lines += [f"- {r}" for r in cert.reasons]
@@ -668,6 +669,6 @@ def _explain(cert: Certificate) -> str:
                   f"- W_n -> I: {nec.get('W_to_I')}; b_n -> 0: {nec.get('b_to_0')}", f"- {nec.get('note', '')}"]
     if cert.evidence:
         lines += ["", "**Numerical evidence (floating point; evidence, NOT proof):**", "",
-                  "| x | d | ||N_2d(x) - N_d(x)|| |", "|---|---|---|"]
+                  "| x | depth d | max-norm of N_2d(x) - N_d(x) |", "|---|---|---|"]
         lines += [f"| {e.get('x')} | {e.get('depth')} | {e.get('difference')} |" for e in cert.evidence]
     return "\n".join(lines) + "\n"

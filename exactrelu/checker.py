@@ -20,13 +20,13 @@ integer polynomials, positive exponentials and factorials); anything else is
 rejected as unproven.
 
 >>> from exactrelu.family import Family
->>> from exactrelu.certify import certify
->>> cert = certify(Family([["-1", "0"], ["0", "-1"]], ["1", "1"]), x=[0, 0])
->>> cert.theorem, check(cert)
-('T7a', True)
->>> cert.witnesses["orbit"]
-((Fraction(0, 1), Fraction(0, 1)), (Fraction(1, 1), Fraction(1, 1)))
->>> cert.witnesses["orbit"] = ((Fraction(0), Fraction(0)), (Fraction(1), Fraction(0)))
+>>> fam = Family([["-1", "0"], ["0", "-1"]], ["1", "1"])
+>>> x = (Fraction(0), Fraction(0))
+>>> orbit = (x, (Fraction(1), Fraction(1)))  # y_1 = sigma(b) = (1, 1), y_2 = sigma(-1 + 1) = 0 = y_0
+>>> cert = Certificate("diverges", "T7a", {"kind": "point", "x": x}, {"x": x, "k": 0, "orbit": orbit}, fam)
+>>> check(cert)
+True
+>>> cert.witnesses["orbit"] = (x, (Fraction(1), Fraction(0)))
 >>> check(cert)
 Traceback (most recent call last):
 ...

@@ -343,3 +343,24 @@ def test_nonneg_from():
     assert not nonneg_from((-1) ** n, 1) and not nonneg_from(n - 10**6, 1)
     assert nonneg_from(1 + 2 ** (-n), 1) and nonneg_from((n + 1) / 2**n, 1)
     assert nonneg_from(n ** F(1, 2), 1) if False else True
+
+
+def test_checker_does_not_import_the_certifier():
+    import ast
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import exactrelu.checker as mod
+
+    for path in (Path(mod.__file__), Path(mod.__file__).with_name("certificate.py")):
+        tree = ast.parse(path.read_text())
+        names = [a.name for node in ast.walk(tree) if isinstance(node, ast.Import) for a in node.names]
+        names += [node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)]
+        assert not any("certify" in nm for nm in names), path
+    # and at run time: checking a certificate from JSON never loads exactrelu.certify
+    code = ("import json, sys; from exactrelu.checker import check; "
+            f"check(json.loads({json.dumps(json.dumps(GENUINE['T4']))})); "
+            f"check(json.loads({json.dumps(json.dumps(GENUINE['T7b-set']))})); "
+            "assert 'exactrelu.certify' not in sys.modules, 'certify was imported'")
+    subprocess.run([sys.executable, "-c", code], check=True)
