@@ -267,3 +267,15 @@ def test_counts_match_reference_on_a_wider_network():
     net = Network([(rng.normal(0, 1, (8, 2)), rng.normal(0, 0.3, 8)), (rng.normal(0, 0.5, (6, 8)), rng.normal(0, 0.3, 6))])
     regs = _agree(net)
     assert len(regs) > 20
+
+
+def test_every_boundary_through_one_non_float_point():
+    # eight integer lines through p = (1/3, 1/5) (not a float) and a second layer with zero biases, so
+    # every boundary of both layers passes through p: float32 region counters overcount this one
+    L0 = [(3, 0, -1), (0, 5, -1), (3, 5, -2), (3, -5, 0), (6, 5, -3), (3, 10, -3), (9, -5, -2), (-3, 5, 0)]
+    W1 = np.random.default_rng(1).integers(-2, 3, (5, 8, 8))[4].tolist()
+    net = Network([([r[:2] for r in L0], [r[2] for r in L0]), (W1, [0] * 8)])
+    regs = _agree(net)
+    p = (Fraction(1, 3), Fraction(1, 5))
+    # p is a vertex of every region that touches it; the 16 sectors of layer 0 all meet there
+    assert sum(p in r.vertices for r in regs) >= 16
