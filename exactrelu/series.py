@@ -198,7 +198,8 @@ def _algebraic(t: Term, expr, start: int) -> SeriesCertificate | None:
             Cs = ([exact] if exact is not None else []) + [
                 _round_up(lam * (1 + m)) for m in (Fraction(1, 16), Fraction(1, 2), 2, 15, 2**10 - 1, 2**24 - 1)]
             attempts = (
-                _attempt(t, expr, start, "summable", "comparison", {"C": C, "p": -d, "k": k})
+                _attempt(t, expr, start, "summable", "comparison", {"C": C, "p": -d, "k": k, **sq})
+                for sq in ({}, {"squares": 1})  # squares: numerators may change sign before N
                 for C in Cs
                 for k in _ks(t)
             )

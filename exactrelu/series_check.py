@@ -21,7 +21,8 @@ Supported terms (:class:`Term`) are products of
 Methods and their witnesses (all exact rationals or integers), each valid for
 every integer ``n >= N``; proofs in proofs/summability.md:
 
-* ``comparison``  (C, p, N[, k]): ``|a(n)| <= C n^(-p)``, ``p > 1``;
+* ``comparison``  (C, p, N[, k][, squares][, monotone]): ``|a(n)| <= C n^(-p)``,
+  ``p > 1`` (``squares=1``: polynomial factors may change sign before they settle);
 * ``ratio``       (r, N[, k]): ``|a(n+1)| <= r |a(n)|``, ``0 <= r < 1``;
 * ``lower bound`` (c, N[, k][, sign]): ``|a(n)| >= c / n``, ``c > 0``
   (and ``sign * a(n) > 0`` when a sign is given);
@@ -77,6 +78,7 @@ X = flint.fmpz_poly([0, 1])  # the polynomial variable standing for n
 MAX_Q = 64  # common denominator of the exponents
 MAX_DEGREE = 1000  # degree of a polynomial inequality (Sturm sequences get slow beyond)
 MAX_N = 10**6  # N, where the check evaluates a(N) exactly
+EXACT_HEAD = 2000  # longer heads of tail bounds are summed with terms rounded up (exact sums get huge)
 VERDICTS = {"summable": ("comparison", "ratio", "sum"), "not summable": ("lower bound", "limit not zero", "sum")}
 
 
@@ -610,14 +612,22 @@ def _selfpower_ratio(t: Term, shifted: bool) -> tuple[flint.fmpz_poly, flint.fmp
     return a, b
 
 
-def _abs_term(t: Term, k: int, upper: bool) -> _Prod:
-    """|a(n)| (base 1, no factorials) as a product, selfpowers bounded with order k."""
+def _abs_term(t: Term, k: int, upper: bool, squares: bool = False) -> _Prod:
+    """|a(n)| (base 1, no factorials) as a product, selfpowers bounded with order k.
+
+    With ``squares``, |P|^e for an integer e > 0 is written (P^2)^(e/2), which
+    needs no constant sign of P (for upper bounds, where zeros are harmless).
+    """
     prod = _Prod()
     prod.const = abs(t.coeff)
     prod.consts = list(t.consts)
     prod.eexp = t.econst
     for coeffs, e in t.powers:
-        prod.abs_poly(flint.fmpz_poly(list(coeffs)), e)
+        p = flint.fmpz_poly(list(coeffs))
+        if squares and e > 0 and e.denominator == 1:
+            prod.poly(p * p, e / 2)
+        else:
+            prod.abs_poly(p, e)
     if t.selfpowers:
         for coeffs, _ in t.selfpowers:
             prod.conds.append((flint.fmpz_poly(list(coeffs)), "pos"))
@@ -686,7 +696,7 @@ def conditions(t: Term, method: str, w: dict) -> list[tuple[flint.fmpz_poly, str
     else:
         if t.base != 1 or t.eexp or any(m for _, _, m in t.factorials):
             raise ValueError(f"{method} without monotone needs a term without r^n (r != 1) and factorials")
-        prod = _abs_term(t, k, upper=(method == "comparison"))
+        prod = _abs_term(t, k, upper=(method == "comparison"), squares=bool(w.get("squares")))
         if method == "comparison":
             prod.poly(X, w["p"])
             prod.compare(w["C"], "le")
@@ -789,7 +799,8 @@ class SeriesCertificate:
         For ``K >= N - 1`` this is the witness bound (comparison:
         ``C K^(1-p)/(p-1)``, rounded up when p is not an integer; ratio:
         ``|a(K+1)|/(1-r)``); for smaller K the exact terms (or exact rational
-        upper bounds of them) up to ``N - 1`` are added.
+        upper bounds of them) up to ``N - 1`` are added (each rounded up to 128
+        significant bits when there are more than 2000 of them).
         """
         if self.verdict != "summable":
             raise ValueError(f"no tail bound: the verdict is {self.verdict!r}")
@@ -806,9 +817,11 @@ class SeriesCertificate:
         total = Fraction(0)
         if k0 - K > MAX_N:
             raise ValueError(f"tail_bound({K}) would sum {k0 - K} terms exactly; use K >= {k0 - MAX_N}")
-        while K < k0:  # finite head: exact terms
+        exact = k0 - K <= EXACT_HEAD
+        while K < k0:  # finite head: exact terms (rounded up to 128 bits when the head is long)
             K += 1
-            total += t.abs_upper(K)
+            v = t.abs_upper(K)
+            total += v if exact or v == 0 else _dyadic(v, up=True, bits=128)
         if t.is_zero:
             return total
         if self.method == "comparison":
@@ -869,7 +882,7 @@ class SeriesCertificate:
             from .numbers import to_fraction
 
             q = to_fraction(str(val), where=f"witness {key}")
-            wit[key] = int(q) if key in ("N", "k", "sign", "monotone") and q.denominator == 1 else q
+            wit[key] = int(q) if key in ("N", "k", "sign", "monotone", "squares") and q.denominator == 1 else q
         start = data.get("start", 1)
         if not isinstance(start, int) or isinstance(start, bool):
             raise ValueError("start must be an integer")
@@ -968,11 +981,13 @@ def check_series_certificate(cert: SeriesCertificate) -> bool:
     required = {"comparison": ("C", "p"), "ratio": ("r",), "lower bound": ("c",), "limit not zero": ("c",)}
     for key in required[cert.method]:
         w[key] = _fraction(w, key)
-    for key in ("k", "sign", "monotone"):
+    for key in ("k", "sign", "monotone", "squares"):
         if key in w and (not isinstance(w[key], int) or isinstance(w[key], bool)):
             raise ValueError(f"witness {key} must be an integer")
-    if w.get("monotone", 0) not in (0, 1) or w.get("sign", 1) not in (1, -1):
-        raise ValueError("witness monotone must be 0 or 1 and sign must be 1 or -1")
+    if w.get("monotone", 0) not in (0, 1) or w.get("squares", 0) not in (0, 1) or w.get("sign", 1) not in (1, -1):
+        raise ValueError("witnesses monotone and squares must be 0 or 1, sign 1 or -1")
+    if w.get("squares") and cert.method != "comparison":
+        raise ValueError("the squares witness is for comparison only")
     try:
         t = Term.from_sympy(cert.term)
     except UnsupportedTerm as exc:

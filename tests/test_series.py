@@ -425,3 +425,17 @@ def test_random_products_witnesses_hold(blocks):
                 assert a * slack >= q(w["c"]) / k_
             elif method == "limit not zero":
                 assert a * slack >= q(w["c"])
+
+
+def test_long_heads_and_squares():
+    # sum_{k>=1} 1/k^2 = pi^2/6; with N = 3001 the head (3000 terms) is rounded up term by term
+    cert = SeriesCertificate(1 / n**2, 1, "summable", "comparison", {"C": Fraction(1), "p": Fraction(2), "N": 3001})
+    b = cert.tail_bound(0)
+    with mpmath.workdps(40):
+        true = mpmath.pi**2 / 6
+        assert true <= mpmath.mpf(b.numerator) / b.denominator <= true + mpmath.mpf(1) / 2999
+    # (n - 1000)/n^3 changes sign at 1000: with squares the comparison holds from a small N
+    cert = summability((n - 1000) / n**3)
+    assert cert.witnesses.get("squares") == 1 and cert.witnesses["N"] < 200
+    _fails(_mutant(cert, squares=0))  # then (n - 1000) must be >= 0 on [N, oo): false
+    _fails(SeriesCertificate(1 / n, 1, "not summable", "lower bound", {"c": Fraction(1, 2), "N": 1, "squares": 1}))
