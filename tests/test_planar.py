@@ -114,6 +114,8 @@ def _agree(net, box=BOX):
     ref = _reference(net, *box)
     got = {str(r.pattern): r.volume() for r in regs}
     assert got == ref
+    for r in regs[:5]:  # the memoised maps agree with the network's own explicit expression
+        assert r.affine_map == net.affine_map(r.pattern)
     return regs
 
 
@@ -212,6 +214,8 @@ def test_errors_and_limits():
         planar_regions(net, ((1, 0), (0, 1)))
     with pytest.raises(ValueError, match="box"):
         planar_regions(net, 3)
+    with pytest.raises(ValueError, match="Network"):
+        planar_regions([[1, 2]], BOX)
     assert planar_regions(net, ((0, 0), (0, 1))) == []
     with pytest.raises(RegionLimitExceeded) as info:
         planar_regions(net, BOX, max_regions=7)
@@ -226,9 +230,11 @@ def test_progress_bar_runs(capsys):
 
 
 def test_polyhedron_matches_polygon():
-    pytest.importorskip("exactrelu.polyhedron")
+    poly = pytest.importorskip("exactrelu.polyhedron")
     net = Network([([[1, 0], [0, 1], [1, 1]], [0, "1/3", 0])])
-    for r in planar_regions(net, BOX):
+    regs = planar_regions(net, poly.Box([-1, -1], [1, 1]))
+    assert {str(r.pattern): r.volume() for r in regs} == _reference(net, *BOX)
+    for r in regs:
         P = r.polyhedron
         assert P.contains(r.witness)
         assert all(P.contains(v) for v in r.vertices)

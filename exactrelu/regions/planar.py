@@ -34,6 +34,7 @@ from fractions import Fraction
 from functools import partial
 from typing import Any
 
+import flint
 import numpy as np
 
 from ..numbers import to_vector
@@ -110,6 +111,10 @@ def planar_regions(net, box: Any, *, max_regions: int | None = None, progress: b
     >>> r.volume(), r.affine_map
     (Fraction(7, 8), (((Fraction(2, 1), Fraction(-2, 1)),), (Fraction(1, 1),)))
     """
+    from ..network import Network
+
+    if not isinstance(net, Network):
+        raise ValueError(f"net must be an exactrelu Network, got {type(net).__name__}")
     if net.input_dim != 2:
         raise ValueError(f"planar_regions needs a network with 2-D input, this one has input dimension {net.input_dim}")
     if max_regions is not None and (not isinstance(max_regions, int) or max_regions < 0):
@@ -490,8 +495,25 @@ class _Planar:
     # ---------------------------------------------------------- results
     def _region(self, prefix: tuple, vids: list, edges: list) -> PlanarRegion:
         pattern = _pattern(prefix)
-        return PlanarRegion(pattern, partial(self._polyhedron, vids, edges), partial(self.net.affine_map, pattern),
+        return PlanarRegion(pattern, partial(self._polyhedron, vids, edges), partial(self._affine_map, pattern),
                             partial(self._witness, vids), partial(self._vertices, vids))
+
+    def _affine_map(self, pattern: Pattern) -> tuple:
+        """(A, c) of the network on the region, from the memoised exact layer maps (T1)."""
+        prefix = pattern.layers
+        if not prefix:
+            return self.net.affine_map(pattern)
+        M = self.exact.matrix(prefix[:-1])  # last hidden layer's pre-activations on the region
+        bits = prefix[-1]
+        R = flint.fmpq_mat(M.nrows(), 3, [M[i, t] if bits[i] else 0 for i in range(M.nrows()) for t in range(3)])
+        out = self.net.fmpq_output()
+        if out is not None:
+            Wo, bo = out
+            R = Wo * R
+            for i in range(R.nrows()):
+                R[i, 2] += bo[i, 0]
+        A = tuple((X.frac(R[i, 0]), X.frac(R[i, 1])) for i in range(R.nrows()))
+        return A, tuple(X.frac(R[i, 2]) for i in range(R.nrows()))
 
     def _vertices(self, vids: list) -> list:
         return [(X.frac(x), X.frac(y)) for x, y in (self.exact_vertex(v) for v in vids)]
