@@ -81,6 +81,11 @@ def _least_N(conds, start: int) -> int | None:
     return N
 
 
+def _mpf(q: Fraction) -> mpmath.mpf:
+    """A rational as an mpmath number (proposals only)."""
+    return mpmath.mpf(q.numerator) / q.denominator
+
+
 def _round_up(x: mpmath.mpf) -> Fraction:
     """A simple rational >= x (x > 0), about 2^-16 relative above x."""
     e = max(0, 16 - int(mpmath.floor(mpmath.log(x, 2))))
@@ -243,7 +248,7 @@ def _with_sign(t: Term, cert: SeriesCertificate) -> SeriesCertificate | None:
 def _ratio_limit(t: Term) -> tuple[int, mpmath.mpf]:
     """(D, L): |a(n+1)/a(n)| ~ L n^D (L meaningful when D == 0)."""
     D = sum(alpha * m for alpha, _, m in t.factorials) + sum(m * (len(p) - 1) for p, m in t.selfpowers)
-    L = mpmath.mpf(t.base.numerator) / t.base.denominator * mpmath.exp(mpmath.mpf(t.eexp.numerator) / t.eexp.denominator)
+    L = _mpf(t.base) * mpmath.exp(_mpf(t.eexp))
     for alpha, _, m in t.factorials:
         L *= mpmath.power(alpha, alpha * m)
     for p, m in t.selfpowers:
@@ -272,7 +277,7 @@ def _raabe_s(t: Term) -> mpmath.mpf:
             return sum(mpmath.mpf(c) * y**i for i, c in enumerate(p))
 
         for p, e in t.powers:
-            log_rho += mpmath.mpf(e.numerator) / e.denominator * (mpmath.log(abs(val(p, x + 1))) - mpmath.log(abs(val(p, x))))
+            log_rho += _mpf(e) * (mpmath.log(abs(val(p, x + 1))) - mpmath.log(abs(val(p, x))))
         for alpha, beta, m in t.factorials:
             log_rho += m * sum(mpmath.log(alpha * x + beta + j) for j in range(1, alpha + 1))
         for p, m in t.selfpowers:

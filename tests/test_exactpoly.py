@@ -10,7 +10,7 @@ from fractions import Fraction
 import flint
 import pytest
 import sympy
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from exactrelu import exactpoly as ep
