@@ -186,6 +186,7 @@ class _Entry:
     where: str
     ratfun: tuple | None  # (num, den) fmpq_poly for the fast exact path
     poles: tuple  # integers k >= start where the entry (as written) is undefined
+    rational_valued: bool = False  # values computed by _fraction_value (hypergeometric-like terms)
 
 
 class _Analysis:
@@ -270,6 +271,41 @@ class _Analysis:
             self._issue("pole", f"factorial({arg}) is undefined at n = {k} (negative argument)")
             return
         self._issue("undecided", f"could not prove that factorial({arg}) has a nonnegative integer argument")
+
+
+def _fraction_value(e: sympy.Expr, k: int) -> Fraction:
+    """The exact value at n = k of an expression for which :func:`_rational_valued` holds.
+
+    Much faster than sympy substitution; raises ZeroDivisionError where undefined
+    and ValueError where a factorial or power is not defined over the rationals.
+    """
+    if e.is_Rational:
+        return Fraction(int(e.p), int(e.q))
+    if e.is_Symbol:
+        return Fraction(k)
+    if e.is_Add:
+        return sum((_fraction_value(a, k) for a in e.args), Fraction(0))
+    if e.is_Mul:
+        out = Fraction(1)
+        for a in e.args:
+            out *= _fraction_value(a, k)
+        return out
+    if e.is_Pow:
+        base, ex = _fraction_value(e.base, k), _fraction_value(e.exp, k)
+        if ex.denominator != 1:
+            raise ValueError(f"non-integer exponent {ex}")
+        if abs(ex.numerator) > 10**6 and abs(base) not in (0, 1):
+            raise ValueError(f"exponent {ex} too large to evaluate exactly")
+        return base ** ex.numerator  # Fraction: 0 ** negative raises ZeroDivisionError
+    if isinstance(e, sympy.Abs):
+        return abs(_fraction_value(e.args[0], k))
+    if isinstance(e, (sympy.factorial, sympy.binomial)):
+        args = [_fraction_value(a, k) for a in e.args]
+        v = e.func(*[sympy.Rational(a.numerator, a.denominator) for a in args])  # sympy's own semantics
+        if not v.is_Rational:
+            raise ValueError(f"{v} is not rational")
+        return Fraction(int(v.p), int(v.q))
+    raise ValueError(f"cannot evaluate {e.func.__name__} exactly")
 
 
 def _rational_valued(e: sympy.Expr) -> bool:
@@ -420,7 +456,7 @@ class Family:
         for expr, where in zip(list(self._W) + list(self._b), names):
             a = _Analysis(expr, where, self._start).run()
             rf = _qq_ratfun(expr)
-            out.append((_Entry(expr, where, rf, tuple(sorted(a.poles))), tuple(a.issues)))
+            out.append((_Entry(expr, where, rf, tuple(sorted(a.poles)), _rational_valued(expr)), tuple(a.issues)))
         return tuple(out)
 
     def issues(self) -> list:
@@ -464,6 +500,13 @@ class Family:
                 raise ValueError(f"{e.where} = {e.expr} is undefined at n = {k} (division by zero)")
             v = e.ratfun[0](k) / d
             return Fraction(int(v.p), int(v.q))
+        if e.rational_valued:
+            try:
+                return _fraction_value(e.expr, k)
+            except ZeroDivisionError:
+                raise ValueError(f"{e.where} = {e.expr} is undefined at n = {k}") from None
+            except ValueError:
+                pass  # fall back to sympy, which gives the precise error or value
         v = e.expr.xreplace({n: sympy.Integer(k)})
         if v.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo):
             raise ValueError(f"{e.where} = {e.expr} is undefined at n = {k}")

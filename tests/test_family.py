@@ -308,3 +308,30 @@ def test_layer_values_and_poles_match_fraction_evaluation(tree, start):
         elif want is not None:
             assert F.layer(k)[0][0][0] == want
         # (want is None but no pole: sympy cancelled a factor such as (n-2)/(n-2) -> 1)
+
+
+def _hyper_strings():
+    atoms = st.sampled_from(["n", "2", "1/3", "(-1)^n", "2^(n-3)", "(1/2)^n", "factorial(n)", "factorial(n+2)",
+                             "binomial(n, 2)", "binomial(n+1, 3)", "abs(n-4)", "3^(-n)"])
+
+    def extend(c):
+        return st.tuples(c, st.sampled_from(["+", "-", "*", "/"]), c).map(lambda t: f"({t[0]}){t[1]}({t[2]})")
+
+    return st.recursive(atoms, extend, max_leaves=5)
+
+
+@given(_hyper_strings(), st.integers(1, 9))
+@settings(max_examples=60)
+def test_fast_exact_values_match_sympy_substitution(text, k):
+    try:
+        F = Family([[text]], [0])
+    except ValueError:
+        return
+    expr = F.W[0, 0]
+    v = expr.xreplace({n: sympy.Integer(k)})  # sympy's own evaluation, independent of the fast path
+    if v.has(sympy.zoo, sympy.nan) or not v.is_finite:
+        with pytest.raises(ValueError, match="undefined"):
+            F.layer(k)
+    else:
+        assert v.is_Rational
+        assert F.layer(k)[0][0][0] == Fraction(int(v.p), int(v.q))
