@@ -405,7 +405,8 @@ def _raw_mpf_to_fraction(v: tuple) -> Fraction:
     sign, man, exp, _ = v
     if man == 0 and exp != 0:
         raise ValueError("mpmath value is not finite")
-    q = Fraction(man) * (Fraction(2) ** exp)
+    man, exp = int(man), int(exp)  # mpmath may hold gmpy2 integers; results are plain int Fractions
+    q = Fraction(man << exp) if exp >= 0 else Fraction(man, 1 << -exp)
     return -q if sign else q
 
 

@@ -219,26 +219,40 @@ def float_error_bounds(net: Any, X: Any, precision: Any = "float64", input_round
 
     fmt = get_format(precision)
     batch = read_inputs(X, net.input_dim)
+    if batch.n == 0:
+        return []
+    _, pres, _, E, reasons = bound_matrices(net, batch, fmt, input_rounded)
+    return _results(E, pres, fmt, reasons)
+
+
+def bound_matrices(net: Any, batch: Any, fmt: FloatFormat, input_rounded: bool = True) -> tuple:
+    """Internal, for crosscheck: ``(Z, Ez, out, Eout, reasons)`` as flint matrices with one column per input.
+
+    ``Z[i]`` / ``Ez[i]``: exact pre-activations of hidden layer i and their
+    error bounds; ``out`` / ``Eout``: exact outputs and their bounds;
+    ``reasons[j]``: None, or why input j has no bound (its columns are then
+    meaningless).  ``batch`` is a validated :class:`exactrelu.contexts.Batch`
+    with at least one input.
+    """
     rows = batch.fractions()
     N = batch.n
-    if N == 0:
-        return []
     reasons: list = [None] * N
     Y = _cols([[_q(v) for v in row] for row in rows], batch.dim, N)
     E = _cols([[_input_error(v, fmt, reasons, i, input_rounded) for v in row] for i, row in enumerate(rows)],
               batch.dim, N)
-    pres = []
+    zs, pres = [], []
     layers = [(W, b, f"layer {i}", True) for i, (W, b) in enumerate(net.layers)]
     if net.output is not None:
         layers.append((*net.output, "output layer", False))
     for W, b, name, hidden in layers:
         Z, Ez = _layer_bound(W, b, Y, E, fmt, name, reasons)
         if hidden:
+            zs.append(Z)
             pres.append(Ez)
             Y, E = _relu_bound(Z, Ez)
         else:
-            E = Ez
-    return _results(E, pres, fmt, reasons)
+            Y, E = Z, Ez
+    return zs, pres, Y, E, reasons
 
 
 def _q(v: Fraction) -> flint.fmpq:

@@ -24,10 +24,10 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
+import flint
 import numpy as np
 
 from .contexts import ArbContext, Batch, ExactContext, MpmathContext, arb_to_interval, get_context, mpf_to_fraction, read_inputs
-from .errorbounds import float_error_bounds
 
 __all__ = ["evaluate", "crosscheck", "limit", "CrossCheck", "Mismatch", "Unstable", "Violation", "LimitEnclosure"]
 
@@ -169,80 +169,103 @@ def crosscheck(net: Any, X: Any, context: Any = "numpy", prec: int = 53) -> Cros
     if isinstance(ctx, ExactContext):
         raise ValueError("crosscheck compares a numeric context with the exact one; choose 'numpy', 'mpmath' or 'arb'")
     batch = read_inputs(X, net.input_dim)
-    exact = ExactContext().forward(net, batch, record=True)
     with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported below, not warned about
         numeric = ctx.forward(net, batch, record=True)
-    out_num, out_rad, pre_num, pre_rad, unavailable = _numeric_values(net, batch, ctx, numeric)
+    if batch.n == 0:
+        return CrossCheck(ctx.name, ctx.prec, 0, Fraction(0), Fraction(0), (), (), ())
+    # all values below are flint fmpq (exact, and much faster than Fraction); Fractions only in the report
+    ex_pre, ex_out, num_pre, num_out, rad_pre, rad_out, unavailable = _values(net, batch, ctx, numeric)
     skip = set(unavailable)
     mism, unst, viol = [], [], []
-    for layer, (ze, zn, zr) in enumerate(zip(exact.pre, pre_num, pre_rad)):
+    for layer in range(net.depth):
         for i in range(batch.n):
             if i in skip:
                 continue
-            for j, (e, v, r) in enumerate(zip(ze[i], zn[i], zr[i])):
+            for j, (e, v, r) in enumerate(zip(ex_pre[layer][i], num_pre[layer][i], rad_pre[layer][i])):
                 if v is None:  # a float overflowed although a bound exists; an infinite arb ball decides nothing
                     if r is not None:
-                        viol.append(Violation(i, layer, j, e, v, r))
+                        viol.append(Violation(i, layer, j, _fr(e), None, _fr(r)))
                     continue
                 if (e > 0) != (v > 0):
-                    mism.append(Mismatch(i, layer, j, e, v))
+                    mism.append(Mismatch(i, layer, j, _fr(e), _fr(v)))
                 if abs(e) <= r:
-                    unst.append(Unstable(i, layer, j, abs(e), r))
+                    unst.append(Unstable(i, layer, j, _fr(abs(e)), _fr(r)))
                 if abs(v - e) > r:
-                    viol.append(Violation(i, layer, j, e, v, r))
-    abs_err, rel_err = Fraction(0), Fraction(0)
-    for i, (re_, rn) in enumerate(zip(exact.output, out_num)):
+                    viol.append(Violation(i, layer, j, _fr(e), _fr(v), _fr(r)))
+    zero = flint.fmpq(0)
+    abs_err, rel_err = zero, zero
+    for i in range(batch.n):
         if i in skip:
             continue
-        for j, (e, v) in enumerate(zip(re_, rn)):
+        for j, (e, v, r) in enumerate(zip(ex_out[i], num_out[i], rad_out[i])):
             if v is None:
-                viol.append(Violation(i, None, j, e, v, out_rad[i][j]))
+                viol.append(Violation(i, None, j, _fr(e), None, _fr(r)))
                 continue
-            abs_err = max(abs_err, abs(v - e))
+            err = abs(v - e)
+            abs_err = max(abs_err, err)
             if e != 0:
-                rel_err = max(rel_err, abs(v - e) / abs(e))
-            if abs(v - e) > out_rad[i][j]:
-                viol.append(Violation(i, None, j, e, v, out_rad[i][j]))
-    return CrossCheck(ctx.name, ctx.prec, batch.n, abs_err, rel_err, tuple(mism), tuple(unst), tuple(viol),
+                rel_err = max(rel_err, err / abs(e))
+            if err > r:
+                viol.append(Violation(i, None, j, _fr(e), _fr(v), _fr(r)))
+    return CrossCheck(ctx.name, ctx.prec, batch.n, _fr(abs_err), _fr(rel_err), tuple(mism), tuple(unst), tuple(viol),
                       tuple(unavailable))
 
 
-def _float_fraction(v: Any) -> Fraction | None:
-    v = float(v)
-    return Fraction(v) if math.isfinite(v) else None
+def _fr(x: flint.fmpq) -> Fraction:
+    return Fraction(int(x.p), int(x.q))
+
+
+def _fq(x: Any) -> flint.fmpq | None:
+    """A float, Fraction or raw number as an exact fmpq; None when it is not finite."""
+    if isinstance(x, float):
+        if not math.isfinite(x):
+            return None
+        n, d = x.as_integer_ratio()
+        return flint.fmpq(n, d)
+    return flint.fmpq(x.numerator, x.denominator)
+
+
+def _by_input(M: flint.fmpq_mat) -> list:
+    """A d x N matrix (one column per input) as N lists of d entries."""
+    d, N = M.nrows(), M.ncols()
+    ents = M.entries()
+    return [[ents[r * N + j] for r in range(d)] for j in range(N)]
 
 
 def _ball(v: Any) -> tuple:
-    """(midpoint, radius) of an arb ball as exact Fractions; (None, None) when it is not finite."""
+    """(midpoint, radius) of an arb ball as exact fmpq; (None, None) when it is not finite."""
     if not v.is_finite():
         return None, None
     lo, hi = arb_to_interval(v)
-    return (lo + hi) / 2, (hi - lo) / 2
+    return _fq((lo + hi) / 2), _fq((hi - lo) / 2)
 
 
-def _numeric_values(net: Any, batch: Batch, ctx: Any, trace: Any) -> tuple:
-    """Exact values of the context's results (None if not finite), and per entry the rigorous radius around them."""
+def _values(net: Any, batch: Batch, ctx: Any, trace: Any) -> tuple:
+    """Exact values, the context's values and the rigorous radius around them, per layer / input / neuron, as fmpq."""
     if isinstance(ctx, ArbContext):
+        exact = ExactContext().forward(net, batch, record=True)
+        ex_pre = [[[_fq(v) for v in z] for z in layer] for layer in exact.pre]
+        ex_out = [[_fq(v) for v in row] for row in exact.output]
+
         def split(rows: list) -> tuple:
             balls = [[_ball(v) for v in row] for row in rows]
-            return [tuple(b[0] for b in r) for r in balls], [tuple(b[1] for b in r) for r in balls]
+            return [[b[0] for b in r] for r in balls], [[b[1] for b in r] for r in balls]
 
-        out, out_rad = split(trace.output)
+        num_out, rad_out = split(trace.output)
         pres = [split(layer) for layer in trace.pre]
-        return out, out_rad, [p[0] for p in pres], [p[1] for p in pres], []
+        return ex_pre, ex_out, [p[0] for p in pres], num_out, [p[1] for p in pres], rad_out, []
+    from .errorbounds import bound_matrices, get_format
+
+    precision: Any = ctx.prec if isinstance(ctx, MpmathContext) else ctx.format
+    zs, ezs, out, eout, reasons = bound_matrices(net, batch, get_format(precision))
     if isinstance(ctx, MpmathContext):
-        out = [tuple(mpf_to_fraction(v) for v in row) for row in trace.output]
-        pre = trace.pre
-        precision: Any = ctx.prec
+        num_out = [[_fq(mpf_to_fraction(v)) for v in row] for row in trace.output]
     else:
-        out = [tuple(_float_fraction(v) for v in row) for row in trace.output]
-        pre = [[tuple(_float_fraction(v) for v in z) for z in layer] for layer in trace.pre]
-        precision = ctx.format
-    bounds = float_error_bounds(net, batch, precision)
-    unavailable = [i for i, b in enumerate(bounds) if not b.available]
-    out_rad = [b.output for b in bounds]
-    pre_rad = [[None if b.preactivations is None else b.preactivations[k] for b in bounds] for k in range(net.depth)]
-    return out, out_rad, pre, pre_rad, unavailable
+        num_out = [[_fq(v) for v in row] for row in trace.output.tolist()]
+    num_pre = [[[_fq(v) for v in z] for z in layer] for layer in trace.pre]
+    unavailable = [i for i, r in enumerate(reasons) if r is not None]
+    return ([_by_input(Z) for Z in zs], _by_input(out), num_pre, num_out, [_by_input(E) for E in ezs],
+            _by_input(eout), unavailable)
 
 
 def _f(q: Fraction) -> str:

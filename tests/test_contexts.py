@@ -152,6 +152,8 @@ def test_get_context_and_prec_validation():
 def test_conversions():
     assert mpf_to_fraction(mpmath.mpf("-0.75")) == Fraction(-3, 4)
     assert mpf_to_fraction(mpmath.mpf(0)) == 0
+    third = mpf_to_fraction(mpmath.mpf(1) / 3)  # mpmath may use gmpy2 integers inside; ours are plain ints
+    assert type(third.numerator) is int and type(third.denominator) is int and abs(third - Fraction(1, 3)) < 2**-52
     with pytest.raises(ValueError):
         mpf_to_fraction(mpmath.inf)
     lo, hi = arb_to_interval(flint.arb(flint.fmpq(2, 7)))
