@@ -20,14 +20,23 @@ its sign (here the float happens to agree).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
 import flint
 import numpy as np
 
-from .contexts import ArbContext, Batch, ExactContext, MpmathContext, arb_to_interval, get_context, mpf_to_fraction, read_inputs
+from .contexts import (
+    ArbContext,
+    Batch,
+    ExactContext,
+    MpmathContext,
+    arb_to_interval,
+    get_context,
+    mpf_to_fraction,
+    read_inputs,
+)
 
 __all__ = ["evaluate", "crosscheck", "limit", "CrossCheck", "Mismatch", "Unstable", "Violation", "LimitEnclosure"]
 
@@ -121,8 +130,9 @@ class CrossCheck:
     (:func:`~exactrelu.errorbounds.float_error_bounds`; arb: the ball
     radius).  ``violations``: values outside their rigorous bound (for arb,
     balls not containing the exact value).  ``unavailable``: inputs with no
-    bound (overflow).  ``ok``: no violations and, except for arb, no
-    pattern mismatches (for arb, ok iff every ball contains the exact value).
+    bound (overflow; they are left out of everything else).  ``ok``: no
+    violations, no unavailable inputs and, except for arb, no pattern
+    mismatches (for arb, ok iff every ball contains the exact value).
     """
 
     context: str
@@ -134,11 +144,11 @@ class CrossCheck:
     unstable: tuple
     violations: tuple
     unavailable: tuple = ()
-    notes: tuple = field(default=())
 
     @property
     def ok(self) -> bool:
-        if self.violations:
+        """No violations, no input without a bound, and (except for arb) no pattern mismatches."""
+        if self.violations or self.unavailable:
             return False
         return self.context == "arb" or not self.pattern_mismatches
 

@@ -70,10 +70,11 @@ def test_crosscheck_invariants(case, ctx):
     assert not r.violations
     flagged = {(u.input, u.layer, u.neuron) for u in r.unstable}
     assert all((m.input, m.layer, m.neuron) in flagged for m in r.pattern_mismatches)
-    assert r.ok == (ctx[0] == "arb" or not r.pattern_mismatches)
-    exact = evaluate(net, X)
-    assert all(r.max_abs_error >= abs(Fraction(float(v)) - e) for row, er in zip(evaluate(net, X, "numpy"), exact)
-               for v, e in zip(row, er)) or ctx != ("numpy", 53)
+    assert r.ok == (ctx[0] == "arb" or not r.pattern_mismatches) and not r.unavailable
+    if ctx == ("numpy", 53):  # the reported maximum error, recomputed from evaluate()
+        worst = max(abs(Fraction(float(v)) - e) for row, er in zip(evaluate(net, X, "numpy"), evaluate(net, X))
+                    for v, e in zip(row, er))
+        assert r.max_abs_error == worst
 
 
 def test_crosscheck_errors_and_overflow():
@@ -83,7 +84,7 @@ def test_crosscheck_errors_and_overflow():
         crosscheck(FLIP, [[1, float("nan")]])
     net = Network([([[2]], [0])])
     r = crosscheck(net, [[1e308]])
-    assert r.unavailable == (0,) and "overflow" in str(r)
+    assert r.unavailable == (0,) and "overflow" in str(r) and not r.ok
 
 
 # ------------------------------------------------------------------ limit
