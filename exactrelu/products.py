@@ -182,7 +182,11 @@ class ProductCertificate:
 
     # -------------------------------------------------------------- exact
     def partial(self, K: int) -> tuple:
-        """The exact partial product P_K = A_K ... A_start (the identity for K = start - 1)."""
+        """The exact partial product P_K = A_K ... A_start (the identity for K = start - 1).
+
+        >>> infinite_product([["(n+1)^2/(n*(n+2))"]]).partial(3)   # 2 (K+1)/(K+2)
+        ((Fraction(8, 5),),)
+        """
         return fmpq_mat_to_tuple(self._partial_fmpq(K))
 
     def _partial_fmpq(self, K: int) -> flint.fmpq_mat:
@@ -215,7 +219,11 @@ class ProductCertificate:
         return self._cache[k]
 
     def tail(self, K: int) -> Fraction:
-        """An exact upper bound of sum_{k > K} ||A_k - I||."""
+        """An exact upper bound of sum_{k > K} ||A_k - I||.
+
+        >>> infinite_product([["1 + 1/n^2"]]).tail(100) <= Fraction(1, 99)   # witness C n^-2
+        True
+        """
         self._require()
         self._check_K(K)
         K0 = self._K0
@@ -224,7 +232,11 @@ class ProductCertificate:
         return sum((self._norm(k) for k in range(K + 1, K0 + 1)), Fraction(0)) + self.tail(K0)
 
     def norm_bound(self) -> Fraction:
-        """An exact upper bound of M = prod_k (1 + ||A_k - I||), which bounds every ||P_K||."""
+        """An exact upper bound of M = prod_k (1 + ||A_k - I||), which bounds every ||P_K||.
+
+        >>> 3 < infinite_product([["1 + 1/n^2"]]).norm_bound() < 4   # M = sinh(pi)/pi = 3.676...
+        True
+        """
         self._require()
         if "M" not in self._cache:
             # exact head prod_{k <= K1} (1 + ||A_k - I||), then exp of the certified tail
@@ -236,11 +248,21 @@ class ProductCertificate:
         return self._cache["M"]
 
     def bound(self, K: int) -> Fraction:
-        """Exact Fraction with ||P_inf - P_K|| <= bound(K) = M * sum_{k>K} ||A_k - I|| (T2)."""
+        """Exact Fraction with ||P_inf - P_K|| <= bound(K) = M * sum_{k>K} ||A_k - I|| (T2).
+
+        >>> c = infinite_product([["(n+1)^2/(n*(n+2))"]])   # P_inf - P_10 = 2/12
+        >>> Fraction(1, 6) <= c.bound(10) < 1
+        True
+        """
         return _round_up(self.norm_bound() * self.tail(K))
 
     def depth_for(self, tol: Any, max_depth: int = 10**9) -> int | None:
-        """The least K (searched from the witnesses' N on) with bound(K) <= tol, or None beyond max_depth."""
+        """The least K (searched from the witnesses' N on) with bound(K) <= tol, or None beyond max_depth.
+
+        >>> c = infinite_product([["1 + 2^(-n)"]])
+        >>> K = c.depth_for(Fraction(1, 10**6)); c.bound(K) <= Fraction(1, 10**6) < c.bound(K - 1)
+        True
+        """
         tol = Fraction(tol)
         lo = self._K0
         if self.bound(lo) <= tol:
@@ -260,9 +282,14 @@ class ProductCertificate:
         """A certified ball enclosure of the limit P_inf (python-flint arb_mat).
 
         The first K factors are multiplied in ball arithmetic and every entry is
-        widened by bound(K) (|entry| <= max-row-sum norm).  Without K, the least
-        K with bound(K) <= 2^-prec is used when it is at most MAX_ENCLOSURE_DEPTH,
-        else MAX_ENCLOSURE_DEPTH (the enclosure is then wider than 2^-prec).
+        widened by min(bound(K), ||P_K|| (exp(tail(K)) - 1)) (|entry| <= max-row-sum
+        norm).  Without K, the least K with bound(K) <= 2^-prec is used when it is at
+        most MAX_ENCLOSURE_DEPTH, else MAX_ENCLOSURE_DEPTH (the enclosure is then
+        wider than 2^-prec).
+
+        >>> box = infinite_product([["1 - 1/(4*n^2)"]]).enclosure()   # Wallis: 2/pi
+        >>> box[0, 0].contains(2 / flint.arb.pi())
+        True
         """
         self._require()
         if K is None:
