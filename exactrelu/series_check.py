@@ -190,6 +190,9 @@ class Term:
 
         A sum that is not a product (``n^3/2^n + n^2/2^n``) is first brought over a
         common denominator with ``sympy.together`` (an identity).
+
+        >>> Term.from_sympy((-1)**N_SYM * 3 / (2 * N_SYM**2)).powers
+        (((0, 1), Fraction(-2, 1)),)
         """
         return _parse(normalize_term(expr))
 
@@ -271,7 +274,12 @@ class Term:
         return v
 
     def abs_upper(self, k: int) -> Fraction:
-        """An exact rational upper bound of ``|a(k)|`` (the value itself when rational)."""
+        """An exact rational upper bound of ``|a(k)|`` (the value itself when rational).
+
+        >>> t = Term.from_sympy(1 / sympy.sqrt(N_SYM))
+        >>> t.abs_upper(9), t.abs_lower(2) ** 2 <= Fraction(1, 2) <= t.abs_upper(2) ** 2
+        (Fraction(1, 3), True)
+        """
         return _root(self.abs_power_q_bounds(k)[1], self.q, up=True)
 
     def abs_lower(self, k: int) -> Fraction:
@@ -743,7 +751,15 @@ def _sign_conditions(t: Term, sign: int) -> list[tuple[flint.fmpz_poly, str]]:
 
 
 def holds(conds: Iterable[tuple[flint.fmpz_poly, str]], N: int) -> bool:
-    """Whether every condition holds on [N, oo) (exact)."""
+    """Whether every condition holds on [N, oo) (exact).
+
+    >>> t = Term.from_sympy(1 / (N_SYM**2 - 3 * N_SYM + 1))
+    >>> conds = conditions(t, "comparison", {"C": Fraction(2), "p": Fraction(2)})
+    >>> holds(conds, 5), holds(conds, 4)   # n^2 <= 2 (n^2 - 3n + 1) iff n >= 5.6..., checked on reals
+    (False, False)
+    >>> holds(conds, 6)
+    True
+    """
     for p, kind in conds:
         ok = ep.positive_on(p, N) if kind == "pos" else ep.nonnegative_on(p, N)
         if not ok:
