@@ -212,7 +212,6 @@ class _Planar:
         self.lines = _Grow((3,), float)  # float lines
         self.lines_err = _Grow((3,), float)
         self.line_src: list = []  # ("box", exact triple) or (layer, neuron, prefix)
-        self.line_meta = _Grow((3,), np.int64)  # (layer, neuron, region index) of neuron lines, -1 for box edges
         self.exact_lines: dict = {}
         self.verts = _Grow((3,), float)  # homogeneous, last coordinate > 0
         self.verts_err = _Grow((3,), float)
@@ -228,17 +227,15 @@ class _Planar:
         vals, errs = F.to_float_with_error([t for line in exact for t in line])
         self.lines.extend(vals.reshape(4, 3))
         self.lines_err.extend(errs.reshape(4, 3))
-        self.line_meta.extend(np.full((4, 3), -1))
         for line in exact:
             self.line_src.append(("box", tuple(X.q(t) for t in line)))
         # corner i is where edge i-1 meets edge i: (lo0, lo1), (hi0, lo1), (hi0, hi1), (lo0, hi1)
         self.box_vertices = self._new_vertices(np.array([3, 0, 1, 2]), np.array([0, 1, 2, 3]))
         self.box_edges = [0, 1, 2, 3]
 
-    def _add_lines(self, Lf: np.ndarray, Le: np.ndarray, srcs: list, meta: np.ndarray) -> int:
+    def _add_lines(self, Lf: np.ndarray, Le: np.ndarray, srcs: list) -> int:
         start = self.lines.extend(Lf)
         self.lines_err.extend(Le)
-        self.line_meta.extend(meta)
         self.line_src.extend(srcs)
         return start
 
@@ -281,29 +278,24 @@ class _Planar:
         self.maps = (LT, LeT)
         self.zero_rows = ~(LT.any(axis=1) | LeT.any(axis=1))  # exactly zero: z == 0 on the region
 
-    def _resolve(self, sign: np.ndarray, certain: np.ndarray, regions: np.ndarray, vids: np.ndarray) -> None:
-        """Decide the uncertain signs exactly, in place (entry (i, j): neuron j of region regions[i] at vids[i])."""
+    def _resolve(self, sign: np.ndarray, certain: np.ndarray, regions: np.ndarray, vids: np.ndarray,
+                 first: int = 0) -> None:
+        """Decide the uncertain signs exactly, in place (entry (i, j): neuron first + j of region regions[i] at vids[i])."""
         rows, cols = np.nonzero(~certain)
         if len(rows):
             prefixes = self.region_prefix
             for i, j in zip(rows.tolist(), cols.tolist()):
-                line = self.exact.line(prefixes[regions[i]], j)
+                line = self.exact.line(prefixes[regions[i]], first + j)
                 sign[i, j] = X.side(line, self.exact_vertex(int(vids[i])))
             self.exact_signs += len(rows)
 
-    def _signs(self, slot_region: np.ndarray, slot_vid: np.ndarray, zeros: tuple = ()) -> np.ndarray:
-        """Exact signs (int8, (n, w)) of the current layer's neurons at slots (region, vertex).
-
-        ``zeros`` = (rows, cols) of entries known to vanish exactly: a vertex
-        made from a neuron's own line lies on it.
-        """
+    def _signs(self, slot_region: np.ndarray, slot_vid: np.ndarray, first: int) -> np.ndarray:
+        """Exact signs (int8, (n, w - first)) of the current layer's neurons first.. at slots (region, vertex)."""
         Lf, Le = self.maps
-        sign, certain = F.signs(Lf[slot_region], Le[slot_region], self.verts.a[slot_vid], self.verts_err.a[slot_vid])
-        certain |= self.zero_rows[slot_region]
-        if zeros:
-            sign[zeros] = 0
-            certain[zeros] = True
-        self._resolve(sign, certain, slot_region, slot_vid)
+        sign, certain = F.signs(Lf[slot_region, :, first:], Le[slot_region, :, first:], self.verts.a[slot_vid],
+                                self.verts_err.a[slot_vid])
+        certain |= self.zero_rows[slot_region, first:]
+        self._resolve(sign, certain, slot_region, slot_vid, first)
         return sign
 
     def _polygon_signs(self, piece_vids: list) -> tuple:
@@ -463,32 +455,36 @@ class _Planar:
             piece_region.append(r)
             changed.append(p)
             changed.append(len(piece_slots) - 1)
-        # the cutting lines, the new vertices, their exact signs for every neuron of the layer, the pieces' flags
+        # the cutting lines, then the new vertices and their exact signs for the neurons after j
         line_regions = np.fromiter(cut_line, np.int64, len(cut_line))
         prefixes = self.region_prefix
-        self._add_lines(Lf[line_regions, :, j], Le[line_regions, :, j], [(k, j, prefixes[r]) for r in cut_line],
-                        np.stack([np.full(len(line_regions), k), np.full(len(line_regions), j), line_regions], axis=1))
+        self._add_lines(Lf[line_regions, :, j], Le[line_regions, :, j], [(k, j, prefixes[r]) for r in cut_line])
         vids = self._new_vertices(np.array(new_edge, dtype=np.int64), np.array(new_line, dtype=np.int64))
         regs = np.array(new_region, dtype=np.int64)
-        # a new vertex lies on the cutting line (neuron j) and on its edge's line, which is
-        # neuron j' of this layer when that edge was cut earlier in the same region
-        meta = self.line_meta.a[np.array(new_edge, dtype=np.int64)]
-        same = np.flatnonzero((meta[:, 0] == k) & (meta[:, 2] == regs))
-        rows = np.concatenate([np.arange(len(vids)), same])
-        cols = np.concatenate([np.full(len(vids), j), meta[same, 1]])
-        signs = self._signs(regs, vids, (rows, cols))
+        w = Lf.shape[2]
+        rows = np.zeros((len(vids), w), np.int8)  # columns <= j are never read again
+        if j + 1 < w:
+            rows[:, j + 1:] = self._signs(regs, vids, j + 1)
         slot_vid.extend(vids)
         slot_region.extend(regs)
-        S.extend(signs)
-        flat = [t for p in changed for t in piece_slots[p]]
-        sizes = [len(piece_slots[p]) for p in changed]
-        starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-        sg = S.a[np.array(flat)]
-        pos = np.logical_or.reduceat(sg > 0, starts, axis=0)
-        neg = np.logical_or.reduceat(sg < 0, starts, axis=0)
-        old = np.array(changed[0::2])
-        POS.a[old] = pos[0::2]
-        NEG.a[old] = neg[0::2]
+        S.extend(rows)
+        # the pieces' flags: for neurons before j a piece inherits its parent's (the parent was on one
+        # side of each, so its activation holds on the piece's interior too); neuron j is +1 on the
+        # first piece and -1 on the second; the neurons after j are read off the vertices
+        parents = np.array(cut)
+        pos = np.repeat(POS.a[parents], 2, axis=0)
+        neg = np.repeat(NEG.a[parents], 2, axis=0)
+        pos[0::2, j], neg[0::2, j] = True, False
+        pos[1::2, j], neg[1::2, j] = False, True
+        if j + 1 < w:
+            flat = [t for p in changed for t in piece_slots[p]]
+            sizes = [len(piece_slots[p]) for p in changed]
+            starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+            sg = S.a[np.array(flat), j + 1:]
+            pos[:, j + 1:] = np.logical_or.reduceat(sg > 0, starts, axis=0)
+            neg[:, j + 1:] = np.logical_or.reduceat(sg < 0, starts, axis=0)
+        POS.a[parents] = pos[0::2]
+        NEG.a[parents] = neg[0::2]
         POS.extend(pos[1::2])
         NEG.extend(neg[1::2])
 
