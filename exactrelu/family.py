@@ -295,7 +295,7 @@ def _fraction_value(e: sympy.Expr, k: int) -> Fraction:
         if ex.denominator != 1:
             raise ValueError(f"non-integer exponent {ex}")
         if abs(ex.numerator) > 10**6 and abs(base) not in (0, 1):
-            raise ValueError(f"exponent {ex} too large to evaluate exactly")
+            raise OverflowError(f"the power {e} at n = {k} is too large to evaluate exactly")
         return base ** ex.numerator  # Fraction: 0 ** negative raises ZeroDivisionError
     if isinstance(e, sympy.Abs):
         return abs(_fraction_value(e.args[0], k))
@@ -505,6 +505,8 @@ class Family:
                 return _fraction_value(e.expr, k)
             except ZeroDivisionError:
                 raise ValueError(f"{e.where} = {e.expr} is undefined at n = {k}") from None
+            except OverflowError as exc:  # refuse rather than hang in sympy
+                raise ValueError(f"{e.where}: {exc}") from None
             except ValueError:
                 pass  # fall back to sympy, which gives the precise error or value
         v = e.expr.xreplace({n: sympy.Integer(k)})
