@@ -359,14 +359,17 @@ class LimitEnclosure:
                 f"{self.certificate.theorem}; mpmath cross-check {'agrees' if self.agrees else 'DISAGREES'})")
 
 
-def limit(family: Any, x: Any, tol: Any) -> LimitEnclosure:
+def limit(family: Any, x: Any, tol: Any, *, max_depth: int = 10**6) -> LimitEnclosure:
     """Enclose the infinite-depth limit N_inf(x) of a certified family in intervals of width <= ``tol``.
 
     Certifies convergence with :func:`exactrelu.certify` (ValueError with the
     certificate's reasons otherwise), picks the depth whose certified tail
     bound is <= tol/4, evaluates N_depth(x) layer by layer (exact rationals
     while they stay small, then arb balls with radius <= tol/8), widens by the
-    tail bound, rounds the endpoints outward to short dyadic rationals, and cross-checks with a plain mpmath evaluation.
+    tail bound, rounds the endpoints outward to short dyadic rationals, and
+    cross-checks with a plain mpmath evaluation.  ``max_depth`` guards against
+    tolerances whose certified depth would take very long (each layer is
+    computed exactly by ``family.layer``): ValueError beyond it.
 
     >>> from exactrelu.family import Family
     >>> enc = limit(Family([["1/2"]], ["1"]), [0], "1/1000")   # y -> y/2 + 1, limit 2
@@ -390,6 +393,9 @@ def limit(family: Any, x: Any, tol: Any) -> LimitEnclosure:
         raise ValueError(f"the family is not certified to converge at x (verdict {cert.verdict!r}): {why}")
     radius = None if cert.theorem == "P1" else max((abs(v) for v in xv), default=Fraction(0))
     depth = cert.depth_for(t / 4, radius)
+    if depth > max_depth:
+        raise ValueError(f"the certified tail bound needs depth {depth} for tol {t} (more than max_depth={max_depth}); "
+                         "raise tol or max_depth")
     tail = cert.tail_bound(depth, radius)
     layers = _family_layers(family, depth)
     mid, rad, method, prec = _enclose(layers, xv, t / 8)

@@ -136,3 +136,5 @@ def test_limit_refuses_divergent_and_bad_arguments():
         exactrelu.limit(fam, [0], 0)
     with pytest.raises(ValueError, match="dimension"):
         exactrelu.limit(fam, [0, 1], "1/10")
+    with pytest.raises(ValueError, match="max_depth"):  # 3 / 2^d <= 1/4000 needs d = 14 (see Certificate.depth_for)
+        exactrelu.limit(fam, [0], "1/1000", max_depth=5)
