@@ -439,3 +439,52 @@ def test_long_heads_and_squares():
     assert cert.witnesses.get("squares") == 1 and cert.witnesses["N"] < 200
     _fails(_mutant(cert, squares=0))  # then (n - 1000) must be >= 0 on [N, oo): false
     _fails(SeriesCertificate(1 / n, 1, "not summable", "lower bound", {"c": Fraction(1, 2), "N": 1, "squares": 1}))
+
+
+_FRACS = st.fractions(min_value=0, max_value=4, max_denominator=8)
+
+
+@settings(max_examples=60)
+@given(st.lists(st.tuples(_BLOCKS, st.integers(-2, 2)), min_size=1, max_size=3),
+       st.sampled_from(["comparison", "ratio", "lower bound", "limit not zero"]),
+       _FRACS, _FRACS, st.integers(2, 12), st.integers(1, 3), st.booleans(), st.booleans())
+def test_checker_is_sound_on_random_witnesses(blocks, method, x, y, N, k, monotone, squares):
+    # Whatever witnesses an adversary proposes: if the exact check accepts them, the claimed
+    # inequality holds (numerically, at many n >= N, to 30 digits).
+    term = sympy.Integer(1)
+    for b, e in blocks:
+        term *= b**e
+    verdict = "summable" if method in ("comparison", "ratio") else "not summable"
+    w = {"N": N, "k": k}
+    if method == "comparison":
+        w.update(C=x, p=1 + y)
+        if squares:
+            w["squares"] = 1
+    elif method == "ratio":
+        w["r"] = x / 5
+    else:
+        w["c"] = x
+    if monotone and method != "ratio":
+        w["monotone"] = 1
+    cert = SeriesCertificate(term, 2, verdict, method, w, "")
+    try:
+        check_series_certificate(cert)
+    except ValueError:
+        return
+    f = _mp_abs(term)
+    with mpmath.workdps(50):
+        slack = 1 + mpmath.mpf(10) ** -30
+
+        def q(v):
+            return mpmath.mpf(v.numerator) / v.denominator
+
+        for m in list(range(N, N + 30)) + [N + 500]:
+            a, m_ = f(m), mpmath.mpf(m)
+            if method == "comparison":
+                assert a <= q(w["C"]) * m_ ** (-q(w["p"])) * slack
+            elif method == "ratio":
+                assert f(m + 1) <= q(w["r"]) * a * slack
+            elif method == "lower bound":
+                assert a * slack >= q(w["c"]) / m_
+            else:
+                assert a * slack >= q(w["c"])
