@@ -40,8 +40,8 @@ ReLU is 1-Lipschitz, and sharper: if z + e_z <= 0 both the exact and the
 computed neuron are 0, so the error after ReLU is min(e_z, max(0, z + e_z)).
 The input error is |x - fl(x)|.  Everything is computed exactly, from the
 exact weights and the exact activations, in flint rationals, so the bound
-itself has no rounding error; to keep the integers small, gamma, the bounds
-e and |y| + e are rounded UP to dyadic rationals with 48 significant bits
+itself has no rounding error; to keep the integers small, gamma and the
+bounds e are rounded UP to dyadic rationals with 48 significant bits
 (an upper bound of an upper bound is still one; it loosens the bound by a
 relative 2^-47 at most per layer).
 
@@ -245,7 +245,7 @@ def bound_matrices(net: Any, batch: Any, fmt: FloatFormat, input_rounded: bool =
     if net.output is not None:
         layers.append((*net.output, "output layer", False))
     for W, b, name, hidden in layers:
-        Z, Ez = _layer_bound(W, b, Y, E, fmt, name, reasons)
+        Z, Ez = _layer_bound(W, b, Y, E, fmt, name, reasons, hidden_input=bool(zs))
         if hidden:
             zs.append(Z)
             pres.append(Ez)
@@ -285,7 +285,7 @@ def _rounded_abs(M: tuple, fmt: FloatFormat, name: str) -> tuple[list, list]:
     return absm, err
 
 
-def _layer_bound(W: tuple, b: tuple, Y, E, fmt: FloatFormat, name: str, reasons: list):
+def _layer_bound(W: tuple, b: tuple, Y, E, fmt: FloatFormat, name: str, reasons: list, hidden_input: bool):
     """Exact pre-activations Z and their error bounds Ez (d x N fmpq_mat) for one layer."""
     d, k, N = len(W), len(W[0]), Y.ncols()
     Wq = flint.fmpq_mat(d, k, [_q(v) for row in W for v in row])
@@ -299,7 +299,8 @@ def _layer_bound(W: tuple, b: tuple, Y, E, fmt: FloatFormat, name: str, reasons:
         for i in range(N):
             reasons[i] = reasons[i] or str(exc)
         return Z, flint.fmpq_mat(d, N)
-    A = flint.fmpq_mat(k, N, [_up(abs(y) + e) for y, e in zip(Y.entries(), E.entries())])  # bounds |yhat|
+    # A = |y| + e bounds |yhat|; after a ReLU y >= 0, so one matrix sum does it
+    A = Y + E if hidden_input else flint.fmpq_mat(k, N, [abs(y) + e for y, e in zip(Y.entries(), E.entries())])
     absWm = flint.fmpq_mat(d, k, [v for row in absW for v in row])
     errWm = flint.fmpq_mat(d, k, [v for row in errW for v in row])
     errbm = flint.fmpq_mat(d, 1, [r[0] for r in errb])
