@@ -285,3 +285,20 @@ def test_every_boundary_through_one_non_float_point():
     p = (Fraction(1, 3), Fraction(1, 5))
     # p is a vertex of every region that touches it; the 16 sectors of layer 0 all meet there
     assert sum(p in r.vertices for r in regs) >= 16
+
+
+def test_progress_counter_without_tqdm(monkeypatch, capsys):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "tqdm", None)  # import tqdm now raises ImportError
+    net = Network([([[1, 0], [0, 1]], [0, 0])])
+    assert len(planar_regions(net, BOX, progress=True)) == 4
+    assert "planar regions: neuron 2/2, 4 pieces" in capsys.readouterr().err
+
+
+def test_agrees_with_the_general_path():
+    general = pytest.importorskip("exactrelu.regions.general")
+    net = Network([([[1, 0], [0, 1], [1, 1], [1, -1]], [0, 0, "-1/2", 0]), ([[1, -1, 1, 0], [0, 1, 1, -1]], [0, "1/4"])])
+    mine = {str(r.pattern): r.volume() for r in planar_regions(net, BOX)}
+    theirs = {str(r.pattern): r.volume() for r in general.general_regions(net, BOX)}
+    assert mine == theirs
