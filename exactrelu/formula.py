@@ -208,6 +208,8 @@ class _Parser:
             t = self.accept("!")
             if t is None:
                 return e
+            if self.tok.text == "!":  # n!! reads as a double factorial in mathematics: refuse it
+                self.fail(f"'!!' at column {t.col} is ambiguous; write factorial(factorial(...)) or use binomials")
             e = self.call("factorial", [e], t.col)
 
     def atom(self) -> sympy.Expr:

@@ -35,6 +35,8 @@ def at(expr, k):
         ("12 / 3 / 2", Fraction(2)),
         ("2 + 3 * 4", Fraction(14)),
         ("4!", Fraction(24)),
+        ("2^3!", Fraction(64)),  # the factorial binds tighter than the power: 2^(3!)
+        ("(1+2)!", Fraction(6)),
         ("binomial(5, 2)", Fraction(10)),
         ("sqrt(9/4)", Fraction(3, 2)),
         ("abs(-7/2)", Fraction(7, 2)),
@@ -159,6 +161,7 @@ def test_error_names_entry_and_column():
         ("(" * 500 + "n" + ")" * 500, "nested too deeply"),
         ("-" * 500 + "n", "nested too deeply"),
         ("n+" * (MAX_LENGTH // 2 + 1) + "n", "too long"),
+        ("n!!", "ambiguous"),
         ("1/0", "division by zero"),
         ("1/(n - n)", "division by zero"),
         ("0^(-1)", "division by zero"),
