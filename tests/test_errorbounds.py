@@ -246,3 +246,17 @@ def test_torch_forward_within_bound():
             # float64 -> float32 casts round to nearest once; the weights are float32 values already
             out = model(torch.tensor(X, dtype=torch.float64).to(dtype)).double().numpy().tolist()
         _within(out, exact, float_error_bounds(net, X, fmt))
+
+
+def test_relu_of_a_slightly_negative_preactivation_that_floats_see_positive():
+    # exact z = 1/10 + 2/10 - 3/10 - 2^-60 = -2^-60, so y = 0 and the output 2^60 y = 0;
+    # in doubles fl(b) = -fl(0.3) (2^-60 is below half an ulp of 0.3) and z = 2^-54 > 0, output 2^60 * 2^-54 = 64
+    tiny = Fraction(1, 2**60)
+    net = Network([([["1/10", "2/10"]], [Fraction(-3, 10) - tiny])], output=([[2**60]], [0]))
+    X = [[1, 1]]
+    assert get_context("exact").forward(net, X).output == [(0,)]
+    computed = get_context("numpy").forward(net, X).output.tolist()
+    assert computed == [[64.0]]
+    [eb] = float_error_bounds(net, X)
+    assert 64 <= eb.output[0] and tiny < eb.preactivations[0][0]
+    _within(computed, [(Fraction(0),)], [eb])
