@@ -11,7 +11,7 @@ than unary minus, so ``-n^2`` is ``-(n^2)`` and ``2^-n`` is ``2^(-n)``)::
     expr  := term (('+' | '-') term)*
     term  := unary (('*' | '/') unary)*
     unary := ('+' | '-') unary | power
-    power := atom (('^' | '**') unary)?
+    power := atom ['!'] (('^' | '**') unary)?      (postfix ! is the factorial)
     atom  := number | name | name '(' expr (',' expr)* ')' | '(' expr ')'
 
 Numbers are exact: ``0.1`` is 1/10, ``1e-3`` is 1/1000, ``3/4`` is 3/4.
