@@ -221,6 +221,10 @@ def test_errors_and_limits():
         planar_regions(net, BOX, max_regions=7)
     assert info.value.limit == 7 and isinstance(info.value, RuntimeError)
     assert len(planar_regions(net, BOX, max_regions=8)) == 8
+    with pytest.raises(RegionLimitExceeded):
+        planar_regions(Network([], output=([[1, 1]], [0])), BOX, max_regions=0)
+    with pytest.raises(ValueError, match="max_regions"):
+        planar_regions(net, BOX, max_regions=-1)
 
 
 def test_progress_bar_runs(capsys):
