@@ -551,7 +551,8 @@ def infinite_product(A: Any, start: int = 1) -> ProductCertificate:
         nonsing, nreason, at = None, "A(n) has poles at or after start", None
     else:
         nonsing, nreason, at = _nonsingularity(F)
-        if nonsing is None:  # undecided symbolically: an exactly singular early factor still settles it
+        if nonsing is None or "sympy assumptions" in nreason:
+            # undecided, or decided by symbolic rules only: an exactly singular early factor settles it
             k = _singular_in_head(F)
             if k is not None:
                 nonsing, nreason, at = False, f"det A({k}) = 0 (exact), so every partial product from K = {k} on is singular", k
