@@ -110,7 +110,9 @@ def to_fraction(value: Any, where: str = "") -> Fraction:
     if isinstance(value, np.integer):
         return Fraction(int(value))
     if isinstance(value, np.floating):
-        return _from_float(float(value), where)  # float16/32/64 widen exactly
+        if not np.isfinite(value):
+            return _from_float(float(value), where)  # names NaN or infinity
+        return Fraction(*value.as_integer_ratio())  # exact for every width, long double included
     if isinstance(value, (complex, np.complexfloating)):
         raise ValueError(f"{_at(where)}complex number {value!r} is not accepted")
     if isinstance(value, np.ndarray) and value.ndim == 0:

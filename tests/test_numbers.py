@@ -37,6 +37,13 @@ def test_accepted_values_convert_exactly(value, expected):
     assert to_fraction(value) == expected
 
 
+def test_long_double_is_not_rounded_to_double():
+    x = np.longdouble(1) + np.longdouble(2) ** -60  # representable only where long double has 64+ bits
+    assert to_fraction(x) == Fraction(*x.as_integer_ratio())
+    with pytest.raises(ValueError, match="NaN"):
+        to_fraction(np.longdouble("nan"))
+
+
 def test_float_is_its_exact_binary_value_not_its_decimal():
     # 0.1 = 3602879701896397 / 2^55 exactly; the decimal string means 1/10.
     assert to_fraction(0.1) == Fraction(3602879701896397, 2**55)
