@@ -133,20 +133,10 @@ def _read_array(X: np.ndarray, dim: int) -> Batch:
             what = "NaN is not a rational number" if np.isnan(X[i, j]) else "infinity is not a rational number"
             raise ValueError(f"input row {i}, column {j}: {what}")
         return Batch(X.shape[0], dim, array=X.astype(np.float64))  # float16/32 widen exactly
-    if kind == "f":  # long double: wider than a double, so convert each entry exactly
-        return read_inputs([[_longdouble(v, i, j) for j, v in enumerate(row)] for i, row in enumerate(X)], dim)
     if kind in "iu" and (X.size == 0 or int(np.abs(X.astype(object)).max()) <= 2**53):
         return Batch(X.shape[0], dim, array=X.astype(np.float64))  # exact: every integer fits a double
     # everything else (object, strings, big integers, bools, long double) goes entry by entry
     return read_inputs([list(row) for row in X], dim)
-
-
-def _longdouble(v: Any, i: int, j: int) -> Fraction:
-    if not np.isfinite(v):
-        what = "NaN is not a rational number" if np.isnan(v) else "infinity is not a rational number"
-        raise ValueError(f"input row {i}, column {j}: {what}")
-    num, den = v.as_integer_ratio()
-    return Fraction(int(num), int(den))
 
 
 # ---------------------------------------------------------------- contexts
