@@ -77,21 +77,28 @@ def round_up(q: Fraction, bits: int = 64) -> Fraction:
     return Fraction(-((-num) // (den << -shift)) << -shift)
 
 
+TINY = Fraction(1, 1 << 2048)  # upper bounds below this are replaced by it (keeps numbers small)
+
+
 def pow_upper(q: Fraction, d: int) -> Fraction:
     """An exact rational upper bound of q**d for 0 <= q, d >= 0 (exact for small d).
 
+    For q <= 1 every intermediate value is floored at TINY = 2^-2048, which
+    keeps an upper bound (max(t, TINY) >= t) while keeping numbers short.
+
     >>> pow_upper(Fraction(1, 2), 3)
     Fraction(1, 8)
-    >>> pow_upper(Fraction(3, 4), 10**6) < Fraction(1, 10**100)
+    >>> pow_upper(Fraction(3, 4), 10**6) == TINY
     True
     """
     if q < 0 or d < 0:
         raise ValueError("pow_upper needs q >= 0 and d >= 0")
+    floor = TINY if q <= 1 else Fraction(0)
     result, base = Fraction(1), round_up(q)
     while d:  # square-and-multiply; rounding up keeps every factor an upper bound
         if d & 1:
-            result = round_up(result * base)
-        base = round_up(base * base)
+            result = max(round_up(result * base), floor)
+        base = max(round_up(base * base), floor)
         d >>= 1
     return result
 
@@ -180,6 +187,21 @@ def prefix_state(family: Any, x: tuple) -> tuple:
     for W, b in family.prefix:
         y = relu_layer(W, b, y)
     return y
+
+
+def series_tail(s: Any, K: int) -> Fraction:
+    """A rational bound of sum_{k > K} |a(k)| from a summable series certificate, fast for large K.
+
+    For the ratio method (|a(n+1)| <= r |a(n)| for n >= N), far beyond N the
+    exact |a(K+1)| can be huge to compute (2^-K for K = 10^8); instead, with
+    N' = max(N, start): sum_{k > K} |a(k)| <= r^(K+1-N') |a(N')| / (1 - r)
+    = r^(K+1-N') * tail_bound(N' - 1), with r^(...) bounded above by pow_upper.
+    """
+    if s.method == "ratio":
+        N0 = max(int(s.witnesses["N"]), int(s.start))
+        if K - N0 > 64:
+            return round_up(Fraction(s.tail_bound(N0 - 1))) * pow_upper(Fraction(s.witnesses["r"]), K + 1 - N0)
+    return Fraction(s.tail_bound(K))
 
 
 def set_condition(u: tuple, K: int, name: str = "u") -> str:
@@ -488,7 +510,7 @@ class Certificate:
             idx = 0 if which == "W" else 1
             finite = sum((norms[k - self.subject.start][idx] for k in range(start, N + 1)), Fraction(0))
         from_ = max(K, N)
-        tails = sum((Fraction(e["series"].tail_bound(from_)) for e in w[f"{which}_series"]), Fraction(0))
+        tails = sum((series_tail(e["series"], from_) for e in w[f"{which}_series"]), Fraction(0))
         return finite + tails
 
     def _norms(self) -> list:
