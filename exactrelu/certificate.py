@@ -118,7 +118,11 @@ def exp_upper(s: Fraction) -> tuple[Fraction, int]:
 
 
 def exp_bound(s: Fraction, j: int) -> Fraction:
-    """The rational (1 - s/2^j)^(-2^j), computed with upward rounding; needs 0 <= s < 2^j."""
+    """The rational (1 - s/2^j)^(-2^j), computed with upward rounding; needs 0 <= s < 2^j.
+
+    >>> exp_bound(Fraction(1), 1)  # (1 - 1/2)^(-2) = 4 >= e
+    Fraction(4, 1)
+    """
     m = 1 << j
     t = Fraction(1) - s / m
     if t <= 0:
@@ -133,7 +137,11 @@ def norm_vec(v) -> Fraction:
 
 
 def norm_mat(W) -> Fraction:
-    """The max-row-sum norm max_i sum_j |W_ij| (the operator norm of the max norm)."""
+    """The max-row-sum norm max_i sum_j |W_ij| (the operator norm of the max norm).
+
+    >>> norm_mat(((Fraction(1), Fraction(-2)), (Fraction(1, 2), Fraction(0))))
+    Fraction(3, 1)
+    """
     return max((sum((abs(x) for x in row), Fraction(0)) for row in W), default=Fraction(0))
 
 
@@ -159,6 +167,10 @@ def prefix_radius(family: Any, radius: Fraction) -> Fraction:
 
     Each prefix layer is 1-Lipschitz after its linear part and sigma(0) = 0, so
     ||sigma(W y + b)|| <= ||W y + b|| <= ||W|| ||y|| + ||b||.
+
+    >>> from exactrelu.family import Family
+    >>> prefix_radius(Family([["1"]], ["0"], prefix=[([[2, -1]], [1])]), Fraction(3))  # (2 + 1)*3 + 1
+    Fraction(10, 1)
     """
     r = Fraction(radius)
     for W, b in family.prefix:
@@ -537,7 +549,13 @@ class Certificate:
 
     # ------------------------------------------------------------ explain
     def explain(self) -> str:
-        """A readable proof of the verdict in Markdown, citing the proof files in proofs/."""
+        """A readable proof of the verdict in Markdown, citing the proof files in proofs/.
+
+        >>> from exactrelu.family import Family
+        >>> from exactrelu.certify import certify
+        >>> print(certify(Family([["1"]], ["1/n"])).explain().splitlines()[2])
+        **Claim.** N_d(x) diverges as d -> inf, for every input x.
+        """
         return _explain(self)
 
     # --------------------------------------------------------------- JSON

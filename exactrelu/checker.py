@@ -58,7 +58,7 @@ from .certificate import (
 
 __all__ = ["check", "nonneg_from"]
 
-MAX_DEPTH = 100_000  # the largest transient depth k / n0 the checker will replay
+MAX_DEPTH = 10_000  # the largest depth k, n0 or head length N the checker will replay
 MAX_J = 64  # the largest exponent j in the exp bound
 _WITNESS_KEYS = {
     "T4": ({"N", "S", "B", "P", "j", "W_series", "b_series"}, set()),
@@ -77,6 +77,11 @@ def check(certificate: Any, family: Any = None) -> bool:
     ``certificate`` may be a Certificate, its JSON dict, a JSON string or a
     path.  Pass ``family`` to also require that the certificate is about that
     family (a certificate for another family proves nothing about yours).
+
+    >>> check('{"format": "exactrelu.certificate", "version": 1}')
+    Traceback (most recent call last):
+    ...
+    exactrelu.certificate.CertificateError: certificate keys must be exactly [...]
     """
     cert = certificate if isinstance(certificate, Certificate) else Certificate.from_json(certificate)
     try:
