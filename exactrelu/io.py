@@ -68,15 +68,16 @@ def load(path: str | os.PathLike) -> Network:
     suffix = p.suffix.lower()
     if suffix not in (".json", ".npz", ".onnx"):
         raise ValueError(f"cannot load {str(p)!r}: unknown suffix {p.suffix!r} (expected .json, .npz or .onnx)")
+    if p.is_dir():
+        raise ValueError(f"cannot load {str(p)!r}: it is a directory, not a file")
     if not p.is_file():
         raise ValueError(f"cannot load {str(p)!r}: no such file")
     if suffix == ".json":
         try:
             return Network.from_json(p)
-        except UnicodeDecodeError:
-            raise ValueError(f"{str(p)}: not a UTF-8 text file") from None
-        except RecursionError:
-            raise ValueError(f"{str(p)}: JSON nested too deeply") from None
+        except ValueError as exc:  # name the file too: the message names the layer
+            msg = str(exc)
+            raise ValueError(msg if msg.startswith(str(p)) else f"{str(p)}: {msg}") from None
     if suffix == ".npz":
         return _load_npz(p)
     from .onnx_io import load_onnx

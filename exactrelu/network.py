@@ -288,7 +288,10 @@ class Network:
             "output": pair(*self._output) if self._output else None,
         }
         if path is not None:
-            Path(path).write_text(json.dumps(data, indent=1))
+            from .io import _atomic_write  # temp file then rename: never half-written
+
+            text = json.dumps(data, indent=1).encode()
+            _atomic_write(Path(path), lambda f: f.write(text))
         return data
 
     @classmethod
@@ -306,42 +309,72 @@ class Network:
             raise ValueError("network JSON: the top level must be an object")
         if data.get("format") != FORMAT:
             raise ValueError(f"network JSON: key 'format' must be {FORMAT!r}, got {data.get('format')!r}")
-        if data.get("version") != VERSION:
-            raise ValueError(f"network JSON: unsupported 'version' {data.get('version')!r} (expected {VERSION})")
+        version = data.get("version")
+        if type(version) is not int or version != VERSION:  # not True, not 1.0
+            raise ValueError(f"network JSON: unsupported 'version' {version!r} (expected {VERSION})")
+        # An unknown key is most likely a typo ("ouput") that would silently drop data.
+        _no_unknown_keys(data, {"format", "version", "layers", "output"}, "network JSON")
         layers = data.get("layers")
         if not isinstance(layers, list):
             raise ValueError("network JSON: key 'layers' must be a list of {'W': ..., 'b': ...} objects")
         for i, layer in enumerate(layers):
             if not isinstance(layer, dict):
                 raise ValueError(f"network JSON: layers[{i}] must be an object with keys 'W' and 'b'")
+            _no_unknown_keys(layer, {"W", "b"}, f"network JSON: layers[{i}]")
         output = data.get("output")
         if output is not None and not isinstance(output, dict):
             raise ValueError("network JSON: key 'output' must be an object with keys 'W' and 'b', or null")
+        if output is not None:
+            _no_unknown_keys(output, {"W", "b"}, "network JSON: output")
         return cls(layers, output=output)
 
 
+def _no_unknown_keys(obj: dict, allowed: set, where: str) -> None:
+    extra = sorted(str(k) for k in obj if k not in allowed)
+    if extra:
+        raise ValueError(f"{where}: unknown key {extra[0]!r} (expected {', '.join(sorted(allowed))})")
+
+
 def _read_json(source: Any) -> Any:
-    """Parse JSON from a dict, a path or a string; decimals become exact Fractions."""
+    """Parse JSON from a dict, a path or a string; number literals are kept for exact conversion."""
     if isinstance(source, dict):
         return source
     if isinstance(source, Path) or (isinstance(source, str) and not source.lstrip().startswith(("{", "["))):
+        if Path(source).is_dir():
+            raise ValueError(f"cannot read network file {str(source)!r}: it is a directory")
         try:
-            text = Path(source).read_text()
+            text = Path(source).read_text(encoding="utf-8")
         except OSError as exc:
             raise ValueError(f"cannot read network file {str(source)!r}: {exc.strerror}") from None
+        except UnicodeDecodeError:
+            raise ValueError(f"{str(source)}: not a UTF-8 text file") from None
     elif isinstance(source, (str, bytes)):
         text = source
     else:
         raise ValueError(f"expected a path, a JSON string or a dict, got {type(source).__name__}")
     try:
-        # NaN/Infinity parse to floats so that the converter names their layer, row and column.
-        return json.loads(text, parse_float=_exact_decimal)
+        # Decimal literals stay strings and long integers too, so that the exact
+        # converter parses them and names their layer, row and column; NaN and
+        # Infinity parse to floats that the converter refuses with their place.
+        return json.loads(text, parse_float=str, parse_int=_json_int, object_pairs_hook=_no_duplicates)
     except json.JSONDecodeError as exc:
         raise ValueError(f"malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
+    except RecursionError:
+        raise ValueError("malformed JSON: nested too deeply") from None
 
 
-def _exact_decimal(text: str) -> Fraction:
-    return Fraction(text)
+def _json_int(text: str) -> Any:
+    # int() refuses more than 4300 digits; the converter handles long ones exactly.
+    return int(text) if len(text) <= 4000 else text
+
+
+def _no_duplicates(pairs: list) -> dict:
+    out: dict = {}
+    for key, value in pairs:
+        if key in out:
+            raise ValueError(f"network JSON: duplicate key {key!r}")
+        out[key] = value
+    return out
 
 
 def _mask_rows(M: flint.fmpq_mat, active: Sequence[int]) -> flint.fmpq_mat:

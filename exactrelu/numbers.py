@@ -46,26 +46,53 @@ __all__ = [
 Vector = tuple  # tuple[Fraction, ...]
 Matrix = tuple  # tuple[tuple[Fraction, ...], ...]
 
-# Plain decimal or p/q; no underscores, no whitespace inside, no "inf"/"nan".
-_RATIO = re.compile(r"^[+-]?\d+/[+-]?\d+$")
-_DECIMAL = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+# Plain decimal or p/q with ASCII digits only (no unicode digits, underscores,
+# inner whitespace, "inf" or "nan").
+_RATIO = re.compile(r"^([+-]?[0-9]+)/([+-]?[0-9]+)$")
+_DECIMAL = re.compile(r"^([+-]?)([0-9]+)?(?:\.([0-9]*))?(?:[eE]([+-]?[0-9]+))?$")
+# A decimal exponent costs time and memory exponential in its own length
+# ("1e999999999" would hang): bound it.  1e-100000 is far below any weight.
+MAX_EXPONENT = 100_000
+# Python refuses int(str) beyond 4300 digits (a quadratic-time guard); flint
+# converts long digit strings in quasi-linear time, so those go through it.
+_PY_DIGITS = 4000
 
 
 def _at(where: str) -> str:
     return f"{where}: " if where else ""
 
 
+def _int(digits: str) -> int:
+    """An ASCII digit string (optional sign) as an int, without Python's 4300-digit limit."""
+    if len(digits) <= _PY_DIGITS:
+        return int(digits)
+    sign = -1 if digits.startswith("-") else 1
+    return sign * int(flint.fmpz(digits.lstrip("+-")))
+
+
+def _short(s: str) -> str:
+    return repr(s) if len(s) <= 60 else repr(s[:40] + "...") + f" ({len(s)} characters)"
+
+
 def _from_str(s: str, where: str) -> Fraction:
     t = s.strip()
-    if _RATIO.match(t):
-        num, den = t.split("/")
-        if int(den) == 0:
-            raise ValueError(f"{_at(where)}zero denominator in {s!r}")
-        return Fraction(int(num), int(den))
-    if _DECIMAL.match(t):
-        # Fraction parses decimal and scientific notation exactly.
-        return Fraction(t)
-    raise ValueError(f"{_at(where)}{s!r} is not a number (expected an integer, 'p/q' or a decimal)")
+    m = _RATIO.match(t)
+    if m:
+        num, den = _int(m.group(1)), _int(m.group(2))
+        if den == 0:
+            raise ValueError(f"{_at(where)}zero denominator in {_short(s)}")
+        return Fraction(num, den)
+    m = _DECIMAL.match(t)
+    if m and (m.group(2) or m.group(3)):
+        sign, whole, frac, exp = m.group(1), m.group(2) or "", m.group(3) or "", m.group(4)
+        e = 0 if exp is None else (int(exp) if len(exp) < 12 else None)
+        if e is None or abs(e) > MAX_EXPONENT:
+            raise ValueError(f"{_at(where)}exponent of {_short(s)} is out of range (at most {MAX_EXPONENT} in absolute value)")
+        # value = sign * (whole.frac digits) * 10^e, exactly
+        q = Fraction(_int(sign + (whole + frac or "0")))
+        shift = e - len(frac)
+        return q * 10**shift if shift >= 0 else q / 10**-shift
+    raise ValueError(f"{_at(where)}{_short(s)} is not a number (expected an integer, 'p/q' or a decimal)")
 
 
 def _from_float(x: float, where: str) -> Fraction:
@@ -201,7 +228,13 @@ def fraction_str(q: Fraction) -> str:
     >>> fraction_str(Fraction(-1, 2)), fraction_str(Fraction(4))
     ('-1/2', '4')
     """
-    return str(q.numerator) if q.denominator == 1 else f"{q.numerator}/{q.denominator}"
+    num, den = _digits(q.numerator), _digits(q.denominator)
+    return num if q.denominator == 1 else f"{num}/{den}"
+
+
+def _digits(k: int) -> str:
+    # str(int) refuses more than 4300 digits; flint has no such limit and is fast.
+    return str(k) if k.bit_length() < 13000 else str(flint.fmpz(k))
 
 
 def as_fmpq_mat(m: Iterable[Iterable[Fraction]], nrows: int, ncols: int) -> flint.fmpq_mat:

@@ -157,3 +157,47 @@ def test_json_file_and_decimal_literals(tmp_path):
 def test_bad_json_gets_clear_errors(text, message):
     with pytest.raises(ValueError, match=message):
         Network.from_json(text)
+
+
+# ---- hostile JSON (audit regressions)
+_HEAD = '{"format": "exactrelu.network", "version": 1, '
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        # a typo must not silently drop the output layer
+        (_HEAD + '"layers": [{"W": [[1]], "b": [0]}], "ouput": {"W": [[1]], "b": [0]}}', "unknown key 'ouput'"),
+        (_HEAD + '"layers": [{"W": [[1]], "b": [0], "B": [1]}]}', r"layers\[0\]: unknown key 'B'"),
+        (_HEAD + '"layers": [{"W": [[1]], "b": [0]}], "layers": []}', "duplicate key 'layers'"),
+        ('{"format": "exactrelu.network", "version": true, "layers": [{"W": [[1]], "b": [0]}]}', "version"),
+        ('{"format": "exactrelu.network", "version": 1.0, "layers": [{"W": [[1]], "b": [0]}]}', "version"),
+        (_HEAD + '"layers": [{"W": [[1e999999999]], "b": [0]}]}', "layer 0, W, row 0, column 0: exponent"),
+        ("[" * 100000 + "]" * 100000, "nested too deeply"),
+    ],
+)
+def test_hostile_json_is_refused_with_its_place(text, message):
+    with pytest.raises(ValueError, match=message):
+        Network.from_json(text)
+
+
+def test_json_long_integer_literals_are_exact():
+    big = 10**5000 + 1  # beyond json's int() limit of 4300 digits
+    digits = "1" + "0" * 4999 + "1"  # the decimal digits of big
+    net = Network.from_json(_HEAD + '"layers": [{"W": [[' + digits + ']], "b": [0.5]}]}')
+    assert net.layers[0] == (((Fraction(big),),), (Fraction(1, 2),))
+    assert Network.from_json(json.dumps(net.to_json())) == net
+
+
+def test_to_json_file_is_replaced_atomically(tmp_path, monkeypatch):
+    path = tmp_path / "net.json"
+    path.write_text("old")
+    net = Network([([[1]], [0])])
+
+    def boom(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr("os.fsync", boom)
+    with pytest.raises(OSError):
+        net.to_json(path)
+    assert path.read_text() == "old" and [p.name for p in tmp_path.iterdir()] == ["net.json"]

@@ -109,3 +109,37 @@ def test_vector_and_matrix_shapes():
 @given(st.fractions())
 def test_fraction_str_round_trips(q):
     assert to_fraction(fraction_str(q)) == q
+
+
+# ---- hostile strings (audit regressions)
+@pytest.mark.parametrize("text", ["\u0661\u0662", "1\u00b2", "\uff11", "1_000", "0x10", "1e", ".", "+.e1", "--1"])
+def test_non_ascii_or_odd_digit_strings_are_refused(text):
+    # str.isdigit/int() accept unicode digits; an exact parser must not guess.
+    with pytest.raises(ValueError, match="is not a number"):
+        to_fraction(text, "here")
+
+
+@pytest.mark.parametrize("text", ["1e999999999", "1e-100001", "2E" + "9" * 30])
+def test_huge_exponents_are_refused_quickly(text):
+    # 10**999999999 would take minutes and gigabytes: refused, naming the place.
+    with pytest.raises(ValueError, match="here: exponent .* out of range"):
+        to_fraction(text, "here")
+
+
+def test_long_digit_strings_convert_exactly_beyond_pythons_limit():
+    # Python's int(str) stops at 4300 digits; exact inputs may be longer.
+    assert to_fraction("9" * 5000) == 10**5000 - 1
+    assert to_fraction("-" + "9" * 5000 + ".5") == -(10**5000 - 1) - Fraction(1, 2)
+    assert to_fraction("1/" + "1" + "0" * 5000) == Fraction(1, 10**5000)
+
+
+@given(st.integers(-(10**6), 10**6), st.integers(0, 5000), st.integers(-3000, 3000))
+def test_decimal_strings_agree_with_fraction(m, zeros, e):
+    # Independent parse: Python's Fraction(str) reads scientific notation exactly.
+    text = f"{m}{'0' * zeros}e{e}"
+    assert to_fraction(text) == Fraction(m * 10**zeros) * Fraction(10) ** e
+
+
+def test_fraction_str_of_huge_rationals_round_trips():
+    q = Fraction(10**6000 + 1, 3**9000)  # both beyond str(int)'s 4300-digit limit
+    assert to_fraction(fraction_str(q)) == q
