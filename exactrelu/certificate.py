@@ -42,6 +42,7 @@ VERDICTS = ("converges", "diverges", "inconclusive")
 THEOREMS = {
     "T4": ("converges", "proofs/T4_sufficient_condition.md"),
     "T6": ("converges", "proofs/T6_stationary_contraction.md"),
+    "T6b": ("converges", "proofs/T6b_perturbed_contraction.md"),
     "P1": ("converges", "proofs/P1_eventual_fixed_point.md"),
     "T7a": ("diverges", "proofs/T7_divergence.md"),
     "T7b": ("diverges", "proofs/T7_divergence.md"),
@@ -246,8 +247,8 @@ def layer_norms(family: Any, first: int, last: int) -> list:
 # JSON schema of the witnesses
 # --------------------------------------------------------------------------
 _RATIONALS = {"q", "S", "B", "P", "lambda", "c", "tol"}
-_VECTORS = {"v", "fixed_point", "u", "w", "x", "witness_point"}
-_VECLISTS = {"orbit"}
+_VECTORS = {"v", "fixed_point", "u", "w", "x", "witness_point", "b_limit"}
+_VECLISTS = {"orbit", "W_limit"}
 _INTS = {"N", "k", "period", "j", "K", "output_row", "n0"}
 _STRINGS = {"pattern", "route"}
 _SERIES = {"a_series", "ub_series"}
@@ -474,10 +475,13 @@ class Certificate:
             return output_factor(self.subject) * self._t4_tail(depth, Rp)
         if self.theorem == "T6":
             return output_factor(self.subject) * self._t6_tail(depth, Rp)
+        if self.theorem == "T6b":
+            return output_factor(self.subject) * self._t6b_tail(depth, Rp)
         raise ValueError(f"no tail bound for theorem {self.theorem}")
 
     def depth_for(self, tol: Any, radius: Any = None) -> int:
-        """The least depth whose :meth:`tail_bound` is <= tol (bounds decrease with depth).
+        """A depth whose :meth:`tail_bound` is <= tol: the least one for T4, T6 and P1 (their bounds
+        decrease with depth); for T6b (whose bound is not monotone) some depth with that property.
 
         >>> from exactrelu.family import Family
         >>> from exactrelu.certify import certify
@@ -536,6 +540,31 @@ class Certificate:
         vmin, vmax = min(v), max(v)
         ystar_v = max((abs(a) / b for a, b in zip(y, v)), default=Fraction(0))
         return vmax * pow_upper(w["q"], depth) * (Rp / vmin + ystar_v)
+
+    def _t6b_tail(self, depth: int, Rp: Fraction) -> Fraction:
+        """proofs/T6b_perturbed_contraction.md: delta_d <= q^(d - dK) (delta_d0 + E) + e(K)."""
+        w, fam = self.witnesses, self.subject
+        v, y, q, n0 = w["v"], w["fixed_point"], w["q"], w["n0"]
+        vmin, vmax, ynorm = min(v), max(v), norm_vec(y)
+        d0 = n0 - fam.start
+        if getattr(self, "_head_cache", None) is None:  # (||W_n||, ||b_n||) of the head layers start..n0-1
+            self._head_cache = [(norm_mat(W), norm_vec(b)) for W, b in (fam.layer(k) for k in range(fam.start, n0))]
+        radii = [Rp]  # ||y_d|| <= radii[d] for d <= d0
+        for nw, nb in self._head_cache:
+            radii.append(round_up(nw * radii[-1] + nb))
+        if depth <= d0:
+            return ynorm + radii[depth]  # ||y_inf - y_d|| <= ||y*|| + ||y_d||
+
+        def e_tail(K: int) -> Fraction:  # >= sum_{n > K} ||F_n(y*) - y*||_v
+            om = sum((series_tail(t["series"], K) for t in w["W_series"]), Fraction(0))
+            be = sum((series_tail(t["series"], K) for t in w["b_series"]), Fraction(0))
+            return (om * ynorm + be) / vmin
+
+        delta0 = radii[d0] / vmin + max((abs(a) / c for a, c in zip(y, v)), default=Fraction(0))
+        dK = (d0 + depth) // 2
+        K = fam.start + dK - 1  # the index of the last layer applied at depth dK
+        delta = pow_upper(q, depth - dK) * (delta0 + e_tail(n0 - 1)) + e_tail(K)
+        return vmax * delta
 
     def _p1_tail(self, depth: int) -> Fraction:
         w = self.witnesses
@@ -648,6 +677,8 @@ _STATEMENTS = {
     "M(R) = P (R + B), P >= prod(1 + ||W_n - I||), B >= sum ||b_n|| (S >= sum ||W_n - I||).",
     "T6": "W_n = W, b_n = b constant and |W| v <= q v with v > 0, q < 1 make y -> sigma(W y + b) a "
     "q-contraction in the weighted max norm; every input converges to the unique fixed point y*.",
+    "T6b": "if |W_n| v <= q v (v > 0, q < 1) for all n >= n0 and W_n - W, b_n - b are summable, the states "
+    "converge for every input to the fixed point y* = sigma(W y* + b) of the limit layer.",
     "P1": "for a stationary family, once the state at x is a fixed point of y -> sigma(W y + b) it stays there, "
     "so N_d(x) is eventually constant.",
     "T7a": "for a stationary family an exact periodic, non-constant orbit of the outputs prevents convergence at x.",
@@ -692,7 +723,7 @@ def _explain(cert: Certificate) -> str:
         lines += [f"- {k}: {_fmt(v)}" for k, v in cert.witnesses.items()]
         if cert.limit is not None:
             lines += ["", f"**Limit (exact):** ({', '.join(fraction_str(t) for t in cert.limit)})"]
-        if cert.theorem in ("T4", "T6"):
+        if cert.theorem in ("T4", "T6", "T6b"):
             R = cert.radius if cert.radius is not None else Fraction(1)
             lines += ["", f"**Tail bounds** for ||x|| <= {fraction_str(R)} (max norm):", ""]
             for d in (10, 100, 1000):

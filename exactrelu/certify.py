@@ -34,6 +34,7 @@ from .certificate import (
     exp_upper,
     layer_norms,
     matvec,
+    series_tail,
     prefix_state,
     relu_layer,
     round_up,
@@ -105,7 +106,7 @@ def _as_family(family: Any) -> Any:
 
 
 def _rules(x: tuple | None) -> list:
-    rules: list = [("T6", _rule_t6), ("T4", _rule_t4), ("T7b", _rule_t7b_bias), ("T7c", _rule_t7c),
+    rules: list = [("T6", _rule_t6), ("T4", _rule_t4), ("T6b", _rule_t6b), ("T7b", _rule_t7b_bias), ("T7c", _rule_t7c),
                    ("T7b", _rule_t7b_growth), ("T7d", _rule_t7d)]
     rules.append(("P1/T7a", _rule_orbit if x is not None else _rule_orbit_probe))
     return rules
@@ -271,6 +272,64 @@ def _rule_t6(fam: Any, x: Any) -> Any:
     z = [a + c for a, c in zip(matvec(W, y), b)]
     wit = {"v": v, "q": q, "fixed_point": y, "pattern": "".join("1" if t > 0 else "0" for t in z)}
     return Certificate("converges", "T6", {"kind": "everywhere"}, wit, fam, apply_output(fam, y))
+
+
+# ------------------------------------------------------------------ T6b
+def _rule_t6b(fam: Any, x: Any) -> Any:
+    """A summable perturbation of a contraction: |W_n| v <= q v from n0 on, W_n -> W, b_n -> b summably."""
+    from .series import summability
+
+    W, b = _formulas(fam)
+    m = len(W)
+    if _stationary_layer(fam) is not None:
+        return "T6b: the family is stationary (T6 decides it)"
+    WL = [[_limit(e) for e in row] for row in W]
+    bL = [_limit(e) for e in b]
+    if not all(isinstance(t, sympy.Rational) for t in [*sum(WL, []), *bL]):
+        return "T6b: W_n or b_n has no (decided) rational limit"
+    WL = tuple(tuple(Fraction(int(t.p), int(t.q)) for t in row) for row in WL)
+    bL = tuple(Fraction(int(t.p), int(t.q)) for t in bL)
+    found = contraction_weights(WL)
+    if found is None:
+        return "T6b: the limit layer W is no contraction (no v > 0, q < 1 with |W| v <= q v)"
+    v, q0 = found
+    q = round_up((q0 + 1) / 2, 16)
+    if q >= 1:
+        return "T6b: no room between the limit contraction factor and 1"
+    wser, bser = [], []
+    for key, items, exprs in (("W", wser, {(i, j): W[i][j] - _sym(WL[i][j]) for i in range(m) for j in range(m)}),
+                              ("b", bser, {(i, None): b[i] - _sym(bL[i]) for i in range(m)})):
+        for (i, j), e in exprs.items():
+            e = sympy.expand(e)
+            if e == 0:
+                continue
+            s = summability(e, start=fam.start)
+            if s.verdict != "summable":
+                return f"T6b: {key}_n - lim {key}_n is not certified summable at {(i, j)}: {_fmt_expr(e)} ({s.reason})"
+            items.append({"row": i, "col": j, "series": s})
+    absW = [[abs(t) for t in row] for row in WL]
+
+    def fits(n0: int) -> bool:  # (|W| + tails from n0) v <= q v, as the checker verifies
+        bound = [list(row) for row in absW]
+        for e in wser:
+            bound[e["row"]][e["col"]] += series_tail(e["series"], n0 - 1)
+        return all(sum(bound[i][j] * v[j] for j in range(m)) <= q * v[i] for i in range(m))
+
+    n0 = fam.start
+    while not fits(n0):
+        n0 = 2 * n0 + 1
+        if n0 > 10_000:
+            return "T6b: the perturbations W_n - W stay too large for the contraction up to n = 10^4"
+    y = fixed_point(WL, bL)
+    if y is None:
+        return "T6b: no exact fixed point of the limit layer found"
+    wit = {"n0": n0, "v": v, "q": q, "W_limit": WL, "b_limit": bL, "fixed_point": y,
+           "W_series": tuple(wser), "b_series": tuple(bser)}
+    return Certificate("converges", "T6b", {"kind": "everywhere"}, wit, fam, apply_output(fam, y))
+
+
+def _sym(q: Fraction) -> Any:
+    return sympy.Rational(q.numerator, q.denominator)
 
 
 # ------------------------------------------------------------------ T4

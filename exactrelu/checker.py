@@ -7,6 +7,8 @@ cited theorem in exact rational arithmetic (proofs/ has the theorems):
 - T4  sum ||W_n - I|| and sum ||b_n|| finite (series certificates per entry),
       and the constants S, B, P used by the tail bound;
 - T6  stationary W, b; v > 0, q < 1 with |W| v <= q v; y* = sigma(W y* + b);
+- T6b W_n - W, b_n - b summable; (|W| + tails of W_n - W from n0) v <= q v, v > 0, q < 1;
+      y* = sigma(W y* + b) for the limit layer (W, b);
 - P1  stationary; the exact state at depth k of the point x is a fixed point;
 - T7a stationary; an exact non-constant periodic orbit starting at depth k of x;
 - T7b W_n, b_n >= 0 for n >= n0; u >= 0 with u^T W_n >= (1 + a_n) u^T and
@@ -52,6 +54,7 @@ from .certificate import (
     matvec,
     prefix_state,
     relu_layer,
+    series_tail,
     set_condition,
     validate_types,
 )
@@ -63,6 +66,7 @@ MAX_J = 64  # the largest exponent j in the exp bound
 _WITNESS_KEYS = {
     "T4": ({"N", "S", "B", "P", "j", "W_series", "b_series"}, set()),
     "T6": ({"v", "q", "fixed_point", "pattern"}, set()),
+    "T6b": ({"n0", "v", "q", "W_limit", "b_limit", "fixed_point", "W_series", "b_series"}, set()),
     "P1": ({"x", "k", "fixed_point"}, set()),
     "T7a": ({"x", "k", "orbit"}, set()),
     "T7b": ({"n0", "K", "u", "route"}, {"a_series", "ub_series", "witness_point", "output_row", "c"}),
@@ -115,7 +119,7 @@ def _check(cert: Certificate) -> None:
     keys = set(cert.witnesses)
     _need(required <= keys <= required | optional,
           f"{cert.theorem}: witnesses must be {sorted(required)} (+ optional {sorted(optional)}), got {sorted(keys)}")
-    if cert.theorem not in ("T6", "P1"):
+    if cert.theorem not in ("T6", "T6b", "P1"):
         _need(cert.limit is None, f"{cert.theorem} does not give the limit, but one is claimed")
     globals()["_check_" + cert.theorem](cert, cert.subject, cert.witnesses)
 
@@ -309,6 +313,31 @@ def _check_T6(cert: Certificate, fam: Any, w: dict) -> None:
     _need(relu_layer(W, b, y) == tuple(y), "T6: y* is not a fixed point: sigma(W y* + b) != y*")
     _need(w["pattern"] == "".join("1" if t > 0 else "0" for t in z), "T6: the pattern is not that of y*")
     _need(cert.limit == apply_output(fam, y), "T6: the claimed limit is not the output at y*")
+
+
+def _check_T6b(cert: Certificate, fam: Any, w: dict) -> None:
+    _need(cert.scope == {"kind": "everywhere"}, "T6b proves convergence everywhere; the scope must say so")
+    n0, v, q, y, WL, bL = w["n0"], w["v"], w["q"], w["fixed_point"], w["W_limit"], w["b_limit"]
+    W, b = _formulas(fam)
+    m = len(W)
+    _need(fam.start <= n0 <= MAX_DEPTH, f"T6b: n0 = {n0} must satisfy start <= n0 <= {MAX_DEPTH}")
+    _need(len(WL) == m and all(len(r) == m for r in WL) and len(bL) == len(v) == len(y) == m,
+          "T6b: W, b, v and y* must have the width of the family")
+    _need(all(t > 0 for t in v) and 0 <= q < 1, "T6b: need v > 0 and 0 <= q < 1")
+    entries = {(i, j): sympy.expand(W[i][j] - sympy.Rational(WL[i][j].numerator, WL[i][j].denominator))
+               for i in range(m) for j in range(m)}
+    _check_entry_series(w["W_series"], entries, fam.start, "T6b: W_n - W")
+    bent = {(i, None): sympy.expand(b[i] - sympy.Rational(bL[i].numerator, bL[i].denominator)) for i in range(m)}
+    _check_entry_series(w["b_series"], bent, fam.start, "T6b: b_n - b")
+    # |W_n[i][j]| <= |W[i][j]| + sum_{k >= n0} |W_k[i][j] - W[i][j]| <= |W[i][j]| + t_ij(n0 - 1) for n >= n0
+    bound = [[abs(WL[i][j]) for j in range(m)] for i in range(m)]
+    for e in w["W_series"]:
+        bound[e["row"]][e["col"]] += series_tail(e["series"], n0 - 1)
+    for i in range(m):
+        _need(sum(bound[i][j] * v[j] for j in range(m)) <= q * v[i],
+              f"T6b: row {i}: (|W| v)_{i} + the tails of W_n - W from n0 = {n0} exceed q v_{i}")
+    _need(relu_layer(WL, bL, y) == tuple(y), "T6b: y* is not a fixed point of the limit layer")
+    _need(cert.limit == apply_output(fam, y), "T6b: the claimed limit is not the output at y*")
 
 
 def _replay(fam: Any, x: tuple, k: int) -> tuple:

@@ -59,6 +59,20 @@ def test_t6_exact_limit():
         assert gap < F(1, 10**6)
 
 
+def test_t6b_perturbed_contraction():
+    # W_n -> W and b_n -> b of the T6 example with summable perturbations: the same limit y* = (2, 0)
+    fam = Family([["1/2 + 1/n^2", "1/4"], ["-1/4 - 2^(-n)", "1/3"]], ["1 + 2^(-n)", "-1/2 + 1/n^2"])
+    cert = certify(fam)
+    assert (cert.verdict, cert.theorem, cert.limit) == ("converges", "T6b", (F(2), F(0)))
+    assert cert.witnesses["W_limit"] == ((F(1, 2), F(1, 4)), (F(-1, 4), F(1, 3)))
+    for x in ([1, 1], [-1, 1], [1, -1]):
+        for d in (1, 5, 20, 60):
+            gap = max(abs(p - q) for p, q in zip(fam.truncate(d)(x), cert.limit))
+            assert gap <= cert.tail_bound(d, 1)
+    d = cert.depth_for("1/100", 1)
+    assert cert.tail_bound(d, 1) <= F(1, 100)
+
+
 def test_t7a_period_two():
     # y_0 = 0, y_1 = sigma(0 + 1) = (1, 1), y_2 = sigma(-1 + 1) = 0: period 2
     fam = Family([["-1", "0"], ["0", "-1"]], ["1", "1"])

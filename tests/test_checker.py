@@ -35,6 +35,7 @@ def _genuine() -> dict:
     fams = {
         "T4": (Family([["1 + 1/n^2", "2/n^2"], ["0", "1 - 1/n^2"]], ["2^(-n)", "-2^(-n)"]), None),
         "T6": (Family([["1/2", "1/4"], ["-1/4", "1/3"]], ["1", "-1/2"]), None),
+        "T6b": (Family([["1/2 + 1/n^2", "1/4"], ["-1/4 - 2^(-n)", "1/3"]], ["1 + 2^(-n)", "-1/2 + 1/n^2"]), None),
         "P1": (Family([["-1", "0"], ["0", "-1"]], ["1", "1"]), ["1/2", "1/2"]),
         "T7a": (Family([["-1", "0"], ["0", "-1"]], ["1", "1"]), [0, 0]),
         "T7b-set": (Family([["1 + 1/n", "0"], ["0", "1"]], ["0", "0"]), None),
@@ -62,13 +63,13 @@ def _claim_holds(cert: Certificate) -> bool:
     fam = cert.subject
     if cert.verdict == "converges":
         pts = [cert.scope["x"]] if cert.scope["kind"] == "point" else [(F(0), F(0)), (F(1), F(-1)), (F(-2), F(2))]
+        tail = (lambda d: cert.tail_bound(d)) if cert.theorem == "P1" else (lambda d: cert.tail_bound(d, 2))
         for x in pts:
             a, b = fam.truncate(20)(x), fam.truncate(200)(x)
-            gap = max(abs(p - q) for p, q in zip(a, b))
-            bound = cert.tail_bound(20) if cert.theorem == "P1" else cert.tail_bound(20, 2)
-            if gap > bound:
+            # |N_200 - N_20| <= |N_inf - N_20| + |N_inf - N_200|
+            if max(abs(p - q) for p, q in zip(a, b)) > tail(20) + tail(200):
                 return False
-            if cert.limit is not None and max(abs(p - q) for p, q in zip(b, cert.limit)) > F(1, 10**6):
+            if cert.limit is not None and max(abs(p - q) for p, q in zip(b, cert.limit)) > tail(200):
                 return False
         return True
     if cert.scope["kind"] == "point":
@@ -92,7 +93,7 @@ def _rat_mutations(value: str, name: str) -> list:
 
 
 # direction of each scalar witness: +1 if increasing it is a weakening, -1 if decreasing it is
-_WEAKER_UP = {"S": 1, "B": 1, "P": 1, "q": 1}
+_WEAKER_UP = {"S": 1, "B": 1, "P": 1, "q": 1}  # q: |W| v <= q v stays true for a larger q < 1
 _WEAKER_DOWN = {"lambda": 1}
 
 
@@ -121,7 +122,7 @@ def _mutations(data: dict) -> list:
     for v in ("converges", "diverges", "inconclusive"):
         if v != data["verdict"]:
             add("forgery", f"verdict={v}", lambda d, v=v: d.update(verdict=v))
-    for t in ("T4", "T6", "P1", "T7a", "T7b", "T7c", "T7d", None):
+    for t in ("T4", "T6", "T6b", "P1", "T7a", "T7b", "T7c", "T7d", None):
         if t != theorem:
             add("forgery", f"theorem={t}", lambda d, t=t: d.update(theorem=t))
     if data["scope"]["kind"] != "everywhere":
@@ -166,7 +167,8 @@ def _witness_mutations(data: dict, key: str, val, theorem: str) -> list:
     elif isinstance(val, int):
         for desc, new in (("+1", val + 1), ("-1", val - 1), ("=0", 0), ("=-5", -5), ("huge", 10**9)):
             label = "either" if (key in ("N", "j") and new >= 1) else "forgery"
-            if key in ("output_row", "k") or (key == "n0" and new > val) or (key == "K" and theorem == "T7c" and new >= 1):
+            if key in ("output_row", "k") or (key == "n0" and (new > val or theorem == "T6b" and new >= 1)) \
+                    or (key == "K" and theorem == "T7c" and new >= 1):
                 label = "either"  # a later start of the argument, or another row, may still be valid
             add(label, desc, new)
     elif key in ("v", "u", "w", "x", "witness_point", "fixed_point"):
@@ -183,6 +185,13 @@ def _witness_mutations(data: dict, key: str, val, theorem: str) -> list:
                 add(label, f"[{i}]{desc}", new)
         add("forgery", "truncated", val[:-1])
         add("forgery", "extended", val + ["1"])
+    elif key in ("W_limit", "b_limit"):  # another limit layer: the series terms no longer match
+        rows = val if key == "W_limit" else [val]
+        for i, row in enumerate(rows):
+            for j in range(len(row)):
+                new = copy.deepcopy(rows)
+                new[i][j] = str(F(new[i][j]) + F(1, 7))
+                add("forgery", f"[{i}][{j}]+1/7", new if key == "W_limit" else new[0])
     elif key == "orbit":
         add("forgery", "reversed", val[::-1] if len(val) > 1 else val + val)
         add("forgery", "shortened", val[:1])

@@ -192,3 +192,17 @@ def test_t7d_growth_bound():
     for d in range(K, 81):
         rate = sum(F(2, k) for k in range(fam.start + K, fam.start + d))
         assert sum(a * c for a, c in zip(u, net.hidden([0, 1], d))) >= base + gamma * rate
+
+
+def test_t6b_bound_against_truncations():
+    # W_n = W + [[0, 1/n^2], [0, 0]], b_n = b + (0, 3^-n) around a contraction with |W| row sums 7/12, 1/2
+    fam = Family([["1/3", "1/4 + 1/n^2"], ["1/4", "-1/4"]], ["1", "1/2 + 3^(-n)"])
+    cert = certify(fam)
+    assert cert.theorem == "T6b"
+    # y* = sigma(W y* + b): both active: y1 = y1/3 + y2/4 + 1, y2 = y1/4 - y2/4 + 1/2
+    # -> (2/3) y1 - y2/4 = 1 and -y1/4 + (5/4) y2 = 1/2; y2 = (8/3) y1 - 4 gives (37/12) y1 = 11/2,
+    # so y1 = 66/37 and y2 = 176/37 - 4 = 28/37 (both > 0, consistent with the pattern)
+    assert cert.limit == (F(66, 37), F(28, 37))
+    for x in [(F(2), F(-2)), (F(-1), F(1))]:
+        for d in (3, 30, 300):
+            assert _gap(cert.limit, _mp_state(fam, x, d)) <= float(cert.tail_bound(d, 2))
