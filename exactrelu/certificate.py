@@ -1,8 +1,8 @@
 """Certificates of convergence or divergence of infinite-depth ReLU families.
 
 A :class:`Certificate` is a value object: a verdict ("converges", "diverges"
-or "inconclusive"), the theorem it rests on (T4, T6, P1, T7a, T7b, T7c or T7d,
-each proved in ``proofs/``), the scope where the claim holds, the exact witnesses
+or "inconclusive"), the theorem it rests on (T4, T6, T6b, P1, T7a, T7b, T7c or
+T7d, each proved in ``proofs/``), the scope where the claim holds, the exact witnesses
 the theorem needs, and the subject (the :class:`~exactrelu.family.Family`).
 It is produced by :func:`exactrelu.certify` and re-verified, from the subject
 and the witnesses alone, by :func:`exactrelu.check`.

@@ -1,4 +1,4 @@
-"""Certify convergence or divergence of an infinite-depth ReLU family (rules T4, T6, P1, T7a-c).
+"""Certify convergence or divergence of an infinite-depth ReLU family (rules T4, T6, T6b, P1, T7a-d).
 
 The certifier only PROPOSES: floats may suggest a Perron vector or a fixed
 point pattern, every witness is then made exact, and every candidate
