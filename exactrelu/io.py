@@ -152,12 +152,12 @@ def nearest_float(q: Fraction, dtype: str = "float64") -> float:
     try:
         wide = float(q)
     except OverflowError:
-        raise ValueError(f"{fraction_str(q)} is too large for {dtype}") from None
+        raise ValueError(f"{_brief(q)} is too large for {dtype}") from None
     if abs(wide) > float(np.finfo(t).max):
-        raise ValueError(f"{fraction_str(q)} is too large for {dtype}")
+        raise ValueError(f"{_brief(q)} is too large for {dtype}")
     cand = t(wide)
     if not np.isfinite(cand):
-        raise ValueError(f"{fraction_str(q)} is too large for {dtype}")
+        raise ValueError(f"{_brief(q)} is too large for {dtype}")
     best = cand
     for g in (np.nextafter(cand, t(-np.inf)), np.nextafter(cand, t(np.inf))):
         if not np.isfinite(g):
@@ -166,6 +166,15 @@ def nearest_float(q: Fraction, dtype: str = "float64") -> float:
         if d_g < d_best or (d_g == d_best and _is_even(g, t)):
             best = g
     return float(best)
+
+
+def _brief(q: Fraction) -> str:
+    """``q`` as 'p/q' when short, else its sign and order of magnitude (messages stay readable)."""
+    text = fraction_str(q)
+    if len(text) <= 40:
+        return text
+    digits = round((abs(q.numerator).bit_length() - q.denominator.bit_length()) * 0.30103)
+    return f"{'-' if q < 0 else ''}a rational of about 10^{digits}"
 
 
 def _is_even(x: Any, t: Any) -> bool:
@@ -224,7 +233,10 @@ def array_to_fractions(arr: Any, where: str, ndim: int) -> tuple:
         if len(bad):
             pos = tuple(int(v) for v in bad[0])
             raise ValueError(f"{where}, {_pos(pos)}: {a[pos]} is not a finite number")
-        flat = [Fraction(v) for v in a.astype(np.float64).ravel().tolist()]  # widening is exact
+        if a.dtype.itemsize <= 8:
+            flat = [Fraction(v) for v in a.astype(np.float64).ravel().tolist()]  # widening is exact
+        else:  # long double: float64 would round it; take each exact ratio
+            flat = [Fraction(*v.as_integer_ratio()) for v in a.ravel()]
     elif a.dtype.kind in "iu":
         flat = [Fraction(v) for v in a.ravel().tolist()]
     else:
@@ -260,16 +272,50 @@ def _npz_arrays(net: Network, dtype: str, allow_rounding: bool) -> dict:
     return arrays
 
 
-def _load_npz(path: Path) -> Network:
+def open_npz(path: str | os.PathLike) -> Any:
+    """Internal: open an ``.npz`` archive safely, or raise a ValueError naming the file.
+
+    Refuses non-zip files (numpy would try them as pickles), single ``.npy``
+    files, object arrays and archives holding more than ``MAX_ENTRIES`` numbers
+    (read from the headers, before any data), and never unpickles.
+    """
     name = str(path)
+    try:
+        with open(path, "rb") as fh:
+            magic = fh.read(6)
+    except OSError as exc:
+        raise ValueError(f"{name}: cannot read ({exc.strerror})") from None
+    if magic == b"\x93NUMPY":
+        raise ValueError(f"{name}: a single .npy array, not an .npz archive (a zip of named .npy arrays)")
+    if not magic.startswith(b"PK"):
+        raise ValueError(f"{name}: not an .npz archive (expected a zip of .npy arrays)")
     try:
         archive = np.load(path, allow_pickle=False)
     except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
         raise ValueError(f"{name}: not a readable .npz archive ({exc})") from None
-    if not isinstance(archive, np.lib.npyio.NpzFile):
-        raise ValueError(f"{name}: a single .npy array, not an .npz archive of W0, b0, ...")
-    with archive:
+    try:
         _check_sizes(archive, name)
+    except BaseException:
+        archive.close()
+        raise
+    return archive
+
+
+def read_npz_array(archive: Any, key: str, name: str) -> np.ndarray:
+    """Internal: one array of an open archive; damage and pickles are ValueErrors naming it."""
+    try:
+        return archive[key]
+    except ValueError as exc:  # object arrays need pickle: refused
+        why = "cannot be read without unpickling" if "pickle" in str(exc) else "is damaged"
+        raise ValueError(f"{name}: array {key!r} {why} ({exc})") from None
+    except (zipfile.BadZipFile, zlib.error, OSError, EOFError) as exc:
+        raise ValueError(f"{name}: array {key!r} is damaged ({exc})") from None
+
+
+def _load_npz(path: Path) -> Network:
+    name = str(path)
+    archive = open_npz(path)
+    with archive:
         keys = set(archive.files)
         depth = 0
         while f"W{depth}" in keys or f"b{depth}" in keys:
@@ -290,14 +336,7 @@ def _load_npz(path: Path) -> Network:
             raise ValueError(f"{name}: the archive holds no arrays (expected W0, b0, ...)")
 
         def get(key: str, where: str, ndim: int) -> tuple:
-            try:
-                arr = archive[key]
-            except ValueError as exc:  # object arrays need pickle: refused
-                why = "cannot be read without unpickling" if "pickle" in str(exc) else "is damaged"
-                raise ValueError(f"{name}: array {key!r} {why} ({exc})") from None
-            except (zipfile.BadZipFile, zlib.error, OSError, EOFError) as exc:
-                raise ValueError(f"{name}: array {key!r} is damaged ({exc})") from None
-            return array_to_fractions(arr, f"{name}: {where}", ndim)
+            return array_to_fractions(read_npz_array(archive, key, name), f"{name}: {where}", ndim)
 
         layers = [(get(f"W{i}", f"layer {i}, W", 2), get(f"b{i}", f"layer {i}, b", 1)) for i in range(depth)]
         output = (get("W_out", "output layer, W", 2), get("b_out", "output layer, b", 1)) if has_out else None

@@ -372,7 +372,7 @@ def _no_duplicates(pairs: list) -> dict:
     out: dict = {}
     for key, value in pairs:
         if key in out:
-            raise ValueError(f"network JSON: duplicate key {key!r}")
+            raise ValueError(f"JSON object has a duplicate key {key!r}")
         out[key] = value
     return out
 

@@ -42,7 +42,7 @@ from typing import Any, Callable, Iterator
 import numpy as np
 
 from .io import _atomic_write, nearest_float
-from .network import Network
+from .network import Network, _json_int, _no_duplicates, _no_unknown_keys
 from .numbers import fraction_str, to_vector
 from .pattern import Pattern
 
@@ -112,14 +112,20 @@ class Vectors:
         }
 
 
-def _vector(net: Network, x: tuple) -> Vector:
+def _vector(net: Network, x: tuple, where: str = "input") -> Vector:
     margins = net.pre_activations(x)
     pattern = Pattern(
         [[1 if z > 0 else 0 for z in layer] for layer in margins],
         [(i, j) for i, layer in enumerate(margins) for j, z in enumerate(layer) if z == 0],
     )
     out = net(x)
-    return Vector(tuple(x), out, tuple(nearest_float(v) for v in out), pattern, margins)
+    floats = []
+    for j, v in enumerate(out):
+        try:
+            floats.append(nearest_float(v))
+        except ValueError as exc:  # an exact output beyond float64: no float oracle for it
+            raise ValueError(f"{where}, output {j}: the exact output {exc}") from None
+    return Vector(tuple(x), out, tuple(floats), pattern, margins)
 
 
 def _convert_inputs(net: Network, inputs: Any) -> list:
@@ -146,7 +152,7 @@ def make_vectors(net: Network, inputs: Any) -> Vectors:
     """
     if not isinstance(net, Network):
         raise ValueError(f"make_vectors expects a Network, got {type(net).__name__}")
-    return Vectors(net, tuple(_vector(net, x) for x in _convert_inputs(net, inputs)))
+    return Vectors(net, tuple(_vector(net, x, f"input {i}") for i, x in enumerate(_convert_inputs(net, inputs))))
 
 
 def save(vectors: Vectors, path: str | os.PathLike) -> None:
@@ -175,9 +181,12 @@ def load_vectors(source: Any, *, verify: bool = True) -> Vectors:
     data = _read(source)
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise ValueError(f"test vectors: key 'format' must be {FORMAT!r}")
-    if data.get("version") != VERSION:
-        raise ValueError(f"test vectors: unsupported 'version' {data.get('version')!r} (expected {VERSION})")
-    if "network" not in data or not isinstance(data.get("vectors"), list):
+    version = data.get("version")
+    if type(version) is not int or version != VERSION:
+        raise ValueError(f"test vectors: unsupported 'version' {version!r} (expected {VERSION})")
+    _no_unknown_keys(data, {"format", "version", "network", "vectors"}, "test vectors")
+    # The network must be embedded: a string here would be read as a path to some other file.
+    if not isinstance(data.get("network"), dict) or not isinstance(data.get("vectors"), list):
         raise ValueError("test vectors: keys 'network' (object) and 'vectors' (list) are required")
     try:
         net = Network.from_json(data["network"])
@@ -200,12 +209,15 @@ def _read(source: Any) -> Any:
     else:
         text = source
     try:
-        # Decimals stay text, so that they convert exactly ("0.1" is 1/10) or compare as float64.
-        return json.loads(text, parse_float=str)
+        # Decimals (and very long integers) stay text, so that they convert
+        # exactly ("0.1" is 1/10) or compare as float64.
+        return json.loads(text, parse_float=str, parse_int=_json_int, object_pairs_hook=_no_duplicates)
     except (json.JSONDecodeError, TypeError) as exc:
         raise ValueError(f"test vectors: malformed JSON ({exc})") from None
     except RecursionError:
         raise ValueError("test vectors: JSON nested too deeply") from None
+    except ValueError as exc:  # a duplicate key
+        raise ValueError(f"test vectors: {exc}") from None
 
 
 def _parse_vector(net: Network, item: Any, where: str, verify: bool) -> Vector:
@@ -214,12 +226,15 @@ def _parse_vector(net: Network, item: Any, where: str, verify: bool) -> Vector:
     missing = [k for k in ("input", "output", "output_float64", "pattern", "margins") if k not in item]
     if missing:
         raise ValueError(f"{where}: missing key {missing[0]!r}")
+    _no_unknown_keys(item, {"input", "output", "output_float64", "pattern", "ties", "margins"}, where)
     x = to_vector(item["input"], f"{where}, input", length=net.input_dim)
     output = to_vector(item["output"], f"{where}, output", length=net.output_dim)
     floats = item["output_float64"]
     if not isinstance(floats, list) or len(floats) != net.output_dim:
         raise ValueError(f"{where}: 'output_float64' must be a list of {net.output_dim} numbers")
     try:
+        if any(isinstance(v, bool) for v in floats):
+            raise TypeError
         f64 = tuple(float(v) for v in floats)
     except (TypeError, ValueError):
         raise ValueError(f"{where}: 'output_float64' must hold numbers") from None
@@ -227,7 +242,7 @@ def _parse_vector(net: Network, item: Any, where: str, verify: bool) -> Vector:
     if not isinstance(margins, list) or len(margins) != net.depth:
         raise ValueError(f"{where}: 'margins' must be a list of {net.depth} layers")
     margins = tuple(to_vector(z, f"{where}, margins, layer {k}", length=w) for k, (z, w) in enumerate(zip(margins, net.widths)))
-    pattern = Pattern.parse(str(item["pattern"]), [tuple(t) for t in item.get("ties", [])])
+    pattern = _parse_pattern(item["pattern"], item.get("ties", []), where)
     stored = Vector(x, output, f64, pattern, margins)
     if verify:
         fresh = _vector(net, x)
@@ -235,6 +250,20 @@ def _parse_vector(net: Network, item: Any, where: str, verify: bool) -> Vector:
             if getattr(fresh, name) != getattr(stored, name):
                 raise ValueError(f"{where}: stored {name!r} does not match the embedded network's exact evaluation")
     return stored
+
+
+def _parse_pattern(text: Any, ties: Any, where: str) -> Pattern:
+    if not isinstance(text, str):
+        raise ValueError(f"{where}: 'pattern' must be a string like '10|011'")
+    ok = isinstance(ties, list) and all(
+        isinstance(t, list) and len(t) == 2 and all(type(v) is int for v in t) for t in ties
+    )
+    if not ok:
+        raise ValueError(f"{where}: 'ties' must be a list of [layer, neuron] integer pairs")
+    try:
+        return Pattern.parse(text, [tuple(t) for t in ties])
+    except ValueError as exc:
+        raise ValueError(f"{where}: {exc}") from None
 
 
 # -------------------------------------------------------------- comparison
@@ -268,7 +297,18 @@ class Disagreement:
         else:
             rel = "<=" if isinstance(self.error, Fraction) and self.error <= self.bound else ">"
             tail = f"error {err} {rel} bound {float(self.bound):.3g}"
-        return f"input {self.input_index}, output {self.output_index}: exact {float(self.exact):.17g}, got {self.got!r}, {tail}"
+        return f"input {self.input_index}, output {self.output_index}: exact {_exact_text(self.exact)}, got {self.got!r}, {tail}"
+
+
+def _exact_text(q: Fraction) -> str:
+    """'2/5' when short, else the nearest float marked approximate (never a misleading 0.40000000000000002)."""
+    text = fraction_str(q)
+    if len(text) <= 24:
+        return text
+    try:
+        return f"~{float(q)!r}"
+    except OverflowError:
+        return f"{'-' if q < 0 else ''}~1e{round((abs(q.numerator).bit_length() - q.denominator.bit_length()) * 0.30103)}"
 
 
 @dataclass

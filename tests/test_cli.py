@@ -68,7 +68,7 @@ def test_region_limit_reports_partial_result(net_file, capsys):
     "argv, message",
     [
         (["eval", "NET", "--x", "1,abc"], "'abc' is not a number"),
-        (["eval", "NET", "--x", "1,2,3"], "input has dimension 3"),
+        (["eval", "NET", "--x", "1,2,3"], "--x '1,2,3' has dimension 3"),
         (["eval", "NET"], "give at least one point"),
         (["eval", "/nonexistent.json", "--x", "1,2"], "nonexistent"),
         (["regions", "NET", "--box=1,-1"], "lower"),
@@ -85,3 +85,38 @@ def test_bad_input_exits_2_with_a_clear_message(argv, message, net_file, capsys)
 def test_no_command_prints_help(capsys):
     assert main([]) == 2
     assert "demo" in capsys.readouterr().out
+
+
+# ---- bad inputs (audit regressions)
+def test_eval_reads_every_points_format_and_names_bad_points(net_file, tmp_path, capsys):
+    (tmp_path / "p.txt").write_text("# x0 x1\n1/3 -1/7\n0.5, 0.5\n")
+    assert main(["eval", net_file, "--inputs", str(tmp_path / "p.txt")]) == 0
+    expected = demo_network()(["1/3", "-1/7"])[0]
+    assert f"N(1/3, -1/7) = ({expected})" in capsys.readouterr().out
+    (tmp_path / "bad.json").write_text('[[1, 2], [1, 2, 3]]')
+    assert main(["eval", net_file, "--inputs", str(tmp_path / "bad.json")]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and "bad.json, point 1 has dimension 3" in err  # nothing printed before the error
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (None, "is a directory"),
+        (b"", "malformed JSON"),
+        (b"\xff\xfe\x00garbage", "not a UTF-8 text file"),
+        (b'{"format": "exactrelu.network", "version": 1, "layers": [{"W": [["1e999999999"]], "b": [0]}]}',
+         "net.json: layer 0, W, row 0, column 0: exponent"),
+        (b'{"format": "exactrelu.network", "version": 1, "layers": [{"W": [[1]], "b": [0]}], "ouput": null}',
+         "unknown key 'ouput'"),
+    ],
+)
+def test_bad_network_files_exit_2_naming_the_file(tmp_path, capsys, content, message):
+    path = tmp_path / "net.json"
+    if content is None:
+        path.mkdir()
+    else:
+        path.write_bytes(content)
+    assert main(["eval", str(path), "--x", "1"]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err

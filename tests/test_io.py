@@ -138,7 +138,7 @@ def test_pickle_disguised_as_npz_refused(tmp_path):
             return (os.system, ("touch " + str(tmp_path / "pwned"),))
 
     (tmp_path / "p.npz").write_bytes(pickle.dumps({"W0": Boom()}))
-    with pytest.raises(ValueError, match="not a readable .npz archive"):
+    with pytest.raises(ValueError, match="not an .npz archive"):
         load(tmp_path / "p.npz")
     assert not (tmp_path / "pwned").exists()
 
@@ -238,3 +238,28 @@ def test_saved_file_permissions(tmp_path):
         assert (tmp_path / "n.json").stat().st_mode & 0o777 == 0o600
     finally:
         os.umask(mask)
+
+
+# ---- audit regressions
+def test_random_bytes_named_npz_are_not_offered_to_unpickling(tmp_path):
+    # numpy treats a non-zip, non-.npy file as a pickle and suggests allow_pickle=True.
+    path = tmp_path / "net.npz"
+    path.write_bytes(bytes(range(7, 200)))
+    with pytest.raises(ValueError, match="not an .npz archive") as info:
+        load(path)
+    assert "pickle" not in str(info.value)
+
+
+def test_long_double_arrays_are_exact_not_rounded_to_float64(tmp_path):
+    third = np.longdouble(1) / np.longdouble(3)
+    if np.finfo(np.longdouble).nmant <= 52:
+        pytest.skip("long double is float64 on this platform")
+    np.savez(tmp_path / "ld.npz", W0=np.array([[third]]), b0=np.zeros(1))
+    w = load(tmp_path / "ld.npz").layers[0][0][0][0]
+    assert w == Fraction(*third.as_integer_ratio()) and w != Fraction(float(third))
+
+
+def test_directory_named_like_a_network(tmp_path):
+    (tmp_path / "net.json").mkdir()
+    with pytest.raises(ValueError, match="is a directory"):
+        load(tmp_path / "net.json")

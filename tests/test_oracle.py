@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from fractions import Fraction
 
 import numpy as np
@@ -224,7 +225,7 @@ def test_cli_inputs_formats(tmp_path, capsys):
         assert len(load_vectors(tmp_path / "v.json")) == n
     assert load_vectors(tmp_path / "v.json")[0].input == (Fraction(1, 2), Fraction(1, 4))
     assert main(["oracle", "make", str(tmp_path / "net.json"), "--inputs", str(tmp_path / "obj.npz"), "-o", str(tmp_path / "w.json")]) == 2
-    assert "not a readable .npz" in capsys.readouterr().err
+    assert "cannot be read without unpickling" in capsys.readouterr().err
     assert not (tmp_path / "w.json").exists()
 
 
@@ -242,3 +243,81 @@ def test_cli_check_onnx(tmp_path, capsys):
     # The float32 model judged as a float64 implementation: 1/3 and 1/7 round differently, real errors.
     assert main(["oracle", "check", str(tmp_path / "v.json"), "--onnx", str(tmp_path / "net.onnx")]) == 1
     assert "FAILED" in capsys.readouterr().out
+
+
+# ---- forged files and failing implementations (audit regressions)
+def _forge(tmp_path, mutate):
+    path = tmp_path / "v.json"
+    oracle.save(make_vectors(NET, [[1, 2], ["1/3", "-1/7"]]), path)
+    data = json.loads(path.read_text())
+    mutate(data)
+    path.write_text(json.dumps(data))
+    return path
+
+
+@pytest.mark.parametrize(
+    "mutate, message",
+    [
+        (lambda d: d["vectors"][0].__setitem__("ties", 5), "vector 0: 'ties' must be a list"),
+        (lambda d: d["vectors"][0].__setitem__("ties", [[0, "a"]]), "vector 0: 'ties' must be a list"),
+        (lambda d: d["vectors"][1].__setitem__("pattern", 7), "vector 1: 'pattern' must be a string"),
+        (lambda d: d["vectors"][0].__setitem__("output_float64", [True]), "'output_float64' must hold numbers"),
+        (lambda d: d["vectors"][0].__setitem__("extra", 1), "vector 0: unknown key 'extra'"),
+        (lambda d: d.__setitem__("version", True), "unsupported 'version'"),
+        # a string network would be read as a path to some other file
+        (lambda d: d.__setitem__("network", "net.json"), "'network' (object)"),
+    ],
+)
+def test_forged_vector_files_are_refused_with_their_place(tmp_path, mutate, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        load_vectors(_forge(tmp_path, mutate))
+
+
+def test_cli_check_refuses_empty_vectors(tmp_path, capsys):
+    path = _forge(tmp_path, lambda d: d.__setitem__("vectors", []))
+    assert main(["oracle", "check", str(path), "--callable", "numpy:asarray"]) == 2
+    assert "holds no test vectors" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "source, message",
+    [
+        ("def f(X):\n    raise RuntimeError('kaput')\n", "the implementation raised RuntimeError: kaput"),
+        ("def f(X):\n    raise SystemExit(0)\n", "the implementation raised SystemExit"),  # not a silent exit 0
+        ("raise SystemExit(0)\n", "importing"),
+        ("def f(X: return\n", "SyntaxError"),
+        ("import nosuchmodule_xyz\n", "No module named 'nosuchmodule_xyz'"),
+    ],
+)
+def test_cli_check_failing_implementations_exit_2(tmp_path, capsys, source, message):
+    path = _forge(tmp_path, lambda d: None)
+    (tmp_path / "impl.py").write_text(source)
+    assert main(["oracle", "check", str(path), "--callable", f"{tmp_path / 'impl.py'}:f"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("exactrelu oracle: error: ") and message in err and "Traceback" not in err
+
+
+def test_cli_make_refuses_empty_and_misshapen_inputs(tmp_path, capsys):
+    NET.to_json(tmp_path / "net.json")
+    for name, text, message in [
+        ("e.json", "[]", "e.json: holds no points"),
+        ("r.txt", "1 2\n3\n", "r.txt, point 1 has dimension 1"),
+        ("g.txt", "\udcff", "not a UTF-8 text file"),
+        ("d.json", "[" * 50000, "nested too deeply"),
+    ]:
+        (tmp_path / name).write_text(text, errors="surrogateescape")
+        out = tmp_path / "v.json"
+        assert main(["oracle", "make", str(tmp_path / "net.json"), "--inputs", str(tmp_path / name), "-o", str(out)]) == 2
+        assert message in capsys.readouterr().err and not out.exists()
+
+
+def test_make_vectors_names_an_output_beyond_float64():
+    net = Network([([[10**400]], [0])])  # N(1) = 10^400 has no float64
+    with pytest.raises(ValueError, match="input 0, output 0: the exact output a rational of about 10\\^400"):
+        make_vectors(net, [[1]])
+
+
+def test_disagreements_print_the_exact_value_exactly():
+    vecs = make_vectors(Network([([[1]], [0])]), [["2/5"]])
+    report = compare(lambda X: X + 1e-3, vecs)
+    assert "exact 2/5, got 0.401" in str(report.real_errors[0])

@@ -33,7 +33,7 @@ def register(sub: Any) -> None:
 
 def _add_points(p: Any) -> None:
     p.add_argument("--x", action="append", default=[], help="a point, comma-separated exact numbers ('1/2,-3,0.1'); repeatable")
-    p.add_argument("--inputs", help="JSON file holding a list of points")
+    p.add_argument("--inputs", help="file of points: a .json list, an .npz array, or text with one point per line")
 
 
 def _load(path: str):
@@ -42,17 +42,13 @@ def _load(path: str):
     return load(path)
 
 
-def _points(args: Any) -> list:
-    pts = [to_vector(s.split(","), f"--x {s!r}") for s in args.x]
+def _points(args: Any, dim: int) -> list:
+    """All points (--x and --inputs), each checked against ``dim`` before any work."""
+    from .oracle import check_points, read_points
+
+    pts = check_points([to_vector(s.split(","), f"--x {s!r}") for s in args.x], dim, [f"--x {s!r}" for s in args.x])
     if args.inputs:
-        try:
-            with open(args.inputs) as fh:
-                data = json.load(fh, parse_float=str)
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"{args.inputs}: malformed JSON ({exc.msg} at line {exc.lineno})") from None
-        if not isinstance(data, list):
-            raise ValueError(f"{args.inputs}: expected a JSON list of points")
-        pts += [to_vector(v, f"{args.inputs}, point {i}") for i, v in enumerate(data)]
+        pts += read_points(args.inputs, dim)
     if not pts:
         raise ValueError("give at least one point with --x or --inputs")
     return pts
@@ -72,14 +68,14 @@ def _demo(args: Any) -> int:
 
 def _eval(args: Any) -> int:
     net = _load(args.network)
-    for x in _points(args):
+    for x in _points(args, net.input_dim):
         print(f"N{_fmt(x)} = {_fmt(net(x))}")
     return 0
 
 
 def _pattern(args: Any) -> int:
     net = _load(args.network)
-    for x in _points(args):
+    for x in _points(args, net.input_dim):
         p = net.pattern(x)
         print(f"{_fmt(x)}: {p}" + (f"  ties {list(p.ties)}" if p.ties else ""))
     return 0

@@ -53,39 +53,74 @@ def _usage(parser: Any) -> int:
     return 2
 
 
-def read_points(path: str) -> list:
-    """Points from a .json list, a .npz array, or a text file; every number converted exactly."""
+def read_points(path: str, dim: int | None = None) -> list:
+    """Points from a .json list, a .npz array, or a text file; every number converted exactly.
+
+    With ``dim``, a point of another dimension is an error naming the file and the point.
+    """
     p = Path(path)
+    if p.is_dir():
+        raise ValueError(f"inputs file {path!r} is a directory")
     if not p.is_file():
         raise ValueError(f"inputs file {path!r} does not exist")
-    if p.suffix.lower() == ".json":
-        try:
-            data = json.loads(p.read_text(), parse_float=str)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise ValueError(f"{path}: malformed JSON ({exc})") from None
-        if not isinstance(data, list):
-            raise ValueError(f"{path}: expected a JSON list of points")
-        return [to_vector(v, f"{path}, point {i}") for i, v in enumerate(data)]
     if p.suffix.lower() == ".npz":
-        from ..io import array_to_fractions
-
-        key, arr, names = None, None, []
+        points = _npz_points(p, path)
+    else:
         try:
-            with np.load(p, allow_pickle=False) as archive:
-                names = archive.files
-                key = "X" if "X" in names else (names[0] if len(names) == 1 else None)
-                if key is not None:
-                    arr = archive[key]
-        except Exception as exc:  # damaged zip, pickled data, object arrays: all refused
-            raise ValueError(f"{path}: not a readable .npz archive of plain arrays ({exc})") from None
+            text = p.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            raise ValueError(f"{path}: not a UTF-8 text file (expected .json, .npz, or text with one point per line)") from None
+        except OSError as exc:
+            raise ValueError(f"{path}: cannot read ({exc.strerror})") from None
+        points = _json_points(text, path) if p.suffix.lower() == ".json" else _text_points(text, path)
+    if not points:
+        raise ValueError(f"{path}: holds no points")
+    return points if dim is None else check_points(points, dim, f"{path}, point ")
+
+
+def _json_points(text: str, path: str) -> list:
+    try:
+        # Decimals and long integers stay text: the exact converter reads them and names their place.
+        data = json.loads(text, parse_float=str, parse_int=lambda t: int(t) if len(t) <= 4000 else t)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{path}: malformed JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})") from None
+    except RecursionError:
+        raise ValueError(f"{path}: JSON nested too deeply") from None
+    if not isinstance(data, list):
+        raise ValueError(f"{path}: expected a JSON list of points")
+    return [to_vector(v, f"{path}, point {i}") for i, v in enumerate(data)]
+
+
+def _npz_points(p: Path, path: str) -> list:
+    from ..io import array_to_fractions, open_npz, read_npz_array
+
+    with open_npz(p) as archive:
+        names = archive.files
+        key = "X" if "X" in names else (names[0] if len(names) == 1 else None)
         if key is None:
             raise ValueError(f"{path}: expected one array, or an array named 'X' (found {names})")
-        return list(array_to_fractions(arr, f"{path}: array {key!r}", 2))
+        arr = read_npz_array(archive, key, path)
+    return list(array_to_fractions(arr, f"{path}: array {key!r}", 2))
+
+
+def _text_points(text: str, path: str) -> list:
     points = []
-    for k, line in enumerate(p.read_text().splitlines()):
-        text = line.split("#", 1)[0].strip()
-        if text:
-            points.append(to_vector(text.replace(",", " ").split(), f"{path}, line {k + 1}"))
+    for k, line in enumerate(text.splitlines()):
+        body = line.split("#", 1)[0].strip()
+        if body:
+            points.append(to_vector(body.replace(",", " ").split(), f"{path}, line {k + 1}"))
+    return points
+
+
+def check_points(points: list, dim: int, label: Any = "point ") -> list:
+    """Refuse, before any work, points whose dimension is not the network's input dimension.
+
+    ``label`` is a prefix for the point's index, or a list naming each point.
+    """
+    for i, x in enumerate(points):
+        if len(x) != dim:
+            name = label[i] if isinstance(label, list) else f"{label}{i}"
+            raise ValueError(f"{name} has dimension {len(x)}, the network expects {dim}")
     return points
 
 
@@ -94,22 +129,58 @@ def load_callable(spec: str) -> Callable:
     if ":" not in spec:
         raise ValueError(f"--callable must look like module:function, got {spec!r}")
     target, name = spec.rsplit(":", 1)
+    try:
+        module = _import(target)
+    except ValueError:
+        raise
+    except (Exception, SystemExit) as exc:  # a broken user module: say so, no traceback from here
+        raise ValueError(f"--callable: importing {target!r} failed: {_describe(exc)}") from None
+    fn = getattr(module, name, None)
+    if not callable(fn):
+        raise ValueError(f"--callable: {target!r} has no function {name!r}")
+    return fn
+
+
+def _import(target: str) -> Any:
     if target.endswith(".py") or "/" in target:
         path = Path(target)
         if not path.is_file():
             raise ValueError(f"--callable: file {target!r} does not exist")
         mod_spec = importlib.util.spec_from_file_location(path.stem, path)
+        if mod_spec is None or mod_spec.loader is None:
+            raise ValueError(f"--callable: cannot import {target!r} as a Python file")
         module = importlib.util.module_from_spec(mod_spec)
         mod_spec.loader.exec_module(module)
-    else:
+        return module
+    try:
+        return importlib.import_module(target)
+    except ImportError as exc:
+        raise ValueError(f"--callable: cannot import {target!r} ({exc})") from None
+
+
+def _guarded(fn: Callable) -> Callable:
+    """``fn`` whose failures (even SystemExit) become one clear ValueError, not a traceback or exit 0."""
+
+    def run(X: Any) -> Any:
         try:
-            module = importlib.import_module(target)
-        except ImportError as exc:
-            raise ValueError(f"--callable: cannot import {target!r} ({exc})") from None
-    fn = getattr(module, name, None)
-    if not callable(fn):
-        raise ValueError(f"--callable: {target!r} has no function {name!r}")
-    return fn
+            return fn(X)
+        except (Exception, SystemExit) as exc:
+            raise ValueError(f"the implementation raised {_describe(exc)}") from None
+
+    return run
+
+
+def _describe(exc: BaseException) -> str:
+    """``Type: message (file:line)`` of the innermost frame, for errors raised by user code."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    where = ""
+    if tb is not None and tb.tb_frame.f_code.co_filename != __file__:  # not our own wrapper
+        where = f" ({tb.tb_frame.f_code.co_filename}:{tb.tb_lineno})"
+    if isinstance(exc, SyntaxError):
+        where = f" ({exc.filename}:{exc.lineno})"
+    return f"{type(exc).__name__}: {exc}{where}"
 
 
 def _make(args: Any) -> int:
@@ -117,7 +188,7 @@ def _make(args: Any) -> int:
     from ..oracle import make_vectors, save
 
     net = load(args.network)
-    vectors = make_vectors(net, read_points(args.inputs))
+    vectors = make_vectors(net, read_points(args.inputs, net.input_dim))
     save(vectors, args.output)
     ties = sum(1 for v in vectors if v.ties)
     print(f"wrote {len(vectors)} test vectors ({ties} with ties) for {net!r} to {args.output}")
@@ -128,13 +199,15 @@ def _check(args: Any) -> int:
     from ..oracle import compare, load_vectors
 
     vectors = load_vectors(args.vectors)
+    if len(vectors) == 0:
+        raise ValueError(f"{args.vectors}: holds no test vectors, so nothing would be checked")
     if args.onnx:
         from ..onnx_io import onnxruntime_function
 
         fn = onnxruntime_function(args.onnx)
     else:
         fn = load_callable(args.callable_)
-    report = compare(fn, vectors, args.precision, max_listed=args.max_listed)
+    report = compare(_guarded(fn), vectors, args.precision, max_listed=args.max_listed)
     print(report)
     sys.stdout.flush()
     return 0 if report.ok else 1
