@@ -368,6 +368,8 @@ def _check_sizes(archive: Any, name: str) -> None:
 def _atomic_write(path: Path, write: Callable[[Any], Any]) -> None:
     """Write through ``write(fileobj)`` to a temp file beside ``path``, then rename it over ``path``."""
     directory = path.parent if str(path.parent) else Path(".")
+    if path.is_dir():
+        raise ValueError(f"cannot save to {str(path)!r}: it is a directory")
     if not directory.is_dir():
         raise ValueError(f"cannot save to {str(path)!r}: directory {str(directory)!r} does not exist")
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)

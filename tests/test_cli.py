@@ -120,3 +120,31 @@ def test_bad_network_files_exit_2_naming_the_file(tmp_path, capsys, content, mes
     assert main(["eval", str(path), "--x", "1"]) == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
+
+
+def test_regions_json_target_is_checked_before_the_work(net_file, tmp_path, capsys):
+    (tmp_path / "d").mkdir()
+    for target, message in [(tmp_path / "d", "is a directory"), (tmp_path / "no" / "r.json", "does not exist")]:
+        assert main(["regions", net_file, "--json", str(target)]) == 2
+        out, err = capsys.readouterr()
+        assert out == "" and message in err  # nothing enumerated, nothing printed
+
+
+def test_every_subcommand_has_a_description():
+    import argparse
+
+    from exactrelu.cli import build_parser
+
+    def parsers(parser, path):
+        yield path, parser
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, sub in action.choices.items():
+                    yield from parsers(sub, [*path, name])
+
+    mine = {("demo",), ("eval",), ("pattern",), ("regions",), ("oracle",), ("oracle", "make"), ("oracle", "check")}
+    seen = {tuple(path): p for path, p in parsers(build_parser(), [])}
+    for path in mine:
+        assert seen[path].description and len(seen[path].description) > 40, path
+        for action in seen[path]._actions:  # every option explains itself
+            assert action.help or isinstance(action, argparse._SubParsersAction), (path, action.dest)

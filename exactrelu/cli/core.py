@@ -3,30 +3,49 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
+from pathlib import Path
 from typing import Any
 
 from ..numbers import fraction_str, to_vector
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("demo", help="evaluate a built-in network exactly and enumerate its regions")
+    p = sub.add_parser(
+        "demo",
+        help="evaluate a built-in network exactly and enumerate its regions",
+        description="Evaluate a built-in 2-D network exactly (patterns with ties), enumerate its linear "
+        "regions over [-1, 1]^2 and check exactly that their areas tile the box. Exit 0 when every check holds.",
+    )
     p.set_defaults(run=_demo)
 
     for name, run, text in (("eval", _eval, "exact outputs"), ("pattern", _pattern, "activation patterns and ties")):
-        p = sub.add_parser(name, help=f"print the {text} of a network at points")
+        p = sub.add_parser(
+            name,
+            help=f"print the {text} of a network at points",
+            description=f"Print the {text} of a network at points, exactly. Points come from --x "
+            "(repeatable) and/or --inputs; every point is checked before anything is printed. "
+            "Exit 0 ok, 2 bad input.",
+        )
         p.add_argument("network", help="network file (.json, .npz or .onnx)")
         _add_points(p)
         p.set_defaults(run=run)
 
-    p = sub.add_parser("regions", help="enumerate the linear regions of a network over a box")
+    p = sub.add_parser(
+        "regions",
+        help="enumerate the linear regions of a network over a box",
+        description="Enumerate exactly the linear regions (activation domains with nonempty interior) "
+        "of a network inside a box, with each region's pattern and a witness point. "
+        "Exit 0 ok, 1 when --max-regions stopped the enumeration, 2 bad input.",
+    )
     p.add_argument("network", help="network file (.json, .npz or .onnx)")
     p.add_argument("--box", default="-1,1", help="'lo,hi' for every coordinate, written --box=lo,hi (default -1,1)")
     p.add_argument("--lower", help="comma-separated lower corner (overrides --box)")
     p.add_argument("--upper", help="comma-separated upper corner (overrides --box)")
-    p.add_argument("--max-regions", type=int, default=None)
-    p.add_argument("--workers", type=int, default=1)
-    p.add_argument("--progress", action="store_true")
+    p.add_argument("--max-regions", type=int, default=None, help="stop (exit 1) after this many regions; bounds the work")
+    p.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    p.add_argument("--progress", action="store_true", help="show progress on stderr")
     p.add_argument("--json", dest="json_out", help="write the regions (pattern, affine map, witness, vertices) as JSON")
     p.set_defaults(run=_regions)
 
@@ -92,11 +111,24 @@ def _box(args: Any, dim: int):
     return Box([lo] * dim, [hi] * dim)
 
 
+def _check_writable(path: str) -> None:
+    p = Path(path)
+    if p.is_dir():
+        raise ValueError(f"--json {path!r} is a directory")
+    parent = p.parent if str(p.parent) else Path(".")
+    if not parent.is_dir():
+        raise ValueError(f"--json {path!r}: directory {str(parent)!r} does not exist")
+    if not os.access(parent, os.W_OK):
+        raise ValueError(f"--json {path!r}: directory {str(parent)!r} is not writable")
+
+
 def _regions(args: Any) -> int:
     from ..regions import RegionLimitExceeded, regions
 
     net = _load(args.network)
     box = _box(args, net.input_dim)
+    if args.json_out:
+        _check_writable(args.json_out)  # fail now, not after a long enumeration
     try:
         found = regions(net, box, max_regions=args.max_regions, progress=args.progress, workers=args.workers)
     except RegionLimitExceeded as exc:
@@ -118,7 +150,9 @@ def _regions(args: Any) -> int:
             }
             for r in found
         ]
-        with open(args.json_out, "w") as fh:
-            json.dump({"format": "exactrelu.regions", "version": 1, "regions": rows}, fh, indent=1)
+        from ..io import _atomic_write
+
+        text = json.dumps({"format": "exactrelu.regions", "version": 1, "regions": rows}, indent=1).encode()
+        _atomic_write(Path(args.json_out), lambda fh: fh.write(text))
         print(f"wrote {args.json_out}", file=sys.stderr)
     return 0

@@ -28,22 +28,42 @@ from ..numbers import to_vector
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("oracle", help="exact test vectors and conformance checks of float implementations")
+    p = sub.add_parser(
+        "oracle",
+        help="exact test vectors and conformance checks of float implementations",
+        description="Exact test vectors of a network ('make') and a check that a float implementation "
+        "agrees with them up to a rigorous rounding bound ('check': exit 0 only rounding, 1 a real error, "
+        "2 bad input).",
+    )
     osub = p.add_subparsers(dest="oracle_command", metavar="ACTION")
     p.set_defaults(run=lambda args: _usage(p))
 
-    m = osub.add_parser("make", help="write exact test vectors of a network at given inputs")
+    m = osub.add_parser(
+        "make",
+        help="write exact test vectors of a network at given inputs",
+        description="Evaluate a network exactly at each input and write, per input, the exact output, its "
+        "nearest float64, the activation pattern with ties and every exact pre-activation (JSON, the network "
+        "embedded). Inputs: a .json list of points, an .npz holding one 2-D array (or one named X), or text "
+        "with one point per line (numbers separated by commas or spaces; '0.1' means exactly 1/10).",
+    )
     m.add_argument("network", help="network file (.json, .npz or .onnx)")
     m.add_argument("--inputs", required=True, help="points: .json list, .npz array, or text/CSV (one point per line)")
     m.add_argument("-o", "--output", required=True, help="where to write the vectors (JSON)")
     m.set_defaults(run=_make)
 
-    c = osub.add_parser("check", help="run an implementation on test vectors; classify its errors")
+    c = osub.add_parser(
+        "check",
+        help="run an implementation on test vectors; classify its errors",
+        description="Re-verify the test vectors, run an implementation on their inputs (rounded to "
+        "--precision) and sort every disagreement into rounding (within a rigorous error bound) or a real "
+        "error. --callable names a function from a 2-D numpy batch to a batch of outputs. "
+        "Exit 0 only rounding, 1 a real error, 2 bad input or a failing implementation.",
+    )
     c.add_argument("vectors", help="test vectors written by 'oracle make'")
     impl = c.add_mutually_exclusive_group(required=True)
     impl.add_argument("--callable", dest="callable_", help="module:function or file.py:function")
     impl.add_argument("--onnx", help="an ONNX model, run with onnxruntime")
-    c.add_argument("--precision", choices=["float64", "float32"], default="float64")
+    c.add_argument("--precision", choices=["float64", "float32"], default="float64", help="float type of the inputs given to the implementation (default float64)")
     c.add_argument("--max-listed", type=int, default=5, help="how many worst cases to print (default 5)")
     c.set_defaults(run=_check)
 
