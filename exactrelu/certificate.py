@@ -206,14 +206,22 @@ def series_tail(s: Any, K: int) -> Fraction:
     """A rational bound of sum_{k > K} |a(k)| from a summable series certificate, fast for large K.
 
     For the ratio method (|a(n+1)| <= r |a(n)| for n >= N), far beyond N the
-    exact |a(K+1)| can be huge to compute (2^-K for K = 10^8); instead, with
-    N' = max(N, start): sum_{k > K} |a(k)| <= r^(K+1-N') |a(N')| / (1 - r)
-    = r^(K+1-N') * tail_bound(N' - 1), with r^(...) bounded above by pow_upper.
+    exact |a(K+1)| can be huge to compute (2^-K for K = 10^8).  With
+    N' = max(N, start) and K1 = N' + 64, the certificate's own bound at K1 is
+    |a(K1+1)| / (1 - r), and for K > K1, |a(K+1)| <= r^(K-K1) |a(K1+1)|, so
+    sum_{k > K} |a(k)| <= r^(K-K1) * tail_bound(K1).  The result is
+    nonincreasing in K (the exact bounds up to K1, then a geometric decay).
+
+    >>> from exactrelu.series import summability
+    >>> from exactrelu.family import n
+    >>> s = summability(2**(-n))
+    >>> series_tail(s, 10), series_tail(s, 10**6) <= Fraction(1, 2**1000)
+    (Fraction(1, 1024), True)
     """
     if s.method == "ratio":
-        N0 = max(int(s.witnesses["N"]), int(s.start))
-        if K - N0 > 64:
-            return round_up(Fraction(s.tail_bound(N0 - 1))) * pow_upper(Fraction(s.witnesses["r"]), K + 1 - N0)
+        K1 = max(int(s.witnesses["N"]), int(s.start)) + 64
+        if K > K1:
+            return round_up(Fraction(s.tail_bound(K1))) * pow_upper(Fraction(s.witnesses["r"]), K - K1)
     return Fraction(s.tail_bound(K))
 
 

@@ -296,3 +296,12 @@ def test_random_families_certificates_are_sound(Wb):
             assert len({fam.truncate(d)(x) for d in range(40, 48)}) > 1
         else:  # the certified functional grows without bound; here it at least grows
             assert max(abs(t) for t in big) > max(abs(t) for t in small)
+
+
+def test_t4_and_t6_tail_bounds_are_nonincreasing():
+    # depth_for's bisection relies on it; the ratio tails switch to a geometric form past N + 64
+    for fam in (t4_family(), Family([["1 + 3^(-n)", "0"], ["n/2^n", "1"]], ["n^2/3^n", "0"]), t6_family()):
+        cert = certify(fam)
+        depths = list(range(0, 140)) + [10**3, 10**4, 10**6]
+        bounds = [cert.tail_bound(d, 1) for d in depths]
+        assert all(a >= b for a, b in zip(bounds, bounds[1:])), cert.theorem
