@@ -106,8 +106,9 @@ def _as_family(family: Any) -> Any:
 
 
 def _rules(x: tuple | None) -> list:
-    rules: list = [("T6", _rule_t6), ("T4", _rule_t4), ("T6b", _rule_t6b), ("T7b", _rule_t7b_bias), ("T7c", _rule_t7c),
-                   ("T7b", _rule_t7b_growth), ("T7d", _rule_t7d)]
+    # convergence everywhere first, then divergence everywhere, on a set / at x, then orbits at x
+    rules: list = [("T6", _rule_t6), ("T4", _rule_t4), ("T6b", _rule_t6b), ("T7b", _rule_t7b_bias),
+                   ("T7c", _rule_t7c), ("T7b", _rule_t7b_growth), ("T7d", _rule_t7d)]
     rules.append(("P1/T7a", _rule_orbit if x is not None else _rule_orbit_probe))
     return rules
 
@@ -640,8 +641,8 @@ def necessary_report(fam: Any) -> dict:
     """
     W, b = _formulas(fam)
     m = len(W)
-    WL = [[_limit(W[i][j]) for j in range(m)] for i in range(m)]
-    bL = [_limit(e) for e in b]
+    WL = [[_safe_limit(W[i][j]) for j in range(m)] for i in range(m)]
+    bL = [_safe_limit(e) for e in b]
     W_to_I = _all_equal([(WL[i][j], int(i == j)) for i in range(m) for j in range(m)])
     b_to_0 = _all_equal([(t, 0) for t in bL])
     holds = None if None in (W_to_I, b_to_0) else (W_to_I and b_to_0)
@@ -664,6 +665,13 @@ def _all_equal(pairs: list) -> bool | None:
     if any(t is not None and t != target for t, target in pairs):
         return False
     return True if all(t is not None for t, _ in pairs) else None
+
+
+def _safe_limit(e: Any) -> Any:
+    try:
+        return _limit(e)
+    except (ValueError, ArithmeticError, TypeError, NotImplementedError):  # e.g. a pole: undecided
+        return None
 
 
 def _limit(e: Any) -> Any:
