@@ -12,6 +12,13 @@ exactly) are enumerated over [-1, 1]^d by
 - baseline_highs: our float64 LP-splitting baseline with tolerance 1e-9, run
   in a child process under a per-case time limit.
 
+Besides the random He-normal cases there are degenerate ones where many
+boundaries meet in common points: "integer-..." (weights in [-3, 3], biases
+in [-2, 2], all exact in float32) and "concurrent-2-8-8-1" (every boundary
+through (1/3, 1/5)).  When regioncam's count differs, exactrelu's regions are
+verified by an independent exact check (``verify``), and the float32-rounded
+network is counted exactly to tell weight rounding from float32 arithmetic.
+
 Prints counts, seconds and ratios; writes benchmarks/results/regions.json.
 
     python3 benchmarks/regions.py [--quick] [--cases 2-32-32-1,3-16-16-1] [--timeout 120]
@@ -45,7 +52,7 @@ from exactrelu.network import Network  # noqa: E402
 from exactrelu.regions.planar import planar_regions  # noqa: E402
 
 ALL_CASES = ["2-8-8-1", "2-16-16-1", "2-16-16-16-1", "2-32-32-1", "2-64-64-64-1", "3-16-16-1", "4-12-12-1",
-             "concurrent-2-8-8-1"]
+             "concurrent-2-8-8-1", "integer-2-32-32-1", "integer-2-64-64-64-1"]
 QUICK_CASES = ["2-8-8-1", "2-16-16-1", "3-16-16-1", "concurrent-2-8-8-1"]
 RESULTS = Path(__file__).resolve().parent / "results" / "regions.json"
 
@@ -66,16 +73,57 @@ def concurrent_layers() -> list:
     return [(L0[:, :2], L0[:, 2]), (W1, np.zeros(8)), (np.ones((1, 8)), np.zeros(1))]
 
 
-def parse_case(arch: str) -> tuple[list[int], bool]:
-    """(widths, special) of a case name such as '2-32-32-1' or 'concurrent-2-8-8-1'."""
-    special = arch.startswith("concurrent-")
+def integer_layers(widths: list[int], seed: int) -> list:
+    """Small integer weights in [-3, 3] and biases in [-2, 2]: many boundaries meet in common points."""
+    rng = np.random.default_rng(seed)
+    return [(rng.integers(-3, 4, (widths[i + 1], widths[i])).astype(float),
+             rng.integers(-2, 3, widths[i + 1]).astype(float)) for i in range(len(widths) - 1)]
+
+
+def parse_case(arch: str) -> tuple[list[int], str]:
+    """(widths, kind) of a case name: '2-32-32-1', 'integer-2-32-32-1' or 'concurrent-2-8-8-1'."""
+    kind = next((k for k in ("concurrent", "integer") if arch.startswith(k + "-")), "random")
     try:
-        widths = [int(t) for t in arch.removeprefix("concurrent-").split("-")]
+        widths = [int(t) for t in arch.removeprefix(kind + "-").split("-")]
     except ValueError:
         raise SystemExit(f"bad case {arch!r}: expected widths like 2-32-32-1") from None
-    if special and widths != [2, 8, 8, 1]:
+    if kind == "concurrent" and widths != [2, 8, 8, 1]:
         raise SystemExit("the concurrent case exists for 2-8-8-1 only")
-    return widths, special
+    return widths, kind
+
+
+def build_layers(arch: str, seed: int) -> list:
+    widths, kind = parse_case(arch)
+    if kind == "concurrent":
+        return concurrent_layers()
+    return integer_layers(widths, seed) if kind == "integer" else make_layers(widths, seed)
+
+
+def verify(net: Network, regs: list) -> str:
+    """Check exactly that ``regs`` are the linear regions of ``net`` in [-1, 1]^2 (independently of how).
+
+    Distinct patterns, exact areas summing to 4, every vertex in the closed
+    activation domain of its region's pattern (z >= 0 active, z <= 0
+    inactive, from Network.prefix_maps), every witness with its region's
+    pattern: together these prove the list is exactly the set of regions.
+    """
+    import flint
+
+    if len({r.pattern for r in regs}) != len(regs):
+        return "FAILED: repeated pattern"
+    if sum(r.volume() for r in regs) != 4:
+        return "FAILED: areas do not tile the box"
+    for r in regs:
+        if net.pattern(r.witness).layers != r.pattern.layers:
+            return f"FAILED: witness of {r.pattern}"
+        maps = list(net.prefix_maps(r.pattern))
+        for x, y in r.vertices:
+            point = flint.fmpq_mat(2, 1, [flint.fmpq(x.numerator, x.denominator), flint.fmpq(y.numerator, y.denominator)])
+            for (M, m), bits in zip(maps, r.pattern.layers):
+                z = (M * point + m).entries()
+                if any((v < 0) if bit else (v > 0) for v, bit in zip(z, bits)):
+                    return f"FAILED: vertex of {r.pattern}"
+    return "verified"
 
 
 def make_layers(widths: list[int], seed: int) -> list:
@@ -179,9 +227,9 @@ def general_available() -> str | None:
 
 
 def run_case(arch: str, seed: int, timeout: float, repeat: int, baseline: bool) -> dict:
-    widths, special = parse_case(arch)
+    widths, _ = parse_case(arch)
     dim = widths[0]
-    layers = concurrent_layers() if special else make_layers(widths, seed)
+    layers = build_layers(arch, seed)
     net = exact_network(layers)
     row: dict = {"case": arch, "dim": dim, "seed": seed, "notes": []}
     if dim == 2:
@@ -201,6 +249,10 @@ def run_case(arch: str, seed: int, timeout: float, repeat: int, baseline: bool) 
                          if n32 == rc[0] else "regioncam's float32 arithmetic (it differs from the exact count of "
                          "its own float32 network too)")
                 row["notes"].append(f"regioncam counts {rc[0]}, exactrelu {len(regs)}: caused by {cause}")
+                t0 = time.perf_counter()
+                row["exactrelu_check"] = verify(net, regs)
+                row["notes"].append(f"exactrelu's regions {row['exactrelu_check']} by an independent exact check "
+                                    f"(tiling, domains, witnesses) in {time.perf_counter() - t0:.1f} s")
     else:
         why = general_available()
         if why:
