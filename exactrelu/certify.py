@@ -22,7 +22,7 @@ import math
 import sys
 import types
 from fractions import Fraction
-from typing import Any, Callable
+from typing import Any
 
 import sympy
 

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from exactrelu.certificate import Certificate, CertificateError
+from exactrelu.certificate import Certificate
 from exactrelu.certify import certify, contraction_weights, fixed_point, necessary_report
 from exactrelu.checker import check
 from exactrelu.family import Family
