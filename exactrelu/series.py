@@ -50,6 +50,7 @@ from .series_check import (
     Term,
     UnsupportedTerm,
     _root,
+    check_denominators,
     check_series_certificate,
     conditions,
     normalize_term,
@@ -407,6 +408,7 @@ def summability(term: Any, start: int = 1) -> SeriesCertificate:
                                  f"unsupported term: {exc}; supported are products of rational "
                                  "functions, rational powers, r^n, factorials, binomials and P(n)^n")
     _check_domain(t, start, expr)
+    check_denominators(expr, start)  # holes hidden by cancellation, such as (n^2 - 9)/(n - 3) at 3
     if t.is_zero:
         return SeriesCertificate(expr, start, "summable", "comparison",
                                  {"C": Fraction(0), "p": Fraction(2), "N": start}, "every term is 0")

@@ -70,6 +70,7 @@ __all__ = [
     "term_to_tree",
     "term_from_tree",
     "normalize_term",
+    "check_denominators",
 ]
 
 N_SYM = sympy.Symbol("n", integer=True, positive=True)
@@ -941,6 +942,49 @@ def _check_defined(t: Term, start: int, N: int) -> None:
             raise ValueError(f"a base of a power with exponent in n vanishes at some n >= {start}")
 
 
+@functools.lru_cache(maxsize=2048)
+def _denominator_zeros(expr: sympy.Expr) -> tuple:
+    """Positive integers n at which some denominator written in ``expr`` vanishes.
+
+    Parsing cancels common factors (``(n^2 - 9)/(n - 3)`` becomes ``n + 3``),
+    which would hide the 0/0 at n = 3: the term has no value there, so the
+    series is undefined.  Every power with a negative exponent is a division;
+    the zeros of its base are the integer roots of the numerator of the base
+    over a common denominator (``sympy.together`` does not cancel), and zeros
+    of inner denominators are found at the inner powers.
+    """
+    zeros: set = set()
+    for node in sympy.preorder_traversal(expr):
+        if not (isinstance(node, sympy.Pow) and node.exp.is_number and node.exp.is_negative):
+            continue
+        if N_SYM not in node.base.free_symbols:
+            continue
+        num, _ = sympy.fraction(sympy.together(node.base))
+        try:
+            p = ep.from_sympy(sympy.expand(num), N_SYM)
+        except ValueError:
+            continue  # not a polynomial numerator: the parser refuses such bases anyway
+        if p.is_zero():
+            zeros.add(1)  # division by zero everywhere
+            continue
+        zeros.update(ep.integer_roots_at_least(p.numer(), 1))
+    return tuple(sorted(zeros))
+
+
+def check_denominators(expr: sympy.Expr, start: int) -> None:
+    """Raise ValueError when a denominator of ``expr`` vanishes at an integer ``n >= start``.
+
+    >>> check_denominators((N_SYM**2 - 9) / ((N_SYM - 3) * N_SYM), 4)
+    >>> check_denominators((N_SYM**2 - 9) / ((N_SYM - 3) * N_SYM), 1)
+    Traceback (most recent call last):
+    ...
+    ValueError: the term is undefined (a denominator vanishes) at n = 3 >= start = 1
+    """
+    bad = [z for z in _denominator_zeros(expr) if z >= start]
+    if bad:
+        raise ValueError(f"the term is undefined (a denominator vanishes) at n = {bad[0]} >= start = {start}")
+
+
 def _check_sum(cert: SeriesCertificate) -> None:
     """Triangle inequality over the parts a_1 + ... + a_k of the term (same start).
 
@@ -1004,11 +1048,14 @@ def check_series_certificate(cert: SeriesCertificate) -> bool:
         raise ValueError("witnesses monotone and squares must be 0 or 1, sign 1 or -1")
     if w.get("squares") and cert.method != "comparison":
         raise ValueError("the squares witness is for comparison only")
+    if not 1 <= w.get("k", 1) <= MAX_DEGREE:  # the bounds of order k have degree >= k
+        raise ValueError(f"witness k must be between 1 and {MAX_DEGREE}")
     try:
         t = Term.from_sympy(cert.term)
     except UnsupportedTerm as exc:
         raise ValueError(f"cannot check this term: {exc}") from None
     _check_defined(t, start, N)
+    check_denominators(cert.term, start)
     m = cert.method
     if m == "comparison" and not (w["C"] >= 0 and w["p"] > 1):
         raise ValueError("comparison needs C >= 0 and p > 1")

@@ -488,3 +488,42 @@ def test_checker_is_sound_on_random_witnesses(blocks, method, x, y, N, k, monoto
                 assert a * slack >= q(w["c"]) / m_
             else:
                 assert a * slack >= q(w["c"])
+
+
+# Audit regressions.  (n^2 - 9)/((n - 3) n^3) is 0/0 at n = 3: the series is not
+# defined there, although sympy.cancel turns the term into (n + 3)/n^3.
+REMOVABLE = [
+    ((n**2 - 9) / ((n - 3) * n**3), 1),
+    (((n**2 - 4) / (n - 2)) ** R(-3, 1), 1),  # hole at n = 2 inside a power's base
+    ((n**2 - 4) / (n - 2) / fact(n), 1),  # product route
+]
+
+
+@pytest.mark.parametrize("term,start", REMOVABLE)
+def test_removable_singularities_are_undefined(term, start):
+    # sympy agrees that the term has no value at the hole
+    hole = 3 if term == REMOVABLE[0][0] else 2
+    assert not term.subs(n, hole).is_finite
+    with pytest.raises(ValueError):
+        summability(term, start)
+    forged = SeriesCertificate(term, start, "summable", "comparison",
+                               {"C": Fraction(10**6), "p": Fraction(2), "N": start})
+    with pytest.raises(ValueError):
+        check_series_certificate(forged)
+
+
+def test_removable_singularity_before_start_is_fine():
+    # the hole at n = 3 lies before start = 4: (n + 3)/n^3 <= 2/n^2 for n >= 3
+    cert = summability((n**2 - 9) / ((n - 3) * n**3), 4)
+    assert cert.verdict == "summable" and cert.verify()
+
+
+def test_huge_binomial_order_is_refused_quickly():
+    import time
+
+    t0 = time.monotonic()
+    cert = SeriesCertificate((1 + 1 / n) ** n / n**2, 1, "summable", "comparison",
+                             {"C": Fraction(3), "p": Fraction(2), "N": 1, "k": 10**6})
+    with pytest.raises(ValueError):
+        check_series_certificate(cert)
+    assert time.monotonic() - t0 < 5
