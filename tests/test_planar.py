@@ -306,3 +306,15 @@ def test_agrees_with_the_general_path():
     mine = {str(r.pattern): r.volume() for r in planar_regions(net, BOX)}
     theirs = {str(r.pattern): r.volume() for r in general.general_regions(net, BOX)}
     assert mine == theirs
+
+
+def test_degenerate_integer_network_is_certified():
+    # small integer weights make many boundaries meet in common points (float32 counters overcount
+    # such networks); _check alone proves the output is exactly the set of linear regions
+    rng = np.random.default_rng(5)
+    layers = [(rng.integers(-3, 4, (12, 2)).tolist(), rng.integers(-2, 3, 12).tolist()),
+              (rng.integers(-3, 4, (12, 12)).tolist(), rng.integers(-2, 3, 12).tolist())]
+    net = Network(layers, output=([[1] * 12], [0]))
+    regs = planar_regions(net, BOX)
+    _check(net, BOX, regs)
+    assert len(regs) > 50
