@@ -37,7 +37,7 @@ _EXPORTS = {
     "SeriesCertificate": "series",
     "infinite_product": "products",
     "activation_product": "products",
-    "certify": "certify",
+    "certify": "certifier",
     "Certificate": "certificate",
     "CertificateError": "certificate",
     "check": "checker",

@@ -13,7 +13,7 @@ and of exp); it never imports the certifier.
 
 >>> from exactrelu.family import Family
 >>> fam = Family([["1/2", "1/4"], ["-1/4", "1/3"]], ["1", "-1/2"])
->>> from exactrelu.certify import certify
+>>> from exactrelu.certifier import certify
 >>> cert = certify(fam)
 >>> cert.verdict, cert.theorem, cert.limit
 ('converges', 'T6', (Fraction(2, 1), Fraction(0, 1)))
@@ -460,7 +460,7 @@ class Certificate:
         (at its point; then ``radius`` must be None).
 
         >>> from exactrelu.family import Family
-        >>> from exactrelu.certify import certify
+        >>> from exactrelu.certifier import certify
         >>> cert = certify(Family([["1/2", "0"], ["0", "1/2"]], ["1", "1"]))
         >>> cert.tail_bound(10, radius=1)
         Fraction(3, 1024)
@@ -492,7 +492,7 @@ class Certificate:
         decrease with depth); for T6b (whose bound is not monotone) some depth with that property.
 
         >>> from exactrelu.family import Family
-        >>> from exactrelu.certify import certify
+        >>> from exactrelu.certifier import certify
         >>> certify(Family([["1/2"]], ["1"])).depth_for("1/1000", radius=1)  # 3 / 2^d <= 1/1000
         12
         """
@@ -589,7 +589,7 @@ class Certificate:
         """A readable proof of the verdict in Markdown, citing the proof files in proofs/.
 
         >>> from exactrelu.family import Family
-        >>> from exactrelu.certify import certify
+        >>> from exactrelu.certifier import certify
         >>> print(certify(Family([["1"]], ["1/n"])).explain().splitlines()[2])
         **Claim.** N_d(x) diverges as d -> inf, for every input x.
         """

@@ -376,7 +376,7 @@ def limit(family: Any, x: Any, tol: Any, *, max_depth: int = 10**6) -> LimitEncl
     >>> enc.lower[0] <= 2 <= enc.upper[0], enc.width <= Fraction(1, 1000), enc.agrees
     (True, True, True)
     """
-    from .certify import certify
+    from .certifier import certify
     from .numbers import to_fraction, to_vector
 
     t = to_fraction(tol, "tol")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 from exactrelu.certificate import Certificate
-from exactrelu.certify import certify
+from exactrelu.certifier import certify
 from exactrelu.checker import check
 from exactrelu.family import Family
 

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from exactrelu.certificate import Certificate
-from exactrelu.certify import certify, contraction_weights, fixed_point, necessary_report
+from exactrelu.certifier import certify, contraction_weights, fixed_point, necessary_report
 from exactrelu.checker import check
 from exactrelu.family import Family
 

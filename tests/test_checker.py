@@ -24,7 +24,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from exactrelu.certificate import Certificate, CertificateError
-from exactrelu.certify import certify
+from exactrelu.certifier import certify
 from exactrelu.checker import check, nonneg_from
 from exactrelu.family import Family, n
 
@@ -371,5 +371,5 @@ def test_checker_does_not_import_the_certifier():
     code = ("import json, sys; from exactrelu.checker import check; "
             f"check(json.loads({json.dumps(json.dumps(GENUINE['T4']))})); "
             f"check(json.loads({json.dumps(json.dumps(GENUINE['T7b-set']))})); "
-            "assert 'exactrelu.certify' not in sys.modules, 'certify was imported'")
+            "assert 'exactrelu.certifier' not in sys.modules, 'certify was imported'")
     subprocess.run([sys.executable, "-c", code], check=True)

@@ -88,7 +88,7 @@ def test_crosscheck_errors_and_overflow():
 
 
 # ------------------------------------------------------------------ limit
-needs_certify = pytest.mark.skipif(importlib.util.find_spec("exactrelu.certify") is None, reason="certify not available yet")
+needs_certify = pytest.mark.skipif(importlib.util.find_spec("exactrelu.certifier") is None, reason="certify not available yet")
 
 
 @needs_certify

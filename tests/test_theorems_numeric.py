@@ -14,7 +14,7 @@ import sympy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from exactrelu.certify import certify, necessary_report
+from exactrelu.certifier import certify, necessary_report
 from exactrelu.family import Family, n
 
 F = Fraction

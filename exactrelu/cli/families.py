@@ -30,7 +30,7 @@ def register(sub: Any) -> None:
 
 
 def _certify(args: Any) -> int:
-    from ..certify import certify
+    from ..certifier import certify
     from ..family import Family
 
     fam = Family.from_json(args.family)

@@ -19,8 +19,6 @@ evidence (differences of successive depths) marked as evidence, not proof.
 from __future__ import annotations
 
 import math
-import sys
-import types
 from fractions import Fraction
 from typing import Any
 
@@ -800,14 +798,3 @@ def _float_values(e: Any, ns: Any) -> Any:
         except (OverflowError, ValueError):
             vals.append(math.inf)
     return np.array(vals)
-
-
-class _CallableModule(types.ModuleType):
-    """``exactrelu.certify`` is both this module and its function: once the module is imported,
-    the package attribute is the module, so the module forwards calls to :func:`certify`."""
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return certify(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule
