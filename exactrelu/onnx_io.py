@@ -57,6 +57,12 @@ __all__ = [
     "UnsupportedOperatorError",
 ]
 
+# Exact rational matrices cost far more than floats: the running affine map of
+# an n-dimensional input is an n x n matrix, so refuse sizes beyond this many
+# numbers up front instead of running out of memory deep inside.
+MAX_ENTRIES = 10**7
+_FLOAT_INPUTS = ("FLOAT", "DOUBLE", "FLOAT16", "BFLOAT16")
+
 SUPPORTED = ("Gemm", "MatMul", "Add", "Sub", "Mul", "Div", "Relu", "Flatten", "Reshape", "Identity", "Constant")
 
 
@@ -84,11 +90,17 @@ class _Affine:
 
 
 def _size(shape: tuple) -> int:
-    return int(np.prod(shape, dtype=np.int64)) if shape else 1
+    return int(np.prod([int(d) for d in shape], dtype=object)) if shape else 1  # no int64 wrap-around
 
 
-def _identity(n: int) -> flint.fmpq_mat:
+def _identity(n: int, where: str = "") -> flint.fmpq_mat:
+    _check_entries(n * n, f"{where + ': ' if where else ''}an exact affine map of a tensor of {n} values")
     return flint.fmpq_mat(n, n, [flint.fmpq(int(i == j)) for i in range(n) for j in range(n)])
+
+
+def _check_entries(count: int, what: str) -> None:
+    if count > MAX_ENTRIES:
+        raise ValueError(f"{what} needs {count} exact numbers, more than {MAX_ENTRIES}: too large for exact arithmetic")
 
 
 def _fmpq_list(arr: np.ndarray) -> list:
@@ -191,6 +203,9 @@ def _vec(c: flint.fmpq_mat) -> list:
 def _tensor(onnx: Any, t: Any, where: str) -> np.ndarray:
     if t.data_location == onnx.TensorProto.EXTERNAL:
         raise ValueError(f"{where}: external tensor data is not supported (it would read another file)")
+    if any(d < 0 for d in t.dims):
+        raise ValueError(f"{where}: negative dimension in shape {tuple(t.dims)}")
+    _check_entries(int(np.prod([int(d) for d in t.dims], dtype=object)), f"{where} of shape {tuple(t.dims)}")
     try:
         arr = onnx.numpy_helper.to_array(t)
     except Exception as exc:
@@ -204,6 +219,9 @@ def _tensor(onnx: Any, t: Any, where: str) -> np.ndarray:
 
 def _input_shape(vi: Any) -> tuple:
     tt = vi.type.tensor_type
+    elem = _onnx().TensorProto.DataType.Name(tt.elem_type) if tt.elem_type else "undefined"
+    if elem not in _FLOAT_INPUTS:
+        raise ValueError(f"graph input {vi.name!r} has element type {elem}; expected a float type")
     if not tt.HasField("shape"):
         raise ValueError(f"graph input {vi.name!r} has no shape")
     dims = []
@@ -216,8 +234,10 @@ def _input_shape(vi: Any) -> tuple:
             raise ValueError(f"graph input {vi.name!r}: dimension {i} is symbolic; only the batch dimension may be")
     if len(dims) >= 2 and dims[0] != 1:  # a rank-1 input is one sample without a batch dimension
         raise ValueError(f"graph input {vi.name!r} has a fixed batch of {dims[0]}; expected 1 or a symbolic batch")
-    if _size(tuple(dims)) == 0:
+    total = int(np.prod(dims, dtype=object))
+    if total == 0:
         raise ValueError(f"graph input {vi.name!r} is empty (shape {tuple(dims)})")
+    _check_entries(total * total, f"graph input {vi.name!r} of shape {tuple(dims)}")
     return tuple(dims)
 
 
@@ -244,7 +264,7 @@ def _apply(onnx: Any, node: Any, args: list, layers: list, where: str) -> Any:
             raise UnsupportedOperatorError(f"{where}: the graph branches (a second Relu on an earlier tensor)")
         layers.append((x.A, x.c))
         n = x.A.nrows()
-        return _Affine(_identity(n), flint.fmpq_mat(n, 1), x.shape, x.level + 1)
+        return _Affine(_identity(n, where), flint.fmpq_mat(n, 1), x.shape, x.level + 1)
     if op == "Flatten":
         return _flatten(x, attrs.get("axis", 1), where)
     if op == "Reshape":
@@ -339,6 +359,7 @@ def _matmul(x: _Affine, W: Any, where: str) -> _Affine:
         raise ValueError(f"{where}: MatMul of a tensor of shape {x.shape} by a matrix of shape {W.shape}")
     if _size(x.shape[:-1]) != 1:
         raise UnsupportedOperatorError(f"{where}: MatMul on a tensor of shape {x.shape} (more than one row)")
+    _check_entries(m * x.A.ncols(), f"{where}: the exact affine map of its {m} outputs")
     Wt = flint.fmpq_mat(k, m, _fmpq_list(W)).transpose()
     return _Affine(Wt * x.A, Wt * x.c, (*x.shape[:-1], m), x.level)
 

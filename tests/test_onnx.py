@@ -376,3 +376,38 @@ def test_onnxruntime_on_rounded_exports_is_rounding_only(data, dtype):
     fn = onnxruntime_function(onnx_bytes(net, dtype=dtype, allow_rounding=True))
     report = compare(fn, make_vectors(net, xs), dtype)
     assert report.ok, str(report)
+
+
+# ---- hostile sizes and types (audit regressions)
+def _relu_model(shape, inits=(), nodes=None, elem=TensorProto.FLOAT):
+    nodes = nodes or [helper.make_node("MatMul", ["x", "W"], ["u"]), helper.make_node("Relu", ["u"], ["y"])]
+    g = helper.make_graph(
+        nodes, "g", [helper.make_tensor_value_info("x", elem, shape)],
+        [helper.make_tensor_value_info("y", elem, None)], list(inits),
+    )
+    return helper.make_model(g)
+
+
+def _declared_only(name, dims):
+    t = onnx.TensorProto()  # a header claiming huge dims, no data
+    t.name, t.data_type = name, TensorProto.FLOAT
+    t.dims.extend(dims)
+    return t
+
+
+@pytest.mark.parametrize(
+    "model, message",
+    [
+        # an n-dimensional input needs an n x n exact map: refused before allocating it
+        (lambda: _relu_model([1, 10**9], [numpy_helper.from_array(np.ones((2, 1), np.float32), "W")]),
+         "graph input 'x' of shape \\(1, 1000000000\\) needs"),
+        (lambda: _relu_model([1, 2], [_declared_only("W", [10**6, 10**6])]), "initializer 'W' of shape"),
+        (lambda: _relu_model([1, 2], [numpy_helper.from_array(np.ones((2, 4000), np.float32), "W")]),
+         "node 1 \\(Relu\\): an exact affine map of a tensor of 4000 values"),
+        (lambda: _relu_model([1, 2], nodes=[helper.make_node("Relu", ["x"], ["y"])], elem=TensorProto.BOOL),
+         "element type BOOL"),
+    ],
+)
+def test_hostile_sizes_and_input_types_are_refused_up_front(model, message):
+    with pytest.raises(ValueError, match=message):
+        network_from_onnx(model())
