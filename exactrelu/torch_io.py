@@ -42,6 +42,7 @@ def _torch() -> Any:
 def _flat_modules(module: Any, torch: Any, prefix: str = "") -> list:
     """(name, module) in execution order, nested Sequentials expanded."""
     if isinstance(module, torch.nn.Sequential):
+        _plain(module, torch.nn.Sequential, f"module {prefix.rstrip('.')!r}" if prefix else "the module")
         out = []
         for name, child in module.named_children():
             out += _flat_modules(child, torch, f"{prefix}{name}.")
@@ -49,10 +50,25 @@ def _flat_modules(module: Any, torch: Any, prefix: str = "") -> list:
     return [(prefix.rstrip("."), module)]
 
 
+def _plain(m: Any, base: Any, where: str) -> None:
+    """Refuse what would make the module compute something other than its weights say."""
+    if type(m).forward is not base.forward:
+        raise ValueError(f"{where}: {type(m).__name__} overrides forward(); only plain {base.__name__} is read")
+    hooks = [h for h in ("_forward_hooks", "_forward_pre_hooks") if getattr(m, h, None)]
+    if hooks:
+        raise ValueError(f"{where}: has forward hooks that may change its output; remove them first")
+
+
 def _linear_pair(lin: Any, where: str, torch: Any) -> tuple:
+    from .io import MAX_ENTRIES
+
     W = lin.weight.detach()
     if W.is_complex() or not W.is_floating_point():
         raise ValueError(f"{where}: weights of dtype {W.dtype} are not supported")
+    if W.numel() > MAX_ENTRIES:
+        raise ValueError(f"{where}: {W.numel()} weights, more than {MAX_ENTRIES}: too large for exact arithmetic")
+    if W.device.type == "meta":
+        raise ValueError(f"{where}: weights on the 'meta' device have no values")
     # float16/bfloat16/float32 widen to float64 exactly; then Fraction(float) is exact.
     Wf = array_to_fractions(W.to("cpu", torch.float64).numpy(), f"{where}, W", 2)
     if lin.bias is None:
@@ -90,11 +106,15 @@ def from_torch(module: Any) -> Network:
         module = torch.nn.Sequential(module)
     if not isinstance(module, torch.nn.Sequential):
         raise ValueError(f"from_torch expects an nn.Sequential (or nn.Linear), got {type(module).__name__}")
+    _plain(module, torch.nn.Sequential, "the module")
     layers: list = []
     pending = None  # the affine map since the last ReLU (None: identity)
     dim = None
     for name, m in _flat_modules(module, torch):
         where = f"module {name!r} ({type(m).__name__})"
+        for base in (torch.nn.Linear, torch.nn.ReLU, torch.nn.Identity):
+            if isinstance(m, base):
+                _plain(m, base, where)
         if isinstance(m, torch.nn.Linear):
             pair = _linear_pair(m, where, torch)
             in_dim = len(pair[0][0])

@@ -172,3 +172,42 @@ def test_torch_onnx_export_loads_exactly(tmp_path):
     from exactrelu import load
 
     assert load(path) == from_torch(model)  # two independent readings of the same float32 weights
+
+
+# ---- modules that compute something else than their weights say (audit regressions)
+class _NotReLU(torch.nn.ReLU):
+    def forward(self, x):
+        return x
+
+
+class _Doubled(torch.nn.Sequential):
+    def forward(self, x):
+        return 2 * super().forward(x)
+
+
+def _hooked():
+    lin = torch.nn.Linear(2, 2)
+    lin.register_forward_hook(lambda mod, inp, out: 2 * out)
+    return torch.nn.Sequential(lin, torch.nn.ReLU())
+
+
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda: torch.nn.Sequential(torch.nn.Linear(2, 2), _NotReLU()), "overrides forward"),
+        (lambda: _Doubled(torch.nn.Linear(2, 2), torch.nn.ReLU()), "the module: _Doubled overrides forward"),
+        (lambda: torch.nn.Sequential(_Doubled(torch.nn.Linear(2, 2)), torch.nn.ReLU()), "module '0': _Doubled"),
+        (_hooked, "forward hooks"),
+        (lambda: torch.nn.Sequential(torch.nn.Linear(2, 2, device="meta"), torch.nn.ReLU()), "'meta' device"),
+    ],
+)
+def test_modules_whose_output_is_not_their_weights_are_refused(make, message):
+    module = make()
+    with pytest.raises(ValueError, match=message):
+        from_torch(module)
+    if message == "overrides forward":  # the refusal was right: torch computes Wx + b, not relu(Wx + b)
+        with torch.no_grad():
+            module[0].weight.copy_(-torch.eye(2))
+            module[0].bias.zero_()
+        x = torch.tensor([[1.0, 1.0]])
+        assert module(x).tolist() == [[-1.0, -1.0]] != torch.relu(module[0](x)).tolist()
