@@ -318,3 +318,12 @@ def test_degenerate_integer_network_is_certified():
     regs = planar_regions(net, BOX)
     _check(net, BOX, regs)
     assert len(regs) > 50
+
+
+@pytest.mark.parametrize("scale", [Fraction(1, 10**30), Fraction(10**12)])
+def test_tiny_and_huge_boxes_around_a_common_point(scale):
+    # a box of side ~1e-30 around p = (1/3, 1/5) is below float resolution there: every sign is exact
+    p = (Fraction(1, 3), Fraction(1, 5))
+    L0 = [(3, 0, -1), (0, 5, -1), (3, 5, -2), (3, -5, 0), (6, 5, -3), (3, 10, -3)]
+    net = Network([([r[:2] for r in L0], [r[2] for r in L0]), ([[1, -1, 2, 0, 0, 1], [0, 1, 1, -1, 2, 0]], [scale, 0])])
+    _agree(net, ((p[0] - scale, p[1] - scale), (p[0] + scale, p[1] + 2 * scale)))
