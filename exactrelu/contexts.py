@@ -40,7 +40,7 @@ from typing import Any, Sequence
 import flint
 import numpy as np
 
-from .numbers import to_fraction
+from .numbers import fraction_brief, to_fraction
 
 __all__ = ["Batch", "read_inputs", "Context", "ExactContext", "NumpyContext", "MpmathContext", "ArbContext",
            "get_context", "Trace", "CONTEXTS"]
@@ -70,7 +70,7 @@ class Batch:
                 try:
                     out[i, j] = float(q)  # Fraction -> float is correctly rounded
                 except OverflowError:
-                    raise ValueError(f"input row {i}, column {j}: {q} is too large for float64") from None
+                    raise ValueError(f"input row {i}, column {j}: {fraction_brief(q)} is too large for float64") from None
         return out
 
 
@@ -303,7 +303,7 @@ class NumpyContext(Context):
                 return float(q)  # CPython's int / int division is correctly rounded to nearest
             return float(round_nearest(q, self.format))  # exact in float32
         except OverflowError:
-            raise ValueError(f"{where}: {q} is too large for {self.format}") from None
+            raise ValueError(f"{where}: {fraction_brief(q)} is too large for {self.format}") from None
 
     def layer(self, W, b, where):
         Wf = np.array([[self._round(v, f"{where}, W, row {i}, column {j}") for j, v in enumerate(row)]

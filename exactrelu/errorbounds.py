@@ -72,6 +72,8 @@ from typing import Any
 
 import flint
 
+from .numbers import fraction_brief, to_fraction
+
 UP_BITS = 48  # significant bits kept when a bound is rounded up to a dyadic rational
 
 __all__ = ["FloatFormat", "ErrorBounds", "float_error_bounds", "round_nearest", "get_format", "gamma"]
@@ -147,7 +149,7 @@ def round_nearest(q: Any, precision: Any = "float64") -> Fraction:
     Fraction(0, 1)
     """
     fmt = get_format(precision)
-    q = Fraction(q)
+    q = to_fraction(q, "round_nearest")  # NaN, booleans, '1e999999999' refused with a message
     if q == 0:
         return q
     n, d = abs(q.numerator), q.denominator
@@ -163,7 +165,7 @@ def round_nearest(q: Any, precision: Any = "float64") -> Fraction:
         m += 1
     out = Fraction(m << k) if k >= 0 else Fraction(m, 1 << -k)
     if fmt.emax is not None and out > fmt.max:
-        raise OverflowError(f"{q} overflows {fmt.name}")
+        raise OverflowError(f"{fraction_brief(q)} overflows {fmt.name}")
     return out if q > 0 else -out
 
 

@@ -45,7 +45,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .network import Network
-from .numbers import fraction_str, to_fraction
+from .numbers import fraction_brief, fraction_str, to_fraction
 
 __all__ = ["load", "save", "from_torch", "to_torch", "nearest_float", "array_to_fractions"]
 
@@ -169,12 +169,7 @@ def nearest_float(q: Fraction, dtype: str = "float64") -> float:
 
 
 def _brief(q: Fraction) -> str:
-    """``q`` as 'p/q' when short, else its sign and order of magnitude (messages stay readable)."""
-    text = fraction_str(q)
-    if len(text) <= 40:
-        return text
-    digits = round((abs(q.numerator).bit_length() - q.denominator.bit_length()) * 0.30103)
-    return f"{'-' if q < 0 else ''}a rational of about 10^{digits}"
+    return fraction_brief(q)
 
 
 def _is_even(x: Any, t: Any) -> bool:

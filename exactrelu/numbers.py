@@ -232,6 +232,20 @@ def fraction_str(q: Fraction) -> str:
     return num if q.denominator == 1 else f"{num}/{den}"
 
 
+def fraction_brief(q: Fraction, limit: int = 40) -> str:
+    """:func:`fraction_str` when at most ``limit`` characters, else sign and order of magnitude (for messages).
+
+    >>> fraction_brief(Fraction(-1, 2)), fraction_brief(Fraction(10**400, 3))
+    ('-1/2', 'a rational of about 10^399')
+    """
+    if max(abs(q.numerator).bit_length(), q.denominator.bit_length()) < 4 * limit:
+        text = fraction_str(q)
+        if len(text) <= limit:
+            return text
+    digits = round((abs(q.numerator).bit_length() - q.denominator.bit_length()) * 0.30103)
+    return f"{'-' if q < 0 else ''}a rational of about 10^{digits}"
+
+
 def _digits(k: int) -> str:
     # str(int) refuses more than 4300 digits; flint has no such limit and is fast.
     return str(k) if k.bit_length() < 13000 else str(flint.fmpz(k))

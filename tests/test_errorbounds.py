@@ -260,3 +260,14 @@ def test_relu_of_a_slightly_negative_preactivation_that_floats_see_positive():
     [eb] = float_error_bounds(net, X)
     assert 64 <= eb.output[0] and tiny < eb.preactivations[0][0]
     _within(computed, [(Fraction(0),)], [eb])
+
+
+# ---- audit regressions
+def test_round_nearest_converts_its_argument_like_every_entry_point():
+    from exactrelu.errorbounds import round_nearest
+
+    for bad, message in [(float("nan"), "NaN"), (True, "booleans"), ("1e999999999", "exponent")]:
+        with pytest.raises(ValueError, match=message):
+            round_nearest(bad)
+    with pytest.raises(OverflowError, match="about 10\\^400 overflows float32"):  # short message, not 400 digits
+        round_nearest(10**400, "float32")
