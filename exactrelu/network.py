@@ -180,8 +180,8 @@ class Network:
 
     def hidden(self, x: Any, k: int) -> tuple:
         """The exact state y_k after ``k`` ReLU layers (``k = 0`` gives x itself)."""
-        if not (0 <= k <= self.depth):
-            raise ValueError(f"k must be between 0 and {self.depth}, got {k}")
+        if not isinstance(k, int) or isinstance(k, bool) or not (0 <= k <= self.depth):
+            raise ValueError(f"k must be an integer between 0 and {self.depth}, got {k!r}")
         y = self._input(x)
         for i, (_, y_i) in zip(range(k), self._states(x)):
             y = y_i

@@ -16,10 +16,19 @@ True
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
+from typing import Any, Iterable, Sequence
 
 __all__ = ["Pattern"]
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, numbers.Integral) and not isinstance(v, bool)
+
+
+def _is_pair_of_ints(t: Any) -> bool:
+    return isinstance(t, (tuple, list)) and len(t) == 2 and _is_int(t[0]) and _is_int(t[1])
 
 
 @dataclass(frozen=True, order=True)
@@ -30,17 +39,27 @@ class Pattern:
     ties: tuple = field(default=())
 
     def __init__(self, layers: Sequence[Sequence[int]], ties: Iterable[tuple[int, int]] = ()):
+        if isinstance(layers, (str, bytes)) or not isinstance(layers, Iterable):
+            raise ValueError(f"pattern layers must be a sequence of 0/1 sequences, got {type(layers).__name__}")
         rows = []
         for i, layer in enumerate(layers):
+            if isinstance(layer, (str, bytes)) or not isinstance(layer, Iterable):
+                raise ValueError(f"pattern layer {i} must be a sequence of 0s and 1s, got {type(layer).__name__}")
             bad = [j for j, v in enumerate(layer) if v not in (0, 1)]
             if bad:
                 raise ValueError(f"pattern layer {i}, neuron {bad[0]}: activations must be 0 or 1")
             rows.append(tuple(int(v) for v in layer))
+        if isinstance(ties, (str, bytes)) or not isinstance(ties, Iterable):
+            raise ValueError(f"ties must be a sequence of (layer, neuron) pairs, got {type(ties).__name__}")
         tie_list = []
         for t in ties:
-            li, nj = (int(t[0]), int(t[1]))
+            if not _is_pair_of_ints(t):
+                raise ValueError(f"tie {t!r} is not a (layer, neuron) pair of integers")
+            li, nj = int(t[0]), int(t[1])
             if not (0 <= li < len(rows) and 0 <= nj < len(rows[li])):
                 raise ValueError(f"tie {tuple(t)} names no neuron of this pattern")
+            if rows[li][nj]:  # a tie is a pre-activation exactly 0, and 1 means > 0
+                raise ValueError(f"tie {(li, nj)} is on an active neuron (a tie means pre-activation 0, so inactive)")
             tie_list.append((li, nj))
         object.__setattr__(self, "layers", tuple(rows))
         object.__setattr__(self, "ties", tuple(sorted(set(tie_list))))
@@ -48,6 +67,8 @@ class Pattern:
     @classmethod
     def parse(cls, text: str, ties: Iterable[tuple[int, int]] = ()) -> "Pattern":
         """Build a pattern from its compact form ``'10|011'`` (layers separated by '|')."""
+        if not isinstance(text, str):
+            raise ValueError(f"a pattern is written as a string like '10|011', got {type(text).__name__}")
         parts = text.strip().split("|") if text.strip() else []
         for i, part in enumerate(parts):
             if not part or set(part) - {"0", "1"}:
@@ -87,4 +108,7 @@ class Pattern:
     def from_json(cls, data: dict) -> "Pattern":
         if not isinstance(data, dict) or "layers" not in data:
             raise ValueError("a pattern must be an object with key 'layers'")
-        return cls.parse(str(data["layers"]), [tuple(t) for t in data.get("ties", [])])
+        ties = data.get("ties", [])
+        if not isinstance(ties, list):
+            raise ValueError("a pattern's 'ties' must be a list of [layer, neuron] pairs")
+        return cls.parse(str(data["layers"]), ties)

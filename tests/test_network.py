@@ -119,7 +119,7 @@ def test_bad_inputs_and_patterns():
         net([float("nan"), 0])
     with pytest.raises(ValueError, match=r"pattern has layer widths \(2,\), the network has \(1,\)"):
         net.affine_map(Pattern([[1, 0]]))
-    with pytest.raises(ValueError, match="k must be between 0 and 1"):
+    with pytest.raises(ValueError, match="k must be an integer between 0 and 1"):
         net.hidden([0, 0], 2)
 
 
@@ -201,3 +201,10 @@ def test_to_json_file_is_replaced_atomically(tmp_path, monkeypatch):
     with pytest.raises(OSError):
         net.to_json(path)
     assert path.read_text() == "old" and [p.name for p in tmp_path.iterdir()] == ["net.json"]
+
+
+def test_hidden_refuses_non_integer_depths():
+    net = Network([([[1]], [0])])
+    for k in (1.0, True, "1"):
+        with pytest.raises(ValueError, match="k must be an integer"):
+            net.hidden([1], k)

@@ -45,3 +45,28 @@ def test_hashable_and_ordered():
 def test_bad_patterns_are_refused(build, message):
     with pytest.raises(ValueError, match=message):
         build()
+
+
+# ---- audit regressions
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda: Pattern([[1, 0]], ties="01"), "ties must be a sequence"),
+        (lambda: Pattern([[1, 0]], ties=[(0, 1.5)]), "not a \\(layer, neuron\\) pair of integers"),  # not int(1.5) == 1
+        (lambda: Pattern([[1, 0]], ties=[(0, True)]), "pair of integers"),
+        (lambda: Pattern([[1, 0]], ties=[(0, 0)]), "on an active neuron"),  # tie: z == 0, active: z > 0
+        (lambda: Pattern([5]), "layer 0 must be a sequence"),
+        (lambda: Pattern("10"), "layers must be a sequence"),
+        (lambda: Pattern.parse(10), "written as a string"),
+        (lambda: Pattern.from_json({"layers": "10", "ties": 5}), "'ties' must be a list"),
+    ],
+)
+def test_malformed_patterns_and_ties_are_refused(make, message):
+    with pytest.raises(ValueError, match=message):
+        make()
+
+
+def test_numpy_integers_are_fine_as_ties():
+    import numpy as np
+
+    assert Pattern([[0, 1]], ties=[(np.int64(0), np.int64(0))]).ties == ((0, 0),)
