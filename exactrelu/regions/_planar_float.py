@@ -91,18 +91,23 @@ def next_maps(LT: np.ndarray, LeT: np.ndarray, bits: np.ndarray, Wf: np.ndarray,
     return out, inflate(err, w + 4)
 
 
+_J = np.array([1, 2, 0])
+_K = np.array([2, 0, 1])
+
+
 def cross(l1: np.ndarray, e1: np.ndarray, l2: np.ndarray, e2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Homogeneous intersection l1 x l2 of line pairs (n, 3), with error bounds."""
-    idx_j = (1, 2, 0)
-    idx_k = (2, 0, 1)
-    p = l1[:, idx_j] * l2[:, idx_k]
-    q = l1[:, idx_k] * l2[:, idx_j]
-    v = p - q
+    """Homogeneous intersection l1 x l2 of line pairs (n, 3), with error bounds.
+
+    Component i is l1[j] l2[k] - l1[k] l2[j] ((i, j, k) cyclic): two rounded
+    products and a rounded difference, gamma_2 of the magnitudes, plus the
+    data error |l1[j]| e2[k] + e1[j] (|l2[k]| + e2[k]) and its mirror image.
+    """
     a1, a2 = np.abs(l1), np.abs(l2)
-    data = (a1[:, idx_j] * e2[:, idx_k] + e1[:, idx_j] * (a2[:, idx_k] + e2[:, idx_k])
-            + a1[:, idx_k] * e2[:, idx_j] + e1[:, idx_k] * (a2[:, idx_j] + e2[:, idx_j]))
-    err = data + gamma(2) * (np.abs(p) + np.abs(q))
-    return v, inflate(err, 8)
+    p = l1[:, _J] * l2[:, _K]
+    q = l1[:, _K] * l2[:, _J]
+    data = (a1[:, _J] * e2[:, _K] + e1[:, _J] * (a2[:, _K] + e2[:, _K])
+            + a1[:, _K] * e2[:, _J] + e1[:, _K] * (a2[:, _J] + e2[:, _J]))
+    return p - q, inflate(data + gamma(2) * (np.abs(p) + np.abs(q)), 8)
 
 
 def polygon_signs(LT: np.ndarray, LeT: np.ndarray, V: np.ndarray, VE: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -132,11 +137,8 @@ def signs(LT: np.ndarray, LeT: np.ndarray, v: np.ndarray, ve: np.ndarray) -> tup
     distance to the exact value is at most Le.(|v| + ve) + |L|.ve + gamma_3 |L|.|v|.
     Rows that are exactly zero (L = 0 and Le = 0, sign 0) are left to the caller.
     """
-    val = LT[:, 0] * v[:, 0, None] + LT[:, 1] * v[:, 1, None] + LT[:, 2] * v[:, 2, None]
     av = np.abs(v)
-    ave = av + ve
-    tail = ve + gamma(3) * av
-    bound = (LeT[:, 0] * ave[:, 0, None] + LeT[:, 1] * ave[:, 1, None] + LeT[:, 2] * ave[:, 2, None]
-             + np.abs(LT[:, 0]) * tail[:, 0, None] + np.abs(LT[:, 1]) * tail[:, 1, None]
-             + np.abs(LT[:, 2]) * tail[:, 2, None])
+    val = np.matmul(v[:, None, :], LT)[:, 0]  # 3-term dot products
+    bound = (np.matmul((av + ve)[:, None, :], LeT)[:, 0]
+             + np.matmul((ve + gamma(3) * av)[:, None, :], np.abs(LT))[:, 0])
     return _decide(val, inflate(bound, 12))
