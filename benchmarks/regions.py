@@ -276,6 +276,16 @@ def run_case(arch: str, seed: int, timeout: float, repeat: int, baseline: bool) 
     return row
 
 
+def _keep_baseline(row: dict, earlier: dict) -> None:
+    """Copy an earlier run's baseline result into ``row`` (its ratio recomputed with the new time)."""
+    bl = row["baseline_highs"] = earlier["baseline_highs"]
+    row["notes"] += [n for n in earlier.get("notes", []) if n.startswith("baseline")]
+    row["notes"].append("baseline measured in an earlier run (--merge --no-baseline)")
+    secs = row.get("exactrelu", {}).get("seconds")
+    if bl.get("status") == "ok" and bl.get("seconds") and secs:
+        row["ratio_vs_baseline"] = round(secs / bl["seconds"], 4)
+
+
 def fmt(v, spec="") -> str:
     if v is None:
         return "-"
@@ -320,8 +330,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"done {arch}", file=sys.stderr)
     out = Path(args.out)
     if args.merge and out.exists():
-        done = {r["case"] for r in rows}
-        old = [r for r in json.loads(out.read_text()).get("cases", []) if r["case"] not in done]
+        done = {r["case"]: r for r in rows}
+        previous = json.loads(out.read_text()).get("cases", [])
+        if args.no_baseline:  # keep the earlier baseline measurement of a case re-run without it
+            for r in previous:
+                if r["case"] in done and "baseline_highs" in r:
+                    _keep_baseline(done[r["case"]], r)
+        old = [r for r in previous if r["case"] not in done]
         order = {c: i for i, c in enumerate(ALL_CASES)}
         rows = sorted(old + rows, key=lambda r: order.get(r["case"], len(order)))
     print_table(rows)
