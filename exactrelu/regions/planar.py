@@ -357,6 +357,7 @@ class _Planar:
             bar.close()
         if self.max_regions is not None and len(piece_vids) > self.max_regions:  # e.g. no hidden layer
             raise RegionLimitExceeded([], self.max_regions)
+        self.maps = self.zero_rows = None  # the lazy fields need only the exact tables and line/vertex ids
         return [self._region(p, v, e) for p, v, e in zip(prefixes, piece_vids, piece_edges)]
 
     def _layer(self, k: int, piece_vids: list, piece_edges: list, bar: _Progress) -> tuple:
