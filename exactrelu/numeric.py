@@ -377,8 +377,11 @@ def limit(family: Any, x: Any, tol: Any, *, max_depth: int = 10**6) -> LimitEncl
     (True, True, True)
     """
     from .certifier import certify
-    from .numbers import to_fraction, to_vector
+    from .family import Family
+    from .numbers import fraction_brief, to_fraction, to_vector
 
+    if not isinstance(family, Family):
+        raise ValueError(f"limit expects an exactrelu Family, got {type(family).__name__} (see exactrelu.Family)")
     t = to_fraction(tol, "tol")
     if t <= 0:
         raise ValueError(f"tol must be positive, got {t}")
@@ -392,9 +395,12 @@ def limit(family: Any, x: Any, tol: Any, *, max_depth: int = 10**6) -> LimitEncl
         why = "; ".join(map(str, cert.reasons)) or "no rule applied"
         raise ValueError(f"the family is not certified to converge at x (verdict {cert.verdict!r}): {why}")
     radius = None if cert.theorem == "P1" else max((abs(v) for v in xv), default=Fraction(0))
-    depth = cert.depth_for(t / 4, radius)
+    try:
+        depth = cert.depth_for(t / 4, radius)
+    except ValueError:  # its message may not even print (a tolerance with thousands of digits)
+        raise ValueError(f"no certified depth reaches tol {fraction_brief(t)}; raise tol") from None
     if depth > max_depth:
-        raise ValueError(f"the certified tail bound needs depth {depth} for tol {t} (more than max_depth={max_depth}); "
+        raise ValueError(f"the certified tail bound needs depth {depth} for tol {fraction_brief(t)} (more than max_depth={max_depth}); "
                          "raise tol or max_depth")
     tail = cert.tail_bound(depth, radius)
     layers = _family_layers(family, depth)

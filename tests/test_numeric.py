@@ -138,3 +138,7 @@ def test_limit_refuses_divergent_and_bad_arguments():
         exactrelu.limit(fam, [0, 1], "1/10")
     with pytest.raises(ValueError, match="max_depth"):  # 3 / 2^d <= 1/4000 needs d = 14 (see Certificate.depth_for)
         exactrelu.limit(fam, [0], "1/1000", max_depth=5)
+    with pytest.raises(ValueError, match="expects an exactrelu Family"):
+        exactrelu.limit("family.json", [0], "1/10")
+    with pytest.raises(ValueError, match="about 10\\^-100000"):  # a short message, not 100000 digits
+        exactrelu.limit(fam, [0], "1e-100000", max_depth=5)
