@@ -485,9 +485,16 @@ def onnxruntime_function(model: Any) -> Any:
     rest = [d if isinstance(d, int) else 1 for d in shape[1:]]
     single = [d if isinstance(d, int) else 1 for d in shape]
 
+    size = int(np.prod(rest if batched else single, dtype=object))
+
     def fn(X: np.ndarray) -> np.ndarray:
         X = np.asarray(X).astype(dtype)
         n = X.shape[0]
+        if X.ndim != 2 or X.shape[1] != size:
+            raise ValueError(
+                f"the model's input {inp.name!r} of shape {inp.shape} takes {size} numbers per sample, "
+                f"got a batch of shape {X.shape}"
+            )
         if batched:
             return np.asarray(sess.run(None, {inp.name: X.reshape(n, *rest)})[0]).reshape(n, -1)
         rows = [np.asarray(sess.run(None, {inp.name: x.reshape(single)})[0]).reshape(-1) for x in X]

@@ -411,3 +411,12 @@ def _declared_only(name, dims):
 def test_hostile_sizes_and_input_types_are_refused_up_front(model, message):
     with pytest.raises(ValueError, match=message):
         network_from_onnx(model())
+
+
+def test_runtime_function_names_an_input_size_mismatch():
+    pytest.importorskip("onnxruntime")
+    from exactrelu.onnx_io import onnx_bytes, onnxruntime_function
+
+    fn = onnxruntime_function(onnx_bytes(Network([([[1, 2, 3]], [0])])))
+    with pytest.raises(ValueError, match="takes 3 numbers per sample, got a batch of shape \\(2, 2\\)"):
+        fn(np.zeros((2, 2)))

@@ -58,7 +58,10 @@ def _add_points(p: Any) -> None:
 def _load(path: str):
     from ..io import load
 
-    return load(path)
+    try:
+        return load(path)
+    except ImportError as exc:  # an optional extra (onnx) is missing: say which, no traceback
+        raise ValueError(f"cannot load {path!r}: {exc}") from None
 
 
 def _points(args: Any, dim: int) -> list:
@@ -134,6 +137,9 @@ def _regions(args: Any) -> int:
     except RegionLimitExceeded as exc:
         print(f"stopped: more than {exc.limit} regions (raise --max-regions); {len(exc.regions)} found so far")
         return 1
+    except KeyboardInterrupt:
+        print("exactrelu regions: interrupted (use --max-regions to bound the work)", file=sys.stderr)
+        return 130
     print(f"{len(found)} linear regions of {net!r} over {_fmt(box.lower)} .. {_fmt(box.upper)}")
     for r in found[:20]:
         print(f"  {r.pattern}  witness {_fmt(r.witness)}")

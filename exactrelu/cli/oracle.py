@@ -204,10 +204,10 @@ def _describe(exc: BaseException) -> str:
 
 
 def _make(args: Any) -> int:
-    from ..io import load
     from ..oracle import make_vectors, save
+    from .core import _load
 
-    net = load(args.network)
+    net = _load(args.network)
     vectors = make_vectors(net, read_points(args.inputs, net.input_dim))
     save(vectors, args.output)
     ties = sum(1 for v in vectors if v.ties)
@@ -224,7 +224,10 @@ def _check(args: Any) -> int:
     if args.onnx:
         from ..onnx_io import onnxruntime_function
 
-        fn = onnxruntime_function(args.onnx)
+        try:
+            fn = onnxruntime_function(args.onnx)
+        except ImportError as exc:
+            raise ValueError(str(exc)) from None
     else:
         fn = load_callable(args.callable_)
     report = compare(_guarded(fn), vectors, args.precision, max_listed=args.max_listed)
