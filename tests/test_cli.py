@@ -148,3 +148,12 @@ def test_every_subcommand_has_a_description():
         assert seen[path].description and len(seen[path].description) > 40, path
         for action in seen[path]._actions:  # every option explains itself
             assert action.help or isinstance(action, argparse._SubParsersAction), (path, action.dest)
+
+
+def test_negative_coordinates_may_follow_their_option_with_a_space(net_file, capsys):
+    # argparse alone reads "-1,2" as an unknown option: "--x: expected one argument"
+    assert main(["eval", net_file, "--x", "-1/3,-1/7", "--x", "-.5,2"]) == 0
+    expected = demo_network()(["-1/3", "-1/7"])[0]
+    assert f"N(-1/3, -1/7) = ({expected})" in capsys.readouterr().out
+    assert main(["regions", net_file, "--box", "-1/2,1/2", "--max-regions", "1000"]) == 0
+    assert "over (-1/2, -1/2) .. (1/2, 1/2)" in capsys.readouterr().out

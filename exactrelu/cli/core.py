@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,7 @@ def register(sub: Any) -> None:
         )
         p.add_argument("network", help="network file (.json, .npz or .onnx)")
         _add_points(p)
+        allow_negative_values(p)
         p.set_defaults(run=run)
 
     p = sub.add_parser(
@@ -40,14 +42,27 @@ def register(sub: Any) -> None:
         "Exit 0 ok, 1 when --max-regions stopped the enumeration, 2 bad input.",
     )
     p.add_argument("network", help="network file (.json, .npz or .onnx)")
-    p.add_argument("--box", default="-1,1", help="'lo,hi' for every coordinate, written --box=lo,hi (default -1,1)")
+    p.add_argument("--box", default="-1,1", help="'lo,hi' for every coordinate (default -1,1)")
     p.add_argument("--lower", help="comma-separated lower corner (overrides --box)")
     p.add_argument("--upper", help="comma-separated upper corner (overrides --box)")
     p.add_argument("--max-regions", type=int, default=None, help="stop (exit 1) after this many regions; bounds the work")
     p.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
     p.add_argument("--progress", action="store_true", help="show progress on stderr")
     p.add_argument("--json", dest="json_out", help="write the regions (pattern, affine map, witness, vertices) as JSON")
+    allow_negative_values(p)
     p.set_defaults(run=_regions)
+
+
+# argparse takes "-1,2" for an option (it only knows plain "-1" as a number), so
+# "--x -1,2" failed with "expected one argument". Values that start with a minus
+# sign and a digit are numbers here: no option of ours looks like that.
+_NEGATIVE = re.compile(r"^-\.?\d")
+
+
+def allow_negative_values(p: Any) -> Any:
+    """Let option values such as ``-1,2`` or ``-1/2`` follow their option with a space."""
+    p._negative_number_matcher = _NEGATIVE
+    return p
 
 
 def _add_points(p: Any) -> None:
