@@ -321,3 +321,8 @@ def test_disagreements_print_the_exact_value_exactly():
     vecs = make_vectors(Network([([[1]], [0])]), [["2/5"]])
     report = compare(lambda X: X + 1e-3, vecs)
     assert "exact 2/5, got 0.401" in str(report.real_errors[0])
+
+
+def test_compare_refuses_to_pass_on_zero_vectors():
+    with pytest.raises(ValueError, match="nothing to compare"):
+        compare(lambda X: X, make_vectors(NET, []))
