@@ -64,6 +64,8 @@ def load(path: str | os.PathLike) -> Network:
     >>> load(p).layers[0][1]
     (Fraction(1, 3),)
     """
+    if not isinstance(path, (str, os.PathLike)):
+        raise ValueError(f"load expects a file path, got {type(path).__name__}")
     p = Path(path)
     suffix = p.suffix.lower()
     if suffix not in (".json", ".npz", ".onnx"):
@@ -104,6 +106,8 @@ def save(
     """
     if not isinstance(net, Network):
         raise ValueError(f"save expects a Network, got {type(net).__name__}")
+    if not isinstance(path, (str, os.PathLike)):
+        raise ValueError(f"save expects a file path, got {type(path).__name__}")
     p = Path(path)
     suffix = p.suffix.lower()
     if suffix == ".json":
@@ -149,6 +153,7 @@ def nearest_float(q: Fraction, dtype: str = "float64") -> float:
     0.1
     """
     t = _float_type(dtype)
+    q = to_fraction(q, "nearest_float")  # NaN, infinities, booleans refused by name
     try:
         wide = float(q)
     except OverflowError:

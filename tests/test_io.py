@@ -263,3 +263,14 @@ def test_directory_named_like_a_network(tmp_path):
     (tmp_path / "net.json").mkdir()
     with pytest.raises(ValueError, match="is a directory"):
         load(tmp_path / "net.json")
+
+
+def test_load_save_and_nearest_float_refuse_wrong_argument_types(tmp_path):
+    for bad in (5, None):
+        with pytest.raises(ValueError, match="expects a file path"):
+            load(bad)
+        with pytest.raises(ValueError, match="expects a file path"):
+            save(Network([([[1]], [0])]), bad)
+    with pytest.raises(ValueError, match="NaN"):
+        nearest_float(float("nan"))
+    assert nearest_float("1/4", "float16") == 0.25  # strings are exact rationals as everywhere
