@@ -51,8 +51,10 @@ Matrix = tuple  # tuple[tuple[Fraction, ...], ...]
 _RATIO = re.compile(r"^([+-]?[0-9]+)/([+-]?[0-9]+)$")
 _DECIMAL = re.compile(r"^([+-]?)([0-9]+)?(?:\.([0-9]*))?(?:[eE]([+-]?[0-9]+))?$")
 # A decimal exponent costs time and memory exponential in its own length
-# ("1e999999999" would hang): bound it.  1e-100000 is far below any weight.
-MAX_EXPONENT = 100_000
+# ("1e999999999" would hang, and each "1e99999" is a 40 kB integer from 7
+# bytes of input): bound it.  1e-10000 is far below any meaningful weight;
+# longer exact numbers can still be written out in digits or as p/q.
+MAX_EXPONENT = 10_000
 # Python refuses int(str) beyond 4300 digits (a quadratic-time guard); flint
 # converts long digit strings in quasi-linear time, so those go through it.
 _PY_DIGITS = 4000

@@ -119,7 +119,7 @@ def test_non_ascii_or_odd_digit_strings_are_refused(text):
         to_fraction(text, "here")
 
 
-@pytest.mark.parametrize("text", ["1e999999999", "1e-100001", "2E" + "9" * 30])
+@pytest.mark.parametrize("text", ["1e999999999", "1e-10001", "2E" + "9" * 30])
 def test_huge_exponents_are_refused_quickly(text):
     # 10**999999999 would take minutes and gigabytes: refused, naming the place.
     with pytest.raises(ValueError, match="here: exponent .* out of range"):

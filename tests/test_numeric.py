@@ -141,4 +141,4 @@ def test_limit_refuses_divergent_and_bad_arguments():
     with pytest.raises(ValueError, match="expects an exactrelu Family"):
         exactrelu.limit("family.json", [0], "1/10")
     with pytest.raises(ValueError, match="about 10\\^-100000"):  # a short message, not 100000 digits
-        exactrelu.limit(fam, [0], "1e-100000", max_depth=5)
+        exactrelu.limit(fam, [0], Fraction(1, 10**100000), max_depth=5)
