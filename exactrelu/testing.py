@@ -87,16 +87,25 @@ def rationals(draw: Any, bound: Any = 3, denominators: Any = (1, 2, 3, 4, 8)) ->
     return Fraction(draw(st.integers(-limit, limit)), d)
 
 
+def _count(value: Any, name: str, low: int = 0) -> int:
+    """A drawn parameter that must be an integer >= low (a bool or float is a mistake, not a count)."""
+    if not isinstance(value, int) or isinstance(value, bool) or value < low:
+        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+    return value
+
+
 def _widths(draw: Any, widths: Any, depth: Any) -> list:
     if widths is None:
-        k = _draw(draw, depth)
+        k = _count(_draw(draw, depth), "depth")
         return [draw(st.integers(1, 4)) for _ in range(k)]
     w = _draw(draw, widths)
     if isinstance(widths, st.SearchStrategy) and isinstance(w, int):  # a strategy of ints: one draw per layer
         return [w] + [draw(widths) for _ in range(_draw(draw, depth) - 1)]
     if isinstance(w, int) and not isinstance(w, bool):
-        return [w] * _draw(draw, depth)
-    return list(w)
+        return [w] * _count(_draw(draw, depth), "depth")
+    if isinstance(w, (str, bytes)) or not hasattr(w, "__iter__"):
+        raise ValueError(f"widths must be None, an int, a list of ints or a strategy, got {w!r}")
+    return [_count(v, "each width", 1) for v in w]
 
 
 @st.composite
@@ -124,7 +133,7 @@ def networks(
     >>> net.input_dim, net.widths, net.output_dim
     (2, (3, 3), 1)
     """
-    d = _draw(draw, input_dim)
+    d = _count(_draw(draw, input_dim), "input_dim", 1)
     ws = _widths(draw, widths, depth)
     if d < 1 or any(w < 1 for w in ws):
         raise ValueError(f"input_dim and widths must be >= 1, got {d} and {ws}")
@@ -133,14 +142,23 @@ def networks(
     for w in ws:
         layers.append(([[draw(entry) for _ in range(prev)] for _ in range(w)], [draw(entry) for _ in range(w)]))
         prev = w
-    out = _draw(draw, output)
-    k = draw(st.integers(1, 3)) if out is True else (0 if out in (False, None) else int(out))
+    k = _output_dim(draw, output, 3)
     head = None
     if k > 0:
         head = ([[draw(entry) for _ in range(prev)] for _ in range(k)], [draw(entry) for _ in range(k)])
     if not layers and head is None:
         raise ValueError("a network needs at least one layer (depth 0 needs an output layer)")
     return Network(layers, output=head)
+
+
+def _output_dim(draw: Any, output: Any, most: int) -> int:
+    """``output``: True (1..most), False/None (0) or an int output dimension (0: none)."""
+    out = _draw(draw, output)
+    if out is True:
+        return draw(st.integers(1, most))
+    if out is False or out is None:
+        return 0
+    return _count(out, "output (True, False, None or an output dimension)")
 
 
 def _project(p: tuple, row: Sequence[Fraction], off: Fraction) -> tuple | None:
@@ -213,7 +231,10 @@ def _formula(draw: Any, forms: Sequence[str], bound: Any, denominators: Any) -> 
     form = draw(st.sampled_from(list(forms)))
     a = draw(rationals(bound=bound, denominators=denominators))
     c = draw(rationals(bound=bound, denominators=denominators))
-    return form.format(a=_fmt(a), c=_fmt(c), k=draw(st.integers(0, 3)))
+    try:
+        return form.format(a=_fmt(a), c=_fmt(c), k=draw(st.integers(0, 3)))
+    except (KeyError, IndexError, ValueError) as exc:
+        raise ValueError(f"form {form!r} may use only the fields {{a}}, {{c}} and {{k}} ({type(exc).__name__}: {exc})") from None
 
 
 @st.composite
@@ -250,7 +271,6 @@ def families(
     d = _draw(draw, input_dim)
     if d is not None:
         prefix = (([[draw(entry) for _ in range(d)] for _ in range(m)], [draw(entry) for _ in range(m)]),)
-    out = _draw(draw, output)
-    k = draw(st.integers(1, 2)) if out is True else (0 if out in (False, None) else int(out))
+    k = _output_dim(draw, output, 2)
     head = ([[draw(entry) for _ in range(m)] for _ in range(k)], [draw(entry) for _ in range(k)]) if k else None
     return Family(W, b, start=_draw(draw, start), prefix=prefix, output=head)

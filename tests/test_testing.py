@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, find, given, settings
 from hypothesis import strategies as st
 
 from exactrelu import Network
+from exactrelu import testing
 from exactrelu.testing import families, inputs, networks, rationals
 
 
@@ -99,3 +100,21 @@ def test_families_forms_parameter():
     fam = find(families(width=1, forms=["{a}/n^2"], output=False), lambda f: f.layer(1)[0][0][0] != 0)
     a = fam.layer(1)[0][0][0]  # W(n) = a / n^2
     assert fam.layer(2)[0][0][0] == a / 4
+
+
+# ---- audit regressions: bad parameters are named, not a TypeError or a silent int()
+@pytest.mark.parametrize(
+    "strategy, message",
+    [
+        (lambda: testing.networks(input_dim="3"), "input_dim must be an integer"),
+        (lambda: testing.networks(widths="3"), "widths must be"),
+        (lambda: testing.networks(output=2.5), "output .* must be an integer >= 0, got 2.5"),
+        (lambda: testing.networks(output=-1), "got -1"),
+        (lambda: testing.families(forms=["{zz}/n"]), "may use only the fields"),
+    ],
+)
+def test_bad_strategy_parameters_are_named(strategy, message):
+    from hypothesis import find
+
+    with pytest.raises(ValueError, match=message):
+        find(strategy(), lambda value: True)
