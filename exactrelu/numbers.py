@@ -73,6 +73,7 @@ def _int(digits: str) -> int:
 
 
 def _short(s: str) -> str:
+    s = str(s)  # numpy's str_ would print as np.str_('x')
     return repr(s) if len(s) <= 60 else repr(s[:40] + "...") + f" ({len(s)} characters)"
 
 

@@ -143,3 +143,8 @@ def test_decimal_strings_agree_with_fraction(m, zeros, e):
 def test_fraction_str_of_huge_rationals_round_trips():
     q = Fraction(10**6000 + 1, 3**9000)  # both beyond str(int)'s 4300-digit limit
     assert to_fraction(fraction_str(q)) == q
+
+
+def test_numpy_strings_are_quoted_plainly_in_messages():
+    with pytest.raises(ValueError, match="^here: 'x' is not a number"):
+        to_fraction(np.str_("x"), "here")
