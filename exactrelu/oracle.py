@@ -415,6 +415,8 @@ def compare(
     if not isinstance(vectors, Vectors):
         vectors = load_vectors(vectors)
     _dtype(precision)
+    if not isinstance(max_listed, int) or isinstance(max_listed, bool) or max_listed < 0:
+        raise ValueError(f"max_listed must be a nonnegative integer, got {max_listed!r}")
     net = vectors.network
     n, k = len(vectors), net.output_dim
     if n == 0:  # an "ok" that checked nothing would pass any implementation

@@ -326,3 +326,13 @@ def test_disagreements_print_the_exact_value_exactly():
 def test_compare_refuses_to_pass_on_zero_vectors():
     with pytest.raises(ValueError, match="nothing to compare"):
         compare(lambda X: X, make_vectors(NET, []))
+
+
+def test_max_listed_must_be_nonnegative(tmp_path, capsys):
+    # a negative count sliced [: -1] and silently hid the last real error
+    with pytest.raises(ValueError, match="max_listed"):
+        compare(lambda X: X, make_vectors(NET, [[1, 2]]), max_listed=-1)
+    path = _forge(tmp_path, lambda d: None)
+    with pytest.raises(SystemExit):
+        main(["oracle", "check", str(path), "--callable", "numpy:asarray", "--max-listed", "-1"])
+    assert "nonnegative" in capsys.readouterr().err

@@ -64,8 +64,20 @@ def register(sub: Any) -> None:
     impl.add_argument("--callable", dest="callable_", help="module:function or file.py:function")
     impl.add_argument("--onnx", help="an ONNX model, run with onnxruntime")
     c.add_argument("--precision", choices=["float64", "float32"], default="float64", help="float type of the inputs given to the implementation (default float64)")
-    c.add_argument("--max-listed", type=int, default=5, help="how many worst cases to print (default 5)")
+    c.add_argument("--max-listed", type=_nonnegative, default=5, help="how many worst cases to print (default 5)")
     c.set_defaults(run=_check)
+
+
+def _nonnegative(text: str) -> int:
+    import argparse
+
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a nonnegative integer, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a nonnegative integer, got {value}")
+    return value
 
 
 def _usage(parser: Any) -> int:
