@@ -202,10 +202,14 @@ def _read(source: Any) -> Any:
     if isinstance(source, dict):
         return source
     if isinstance(source, Path) or (isinstance(source, str) and not source.lstrip().startswith("{")):
+        if Path(source).is_dir():
+            raise ValueError(f"cannot read test vectors {str(source)!r}: it is a directory")
         try:
-            text = Path(source).read_text()
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ValueError(f"cannot read test vectors {str(source)!r}: {exc}") from None
+            text = Path(source).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ValueError(f"cannot read test vectors {str(source)!r}: {exc.strerror}") from None
+        except UnicodeDecodeError:
+            raise ValueError(f"cannot read test vectors {str(source)!r}: not a UTF-8 text file") from None
     else:
         text = source
     try:
