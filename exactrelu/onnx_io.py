@@ -364,6 +364,15 @@ def _matmul(x: _Affine, W: Any, where: str) -> _Affine:
     return _Affine(Wt * x.A, Wt * x.c, (*x.shape[:-1], m), x.level)
 
 
+def _float32_attr(attrs: dict, key: str, where: str) -> Fraction:
+    """A float attribute (default 1) as float32 does it, exactly; NaN and infinities refused."""
+    with np.errstate(over="ignore"):
+        value = np.float32(attrs.get(key, 1.0))
+    if not np.isfinite(value):
+        raise ValueError(f"{where}: attribute {key} = {attrs.get(key)!r} is not a finite float32")
+    return Fraction(float(value))
+
+
 def _gemm(args: list, attrs: dict, where: str) -> _Affine:
     x, B = args[0], args[1]
     C = args[2] if len(args) > 2 else None
@@ -376,8 +385,7 @@ def _gemm(args: list, attrs: dict, where: str) -> _Affine:
     if attrs.get("transB", 0):
         B = B.T
     # alpha and beta are float32 attributes: use their exact binary values.
-    alpha = Fraction(float(np.float32(attrs.get("alpha", 1.0))))
-    beta = Fraction(float(np.float32(attrs.get("beta", 1.0))))
+    alpha, beta = (_float32_attr(attrs, k, where) for k in ("alpha", "beta"))
     y = _matmul(x, B, where)
     scale = flint.fmpq(alpha.numerator, alpha.denominator)
     y = _Affine(y.A * scale, y.c * scale, y.shape, y.level)

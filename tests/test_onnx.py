@@ -420,3 +420,10 @@ def test_runtime_function_names_an_input_size_mismatch():
     fn = onnxruntime_function(onnx_bytes(Network([([[1, 2, 3]], [0])])))
     with pytest.raises(ValueError, match="takes 3 numbers per sample, got a batch of shape \\(2, 2\\)"):
         fn(np.zeros((2, 2)))
+
+
+@pytest.mark.parametrize("attrs", [{"alpha": float("nan")}, {"alpha": float("inf")}, {"beta": 1e39}])
+def test_gemm_non_finite_float32_attributes_are_named(attrs):
+    nodes = [node("Gemm", ["x", "W", "b"], "u", transB=1, **attrs), node("Relu", ["u"], "y")]
+    with pytest.raises(ValueError, match="node 0 \\(Gemm\\): attribute (alpha|beta) .* not a finite float32"):
+        network_from_onnx(model(nodes, {"W": [[1.0, 2.0]], "b": [1.0]}))
