@@ -242,9 +242,21 @@ def _input_shape(vi: Any) -> tuple:
 
 
 # ----------------------------------------------------------- interpreter
+# The attributes each operator may carry; any other changes its meaning in some opset.
+_ATTRIBUTES = {
+    "Gemm": {"alpha", "beta", "transA", "transB"},
+    "Flatten": {"axis"},
+    "Reshape": {"allowzero"},
+    "Constant": {"value"},
+}
+
+
 def _apply(onnx: Any, node: Any, args: list, layers: list, where: str) -> Any:
     op = node.op_type
     attrs = {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
+    unknown = sorted(set(attrs) - _ATTRIBUTES.get(op, set()))
+    if unknown:  # e.g. the old broadcast/axis of Add (opset < 7): other semantics, refuse rather than guess
+        raise UnsupportedOperatorError(f"{where}: attribute {unknown[0]!r} of {op} is not supported")
     dyn = [a for a in args if isinstance(a, _Affine)]
     if op == "Constant":
         if "value" not in attrs:

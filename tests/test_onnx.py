@@ -427,3 +427,10 @@ def test_gemm_non_finite_float32_attributes_are_named(attrs):
     nodes = [node("Gemm", ["x", "W", "b"], "u", transB=1, **attrs), node("Relu", ["u"], "y")]
     with pytest.raises(ValueError, match="node 0 \\(Gemm\\): attribute (alpha|beta) .* not a finite float32"):
         network_from_onnx(model(nodes, {"W": [[1.0, 2.0]], "b": [1.0]}))
+
+
+def test_unknown_attributes_are_refused_not_ignored():
+    # opset-6 Add(broadcast=1, axis=0) broadcasts differently from numpy: refuse, do not guess
+    nodes = [node("Add", ["x", "c"], "u", broadcast=1, axis=0), node("Relu", ["u"], "y")]
+    with pytest.raises(UnsupportedOperatorError, match="node 0 \\(Add\\): attribute 'axis' of Add"):
+        network_from_onnx(model(nodes, {"c": [1.0, 2.0]}))
