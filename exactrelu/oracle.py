@@ -130,9 +130,12 @@ def _vector(net: Network, x: tuple, where: str = "input") -> Vector:
 
 def _convert_inputs(net: Network, inputs: Any) -> list:
     if isinstance(inputs, np.ndarray) and inputs.ndim != 2:
-        raise ValueError(f"inputs must be a 2-D array (one input per row), got shape {inputs.shape}")
+        hint = "; use X.reshape(1, -1) for one input" if inputs.ndim == 1 else ""
+        raise ValueError(f"inputs must be a 2-D array (one input per row), got shape {inputs.shape}{hint}")
     if isinstance(inputs, (str, bytes)) or not hasattr(inputs, "__len__"):
         raise ValueError("inputs must be a sequence of input vectors")
+    if len(inputs) and all(isinstance(v, (int, float, str, Fraction)) for v in inputs):
+        raise ValueError("inputs must be a list of input vectors, got a flat list of numbers; pass [x] for one input")
     out = []
     for i, x in enumerate(inputs):
         v = to_vector(x, f"input {i}")

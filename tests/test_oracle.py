@@ -118,6 +118,8 @@ def test_load_vectors_truncated(tmp_path):
         (np.zeros(2), "2-D array"),
         ("12", "sequence of input vectors"),
         ([[1, "x"]], "input 0, entry 1: 'x' is not a number"),
+        ([1, 2], "flat list of numbers; pass \\[x\\] for one input"),
+        (np.zeros(2), "X.reshape\\(1, -1\\)"),
     ],
 )
 def test_make_vectors_bad_inputs(xs, message):
