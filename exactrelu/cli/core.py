@@ -95,6 +95,10 @@ def _fmt(v: Any) -> str:
     return "(" + ", ".join(fraction_str(t) for t in v) + ")"
 
 
+def _pattern_text(p: Any) -> str:
+    return str(p) or "(no hidden layers)"  # an empty pattern would print as nothing
+
+
 def _demo(args: Any) -> int:
     from ..demo import demo_report, format_report
 
@@ -114,7 +118,7 @@ def _pattern(args: Any) -> int:
     net = _load(args.network)
     for x in _points(args, net.input_dim):
         p = net.pattern(x)
-        print(f"{_fmt(x)}: {p}" + (f"  ties {list(p.ties)}" if p.ties else ""))
+        print(f"{_fmt(x)}: {_pattern_text(p)}" + (f"  ties {list(p.ties)}" if p.ties else ""))
     return 0
 
 
@@ -157,7 +161,7 @@ def _regions(args: Any) -> int:
         return 130
     print(f"{len(found)} linear regions of {net!r} over {_fmt(box.lower)} .. {_fmt(box.upper)}")
     for r in found[:20]:
-        print(f"  {r.pattern}  witness {_fmt(r.witness)}")
+        print(f"  {_pattern_text(r.pattern)}  witness {_fmt(r.witness)}")
     if len(found) > 20:
         print(f"  ... and {len(found) - 20} more")
     if args.json_out:
