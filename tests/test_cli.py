@@ -157,3 +157,8 @@ def test_negative_coordinates_may_follow_their_option_with_a_space(net_file, cap
     assert f"N(-1/3, -1/7) = ({expected})" in capsys.readouterr().out
     assert main(["regions", net_file, "--box", "-1/2,1/2", "--max-regions", "1000"]) == 0
     assert "over (-1/2, -1/2) .. (1/2, 1/2)" in capsys.readouterr().out
+
+
+def test_absurd_worker_counts_are_refused_before_starting_processes(net_file, capsys):
+    assert main(["regions", net_file, "--workers", "100000"]) == 2
+    assert "--workers 100000 is more than" in capsys.readouterr().err

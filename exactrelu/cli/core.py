@@ -149,6 +149,9 @@ def _regions(args: Any) -> int:
 
     net = _load(args.network)
     box = _box(args, net.input_dim)
+    most = max(8, 4 * (os.cpu_count() or 1))
+    if args.workers > most:  # each worker is a process: --workers 1000 would swamp the machine
+        raise ValueError(f"--workers {args.workers} is more than {most} (4 per CPU here)")
     if args.json_out:
         _check_writable(args.json_out)  # fail now, not after a long enumeration
     try:
