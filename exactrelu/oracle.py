@@ -431,12 +431,14 @@ def compare(
     got = _as_array(fn(vectors.inputs(precision)), n, k)
     bounds = _bounds(net, vectors, precision)
     n_exact, rounding, real = 0, [], []
-    for i, (vec, row, bnd) in enumerate(zip(vectors, got.tolist(), bounds)):
+    for i, (vec, row, bnd) in enumerate(zip(vectors, got, bounds)):
         for j, (exact, g, b) in enumerate(zip(vec.output, row, bnd)):
-            if isinstance(g, float) and not math.isfinite(g):
-                real.append(Disagreement(i, j, exact, g, math.inf, b))
+            if got.dtype.kind == "f" and not np.isfinite(g):
+                real.append(Disagreement(i, j, exact, float(g), math.inf, b))
                 continue
-            err = abs(Fraction(g) - exact)  # exact: the float's binary value
+            # exact: the float's binary value, at its own width (long double and float16 included)
+            value = Fraction(*g.as_integer_ratio()) if got.dtype.kind == "f" else Fraction(int(g))
+            err = abs(value - exact)
             if err == 0:
                 n_exact += 1
             elif b is not None and err <= b:

@@ -338,3 +338,15 @@ def test_max_listed_must_be_nonnegative(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["oracle", "check", str(path), "--callable", "numpy:asarray", "--max-listed", "-1"])
     assert "nonnegative" in capsys.readouterr().err
+
+
+def test_compare_reads_long_double_and_half_outputs_exactly():
+    vecs = make_vectors(Network([([["1/3"]], [0])]), [[1]])
+    third = np.longdouble(1) / np.longdouble(3)  # nearer to 1/3 than any double (x87 platforms)
+    r = compare(lambda X: np.array([[third]]), vecs)
+    assert r.ok and r.rounding[0].error == abs(Fraction(*third.as_integer_ratio()) - Fraction(1, 3))
+    r = compare(lambda X: np.array([[np.longdouble("nan")]]), vecs)  # was a TypeError
+    assert not r.ok and r.real_errors[0].error == math.inf
+    half = np.float16(1 / 3)
+    r = compare(lambda X: np.array([[half]]), vecs)
+    assert r.real_errors[0].error == abs(Fraction(float(half)) - Fraction(1, 3))
