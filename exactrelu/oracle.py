@@ -360,7 +360,13 @@ def _dtype(precision: str) -> Any:
 
 def _as_array(out: Any, n: int, k: int) -> np.ndarray:
     if hasattr(out, "detach"):  # a torch tensor, without importing torch
-        out = out.detach().cpu().numpy()
+        t = out.detach().cpu()
+        if str(t.dtype) == "torch.bfloat16":  # numpy has no bfloat16; widening to float32 is exact
+            t = t.float()
+        try:
+            out = t.numpy()
+        except Exception as exc:
+            raise ValueError(f"the implementation returned a tensor numpy cannot read ({exc})") from None
     try:
         arr = np.asarray(out)
     except Exception as exc:

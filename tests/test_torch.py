@@ -211,3 +211,10 @@ def test_modules_whose_output_is_not_their_weights_are_refused(make, message):
             module[0].bias.zero_()
         x = torch.tensor([[1.0, 1.0]])
         assert module(x).tolist() == [[-1.0, -1.0]] != torch.relu(module[0](x)).tolist()
+
+
+def test_compare_accepts_bfloat16_tensors_exactly():
+    vecs = make_vectors(Network([([["1/3"]], [0])]), [[1]])
+    out = torch.tensor([[1 / 3]], dtype=torch.bfloat16)  # numpy cannot hold bfloat16 (was a TypeError)
+    report = compare(lambda X: out, vecs)
+    assert report.real_errors[0].error == abs(Fraction(out.float().item()) - Fraction(1, 3))
