@@ -350,3 +350,18 @@ def test_compare_reads_long_double_and_half_outputs_exactly():
     half = np.float16(1 / 3)
     r = compare(lambda X: np.array([[half]]), vecs)
     assert r.real_errors[0].error == abs(Fraction(float(half)) - Fraction(1, 3))
+
+
+def test_cli_callable_module_in_the_current_directory(tmp_path, capsys, monkeypatch):
+    # README: "oracle check vectors.json --callable mymodule:forward" with mymodule.py beside the user
+    path = _forge(tmp_path, lambda d: None)
+    (tmp_path / "mymodule_cwd_probe.py").write_text(
+        "import numpy as np\n"
+        "W = np.array([[1., -1.], [1., 1.]]); b = np.array([0., -.5]); Wo = np.array([[1., 2.]])\n"
+        "def forward(X):\n    return np.maximum(X @ W.T + b, 0) @ Wo.T\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delitem(__import__("sys").modules, "mymodule_cwd_probe", raising=False)
+    assert main(["oracle", "check", str(path), "--callable", "mymodule_cwd_probe:forward"]) == 0
+    assert "-> OK" in capsys.readouterr().out
+    assert str(tmp_path) not in __import__("sys").path  # sys.path restored

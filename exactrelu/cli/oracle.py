@@ -18,6 +18,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any, Callable
@@ -184,10 +185,19 @@ def _import(target: str) -> Any:
         module = importlib.util.module_from_spec(mod_spec)
         mod_spec.loader.exec_module(module)
         return module
+    # The console script's sys.path lacks the current directory, so "mymodule:f"
+    # next to the user's files would not import; look there first, as python -m does.
+    cwd = os.getcwd()
+    added = cwd not in sys.path
+    if added:
+        sys.path.insert(0, cwd)
     try:
         return importlib.import_module(target)
     except ImportError as exc:
         raise ValueError(f"--callable: cannot import {target!r} ({exc})") from None
+    finally:
+        if added and cwd in sys.path:
+            sys.path.remove(cwd)
 
 
 def _guarded(fn: Callable) -> Callable:
