@@ -361,7 +361,10 @@ def test_cli_callable_module_in_the_current_directory(tmp_path, capsys, monkeypa
         "def forward(X):\n    return np.maximum(X @ W.T + b, 0) @ Wo.T\n"
     )
     monkeypatch.chdir(tmp_path)
-    monkeypatch.delitem(__import__("sys").modules, "mymodule_cwd_probe", raising=False)
+    sys = __import__("sys")
+    # as under the console script: no '' (the current directory) on sys.path
+    monkeypatch.setattr(sys, "path", [p for p in sys.path if p not in ("", ".", str(tmp_path))])
+    monkeypatch.delitem(sys.modules, "mymodule_cwd_probe", raising=False)
     assert main(["oracle", "check", str(path), "--callable", "mymodule_cwd_probe:forward"]) == 0
     assert "-> OK" in capsys.readouterr().out
-    assert str(tmp_path) not in __import__("sys").path  # sys.path restored
+    assert str(tmp_path) not in sys.path  # sys.path restored
