@@ -278,8 +278,14 @@ def _values(net: Any, batch: Batch, ctx: Any, trace: Any) -> tuple:
             _by_input(eout), unavailable)
 
 
-def _f(q: Fraction) -> str:
-    return f"{float(q):.3g}"
+def _f(q: Fraction | None) -> str:
+    """A short display of a rational (None: no finite value); beyond float range, its magnitude."""
+    if q is None:
+        return "non-finite"
+    try:
+        return f"{float(q):.3g}"
+    except OverflowError:
+        return f"{'-' if q < 0 else ''}~1e{round((abs(q.numerator).bit_length() - q.denominator.bit_length()) * 0.30103)}"
 
 
 def _report_text(r: CrossCheck, rows: int = 8) -> str:

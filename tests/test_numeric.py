@@ -142,3 +142,12 @@ def test_limit_refuses_divergent_and_bad_arguments():
         exactrelu.limit("family.json", [0], "1/10")
     with pytest.raises(ValueError, match="about 10\\^-100000"):  # a short message, not 100000 digits
         exactrelu.limit(fam, [0], Fraction(1, 10**100000), max_depth=5)
+
+
+def test_crosscheck_report_prints_beyond_float_range():
+    # exact outputs near 1e500: the report used float(q) and raised OverflowError in str()
+    net = Network([([[10**200]], [0])], output=([[10**200]], [0]))
+    for context in ("mpmath", "numpy", "arb"):
+        text = str(crosscheck(net, [[10**100]], context))
+        assert text.startswith(f"crosscheck {context}")
+    assert "max abs error ~1e4" in str(crosscheck(net, [[10**100]], "mpmath"))
