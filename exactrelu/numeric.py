@@ -278,12 +278,12 @@ def _values(net: Any, batch: Batch, ctx: Any, trace: Any) -> tuple:
             _by_input(eout), unavailable)
 
 
-def _f(q: Fraction | None) -> str:
+def _f(q: Fraction | None, digits: int = 3) -> str:
     """A short display of a rational (None: no finite value); beyond float range, its magnitude."""
     if q is None:
         return "non-finite"
     try:
-        return f"{float(q):.3g}"
+        return f"{float(q):.{digits}g}"
     except OverflowError:
         return f"{'-' if q < 0 else ''}~1e{round((abs(q.numerator).bit_length() - q.denominator.bit_length()) * 0.30103)}"
 
@@ -360,8 +360,8 @@ class LimitEnclosure:
         return all(l <= v <= u for l, v, u in zip(self.lower, p, self.upper))
 
     def __str__(self) -> str:
-        iv = ", ".join(f"[{float(l):.10g}, {float(u):.10g}]" for l, u in zip(self.lower, self.upper))
-        return (f"N_inf(x) in {iv}  (depth {self.depth}, {self.method}, tail <= {float(self.tail):.3g}, "
+        iv = ", ".join(f"[{_f(l, 10)}, {_f(u, 10)}]" for l, u in zip(self.lower, self.upper))
+        return (f"N_inf(x) in {iv}  (depth {self.depth}, {self.method}, tail <= {_f(self.tail)}, "
                 f"{self.certificate.theorem}; mpmath cross-check {'agrees' if self.agrees else 'DISAGREES'})")
 
 

@@ -295,16 +295,27 @@ class Disagreement:
         """error / bound (inf when the bound is 0 or the value is not finite)."""
         if not isinstance(self.error, Fraction) or not self.bound:
             return math.inf
-        return float(self.error / self.bound)
+        try:
+            return float(self.error / self.bound)
+        except OverflowError:
+            return math.inf
 
     def __str__(self) -> str:
-        err = f"{float(self.error):.3g}" if isinstance(self.error, Fraction) else "inf"
+        err = _g(self.error) if isinstance(self.error, Fraction) else "inf"
         if self.bound is None:
             tail = f"error {err}, no rigorous bound (the float evaluation may overflow)"
         else:
             rel = "<=" if isinstance(self.error, Fraction) and self.error <= self.bound else ">"
-            tail = f"error {err} {rel} bound {float(self.bound):.3g}"
+            tail = f"error {err} {rel} bound {_g(self.bound)}"
         return f"input {self.input_index}, output {self.output_index}: exact {_exact_text(self.exact)}, got {self.got!r}, {tail}"
+
+
+def _g(q: Fraction) -> str:
+    """``q`` in 3 significant digits, or its magnitude beyond float range."""
+    try:
+        return f"{float(q):.3g}"
+    except OverflowError:
+        return f"~1e{round((abs(q.numerator).bit_length() - q.denominator.bit_length()) * 0.30103)}"
 
 
 def _exact_text(q: Fraction) -> str:

@@ -368,3 +368,9 @@ def test_cli_callable_module_in_the_current_directory(tmp_path, capsys, monkeypa
     assert main(["oracle", "check", str(path), "--callable", "mymodule_cwd_probe:forward"]) == 0
     assert "-> OK" in capsys.readouterr().out
     assert str(tmp_path) not in sys.path  # sys.path restored
+
+
+def test_errors_beyond_float_range_still_print():
+    vecs = make_vectors(Network([([["1e308"]], [0])]), [[1]])
+    report = compare(lambda X: np.array([[-1e308]]), vecs)  # error 2e308 > the largest double
+    assert not report.ok and "error ~1e308" in str(report)
