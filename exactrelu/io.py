@@ -50,6 +50,7 @@ from .numbers import fraction_brief, fraction_str, to_fraction
 __all__ = ["load", "save", "from_torch", "to_torch", "nearest_float", "array_to_fractions"]
 
 MAX_ENTRIES = 10**7  # weights in an .npz: beyond this exact rationals are hopeless anyway
+MAX_BYTES = 2**30  # memory the arrays of one .npz may claim (string dtypes can be huge per entry)
 _FLOAT_DTYPES = {"float16": np.float16, "float32": np.float32, "float64": np.float64}
 
 
@@ -348,7 +349,7 @@ def _load_npz(path: Path) -> Network:
 
 def _check_sizes(archive: Any, name: str) -> None:
     """Read each member's .npy header (not its data) and refuse huge or object arrays up front."""
-    total = 0
+    total = size = 0
     for member in archive.zip.namelist():
         try:
             with archive.zip.open(member) as f:
@@ -359,9 +360,13 @@ def _check_sizes(archive: Any, name: str) -> None:
             raise ValueError(f"{name}: member {member!r} is not a plain .npy array ({exc})") from None
         if dtype.hasobject:
             raise ValueError(f"{name}: array {member.removesuffix('.npy')!r} cannot be read without unpickling (object dtype)")
-        total += int(np.prod(shape, dtype=object))
+        count = int(np.prod(shape, dtype=object))
+        total += count
+        size += count * dtype.itemsize
         if total > MAX_ENTRIES:
             raise ValueError(f"{name}: more than {MAX_ENTRIES} numbers in total; too large for exact arithmetic")
+        if size > MAX_BYTES:  # e.g. a string dtype of a billion characters, zip-compressed to nothing
+            raise ValueError(f"{name}: its arrays would take more than {MAX_BYTES} bytes in memory")
 
 
 # ------------------------------------------------------------------ atomic

@@ -274,3 +274,17 @@ def test_load_save_and_nearest_float_refuse_wrong_argument_types(tmp_path):
     with pytest.raises(ValueError, match="NaN"):
         nearest_float(float("nan"))
     assert nearest_float("1/4", "float16") == 0.25  # strings are exact rationals as everywhere
+
+
+def test_npz_claiming_huge_string_entries_is_refused_before_reading(tmp_path):
+    import io as _io
+    import zipfile
+
+    path = tmp_path / "bomb.npz"
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        head = _io.BytesIO()  # one entry of 2^28 characters = 1 GiB of UCS-4, declared in the header only
+        np.lib.format.write_array_header_1_0(head, {"descr": "<U268435456", "fortran_order": False, "shape": (2,)})
+        z.writestr("W0.npy", head.getvalue())
+        z.writestr("b0.npy", head.getvalue())
+    with pytest.raises(ValueError, match="more than 1073741824 bytes"):
+        load(path)
