@@ -88,7 +88,7 @@ def _from_str(s: str, where: str) -> Fraction:
     m = _DECIMAL.match(t)
     if m and (m.group(2) or m.group(3)):
         sign, whole, frac, exp = m.group(1), m.group(2) or "", m.group(3) or "", m.group(4)
-        e = 0 if exp is None else (int(exp) if len(exp) < 12 else None)
+        e = 0 if exp is None else (int(exp) if len(exp.lstrip("+-").lstrip("0")) < 12 else None)
         if e is None or abs(e) > MAX_EXPONENT:
             raise ValueError(f"{_at(where)}exponent of {_short(s)} is out of range (at most {MAX_EXPONENT} in absolute value)")
         # value = sign * (whole.frac digits) * 10^e, exactly

@@ -148,3 +148,8 @@ def test_fraction_str_of_huge_rationals_round_trips():
 def test_numpy_strings_are_quoted_plainly_in_messages():
     with pytest.raises(ValueError, match="^here: 'x' is not a number"):
         to_fraction(np.str_("x"), "here")
+
+
+def test_exponents_with_leading_zeros_are_their_value():
+    assert to_fraction("1e" + "0" * 30 + "5") == 10**5
+    assert to_fraction("2E-" + "0" * 20 + "1") == Fraction(1, 5)
