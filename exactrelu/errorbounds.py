@@ -179,6 +179,11 @@ def gamma(k: int, u: Fraction) -> Fraction:
     >>> gamma(2, Fraction(1, 8))
     Fraction(1, 3)
     """
+    if not isinstance(k, int) or isinstance(k, bool) or k < 0:
+        raise ValueError(f"gamma: k must be a nonnegative integer (a number of roundings), got {k!r}")
+    u = to_fraction(u, "gamma: u")
+    if u < 0:
+        raise ValueError(f"gamma: the unit roundoff u must be nonnegative, got {u}")
     if k * u >= 1:
         raise ValueError(f"precision too low: {k} roundings of unit roundoff {u} have no bound (k u >= 1)")
     return k * u / (1 - k * u)
@@ -218,7 +223,12 @@ def float_error_bounds(net: Any, X: Any, precision: Any = "float64", input_round
     'overflow in layer 0 (float64 max exceeded)'
     """
     from .contexts import read_inputs  # the same input validation as evaluate()
+    from .network import Network
 
+    if not isinstance(net, Network):
+        raise ValueError(f"float_error_bounds expects an exactrelu Network, got {type(net).__name__}")
+    if not isinstance(input_rounded, bool):
+        raise ValueError(f"input_rounded must be True or False, got {input_rounded!r}")
     fmt = get_format(precision)
     batch = read_inputs(X, net.input_dim)
     if batch.n == 0:

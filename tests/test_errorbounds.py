@@ -271,3 +271,17 @@ def test_round_nearest_converts_its_argument_like_every_entry_point():
             round_nearest(bad)
     with pytest.raises(OverflowError, match="about 10\\^400 overflows float32"):  # short message, not 400 digits
         round_nearest(10**400, "float32")
+
+
+def test_public_helpers_refuse_meaningless_arguments():
+    from exactrelu.errorbounds import float_error_bounds, gamma
+
+    net = Network([([[1, 2]], [0])])
+    for call, message in [
+        (lambda: gamma(-1, Fraction(1, 8)), "nonnegative integer"),  # was -1/9: a negative "bound"
+        (lambda: gamma(2, Fraction(-1, 8)), "nonnegative"),
+        (lambda: float_error_bounds("net", [[1, 2]]), "expects an exactrelu Network"),
+        (lambda: float_error_bounds(net, [[1, 2]], input_rounded="no"), "True or False"),  # "no" is truthy
+    ]:
+        with pytest.raises(ValueError, match=message):
+            call()
