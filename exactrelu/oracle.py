@@ -99,9 +99,14 @@ class Vectors:
     def inputs(self, precision: str = "float64") -> np.ndarray:
         """The inputs as a 2-D array of ``precision``, each entry the nearest float (exact when it can be)."""
         t = _dtype(precision)
-        return np.array([[nearest_float(q, precision) for q in v.input] for v in self.vectors], dtype=t).reshape(
-            len(self.vectors), self.network.input_dim
-        )
+        out = np.empty((len(self.vectors), self.network.input_dim), dtype=t)
+        for i, v in enumerate(self.vectors):
+            for j, q in enumerate(v.input):
+                try:
+                    out[i, j] = nearest_float(q, precision)
+                except ValueError as exc:  # beyond the float range: no float input can stand for it
+                    raise ValueError(f"input {i}, entry {j}: {exc}") from None
+        return out
 
     def to_json(self) -> dict:
         return {

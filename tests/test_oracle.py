@@ -374,3 +374,9 @@ def test_errors_beyond_float_range_still_print():
     vecs = make_vectors(Network([([["1e308"]], [0])]), [[1]])
     report = compare(lambda X: np.array([[-1e308]]), vecs)  # error 2e308 > the largest double
     assert not report.ok and "error ~1e308" in str(report)
+
+
+def test_inputs_beyond_the_float_range_are_named():
+    vecs = make_vectors(Network([([[0]], [1])]), [[1], [10**40]])  # N = 1 everywhere; 1e40 > float32 max
+    with pytest.raises(ValueError, match="input 1, entry 0: .* too large for float32"):
+        compare(lambda X: np.ones((2, 1)), vecs, "float32")
