@@ -87,7 +87,7 @@ def _compose(outer: tuple, inner: tuple) -> tuple:
 
 
 def from_torch(module: Any) -> Network:
-    """Convert an ``nn.Sequential`` of ``Linear`` and ``ReLU`` (and ``Identity``) to an exact Network.
+    """Convert an ``nn.Sequential`` of ``Linear`` and ``ReLU`` (and ``Identity``, eval-mode ``Dropout``) exactly.
 
     Each ``ReLU`` closes a hidden layer; consecutive ``Linear`` layers are
     composed exactly; a trailing ``Linear`` becomes the output layer.  Any other
@@ -131,6 +131,10 @@ def from_torch(module: Any) -> Network:
             dim, pending = len(pending[0]), None
         elif isinstance(m, torch.nn.Identity):
             continue
+        elif type(m) is torch.nn.Dropout:
+            if m.training:  # random in training mode: no fixed function to read
+                raise ValueError(f"{where} is in training mode (random); call module.eval() first")
+            continue  # the identity in evaluation mode
         else:
             raise ValueError(f"{where} is not supported: from_torch reads nn.Sequential of Linear and ReLU only")
     if not layers and pending is None:

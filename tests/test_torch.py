@@ -218,3 +218,12 @@ def test_compare_accepts_bfloat16_tensors_exactly():
     out = torch.tensor([[1 / 3]], dtype=torch.bfloat16)  # numpy cannot hold bfloat16 (was a TypeError)
     report = compare(lambda X: out, vecs)
     assert report.real_errors[0].error == abs(Fraction(out.float().item()) - Fraction(1, 3))
+
+
+def test_dropout_is_the_identity_only_in_eval_mode():
+    module = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.Dropout(0.5), torch.nn.ReLU())
+    with pytest.raises(ValueError, match="training mode"):
+        from_torch(module)
+    module.eval()
+    plain = torch.nn.Sequential(module[0], module[2])
+    assert from_torch(module) == from_torch(plain)
