@@ -380,3 +380,10 @@ def test_inputs_beyond_the_float_range_are_named():
     vecs = make_vectors(Network([([[0]], [1])]), [[1], [10**40]])  # N = 1 everywhere; 1e40 > float32 max
     with pytest.raises(ValueError, match="input 1, entry 0: .* too large for float32"):
         compare(lambda X: np.ones((2, 1)), vecs, "float32")
+
+
+def test_text_points_with_an_empty_csv_field_are_refused(tmp_path, capsys):
+    NET.to_json(tmp_path / "net.json")
+    (tmp_path / "p.csv").write_text("1, 2\n1,,2\n")  # the second line has a missing value
+    assert main(["oracle", "make", str(tmp_path / "net.json"), "--inputs", str(tmp_path / "p.csv"), "-o", str(tmp_path / "v.json")]) == 2
+    assert "p.csv, line 2, entry 1: '' is not a number" in capsys.readouterr().err

@@ -141,7 +141,9 @@ def _text_points(text: str, path: str) -> list:
     for k, line in enumerate(text.splitlines()):
         body = line.split("#", 1)[0].strip()
         if body:
-            points.append(to_vector(body.replace(",", " ").split(), f"{path}, line {k + 1}"))
+            # commas separate fields exactly ("1,,2" has an empty field, an error); else whitespace does
+            fields = [f.strip() for f in body.split(",")] if "," in body else body.split()
+            points.append(to_vector(fields, f"{path}, line {k + 1}"))
     return points
 
 
