@@ -387,3 +387,12 @@ def test_text_points_with_an_empty_csv_field_are_refused(tmp_path, capsys):
     (tmp_path / "p.csv").write_text("1, 2\n1,,2\n")  # the second line has a missing value
     assert main(["oracle", "make", str(tmp_path / "net.json"), "--inputs", str(tmp_path / "p.csv"), "-o", str(tmp_path / "v.json")]) == 2
     assert "p.csv, line 2, entry 1: '' is not a number" in capsys.readouterr().err
+
+
+def test_make_refuses_to_overwrite_its_own_network(tmp_path, capsys):
+    NET.to_json(tmp_path / "net.json")
+    (tmp_path / "p.json").write_text("[[1, 2]]")
+    net_path = str(tmp_path / "net.json")
+    assert main(["oracle", "make", net_path, "--inputs", str(tmp_path / "p.json"), "-o", net_path]) == 2
+    assert "is the network file" in capsys.readouterr().err
+    assert Network.from_json(net_path) == NET  # untouched

@@ -231,6 +231,10 @@ def _make(args: Any) -> int:
     from ..oracle import make_vectors, save
     from .core import _load
 
+    out = Path(args.output).resolve()
+    for name, given in (("network", args.network), ("inputs", args.inputs)):
+        if Path(given).resolve() == out:  # would replace the user's own file by the vectors
+            raise ValueError(f"-o {args.output!r} is the {name} file; write the vectors elsewhere")
     net = _load(args.network)
     vectors = make_vectors(net, read_points(args.inputs, net.input_dim))
     save(vectors, args.output)
