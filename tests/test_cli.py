@@ -162,3 +162,9 @@ def test_negative_coordinates_may_follow_their_option_with_a_space(net_file, cap
 def test_absurd_worker_counts_are_refused_before_starting_processes(net_file, capsys):
     assert main(["regions", net_file, "--workers", "100000"]) == 2
     assert "--workers 100000 is more than" in capsys.readouterr().err
+
+
+def test_regions_json_refuses_to_overwrite_the_network(net_file, capsys):
+    before = open(net_file).read()
+    assert main(["regions", net_file, "--json", net_file]) == 2
+    assert "is the network file" in capsys.readouterr().err and open(net_file).read() == before

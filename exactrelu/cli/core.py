@@ -154,6 +154,8 @@ def _regions(args: Any) -> int:
         raise ValueError(f"--workers {args.workers} is more than {most} (4 per CPU here)")
     if args.json_out:
         _check_writable(args.json_out)  # fail now, not after a long enumeration
+        if Path(args.json_out).resolve() == Path(args.network).resolve():
+            raise ValueError(f"--json {args.json_out!r} is the network file; write the regions elsewhere")
     try:
         found = regions(net, box, max_regions=args.max_regions, progress=args.progress, workers=args.workers)
     except RegionLimitExceeded as exc:
