@@ -400,3 +400,28 @@ def test_4d_vertices_brute_force_and_volume_cut(P):
     lower = P.intersect(Polyhedron(4, inequalities=[(a, 0)]))
     upper = P.intersect(Polyhedron(4, inequalities=[([-v for v in a], 0)]))
     assert lower.volume() + upper.volume() == P.volume()
+
+
+@pytest.mark.parametrize("bits", [60, 200, 1000])
+@pytest.mark.parametrize("scale", [1, 2**300])
+def test_gaps_below_float_resolution_in_6d(guide, bits, scale):
+    # The slab 1/3 - gap <= a.x <= 1/3 inside [-1, 1]^6 (a = (1, -2, 0, 3, 1, 0), a.x reaches
+    # 1/3 inside the box): nonempty for gap > 0, empty for gap < 0, where every float LP
+    # sees the same data; rows scaled by 2^300 change nothing.
+    d, a = 6, [F(1), F(-2), F(0), F(3), F(1), F(0)]
+    box = [(tuple(F(int(i == j)) for j in range(d)), F(1)) for i in range(d)]
+    box += [(tuple(F(-int(i == j)) for j in range(d)), F(1)) for i in range(d)]
+    for gap in (F(1, 2**bits), -F(1, 2**bits)):
+        rows = box + [([v * scale for v in a], scale * F(1, 3)), ([-v * scale for v in a], -scale * (F(1, 3) - gap))]
+        P = Polyhedron(d, inequalities=rows)
+        if gap > 0:
+            assert not P.is_empty() and P.contains(P.witness()) and P.dimension() == d
+        else:
+            assert P.is_empty() and verify_emptiness_certificate(P, P.emptiness_certificate())
+        # the open slab 1/3 - gap < a.x < 1/3 likewise; with gap = 0 it is empty
+        S = Polyhedron(d, inequalities=box, strict=[(a, F(1, 3)), ([-v for v in a], -(F(1, 3) - max(gap, F(0))))])
+        assert S.is_empty() == (gap < 0)
+        if S.is_empty():
+            assert verify_emptiness_certificate(S, S.emptiness_certificate())
+        else:
+            assert S.contains(S.witness())

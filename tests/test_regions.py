@@ -422,3 +422,24 @@ def test_bad_options(kw, message):
 def test_not_a_network():
     with pytest.raises(ValueError, match="Network"):
         regions([[1, 2]], SQUARE)
+
+
+@pytest.mark.parametrize("gap,expected", [(F(1, 2**200), ["00", "01", "11"]), (F(0), ["00", "11"]),
+                                           (F(-1, 2**200), ["00", "10", "11"])])
+def test_hyperplanes_closer_than_float_resolution_in_7d(gap, expected):
+    # z0 = sum x, z1 = sum x + gap in [-1, 1]^7 (LP mode): for gap > 0 the thin slab
+    # -gap < sum x < 0 has z0 < 0 < z1 (pattern 01); for gap < 0 the slab 0 < sum x < -gap
+    # has z0 > 0 > z1 (10); gap = 0 gives the two half-boxes only.
+    d = 7
+    net = Network([([[1] * d, [1] * d], [0, gap])])
+    found = regions(net, ([-1] * d, [1] * d))
+    assert [str(r.pattern) for r in found] == expected
+    assert all(net.pattern(r.witness) == r.pattern for r in found)
+
+
+def test_hyperplane_touching_only_a_corner_in_7d():
+    # sum x = 7 meets [-1, 1]^7 only at the corner (1, ..., 1): one region; moved inwards
+    # by 2^-300 it cuts off a tiny simplex: two regions.
+    d = 7
+    assert count_regions(Network([([[1] * d], [-7])]), ([-1] * d, [1] * d)) == 1
+    assert count_regions(Network([([[1] * d], [F(-7) + F(1, 2**300)])]), ([-1] * d, [1] * d)) == 2
