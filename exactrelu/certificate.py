@@ -30,7 +30,8 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from .numbers import fraction_str, to_fraction
+from .jsonio import decimals_to_float, read_json, write_json
+from .numbers import fraction_brief, fraction_str, to_fraction
 
 __all__ = ["Certificate", "CertificateError", "VERDICTS", "THEOREMS"]
 
@@ -78,6 +79,7 @@ def round_up(q: Fraction, bits: int = 64) -> Fraction:
     return Fraction(-((-num) // (den << -shift)) << -shift)
 
 
+MAX_DEPTH = 1 << 62  # depth_for searches depths up to this
 TINY = Fraction(1, 1 << 2048)  # upper bounds below this are replaced by it (keeps numbers small)
 
 
@@ -478,7 +480,7 @@ class Certificate:
             raise ValueError("tail_bound needs a radius (the bound holds for ||x|| <= radius)")
         R = to_fraction(radius, "radius")
         if R < 0:
-            raise ValueError(f"radius must be nonnegative, got {R}")
+            raise ValueError(f"radius must be nonnegative, got {fraction_brief(R)}")
         Rp = prefix_radius(self.subject, R)
         if self.theorem == "T4":
             return output_factor(self.subject) * self._t4_tail(depth, Rp)
@@ -499,20 +501,32 @@ class Certificate:
         """
         t = to_fraction(tol, "tol")
         if t <= 0:
-            raise ValueError(f"tol must be positive, got {t}")
-        ok = lambda d: self.tail_bound(d, radius) <= t  # noqa: E731
-        hi = 1
-        while not ok(hi):
-            hi *= 2
-            if hi > 1 << 62:
-                raise ValueError(f"no depth below 2^62 reaches tolerance {t}")
-        lo = hi // 2 if hi > 1 else -1
-        if ok(0):
+            raise ValueError(f"tol must be positive, got {fraction_brief(t)}")
+        bound = lambda d: self.tail_bound(d, radius)  # noqa: E731
+        smallest = bound(0)
+        if smallest <= t:
             return 0
-        lo = max(lo, 0)
-        while hi - lo > 1:  # invariant: not ok(lo), ok(hi)
+        hi = 1
+        while True:  # doubling: invariant bound(hi // 2) > t
+            b = bound(hi)
+            if b <= t:
+                break
+            smallest = min(smallest, b)
+            if hi >= MAX_DEPTH:
+                # A statement about these bounds, not about the network: the
+                # bounds round up and floor powers at 2^-2048 (to keep numbers
+                # short), so a far smaller tolerance may hold at a moderate
+                # depth without these bounds being able to show it.
+                raise ValueError(
+                    f"the tail bounds of this certificate reach tol = {fraction_brief(t)} at no depth up to 2^62: "
+                    f"the smallest bound found is {fraction_brief(smallest)} (bounds are rounded up and powers "
+                    "floored at 2^-2048 to keep numbers short; ask for a larger tolerance)"
+                )
+            hi *= 2
+        lo = hi // 2
+        while hi - lo > 1:  # invariant: bound(lo) > t >= bound(hi)
             mid = (lo + hi) // 2
-            lo, hi = (lo, mid) if ok(mid) else (mid, hi)
+            lo, hi = (lo, mid) if bound(mid) <= t else (mid, hi)
         return hi
 
     def _t4_tail(self, depth: int, Rp: Fraction) -> Fraction:
@@ -614,7 +628,7 @@ class Certificate:
             "radius": None if self.radius is None else fraction_str(self.radius),
         }
         if path is not None:
-            Path(path).write_text(json.dumps(data, indent=1))
+            write_json(data, path)  # temp file then rename: never half-written
         return data
 
     @classmethod
@@ -631,8 +645,10 @@ class Certificate:
     @classmethod
     def _from_dict(cls, data: Any) -> "Certificate":
         _need(isinstance(data, dict), "a certificate must be a JSON object")
-        _need(data.get("format") == FORMAT, f"not a certificate (format {data.get('format')!r}, expected {FORMAT!r})")
-        _need(data.get("version") == VERSION, f"unsupported certificate version {data.get('version')!r}")
+        _need(data.get("format") == FORMAT, f"not a certificate (format {_short(data.get('format'))}, expected {FORMAT!r})")
+        version = data.get("version")
+        _need(type(version) is int and version == VERSION,  # not true, not 1.0
+              f"unsupported certificate version {_short(version)} (expected {VERSION})")
         keys = {"format", "version", "verdict", "theorem", "scope", "witnesses", "subject", "limit", "necessary",
                 "reasons", "evidence", "radius"}
         _need(set(data) == keys, f"certificate keys must be exactly {sorted(keys)}")
@@ -659,22 +675,21 @@ class Certificate:
             limit=limit,
             necessary=data["necessary"],
             reasons=tuple(data["reasons"]),
-            evidence=tuple(data["evidence"]),
+            evidence=tuple(decimals_to_float(data["evidence"])),  # evidence holds floats by design
             radius=None if data["radius"] is None else _rat(data["radius"], "radius"),
         )
 
 
 def _load(source: Any) -> Any:
-    if isinstance(source, dict):
-        return source
-    if isinstance(source, str) and source.strip()[:1] in ("{", "["):
-        return json.loads(source)
-    if isinstance(source, (str, Path)):
-        try:
-            return json.loads(Path(source).read_text())
-        except OSError as exc:
-            raise CertificateError(f"cannot read certificate file {str(source)!r}: {exc.strerror or exc}") from None
-    raise CertificateError(f"expected a dict, a JSON string or a path, got {type(source).__name__}")
+    if source is None or isinstance(source, (int, float, list, tuple)):
+        raise CertificateError(f"expected a dict, a JSON string or a path, got {type(source).__name__}")
+    return read_json(source, "certificate")  # its ValueError becomes "malformed certificate: ..."
+
+
+def _short(value: Any) -> str:
+    """A short repr for messages (a hostile file may hold a huge string or number)."""
+    text = repr(value) if not isinstance(value, int) or abs(value).bit_length() < 200 else "a huge integer"
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 # --------------------------------------------------------------------------

@@ -24,7 +24,6 @@ True
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import cached_property
@@ -34,6 +33,7 @@ from typing import Any, Sequence
 import flint
 import sympy
 
+from .jsonio import no_unknown_keys as _no_unknown_keys, read_json, write_json
 from .formula import _check_result, canonical, n, parse_formula
 from .numbers import fraction_str, to_fraction, to_matrix, to_vector
 
@@ -571,26 +571,59 @@ class Family:
             "output": pair(*self._output) if self._output else None,
         }
         if path is not None:
-            Path(path).write_text(json.dumps(data, indent=1))
+            write_json(data, path)  # temp file then rename: never half-written
         return data
 
     @classmethod
     def from_json(cls, source: Any) -> "Family":
-        """Load a family from a path, a JSON string or a dict (formula strings parsed safely)."""
-        data = _read_json(source)
+        """Load a family from a path, a JSON string or a dict (formula strings parsed safely).
+
+        Unknown keys are refused (a typo such as "ouput" would otherwise drop
+        the output layer silently); "version" and "start" must be JSON integers.
+
+        >>> Family.from_json('{"format": "exactrelu.family", "version": 1, "W": [["1/n"]], "b": [0], "ouput": null}')
+        Traceback (most recent call last):
+        ...
+        ValueError: family JSON: unknown key 'ouput' (expected W, b, format, output, prefix, start, version)
+        """
+        data = read_json(source, "family")
         if not isinstance(data, dict):
             raise ValueError("family JSON: the top level must be an object")
         if data.get("format") != FORMAT:
-            raise ValueError(f"family JSON: key 'format' must be {FORMAT!r}, got {data.get('format')!r}")
-        if data.get("version") != VERSION:
-            raise ValueError(f"family JSON: unsupported 'version' {data.get('version')!r} (expected {VERSION})")
+            raise ValueError(f"family JSON: key 'format' must be {FORMAT!r}, got {_brief(data.get('format'))}")
+        version = data.get("version")
+        if type(version) is not int or version != VERSION:  # not True, not 1.0
+            raise ValueError(f"family JSON: unsupported 'version' {_brief(version)} (expected {VERSION})")
+        _no_unknown_keys(data, _KEYS, "family JSON")
         for key in ("W", "b"):
             if key not in data:
                 raise ValueError(f"family JSON: missing key {key!r}")
-        prefix = data.get("prefix") or []
+        start = data.get("start", 1)
+        if type(start) is not int:  # not true, not 1.0, not "1"
+            raise ValueError(f"family JSON: key 'start' must be an integer, got {_brief(start)}")
+        prefix = data.get("prefix")
+        prefix = [] if prefix is None else prefix
         if not isinstance(prefix, list):
             raise ValueError("family JSON: key 'prefix' must be a list of {'W': ..., 'b': ...} objects")
-        return cls(data["W"], data["b"], start=data.get("start", 1), prefix=prefix, output=data.get("output"))
+        for i, layer in enumerate(prefix):
+            if not isinstance(layer, dict):
+                raise ValueError(f"family JSON: prefix[{i}] must be an object with keys 'W' and 'b'")
+            _no_unknown_keys(layer, {"W", "b"}, f"family JSON: prefix[{i}]")
+        output = data.get("output")
+        if output is not None and not isinstance(output, dict):
+            raise ValueError("family JSON: key 'output' must be an object with keys 'W' and 'b', or null")
+        if output is not None:
+            _no_unknown_keys(output, {"W", "b"}, "family JSON: output")
+        return cls(data["W"], data["b"], start=start, prefix=prefix, output=output)
+
+
+_KEYS = {"format", "version", "W", "b", "start", "prefix", "output"}
+
+
+def _brief(value: Any) -> str:
+    """A short repr for messages (a hostile file may hold a huge string or number)."""
+    text = repr(value) if not isinstance(value, int) or abs(value).bit_length() < 200 else "a huge integer"
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _formula_str(e: sympy.Expr) -> str:
@@ -599,21 +632,3 @@ def _formula_str(e: sympy.Expr) -> str:
     if parse_formula(s) != e:  # pragma: no cover - a printer/parser mismatch is a bug
         raise ValueError(f"cannot write {e} as a formula string that parses back exactly")
     return s
-
-
-def _read_json(source: Any) -> Any:
-    if isinstance(source, dict):
-        return source
-    if isinstance(source, Path) or (isinstance(source, str) and not source.lstrip().startswith("{")):
-        try:
-            text = Path(source).read_text()
-        except OSError as exc:
-            raise ValueError(f"cannot read family file {str(source)!r}: {exc.strerror}") from None
-    elif isinstance(source, (str, bytes)):
-        text = source
-    else:
-        raise ValueError(f"expected a path, a JSON string or a dict, got {type(source).__name__}")
-    try:
-        return json.loads(text, parse_float=Fraction)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None

@@ -18,13 +18,13 @@ Pattern('10', ties=[(0, 1)])
 
 from __future__ import annotations
 
-import json
 from fractions import Fraction
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
 import flint
 
+from .jsonio import no_unknown_keys as _no_unknown_keys, read_json, write_json
 from .numbers import (
     as_fmpq_mat,
     fmpq_mat_to_tuple,
@@ -288,10 +288,7 @@ class Network:
             "output": pair(*self._output) if self._output else None,
         }
         if path is not None:
-            from .io import _atomic_write  # temp file then rename: never half-written
-
-            text = json.dumps(data, indent=1).encode()
-            _atomic_write(Path(path), lambda f: f.write(text))
+            write_json(data, path)  # temp file then rename: never half-written
         return data
 
     @classmethod
@@ -301,7 +298,7 @@ class Network:
         JSON decimal literals mean their decimal value exactly ("0.1" and 0.1
         both give 1/10).  Bad files get a ValueError naming the key and layer.
         """
-        return cls._from_dict(_read_json(source))
+        return cls._from_dict(read_json(source, "network"))
 
     @classmethod
     def _from_dict(cls, data: Any) -> "Network":
@@ -327,54 +324,6 @@ class Network:
         if output is not None:
             _no_unknown_keys(output, {"W", "b"}, "network JSON: output")
         return cls(layers, output=output)
-
-
-def _no_unknown_keys(obj: dict, allowed: set, where: str) -> None:
-    extra = sorted(str(k) for k in obj if k not in allowed)
-    if extra:
-        raise ValueError(f"{where}: unknown key {extra[0]!r} (expected {', '.join(sorted(allowed))})")
-
-
-def _read_json(source: Any) -> Any:
-    """Parse JSON from a dict, a path or a string; number literals are kept for exact conversion."""
-    if isinstance(source, dict):
-        return source
-    if isinstance(source, Path) or (isinstance(source, str) and not source.lstrip().startswith(("{", "["))):
-        if Path(source).is_dir():
-            raise ValueError(f"cannot read network file {str(source)!r}: it is a directory")
-        try:
-            text = Path(source).read_text(encoding="utf-8")
-        except OSError as exc:
-            raise ValueError(f"cannot read network file {str(source)!r}: {exc.strerror}") from None
-        except UnicodeDecodeError:
-            raise ValueError(f"{str(source)}: not a UTF-8 text file") from None
-    elif isinstance(source, (str, bytes)):
-        text = source
-    else:
-        raise ValueError(f"expected a path, a JSON string or a dict, got {type(source).__name__}")
-    try:
-        # Decimal literals stay strings and long integers too, so that the exact
-        # converter parses them and names their layer, row and column; NaN and
-        # Infinity parse to floats that the converter refuses with their place.
-        return json.loads(text, parse_float=str, parse_int=_json_int, object_pairs_hook=_no_duplicates)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
-    except RecursionError:
-        raise ValueError("malformed JSON: nested too deeply") from None
-
-
-def _json_int(text: str) -> Any:
-    # int() refuses more than 4300 digits; the converter handles long ones exactly.
-    return int(text) if len(text) <= 4000 else text
-
-
-def _no_duplicates(pairs: list) -> dict:
-    out: dict = {}
-    for key, value in pairs:
-        if key in out:
-            raise ValueError(f"JSON object has a duplicate key {key!r}")
-        out[key] = value
-    return out
 
 
 def _mask_rows(M: flint.fmpq_mat, active: Sequence[int]) -> flint.fmpq_mat:

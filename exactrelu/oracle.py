@@ -31,18 +31,17 @@ True
 
 from __future__ import annotations
 
-import json
 import math
 import os
 from dataclasses import dataclass, field
 from fractions import Fraction
-from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import numpy as np
 
-from .io import _atomic_write, nearest_float
-from .network import Network, _json_int, _no_duplicates, _no_unknown_keys
+from .io import nearest_float
+from .jsonio import no_unknown_keys as _no_unknown_keys, read_json, write_json
+from .network import Network
 from .numbers import fraction_str, to_vector
 from .pattern import Pattern
 
@@ -175,8 +174,7 @@ def save(vectors: Vectors, path: str | os.PathLike) -> None:
     """
     if not isinstance(vectors, Vectors):
         raise ValueError(f"oracle.save expects Vectors (from make_vectors), got {type(vectors).__name__}")
-    text = json.dumps(vectors.to_json(), indent=1)
-    _atomic_write(Path(path), lambda f: f.write(text.encode()))
+    write_json(vectors.to_json(), path)
 
 
 def load_vectors(source: Any, *, verify: bool = True) -> Vectors:
@@ -186,7 +184,7 @@ def load_vectors(source: Any, *, verify: bool = True) -> Vectors:
     the stored output, float64 output, pattern, ties and margins to match
     exactly, so a damaged or edited file is an error, not a wrong oracle.
     """
-    data = _read(source)
+    data = read_json(source, "test vectors")
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise ValueError(f"test vectors: key 'format' must be {FORMAT!r}")
     version = data.get("version")
@@ -204,32 +202,6 @@ def load_vectors(source: Any, *, verify: bool = True) -> Vectors:
     for i, item in enumerate(data["vectors"]):
         out.append(_parse_vector(net, item, f"test vectors: vector {i}", verify))
     return Vectors(net, tuple(out))
-
-
-def _read(source: Any) -> Any:
-    if isinstance(source, dict):
-        return source
-    if isinstance(source, Path) or (isinstance(source, str) and not source.lstrip().startswith("{")):
-        if Path(source).is_dir():
-            raise ValueError(f"cannot read test vectors {str(source)!r}: it is a directory")
-        try:
-            text = Path(source).read_text(encoding="utf-8")
-        except OSError as exc:
-            raise ValueError(f"cannot read test vectors {str(source)!r}: {exc.strerror}") from None
-        except UnicodeDecodeError:
-            raise ValueError(f"cannot read test vectors {str(source)!r}: not a UTF-8 text file") from None
-    else:
-        text = source
-    try:
-        # Decimals (and very long integers) stay text, so that they convert
-        # exactly ("0.1" is 1/10) or compare as float64.
-        return json.loads(text, parse_float=str, parse_int=_json_int, object_pairs_hook=_no_duplicates)
-    except (json.JSONDecodeError, TypeError) as exc:
-        raise ValueError(f"test vectors: malformed JSON ({exc})") from None
-    except RecursionError:
-        raise ValueError("test vectors: JSON nested too deeply") from None
-    except ValueError as exc:  # a duplicate key
-        raise ValueError(f"test vectors: {exc}") from None
 
 
 def _parse_vector(net: Network, item: Any, where: str, verify: bool) -> Vector:
