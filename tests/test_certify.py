@@ -247,10 +247,10 @@ def test_cli_certify_and_check(tmp_path, capsys):
     cert_path.write_text(json.dumps(data))
     assert main(["check", str(cert_path)]) == 1
     assert "rejected: T6" in capsys.readouterr().out
-    # garbage is rejected too, never a traceback
+    # garbage is bad input (exit 2, not a verdict), never a traceback
     cert_path.write_text("{not json")
-    assert main(["check", str(cert_path)]) == 1
-    assert "rejected: malformed certificate" in capsys.readouterr().out
+    assert main(["check", str(cert_path)]) == 2
+    assert "malformed JSON at line 1" in capsys.readouterr().err
     # certify at a point, quiet
     fam2 = tmp_path / "fam2.json"
     Family([["-1", "0"], ["0", "-1"]], ["1", "1"]).to_json(fam2)

@@ -168,3 +168,103 @@ def test_regions_json_refuses_to_overwrite_the_network(net_file, capsys):
     before = open(net_file).read()
     assert main(["regions", net_file, "--json", net_file]) == 2
     assert "is the network file" in capsys.readouterr().err and open(net_file).read() == before
+
+
+# ---- the shell: --version, closed pipes, Ctrl-C, bugs keep their traceback
+def test_version(capsys):
+    import exactrelu
+
+    with pytest.raises(SystemExit) as exc:
+        main(["--version"])
+    assert exc.value.code == 0 and capsys.readouterr().out.strip() == f"exactrelu {exactrelu.__version__}"
+
+
+def test_closed_pipe_is_quiet():
+    # like `exactrelu demo | head -1` where head has already gone: the read end is
+    # closed before the command starts, so its first write fails with EPIPE.
+    import os
+    import subprocess
+    import sys
+
+    r, w = os.pipe()
+    os.close(r)
+    code = "import sys; from exactrelu.cli import main; sys.exit(main(['demo']))"
+    proc = subprocess.run([sys.executable, "-c", code], stdout=w, stderr=subprocess.PIPE, timeout=120)
+    os.close(w)
+    assert proc.stderr == b"" and proc.returncode == 141
+
+
+def test_interrupt_exits_130_with_one_line(monkeypatch, capsys):
+    from exactrelu.cli import families
+
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(families, "_check", interrupted)
+    assert main(["check", "c.json"]) == 130
+    assert capsys.readouterr().err == "exactrelu check: interrupted\n"
+
+
+def test_bugs_keep_their_traceback(monkeypatch):
+    from exactrelu.cli import families
+
+    def buggy(args):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(families, "_check", buggy)
+    with pytest.raises(RuntimeError, match="a bug"):
+        main(["check", "c.json"])
+
+
+# ---- certify / check: negative coordinates, exit 2 for files that are not certificates
+@pytest.fixture
+def fam_file(tmp_path):
+    from exactrelu.family import Family
+
+    path = tmp_path / "fam.json"
+    Family([["-1", "0"], ["0", "-1"]], ["1", "1"]).to_json(path)
+    return str(path)
+
+
+def test_certify_takes_negative_coordinates(fam_file, capsys):
+    assert main(["certify", fam_file, "--x", "-1,2", "--quiet"]) == 0
+    assert "the point x = (-1, 2)" in capsys.readouterr().out
+    assert main(["certify", fam_file, "--x", "-1/2,-0.5", "--radius", "2", "--quiet"]) == 0
+    assert "the point x = (-1/2, -1/2)" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ("", "malformed JSON at line 1"),
+        ("{not json", "malformed JSON at line 1"),
+        ('{"format": "exactrelu.certificate", "format": "x"}', "duplicate key 'format'"),
+        ("[]", "not a certificate"),
+        ('{"format": "exactrelu.network", "version": 1}', "not a certificate (format 'exactrelu.network'"),
+        ('{"format": "exactrelu.certificate", "version": true}', "unsupported certificate version"),
+        ('{"format": "exactrelu.certificate", "version": 2}', "unsupported certificate version"),
+        (None, "is a directory"),
+    ],
+)
+def test_check_on_files_that_are_not_certificates_exits_2(tmp_path, capsys, content, message):
+    path = tmp_path / "c.json"
+    if content is None:
+        path.mkdir()
+    else:
+        path.write_text(content)
+    assert main(["check", str(path)]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.startswith("exactrelu check: error: ") and message in captured.err
+    assert captured.out == "" and "Traceback" not in captured.err
+
+
+def test_check_rejects_a_well_formed_but_wrong_certificate_with_1(fam_file, tmp_path, capsys):
+    cert = tmp_path / "c.json"
+    assert main(["certify", fam_file, "--x", "0,0", "--quiet", "-o", str(cert)]) == 0
+    assert main(["check", str(cert)]) == 0
+    data = json.loads(cert.read_text())
+    data["verdict"] = "converges"  # claims the opposite of its T7a witnesses
+    cert.write_text(json.dumps(data))
+    capsys.readouterr()
+    assert main(["check", str(cert)]) == 1
+    assert capsys.readouterr().out.startswith("rejected: ")

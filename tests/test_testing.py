@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from fractions import Fraction
 
 import pytest
@@ -9,6 +10,7 @@ from hypothesis import HealthCheck, find, given, settings
 from hypothesis import strategies as st
 
 from exactrelu import Network
+from exactrelu.family import Family
 from exactrelu import testing
 from exactrelu.testing import families, inputs, networks, rationals
 
@@ -92,8 +94,12 @@ def test_families_are_well_formed(fam):
     assert fam.issues() == []  # the forms have no poles for n >= 1 and rational values
     net = fam.truncate(3)
     assert net.depth == 3 + len(fam.prefix) and net.input_dim == fam.input_dim
-    # Family.to_json is not asserted here: it currently fails on entries like 1/(2*(n + 1))
-    # (reported to family.py's owner); families() is meant to surface such bugs.
+    # the JSON round trip is exact: the same family, the same layer values
+    data = fam.to_json()
+    back = Family.from_json(json.dumps(data))  # through the text, as a file would
+    assert back == fam and back.to_json() == data
+    for k in (fam.start, fam.start + 1, fam.start + 4):
+        assert back.layer(k) == fam.layer(k)
 
 
 def test_families_forms_parameter():

@@ -3,7 +3,9 @@
 ``exactrelu certify FAMILY.json [--x 1,0] [--radius R] [-o CERT.json]`` prints a
 readable proof (Markdown) of the verdict and optionally writes the certificate;
 ``exactrelu check CERT.json [--family FAMILY.json]`` re-verifies a certificate
-exactly and exits 0 when it is valid, 1 (with the reason) when it is rejected.
+exactly and exits 0 when it is valid, 1 (with the reason) when it is rejected,
+2 when the file is not a certificate at all (unreadable, malformed JSON, another
+format or version): bad input, not a verdict.
 """
 
 from __future__ import annotations
@@ -12,10 +14,11 @@ import sys
 from typing import Any
 
 from ..numbers import to_fraction, to_vector
+from .core import allow_negative_values
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("certify", help="certify convergence or divergence of an infinite-depth family")
+    p = allow_negative_values(sub.add_parser("certify", help="certify convergence or divergence of an infinite-depth family"))
     p.add_argument("family", help="family JSON file (format exactrelu.family)")
     p.add_argument("--x", help="ask about one input point: comma-separated exact numbers ('1/2,-3')")
     p.add_argument("--radius", help="radius for the tail bounds and the numerical evidence (default 1)")
@@ -23,7 +26,7 @@ def register(sub: Any) -> None:
     p.add_argument("--quiet", action="store_true", help="print one summary line instead of the proof")
     p.set_defaults(run=_certify)
 
-    p = sub.add_parser("check", help="re-verify a certificate exactly (exit 0 valid, 1 rejected)")
+    p = sub.add_parser("check", help="re-verify a certificate exactly (exit 0 valid, 1 rejected, 2 unreadable)")
     p.add_argument("certificate", help="certificate JSON file (format exactrelu.certificate)")
     p.add_argument("--family", help="also require the certificate to be about this family JSON file")
     p.set_defaults(run=_check)
@@ -57,8 +60,9 @@ def _check(args: Any) -> int:
         from ..family import Family
 
         family = Family.from_json(args.family)
+    data = _certificate_json(args.certificate)  # unreadable or not a certificate: ValueError, exit 2
     try:
-        cert = Certificate.from_json(args.certificate)
+        cert = Certificate.from_json(data)
         check(cert, family=family)
     except CertificateError as exc:
         print(f"rejected: {exc}")
@@ -66,3 +70,20 @@ def _check(args: Any) -> int:
     rule = f" by {cert.theorem}" if cert.theorem else " (it claims nothing)"
     print(f"valid: {cert.verdict}{rule} for {cert.scope_text()}")
     return 0
+
+
+def _certificate_json(path: str) -> dict:
+    """The parsed file, if it at least claims to be a certificate this version understands."""
+    from ..certificate import FORMAT, VERSION
+    from ..jsonio import read_json
+
+    data = read_json(path, "certificate")
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: not a certificate (the top level must be a JSON object)")
+    fmt, version = data.get("format"), data.get("version")
+    if fmt != FORMAT:
+        shown = repr(fmt) if len(repr(fmt)) <= 60 else repr(fmt)[:57] + "..."
+        raise ValueError(f"{path}: not a certificate (format {shown}, expected {FORMAT!r})")
+    if type(version) is not int or version != VERSION:
+        raise ValueError(f"{path}: unsupported certificate version (expected {VERSION})")
+    return data
