@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from exactrelu.certificate import Certificate
+from exactrelu.certificate import Certificate, CertificateError
 from exactrelu.certifier import certify, contraction_weights, fixed_point, necessary_report
 from exactrelu.checker import check
 from exactrelu.family import Family
@@ -305,3 +305,70 @@ def test_t4_and_t6_tail_bounds_are_nonincreasing():
         depths = list(range(0, 140)) + [10**3, 10**4, 10**6]
         bounds = [cert.tail_bound(d, 1) for d in depths]
         assert all(a >= b for a, b in zip(bounds, bounds[1:])), cert.theorem
+
+
+# ---- certificate files: version types, atomic writes, evidence floats, honest depth_for
+def test_certificate_version_must_be_the_integer_1():
+    from exactrelu.certificate import CertificateError
+
+    data = certify(t6_family()).to_json()
+    assert Certificate.from_json({**data, "version": 1}) == certify(t6_family())
+    for bad in (True, 1.0, "1", 2):
+        with pytest.raises(CertificateError, match="unsupported certificate version"):
+            Certificate.from_json({**data, "version": bad})
+    with pytest.raises(CertificateError, match="unsupported certificate version"):
+        Certificate.from_json(json.dumps(data).replace('"version": 1', '"version": true'))
+
+
+def test_certificate_file_round_trip_is_exact_and_atomic(tmp_path):
+    import os
+
+    fam = Family([["1"]], ["1/n"])  # inconclusive or divergent: carries float evidence either way
+    cert = certify(fam)
+    path = tmp_path / "c.json"
+    cert.to_json(path)
+    back = Certificate.from_json(path)
+    assert back == cert and back.evidence == cert.evidence  # floats in evidence read back as floats
+    os.chmod(path, 0o640)
+    cert2 = certify(t6_family())
+    cert2.to_json(path)
+    assert Certificate.from_json(str(path)) == cert2 and (path.stat().st_mode & 0o777) == 0o640
+    assert os.listdir(tmp_path) == ["c.json"]  # no temp file left
+
+
+def test_certificate_decimal_literals_are_read_exactly():
+    # a hand-written certificate may say 0.75 for 3/4: read exactly, never through a float
+    cert = certify(t6_family())
+    text = json.dumps(cert.to_json())
+    assert '"q": "3/4"' in text  # |W| v <= q v with v = (1, 1): row sums 3/4 and 7/12
+    back = Certificate.from_json(text.replace('"q": "3/4"', '"q": 0.75'))
+    assert back.witnesses["q"] == Fraction(3, 4) and check(back)
+    # 0.1 has no exact binary float: it must read as exactly 1/10 (and then fail the check: 3/4 > 1/10)
+    forged = Certificate.from_json(text.replace('"q": "3/4"', '"q": 0.1'))
+    assert forged.witnesses["q"] == Fraction(1, 10) != Fraction(0.1)
+    with pytest.raises(CertificateError):
+        check(forged)
+
+
+def test_depth_for_messages_are_short_and_honest():
+    # ratio 1/2: the exact distance at depth d is <= 3 * 2^-d (tail_bound's doctest
+    # family), so tol = 10^-10000 holds from about depth 33000 on; the bounds are
+    # floored near 2^-2048, so depth_for cannot show it and must not claim that no
+    # depth exists, nor print a 10000-digit number (which used to crash the message).
+    cert = certify(Family([["1/2"]], ["1"]))
+    for tol in ("1e-10000", Fraction(1, 10**100000), "1e-1000"):
+        with pytest.raises(ValueError) as exc:
+            cert.depth_for(tol, radius=1)
+        msg = str(exc.value)
+        assert "tail bounds of this certificate" in msg and "ask for a larger tolerance" in msg
+        assert "no depth below" not in msg and len(msg) < 400
+    with pytest.raises(ValueError, match="tol must be positive") as exc:
+        cert.depth_for(-Fraction(1, 10**9000), radius=1)
+    assert len(str(exc.value)) < 100
+    with pytest.raises(ValueError, match="radius must be nonnegative") as exc:
+        cert.tail_bound(3, radius=-Fraction(1, 10**9000))
+    assert len(str(exc.value)) < 100
+    # tolerances the bounds can reach still give the least depth: 3 / 2^d <= 10^-600 first at d = 1995
+    d = cert.depth_for("1e-600", radius=1)
+    assert cert.tail_bound(d, 1) <= Fraction(1, 10**600) < cert.tail_bound(d - 1, 1)
+    assert d == 1995  # 2^1994 < 3 * 10^600 <= 2^1995 (log2(3e600) = 1994.7)

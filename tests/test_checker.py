@@ -375,3 +375,19 @@ def test_checker_does_not_import_the_certifier():
             "assert 'exactrelu.certifier' not in sys.modules, 'the certifier was imported'; "
             "assert 'exactrelu.series' not in sys.modules, 'the series search was imported'")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_version_true_and_hostile_numbers_are_malformed(tmp_path):
+    # `version: true` equals 1 in Python; it must not pass for the integer 1
+    data = certify(Family([["1/2"]], ["1"])).to_json()
+    assert check(data) is True
+    with pytest.raises(CertificateError, match="unsupported certificate version True"):
+        check({**data, "version": True})
+    # a huge exponent in a witness is refused at once (it used to be a float or a hang elsewhere)
+    text = json.dumps(data).replace('"q": "1/2"', '"q": 1e999999999')
+    with pytest.raises(CertificateError, match="out of range"):
+        check(text)
+    path = tmp_path / "c.json"
+    path.write_text(json.dumps(data)[:-5])  # truncated file: malformed, naming the line and column
+    with pytest.raises(CertificateError, match="malformed JSON at line 1, column"):
+        check(str(path))

@@ -142,6 +142,71 @@ def test_json_errors():
         Family.from_json("{not json")
 
 
+@pytest.mark.parametrize(
+    "change, msg",
+    [
+        ({"ouput": None}, "unknown key 'ouput'"),  # a typo must not drop the output layer silently
+        ({"version": True}, "unsupported 'version' True"),
+        ({"version": 1.0}, "unsupported 'version'"),
+        ({"start": True}, "'start' must be an integer, got True"),
+        ({"start": "2"}, "'start' must be an integer"),
+        ({"start": None}, "'start' must be an integer"),
+        ({"prefix": [{"W": [["1"]], "b": ["0"], "B": 1}]}, r"prefix\[0\]: unknown key 'B'"),
+        ({"prefix": [[["1"]], ["0"]]}, r"prefix\[0\] must be an object"),
+        ({"output": {"W": [["1"]], "b": ["0"], "bias": 0}}, "output: unknown key 'bias'"),
+        ({"output": [[["1"]], ["0"]]}, "'output' must be an object"),
+    ],
+)
+def test_json_refuses_unknown_keys_and_non_integer_fields(change, msg):
+    good = Family([["1/n"]], [0]).to_json()
+    with pytest.raises(ValueError, match=msg):
+        Family.from_json({**good, **change})
+    with pytest.raises(ValueError, match=msg):  # the same through the text
+        Family.from_json(json.dumps({**good, **change}))
+
+
+def test_json_hostile_numbers_are_refused_quickly():
+    # "start": 1e999999999 used to be parsed as Fraction(10**999999999): a hang.
+    text = '{"format": "exactrelu.family", "version": 1, "W": [["1/n"]], "b": [0], "start": 1e999999999}'
+    with pytest.raises(ValueError, match="'start' must be an integer, got '1e999999999'"):
+        Family.from_json(text)
+    with pytest.raises(ValueError, match="out of range|too large|exponent"):
+        Family.from_json(text.replace('"start": 1e999999999', '"prefix": [{"W": [[1e999999999]], "b": [0]}]'))
+    with pytest.raises(ValueError, match=r"W\[0\]\[0\]"):
+        Family.from_json(text.replace('"start": 1e999999999', '"start": 1').replace('[["1/n"]]', "[[1e999999999]]"))
+    with pytest.raises(ValueError, match="duplicate key 'W'"):
+        Family.from_json(text.replace('"start": 1e999999999', '"W": [["1"]]'))
+
+
+def test_json_decimal_literals_are_exact():
+    # 0.1 in the file is one tenth (not the float nearest to it), in W, b, prefix and output alike
+    text = json.dumps({"format": "exactrelu.family", "version": 1, "W": [["1/n"]], "b": ["0"], "start": 1,
+                       "prefix": [{"W": [["1"]], "b": ["0"]}], "output": {"W": [["1"]], "b": ["0"]}})
+    text = text.replace('"b": ["0"], "start"', '"b": [0.1], "start"').replace('"W": [["1"]], "b": ["0"]}]', '"W": [[0.1]], "b": [2.5e-1]}]')
+    text = text.replace('"output": {"W": [["1"]]', '"output": {"W": [[1e-1]]')
+    fam = Family.from_json(text)
+    tenth = Fraction(1, 10)
+    assert fam.layer(1)[1] == (tenth,)
+    assert fam.prefix == ((((tenth,),), (Fraction(1, 4),)),)
+    assert fam.output[0] == ((tenth,),)
+
+
+def test_to_json_writes_atomically(tmp_path):
+    import os
+
+    path = tmp_path / "fam.json"
+    F = Family([["1/n"]], ["2^-n"])
+    F.to_json(path)
+    os.chmod(path, 0o640)
+    G = Family([["1/n^2"]], [0])
+    G.to_json(path)  # replaced through a temp file that keeps the permissions; no temp file left behind
+    assert Family.from_json(path) == G and (path.stat().st_mode & 0o777) == 0o640
+    assert os.listdir(tmp_path) == ["fam.json"]
+    with pytest.raises(ValueError, match="directory"):
+        F.to_json(tmp_path / "absent" / "fam.json")
+    assert Family.from_json(path) == G
+
+
 # ------------------------------------------------------------ validation
 @pytest.mark.parametrize(
     "kwargs, msg",

@@ -208,3 +208,15 @@ def test_hidden_refuses_non_integer_depths():
     for k in (1.0, True, "1"):
         with pytest.raises(ValueError, match="k must be an integer"):
             net.hidden([1], k)
+
+
+def test_json_file_errors_name_the_file_and_decimals_are_exact(tmp_path):
+    path = tmp_path / "n.json"
+    path.write_text('{"format": "exactrelu.network", "version": 1,\n "layers": [{"W": [[0.1]], "b": [1e-2]}],')
+    with pytest.raises(ValueError, match=rf"^{path}: malformed JSON at line 2"):
+        Network.from_json(path)
+    path.write_text('{"format": "exactrelu.network", "version": 1, "layers": [{"W": [[0.1]], "b": [1e-2]}]}')
+    net = Network.from_json(path)
+    assert net.layers[0] == (((Fraction(1, 10),),), (Fraction(1, 100),))  # not the floats nearest to them
+    net.to_json(path)  # written atomically: the file reads back to the same network
+    assert Network.from_json(str(path)) == net and sorted(p.name for p in tmp_path.iterdir()) == ["n.json"]

@@ -396,3 +396,15 @@ def test_make_refuses_to_overwrite_its_own_network(tmp_path, capsys):
     assert main(["oracle", "make", net_path, "--inputs", str(tmp_path / "p.json"), "-o", net_path]) == 2
     assert "is the network file" in capsys.readouterr().err
     assert Network.from_json(net_path) == NET  # untouched
+
+
+def test_load_vectors_refuses_duplicate_keys_and_names_the_file(tmp_path):
+    p = tmp_path / "v.json"
+    oracle.save(make_vectors(NET, [[1, 2]]), p)
+    text = p.read_text()
+    assert load_vectors(p) == make_vectors(NET, [[1, 2]])
+    p.write_text(text.replace('"format": "exactrelu.oracle",', '"format": "exactrelu.oracle", "format": "x",', 1))
+    with pytest.raises(ValueError, match="duplicate key 'format'"):
+        load_vectors(p)
+    with pytest.raises(ValueError, match=r"cannot read test vectors file .*: it is a directory"):
+        load_vectors(tmp_path)
