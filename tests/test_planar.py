@@ -88,24 +88,29 @@ def _check(net, box, regs):
     assert all(not p.ties for p in patterns)
     assert sum(r.volume() for r in regs) == (hi[0] - lo[0]) * (hi[1] - lo[1])
     for r in regs:
-        vs = r.vertices
-        assert len(vs) >= 3
-        w = r.witness
-        A, c = r.affine_map
-        for i in range(len(vs)):  # convex, counter-clockwise, genuine corners, witness strictly inside
-            a, b, d = vs[i - 1], vs[i], vs[(i + 1) % len(vs)]
-            assert (b[0] - a[0]) * (d[1] - b[1]) - (b[1] - a[1]) * (d[0] - b[0]) > 0
-            assert (b[0] - a[0]) * (w[1] - a[1]) - (b[1] - a[1]) * (w[0] - a[0]) > 0
-        assert net.pattern(w).layers == r.pattern.layers
-        maps = list(net.prefix_maps(r.pattern))
-        for p in [w, *vs]:
-            assert lo[0] <= p[0] <= hi[0] and lo[1] <= p[1] <= hi[1]
-            assert net(p) == tuple(sum(ai * xi for ai, xi in zip(row, p)) + ci for row, ci in zip(A, c))
-            for (M, m), bits in zip(maps, r.pattern.layers):
-                for j, bit in enumerate(bits):
-                    z = M[j, 0] * int(p[0].numerator) / int(p[0].denominator) + \
-                        M[j, 1] * int(p[1].numerator) / int(p[1].denominator) + m[j, 0]
-                    assert (z >= 0) if bit else (z <= 0)
+        _check_region(net, lo, hi, r)
+
+
+def _check_region(net, lo, hi, r):
+    """Assert one region's invariants: convex polygon, witness, pattern, affine map, vertices in its domain."""
+    vs = r.vertices
+    assert len(vs) >= 3
+    w = r.witness
+    A, c = r.affine_map
+    for i in range(len(vs)):  # convex, counter-clockwise, genuine corners, witness strictly inside
+        a, b, d = vs[i - 1], vs[i], vs[(i + 1) % len(vs)]
+        assert (b[0] - a[0]) * (d[1] - b[1]) - (b[1] - a[1]) * (d[0] - b[0]) > 0
+        assert (b[0] - a[0]) * (w[1] - a[1]) - (b[1] - a[1]) * (w[0] - a[0]) > 0
+    assert net.pattern(w).layers == r.pattern.layers
+    maps = list(net.prefix_maps(r.pattern))
+    for p in [w, *vs]:
+        assert lo[0] <= p[0] <= hi[0] and lo[1] <= p[1] <= hi[1]
+        assert net(p) == tuple(sum(ai * xi for ai, xi in zip(row, p)) + ci for row, ci in zip(A, c))
+        for (M, m), bits in zip(maps, r.pattern.layers):
+            for j, bit in enumerate(bits):
+                z = M[j, 0] * int(p[0].numerator) / int(p[0].denominator) + \
+                    M[j, 1] * int(p[1].numerator) / int(p[1].denominator) + m[j, 0]
+                assert (z >= 0) if bit else (z <= 0)
 
 
 def _agree(net, box=BOX):
@@ -327,3 +332,111 @@ def test_tiny_and_huge_boxes_around_a_common_point(scale):
     L0 = [(3, 0, -1), (0, 5, -1), (3, 5, -2), (3, -5, 0), (6, 5, -3), (3, 10, -3)]
     net = Network([([r[:2] for r in L0], [r[2] for r in L0]), ([[1, -1, 2, 0, 0, 1], [0, 1, 1, -1, 2, 0]], [scale, 0])])
     _agree(net, ((p[0] - scale, p[1] - scale), (p[0] + scale, p[1] + 2 * scale)))
+
+
+# ------------------------------------------------------------ max_regions
+def _check_partial(net, box, limit, full):
+    """Assert the RegionLimitExceeded for ``limit`` carries ``limit`` complete regions of ``full``."""
+    with pytest.raises(RegionLimitExceeded) as info:
+        planar_regions(net, box, max_regions=limit)
+    err = info.value
+    assert err.limit == limit and isinstance(err, RuntimeError)
+    # more regions than the limit exist, so exactly `limit` of them are carried
+    assert len(err.regions) == min(limit, len(full)) == limit
+    msg = str(err)
+    assert f"more than max_regions={limit}" in msg and "exceeds the limit" in msg
+    assert f"{limit} complete regions" in msg and "so far" in msg
+    by_pattern = {r.pattern: r for r in full}
+    patterns = [r.pattern for r in err.regions]
+    assert len(set(patterns)) == len(patterns) and patterns == sorted(patterns)
+    lo, hi = [Fraction(v) for v in box[0]], [Fraction(v) for v in box[1]]
+    for r in err.regions:
+        assert r.pattern in by_pattern  # a region of the full enumeration ...
+        assert set(r.vertices) == set(by_pattern[r.pattern].vertices)  # ... with the same exact polygon
+        assert r.volume() == by_pattern[r.pattern].volume()
+        _check_region(net, lo, hi, r)
+    return err
+
+
+@settings(max_examples=12)
+@given(st.integers(0, 2**32 - 1), st.sampled_from([(4, 4), (6, 5), (3, 3, 3), (5, 4, 4)]),
+       st.floats(0, 1), st.booleans())
+def test_limit_error_carries_complete_regions(seed, widths, fraction, rational):
+    rng = np.random.default_rng(seed)
+    dims = (2, *widths)
+    if rational:  # small rationals: many boundaries meet in common points
+        layers = [(rng.integers(-3, 4, (dims[i + 1], dims[i])),
+                   [Fraction(int(v), 2) for v in rng.integers(-2, 3, dims[i + 1])]) for i in range(len(widths))]
+    else:
+        layers = [(rng.normal(0, 1, (dims[i + 1], dims[i])), rng.normal(0, 0.3, dims[i + 1]))
+                  for i in range(len(widths))]
+    net = Network(layers)
+    full = planar_regions(net, BOX)
+    limit = int(fraction * (len(full) - 1))  # 0 .. len(full) - 1: always exceeded
+    _check_partial(net, BOX, limit, full)
+    assert len(planar_regions(net, BOX, max_regions=len(full))) == len(full)
+
+
+@settings(max_examples=15)
+@given(_rational_networks(), st.integers(0, 30))
+def test_limit_error_on_small_rational_networks(net, limit):
+    full = planar_regions(net, BOX)
+    if limit < len(full):
+        _check_partial(net, BOX, limit, full)
+    else:
+        assert len(planar_regions(net, BOX, max_regions=limit)) == len(full)
+
+
+@pytest.mark.parametrize("first, cap", [(256, 8192), (1, 3), (2, 1000)])
+def test_limit_error_in_every_layer_and_without_hidden_layers(monkeypatch, first, cap):
+    # the limits below are first exceeded in different layers of this network (asserted via `aborted`);
+    # small first/cap batch sizes make the collection take many batches with the growth estimate
+    from exactrelu.regions import planar
+
+    monkeypatch.setattr(planar._Planar._collect, "__defaults__", (first, cap))
+    aborted = set()
+    original = planar._Planar._advance
+
+    def recording(self, k, *args):
+        out = original(self, k, *args)
+        if out is None:
+            aborted.add(k)
+        return out
+
+    monkeypatch.setattr(planar._Planar, "_advance", recording)
+    rng = np.random.default_rng(3)
+    dims = (2, 6, 6, 5)
+    net = Network([(rng.normal(0, 1 if i == 0 else 0.5, (dims[i + 1], dims[i])), rng.normal(0, 0.3, dims[i + 1]))
+                   for i in range(3)])
+    full = planar_regions(net, BOX)
+    for limit in (0, 1, 2, 5, 17, 30, len(full) // 2, len(full) - 1):
+        _check_partial(net, BOX, limit, full)
+    assert aborted == {0, 1, 2}
+    affine = Network([], output=([[1, 1]], [0]))  # no hidden layer: one region, the box
+    assert _check_partial(affine, BOX, 0, planar_regions(affine, BOX)).regions == []
+
+
+def test_limit_error_does_bounded_work(monkeypatch):
+    # the collection after the limit is hit must not finish the enumeration: count the pieces the
+    # last layer is run on (the full enumeration runs it on every piece of the layer before)
+    from exactrelu.regions import planar
+
+    rng = np.random.default_rng(5)
+    dims = (2, 16, 16, 16)
+    net = Network([(rng.normal(0, 1 if i == 0 else 0.3, (dims[i + 1], dims[i])), rng.normal(0, 0.3, dims[i + 1]))
+                   for i in range(3)])
+    seen = []
+    original = planar._Planar._layer
+
+    def counting(self, k, piece_vids, *args):
+        seen.append((k, len(piece_vids)))
+        return original(self, k, piece_vids, *args)
+
+    monkeypatch.setattr(planar._Planar, "_layer", counting)
+    full = planar_regions(net, BOX)
+    last_full = sum(n for k, n in seen if k == 2)
+    seen.clear()
+    with pytest.raises(RegionLimitExceeded) as info:
+        planar_regions(net, BOX, max_regions=5)
+    assert len(info.value.regions) == 5 and len(full) > 100
+    assert sum(n for k, n in seen if k == 2) <= 5 < last_full

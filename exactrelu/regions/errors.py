@@ -6,6 +6,8 @@ path, the general path, the dispatcher) can raise it without import cycles.
 >>> err = RegionLimitExceeded([], 10)
 >>> err.limit, err.regions
 (10, [])
+>>> print(err)
+more than max_regions=10 linear regions (the total exceeds the limit); 0 complete regions were found so far, in .regions
 >>> isinstance(err, RuntimeError)
 True
 """
@@ -23,5 +25,5 @@ class RegionLimitExceeded(RuntimeError):
     def __init__(self, regions: list[Any], limit: int, message: str | None = None):
         self.regions = regions
         self.limit = limit
-        super().__init__(message or f"more than {limit} linear regions (max_regions={limit}); "
-                         f"{len(regions)} complete regions were found before stopping")
+        super().__init__(message or f"more than max_regions={limit} linear regions (the total exceeds the "
+                         f"limit); {len(regions)} complete regions were found so far, in .regions")

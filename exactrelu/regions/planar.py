@@ -99,9 +99,13 @@ def planar_regions(net, box: Any, *, max_regions: int | None = None, progress: b
     ``pattern`` (no ties), the closed polygon as an exact Polyhedron, its exact
     ``vertices``, the exact ``affine_map`` (A, c) of the network on it, and an
     exact ``witness`` strictly inside.  These fields are computed on first use.
-    Raises :class:`RegionLimitExceeded` (with ``regions=[]``: no region is
-    final before the last layer is done) when there are more than
-    ``max_regions`` regions.
+    When there are more than ``max_regions`` regions it raises
+    :class:`RegionLimitExceeded` as soon as that is known (more pieces than the
+    limit, partway through a layer).  Its ``.regions`` are then exactly
+    ``max_regions`` complete regions of the full enumeration (sorted by
+    pattern, with the same exact fields), found by finishing the remaining
+    layers on a few pieces at a time: bounded extra work, not the whole
+    enumeration.  ``.limit`` is ``max_regions``.
 
     >>> from exactrelu.network import Network
     >>> net = Network([([[1, -1]], ["1/2"])], output=([[2]], [0]))
@@ -110,6 +114,12 @@ def planar_regions(net, box: Any, *, max_regions: int | None = None, progress: b
     [(Fraction(0, 1), Fraction(0, 1)), (Fraction(1, 1), Fraction(0, 1)), (Fraction(1, 1), Fraction(1, 1)), (Fraction(1, 2), Fraction(1, 1)), (Fraction(0, 1), Fraction(1, 2))]
     >>> r.volume(), r.affine_map
     (Fraction(7, 8), (((Fraction(2, 1), Fraction(-2, 1)),), (Fraction(1, 1),)))
+    >>> grid = Network([([[1, 0], [0, 1], [1, 0], [0, 1]], [0, 0, "-1/2", "-1/2"])])  # 9 squares
+    >>> try:
+    ...     planar_regions(grid, ([-1, -1], [1, 1]), max_regions=4)
+    ... except RegionLimitExceeded as err:
+    ...     print(err.limit, len(err.regions), sum(r.volume() for r in err.regions) < 4)
+    4 4 True
     """
     from ..network import Network
 
@@ -332,36 +342,106 @@ class _Planar:
     def run(self) -> list:
         net = self.net
         self.exact_signs = 0
-        # pieces: region index (at the current layer), slots (cyclic), edge line ids
-        piece_slots = [list(range(4))]
-        piece_edges = [list(self.box_edges)]
+        limit = self.max_regions
+        # the pieces at the start of a layer: vertex ids, edge line ids, activation prefixes, float maps
         piece_vids = [list(self.box_vertices.tolist())]
+        piece_edges = [list(self.box_edges)]
         prefixes: list = [()]
+        maps = None
+        if net.depth:
+            Wf, We, bf, be = self.wf[0]
+            maps = (np.stack([Wf[:, 0], Wf[:, 1], bf])[None], np.stack([We[:, 0], We[:, 1], be])[None])
         bar = _Progress(self.progress, sum(net.widths))
         try:
             for k in range(net.depth):
-                self.region_prefix = prefixes
-                if k == 0:
-                    Wf, We, bf, be = self.wf[0]
-                    L0 = np.stack([Wf[:, 0], Wf[:, 1], bf])[None]
-                    E0 = np.stack([We[:, 0], We[:, 1], be])[None]
-                    self._set_maps(L0, E0)
-                piece_vids, piece_edges, bits = self._layer(k, piece_vids, piece_edges, bar)
-                prefixes = [prefixes[r] + (b,) for r, b in zip(self.piece_region, bits)]
-                if k + 1 < net.depth:
-                    Lf, Le = self.maps
-                    Wf, We, bf, be = self.wf[k + 1]
-                    self._set_maps(*F.next_maps(Lf[np.asarray(self.piece_region)], Le[np.asarray(self.piece_region)],
-                                                np.array(bits, dtype=bool), Wf, We, bf, be))
+                # _cut rewrites the edge list in place: keep this layer's pieces intact for _collect
+                edges = piece_edges if limit is None else list(piece_edges)
+                done = self._advance(k, piece_vids, edges, prefixes, maps, bar, limit)
+                if done is None:  # more than `limit` pieces already, so more than `limit` regions
+                    bar.close()
+                    bar = _Progress(False, 0)
+                    found = self._collect(k, piece_vids, piece_edges, prefixes, maps, limit)
+                    raise self._exceeded(found)
+                piece_vids, piece_edges, prefixes, maps = done
         finally:
             bar.close()
-        if self.max_regions is not None and len(piece_vids) > self.max_regions:  # e.g. no hidden layer
-            raise RegionLimitExceeded([], self.max_regions)
+        if limit is not None and len(piece_vids) > limit:  # e.g. no hidden layer
+            raise self._exceeded([(p, v, e) for p, v, e in zip(prefixes, piece_vids, piece_edges)][:limit])
         self.maps = self.zero_rows = None  # the lazy fields need only the exact tables and line/vertex ids
         return [self._region(p, v, e) for p, v, e in zip(prefixes, piece_vids, piece_edges)]
 
-    def _layer(self, k: int, piece_vids: list, piece_edges: list, bar: _Progress) -> tuple:
-        """Cut every piece by every neuron of layer k; returns the new pieces and their bits."""
+    def _advance(self, k: int, piece_vids: list, piece_edges: list, prefixes: list, maps: tuple, bar: _Progress,
+                 limit: int | None) -> tuple | None:
+        """Cut the pieces (at the start of layer k, with their layer-k maps) by all of layer k.
+
+        Returns the next layer's (vids, edges, prefixes, maps) (maps None after
+        the last layer), or None as soon as there are more than ``limit``
+        pieces.  ``piece_edges`` is rewritten in place.  All per-layer state is
+        set here, so calls may nest.
+        """
+        self.region_prefix = prefixes
+        self._set_maps(*maps)
+        out = self._layer(k, piece_vids, piece_edges, bar, limit)
+        if out is None:
+            return None
+        new_vids, new_edges, bits = out
+        region = np.asarray(self.piece_region, dtype=np.int64)
+        new_prefixes = [prefixes[r] + (b,) for r, b in zip(self.piece_region, bits)]
+        new_maps = None
+        if k + 1 < self.net.depth:
+            Lf, Le = self.maps
+            Wf, We, bf, be = self.wf[k + 1]
+            new_maps = F.next_maps(Lf[region], Le[region], np.array(bits, dtype=bool), Wf, We, bf, be)
+        return new_vids, new_edges, new_prefixes, new_maps
+
+    def _collect(self, k: int, piece_vids: list, piece_edges: list, prefixes: list, maps: tuple, need: int,
+                 first: int = 256, cap: int = 8192) -> list:
+        """Up to ``need`` final regions (prefix, vids, edges), finishing layers k.. on a few pieces at a time.
+
+        Depth first, on batches of pieces run through the same vectorised
+        layer code, so the regions are exactly those of the full enumeration.
+        Every piece holds at least one final region, so a batch never has more
+        pieces than regions are still needed; after a first batch of at most
+        ``first`` pieces, the batch size is the need divided by the growth
+        seen so far (final regions per piece), so a few batches per layer
+        suffice and the work stays near what ``need`` regions cost, never the
+        whole enumeration.
+        """
+        found: list = []
+        quiet = _Progress(False, 0)
+        start, used, made = 0, 0, 0  # pieces used so far, final regions they made
+        while len(found) < need and start < len(piece_vids):
+            left = need - len(found)
+            size = min(left, first) if not used else -(-left * used * 11 // (10 * max(made, 1)))  # 10% margin
+            idx = np.arange(start, min(len(piece_vids), start + max(1, min(size, left, cap))))
+            start = int(idx[-1]) + 1
+            ids = idx.tolist()
+            done = self._advance(k, [piece_vids[i] for i in ids], [piece_edges[i] for i in ids],
+                                 [prefixes[i] for i in ids], (maps[0][idx], maps[1][idx]), quiet, None)
+            vids, edges, pres, nxt = done
+            if k + 1 == self.net.depth:
+                got = list(zip(pres, vids, edges))
+            else:
+                got = self._collect(k + 1, vids, edges, pres, nxt, left, first, cap)
+            used, made = used + len(ids), made + len(got)  # (if got is cut short, the loop ends here)
+            found.extend(got[:left])
+        return found
+
+    def _exceeded(self, found: list) -> RegionLimitExceeded:
+        """The public error for more than max_regions regions, carrying ``found`` as Regions."""
+        self.maps = self.zero_rows = None
+        limit = self.max_regions
+        found.sort(key=lambda t: t[0])  # tie-free patterns order as their layers
+        regions = [self._region(p, v, e) for p, v, e in found]
+        message = (f"more than max_regions={limit} linear regions in the box (the total exceeds the limit); "
+                   f"the {len(regions)} complete regions found so far are in .regions")
+        return RegionLimitExceeded(regions, limit, message)
+
+    def _layer(self, k: int, piece_vids: list, piece_edges: list, bar: _Progress, limit: int | None) -> tuple | None:
+        """Cut every piece by every neuron of layer k; returns the new pieces and their bits.
+
+        Returns None as soon as there are more than ``limit`` pieces (if not None).
+        """
         w = self.wf[k][0].shape[0]
         n = len(piece_vids)
         # fresh slots: (region, vertex) pairs; piece p is region p at the start of the layer
@@ -386,8 +466,8 @@ class _Planar:
                 self._cut(k, j, cut.tolist(), piece_slots, piece_edges, piece_region, slot_vid, slot_region, S,
                           POS, NEG, Lf, Le)
             bar.step(len(piece_slots))
-            if self.max_regions is not None and len(piece_slots) > self.max_regions:
-                raise RegionLimitExceeded([], self.max_regions)
+            if limit is not None and len(piece_slots) > limit:
+                return None
         self.piece_region = piece_region
         bits = (POS.view & ~NEG.view).astype(np.int8).tolist()
         flat = slot_vid.a[np.fromiter((t for sl in piece_slots for t in sl), np.int64)].tolist()
