@@ -53,8 +53,8 @@ def regions(
     2-D inputs, general otherwise or when ``workers``/``executor`` ask for
     parallel work).  ``max_regions``: raise :class:`RegionLimitExceeded` as
     soon as more regions than this are known to exist; its ``.regions`` are
-    the regions finished by then (the general path finishes some early, the
-    planar path none).  ``progress`` shows a counter (tqdm when installed).
+    complete, exact regions found by then (the planar path carries exactly
+    ``max_regions`` of them; the general path those it finished).  ``progress`` shows a counter (tqdm when installed).
     ``workers > 1`` runs the general path on that many local processes;
     ``executor`` runs it on any ``concurrent.futures.Executor`` (tasks are
     plain JSON-ready data, see :mod:`exactrelu.regions.parallel`).  Every
