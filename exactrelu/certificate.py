@@ -343,7 +343,7 @@ def _dec(key: str, value: Any) -> Any:
         _need(type(value) is int, f"{where}: expected an integer, got {value!r}")
         return value
     if key in _STRINGS:
-        _need(isinstance(value, str), f"{where}: expected a string")
+        _need(type(value) is str, f"{where}: expected a string")  # a JSON number is not one
         return value
     if key in _SERIES:
         return _series_from(value, where)
@@ -404,7 +404,7 @@ def _scope_from(data: Any) -> dict:
     if "radius" in out:
         out["radius"] = _rat(out["radius"], "scope radius")
     if "condition" in out:
-        _need(isinstance(out["condition"], str), "scope condition: expected a string")
+        _need(type(out["condition"]) is str, "scope condition: expected a string")
     return out
 
 
@@ -663,7 +663,7 @@ class Certificate:
             raise CertificateError(f"subject: invalid family: {exc}") from None
         limit = None if data["limit"] is None else _vec(data["limit"], "limit")
         _need(isinstance(data["necessary"], dict), "necessary must be an object")
-        _need(isinstance(data["reasons"], list) and all(isinstance(r, str) for r in data["reasons"]),
+        _need(isinstance(data["reasons"], list) and all(type(r) is str for r in data["reasons"]),
               "reasons must be a list of strings")
         _need(isinstance(data["evidence"], list), "evidence must be a list")
         return cls(

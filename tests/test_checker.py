@@ -391,3 +391,14 @@ def test_version_true_and_hostile_numbers_are_malformed(tmp_path):
     path.write_text(json.dumps(data)[:-5])  # truncated file: malformed, naming the line and column
     with pytest.raises(CertificateError, match="malformed JSON at line 1, column"):
         check(str(path))
+
+
+def test_json_numbers_are_not_accepted_where_strings_are_expected():
+    # decimal literals are read as text (to stay exact); they must still not pass for strings
+    data = certify(Family([["1/2"]], ["1"])).to_json()
+    text = json.dumps(data)
+    assert '"pattern": "1"' in text
+    with pytest.raises(CertificateError, match="expected a string"):
+        check(text.replace('"pattern": "1"', '"pattern": 1.0'))
+    with pytest.raises(CertificateError, match="reasons must be a list of strings"):
+        check(json.dumps({**data, "reasons": ["ok"]}).replace('"ok"', "0.5"))
