@@ -35,15 +35,15 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import zipfile
 import zlib
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
+from .jsonio import atomic_write
 from .network import Network
 from .numbers import fraction_brief, fraction_str, to_fraction
 
@@ -113,15 +113,15 @@ def save(
     suffix = p.suffix.lower()
     if suffix == ".json":
         text = json.dumps(net.to_json(), indent=1)
-        _atomic_write(p, lambda f: f.write(text.encode()))
+        atomic_write(p, lambda f: f.write(text.encode()), verb="save to")
     elif suffix == ".npz":
         arrays = _npz_arrays(net, dtype, allow_rounding)
-        _atomic_write(p, lambda f: np.savez(f, **arrays))
+        atomic_write(p, lambda f: np.savez(f, **arrays), verb="save to")
     elif suffix == ".onnx":
         from .onnx_io import onnx_bytes
 
         data = onnx_bytes(net, dtype=dtype, allow_rounding=allow_rounding)
-        _atomic_write(p, lambda f: f.write(data))
+        atomic_write(p, lambda f: f.write(data), verb="save to")
     else:
         raise ValueError(f"cannot save to {str(p)!r}: unknown suffix {p.suffix!r} (expected .json, .npz or .onnx)")
 
@@ -370,34 +370,3 @@ def _check_sizes(archive: Any, name: str) -> None:
 
 
 # ------------------------------------------------------------------ atomic
-def _atomic_write(path: Path, write: Callable[[Any], Any]) -> None:
-    """Write through ``write(fileobj)`` to a temp file beside ``path``, then rename it over ``path``."""
-    directory = path.parent if str(path.parent) else Path(".")
-    if path.is_dir():
-        raise ValueError(f"cannot save to {str(path)!r}: it is a directory")
-    if not directory.is_dir():
-        raise ValueError(f"cannot save to {str(path)!r}: directory {str(directory)!r} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, _file_mode(path))  # mkstemp makes 0600; give the usual permissions
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-
-
-def _file_mode(path: Path) -> int:
-    """The existing file's permissions, or 0666 minus the umask for a new file."""
-    try:
-        return path.stat().st_mode & 0o777
-    except OSError:
-        mask = os.umask(0)
-        os.umask(mask)
-        return 0o666 & ~mask

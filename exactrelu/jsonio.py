@@ -30,7 +30,7 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 __all__ = ["JSONDecimal", "read_json", "write_json", "no_unknown_keys", "decimals_to_float"]
 
@@ -156,20 +156,30 @@ def write_json(data: Any, path: str | os.PathLike) -> None:
     >>> write_json({"b": ["1/3"]}, p); read_json(p, what="family")
     {'b': ['1/3']}
     """
-    target = Path(os.fspath(path))
     text = json.dumps(data, indent=1, allow_nan=False).encode()  # before touching the disk
+    atomic_write(path, lambda f: f.write(text))
+
+
+def atomic_write(path: str | os.PathLike, write: Callable[[Any], Any], verb: str = "write") -> None:
+    """Write through ``write(binary file)`` to a temp file beside ``path``, then rename it over ``path``.
+
+    Nothing is half-written: on any failure the temp file is removed and an
+    existing file at ``path`` is left as it was.  ``verb`` words the errors
+    ("cannot write ...", "cannot save ...").
+    """
+    target = Path(os.fspath(path))
     if target.is_dir():
-        raise ValueError(f"cannot write {str(target)!r}: it is a directory")
-    directory = target.parent
+        raise ValueError(f"cannot {verb} {str(target)!r}: it is a directory")
+    directory = target.parent if str(target.parent) else Path(".")
     if not directory.is_dir():
-        raise ValueError(f"cannot write {str(target)!r}: directory {str(directory)!r} does not exist")
+        raise ValueError(f"cannot {verb} {str(target)!r}: directory {str(directory)!r} does not exist")
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
     try:
         with os.fdopen(fd, "wb") as f:
-            f.write(text)
+            write(f)
             f.flush()
             os.fsync(f.fileno())
-        os.chmod(tmp, _file_mode(target))  # mkstemp makes 0600
+        os.chmod(tmp, _file_mode(target))  # mkstemp makes 0600; give the usual permissions
         os.replace(tmp, target)
     except BaseException:
         try:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import sys
@@ -180,9 +179,8 @@ def _regions(args: Any) -> int:
             }
             for r in found
         ]
-        from ..io import _atomic_write
+        from ..jsonio import write_json
 
-        text = json.dumps({"format": "exactrelu.regions", "version": 1, "regions": rows}, indent=1).encode()
-        _atomic_write(Path(args.json_out), lambda fh: fh.write(text))
+        write_json({"format": "exactrelu.regions", "version": 1, "regions": rows}, args.json_out)
         print(f"wrote {args.json_out}", file=sys.stderr)
     return 0

@@ -17,13 +17,11 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-import json
 import os
 import sys
 from pathlib import Path
 from typing import Any, Callable
 
-import numpy as np
 
 from ..numbers import to_vector
 
@@ -105,20 +103,16 @@ def read_points(path: str, dim: int | None = None) -> list:
             raise ValueError(f"{path}: not a UTF-8 text file (expected .json, .npz, or text with one point per line)") from None
         except OSError as exc:
             raise ValueError(f"{path}: cannot read ({exc.strerror})") from None
-        points = _json_points(text, path) if p.suffix.lower() == ".json" else _text_points(text, path)
+        points = _json_points(path) if p.suffix.lower() == ".json" else _text_points(text, path)
     if not points:
         raise ValueError(f"{path}: holds no points")
     return points if dim is None else check_points(points, dim, f"{path}, point ")
 
 
-def _json_points(text: str, path: str) -> list:
-    try:
-        # Decimals and long integers stay text: the exact converter reads them and names their place.
-        data = json.loads(text, parse_float=str, parse_int=lambda t: int(t) if len(t) <= 4000 else t)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"{path}: malformed JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})") from None
-    except RecursionError:
-        raise ValueError(f"{path}: JSON nested too deeply") from None
+def _json_points(path: str) -> list:
+    from ..jsonio import read_json
+
+    data = read_json(Path(path), what="points")  # numbers stay exact text; duplicate keys refused
     if not isinstance(data, list):
         raise ValueError(f"{path}: expected a JSON list of points")
     return [to_vector(v, f"{path}, point {i}") for i, v in enumerate(data)]
