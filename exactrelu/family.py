@@ -35,7 +35,8 @@ import sympy
 
 from .jsonio import no_unknown_keys as _no_unknown_keys, read_json, write_json
 from .formula import _check_result, canonical, n, parse_formula
-from .numbers import fraction_str, to_fraction, to_matrix, to_vector
+from .numbers import fraction_str, to_fraction
+from .network import convert_layer
 
 __all__ = ["n", "Family", "Issue"]
 
@@ -345,25 +346,6 @@ def _vector(value: Any) -> list:
     return list(value)
 
 
-def _pair(pair: Any, name: str) -> tuple:
-    if isinstance(pair, dict):
-        for k in ("W", "b"):
-            if k not in pair:
-                raise ValueError(f"{name}: missing key {k!r}")
-        W, b = pair["W"], pair["b"]
-    else:
-        try:
-            W, b = pair
-        except (TypeError, ValueError):
-            raise ValueError(f"{name}: expected a pair (W, b)") from None
-    W, b = to_matrix(W, f"{name}, W"), to_vector(b, f"{name}, b")
-    if not W or not W[0]:
-        raise ValueError(f"{name}: W must have at least one row and one column")
-    if len(b) != len(W):
-        raise ValueError(f"{name}: W has {len(W)} rows but b has length {len(b)}")
-    return W, b
-
-
 class Family:
     """An infinite-depth ReLU network: layer n has weights W(n) and bias b(n) for n >= start.
 
@@ -397,7 +379,7 @@ class Family:
         self._b = sympy.ImmutableMatrix(m, 1, [_sanitize(v, f"b[{i}]") for i, v in enumerate(bvec)])
         self._start = start
         self._prefix = self._check_prefix(prefix, m)
-        self._output = None if output is None else _pair(output, "output layer")
+        self._output = None if output is None else convert_layer(output, "output layer")
         if self._output is not None and len(self._output[0][0]) != m:
             raise ValueError(f"output layer: W has {len(self._output[0][0])} columns, the family has width {m}")
 
@@ -405,7 +387,7 @@ class Family:
     def _check_prefix(prefix: Sequence[Any], m: int) -> tuple:
         if isinstance(prefix, (str, bytes, dict)) or not hasattr(prefix, "__len__"):
             raise ValueError("prefix must be a sequence of (W, b) layers")
-        layers = tuple(_pair(p, f"prefix layer {i}") for i, p in enumerate(prefix))
+        layers = tuple(convert_layer(p, f"prefix layer {i}") for i, p in enumerate(prefix))
         for i in range(1, len(layers)):
             if len(layers[i][0][0]) != len(layers[i - 1][0]):
                 raise ValueError(

@@ -18,7 +18,6 @@ Pattern('10', ties=[(0, 1)])
 
 from __future__ import annotations
 
-from fractions import Fraction
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
@@ -30,31 +29,29 @@ from .numbers import (
     fmpq_mat_to_tuple,
     fmpq_to_fraction,
     fraction_str,
-    to_fraction,
     to_matrix,
     to_vector,
 )
 from .pattern import Pattern
 
-__all__ = ["Network"]
+__all__ = ["Network", "convert_layer"]
 
 FORMAT = "exactrelu.network"
 VERSION = 1
 
 
-def _check_layer(W: tuple, b: tuple, name: str, in_dim: int) -> None:
-    if not W or not W[0]:
-        raise ValueError(f"{name}: W must have at least one row and one column")
-    if len(W[0]) != in_dim:
-        raise ValueError(
-            f"{name}: W has shape ({len(W)}, {len(W[0])}) but its input has dimension {in_dim} "
-            f"(expected W of shape ({len(W)}, {in_dim}))"
-        )
-    if len(b) != len(W):
-        raise ValueError(f"{name}: W has shape ({len(W)}, {len(W[0])}) but b has length {len(b)} (expected {len(W)})")
+def convert_layer(pair: Any, name: str) -> tuple[tuple, tuple]:
+    """One exact layer (W, b) from a pair or a ``{"W": ..., "b": ...}`` dict, named ``name`` in errors.
 
+    W must have a row and a column, and b one entry per row of W.
 
-def _convert_pair(pair: Any, name: str) -> tuple[tuple, tuple]:
+    >>> convert_layer(([[1, "1/2"]], ["0.1"]), "layer 0")
+    (((Fraction(1, 1), Fraction(1, 2)),), (Fraction(1, 10),))
+    >>> convert_layer({"W": [[1, 2]]}, "layer 3")
+    Traceback (most recent call last):
+    ...
+    ValueError: layer 3: missing key 'b'
+    """
     if isinstance(pair, dict):
         missing = [k for k in ("W", "b") if k not in pair]
         if missing:
@@ -65,7 +62,20 @@ def _convert_pair(pair: Any, name: str) -> tuple[tuple, tuple]:
             W, b = pair
         except (TypeError, ValueError):
             raise ValueError(f"{name}: expected a pair (W, b)") from None
-    return to_matrix(W, f"{name}, W"), to_vector(b, f"{name}, b")
+    W, b = to_matrix(W, f"{name}, W"), to_vector(b, f"{name}, b")
+    if not W or not W[0]:
+        raise ValueError(f"{name}: W must have at least one row and one column")
+    if len(b) != len(W):
+        raise ValueError(f"{name}: W has shape ({len(W)}, {len(W[0])}) but b has length {len(b)} (expected {len(W)})")
+    return W, b
+
+
+def _check_input_dim(W: tuple, name: str, in_dim: int) -> None:
+    if len(W[0]) != in_dim:
+        raise ValueError(
+            f"{name}: W has shape ({len(W)}, {len(W[0])}) but its input has dimension {in_dim} "
+            f"(expected W of shape ({len(W)}, {in_dim}))"
+        )
 
 
 class Network:
@@ -82,16 +92,14 @@ class Network:
             raise ValueError("layers must be a sequence of (W, b) pairs")
         if len(layers) == 0 and output is None:
             raise ValueError("a network needs at least one layer")
-        converted = [_convert_pair(pair, f"layer {i}") for i, pair in enumerate(layers)]
-        dim = len(converted[0][0][0]) if converted and converted[0][0] else None
-        for i, (W, b) in enumerate(converted):
-            _check_layer(W, b, f"layer {i}", dim if i == 0 else len(converted[i - 1][0]))
+        converted = [convert_layer(pair, f"layer {i}") for i, pair in enumerate(layers)]
+        for i in range(1, len(converted)):
+            _check_input_dim(converted[i][0], f"layer {i}", len(converted[i - 1][0]))
         out = None
         if output is not None:
-            Wo, bo = _convert_pair(output, "output layer")
-            in_dim = len(converted[-1][0]) if converted else (len(Wo[0]) if Wo and Wo[0] else 0)
-            _check_layer(Wo, bo, "output layer", in_dim)
-            out = (Wo, bo)
+            out = convert_layer(output, "output layer")
+            if converted:
+                _check_input_dim(out[0], "output layer", len(converted[-1][0]))
         self._layers = tuple(converted)
         self._output = out
         first = converted[0][0] if converted else out[0]
