@@ -139,18 +139,18 @@ def run_ppl(inst):
     import ppl
 
     n = len(inst["c"])
-    xs = [ppl.Variable(k) for k in range(n)]
     cs = ppl.Constraint_System()
     for a, bi in zip(inst["A"], inst["b"]):
         den = math.lcm(*(v.denominator for v in a), bi.denominator)
         coeffs = [int(v * den) for v in a]
         cs.insert(ppl.Linear_Expression(coeffs, -int(bi * den)) <= 0)
-    obj = ppl.Linear_Expression([int(v) for v in inst["c"]], 0)
+    den_c = math.lcm(*(v.denominator for v in inst["c"]))  # PPL takes integers: scale the objective exactly
+    obj = ppl.Linear_Expression([int(v * den_c) for v in inst["c"]], 0)
     mip = ppl.MIP_Problem(n, cs, obj, "maximization")
     status = mip.solve()["status"]
     if status == "optimized":
         v = mip.optimal_value()
-        return "optimal", Fraction(int(v.numerator), int(v.denominator))
+        return "optimal", Fraction(int(v.numerator), int(v.denominator)) / den_c
     return ("infeasible" if status == "unfeasible" else "unbounded"), None
 
 

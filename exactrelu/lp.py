@@ -38,7 +38,7 @@ from typing import Any, Sequence
 import flint
 
 from ._simplex import simplex
-from .numbers import to_fraction, to_matrix, to_vector
+from .numbers import to_matrix, to_vector
 
 __all__ = ["LPResult", "LPCertificate", "solve_lp", "verify_lp", "USE_FLOAT_GUIDE"]
 

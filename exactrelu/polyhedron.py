@@ -326,7 +326,7 @@ class Polyhedron:
 
     def _solve_interior(self) -> tuple:
         """(interior point or None, certificate for interior_system() or None)."""
-        c, d = self._cons, self._dim
+        c = self._cons
         if any(any(a) for a, _ in c.equations):
             return None, None  # contained in a hyperplane: no interior in R^dim
         S = self.interior_system()

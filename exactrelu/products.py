@@ -27,10 +27,9 @@ Matrix([[sinh(pi)/pi]])
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Any, Callable, Sequence
+from typing import Any, Callable
 
 import flint
 import sympy

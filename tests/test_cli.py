@@ -5,7 +5,6 @@ from fractions import Fraction
 
 import pytest
 
-from exactrelu import Network
 from exactrelu.cli import main
 from exactrelu.demo import demo_network
 

@@ -10,7 +10,7 @@ from a zero-argument callable and then kept.
 from __future__ import annotations
 
 from fractions import Fraction
-from typing import Any, Callable
+from typing import Any
 
 from ..pattern import Pattern
 
