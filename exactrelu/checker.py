@@ -43,6 +43,7 @@ from typing import Any
 import sympy
 
 from . import exactpoly
+from .numbers import fraction_brief as brief
 from .certificate import (
     THEOREMS,
     Certificate,
@@ -276,8 +277,8 @@ def _check_T4(cert: Certificate, fam: Any, w: dict) -> None:
     W_tail = sum((e["series"].tail_bound(N) for e in w["W_series"]), Fraction(0))
     S_need = sum((s for s, _ in norms), Fraction(0)) + W_tail
     B_need = sum((t for _, t in norms), Fraction(0)) + sum((e["series"].tail_bound(N) for e in w["b_series"]), Fraction(0))
-    _need(w["S"] >= S_need, f"T4: S = {w['S']} is smaller than the certified bound {S_need} of sum ||W_n - I||")
-    _need(w["B"] >= B_need, f"T4: B = {w['B']} is smaller than the certified bound {B_need} of sum ||b_n||")
+    _need(w["S"] >= S_need, f"T4: S = {brief(w['S'])} is smaller than the certified bound {brief(S_need)} of sum ||W_n - I||")
+    _need(w["B"] >= B_need, f"T4: B = {brief(w['B'])} is smaller than the certified bound {brief(B_need)} of sum ||b_n||")
     _need(0 <= w["j"] <= MAX_J and W_tail < 2 ** w["j"], f"T4: need 0 <= j <= {MAX_J} and the tail sum < 2^j")
     # prod_n (1 + s_n) <= prod_{n <= N} (1 + s_n) * exp(sum_{n > N} s_n)
     head = Fraction(1)

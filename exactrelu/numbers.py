@@ -236,16 +236,20 @@ def fraction_str(q: Fraction) -> str:
 
 
 def fraction_brief(q: Fraction, limit: int = 40) -> str:
-    """:func:`fraction_str` when at most ``limit`` characters, else sign and order of magnitude (for messages).
+    """:func:`fraction_str` when at most ``limit`` characters, else an approximation (for messages only).
 
     >>> fraction_brief(Fraction(-1, 2)), fraction_brief(Fraction(10**400, 3))
     ('-1/2', 'a rational of about 10^399')
+    >>> fraction_brief(Fraction(4193935458149898218380133179, 847124233482543139177888633))
+    'a rational of about 4.95079'
     """
     if max(abs(q.numerator).bit_length(), q.denominator.bit_length()) < 4 * limit:
         text = fraction_str(q)
         if len(text) <= limit:
             return text
     digits = round((abs(q.numerator).bit_length() - q.denominator.bit_length()) * 0.30103)
+    if abs(digits) < 300:  # within float range: a few significant digits read better (display only)
+        return f"a rational of about {float(q):.6g}"
     return f"{'-' if q < 0 else ''}a rational of about 10^{digits}"
 
 
