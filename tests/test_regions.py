@@ -7,9 +7,9 @@ test_regions_properties.py.
 
 import json
 import sys
-from contextlib import contextmanager
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from fractions import Fraction as F
+from unittest import mock
 
 import pytest
 
@@ -27,15 +27,9 @@ def general(net, box, **kw):
     return regions(net, box, method="general", **kw)
 
 
-@contextmanager
 def lp_mode():
     """Force the LP mode of the general path (no vertex lists) in every dimension."""
-    old = general_module.VERTEX_MAX_DIM
-    general_module.VERTEX_MAX_DIM = 0
-    try:
-        yield
-    finally:
-        general_module.VERTEX_MAX_DIM = old
+    return mock.patch.object(general_module, "VERTEX_MAX_DIM", 0)
 
 
 def patterns(found):

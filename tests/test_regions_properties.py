@@ -10,9 +10,9 @@ patterns, and (in 2-D) the planar fast path.
 """
 
 import itertools
-from contextlib import contextmanager
 from concurrent.futures import ThreadPoolExecutor
 from fractions import Fraction as F
+from unittest import mock
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -80,15 +80,9 @@ def nets_and_boxes(draw, **kw):
 FLOATS = st.tuples(st.sampled_from([-1.0, 1.0]), st.floats(0.125, 2.0)).map(lambda t: t[0] * t[1])
 
 
-@contextmanager
 def lp_mode():
     """Force the LP mode of the general path (no vertex lists) in every dimension."""
-    old = general_module.VERTEX_MAX_DIM
-    general_module.VERTEX_MAX_DIM = 0
-    try:
-        yield
-    finally:
-        general_module.VERTEX_MAX_DIM = old
+    return mock.patch.object(general_module, "VERTEX_MAX_DIM", 0)
 
 
 # ------------------------------------------------------------------ checks
