@@ -24,9 +24,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "examples"))
 
 from certify_examples import EXAMPLES  # noqa: E402
 
-from exactrelu.certificate import Certificate  # noqa: E402
-from exactrelu.certifier import certify  # noqa: E402
-from exactrelu.checker import check  # noqa: E402
+from exactrelu.depth.certificate import Certificate  # noqa: E402
+from exactrelu.depth.certifier import certify  # noqa: E402
+from exactrelu.depth.checker import check  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results" / "certify.json"
 

@@ -33,9 +33,9 @@ from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from exactrelu.network import Network  # noqa: E402
-from exactrelu.numeric import crosscheck, evaluate  # noqa: E402
-from exactrelu.errorbounds import float_error_bounds  # noqa: E402
+from exactrelu.nets.network import Network  # noqa: E402
+from exactrelu.numeric.evaluation import crosscheck, evaluate  # noqa: E402
+from exactrelu.numeric.errorbounds import float_error_bounds  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results" / "evaluate.json"
 

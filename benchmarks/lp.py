@@ -10,9 +10,9 @@ point (feasible, interior nonempty), half a random pattern (often empty).
 domain (exact products of two float64 matrices: larger numbers).
 
 Compared, on the same instances in the same run:
-  guided  - exactrelu.lp.solve_lp(guide=True): HiGHS proposes, exact simplex verifies
-  exact   - exactrelu.lp.solve_lp(guide=False): exact revised simplex only
-  auto    - exactrelu.lp.solve_lp(): the default policy (guide only on larger LPs)
+  guided  - exactrelu.exact.lp.solve_lp(guide=True): HiGHS proposes, exact simplex verifies
+  exact   - exactrelu.exact.lp.solve_lp(guide=False): exact revised simplex only
+  auto    - exactrelu.exact.lp.solve_lp(): the default policy (guide only on larger LPs)
   pplpy   - PPL's exact MIP_Problem (skipped if pplpy is not installed;
             `pip install "gmpy2<2.4" pplpy`, not a project dependency)
 Every method's status and optimal value are cross-checked.  Prints a table
@@ -35,7 +35,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from exactrelu.lp import solve_lp
+from exactrelu.exact.lp import solve_lp
 
 CONFIGS = [  # (dim, hidden width m) -> LPs with m + 2*dim + 1 rows
     (2, 20),

@@ -48,7 +48,7 @@ import numpy as np  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from baseline_highs import BaselineTimeout, count_regions_highs  # noqa: E402
 
-from exactrelu.network import Network  # noqa: E402
+from exactrelu.nets.network import Network  # noqa: E402
 from exactrelu.regions.planar import planar_regions  # noqa: E402
 
 ALL_CASES = ["2-8-8-1", "2-16-16-1", "2-16-16-16-1", "2-32-32-1", "2-64-64-64-1", "3-16-16-1", "4-12-12-1",
@@ -187,7 +187,7 @@ def _child(queue, kind: str, layers: list, dim: int) -> None:
 def _box(dim: int):
     lower, upper = [-1] * dim, [1] * dim
     try:
-        from exactrelu.polyhedron import Box
+        from exactrelu.exact.polyhedron import Box
 
         return Box(lower, upper)
     except ImportError:

@@ -17,8 +17,8 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Any
 
-from .network import Network
-from .numbers import fraction_str
+from .nets.network import Network
+from .exact.numbers import fraction_str
 
 __all__ = ["demo_network", "demo_report", "format_report", "witness_ok"]
 
@@ -34,7 +34,7 @@ def demo_network() -> Network:
 
 def demo_report(box: Any = None) -> dict:
     """Evaluate the demo network exactly and enumerate its regions over [-1, 1]^2."""
-    from .polyhedron import Box
+    from .exact.polyhedron import Box
     from .regions import regions
 
     net = demo_network()

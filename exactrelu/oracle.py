@@ -39,11 +39,11 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
-from .io import nearest_float
-from .jsonio import no_unknown_keys as _no_unknown_keys, read_json, write_json
-from .network import Network
-from .numbers import fraction_str, to_vector
-from .pattern import Pattern
+from .interop.io import nearest_float
+from .exact.jsonio import no_unknown_keys as _no_unknown_keys, read_json, write_json
+from .nets.network import Network
+from .exact.numbers import fraction_str, to_vector
+from .nets.pattern import Pattern
 
 __all__ = ["Vector", "Vectors", "Disagreement", "ComparisonReport", "make_vectors", "save", "load_vectors", "compare"]
 
@@ -370,13 +370,13 @@ def _as_array(out: Any, n: int, k: int) -> np.ndarray:
 
 
 def _bounds(net: Network, vectors: Vectors, precision: str) -> list:
-    """Per input, the rigorous bound on each output's error (see :mod:`exactrelu.errorbounds`).
+    """Per input, the rigorous bound on each output's error (see :mod:`exactrelu.numeric.errorbounds`).
 
     It covers any float implementation that rounds the weights, biases and
     inputs to nearest and computes each neuron's dot product plus bias in the
     precision, in any order, with or without FMA.
     """
-    from .errorbounds import float_error_bounds
+    from .numeric.errorbounds import float_error_bounds
 
     X = [v.input for v in vectors]
     out = []

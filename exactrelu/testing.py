@@ -2,12 +2,12 @@
 
 Three composable strategies:
 
-* :func:`networks` draws exact :class:`~exactrelu.network.Network` objects
+* :func:`networks` draws exact :class:`~exactrelu.nets.network.Network` objects
   with small rational weights;
 * :func:`inputs` draws exact inputs for a network, often lying exactly on an
   activation boundary (a neuron's pre-activation exactly 0), where float
   implementations are most likely to disagree about the pattern;
-* :func:`families` draws infinite-depth :class:`~exactrelu.family.Family`
+* :func:`families` draws infinite-depth :class:`~exactrelu.depth.family.Family`
   objects with simple rational-function entries in ``n``.
 
 Every parameter is a plain value or a hypothesis strategy.
@@ -43,8 +43,8 @@ try:
 except ImportError:  # pragma: no cover - depends on the environment
     raise ImportError("exactrelu.testing needs the 'hypothesis' package: pip install hypothesis") from None
 
-from .network import Network
-from .numbers import to_fraction
+from .nets.network import Network
+from .exact.numbers import to_fraction
 
 __all__ = ["networks", "inputs", "families", "rationals"]
 
@@ -260,7 +260,7 @@ def families(
     >>> fam.width, fam.input_dim, fam.issues()
     (2, 3, [])
     """
-    from .family import Family
+    from .depth.family import Family
 
     m = _draw(draw, width)
     formula = _formula(forms, bound, denominators)

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from exactrelu.certificate import Certificate
-from exactrelu.certifier import certify
-from exactrelu.checker import check
-from exactrelu.family import Family
+from exactrelu.depth.certificate import Certificate
+from exactrelu.depth.certifier import certify
+from exactrelu.depth.checker import check
+from exactrelu.depth.family import Family
 
 F = Fraction
 

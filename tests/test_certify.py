@@ -12,10 +12,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from exactrelu.certificate import Certificate, CertificateError
-from exactrelu.certifier import certify, contraction_weights, fixed_point, necessary_report
-from exactrelu.checker import check
-from exactrelu.family import Family
+from exactrelu.depth.certificate import Certificate, CertificateError
+from exactrelu.depth.certifier import certify, contraction_weights, fixed_point, necessary_report
+from exactrelu.depth.checker import check
+from exactrelu.depth.family import Family
 
 F = Fraction
 
@@ -309,7 +309,7 @@ def test_t4_and_t6_tail_bounds_are_nonincreasing():
 
 # ---- certificate files: version types, atomic writes, evidence floats, honest depth_for
 def test_certificate_version_must_be_the_integer_1():
-    from exactrelu.certificate import CertificateError
+    from exactrelu.depth.certificate import CertificateError
 
     data = certify(t6_family()).to_json()
     assert Certificate.from_json({**data, "version": 1}) == certify(t6_family())

@@ -23,10 +23,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from exactrelu.certificate import Certificate, CertificateError
-from exactrelu.certifier import certify
-from exactrelu.checker import check, nonneg_from
-from exactrelu.family import Family, n
+from exactrelu.depth.certificate import Certificate, CertificateError
+from exactrelu.depth.certifier import certify
+from exactrelu.depth.checker import check, nonneg_from
+from exactrelu.depth.family import Family, n
 
 F = Fraction
 
@@ -297,8 +297,8 @@ def test_programmatic_float_is_rejected():
 
 @pytest.mark.parametrize(
     "bad",
-    [None, 3, "", "{", "[]", "{}", '{"format": "exactrelu.certificate"}', "/nonexistent/file.json",
-     {"format": "exactrelu.certificate", "version": 1}, {"format": "other", "version": 1}],
+    [None, 3, "", "{", "[]", "{}", '{"format": "exactrelu.depth.certificate"}', "/nonexistent/file.json",
+     {"format": "exactrelu.depth.certificate", "version": 1}, {"format": "other", "version": 1}],
 )
 def test_malformed_input(bad):
     with pytest.raises(CertificateError):
@@ -360,7 +360,7 @@ def test_checker_does_not_import_the_certifier():
     import sys
     from pathlib import Path
 
-    import exactrelu.checker as mod
+    import exactrelu.depth.checker as mod
 
     for path in (Path(mod.__file__), Path(mod.__file__).with_name("certificate.py")):
         tree = ast.parse(path.read_text())
@@ -369,11 +369,11 @@ def test_checker_does_not_import_the_certifier():
         untrusted = [nm for nm in names if nm.split(".")[-1] in ("certifier", "series")]
         assert not untrusted, (path, untrusted)
     # and at run time: checking a certificate from JSON never loads the certifier or the series search
-    code = ("import json, sys; from exactrelu.checker import check; "
+    code = ("import json, sys; from exactrelu.depth.checker import check; "
             f"check(json.loads({json.dumps(json.dumps(GENUINE['T4']))})); "
             f"check(json.loads({json.dumps(json.dumps(GENUINE['T7b-set']))})); "
-            "assert 'exactrelu.certifier' not in sys.modules, 'the certifier was imported'; "
-            "assert 'exactrelu.series' not in sys.modules, 'the series search was imported'")
+            "assert 'exactrelu.depth.certifier' not in sys.modules, 'the certifier was imported'; "
+            "assert 'exactrelu.depth.series' not in sys.modules, 'the series search was imported'")
     subprocess.run([sys.executable, "-c", code], check=True)
 
 

@@ -104,9 +104,9 @@ def test_eval_reads_every_points_format_and_names_bad_points(net_file, tmp_path,
         (None, "is a directory"),
         (b"", "malformed JSON"),
         (b"\xff\xfe\x00garbage", "not a UTF-8 text file"),
-        (b'{"format": "exactrelu.network", "version": 1, "layers": [{"W": [["1e999999999"]], "b": [0]}]}',
+        (b'{"format": "exactrelu.nets.network", "version": 1, "layers": [{"W": [["1e999999999"]], "b": [0]}]}',
          "net.json: layer 0, W, row 0, column 0: exponent"),
-        (b'{"format": "exactrelu.network", "version": 1, "layers": [{"W": [[1]], "b": [0]}], "ouput": null}',
+        (b'{"format": "exactrelu.nets.network", "version": 1, "layers": [{"W": [[1]], "b": [0]}], "ouput": null}',
          "unknown key 'ouput'"),
     ],
 )
@@ -218,7 +218,7 @@ def test_bugs_keep_their_traceback(monkeypatch):
 # ---- certify / check: negative coordinates, exit 2 for files that are not certificates
 @pytest.fixture
 def fam_file(tmp_path):
-    from exactrelu.family import Family
+    from exactrelu.depth.family import Family
 
     path = tmp_path / "fam.json"
     Family([["-1", "0"], ["0", "-1"]], ["1", "1"]).to_json(path)
@@ -237,11 +237,11 @@ def test_certify_takes_negative_coordinates(fam_file, capsys):
     [
         ("", "malformed JSON at line 1"),
         ("{not json", "malformed JSON at line 1"),
-        ('{"format": "exactrelu.certificate", "format": "x"}', "duplicate key 'format'"),
+        ('{"format": "exactrelu.depth.certificate", "format": "x"}', "duplicate key 'format'"),
         ("[]", "not a certificate"),
-        ('{"format": "exactrelu.network", "version": 1}', "not a certificate (format 'exactrelu.network'"),
-        ('{"format": "exactrelu.certificate", "version": true}', "unsupported certificate version"),
-        ('{"format": "exactrelu.certificate", "version": 2}', "unsupported certificate version"),
+        ('{"format": "exactrelu.nets.network", "version": 1}', "not a certificate (format 'exactrelu.nets.network'"),
+        ('{"format": "exactrelu.depth.certificate", "version": true}', "unsupported certificate version"),
+        ('{"format": "exactrelu.depth.certificate", "version": 2}', "unsupported certificate version"),
         (None, "is a directory"),
     ],
 )

@@ -1,4 +1,4 @@
-"""Tests for exactrelu.contexts: the four arithmetics, input validation, conversions."""
+"""Tests for exactrelu.numeric.contexts: the four arithmetics, input validation, conversions."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from exactrelu.contexts import (
+from exactrelu.numeric.contexts import (
     ArbContext,
     ExactContext,
     MpmathContext,
@@ -21,8 +21,8 @@ from exactrelu.contexts import (
     mpf_to_fraction,
     read_inputs,
 )
-from exactrelu.errorbounds import float_error_bounds
-from exactrelu.network import Network
+from exactrelu.numeric.errorbounds import float_error_bounds
+from exactrelu.nets.network import Network
 
 from test_errorbounds import net_and_inputs
 

@@ -1,4 +1,4 @@
-"""Tests for exactrelu.errorbounds: the bounds hold for real float computations and for adversarial orders."""
+"""Tests for exactrelu.numeric.errorbounds: the bounds hold for real float computations and for adversarial orders."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from exactrelu.contexts import get_context, mpf_to_fraction
-from exactrelu.errorbounds import ErrorBounds, float_error_bounds, gamma, get_format, round_nearest
-from exactrelu.network import Network
+from exactrelu.numeric.contexts import get_context, mpf_to_fraction
+from exactrelu.numeric.errorbounds import ErrorBounds, float_error_bounds, gamma, get_format, round_nearest
+from exactrelu.nets.network import Network
 
 # ------------------------------------------------------------------ strategies
 rationals = st.builds(Fraction, st.integers(-40, 40), st.integers(1, 30))
@@ -264,7 +264,7 @@ def test_relu_of_a_slightly_negative_preactivation_that_floats_see_positive():
 
 # ---- audit regressions
 def test_round_nearest_converts_its_argument_like_every_entry_point():
-    from exactrelu.errorbounds import round_nearest
+    from exactrelu.numeric.errorbounds import round_nearest
 
     for bad, message in [(float("nan"), "NaN"), (True, "booleans"), ("1e999999999", "exponent")]:
         with pytest.raises(ValueError, match=message):
@@ -274,7 +274,7 @@ def test_round_nearest_converts_its_argument_like_every_entry_point():
 
 
 def test_public_helpers_refuse_meaningless_arguments():
-    from exactrelu.errorbounds import float_error_bounds, gamma
+    from exactrelu.numeric.errorbounds import float_error_bounds, gamma
 
     net = Network([([[1, 2]], [0])])
     for call, message in [

@@ -1,4 +1,4 @@
-"""Tests for exactrelu.exactpoly: exact polynomial sign decisions on [N, oo).
+"""Tests for exactrelu.exact.exactpoly: exact polynomial sign decisions on [N, oo).
 
 The reference is sympy's own exact root counting (Poly.count_roots, an
 independent Sturm/continued-fraction implementation) and exact evaluation at
@@ -13,7 +13,7 @@ import sympy
 from hypothesis import given
 from hypothesis import strategies as st
 
-from exactrelu import exactpoly as ep
+from exactrelu.exact import exactpoly as ep
 
 x = sympy.Symbol("x")
 

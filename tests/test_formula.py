@@ -1,4 +1,4 @@
-"""Tests for the safe formula parser (exactrelu.formula)."""
+"""Tests for the safe formula parser (exactrelu.depth.formula)."""
 
 from fractions import Fraction
 
@@ -7,7 +7,7 @@ import sympy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from exactrelu.formula import MAX_LENGTH, canonical, n, parse_formula
+from exactrelu.depth.formula import MAX_LENGTH, canonical, n, parse_formula
 
 
 def at(expr, k):

@@ -1,4 +1,4 @@
-"""Tests for exactrelu.io: JSON and npz round trips, exact float conversion, hostile files."""
+"""Tests for exactrelu.interop.io: JSON and npz round trips, exact float conversion, hostile files."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from exactrelu import Network
-from exactrelu.io import array_to_fractions, load, nearest_float, save
+from exactrelu.interop.io import array_to_fractions, load, nearest_float, save
 
 
 # ------------------------------------------------------------- strategies

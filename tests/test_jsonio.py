@@ -1,4 +1,4 @@
-"""Tests of the shared JSON reader and atomic writer (exactrelu.jsonio)."""
+"""Tests of the shared JSON reader and atomic writer (exactrelu.exact.jsonio)."""
 
 import json
 import os
@@ -8,8 +8,8 @@ from fractions import Fraction
 import pytest
 from hypothesis import given, strategies as st
 
-from exactrelu.jsonio import JSONDecimal, decimals_to_float, no_unknown_keys, read_json, write_json
-from exactrelu.numbers import to_fraction
+from exactrelu.exact.jsonio import JSONDecimal, decimals_to_float, no_unknown_keys, read_json, write_json
+from exactrelu.exact.numbers import to_fraction
 
 
 def test_decimals_stay_text_and_convert_exactly():

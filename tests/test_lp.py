@@ -1,4 +1,4 @@
-"""Tests for exactrelu.lp: exact LP with exactly verified certificates, guided and unguided."""
+"""Tests for exactrelu.exact.lp: exact LP with exactly verified certificates, guided and unguided."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-import exactrelu.lp as lp
-from exactrelu._simplex import simplex
-from exactrelu.lp import LPCertificate, solve_lp, verify_lp
+import exactrelu.exact.lp as lp
+from exactrelu.exact._simplex import simplex
+from exactrelu.exact.lp import LPCertificate, solve_lp, verify_lp
 
 F = Fraction
 

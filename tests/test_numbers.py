@@ -8,7 +8,7 @@ import pytest
 import sympy
 from hypothesis import given, strategies as st
 
-from exactrelu.numbers import fraction_str, to_fraction, to_matrix, to_vector
+from exactrelu.exact.numbers import fraction_str, to_fraction, to_matrix, to_vector
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""Tests for exactrelu.numeric: evaluate, crosscheck and limit."""
+"""Tests for exactrelu.numeric.evaluation: evaluate, crosscheck and limit."""
 
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import exactrelu
-from exactrelu.contexts import mpf_to_fraction
-from exactrelu.network import Network
-from exactrelu.numeric import CrossCheck, crosscheck, evaluate
+from exactrelu.numeric.contexts import mpf_to_fraction
+from exactrelu.nets.network import Network
+from exactrelu.numeric.evaluation import CrossCheck, crosscheck, evaluate
 
 from test_errorbounds import net_and_inputs
 
@@ -88,12 +88,12 @@ def test_crosscheck_errors_and_overflow():
 
 
 # ------------------------------------------------------------------ limit
-needs_certify = pytest.mark.skipif(importlib.util.find_spec("exactrelu.certifier") is None, reason="certify not available yet")
+needs_certify = pytest.mark.skipif(importlib.util.find_spec("exactrelu.depth.certifier") is None, reason="certify not available yet")
 
 
 @needs_certify
 def test_limit_t6_contains_the_fixed_point():
-    from exactrelu.family import Family
+    from exactrelu.depth.family import Family
 
     fam = Family([["1/2", "1/4"], ["-1/4", "1/3"]], ["1", "-1/2"])
     # by hand: with pattern (1, 0), y1 = y1/2 + 1 gives y1 = 2; then z2 = -2/4 + 0/3 - 1/2 = -1 <= 0, so y2 = 0.
@@ -109,7 +109,7 @@ def test_limit_t6_contains_the_fixed_point():
 
 @needs_certify
 def test_limit_t4_width_and_crosscheck():
-    from exactrelu.family import Family
+    from exactrelu.depth.family import Family
 
     fam = Family([["1 + 1/n^2", "2/n^2"], ["0", "1 - 1/n^2"]], ["1/2^n", "-1/2^n"])
     tol = Fraction(1, 5)
@@ -124,7 +124,7 @@ def test_limit_t4_width_and_crosscheck():
 
 @needs_certify
 def test_limit_refuses_divergent_and_bad_arguments():
-    from exactrelu.family import Family
+    from exactrelu.depth.family import Family
 
     with pytest.raises(ValueError, match="DIVERGE"):
         exactrelu.limit(Family([["1"]], ["1"]), [0], "1/10")  # y_n = y_0 + n diverges

@@ -1,4 +1,4 @@
-"""Tests for exactrelu.onnx_io: exact ONNX import (ACAS Xu included), export, refusals."""
+"""Tests for exactrelu.interop.onnx_io: exact ONNX import (ACAS Xu included), export, refusals."""
 
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ onnx = pytest.importorskip("onnx")
 from onnx import TensorProto, helper, numpy_helper  # noqa: E402
 
 from exactrelu import Network  # noqa: E402
-from exactrelu.io import load, save  # noqa: E402
-from exactrelu.onnx_io import UnsupportedOperatorError, network_from_onnx, network_to_onnx  # noqa: E402
+from exactrelu.interop.io import load, save  # noqa: E402
+from exactrelu.interop.onnx_io import UnsupportedOperatorError, network_from_onnx, network_to_onnx  # noqa: E402
 
 def _acas_dir() -> Path:
     """The ACAS Xu data: $EXACTRELU_ACAS_DIR, else the shared/ folder beside the repository (as CI has it)."""
@@ -299,7 +299,7 @@ def box_points(lo, hi, count, seed):
 
 def ort_function(path):
     pytest.importorskip("onnxruntime")
-    from exactrelu.onnx_io import onnxruntime_function
+    from exactrelu.interop.onnx_io import onnxruntime_function
 
     return onnxruntime_function(path)  # the ACAS models take one (1, 1, 1, 5) sample per run
 
@@ -343,7 +343,7 @@ def test_vnnlib_box_parser():
 
 def test_rank1_input_and_runtime_function(tmp_path):
     ort = pytest.importorskip("onnxruntime")
-    from exactrelu.onnx_io import onnxruntime_function
+    from exactrelu.interop.onnx_io import onnxruntime_function
 
     mdl = model([node("MatMul", ["x", "W"], "u"), node("Relu", ["u"], "y")], {"W": [[1.0], [-2.0]]}, in_shape=(2,))
     net = network_from_onnx(mdl)
@@ -367,7 +367,7 @@ def test_identity_on_initializer():
 def test_onnxruntime_on_rounded_exports_is_rounding_only(data, dtype):
     # Weights like 1/3 are rounded by the export; the oracle's bound covers that rounding.
     pytest.importorskip("onnxruntime")
-    from exactrelu.onnx_io import onnx_bytes, onnxruntime_function
+    from exactrelu.interop.onnx_io import onnx_bytes, onnxruntime_function
     from exactrelu.oracle import compare, make_vectors
     from exactrelu.testing import inputs, networks
 
@@ -415,7 +415,7 @@ def test_hostile_sizes_and_input_types_are_refused_up_front(model, message):
 
 def test_runtime_function_names_an_input_size_mismatch():
     pytest.importorskip("onnxruntime")
-    from exactrelu.onnx_io import onnx_bytes, onnxruntime_function
+    from exactrelu.interop.onnx_io import onnx_bytes, onnxruntime_function
 
     fn = onnxruntime_function(onnx_bytes(Network([([[1, 2, 3]], [0])])))
     with pytest.raises(ValueError, match="takes 3 numbers per sample, got a batch of shape \\(2, 2\\)"):

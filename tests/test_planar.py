@@ -19,8 +19,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from exactrelu.network import Network
-from exactrelu.pattern import Pattern
+from exactrelu.nets.network import Network
+from exactrelu.nets.pattern import Pattern
 from exactrelu.regions.errors import RegionLimitExceeded
 from exactrelu.regions.planar import planar_regions
 
@@ -239,7 +239,7 @@ def test_progress_bar_runs(capsys):
 
 
 def test_polyhedron_matches_polygon():
-    poly = pytest.importorskip("exactrelu.polyhedron")
+    poly = pytest.importorskip("exactrelu.exact.polyhedron")
     net = Network([([[1, 0], [0, 1], [1, 1]], [0, "1/3", 0])])
     regs = planar_regions(net, poly.Box([-1, -1], [1, 1]))
     assert {str(r.pattern): r.volume() for r in regs} == _reference(net, *BOX)

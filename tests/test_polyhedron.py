@@ -1,4 +1,4 @@
-"""Tests for exactrelu.polyhedron: exact emptiness, witnesses, interior, dimension, vertices, volume."""
+"""Tests for exactrelu.exact.polyhedron: exact emptiness, witnesses, interior, dimension, vertices, volume."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import exactrelu
-import exactrelu.lp as lp
-from exactrelu.polyhedron import Box, EmptinessCertificate, Polyhedron, verify_emptiness_certificate
+import exactrelu.exact.lp as lp
+from exactrelu.exact.polyhedron import Box, EmptinessCertificate, Polyhedron, verify_emptiness_certificate
 
 F = Fraction
 
@@ -380,7 +380,7 @@ def test_feasibility_with_zero_objective_guided():
 def test_3d_volume_and_vertices_two_algorithms(P):
     # Double description + incidence recursion (used by Polyhedron) against the independent
     # facet-clipping recursion in _polytope.vertices/_polytope.volume.
-    from exactrelu import _polytope
+    from exactrelu.exact import _polytope
 
     box = [(F(-3), F(4))] * 3
     rows = list(P.constraints.inequalities)

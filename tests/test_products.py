@@ -9,9 +9,9 @@ import sympy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from exactrelu import products
-from exactrelu.family import Family, n
-from exactrelu.products import activation_product, exp_upper, infinite_product
+from exactrelu.depth import products
+from exactrelu.depth.family import Family, n
+from exactrelu.depth.products import activation_product, exp_upper, infinite_product
 
 
 def norm(M):

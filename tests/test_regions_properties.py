@@ -22,7 +22,7 @@ from exactrelu import Network, Pattern
 from exactrelu.regions import general as general_module
 from exactrelu.regions import regions
 
-polyhedron = pytest.importorskip("exactrelu.polyhedron")
+polyhedron = pytest.importorskip("exactrelu.exact.polyhedron")
 
 VALUES = sorted({F(p, q) for p in range(-3, 4) for q in (1, 2, 3)})
 SMALL = st.sampled_from(VALUES)

@@ -1,4 +1,4 @@
-"""Tests for exactrelu.series and exactrelu.series_check.
+"""Tests for exactrelu.depth.series and exactrelu.depth.series_check.
 
 Expected verdicts come from classical facts, derived in the comments
 (p-series, geometric series, Stirling), never from running the code.  Tail
@@ -15,8 +15,8 @@ import sympy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from exactrelu.series import SeriesCertificate, entrywise_summability, n, summability, summable_sum
-from exactrelu.series_check import Term, check_series_certificate, term_from_tree, term_to_tree
+from exactrelu.depth.series import SeriesCertificate, entrywise_summability, n, summability, summable_sum
+from exactrelu.depth.series_check import Term, check_series_certificate, term_from_tree, term_to_tree
 
 R = sympy.Rational
 fact, binom = sympy.factorial, sympy.binomial
@@ -288,7 +288,7 @@ def test_sums_and_matrices():
     assert summable_sum([1 / n**2, sympy.log(n) / n**3]).verdict == "inconclusive"
     m = entrywise_summability(sympy.Matrix([[1 / n**2, 0], [-1 / n**3, 0]]))
     assert m.verdict == "summable" and len(m.certificates) == 2
-    from exactrelu.series import SeriesSum
+    from exactrelu.depth.series import SeriesSum
 
     back = SeriesSum.from_json(json.loads(json.dumps(m.to_json())))
     assert back.verify() and back.tail_bound(3) == m.tail_bound(3)
@@ -361,7 +361,7 @@ def test_mutated_sums_fail():
 
 @given(st.fractions(min_value=-60, max_value=60, max_denominator=50))
 def test_exp_bounds_enclose(x):
-    from exactrelu.series_check import exp_bounds
+    from exactrelu.depth.series_check import exp_bounds
 
     lo, hi = exp_bounds(x)
     with mpmath.workdps(60):

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, find, given, settings
 from hypothesis import strategies as st
 
 from exactrelu import Network
-from exactrelu.family import Family
+from exactrelu.depth.family import Family
 from exactrelu import testing
 from exactrelu.testing import families, inputs, networks, rationals
 

@@ -14,8 +14,8 @@ import sympy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from exactrelu.certifier import certify, necessary_report
-from exactrelu.family import Family, n
+from exactrelu.depth.certifier import certify, necessary_report
+from exactrelu.depth.family import Family, n
 
 F = Fraction
 

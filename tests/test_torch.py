@@ -1,4 +1,4 @@
-"""Tests for exactrelu.torch_io and for the oracle against torch's own Linear/ReLU forward."""
+"""Tests for exactrelu.interop.torch_io and for the oracle against torch's own Linear/ReLU forward."""
 
 from __future__ import annotations
 

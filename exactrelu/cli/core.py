@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..numbers import fraction_str, to_vector
+from ..exact.numbers import fraction_str, to_vector
 
 
 def register(sub: Any) -> None:
@@ -70,7 +70,7 @@ def _add_points(p: Any) -> None:
 
 
 def _load(path: str):
-    from ..io import load
+    from ..interop.io import load
 
     try:
         return load(path)
@@ -122,7 +122,7 @@ def _pattern(args: Any) -> int:
 
 
 def _box(args: Any, dim: int):
-    from ..polyhedron import Box
+    from ..exact.polyhedron import Box
 
     if args.lower or args.upper:
         if not (args.lower and args.upper):
@@ -179,7 +179,7 @@ def _regions(args: Any) -> int:
             }
             for r in found
         ]
-        from ..jsonio import write_json
+        from ..exact.jsonio import write_json
 
         write_json({"format": "exactrelu.regions", "version": 1, "regions": rows}, args.json_out)
         print(f"wrote {args.json_out}", file=sys.stderr)

@@ -13,13 +13,13 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from ..numbers import to_fraction, to_vector
+from ..exact.numbers import to_fraction, to_vector
 from .core import allow_negative_values
 
 
 def register(sub: Any) -> None:
     p = allow_negative_values(sub.add_parser("certify", help="certify convergence or divergence of an infinite-depth family"))
-    p.add_argument("family", help="family JSON file (format exactrelu.family)")
+    p.add_argument("family", help="family JSON file (format exactrelu.depth.family)")
     p.add_argument("--x", help="ask about one input point: comma-separated exact numbers ('1/2,-3')")
     p.add_argument("--radius", help="radius for the tail bounds and the numerical evidence (default 1)")
     p.add_argument("-o", "--output", help="write the certificate JSON here")
@@ -27,14 +27,14 @@ def register(sub: Any) -> None:
     p.set_defaults(run=_certify)
 
     p = sub.add_parser("check", help="re-verify a certificate exactly (exit 0 valid, 1 rejected, 2 unreadable)")
-    p.add_argument("certificate", help="certificate JSON file (format exactrelu.certificate)")
+    p.add_argument("certificate", help="certificate JSON file (format exactrelu.depth.certificate)")
     p.add_argument("--family", help="also require the certificate to be about this family JSON file")
     p.set_defaults(run=_check)
 
 
 def _certify(args: Any) -> int:
-    from ..certifier import certify
-    from ..family import Family
+    from ..depth.certifier import certify
+    from ..depth.family import Family
 
     fam = Family.from_json(args.family)
     x = None if args.x is None else to_vector(args.x.split(","), "--x")
@@ -52,12 +52,12 @@ def _certify(args: Any) -> int:
 
 
 def _check(args: Any) -> int:
-    from ..certificate import Certificate, CertificateError
-    from ..checker import check
+    from ..depth.certificate import Certificate, CertificateError
+    from ..depth.checker import check
 
     family = None
     if args.family:
-        from ..family import Family
+        from ..depth.family import Family
 
         family = Family.from_json(args.family)
     data = _certificate_json(args.certificate)  # unreadable or not a certificate: ValueError, exit 2
@@ -74,8 +74,8 @@ def _check(args: Any) -> int:
 
 def _certificate_json(path: str) -> dict:
     """The parsed file, if it at least claims to be a certificate this version understands."""
-    from ..certificate import FORMAT, VERSION
-    from ..jsonio import read_json
+    from ..depth.certificate import FORMAT, VERSION
+    from ..exact.jsonio import read_json
 
     data = read_json(path, "certificate")
     if not isinstance(data, dict):

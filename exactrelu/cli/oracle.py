@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 
-from ..numbers import to_vector
+from ..exact.numbers import to_vector
 
 
 def register(sub: Any) -> None:
@@ -110,7 +110,7 @@ def read_points(path: str, dim: int | None = None) -> list:
 
 
 def _json_points(path: str) -> list:
-    from ..jsonio import read_json
+    from ..exact.jsonio import read_json
 
     data = read_json(Path(path), what="points")  # numbers stay exact text; duplicate keys refused
     if not isinstance(data, list):
@@ -119,7 +119,7 @@ def _json_points(path: str) -> list:
 
 
 def _npz_points(p: Path, path: str) -> list:
-    from ..io import array_to_fractions, open_npz, read_npz_array
+    from ..interop.io import array_to_fractions, open_npz, read_npz_array
 
     with open_npz(p) as archive:
         names = archive.files
@@ -244,7 +244,7 @@ def _check(args: Any) -> int:
     if len(vectors) == 0:
         raise ValueError(f"{args.vectors}: holds no test vectors, so nothing would be checked")
     if args.onnx:
-        from ..onnx_io import onnxruntime_function
+        from ..interop.onnx_io import onnxruntime_function
 
         try:
             fn = onnxruntime_function(args.onnx)

@@ -24,7 +24,7 @@ import numbers
 from concurrent.futures import Executor
 from typing import Any
 
-from ..numbers import to_vector
+from ..exact.numbers import to_vector
 from .errors import RegionLimitExceeded
 from .region import Region
 
@@ -101,7 +101,7 @@ def count_regions(net: Any, box: Any, **kw: Any) -> int:
 
 # ------------------------------------------------------------------ validation
 def _validate(net: Any, box: Any) -> tuple:
-    from ..network import Network
+    from ..nets.network import Network
 
     if not isinstance(net, Network):
         raise ValueError(f"net must be an exactrelu Network, got {type(net).__name__}")
@@ -137,7 +137,7 @@ def _box_bounds(box: Any) -> tuple:
 
 def _is_polyhedron(obj: Any) -> bool:
     try:
-        from ..polyhedron import Polyhedron
+        from ..exact.polyhedron import Polyhedron
     except ImportError:
         return type(obj).__name__ in ("Box", "Polyhedron")
     return isinstance(obj, Polyhedron)
@@ -145,7 +145,7 @@ def _is_polyhedron(obj: Any) -> bool:
 
 def _box_object(lower: tuple, upper: tuple) -> Any:
     try:
-        from ..polyhedron import Box
+        from ..exact.polyhedron import Box
     except ImportError:
         return (lower, upper)
     return Box(lower, upper)

@@ -20,7 +20,7 @@ with rationals, by one of two deciders:
   constraints tight at both have rank d - 1.  No LP at all.
 * LP mode (higher dimension): an interval bound over the box, the sign of f
   at known exact points of the cell (box corners, earlier LP optima), and
-  otherwise one exactly verified LP (:func:`exactrelu.lp.solve_lp`).
+  otherwise one exactly verified LP (:func:`exactrelu.exact.lp.solve_lp`).
 
 New witnesses are built from
 exact points: if w is strictly inside the cell and v lies in its closure with
@@ -46,7 +46,7 @@ from typing import Any, Callable, Iterable, Sequence
 
 import flint
 
-from ..pattern import Pattern
+from ..nets.pattern import Pattern
 from .region import Region
 
 __all__ = ["general_regions"]
@@ -335,7 +335,7 @@ class Splitter:
 
     def _lp_extreme(self, cell: Cell, row: tuple, minimize: bool) -> tuple:
         """An exact point of the closed cell minimizing (or maximizing) row.x, by an exact LP."""
-        from ..lp import solve_lp
+        from ..exact.lp import solve_lp
 
         cons = self.box_cuts + cell.cuts
         res = solve_lp(
@@ -385,7 +385,7 @@ def closed_region(net: Any, lower: tuple, upper: tuple, pattern: Pattern):
     with z_i = M_i x + m_i affine on the region (T1); neurons constant on it
     contribute nothing (their sign is part of the pattern's consistency).
     """
-    from ..polyhedron import Polyhedron
+    from ..exact.polyhedron import Polyhedron
 
     d = net.input_dim
     unit = [tuple(Fraction(int(i == j)) for j in range(d)) for i in range(d)]

@@ -28,7 +28,7 @@ from fractions import Fraction
 
 import flint
 
-from ..pattern import Pattern
+from ..nets.pattern import Pattern
 from .general import Cell, LimitReached, Progress, Splitter, limit_error, make_region, refine
 
 __all__ = ["solve_task", "encode_cell", "decode_cell"]
@@ -96,7 +96,7 @@ _NETWORKS: dict = {}
 
 
 def _network(data: dict):
-    from ..network import Network
+    from ..nets.network import Network
 
     key = json.dumps(data, sort_keys=True)
     net = _NETWORKS.get(key)

@@ -17,7 +17,7 @@ signs on a polygon, so every piece has nonempty interior.  Exact vertices,
 polyhedra, witnesses and affine maps of the finished regions are built lazily
 from their exact defining lines.
 
->>> from exactrelu.network import Network
+>>> from exactrelu.nets.network import Network
 >>> net = Network([([[1, 0], [0, 1], [1, 1]], [0, 0, 0])])  # three lines through 0: six sectors
 >>> regs = planar_regions(net, ([-1, -1], [1, 1]))
 >>> sorted(str(r.pattern) for r in regs)
@@ -37,8 +37,8 @@ from typing import Any
 import flint
 import numpy as np
 
-from ..numbers import to_vector
-from ..pattern import Pattern
+from ..exact.numbers import to_vector
+from ..nets.pattern import Pattern
 from . import _planar_exact as X
 from . import _planar_float as F
 from .errors import RegionLimitExceeded
@@ -107,7 +107,7 @@ def planar_regions(net, box: Any, *, max_regions: int | None = None, progress: b
     layers on a few pieces at a time: bounded extra work, not the whole
     enumeration.  ``.limit`` is ``max_regions``.
 
-    >>> from exactrelu.network import Network
+    >>> from exactrelu.nets.network import Network
     >>> net = Network([([[1, -1]], ["1/2"])], output=([[2]], [0]))
     >>> [r] = [r for r in planar_regions(net, ([0, 0], [1, 1])) if str(r.pattern) == "1"]
     >>> r.vertices
@@ -121,7 +121,7 @@ def planar_regions(net, box: Any, *, max_regions: int | None = None, progress: b
     ...     print(err.limit, len(err.regions), sum(r.volume() for r in err.regions) < 4)
     4 4 True
     """
-    from ..network import Network
+    from ..nets.network import Network
 
     if not isinstance(net, Network):
         raise ValueError(f"net must be an exactrelu Network, got {type(net).__name__}")
@@ -604,7 +604,7 @@ class _Planar:
 
     def _polyhedron(self, vids: list, edges: list):
         """The closed polygon as the intersection of the half-planes of its edges."""
-        from ..polyhedron import Polyhedron
+        from ..exact.polyhedron import Polyhedron
 
         inside = tuple(X.q(t) for t in self._witness(vids))
         ineqs = []

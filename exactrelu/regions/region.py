@@ -12,7 +12,7 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Any
 
-from ..pattern import Pattern
+from ..nets.pattern import Pattern
 
 __all__ = ["Region"]
 

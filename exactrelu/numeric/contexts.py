@@ -4,7 +4,7 @@ Following mpmath (``mp``, ``fp``, ``iv`` share one base), every context
 implements the same few primitives -- convert a layer, convert a batch of
 inputs, affine map, ReLU, export -- and :meth:`Context.forward` is written
 once against them.  Cross-checking is then "run the same call in two
-contexts and compare" (:func:`exactrelu.numeric.crosscheck`).
+contexts and compare" (:func:`exactrelu.numeric.evaluation.crosscheck`).
 
 Contexts and what they return for a batch of ``N`` inputs:
 
@@ -22,7 +22,7 @@ Weights, biases and inputs are rounded to nearest in the float contexts
 (numpy, mpmath); the exact context converts them exactly; the arb context
 encloses them exactly.
 
->>> from exactrelu.network import Network
+>>> from exactrelu.nets.network import Network
 >>> net = Network([([[1, -1]], ["1/3"])])
 >>> get_context("exact").forward(net, [[1, 0], [0, 1]]).output
 [(Fraction(4, 3),), (Fraction(0, 1),)]
@@ -40,7 +40,7 @@ from typing import Any, Sequence
 import flint
 import numpy as np
 
-from .numbers import fraction_brief, to_fraction
+from ..exact.numbers import fraction_brief, to_fraction
 
 __all__ = ["Batch", "read_inputs", "Context", "ExactContext", "NumpyContext", "MpmathContext", "ArbContext",
            "get_context", "Trace", "CONTEXTS"]

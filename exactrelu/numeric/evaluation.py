@@ -1,8 +1,8 @@
 """Batched evaluation in several arithmetics, cross-checking against the exact values, certified limits.
 
-One call shape for every context (see :mod:`exactrelu.contexts`):
+One call shape for every context (see :mod:`exactrelu.numeric.contexts`):
 
->>> from exactrelu.network import Network
+>>> from exactrelu.nets.network import Network
 >>> net = Network([([[1, -1], [1, 1]], [0, "-1/2"])], output=([[1, 2]], [0]))
 >>> evaluate(net, [[1, "1/4"], [0, 0]])                      # exact: tuples of Fraction
 [(Fraction(9, 4),), (Fraction(0, 1),)]
@@ -42,7 +42,7 @@ __all__ = ["evaluate", "crosscheck", "limit", "CrossCheck", "Mismatch", "Unstabl
 
 
 def _check_net(net: Any) -> None:
-    from .network import Network
+    from ..nets.network import Network
 
     if not isinstance(net, Network):
         raise ValueError(f"expected an exactrelu Network, got {type(net).__name__} (build one with exactrelu.Network or exactrelu.load)")
@@ -58,7 +58,7 @@ def evaluate(net: Any, X: Any, context: Any = "exact", prec: int = 53) -> Any:
     contexts round weights, biases and inputs to nearest; the exact context
     converts them exactly.  Bad inputs raise ValueError naming the row and column.
 
-    >>> from exactrelu.network import Network
+    >>> from exactrelu.nets.network import Network
     >>> net = Network([([["1/3"]], [0])])
     >>> [[v]] = evaluate(net, [[1]], "mpmath", prec=20)
     >>> mpf_to_fraction(v) == Fraction(699051, 2**21)  # 20 significant bits: 1/3 * 2^21 = 699050.67 rounds up
@@ -127,7 +127,7 @@ class CrossCheck:
     neuron whose activation (z > 0) differs between the numeric and the
     exact pre-activation.  ``unstable``: every hidden neuron whose exact
     margin |z| is at most the rigorous error bound of the context
-    (:func:`~exactrelu.errorbounds.float_error_bounds`; arb: the ball
+    (:func:`~exactrelu.numeric.errorbounds.float_error_bounds`; arb: the ball
     radius).  ``violations``: values outside their rigorous bound (for arb,
     balls not containing the exact value).  ``unavailable``: inputs with no
     bound (overflow; they are left out of everything else).  ``ok``: no
@@ -164,7 +164,7 @@ class CrossCheck:
 def crosscheck(net: Any, X: Any, context: Any = "numpy", prec: int = 53) -> CrossCheck:
     """Run ``net`` on ``X`` exactly and in ``context``; compare outputs, activation patterns and rigorous bounds.
 
-    >>> from exactrelu.network import Network
+    >>> from exactrelu.nets.network import Network
     >>> net = Network([([["1/10", "2/10"]], ["-3/10"])], output=([[1]], [0]))
     >>> r = crosscheck(net, [[1, 1]])
     >>> r.pattern_mismatches[0].exact, r.pattern_mismatches[0].numeric > 0   # 0.1 + 0.2 - 0.3 in doubles
@@ -354,7 +354,7 @@ class LimitEnclosure:
 
     def contains(self, point: Any) -> bool:
         """Whether an exact point lies in the enclosure."""
-        from .numbers import to_vector
+        from ..exact.numbers import to_vector
 
         p = to_vector(point, "point", length=len(self.lower))
         return all(l <= v <= u for l, v, u in zip(self.lower, p, self.upper))
@@ -377,14 +377,14 @@ def limit(family: Any, x: Any, tol: Any, *, max_depth: int = 10**6) -> LimitEncl
     tolerances whose certified depth would take very long (each layer is
     computed exactly by ``family.layer``): ValueError beyond it.
 
-    >>> from exactrelu.family import Family
+    >>> from exactrelu.depth.family import Family
     >>> enc = limit(Family([["1/2"]], ["1"]), [0], "1/1000")   # y -> y/2 + 1, limit 2
     >>> enc.lower[0] <= 2 <= enc.upper[0], enc.width <= Fraction(1, 1000), enc.agrees
     (True, True, True)
     """
-    from .certifier import certify
-    from .family import Family
-    from .numbers import fraction_brief, to_fraction, to_vector
+    from ..depth.certifier import certify
+    from ..depth.family import Family
+    from ..exact.numbers import fraction_brief, to_fraction, to_vector
 
     if not isinstance(family, Family):
         raise ValueError(f"limit expects an exactrelu Family, got {type(family).__name__} (see exactrelu.Family)")

@@ -11,7 +11,7 @@
     rationals (``'1/3'``) are exact too.  Files are read with
     ``np.load(..., allow_pickle=False)``: object arrays are refused.
 ``.onnx``
-    see :mod:`exactrelu.onnx_io` (needs the optional ``onnx`` package).
+    see :mod:`exactrelu.interop.onnx_io` (needs the optional ``onnx`` package).
 
 Saving never leaves a half-written file: the data goes to a temporary file
 in the target directory which is then renamed over the target.  Saving in a
@@ -43,9 +43,9 @@ from typing import Any
 
 import numpy as np
 
-from .jsonio import atomic_write
-from .network import Network
-from .numbers import fraction_brief, fraction_str, to_fraction
+from ..exact.jsonio import atomic_write
+from ..nets.network import Network
+from ..exact.numbers import fraction_brief, fraction_str, to_fraction
 
 __all__ = ["load", "save", "from_torch", "to_torch", "nearest_float", "array_to_fractions"]
 
@@ -127,14 +127,14 @@ def save(
 
 
 def from_torch(module: Any) -> Network:
-    """Convert a torch ``nn.Sequential`` of ``Linear`` and ``ReLU`` exactly; see :mod:`exactrelu.torch_io`."""
+    """Convert a torch ``nn.Sequential`` of ``Linear`` and ``ReLU`` exactly; see :mod:`exactrelu.interop.torch_io`."""
     from .torch_io import from_torch as _from_torch
 
     return _from_torch(module)
 
 
 def to_torch(net: Network, dtype: Any = "float64", *, allow_rounding: bool = True) -> Any:
-    """A torch ``nn.Sequential`` computing ``net`` in ``dtype`` (weights rounded to nearest); see :mod:`exactrelu.torch_io`."""
+    """A torch ``nn.Sequential`` computing ``net`` in ``dtype`` (weights rounded to nearest); see :mod:`exactrelu.interop.torch_io`."""
     from .torch_io import to_torch as _to_torch
 
     return _to_torch(net, dtype, allow_rounding=allow_rounding)

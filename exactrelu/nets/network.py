@@ -23,8 +23,8 @@ from typing import Any, Iterator, Sequence
 
 import flint
 
-from .jsonio import no_unknown_keys as _no_unknown_keys, read_json, write_json
-from .numbers import (
+from ..exact.jsonio import no_unknown_keys as _no_unknown_keys, read_json, write_json
+from ..exact.numbers import (
     as_fmpq_mat,
     fmpq_mat_to_tuple,
     fmpq_to_fraction,
@@ -36,7 +36,7 @@ from .pattern import Pattern
 
 __all__ = ["Network", "convert_layer"]
 
-FORMAT = "exactrelu.network"
+FORMAT = "exactrelu.nets.network"
 VERSION = 1
 
 
@@ -83,7 +83,7 @@ class Network:
 
     ``layers`` is a sequence of ``(W, b)`` pairs, a ReLU after every one;
     ``output=(W_o, b_o)`` is an optional affine output layer without ReLU.
-    Every number is converted exactly (see :mod:`exactrelu.numbers`); shapes
+    Every number is converted exactly (see :mod:`exactrelu.exact.numbers`); shapes
     are checked with messages naming the layer and both shapes.
     """
 
@@ -259,7 +259,7 @@ class Network:
         Active neurons give strict inequalities z > 0, inactive ones non-strict
         z <= 0; intersected with ``within`` (a Box or Polyhedron) when given.
         """
-        from .polyhedron import Polyhedron
+        from ..exact.polyhedron import Polyhedron
 
         self._check_pattern(pattern)
         strict, nonstrict = [], []
@@ -279,7 +279,7 @@ class Network:
 
         See :func:`exactrelu.regions.regions`.
         """
-        from .regions import regions
+        from ..regions import regions
 
         return regions(self, box, max_regions=max_regions, progress=progress, workers=workers)
 

@@ -1,11 +1,11 @@
 """Summability certificates: the data model and the exact, independent check.
 
-This module is the trusted half of :mod:`exactrelu.series`: it knows nothing
+This module is the trusted half of :mod:`exactrelu.depth.series`: it knows nothing
 about how witnesses are found.  A :class:`SeriesCertificate` states a verdict
 about ``sum_{n >= start} |a(n)|`` (absolute summability, which is what the
 convergence theorems need) and the witnesses that prove it;
 :func:`check_series_certificate` re-derives every inequality from the term and
-the witnesses and decides it exactly with :mod:`exactrelu.exactpoly`.
+the witnesses and decides it exactly with :mod:`exactrelu.exact.exactpoly`.
 
 Supported terms (:class:`Term`) are products of
 
@@ -59,7 +59,7 @@ from typing import Any, Iterable
 import flint
 import sympy
 
-from . import exactpoly as ep
+from ..exact import exactpoly as ep
 
 __all__ = [
     "N_SYM",
@@ -852,7 +852,7 @@ class SeriesCertificate:
         ...                   {"C": Fraction(1), "p": Fraction(2), "N": 1}).depth_for(Fraction(1, 1000))
         1000
         """
-        from .numbers import to_fraction
+        from ..exact.numbers import to_fraction
 
         tol = to_fraction(tol, where="tol")
         if tol <= 0:
@@ -870,7 +870,7 @@ class SeriesCertificate:
     def to_json(self) -> dict:
         """A JSON-ready dict (the term as a tree, witnesses as strings 'p/q')."""
         out = {
-            "format": "exactrelu.series",
+            "format": "exactrelu.depth.series",
             "version": 1,
             "term": term_to_tree(self.term),
             "start": self.start,
@@ -890,13 +890,13 @@ class SeriesCertificate:
             raise ValueError("series certificates nest at most one level (parts of a sum)")
         if isinstance(data, str):
             data = json.loads(data)
-        if not isinstance(data, dict) or data.get("format") != "exactrelu.series":
-            raise ValueError("not an exactrelu.series certificate")
+        if not isinstance(data, dict) or data.get("format") != "exactrelu.depth.series":
+            raise ValueError("not an exactrelu.depth.series certificate")
         if data.get("version") != 1:
             raise ValueError(f"unsupported series certificate version {data.get('version')!r}")
         wit = {}
         for key, val in dict(data.get("witnesses", {})).items():
-            from .numbers import to_fraction
+            from ..exact.numbers import to_fraction
 
             q = to_fraction(str(val), where=f"witness {key}")
             wit[key] = int(q) if key in ("N", "k", "sign", "monotone", "squares") and q.denominator == 1 else q
@@ -1141,7 +1141,7 @@ def term_from_tree(tree: Any, _depth: int = 0) -> sympy.Expr:
         return N_SYM
     if isinstance(tree, dict):
         if set(tree) == {"rational"}:
-            from .numbers import to_fraction
+            from ..exact.numbers import to_fraction
 
             q = to_fraction(str(tree["rational"]), where="term")
             return sympy.Rational(q.numerator, q.denominator)

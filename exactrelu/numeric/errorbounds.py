@@ -54,7 +54,7 @@ for that input: its :class:`ErrorBounds` has ``available == False``, a
 flush-to-zero / denormals-are-zero modes and extended-precision registers
 that round twice.
 
->>> from exactrelu.network import Network
+>>> from exactrelu.nets.network import Network
 >>> net = Network([([["1/10", "2/10"]], ["-3/10"])], output=([[1]], [0]))
 >>> [eb] = float_error_bounds(net, [[1, 1]])
 >>> eb.available, eb.output[0] < Fraction(1, 2**50)
@@ -72,7 +72,7 @@ from typing import Any
 
 import flint
 
-from .numbers import fraction_brief, to_fraction
+from ..exact.numbers import fraction_brief, to_fraction
 
 UP_BITS = 48  # significant bits kept when a bound is rounded up to a dyadic rational
 
@@ -214,7 +214,7 @@ def float_error_bounds(net: Any, X: Any, precision: Any = "float64", input_round
     (mpmath-style, unbounded exponent).  See the module docstring for the
     model and the derivation.
 
-    >>> from exactrelu.network import Network
+    >>> from exactrelu.nets.network import Network
     >>> net = Network([([[1, 1]], [0])])
     >>> eb = float_error_bounds(net, [["1/3", "1/3"]])[0]
     >>> Fraction(2, 3) - Fraction(float(Fraction(1, 3)) * 2) <= eb.output[0]  # 1/3 + 1/3 in doubles
@@ -223,7 +223,7 @@ def float_error_bounds(net: Any, X: Any, precision: Any = "float64", input_round
     'overflow in layer 0 (float64 max exceeded)'
     """
     from .contexts import read_inputs  # the same input validation as evaluate()
-    from .network import Network
+    from ..nets.network import Network
 
     if not isinstance(net, Network):
         raise ValueError(f"float_error_bounds expects an exactrelu Network, got {type(net).__name__}")
@@ -243,7 +243,7 @@ def bound_matrices(net: Any, batch: Any, fmt: FloatFormat, input_rounded: bool =
     ``Z[i]`` / ``Ez[i]``: exact pre-activations of hidden layer i and their
     error bounds; ``out`` / ``Eout``: exact outputs and their bounds;
     ``reasons[j]``: None, or why input j has no bound (its columns are then
-    meaningless).  ``batch`` is a validated :class:`exactrelu.contexts.Batch`
+    meaningless).  ``batch`` is a validated :class:`exactrelu.numeric.contexts.Batch`
     with at least one input.
     """
     rows = batch.fractions()

@@ -3,7 +3,7 @@
 A :class:`Certificate` is a value object: a verdict ("converges", "diverges"
 or "inconclusive"), the theorem it rests on (T4, T6, T6b, P1, T7a, T7b, T7c or
 T7d, each proved in ``proofs/``), the scope where the claim holds, the exact witnesses
-the theorem needs, and the subject (the :class:`~exactrelu.family.Family`).
+the theorem needs, and the subject (the :class:`~exactrelu.depth.family.Family`).
 It is produced by :func:`exactrelu.certify` and re-verified, from the subject
 and the witnesses alone, by :func:`exactrelu.check`.
 
@@ -11,9 +11,9 @@ This module also holds the small exact helpers that both the checker and the
 tail bounds need (norms, the prefix radius, rational upper bounds of powers
 and of exp); it never imports the certifier.
 
->>> from exactrelu.family import Family
+>>> from exactrelu.depth.family import Family
 >>> fam = Family([["1/2", "1/4"], ["-1/4", "1/3"]], ["1", "-1/2"])
->>> from exactrelu.certifier import certify
+>>> from exactrelu.depth.certifier import certify
 >>> cert = certify(fam)
 >>> cert.verdict, cert.theorem, cert.limit
 ('converges', 'T6', (Fraction(2, 1), Fraction(0, 1)))
@@ -30,12 +30,12 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from .jsonio import decimals_to_float, read_json, write_json
-from .numbers import fraction_brief, fraction_str, to_fraction
+from ..exact.jsonio import decimals_to_float, read_json, write_json
+from ..exact.numbers import fraction_brief, fraction_str, to_fraction
 
 __all__ = ["Certificate", "CertificateError", "VERDICTS", "THEOREMS"]
 
-FORMAT = "exactrelu.certificate"
+FORMAT = "exactrelu.depth.certificate"
 VERSION = 1
 
 VERDICTS = ("converges", "diverges", "inconclusive")
@@ -171,7 +171,7 @@ def prefix_radius(family: Any, radius: Fraction) -> Fraction:
     Each prefix layer is 1-Lipschitz after its linear part and sigma(0) = 0, so
     ||sigma(W y + b)|| <= ||W y + b|| <= ||W|| ||y|| + ||b||.
 
-    >>> from exactrelu.family import Family
+    >>> from exactrelu.depth.family import Family
     >>> prefix_radius(Family([["1"]], ["0"], prefix=[([[2, -1]], [1])]), Fraction(3))  # (2 + 1)*3 + 1
     Fraction(10, 1)
     """
@@ -214,8 +214,8 @@ def series_tail(s: Any, K: int) -> Fraction:
     sum_{k > K} |a(k)| <= r^(K-K1) * tail_bound(K1).  The result is
     nonincreasing in K (the exact bounds up to K1, then a geometric decay).
 
-    >>> from exactrelu.series import summability
-    >>> from exactrelu.family import n
+    >>> from exactrelu.depth.series import summability
+    >>> from exactrelu.depth.family import n
     >>> s = summability(2**(-n))
     >>> series_tail(s, 10), series_tail(s, 10**6) <= Fraction(1, 2**1000)
     (Fraction(1, 1024), True)
@@ -462,8 +462,8 @@ class Certificate:
         radius is about the network input x, before any prefix layers) and P1
         (at its point; then ``radius`` must be None).
 
-        >>> from exactrelu.family import Family
-        >>> from exactrelu.certifier import certify
+        >>> from exactrelu.depth.family import Family
+        >>> from exactrelu.depth.certifier import certify
         >>> cert = certify(Family([["1/2", "0"], ["0", "1/2"]], ["1", "1"]))
         >>> cert.tail_bound(10, radius=1)
         Fraction(3, 1024)
@@ -494,8 +494,8 @@ class Certificate:
         """A depth whose :meth:`tail_bound` is <= tol: the least one for T4, T6 and P1 (their bounds
         decrease with depth); for T6b (whose bound is not monotone) some depth with that property.
 
-        >>> from exactrelu.family import Family
-        >>> from exactrelu.certifier import certify
+        >>> from exactrelu.depth.family import Family
+        >>> from exactrelu.depth.certifier import certify
         >>> certify(Family([["1/2"]], ["1"])).depth_for("1/1000", radius=1)  # 3 / 2^d <= 1/1000
         12
         """
@@ -603,8 +603,8 @@ class Certificate:
     def explain(self) -> str:
         """A readable proof of the verdict in Markdown, citing the proof files in proofs/.
 
-        >>> from exactrelu.family import Family
-        >>> from exactrelu.certifier import certify
+        >>> from exactrelu.depth.family import Family
+        >>> from exactrelu.depth.certifier import certify
         >>> print(certify(Family([["1"]], ["1/n"])).explain().splitlines()[2])
         **Claim.** N_d(x) diverges as d -> inf, for every input x.
         """

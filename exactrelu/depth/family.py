@@ -6,7 +6,7 @@ n >= ``start``, optionally preceded by fixed ``prefix`` layers and followed by
 an affine ``output`` layer.  ``truncate(depth)`` is the exact network N_depth
 (THEORY.md), and N_inf(x) = lim truncate(depth)(x).
 
-Formula strings are parsed by :mod:`exactrelu.formula` (never ``eval``).
+Formula strings are parsed by :mod:`exactrelu.depth.formula` (never ``eval``).
 Problems that do not prevent construction (poles at or after ``start``,
 non-real values, functions the certifier cannot reason about, irrational
 values) are listed by :meth:`Family.issues`; evaluating a layer at a pole or
@@ -33,14 +33,14 @@ from typing import Any, Sequence
 import flint
 import sympy
 
-from .jsonio import no_unknown_keys as _no_unknown_keys, read_json, write_json
+from ..exact.jsonio import no_unknown_keys as _no_unknown_keys, read_json, write_json
 from .formula import _check_result, canonical, n, parse_formula
-from .numbers import fraction_str, to_fraction
-from .network import convert_layer
+from ..exact.numbers import fraction_str, to_fraction
+from ..nets.network import convert_layer
 
 __all__ = ["n", "Family", "Issue"]
 
-FORMAT = "exactrelu.family"
+FORMAT = "exactrelu.depth.family"
 VERSION = 1
 MAX_ANALYSIS_DEGREE = 400  # degree above which exact root analysis is refused
 
@@ -507,7 +507,7 @@ class Family:
         >>> Family([["1/2"]], ["1"]).truncate(2)([4])
         (Fraction(5, 2),)
         """
-        from .network import Network
+        from ..nets.network import Network
 
         if isinstance(depth, bool) or not isinstance(depth, int) or depth < 0:
             raise ValueError(f"depth must be a nonnegative integer, got {depth!r}")
@@ -539,7 +539,7 @@ class Family:
 
     # ---------------------------------------------------------------- JSON
     def to_json(self, path: str | Path | None = None) -> dict:
-        """The family as a JSON-ready dict (format "exactrelu.family", version 1); written to ``path`` if given."""
+        """The family as a JSON-ready dict (format "exactrelu.depth.family", version 1); written to ``path`` if given."""
         def pair(W, b):
             return {"W": [[fraction_str(v) for v in row] for row in W], "b": [fraction_str(v) for v in b]}
 
@@ -563,7 +563,7 @@ class Family:
         Unknown keys are refused (a typo such as "ouput" would otherwise drop
         the output layer silently); "version" and "start" must be JSON integers.
 
-        >>> Family.from_json('{"format": "exactrelu.family", "version": 1, "W": [["1/n"]], "b": [0], "ouput": null}')
+        >>> Family.from_json('{"format": "exactrelu.depth.family", "version": 1, "W": [["1/n"]], "b": [0], "ouput": null}')
         Traceback (most recent call last):
         ...
         ValueError: family JSON: unknown key 'ouput' (expected W, b, format, output, prefix, start, version)

@@ -11,7 +11,7 @@ Fractions.  Every yes/no answer rests on exact evidence:
 * "no interior" on the same kind of certificate for the system with every
   inequality made strict (:meth:`Polyhedron.interior_certificate`).
 
-The linear programs behind these answers are solved by :func:`exactrelu.lp.solve_lp`
+The linear programs behind these answers are solved by :func:`exactrelu.exact.lp.solve_lp`
 (float guide proposes, exact arithmetic verifies, exact simplex decides).
 
 >>> P = Polyhedron(2, inequalities=[([1, 1], 1)], strict=[([-1, 0], 0), ([0, -1], 0)])

@@ -7,7 +7,7 @@ before it is returned.  A rule that fails leaves a reason; when no rule
 applies the verdict is "inconclusive", with the reasons and floating-point
 evidence (differences of successive depths) marked as evidence, not proof.
 
->>> from exactrelu.family import Family
+>>> from exactrelu.depth.family import Family
 >>> cert = certify(Family([["1/2", "1/4"], ["-1/4", "1/3"]], ["1", "-1/2"]))
 >>> cert.verdict, cert.theorem, cert.limit
 ('converges', 'T6', (Fraction(2, 1), Fraction(0, 1)))
@@ -24,7 +24,7 @@ from typing import Any
 
 import sympy
 
-from . import exactpoly
+from ..exact import exactpoly
 from .certificate import (
     Certificate,
     CertificateError,
@@ -39,7 +39,7 @@ from .certificate import (
     set_condition,
 )
 from .checker import check, nonneg_from
-from .numbers import to_fraction, to_vector
+from ..exact.numbers import to_fraction, to_vector
 
 __all__ = ["certify", "necessary_report", "numerical_evidence", "contraction_weights", "fixed_point"]
 
@@ -57,7 +57,7 @@ def certify(family: Any, *, x: Any = None, radius: Any = None) -> Any:
     and for the points of the numerical evidence.  Inconclusive is a valid
     answer; every non-inconclusive verdict has passed :func:`exactrelu.check`.
 
-    >>> from exactrelu.family import Family
+    >>> from exactrelu.depth.family import Family
     >>> certify(Family([["1"]], ["1/n"])).theorem
     'T7b'
     """
@@ -632,7 +632,7 @@ def _perron_left(W: tuple) -> tuple | None:
 def necessary_report(fam: Any) -> dict:
     """The T5 report: the limits of W_n and b_n, whether W_n -> I and b_n -> 0, and what that implies.
 
-    >>> from exactrelu.family import Family
+    >>> from exactrelu.depth.family import Family
     >>> r = necessary_report(Family([["1 + 1/n"]], ["2^(-n)"]))
     >>> r["W_to_I"], r["b_to_0"], r["holds"]
     (True, True, True)
@@ -730,7 +730,7 @@ def _bounded(f: Any) -> bool:
 def numerical_evidence(fam: Any, points: list, depths: tuple = (8, 64, 512)) -> tuple:
     """Floating-point differences ||N_2d(x) - N_d(x)|| at several depths and points: evidence, not proof.
 
-    >>> from exactrelu.family import Family
+    >>> from exactrelu.depth.family import Family
     >>> ev = numerical_evidence(Family([["1"]], ["1/n"]), [(Fraction(0),)], depths=(8,))
     >>> round(ev[0]["difference"], 3), ev[0]["kind"]  # H_16 - H_8
     (0.663, 'floating-point evidence, not proof')

@@ -5,7 +5,7 @@ by :func:`read_json` and written by :func:`write_json`, so that all of them
 share the same guarantees:
 
 * numbers stay exact: a decimal literal such as ``0.1`` or ``1e-3`` is kept as
-  its text (a :class:`JSONDecimal`, a ``str``) for :func:`exactrelu.numbers.to_fraction`
+  its text (a :class:`JSONDecimal`, a ``str``) for :func:`exactrelu.exact.numbers.to_fraction`
   to convert exactly (``0.1`` is 1/10, huge exponents are refused), and an
   integer longer than 4000 digits stays text too (``int()`` refuses it);
   nothing is ever converted through a float or expanded unboundedly;

@@ -17,7 +17,7 @@ rational arithmetic before it is returned:
 
 How the evidence is found: by default a float LP (scipy's HiGHS, imported
 lazily) proposes an optimal basis or a Farkas support on larger LPs, and the
-exact revised simplex of :mod:`exactrelu._simplex` is warm-started from it
+exact revised simplex of :mod:`exactrelu.exact._simplex` is warm-started from it
 (zero pivots when the proposal is right).  On small LPs, when scipy is
 missing, when the proposal is wrong, or with ``guide=False`` (or the module
 switch :data:`USE_FLOAT_GUIDE` off), the exact simplex runs from scratch.

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from .io import array_to_fractions, to_float_array
-from .network import Network
+from ..nets.network import Network
 
 __all__ = ["from_torch", "to_torch"]
 

@@ -45,8 +45,8 @@ from typing import Any
 import flint
 import numpy as np
 
-from .network import Network
-from .numbers import fmpq_to_fraction
+from ..nets.network import Network
+from ..exact.numbers import fmpq_to_fraction
 
 __all__ = [
     "load_onnx",
@@ -460,7 +460,7 @@ def network_to_onnx(net: Network, *, dtype: str = "float32", allow_rounding: boo
 
 
 def onnx_bytes(net: Network, *, dtype: str = "float32", allow_rounding: bool = False) -> bytes:
-    """The serialized ONNX model of :func:`network_to_onnx` (used by :func:`exactrelu.io.save`)."""
+    """The serialized ONNX model of :func:`network_to_onnx` (used by :func:`exactrelu.interop.io.save`)."""
     return network_to_onnx(net, dtype=dtype, allow_rounding=allow_rounding).SerializeToString()
 
 

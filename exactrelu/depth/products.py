@@ -11,10 +11,10 @@ enclosure).  :func:`activation_product` certifies, by T3
 converges for the given (indeed for every) sequence of activation matrices.
 
 ||.|| is the max-row-sum norm.  The series witnesses come from
-:func:`exactrelu.series.summability`, one per nonzero entry of A(n) - I,
+:func:`exactrelu.depth.series.summability`, one per nonzero entry of A(n) - I,
 and sum_n ||A_n - I|| <= sum over entries of sum_n |(A_n - I)_ij|.
 
->>> from exactrelu.family import n
+>>> from exactrelu.depth.family import n
 >>> import sympy
 >>> cert = infinite_product(sympy.Matrix([[1 + 1/n**2]]))
 >>> cert.verdict, cert.nonsingular
@@ -35,7 +35,7 @@ import flint
 import sympy
 
 from .family import Family, n
-from .numbers import fmpq_mat_to_tuple
+from ..exact.numbers import fmpq_mat_to_tuple
 
 __all__ = ["infinite_product", "activation_product", "ProductCertificate", "ActivationProductCertificate", "exp_upper"]
 
@@ -152,7 +152,7 @@ class ProductCertificate:
 
     ``verdict`` is "converges" or "inconclusive" (``reason`` says why);
     ``witnesses`` maps each nonzero entry (i, j) of A(n) - I to its
-    :class:`~exactrelu.series.SeriesCertificate`; ``nonsingular`` is True when
+    :class:`~exactrelu.depth.series.SeriesCertificate`; ``nonsingular`` is True when
     det A_n != 0 for every n >= start is proved (so the limit is nonsingular
     by T2), False when some A_k is singular (``singular_at`` = k; then every
     P_K with K >= k, and the limit, are singular), None when undecided.
@@ -484,7 +484,7 @@ def _series_evidence(F: Family) -> tuple:
 
 def _nonsingularity(F: Family) -> tuple:
     """(nonsingular, reason, singular_at) for det A_n, n >= start, decided exactly."""
-    from .exactpoly import integer_roots_at_least, rational_function_from_sympy
+    from ..exact.exactpoly import integer_roots_at_least, rational_function_from_sympy
 
     det = sympy.Matrix(F.W).det(method="berkowitz")
     try:
@@ -531,7 +531,7 @@ def _singular_in_head(F: Family, count: int = _HEAD) -> int | None:
 def infinite_product(A: Any, start: int = 1) -> ProductCertificate:
     """Certify convergence of P_K = A_K ... A_start by T2 (summable ||A_n - I||).
 
-    ``A`` is a square sympy matrix in :data:`exactrelu.family.n` (or a list of
+    ``A`` is a square sympy matrix in :data:`exactrelu.depth.family.n` (or a list of
     rows of formula strings, or a :class:`Family`, whose weights are used).
 
     >>> import sympy

@@ -21,7 +21,7 @@ Signs of formulas on [n0, inf) are decided exactly (Sturm root counting of
 integer polynomials, positive exponentials and factorials); anything else is
 rejected as unproven.
 
->>> from exactrelu.family import Family
+>>> from exactrelu.depth.family import Family
 >>> fam = Family([["-1", "0"], ["0", "-1"]], ["1", "1"])
 >>> x = (Fraction(0), Fraction(0))
 >>> orbit = (x, (Fraction(1), Fraction(1)))  # y_1 = sigma(b) = (1, 1), y_2 = sigma(-1 + 1) = 0 = y_0
@@ -32,7 +32,7 @@ True
 >>> check(cert)
 Traceback (most recent call last):
 ...
-exactrelu.certificate.CertificateError: T7a: the orbit is not the exact forward pass: sigma(W y_0 + b) != y_1
+exactrelu.depth.certificate.CertificateError: T7a: the orbit is not the exact forward pass: sigma(W y_0 + b) != y_1
 """
 
 from __future__ import annotations
@@ -42,8 +42,8 @@ from typing import Any
 
 import sympy
 
-from . import exactpoly
-from .numbers import fraction_brief as brief
+from ..exact import exactpoly
+from ..exact.numbers import fraction_brief as brief
 from .certificate import (
     THEOREMS,
     Certificate,
@@ -83,10 +83,10 @@ def check(certificate: Any, family: Any = None) -> bool:
     path.  Pass ``family`` to also require that the certificate is about that
     family (a certificate for another family proves nothing about yours).
 
-    >>> check('{"format": "exactrelu.certificate", "version": 1}')
+    >>> check('{"format": "exactrelu.depth.certificate", "version": 1}')
     Traceback (most recent call last):
     ...
-    exactrelu.certificate.CertificateError: certificate keys must be exactly [...]
+    exactrelu.depth.certificate.CertificateError: certificate keys must be exactly [...]
     """
     cert = certificate if isinstance(certificate, Certificate) else Certificate.from_json(certificate)
     try:
@@ -165,7 +165,7 @@ def _series_ok(s: Any, term: Any, verdict: str, where: str, fam_start: int) -> N
 def nonneg_from(expr: Any, N: int) -> bool:
     """True only if expr(n) >= 0 is proven for every integer n >= N (False means not proven).
 
-    >>> from exactrelu.family import n
+    >>> from exactrelu.depth.family import n
     >>> nonneg_from(n**2 - 5*n + 3, 5), nonneg_from(n**2 - 5*n + 3, 4)
     (True, False)
     >>> nonneg_from((n + 1) / 2**n, 1), nonneg_from((-1)**n, 1)

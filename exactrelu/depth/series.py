@@ -2,7 +2,7 @@
 
 :func:`summability` looks for a witness that ``sum_{n >= start} |a(n)|`` is
 finite or infinite and returns a :class:`SeriesCertificate`.  The search, by
-the shape of the term (see :class:`exactrelu.series_check.Term`):
+the shape of the term (see :class:`exactrelu.depth.series_check.Term`):
 
 * ``|a(n)| ~ lam n^d`` (rational functions, algebraic powers, ``(1+1/n)^n``):
   comparison with ``C n^(-p)``, ``p = -d``, when ``d < -1``; ``|a(n)| >= c/n``
@@ -15,14 +15,14 @@ the shape of the term (see :class:`exactrelu.series_check.Term`):
 
 Floats, mpmath and sympy only *propose* constants; every returned
 certificate has been re-checked by the exact, independent
-:func:`exactrelu.series_check.check_series_certificate`, and the checker can
+:func:`exactrelu.depth.series_check.check_series_certificate`, and the checker can
 do the same from the JSON.  When no witness is found the verdict is
 "inconclusive" with the reason; it is never a guess.
 
 Summable means absolutely summable (what the convergence theorems need):
 ``(-1)^n / n`` is reported "not summable".
 
->>> from exactrelu.series import summability, n
+>>> from exactrelu.depth.series import summability, n
 >>> cert = summability(1 / n**2)
 >>> cert.verdict, cert.method, cert.witnesses["p"]
 ('summable', 'comparison', Fraction(2, 1))
@@ -43,7 +43,7 @@ import flint
 import mpmath
 import sympy
 
-from . import exactpoly as ep
+from ..exact import exactpoly as ep
 from .series_check import (
     N_SYM,
     SeriesCertificate,
@@ -498,14 +498,14 @@ class SeriesSum:
 
     def to_json(self) -> dict:
         """JSON-ready dict."""
-        return {"format": "exactrelu.series-sum", "version": 1,
+        return {"format": "exactrelu.depth.series-sum", "version": 1,
                 "certificates": [c.to_json() for c in self.certificates]}
 
     @classmethod
     def from_json(cls, data: dict) -> "SeriesSum":
         """Inverse of :meth:`to_json`."""
-        if not isinstance(data, dict) or data.get("format") != "exactrelu.series-sum":
-            raise ValueError("not an exactrelu.series-sum")
+        if not isinstance(data, dict) or data.get("format") != "exactrelu.depth.series-sum":
+            raise ValueError("not an exactrelu.depth.series-sum")
         return cls(tuple(SeriesCertificate.from_json(c) for c in data["certificates"]))
 
 

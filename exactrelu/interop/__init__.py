@@ -1,0 +1,1 @@
+"""Interchange: network files (.json, .npz, .onnx) and torch modules, read and written exactly."""
