@@ -11,6 +11,8 @@
 4. A model with one bias off by one is caught as a real error.
 
 The script checks what it prints (and exits non-zero if something is off).
+
+Requires: torch
 """
 
 from __future__ import annotations

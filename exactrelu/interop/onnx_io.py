@@ -47,6 +47,7 @@ import numpy as np
 
 from ..nets.network import Network
 from ..exact.numbers import fmpq_to_fraction
+from ..optional import import_optional
 
 __all__ = [
     "load_onnx",
@@ -71,11 +72,7 @@ class UnsupportedOperatorError(ValueError):
 
 
 def _onnx() -> Any:
-    try:
-        import onnx
-    except ImportError:  # pragma: no cover - depends on the environment
-        raise ImportError("reading and writing ONNX needs the optional 'onnx' package: pip install exactrelu[onnx]") from None
-    return onnx
+    return import_optional("onnx", "reading and writing ONNX")
 
 
 # ------------------------------------------------------------------ values
@@ -482,10 +479,7 @@ def onnxruntime_function(model: Any) -> Any:
     array([[2.],
            [0.]], dtype=float32)
     """
-    try:
-        import onnxruntime as ort
-    except ImportError:  # pragma: no cover - depends on the environment
-        raise ImportError("running ONNX models needs the optional 'onnxruntime' package: pip install exactrelu[onnx]") from None
+    ort = import_optional("onnxruntime", "running ONNX models")
     if hasattr(model, "run") and hasattr(model, "get_inputs"):
         sess = model
     else:

@@ -27,16 +27,13 @@ import numpy as np
 
 from .io import array_to_fractions, to_float_array
 from ..nets.network import Network
+from ..optional import import_optional
 
 __all__ = ["from_torch", "to_torch"]
 
 
 def _torch() -> Any:
-    try:
-        import torch
-    except ImportError:  # pragma: no cover - depends on the environment
-        raise ImportError("converting to and from torch needs the optional 'torch' package: pip install exactrelu[torch]") from None
-    return torch
+    return import_optional("torch", "converting to and from torch")
 
 
 def _flat_modules(module: Any, torch: Any, prefix: str = "") -> list:
