@@ -351,7 +351,8 @@ def test_nonneg_from():
     assert nonneg_from((n - 3) ** 2, 1)  # a double root: nonnegative everywhere
     assert not nonneg_from((-1) ** n, 1) and not nonneg_from(n - 10**6, 1)
     assert nonneg_from(1 + 2 ** (-n), 1) and nonneg_from((n + 1) / 2**n, 1)
-    assert nonneg_from(n ** F(1, 2), 1) if False else True
+    assert nonneg_from(n ** F(1, 2), 1) and nonneg_from(1 / n ** F(3, 2), 1)  # positive roots of positive n
+    assert not nonneg_from(-n ** F(1, 2), 1)
 
 
 def test_checker_does_not_import_the_certifier():

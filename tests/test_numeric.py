@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 from fractions import Fraction
 
 import flint
@@ -34,6 +33,10 @@ def test_evaluate_public_api_and_types():
     assert abs(mpf_to_fraction(mp[0][0]) - Fraction(4, 3)) < Fraction(1, 2**99)
     balls = evaluate(net, X, "arb")
     assert isinstance(balls[0][0], flint.arb)
+    # each ball contains the exact output, and is tight: it excludes values 2^-40 away
+    for ball, exact in ((balls[0][0], Fraction(4, 3)), (balls[1][0], Fraction(0))):
+        assert ball.contains(flint.fmpq(exact.numerator, exact.denominator))
+        assert not ball.contains(flint.fmpq(exact.numerator, exact.denominator) + flint.fmpq(1, 2**40))
     with pytest.raises(ValueError, match="expected an exactrelu Network"):
         evaluate([[1]], X)
     with pytest.raises(ValueError, match="unknown context"):
@@ -88,10 +91,8 @@ def test_crosscheck_errors_and_overflow():
 
 
 # ------------------------------------------------------------------ limit
-needs_certify = pytest.mark.skipif(importlib.util.find_spec("exactrelu.depth.certifier") is None, reason="certify not available yet")
 
 
-@needs_certify
 def test_limit_t6_contains_the_fixed_point():
     from exactrelu.depth.family import Family
 
@@ -107,7 +108,6 @@ def test_limit_t6_contains_the_fixed_point():
     assert all(isinstance(v, mpmath.mpf) for v in enc.mpmath_value)
 
 
-@needs_certify
 def test_limit_t4_width_and_crosscheck():
     from exactrelu.depth.family import Family
 
@@ -122,7 +122,6 @@ def test_limit_t4_width_and_crosscheck():
     assert "T4" in str(enc)
 
 
-@needs_certify
 def test_limit_refuses_divergent_and_bad_arguments():
     from exactrelu.depth.family import Family
 

@@ -58,7 +58,6 @@ def check_witnesses(net, found, box):
 
 
 def volumes(found):
-    pytest.importorskip("exactrelu.exact.polyhedron")
     return [r.volume() for r in found]
 
 
@@ -161,7 +160,7 @@ def test_output_only_network_has_one_region():
 
 
 def test_box_object_and_pair_agree():
-    poly = pytest.importorskip("exactrelu.exact.polyhedron")
+    from exactrelu.exact import polyhedron as poly
     net = Network([([[1, 2], [-1, 1]], [0, "1/3"])])
     a = general(net, poly.Box([-1, -1], [1, 1]))
     b = general(net, ([-1, -1], ["1", "1.0"]))
@@ -169,7 +168,6 @@ def test_box_object_and_pair_agree():
 
 
 def test_region_polyhedron_contains_witness_and_vertices_match_forward_pass():
-    pytest.importorskip("exactrelu.exact.polyhedron")
     net = Network([([[1, -1], [2, 1], [1, 1]], [0, "-1/2", "1/3"]), ([[1, -1, 1]], [0])], output=([[1]], [1]))
     for r in general(net, SQUARE):
         assert r.polyhedron.contains(r.witness)
@@ -387,7 +385,7 @@ def test_bad_boxes(box, message):
 
 
 def test_non_box_polyhedron_is_rejected():
-    poly = pytest.importorskip("exactrelu.exact.polyhedron")
+    from exactrelu.exact import polyhedron as poly
     P = poly.Polyhedron(2, inequalities=[((1, 1), 1), ((-1, 0), 1), ((0, -1), 1)])
     with pytest.raises(ValueError, match="axis-aligned Box"):
         regions(Network([([[1, 1]], [0])]), P)

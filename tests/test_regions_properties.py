@@ -22,7 +22,7 @@ from exactrelu import Network, Pattern
 from exactrelu.regions import general as general_module
 from exactrelu.regions import regions
 
-polyhedron = pytest.importorskip("exactrelu.exact.polyhedron")
+from exactrelu.exact import polyhedron
 
 VALUES = sorted({F(p, q) for p in range(-3, 4) for q in (1, 2, 3)})
 SMALL = st.sampled_from(VALUES)
@@ -257,7 +257,6 @@ def test_general_path_matches_brute_force(case):
 @settings(max_examples=25)
 @given(nets_and_boxes(dims=(2,), max_width=4, max_depth=3))
 def test_general_and_planar_paths_agree(case):
-    pytest.importorskip("exactrelu.regions.planar")
     net, box = case
     general = regions(net, box, method="general")
     planar = regions(net, box, method="planar")
