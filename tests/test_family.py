@@ -118,7 +118,7 @@ def test_json_round_trip(tmp_path):
         output=([[1, 0]], [0]),
     )
     data = F.to_json()
-    assert data["format"] == "exactrelu.depth.family" and data["version"] == 1
+    assert data["format"] == "exactrelu.family" and data["version"] == 1
     text = json.dumps(data)
     G = Family.from_json(text)
     assert G == F
@@ -131,7 +131,7 @@ def test_json_round_trip(tmp_path):
 def test_json_errors():
     good = Family([["1/n"]], [0]).to_json()
     with pytest.raises(ValueError, match="format"):
-        Family.from_json({**good, "format": "exactrelu.nets.network"})
+        Family.from_json({**good, "format": "exactrelu.network"})
     with pytest.raises(ValueError, match="version"):
         Family.from_json({**good, "version": 7})
     with pytest.raises(ValueError, match="missing key 'W'"):
@@ -167,7 +167,7 @@ def test_json_refuses_unknown_keys_and_non_integer_fields(change, msg):
 
 def test_json_hostile_numbers_are_refused_quickly():
     # "start": 1e999999999 used to be parsed as Fraction(10**999999999): a hang.
-    text = '{"format": "exactrelu.depth.family", "version": 1, "W": [["1/n"]], "b": [0], "start": 1e999999999}'
+    text = '{"format": "exactrelu.family", "version": 1, "W": [["1/n"]], "b": [0], "start": 1e999999999}'
     with pytest.raises(ValueError, match="'start' must be an integer, got '1e999999999'"):
         Family.from_json(text)
     with pytest.raises(ValueError, match="out of range|too large|exponent"):
@@ -180,7 +180,7 @@ def test_json_hostile_numbers_are_refused_quickly():
 
 def test_json_decimal_literals_are_exact():
     # 0.1 in the file is one tenth (not the float nearest to it), in W, b, prefix and output alike
-    text = json.dumps({"format": "exactrelu.depth.family", "version": 1, "W": [["1/n"]], "b": ["0"], "start": 1,
+    text = json.dumps({"format": "exactrelu.family", "version": 1, "W": [["1/n"]], "b": ["0"], "start": 1,
                        "prefix": [{"W": [["1"]], "b": ["0"]}], "output": {"W": [["1"]], "b": ["0"]}})
     text = text.replace('"b": ["0"], "start"', '"b": [0.1], "start"').replace('"W": [["1"]], "b": ["0"]}]', '"W": [[0.1]], "b": [2.5e-1]}]')
     text = text.replace('"output": {"W": [["1"]]', '"output": {"W": [[1e-1]]')

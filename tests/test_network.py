@@ -132,7 +132,7 @@ def test_json_round_trip_is_exact(net):
 
 def test_json_file_and_decimal_literals(tmp_path):
     path = tmp_path / "net.json"
-    path.write_text('{"format": "exactrelu.nets.network", "version": 1, "layers": [{"W": [[0.1, "1/3"]], "b": ["-0.25"]}], "output": null}')
+    path.write_text('{"format": "exactrelu.network", "version": 1, "layers": [{"W": [[0.1, "1/3"]], "b": ["-0.25"]}], "output": null}')
     net = Network.from_json(path)
     assert net.layers[0] == (((Fraction(1, 10), Fraction(1, 3)),), (Fraction(-1, 4),))
     net.to_json(tmp_path / "out.json")
@@ -142,14 +142,14 @@ def test_json_file_and_decimal_literals(tmp_path):
 @pytest.mark.parametrize(
     "text, message",
     [
-        ('{"format": "exactrelu.nets.network", "version": 1, "layers": [{"W": [[1]]}]}', "layer 0: missing key 'b'"),
+        ('{"format": "exactrelu.network", "version": 1, "layers": [{"W": [[1]]}]}', "layer 0: missing key 'b'"),
         ('{"format": "other", "version": 1, "layers": []}', "key 'format'"),
-        ('{"format": "exactrelu.nets.network", "version": 7, "layers": []}', "unsupported 'version'"),
-        ('{"format": "exactrelu.nets.network", "version": 1, "layers": 3}', "key 'layers' must be a list"),
-        ('{"format": "exactrelu.nets.network", "version": 1, "layers": [5]}', r"layers\[0\] must be an object"),
-        ('{"format": "exactrelu.nets.network", "version": 1, "layers": [{"W": [[NaN]], "b": [0]}]}', "row 0, column 0: NaN"),
-        ('{"format": "exactrelu.nets.network", "version": 1, "layers": [{"W": [[1]], "b": [0]}], "output": 3}', "key 'output'"),
-        ('{"format": "exactrelu.nets.network", "version": 1, "layers": [{"W": [[1]], "b": [0]}', "malformed JSON at line 1"),
+        ('{"format": "exactrelu.network", "version": 7, "layers": []}', "unsupported 'version'"),
+        ('{"format": "exactrelu.network", "version": 1, "layers": 3}', "key 'layers' must be a list"),
+        ('{"format": "exactrelu.network", "version": 1, "layers": [5]}', r"layers\[0\] must be an object"),
+        ('{"format": "exactrelu.network", "version": 1, "layers": [{"W": [[NaN]], "b": [0]}]}', "row 0, column 0: NaN"),
+        ('{"format": "exactrelu.network", "version": 1, "layers": [{"W": [[1]], "b": [0]}], "output": 3}', "key 'output'"),
+        ('{"format": "exactrelu.network", "version": 1, "layers": [{"W": [[1]], "b": [0]}', "malformed JSON at line 1"),
         ("[1, 2]", "top level must be an object"),
         ("/nonexistent/net.json", "cannot read network file"),
     ],
@@ -160,7 +160,7 @@ def test_bad_json_gets_clear_errors(text, message):
 
 
 # ---- hostile JSON (audit regressions)
-_HEAD = '{"format": "exactrelu.nets.network", "version": 1, '
+_HEAD = '{"format": "exactrelu.network", "version": 1, '
 
 
 @pytest.mark.parametrize(
@@ -170,8 +170,8 @@ _HEAD = '{"format": "exactrelu.nets.network", "version": 1, '
         (_HEAD + '"layers": [{"W": [[1]], "b": [0]}], "ouput": {"W": [[1]], "b": [0]}}', "unknown key 'ouput'"),
         (_HEAD + '"layers": [{"W": [[1]], "b": [0], "B": [1]}]}', r"layers\[0\]: unknown key 'B'"),
         (_HEAD + '"layers": [{"W": [[1]], "b": [0]}], "layers": []}', "duplicate key 'layers'"),
-        ('{"format": "exactrelu.nets.network", "version": true, "layers": [{"W": [[1]], "b": [0]}]}', "version"),
-        ('{"format": "exactrelu.nets.network", "version": 1.0, "layers": [{"W": [[1]], "b": [0]}]}', "version"),
+        ('{"format": "exactrelu.network", "version": true, "layers": [{"W": [[1]], "b": [0]}]}', "version"),
+        ('{"format": "exactrelu.network", "version": 1.0, "layers": [{"W": [[1]], "b": [0]}]}', "version"),
         (_HEAD + '"layers": [{"W": [[1e999999999]], "b": [0]}]}', "layer 0, W, row 0, column 0: exponent"),
         ("[" * 100000 + "]" * 100000, "nested too deeply"),
     ],
@@ -212,10 +212,10 @@ def test_hidden_refuses_non_integer_depths():
 
 def test_json_file_errors_name_the_file_and_decimals_are_exact(tmp_path):
     path = tmp_path / "n.json"
-    path.write_text('{"format": "exactrelu.nets.network", "version": 1,\n "layers": [{"W": [[0.1]], "b": [1e-2]}],')
+    path.write_text('{"format": "exactrelu.network", "version": 1,\n "layers": [{"W": [[0.1]], "b": [1e-2]}],')
     with pytest.raises(ValueError, match=rf"^{path}: malformed JSON at line 2"):
         Network.from_json(path)
-    path.write_text('{"format": "exactrelu.nets.network", "version": 1, "layers": [{"W": [[0.1]], "b": [1e-2]}]}')
+    path.write_text('{"format": "exactrelu.network", "version": 1, "layers": [{"W": [[0.1]], "b": [1e-2]}]}')
     net = Network.from_json(path)
     assert net.layers[0] == (((Fraction(1, 10),),), (Fraction(1, 100),))  # not the floats nearest to them
     net.to_json(path)  # written atomically: the file reads back to the same network

@@ -72,7 +72,7 @@ def test_save_load_round_trip_and_verification(tmp_path):
     oracle.save(vecs, p)
     assert load_vectors(p) == vecs
     data = json.loads(p.read_text())
-    assert data["format"] == "exactrelu.oracle" and data["network"]["format"] == "exactrelu.nets.network"
+    assert data["format"] == "exactrelu.oracle" and data["network"]["format"] == "exactrelu.network"
     # Tampering with any stored field is detected against the embedded network.
     for key, value in [("output", ["1/2"]), ("pattern", "00"), ("margins", [["0", "0"]]), ("output_float64", [0.5])]:
         bad = json.loads(p.read_text())

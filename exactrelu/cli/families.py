@@ -19,7 +19,7 @@ from .core import allow_negative_values
 
 def register(sub: Any) -> None:
     p = allow_negative_values(sub.add_parser("certify", help="certify convergence or divergence of an infinite-depth family"))
-    p.add_argument("family", help="family JSON file (format exactrelu.depth.family)")
+    p.add_argument("family", help="family JSON file (format exactrelu.family)")
     p.add_argument("--x", help="ask about one input point: comma-separated exact numbers ('1/2,-3')")
     p.add_argument("--radius", help="radius for the tail bounds and the numerical evidence (default 1)")
     p.add_argument("-o", "--output", help="write the certificate JSON here")
@@ -27,7 +27,7 @@ def register(sub: Any) -> None:
     p.set_defaults(run=_certify)
 
     p = sub.add_parser("check", help="re-verify a certificate exactly (exit 0 valid, 1 rejected, 2 unreadable)")
-    p.add_argument("certificate", help="certificate JSON file (format exactrelu.depth.certificate)")
+    p.add_argument("certificate", help="certificate JSON file (format exactrelu.certificate)")
     p.add_argument("--family", help="also require the certificate to be about this family JSON file")
     p.set_defaults(run=_check)
 

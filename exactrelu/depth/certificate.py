@@ -35,7 +35,7 @@ from ..exact.numbers import fraction_brief, fraction_str, to_fraction
 
 __all__ = ["Certificate", "CertificateError", "VERDICTS", "THEOREMS"]
 
-FORMAT = "exactrelu.depth.certificate"
+FORMAT = "exactrelu.certificate"
 VERSION = 1
 
 VERDICTS = ("converges", "diverges", "inconclusive")

@@ -83,7 +83,7 @@ def check(certificate: Any, family: Any = None) -> bool:
     path.  Pass ``family`` to also require that the certificate is about that
     family (a certificate for another family proves nothing about yours).
 
-    >>> check('{"format": "exactrelu.depth.certificate", "version": 1}')
+    >>> check('{"format": "exactrelu.certificate", "version": 1}')
     Traceback (most recent call last):
     ...
     exactrelu.depth.certificate.CertificateError: certificate keys must be exactly [...]

@@ -40,7 +40,7 @@ from ..nets.network import convert_layer
 
 __all__ = ["n", "Family", "Issue"]
 
-FORMAT = "exactrelu.depth.family"
+FORMAT = "exactrelu.family"
 VERSION = 1
 MAX_ANALYSIS_DEGREE = 400  # degree above which exact root analysis is refused
 
@@ -539,7 +539,7 @@ class Family:
 
     # ---------------------------------------------------------------- JSON
     def to_json(self, path: str | Path | None = None) -> dict:
-        """The family as a JSON-ready dict (format "exactrelu.depth.family", version 1); written to ``path`` if given."""
+        """The family as a JSON-ready dict (format "exactrelu.family", version 1); written to ``path`` if given."""
         def pair(W, b):
             return {"W": [[fraction_str(v) for v in row] for row in W], "b": [fraction_str(v) for v in b]}
 
@@ -563,7 +563,7 @@ class Family:
         Unknown keys are refused (a typo such as "ouput" would otherwise drop
         the output layer silently); "version" and "start" must be JSON integers.
 
-        >>> Family.from_json('{"format": "exactrelu.depth.family", "version": 1, "W": [["1/n"]], "b": [0], "ouput": null}')
+        >>> Family.from_json('{"format": "exactrelu.family", "version": 1, "W": [["1/n"]], "b": [0], "ouput": null}')
         Traceback (most recent call last):
         ...
         ValueError: family JSON: unknown key 'ouput' (expected W, b, format, output, prefix, start, version)

@@ -498,14 +498,14 @@ class SeriesSum:
 
     def to_json(self) -> dict:
         """JSON-ready dict."""
-        return {"format": "exactrelu.depth.series-sum", "version": 1,
+        return {"format": "exactrelu.series-sum", "version": 1,
                 "certificates": [c.to_json() for c in self.certificates]}
 
     @classmethod
     def from_json(cls, data: dict) -> "SeriesSum":
         """Inverse of :meth:`to_json`."""
-        if not isinstance(data, dict) or data.get("format") != "exactrelu.depth.series-sum":
-            raise ValueError("not an exactrelu.depth.series-sum")
+        if not isinstance(data, dict) or data.get("format") != "exactrelu.series-sum":
+            raise ValueError("not an exactrelu.series-sum")
         return cls(tuple(SeriesCertificate.from_json(c) for c in data["certificates"]))
 
 

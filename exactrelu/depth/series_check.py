@@ -870,7 +870,7 @@ class SeriesCertificate:
     def to_json(self) -> dict:
         """A JSON-ready dict (the term as a tree, witnesses as strings 'p/q')."""
         out = {
-            "format": "exactrelu.depth.series",
+            "format": "exactrelu.series",
             "version": 1,
             "term": term_to_tree(self.term),
             "start": self.start,
@@ -890,8 +890,8 @@ class SeriesCertificate:
             raise ValueError("series certificates nest at most one level (parts of a sum)")
         if isinstance(data, str):
             data = json.loads(data)
-        if not isinstance(data, dict) or data.get("format") != "exactrelu.depth.series":
-            raise ValueError("not an exactrelu.depth.series certificate")
+        if not isinstance(data, dict) or data.get("format") != "exactrelu.series":
+            raise ValueError("not an exactrelu.series certificate")
         if data.get("version") != 1:
             raise ValueError(f"unsupported series certificate version {data.get('version')!r}")
         wit = {}

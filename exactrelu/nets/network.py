@@ -36,7 +36,7 @@ from .pattern import Pattern
 
 __all__ = ["Network", "convert_layer"]
 
-FORMAT = "exactrelu.nets.network"
+FORMAT = "exactrelu.network"
 VERSION = 1
 
 
