@@ -24,7 +24,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
-        importlib.import_module(f"{__name__}.{info.name}").register(sub)
+        if not info.name.startswith("_"):  # _inputs and the like are helpers, not commands
+            importlib.import_module(f"{__name__}.{info.name}").register(sub)
     return parser
 
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import os
-import re
 import sys
 from pathlib import Path
 from typing import Any
 
 from ..exact.numbers import fraction_str, to_vector
+from ._inputs import add_points, allow_negative_values, load_network, points
 
 
 def register(sub: Any) -> None:
@@ -29,7 +29,7 @@ def register(sub: Any) -> None:
             "Exit 0 ok, 2 bad input.",
         )
         p.add_argument("network", help="network file (.json, .npz or .onnx)")
-        _add_points(p)
+        add_points(p)
         allow_negative_values(p)
         p.set_defaults(run=run)
 
@@ -52,44 +52,6 @@ def register(sub: Any) -> None:
     p.set_defaults(run=_regions)
 
 
-# argparse takes "-1,2" for an option (it only knows plain "-1" as a number), so
-# "--x -1,2" failed with "expected one argument". Values that start with a minus
-# sign and a digit are numbers here: no option of ours looks like that.
-_NEGATIVE = re.compile(r"^-\.?\d")
-
-
-def allow_negative_values(p: Any) -> Any:
-    """Let option values such as ``-1,2`` or ``-1/2`` follow their option with a space."""
-    p._negative_number_matcher = _NEGATIVE
-    return p
-
-
-def _add_points(p: Any) -> None:
-    p.add_argument("--x", action="append", default=[], help="a point, comma-separated exact numbers ('1/2,-3,0.1'); repeatable")
-    p.add_argument("--inputs", help="file of points: a .json list, an .npz array, or text with one point per line")
-
-
-def _load(path: str):
-    from ..interop.io import load
-
-    try:
-        return load(path)
-    except ImportError as exc:  # an optional extra (onnx) is missing: say which, no traceback
-        raise ValueError(f"cannot load {path!r}: {exc}") from None
-
-
-def _points(args: Any, dim: int) -> list:
-    """All points (--x and --inputs), each checked against ``dim`` before any work."""
-    from .oracle import check_points, read_points
-
-    pts = check_points([to_vector(s.split(","), f"--x {s!r}") for s in args.x], dim, [f"--x {s!r}" for s in args.x])
-    if args.inputs:
-        pts += read_points(args.inputs, dim)
-    if not pts:
-        raise ValueError("give at least one point with --x or --inputs")
-    return pts
-
-
 def _fmt(v: Any) -> str:
     return "(" + ", ".join(fraction_str(t) for t in v) + ")"
 
@@ -107,15 +69,15 @@ def _demo(args: Any) -> int:
 
 
 def _eval(args: Any) -> int:
-    net = _load(args.network)
-    for x in _points(args, net.input_dim):
+    net = load_network(args.network)
+    for x in points(args, net.input_dim):
         print(f"N{_fmt(x)} = {_fmt(net(x))}")
     return 0
 
 
 def _pattern(args: Any) -> int:
-    net = _load(args.network)
-    for x in _points(args, net.input_dim):
+    net = load_network(args.network)
+    for x in points(args, net.input_dim):
         p = net.pattern(x)
         print(f"{_fmt(x)}: {_pattern_text(p)}" + (f"  ties {list(p.ties)}" if p.ties else ""))
     return 0
@@ -146,7 +108,7 @@ def _check_writable(path: str) -> None:
 def _regions(args: Any) -> int:
     from ..regions import RegionLimitExceeded, regions
 
-    net = _load(args.network)
+    net = load_network(args.network)
     box = _box(args, net.input_dim)
     most = max(8, 4 * (os.cpu_count() or 1))
     if args.workers > most:  # each worker is a process: --workers 1000 would swamp the machine

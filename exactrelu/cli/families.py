@@ -14,7 +14,7 @@ import sys
 from typing import Any
 
 from ..exact.numbers import to_fraction, to_vector
-from .core import allow_negative_values
+from ._inputs import allow_negative_values
 
 
 def register(sub: Any) -> None:

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 
-from ..exact.numbers import to_vector
+from ._inputs import load_network, read_points
 
 
 def register(sub: Any) -> None:
@@ -82,75 +82,6 @@ def _nonnegative(text: str) -> int:
 def _usage(parser: Any) -> int:
     parser.print_help()
     return 2
-
-
-def read_points(path: str, dim: int | None = None) -> list:
-    """Points from a .json list, a .npz array, or a text file; every number converted exactly.
-
-    With ``dim``, a point of another dimension is an error naming the file and the point.
-    """
-    p = Path(path)
-    if p.is_dir():
-        raise ValueError(f"inputs file {path!r} is a directory")
-    if not p.is_file():
-        raise ValueError(f"inputs file {path!r} does not exist")
-    if p.suffix.lower() == ".npz":
-        points = _npz_points(p, path)
-    else:
-        try:
-            text = p.read_text(encoding="utf-8")
-        except UnicodeDecodeError:
-            raise ValueError(f"{path}: not a UTF-8 text file (expected .json, .npz, or text with one point per line)") from None
-        except OSError as exc:
-            raise ValueError(f"{path}: cannot read ({exc.strerror})") from None
-        points = _json_points(path) if p.suffix.lower() == ".json" else _text_points(text, path)
-    if not points:
-        raise ValueError(f"{path}: holds no points")
-    return points if dim is None else check_points(points, dim, f"{path}, point ")
-
-
-def _json_points(path: str) -> list:
-    from ..exact.jsonio import read_json
-
-    data = read_json(Path(path), what="points")  # numbers stay exact text; duplicate keys refused
-    if not isinstance(data, list):
-        raise ValueError(f"{path}: expected a JSON list of points")
-    return [to_vector(v, f"{path}, point {i}") for i, v in enumerate(data)]
-
-
-def _npz_points(p: Path, path: str) -> list:
-    from ..interop.io import array_to_fractions, open_npz, read_npz_array
-
-    with open_npz(p) as archive:
-        names = archive.files
-        key = "X" if "X" in names else (names[0] if len(names) == 1 else None)
-        if key is None:
-            raise ValueError(f"{path}: expected one array, or an array named 'X' (found {names})")
-        arr = read_npz_array(archive, key, path)
-    return list(array_to_fractions(arr, f"{path}: array {key!r}", 2))
-
-
-def _text_points(text: str, path: str) -> list:
-    points = []
-    for k, line in enumerate(text.splitlines()):
-        body = line.split("#", 1)[0].strip()
-        if body:
-            # commas separate fields exactly ("1,,2" has an empty field, an error); else whitespace does
-            fields = [f.strip() for f in body.split(",")] if "," in body else body.split()
-            points.append(to_vector(fields, f"{path}, line {k + 1}"))
-    return points
-
-
-def check_points(points: list, dim: int, label: Any = "point ") -> list:
-    """Refuse, before any work, points whose dimension is not the network's input dimension.
-
-    ``label`` is a prefix for the point's index, or a list naming each point.
-    """
-    for i, x in enumerate(points):
-        if len(x) != dim:
-            name = label[i] if isinstance(label, list) else f"{label}{i}"
-            raise ValueError(f"{name} has dimension {len(x)}, the network expects {dim}")
-    return points
 
 
 def load_callable(spec: str) -> Callable:
@@ -223,13 +154,12 @@ def _describe(exc: BaseException) -> str:
 
 def _make(args: Any) -> int:
     from ..oracle import make_vectors, save
-    from .core import _load
 
     out = Path(args.output).resolve()
     for name, given in (("network", args.network), ("inputs", args.inputs)):
         if Path(given).resolve() == out:  # would replace the user's own file by the vectors
             raise ValueError(f"-o {args.output!r} is the {name} file; write the vectors elsewhere")
-    net = _load(args.network)
+    net = load_network(args.network)
     vectors = make_vectors(net, read_points(args.inputs, net.input_dim))
     save(vectors, args.output)
     ties = sum(1 for v in vectors if v.ties)

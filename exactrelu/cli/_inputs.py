@@ -1,0 +1,117 @@
+"""What the subcommands share: network files, points from --x and --inputs, negative option values.
+
+Not a subcommand (the leading underscore keeps it out of the command list).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from ..exact.numbers import to_vector
+
+
+# argparse takes "-1,2" for an option (it only knows plain "-1" as a number), so
+# "--x -1,2" failed with "expected one argument". Values that start with a minus
+# sign and a digit are numbers here: no option of ours looks like that.
+_NEGATIVE = re.compile(r"^-\.?\d")
+
+
+def allow_negative_values(p: Any) -> Any:
+    """Let option values such as ``-1,2`` or ``-1/2`` follow their option with a space."""
+    p._negative_number_matcher = _NEGATIVE
+    return p
+
+
+def add_points(p: Any) -> None:
+    p.add_argument("--x", action="append", default=[], help="a point, comma-separated exact numbers ('1/2,-3,0.1'); repeatable")
+    p.add_argument("--inputs", help="file of points: a .json list, an .npz array, or text with one point per line")
+
+
+def load_network(path: str):
+    from ..interop.io import load
+
+    try:
+        return load(path)
+    except ImportError as exc:  # an optional extra (onnx) is missing: say which, no traceback
+        raise ValueError(f"cannot load {path!r}: {exc}") from None
+
+
+def points(args: Any, dim: int) -> list:
+    """All points (--x and --inputs), each checked against ``dim`` before any work."""
+    pts = check_points([to_vector(s.split(","), f"--x {s!r}") for s in args.x], dim, [f"--x {s!r}" for s in args.x])
+    if args.inputs:
+        pts += read_points(args.inputs, dim)
+    if not pts:
+        raise ValueError("give at least one point with --x or --inputs")
+    return pts
+
+
+def read_points(path: str, dim: int | None = None) -> list:
+    """Points from a .json list, a .npz array, or a text file; every number converted exactly.
+
+    With ``dim``, a point of another dimension is an error naming the file and the point.
+    """
+    p = Path(path)
+    if p.is_dir():
+        raise ValueError(f"inputs file {path!r} is a directory")
+    if not p.is_file():
+        raise ValueError(f"inputs file {path!r} does not exist")
+    if p.suffix.lower() == ".npz":
+        points = _npz_points(p, path)
+    else:
+        try:
+            text = p.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            raise ValueError(f"{path}: not a UTF-8 text file (expected .json, .npz, or text with one point per line)") from None
+        except OSError as exc:
+            raise ValueError(f"{path}: cannot read ({exc.strerror})") from None
+        points = _json_points(path) if p.suffix.lower() == ".json" else _text_points(text, path)
+    if not points:
+        raise ValueError(f"{path}: holds no points")
+    return points if dim is None else check_points(points, dim, f"{path}, point ")
+
+
+def _json_points(path: str) -> list:
+    from ..exact.jsonio import read_json
+
+    data = read_json(Path(path), what="points")  # numbers stay exact text; duplicate keys refused
+    if not isinstance(data, list):
+        raise ValueError(f"{path}: expected a JSON list of points")
+    return [to_vector(v, f"{path}, point {i}") for i, v in enumerate(data)]
+
+
+def _npz_points(p: Path, path: str) -> list:
+    from ..interop.io import array_to_fractions, open_npz, read_npz_array
+
+    with open_npz(p) as archive:
+        names = archive.files
+        key = "X" if "X" in names else (names[0] if len(names) == 1 else None)
+        if key is None:
+            raise ValueError(f"{path}: expected one array, or an array named 'X' (found {names})")
+        arr = read_npz_array(archive, key, path)
+    return list(array_to_fractions(arr, f"{path}: array {key!r}", 2))
+
+
+def _text_points(text: str, path: str) -> list:
+    points = []
+    for k, line in enumerate(text.splitlines()):
+        body = line.split("#", 1)[0].strip()
+        if body:
+            # commas separate fields exactly ("1,,2" has an empty field, an error); else whitespace does
+            fields = [f.strip() for f in body.split(",")] if "," in body else body.split()
+            points.append(to_vector(fields, f"{path}, line {k + 1}"))
+    return points
+
+
+def check_points(points: list, dim: int, label: Any = "point ") -> list:
+    """Refuse, before any work, points whose dimension is not the network's input dimension.
+
+    ``label`` is a prefix for the point's index, or a list naming each point.
+    """
+    for i, x in enumerate(points):
+        if len(x) != dim:
+            name = label[i] if isinstance(label, list) else f"{label}{i}"
+            raise ValueError(f"{name} has dimension {len(x)}, the network expects {dim}")
+    return points
