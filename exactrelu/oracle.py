@@ -39,7 +39,7 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
-from .interop.io import nearest_float
+from .interop.arrays import nearest_float
 from .exact.jsonio import no_unknown_keys as _no_unknown_keys, read_json, write_json
 from .nets.network import Network
 from .exact.numbers import fraction_str, to_vector

@@ -13,7 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from exactrelu import Network
-from exactrelu.interop.io import array_to_fractions, load, nearest_float, save
+from exactrelu.interop.arrays import array_to_fractions, nearest_float
+from exactrelu.interop.io import load, save
 
 
 # ------------------------------------------------------------- strategies

@@ -83,7 +83,8 @@ def _json_points(path: str) -> list:
 
 
 def _npz_points(p: Path, path: str) -> list:
-    from ..interop.io import array_to_fractions, open_npz, read_npz_array
+    from ..interop.arrays import array_to_fractions
+    from ..interop.io import open_npz, read_npz_array
 
     with open_npz(p) as archive:
         names = archive.files

@@ -424,7 +424,7 @@ def network_to_onnx(net: Network, *, dtype: str = "float32", allow_rounding: boo
     onnx = _onnx()
     from onnx import TensorProto, helper, numpy_helper
 
-    from .io import to_float_array
+    from .arrays import to_float_array
 
     if dtype not in ("float32", "float64"):
         raise ValueError(f"ONNX export supports dtype 'float32' or 'float64', got {dtype!r}")

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from .io import array_to_fractions, to_float_array
+from .arrays import array_to_fractions, to_float_array
 from ..nets.network import Network
 from ..optional import import_optional
 
@@ -57,7 +57,7 @@ def _plain(m: Any, base: Any, where: str) -> None:
 
 
 def _linear_pair(lin: Any, where: str, torch: Any) -> tuple:
-    from .io import MAX_ENTRIES
+    from .arrays import MAX_ENTRIES
 
     W = lin.weight.detach()
     if W.is_complex() or not W.is_floating_point():
