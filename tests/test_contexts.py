@@ -1,4 +1,4 @@
-"""Tests for exactrelu.numeric.contexts: the four arithmetics, input validation, conversions."""
+"""Tests for exactrelu.nets.contexts: the four arithmetics, input validation, conversions."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from exactrelu.numeric.contexts import (
+from exactrelu.nets.contexts import (
     ArbContext,
     ExactContext,
     MpmathContext,

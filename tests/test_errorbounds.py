@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from exactrelu.numeric.contexts import get_context, mpf_to_fraction
+from exactrelu.nets.contexts import get_context, mpf_to_fraction
 from exactrelu.numeric.errorbounds import ErrorBounds, float_error_bounds, gamma, get_format, round_nearest
 from exactrelu.nets.network import Network
 

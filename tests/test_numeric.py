@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import exactrelu
-from exactrelu.numeric.contexts import mpf_to_fraction
+from exactrelu.nets.contexts import mpf_to_fraction
 from exactrelu.nets.network import Network
 from exactrelu.numeric.evaluation import CrossCheck, crosscheck, evaluate
 

@@ -26,15 +26,18 @@ import flint
 from ..exact.jsonio import no_unknown_keys as _no_unknown_keys, read_json, write_json
 from ..exact.numbers import (
     as_fmpq_mat,
-    fmpq_mat_to_tuple,
     fmpq_to_fraction,
     fraction_str,
     to_matrix,
     to_vector,
 )
+from .affine import AffineMaps, split
+from .contexts import Batch, ExactContext
 from .pattern import Pattern
 
 __all__ = ["Network", "convert_layer"]
+
+_EXACT = ExactContext()  # the exact context of the forward kernel: Network evaluates with it
 
 FORMAT = "exactrelu.network"
 VERSION = 1
@@ -102,6 +105,7 @@ class Network:
                 _check_input_dim(out[0], "output layer", len(converted[-1][0]))
         self._layers = tuple(converted)
         self._output = out
+        self._maps: AffineMaps | None = None  # made on first use
         first = converted[0][0] if converted else out[0]
         self._input_dim = len(first[0])
         self._fmpq = [(as_fmpq_mat(W, len(W), len(W[0])), as_fmpq_mat([[v] for v in b], len(b), 1)) for W, b in converted]
@@ -162,50 +166,42 @@ class Network:
         return f"<Network {arch}{out}, depth {self.depth}>"
 
     # ------------------------------------------------------------ evaluation
-    def _input(self, x: Any) -> flint.fmpq_mat:
+    def _vector(self, x: Any) -> tuple:
         v = to_vector(x, "input", length=None)
         if len(v) != self.input_dim:
             raise ValueError(f"input has dimension {len(v)}, the network expects {self.input_dim}")
-        return as_fmpq_mat([[t] for t in v], len(v), 1)
+        return v
 
-    def _states(self, x: Any) -> Iterator[tuple[flint.fmpq_mat, flint.fmpq_mat]]:
-        """Yield (z_i, y_i) for each hidden layer, exactly."""
-        y = self._input(x)
-        zero = flint.fmpq(0)
-        for W, b in self._fmpq:
-            z = W * y + b
-            y = flint.fmpq_mat(z.nrows(), 1, [v if v > zero else zero for v in z.entries()])
-            yield z, y
+    def _run(self, x: Any, layers: int | None = None, on_pre: Any = None) -> tuple:
+        """The exact state after the first ``layers`` layers (all, output included, when None), by the kernel."""
+        ctx = _EXACT
+        todo = ctx.prepared(self)
+        Y = ctx.run(todo if layers is None else todo[:layers], ctx.batch(Batch(1, self.input_dim, rows=[self._vector(x)])),
+                    on_pre)
+        return ctx.columns(Y, 1)[0]
 
     def __call__(self, x: Any) -> tuple:
         """The exact output N(x) (after the output layer when there is one)."""
-        y = self._input(x)
-        for _, y in self._states(x):
-            pass
-        if self._fmpq_out is not None:
-            y = self._fmpq_out[0] * y + self._fmpq_out[1]
-        return tuple(fmpq_to_fraction(v) for v in y.entries())
+        return self._run(x)
 
     def hidden(self, x: Any, k: int) -> tuple:
         """The exact state y_k after ``k`` ReLU layers (``k = 0`` gives x itself)."""
         if not isinstance(k, int) or isinstance(k, bool) or not (0 <= k <= self.depth):
             raise ValueError(f"k must be an integer between 0 and {self.depth}, got {k!r}")
-        y = self._input(x)
-        for i, (_, y_i) in zip(range(k), self._states(x)):
-            y = y_i
-        return tuple(fmpq_to_fraction(v) for v in y.entries())
+        return self._run(x, k)
 
     def pre_activations(self, x: Any) -> tuple:
         """The exact pre-activations z_i for every hidden layer, as tuples of Fractions."""
-        return tuple(tuple(fmpq_to_fraction(v) for v in z.entries()) for z, _ in self._states(x))
+        pre: list = []
+        self._run(x, self.depth, lambda Z: pre.append(_EXACT.columns(Z, 1)[0]))
+        return tuple(pre)
 
     def pattern(self, x: Any) -> Pattern:
         """The activation pattern at x, with the exact ties (pre-activation exactly 0)."""
         layers, ties = [], []
-        for i, (z, _) in enumerate(self._states(x)):
-            entries = z.entries()
-            layers.append([1 if v > 0 else 0 for v in entries])
-            ties.extend((i, j) for j, v in enumerate(entries) if v == 0)
+        for i, z in enumerate(self.pre_activations(x)):
+            layers.append([1 if v > 0 else 0 for v in z])
+            ties.extend((i, j) for j, v in enumerate(z) if v == 0)
         return Pattern(layers, ties)
 
     # ---------------------------------------------------- explicit expression
@@ -216,6 +212,16 @@ class Network:
         if pattern.widths != want:
             raise ValueError(f"pattern has layer widths {pattern.widths}, the network has {want}")
 
+    def affine_maps(self, memo: bool = False) -> AffineMaps:
+        """The T1 maps of this network (:class:`~exactrelu.nets.affine.AffineMaps`).
+
+        With ``memo``, a fresh instance that keeps the map of every prefix it
+        computes (for one enumeration); without, one shared instance.
+        """
+        if self._maps is None:
+            self._maps = AffineMaps.of(self)
+        return self._maps.memoised() if memo else self._maps
+
     def prefix_maps(self, pattern: Pattern) -> Iterator[tuple[flint.fmpq_mat, flint.fmpq_mat]]:
         """Yield, for each hidden layer i, the exact affine map of its pre-activation on the domain.
 
@@ -223,13 +229,8 @@ class Network:
         pairs (M_i, m_i) are flint matrices (m_i a column).
         """
         self._check_pattern(pattern, len(pattern.layers))
-        d = self.input_dim
-        A = flint.fmpq_mat(d, d, [flint.fmpq(int(i == j)) for i in range(d) for j in range(d)])
-        c = flint.fmpq_mat(d, 1)
-        for (W, b), active in zip(self._fmpq, pattern.layers):
-            M, m = W * A, W * c + b
-            yield M, m
-            A, c = _mask_rows(M, active), _mask_rows(m, active)
+        for H in self.affine_maps().prefix_maps(pattern.layers):
+            yield split(H)
 
     def affine_map(self, pattern: Pattern) -> tuple[tuple, tuple]:
         """The exact (A, c) with N(x) = A x + c on the activation domain of ``pattern``.
@@ -239,19 +240,7 @@ class Network:
         followed by the output layer when there is one.
         """
         self._check_pattern(pattern)
-        A, c = self._affine_fmpq(pattern)
-        return fmpq_mat_to_tuple(A), tuple(fmpq_to_fraction(v) for v in c.entries())
-
-    def _affine_fmpq(self, pattern: Pattern) -> tuple[flint.fmpq_mat, flint.fmpq_mat]:
-        d = self.input_dim
-        A = flint.fmpq_mat(d, d, [flint.fmpq(int(i == j)) for i in range(d) for j in range(d)])
-        c = flint.fmpq_mat(d, 1)
-        for (M, m), active in zip(self.prefix_maps(pattern), pattern.layers):
-            A, c = _mask_rows(M, active), _mask_rows(m, active)
-        if self._fmpq_out is not None:
-            Wo, bo = self._fmpq_out
-            A, c = Wo * A, Wo * c + bo
-        return A, c
+        return self.affine_maps().affine_map(pattern.layers)
 
     def domain(self, pattern: Pattern, within: Any = None):
         """The activation domain of ``pattern`` as an exact Polyhedron.
@@ -274,14 +263,22 @@ class Network:
         P = Polyhedron(self.input_dim, inequalities=nonstrict, strict=strict)
         return P if within is None else P.intersect(within)
 
-    def regions(self, box: Any, *, max_regions: int | None = None, progress: bool = False, workers: Any = 1) -> list:
+    def regions(self, box: Any, *, method: str = "auto", max_regions: int | None = None, progress: bool = False,
+                workers: Any = 1, executor: Any = None) -> list:
         """All linear regions (activation domains with nonempty interior) inside ``box``.
 
-        See :func:`exactrelu.regions.regions`.
+        ``method`` names a registered region algorithm ("auto", "planar",
+        "general", ...). See :func:`exactrelu.regions.regions`.
+
+        >>> Network([([[1], [-1]], [0, 0])]).regions(([-1], [1]), method="general")
+        [Region(01), Region(10)]
         """
+        # The one import from a later layer (regions) in nets/: a convenience wrapper, lazily, so
+        # there is no cycle (exactrelu.regions never imports this module).
         from ..regions import regions
 
-        return regions(self, box, max_regions=max_regions, progress=progress, workers=workers)
+        return regions(self, box, method=method, max_regions=max_regions, progress=progress, workers=workers,
+                       executor=executor)
 
     # ------------------------------------------------------------------ JSON
     def to_json(self, path: str | Path | None = None) -> dict:
@@ -333,12 +330,3 @@ class Network:
             _no_unknown_keys(output, {"W", "b"}, "network JSON: output")
         return cls(layers, output=output)
 
-
-def _mask_rows(M: flint.fmpq_mat, active: Sequence[int]) -> flint.fmpq_mat:
-    """D M for D = diag(active): zero the rows of inactive neurons."""
-    out = flint.fmpq_mat(M)
-    for j, a in enumerate(active):
-        if not a:
-            for k in range(M.ncols()):
-                out[j, k] = 0
-    return out

@@ -66,107 +66,19 @@ True
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
 from fractions import Fraction
 from typing import Any
 
 import flint
 
-from ..exact.numbers import fraction_brief, to_fraction
+from ..exact.floats import FloatFormat, get_format, round_nearest  # also public here (see __all__)
+from ..exact.numbers import to_fraction
+from ..nets.contexts import Context, read_inputs
+from ..nets.network import Network
 
 UP_BITS = 48  # significant bits kept when a bound is rounded up to a dyadic rational
 
-__all__ = ["FloatFormat", "ErrorBounds", "float_error_bounds", "round_nearest", "get_format", "gamma"]
-
-
-@dataclass(frozen=True)
-class FloatFormat:
-    """A binary floating-point format: ``p`` significand bits, normal exponents ``emin..emax``
-    (both None for an unbounded exponent range, as in mpmath)."""
-
-    name: str
-    p: int
-    emin: int | None = None
-    emax: int | None = None
-
-    @property
-    def u(self) -> Fraction:
-        """Unit roundoff 2^-p of rounding to nearest."""
-        return Fraction(1, 1 << self.p)
-
-    @cached_property
-    def max(self) -> Fraction | None:
-        """The largest finite number, or None when the exponent range is unbounded."""
-        if self.emax is None:
-            return None
-        return (2 - Fraction(1, 1 << (self.p - 1))) * Fraction(2) ** self.emax
-
-    @property
-    def eta(self) -> Fraction:
-        """The subnormal spacing 2^(emin-p+1) (an upper bound of the absolute underflow error), 0 if unbounded."""
-        if self.emin is None:
-            return Fraction(0)
-        return Fraction(2) ** (self.emin - self.p + 1)
-
-
-FLOAT64 = FloatFormat("float64", 53, -1022, 1023)
-FLOAT32 = FloatFormat("float32", 24, -126, 127)
-
-
-def get_format(precision: Any) -> FloatFormat:
-    """The :class:`FloatFormat` for "float64", "float32", an integer number of bits, or a FloatFormat.
-
-    >>> get_format("float32").p, get_format(100).emax is None
-    (24, True)
-    >>> get_format("float16")
-    Traceback (most recent call last):
-    ...
-    ValueError: precision must be 'float64', 'float32' or an integer number of bits >= 2, got 'float16'
-    """
-    if isinstance(precision, FloatFormat):
-        return precision
-    if precision == "float64":
-        return FLOAT64
-    if precision == "float32":
-        return FLOAT32
-    if isinstance(precision, int) and not isinstance(precision, bool) and precision >= 2:
-        return FloatFormat(f"{precision}-bit", precision)
-    raise ValueError(
-        f"precision must be 'float64', 'float32' or an integer number of bits >= 2, got {precision!r}"
-    )
-
-
-def round_nearest(q: Any, precision: Any = "float64") -> Fraction:
-    """The exact value of ``q`` rounded to nearest (ties to even) in a format; OverflowError if it overflows.
-
-    Subnormals are handled (the spacing below 2^emin is 2^(emin-p+1)).
-
-    >>> round_nearest(Fraction(1, 3), "float64") == Fraction(1 / 3)
-    True
-    >>> round_nearest(Fraction(1, 3), 2)  # 2-bit significands: 1/4, 3/8, 1/2 ...
-    Fraction(3, 8)
-    >>> round_nearest(Fraction(1, 2**1080))  # below half the smallest subnormal 2^-1074
-    Fraction(0, 1)
-    """
-    fmt = get_format(precision)
-    q = to_fraction(q, "round_nearest")  # NaN, booleans, '1e999999999' refused with a message
-    if q == 0:
-        return q
-    n, d = abs(q.numerator), q.denominator
-    e = n.bit_length() - d.bit_length()  # floor(log2 |q|) is e or e - 1
-    if (n << -e if e < 0 else n) < (d << e if e > 0 else d):
-        e -= 1
-    if fmt.emin is not None:
-        e = max(e, fmt.emin)
-    k = e - (fmt.p - 1)  # the spacing of the format around |q| is 2^k
-    num, den = (n << -k, d) if k < 0 else (n, d << k)
-    m, r = divmod(num, den)  # |q| / 2^k = m + r / den
-    if 2 * r > den or (2 * r == den and m & 1):  # round half to even
-        m += 1
-    out = Fraction(m << k) if k >= 0 else Fraction(m, 1 << -k)
-    if fmt.emax is not None and out > fmt.max:
-        raise OverflowError(f"{fraction_brief(q)} overflows {fmt.name}")
-    return out if q > 0 else -out
+__all__ = ["FloatFormat", "ErrorBounds", "float_error_bounds", "round_nearest", "get_format", "gamma", "BoundContext"]
 
 
 def _pow2(k: int) -> Fraction:
@@ -222,9 +134,6 @@ def float_error_bounds(net: Any, X: Any, precision: Any = "float64", input_round
     >>> float_error_bounds(net, [[1e308, 1e308]])[0].reason
     'overflow in layer 0 (float64 max exceeded)'
     """
-    from .contexts import read_inputs  # the same input validation as evaluate()
-    from ..nets.network import Network
-
     if not isinstance(net, Network):
         raise ValueError(f"float_error_bounds expects an exactrelu Network, got {type(net).__name__}")
     if not isinstance(input_rounded, bool):
@@ -243,28 +152,106 @@ def bound_matrices(net: Any, batch: Any, fmt: FloatFormat, input_rounded: bool =
     ``Z[i]`` / ``Ez[i]``: exact pre-activations of hidden layer i and their
     error bounds; ``out`` / ``Eout``: exact outputs and their bounds;
     ``reasons[j]``: None, or why input j has no bound (its columns are then
-    meaningless).  ``batch`` is a validated :class:`exactrelu.numeric.contexts.Batch`
-    with at least one input.
+    meaningless).  ``batch`` is a validated :class:`exactrelu.nets.contexts.Batch`
+    with at least one input.  One run of the forward kernel in :class:`BoundContext`.
     """
-    rows = batch.fractions()
-    N = batch.n
-    reasons: list = [None] * N
-    Y = _cols([[_q(v) for v in row] for row in rows], batch.dim, N)
-    E = _cols([[_input_error(v, fmt, reasons, i, input_rounded) for v in row] for i, row in enumerate(rows)],
-              batch.dim, N)
+    ctx = BoundContext(fmt, input_rounded)
     zs, pres = [], []
-    layers = [(W, b, f"layer {i}", True) for i, (W, b) in enumerate(net.layers)]
-    if net.output is not None:
-        layers.append((*net.output, "output layer", False))
-    for W, b, name, hidden in layers:
-        Z, Ez = _layer_bound(W, b, Y, E, fmt, name, reasons, hidden_input=bool(zs))
-        if hidden:
-            zs.append(Z)
-            pres.append(Ez)
-            Y, E = _relu_bound(Z, Ez)
-        else:
-            Y, E = Z, Ez
-    return zs, pres, Y, E, reasons
+
+    def keep(state: _Bounds) -> None:
+        zs.append(state.Y)
+        pres.append(state.E)
+
+    out = ctx.run(ctx.prepared(net), ctx.batch(batch), keep)
+    return zs, pres, out.Y, out.E, out.reasons
+
+
+@dataclass(frozen=True)
+class _Bounds:
+    """A state of :class:`BoundContext`: exact values Y, error bounds E (k x N fmpq_mat, a column per
+    input), whether Y is the output of a ReLU (then Y >= 0), and per input None or why it has no bound."""
+
+    Y: Any
+    E: Any
+    after_relu: bool
+    reasons: list
+
+
+@dataclass(frozen=True)
+class _BoundLayer:
+    """A layer of :class:`BoundContext` named ``where``: exact W, b; |W|, |W - fl(W)|, |b - fl(b)|,
+    |b| + |b - fl(b)|; the rounded-up gamma_{k+1} and (4k + 2) eta_0; or ``overflow``, why its weights
+    do not fit the format."""
+
+    where: str
+    W: Any
+    b: Any
+    absW: Any = None
+    errW: Any = None
+    errb: Any = None
+    Fb: Any = None
+    g: Any = None
+    eta: Any = None
+    overflow: str | None = None
+
+
+class BoundContext(Context):
+    """The error analysis of the module docstring as a context of the forward kernel.
+
+    A value is a pair (exact value, rigorous bound on the distance of any
+    float evaluation in ``fmt`` from it); :meth:`layer` prepares a layer
+    once (cached per network and format), :meth:`affine` and :meth:`relu`
+    propagate the bounds.  Not registered as an evaluation context: its
+    result is a bound, read by :func:`float_error_bounds` and crosscheck.
+    """
+
+    name = "float error bounds"
+    exact = True
+
+    def __init__(self, fmt: FloatFormat, input_rounded: bool = True):
+        super().__init__(fmt.p)
+        self.fmt, self.input_rounded = fmt, input_rounded
+
+    def cache_key(self) -> Any:
+        return (type(self), self.fmt)  # float64 and 53-bit mpmath differ in exponent range only
+
+    def layer(self, W: tuple, b: tuple, where: str) -> _BoundLayer:
+        d, k = len(W), len(W[0])
+        Wq = flint.fmpq_mat(d, k, [_q(v) for row in W for v in row])
+        bq = flint.fmpq_mat(d, 1, [_q(v) for v in b])
+        try:
+            absW, errW = _rounded_abs(W, self.fmt, where)
+            absb, errb = _rounded_abs([[v] for v in b], self.fmt, where)
+        except OverflowError as exc:
+            return _BoundLayer(where, Wq, bq, overflow=str(exc))
+        return _BoundLayer(
+            where, Wq, bq,
+            absW=flint.fmpq_mat(d, k, [v for row in absW for v in row]),
+            errW=flint.fmpq_mat(d, k, [v for row in errW for v in row]),
+            errb=flint.fmpq_mat(d, 1, [r[0] for r in errb]),
+            Fb=flint.fmpq_mat(d, 1, [a[0] + r[0] for a, r in zip(absb, errb)]),
+            g=_up(_q(gamma(k + 1, self.fmt.u))),
+            eta=_q((4 * k + 2) * self.fmt.eta),
+        )
+
+    def batch(self, inputs: Any) -> _Bounds:
+        rows, N = inputs.fractions(), inputs.n
+        reasons: list = [None] * N
+        Y = _cols([[_q(v) for v in row] for row in rows], inputs.dim, N)
+        E = _cols([[_input_error(v, self.fmt, reasons, i, self.input_rounded) for v in row]
+                   for i, row in enumerate(rows)], inputs.dim, N)
+        return _Bounds(Y, E, False, reasons)
+
+    def affine(self, layer: _BoundLayer, state: _Bounds) -> _Bounds:
+        Z, Ez = _layer_bound(layer, state, self.fmt)
+        return _Bounds(Z, Ez, False, state.reasons)
+
+    def relu(self, state: _Bounds) -> _Bounds:
+        Y, E = _relu_bound(state.Y, state.E)
+        return _Bounds(Y, E, True, state.reasons)
+
+    def export(self, state: _Bounds, n: int) -> _Bounds:
+        return state
 
 
 def _q(v: Fraction) -> flint.fmpq:
@@ -297,33 +284,23 @@ def _rounded_abs(M: tuple, fmt: FloatFormat, name: str) -> tuple[list, list]:
     return absm, err
 
 
-def _layer_bound(W: tuple, b: tuple, Y, E, fmt: FloatFormat, name: str, reasons: list, hidden_input: bool):
+def _layer_bound(L: _BoundLayer, state: _Bounds, fmt: FloatFormat) -> tuple:
     """Exact pre-activations Z and their error bounds Ez (d x N fmpq_mat) for one layer."""
-    d, k, N = len(W), len(W[0]), Y.ncols()
-    Wq = flint.fmpq_mat(d, k, [_q(v) for row in W for v in row])
-    bq = flint.fmpq_mat(d, 1, [_q(v) for v in b])
+    Y, E, reasons = state.Y, state.E, state.reasons
+    d, k, N = L.W.nrows(), L.W.ncols(), Y.ncols()
     ones = flint.fmpq_mat(1, N, [1] * N)
-    Z = Wq * Y + bq * ones
-    try:
-        absW, errW = _rounded_abs(W, fmt, name)
-        absb, errb = _rounded_abs([[v] for v in b], fmt, name)
-    except OverflowError as exc:
+    Z = L.W * Y + L.b * ones
+    if L.overflow is not None:
         for i in range(N):
-            reasons[i] = reasons[i] or str(exc)
+            reasons[i] = reasons[i] or L.overflow
         return Z, flint.fmpq_mat(d, N)
     # A = |y| + e bounds |yhat|; after a ReLU y >= 0, so one matrix sum does it
-    A = Y + E if hidden_input else flint.fmpq_mat(k, N, [abs(y) + e for y, e in zip(Y.entries(), E.entries())])
-    absWm = flint.fmpq_mat(d, k, [v for row in absW for v in row])
-    errWm = flint.fmpq_mat(d, k, [v for row in errW for v in row])
-    errbm = flint.fmpq_mat(d, 1, [r[0] for r in errb])
-    Fb = flint.fmpq_mat(d, 1, [a[0] + r[0] for a, r in zip(absb, errb)])
-    S = (absWm + errWm) * A + Fb * ones  # bounds sum |t_k| over the d + 1 terms
-    g = _up(_q(gamma(k + 1, fmt.u)))
-    eta = _q((4 * k + 2) * fmt.eta)
-    Ez = absWm * E + errWm * A + errbm * ones + S * g
-    Ez = flint.fmpq_mat(d, N, [_up(v + eta) for v in Ez.entries()])
+    A = Y + E if state.after_relu else flint.fmpq_mat(k, N, [abs(y) + e for y, e in zip(Y.entries(), E.entries())])
+    S = (L.absW + L.errW) * A + L.Fb * ones  # bounds sum |t_k| over the d + 1 terms
+    Ez = L.absW * E + L.errW * A + L.errb * ones + S * L.g
+    Ez = flint.fmpq_mat(d, N, [_up(v + L.eta) for v in Ez.entries()])
     if fmt.max is not None:
-        _check_overflow(S, (_q(fmt.max) - eta) / (1 + g), name, fmt, reasons)
+        _check_overflow(S, (_q(fmt.max) - L.eta) / (1 + L.g), L.where, fmt, reasons)
     return Z, Ez
 
 

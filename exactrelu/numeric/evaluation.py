@@ -1,6 +1,7 @@
 """Batched evaluation in several arithmetics, cross-checking against the exact values, certified limits.
 
-One call shape for every context (see :mod:`exactrelu.numeric.contexts`):
+One call shape for every context (see :mod:`exactrelu.nets.contexts`, whose
+forward kernel every function here runs):
 
 >>> from exactrelu.nets.network import Network
 >>> net = Network([([[1, -1], [1, 1]], [0, "-1/2"])], output=([[1, 2]], [0]))
@@ -19,7 +20,6 @@ its sign (here the float happens to agree).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -27,9 +27,10 @@ from typing import Any
 import flint
 import numpy as np
 
-from .contexts import (
+from ..nets.contexts import (
     ArbContext,
     Batch,
+    Context,
     ExactContext,
     MpmathContext,
     arb_to_interval,
@@ -37,13 +38,13 @@ from .contexts import (
     mpf_to_fraction,
     read_inputs,
 )
+from ..nets.network import Network
+from .errorbounds import bound_matrices, get_format
 
 __all__ = ["evaluate", "crosscheck", "limit", "CrossCheck", "Mismatch", "Unstable", "Violation", "LimitEnclosure"]
 
 
 def _check_net(net: Any) -> None:
-    from ..nets.network import Network
-
     if not isinstance(net, Network):
         raise ValueError(f"expected an exactrelu Network, got {type(net).__name__} (build one with exactrelu.Network or exactrelu.load)")
 
@@ -130,9 +131,11 @@ class CrossCheck:
     (:func:`~exactrelu.numeric.errorbounds.float_error_bounds`; arb: the ball
     radius).  ``violations``: values outside their rigorous bound (for arb,
     balls not containing the exact value).  ``unavailable``: inputs with no
-    bound (overflow; they are left out of everything else).  ``ok``: no
-    violations, no unavailable inputs and, except for arb, no pattern
-    mismatches (for arb, ok iff every ball contains the exact value).
+    bound (overflow; they are left out of everything else).  ``encloses``:
+    the context's values are rigorous enclosures (arb).  ``ok``: no
+    violations, no unavailable inputs and, unless the context encloses, no
+    pattern mismatches (an enclosure's midpoint may lie on the wrong side
+    of 0 while its ball holds the exact value: then ok iff every ball does).
     """
 
     context: str
@@ -144,13 +147,14 @@ class CrossCheck:
     unstable: tuple
     violations: tuple
     unavailable: tuple = ()
+    encloses: bool = False
 
     @property
     def ok(self) -> bool:
-        """No violations, no input without a bound, and (except for arb) no pattern mismatches."""
+        """No violations, no input without a bound, and (unless the values are enclosures) no pattern mismatches."""
         if self.violations or self.unavailable:
             return False
-        return self.context == "arb" or not self.pattern_mismatches
+        return self.encloses or not self.pattern_mismatches
 
     @property
     def unstable_inputs(self) -> tuple:
@@ -176,13 +180,14 @@ def crosscheck(net: Any, X: Any, context: Any = "numpy", prec: int = 53) -> Cros
     """
     _check_net(net)
     ctx = get_context(context, prec)
-    if isinstance(ctx, ExactContext):
-        raise ValueError("crosscheck compares a numeric context with the exact one; choose 'numpy', 'mpmath' or 'arb'")
+    if ctx.exact or not (ctx.encloses or ctx.float_format is not None):
+        raise ValueError(f"crosscheck compares a numeric context with the exact one, and the {ctx.name} context "
+                         "has no rigorous error model; choose 'numpy', 'mpmath' or 'arb'")
     batch = read_inputs(X, net.input_dim)
     with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported below, not warned about
         numeric = ctx.forward(net, batch, record=True)
     if batch.n == 0:
-        return CrossCheck(ctx.name, ctx.prec, 0, Fraction(0), Fraction(0), (), (), ())
+        return CrossCheck(ctx.name, ctx.prec, 0, Fraction(0), Fraction(0), (), (), (), (), ctx.encloses)
     # all values below are flint fmpq (exact, and much faster than Fraction); Fractions only in the report
     ex_pre, ex_out, num_pre, num_out, rad_pre, rad_out, unavailable = _values(net, batch, ctx, numeric)
     skip = set(unavailable)
@@ -218,21 +223,11 @@ def crosscheck(net: Any, X: Any, context: Any = "numpy", prec: int = 53) -> Cros
             if err > r:
                 viol.append(Violation(i, None, j, _fr(e), _fr(v), _fr(r)))
     return CrossCheck(ctx.name, ctx.prec, batch.n, _fr(abs_err), _fr(rel_err), tuple(mism), tuple(unst), tuple(viol),
-                      tuple(unavailable))
+                      tuple(unavailable), ctx.encloses)
 
 
 def _fr(x: flint.fmpq) -> Fraction:
     return Fraction(int(x.p), int(x.q))
-
-
-def _fq(x: Any) -> flint.fmpq | None:
-    """A float, Fraction or raw number as an exact fmpq; None when it is not finite."""
-    if isinstance(x, float):
-        if not math.isfinite(x):
-            return None
-        n, d = x.as_integer_ratio()
-        return flint.fmpq(n, d)
-    return flint.fmpq(x.numerator, x.denominator)
 
 
 def _by_input(M: flint.fmpq_mat) -> list:
@@ -242,37 +237,26 @@ def _by_input(M: flint.fmpq_mat) -> list:
     return [[ents[r * N + j] for r in range(d)] for j in range(N)]
 
 
-def _ball(v: Any) -> tuple:
-    """(midpoint, radius) of an arb ball as exact fmpq; (None, None) when it is not finite."""
-    if not v.is_finite():
-        return None, None
-    lo, hi = arb_to_interval(v)
-    return _fq((lo + hi) / 2), _fq((hi - lo) / 2)
+def _values(net: Any, batch: Batch, ctx: Context, trace: Any) -> tuple:
+    """Exact values, the context's values and the rigorous radius around them, per layer / input / neuron, as fmpq.
 
+    The context reads its own values (:meth:`Context.value`); the radius is
+    the one the values carry when they are enclosures, else the float error
+    bound of the context's format.
+    """
+    def read(rows: list) -> tuple:
+        pairs = [[ctx.value(v) for v in row] for row in rows]
+        return [[p[0] for p in r] for r in pairs], [[p[1] for p in r] for r in pairs]
 
-def _values(net: Any, batch: Batch, ctx: Any, trace: Any) -> tuple:
-    """Exact values, the context's values and the rigorous radius around them, per layer / input / neuron, as fmpq."""
-    if isinstance(ctx, ArbContext):
+    num_out, rad_out = read(trace.columns)
+    pres = [read(layer) for layer in trace.pre]
+    num_pre, rad_pre = [p[0] for p in pres], [p[1] for p in pres]
+    if ctx.encloses:
         exact = ExactContext().forward(net, batch, record=True)
-        ex_pre = [[[_fq(v) for v in z] for z in layer] for layer in exact.pre]
-        ex_out = [[_fq(v) for v in row] for row in exact.output]
-
-        def split(rows: list) -> tuple:
-            balls = [[_ball(v) for v in row] for row in rows]
-            return [[b[0] for b in r] for r in balls], [[b[1] for b in r] for r in balls]
-
-        num_out, rad_out = split(trace.output)
-        pres = [split(layer) for layer in trace.pre]
-        return ex_pre, ex_out, [p[0] for p in pres], num_out, [p[1] for p in pres], rad_out, []
-    from .errorbounds import bound_matrices, get_format
-
-    precision: Any = ctx.prec if isinstance(ctx, MpmathContext) else ctx.format
-    zs, ezs, out, eout, reasons = bound_matrices(net, batch, get_format(precision))
-    if isinstance(ctx, MpmathContext):
-        num_out = [[_fq(mpf_to_fraction(v)) for v in row] for row in trace.output]
-    else:
-        num_out = [[_fq(v) for v in row] for row in trace.output.tolist()]
-    num_pre = [[[_fq(v) for v in z] for z in layer] for layer in trace.pre]
+        ex_pre = [[[flint.fmpq(v.numerator, v.denominator) for v in z] for z in layer] for layer in exact.pre]
+        ex_out = [[flint.fmpq(v.numerator, v.denominator) for v in row] for row in exact.output]
+        return ex_pre, ex_out, num_pre, num_out, rad_pre, rad_out, []
+    zs, ezs, out, eout, reasons = bound_matrices(net, batch, get_format(ctx.float_format))
     unavailable = [i for i, r in enumerate(reasons) if r is not None]
     return ([_by_input(Z) for Z in zs], _by_input(out), num_pre, num_out, [_by_input(E) for E in ezs],
             _by_input(eout), unavailable)
@@ -415,7 +399,7 @@ def limit(family: Any, x: Any, tol: Any, *, max_depth: int = 10**6) -> LimitEncl
     k = max(0, (16 * t.denominator // t.numerator).bit_length())
     lower = tuple(_floor_dyadic(m - r - tail, k) for m, r in zip(mid, rad))
     upper = tuple(-_floor_dyadic(-(m + r + tail), k) for m, r in zip(mid, rad))
-    mp_value = _run(MpmathContext(53), layers, xv)[0]
+    mp_value = _run(MpmathContext(53), layers, xv)
     agrees = all(l - t <= mpf_to_fraction(v) <= u + t for l, v, u in zip(lower, mp_value, upper))
     exact = tuple(cert.limit) if cert.limit is not None else None
     if exact is not None:
@@ -429,33 +413,28 @@ def _floor_dyadic(q: Fraction, k: int) -> Fraction:
 
 
 def _family_layers(family: Any, depth: int) -> list:
-    """[(W, b, hidden)] of N_depth: the prefix, the formula layers start..start+depth-1, the output layer."""
-    layers = [(W, b, True) for W, b in family.prefix]
-    layers += [(*family.layer(k), True) for k in range(family.start, family.start + depth)]
+    """[(W, b, hidden, where)] of N_depth: the prefix, the formula layers start..start+depth-1, the output layer."""
+    layers = [(W, b, True, f"prefix layer {i}") for i, (W, b) in enumerate(family.prefix)]
+    layers += [(*family.layer(k), True, f"layer n = {k}") for k in range(family.start, family.start + depth)]
     if family.output is not None:
-        layers.append((*family.output, False))
+        layers.append((*family.output, False, "output layer"))
     return layers
 
 
-def _run(ctx: Any, layers: list, x: tuple, state: Any = None) -> Any:
-    """Run the layers in one context on the single input x (or from ``state``); the context's output."""
-    with ctx._scope():
-        Y = ctx.batch(read_inputs([x], len(x))) if state is None else state
-        for i, (W, b, hidden) in enumerate(layers):
-            Z = ctx.affine(ctx.layer(W, b, f"layer {i}"), Y)
-            Y = ctx.relu(Z) if hidden else Z
-        return ctx.export(Y, 1)
+def _run(ctx: Context, layers: list, x: tuple) -> Any:
+    """The context's output for the single input x through exact ``layers`` (one run of the kernel)."""
+    with ctx.precision():
+        return ctx.trace(ctx.convert(layers), ctx.batch(read_inputs([x], len(x))), 1).output[0]
 
 
 def _enclose(layers: list, x: tuple, eps: Fraction) -> tuple:
     """Midpoints and radii (Fractions) enclosing N_depth(x), with radii <= eps; and the method used."""
     ex = ExactContext()
     Y = ex.batch(read_inputs([x], len(x)))
-    for i, (W, b, hidden) in enumerate(layers):
-        Z = ex.affine(ex.layer(W, b, f"layer {i}"), Y)
-        Y = ex.relu(Z) if hidden else Z
+    for i, layer in enumerate(layers):
+        Y = ex.run(ex.convert([layer]), Y)  # layer by layer: watch the size of the exact state
         if _bits(Y) > EXACT_BITS and i + 1 < len(layers):
-            return _enclose_arb(layers[i + 1:], Y, eps)
+            return _enclose_arb(layers[i + 1:], ex.columns(Y, 1)[0], eps)
     value = ex.export(Y, 1)[0]
     return value, tuple(Fraction(0) for _ in value), "exact", None
 
@@ -465,17 +444,11 @@ def _bits(Y: Any) -> int:
     return max([int(D).bit_length() for D in dens] + [int(v).bit_length() for v in num.entries()])
 
 
-def _enclose_arb(layers: list, Y: Any, eps: Fraction) -> tuple:
-    """Continue from an exact state with arb balls, doubling the precision until every radius is <= eps."""
-    import flint
-
-    num, (D,) = Y  # one input: one denominator
+def _enclose_arb(layers: list, y: tuple, eps: Fraction) -> tuple:
+    """Continue from the exact state y with arb balls, doubling the precision until every radius is <= eps."""
     prec = max(64, 2 * (eps.denominator.bit_length() - eps.numerator.bit_length()) + 32)
     while True:
-        ctx = ArbContext(prec)
-        with ctx._scope():
-            state = flint.arb_mat(num.nrows(), 1, [flint.arb(flint.fmpq(int(v), int(D))) for v in num.entries()])
-            out = _run(ctx, layers, (), state)[0]
+        out = _run(ArbContext(prec), layers, y)
         ivs = [arb_to_interval(v) if v.is_finite() else None for v in out]
         if all(iv is not None and (iv[1] - iv[0]) / 2 <= eps for iv in ivs):
             return (tuple((l + u) / 2 for l, u in ivs), tuple((u - l) / 2 for l, u in ivs), "arb", prec)

@@ -1,10 +1,21 @@
-"""Evaluation contexts: one forward pass, several arithmetics.
+"""Evaluation contexts: one forward kernel, several arithmetics.
 
 Following mpmath (``mp``, ``fp``, ``iv`` share one base), every context
 implements the same few primitives -- convert a layer, convert a batch of
-inputs, affine map, ReLU, export -- and :meth:`Context.forward` is written
-once against them.  Cross-checking is then "run the same call in two
-contexts and compare" (:func:`exactrelu.numeric.evaluation.crosscheck`).
+inputs, affine map, ReLU, export -- and the forward kernel
+:meth:`Context.run` is written once against them.  Every forward pass of
+the package goes through it: ``Network.__call__``/``pattern``,
+:func:`exactrelu.numeric.evaluation.evaluate`, ``crosscheck`` and ``limit``,
+the error bounds of :mod:`exactrelu.numeric.errorbounds` (a context of
+their own), partial products in :mod:`exactrelu.depth.products`, orbits and
+numerical evidence in the certifier.  Cross-checking is then "run the same
+call in two contexts and compare" (:func:`exactrelu.numeric.evaluation.crosscheck`).
+:meth:`Context.precision` is the public scope of a context's working
+precision; a network's layers are converted once per network, context and
+precision, and cached (:meth:`Context.prepared`).
+
+It lives in ``nets/`` (not ``numeric/``) because Network itself and the
+infinite-depth code (``depth/``) evaluate through it.
 
 Contexts and what they return for a batch of ``N`` inputs:
 
@@ -32,18 +43,22 @@ array([[1.33333333]])
 
 from __future__ import annotations
 
+import math
+import weakref
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import partial
 from math import lcm
-from typing import Any, Sequence
+from typing import Any, Callable, Hashable, Iterable, Iterator, Sequence
 
 import flint
 import numpy as np
 
+from ..exact.floats import round_nearest
 from ..exact.numbers import fraction_brief, to_fraction
 
 __all__ = ["Batch", "read_inputs", "Context", "ExactContext", "NumpyContext", "MpmathContext", "ArbContext",
-           "get_context", "Trace", "CONTEXTS"]
+           "get_context", "register_context", "Trace", "CONTEXTS", "arb_to_interval", "mpf_to_fraction"]
 
 
 # ---------------------------------------------------------------- inputs
@@ -144,21 +159,35 @@ def _read_array(X: np.ndarray, dim: int) -> Batch:
 class Trace:
     """The result of a forward pass: ``output`` in the context's public type and, when recorded,
     the pre-activations of each hidden layer (per layer, per input, a tuple per neuron: Fractions
-    for exact and mpmath (the exact value of the computed mpf), Python floats for numpy, balls for arb)."""
+    for exact and mpmath (the exact value of the computed mpf), Python floats for numpy, balls for arb)
+    and ``columns``, the outputs in that same per-input form (None unless recorded)."""
 
     output: Any
     pre: list
+    columns: list | None = None
 
 
 class Context:
-    """Base of the evaluation contexts: the forward pass is written once, here.
+    """Base of the evaluation contexts: the one forward kernel, :meth:`run`, is written here, once.
 
-    Subclasses implement ``layer`` (convert exact (W, b)), ``batch``
-    (convert a :class:`Batch`), ``affine``, ``relu``, ``export`` (the public
-    result) and ``columns`` (per input tuples, for pre-activations).
+    Subclasses implement the primitives ``layer`` (convert an exact (W, b)),
+    ``batch`` (convert a :class:`Batch` into a state: one column or row per
+    input), ``affine``, ``relu``, ``export`` (the public result),
+    ``columns`` (per-input tuples) and ``value`` (read one of those exactly);
+    optionally ``native_layer`` (a layer already in the context's numbers) and
+    ``precision`` (the scope of the context's working precision).
+
+    Class attributes say what a context's numbers are, so that callers
+    (crosscheck) ask the context instead of testing its type: ``exact``
+    (values are the exact ones), ``encloses`` (values are rigorous
+    enclosures: ``value`` gives a radius), ``float_format`` (the format
+    whose rounding errors :mod:`exactrelu.numeric.errorbounds` bounds).
+    A new context is a subclass plus :func:`register_context`.
     """
 
     name = "base"
+    exact = False
+    encloses = False
 
     def __init__(self, prec: int = 53):
         if isinstance(prec, bool) or not isinstance(prec, int) or prec < 2:
@@ -168,27 +197,111 @@ class Context:
     def __repr__(self) -> str:
         return f"<{type(self).__name__} prec={self.prec}>"
 
+    @property
+    def float_format(self) -> Any:
+        """For a float context, its format for :func:`exactrelu.exact.floats.get_format`; else None."""
+        return None
+
+    # ------------------------------------------------------------ the kernel
+    def precision(self) -> Any:
+        """A context manager: inside it the context's working precision is set, and restored on exit.
+
+        Every conversion and operation of the context runs inside it (the
+        kernel enters it itself); open it around your own code that uses the
+        same library, e.g. ``flint.arb`` arithmetic next to an arb context.
+        The exact and numpy contexts have no global state: a scope that does nothing.
+
+        >>> import flint
+        >>> before = flint.ctx.prec
+        >>> with get_context("arb", 200).precision():
+        ...     flint.ctx.prec
+        200
+        >>> flint.ctx.prec == before
+        True
+        """
+        return _Scope()
+
+    def run(self, layers: Iterable, Y: Any, on_pre: Callable | None = None) -> Any:
+        """The forward kernel: push the state ``Y`` through ``layers``, pairs (layer, hidden).
+
+        Each layer is the context's own form (from :meth:`layer`,
+        :meth:`native_layer` or :meth:`prepared`); ``hidden`` layers are
+        followed by a ReLU, and ``on_pre`` (if given) sees their
+        pre-activations in the context's state form.  ``layers`` may be any
+        iterable (a generator of a million layers is fine).  Every forward
+        pass of the package is this loop.
+
+        >>> ctx = get_context("exact")
+        >>> layer = ctx.layer(((Fraction(1),), (Fraction(-1),)), (Fraction(0), Fraction(0)), "layer 0")
+        >>> Y = ctx.run([(layer, True)], ctx.batch(read_inputs([[-3]], 1)))
+        >>> ctx.export(Y, 1)
+        [(Fraction(0, 1), Fraction(3, 1))]
+        """
+        with self.precision():
+            for layer, hidden in layers:
+                Z = self.affine(layer, Y)
+                if hidden:
+                    if on_pre is not None:
+                        on_pre(Z)
+                    Z = self.relu(Z)
+                Y = Z
+        return Y
+
+    def trace(self, layers: Iterable, Y: Any, n: int, record: bool = False) -> Trace:
+        """:meth:`run` from the state ``Y`` of ``n`` inputs, as a :class:`Trace` (``record``: keep pre-activations)."""
+        pre: list = []
+        with self.precision():
+            Y = self.run(layers, Y, (lambda Z: pre.append(self.columns(Z, n))) if record else None)
+            return Trace(self.export(Y, n), pre, self.columns(Y, n) if record else None)
+
     def forward(self, net: Any, X: Any, record: bool = False) -> Trace:
-        """Evaluate ``net`` on the batch ``X``; with ``record`` keep the hidden pre-activations."""
+        """Evaluate ``net`` on the batch ``X``; with ``record`` keep the hidden pre-activations.
+
+        The network's layers are converted once per network, context and
+        precision (:meth:`prepared`), then the kernel runs.
+        """
         inputs = read_inputs(X, net.input_dim)
-        pre = []
-        with self._scope():
-            Y = self.batch(inputs)
-            for i, (W, b) in enumerate(net.layers):
-                Z = self.affine(self.layer(W, b, f"layer {i}"), Y)
-                if record:
-                    pre.append(self.columns(Z, inputs.n))
-                Y = self.relu(Z)
-            if net.output is not None:
-                Y = self.affine(self.layer(*net.output, "output layer"), Y)
-            return Trace(self.export(Y, inputs.n), pre)
+        with self.precision():
+            return self.trace(self.prepared(net), self.batch(inputs), inputs.n, record)
 
-    def _scope(self):
-        return _NullScope()
+    def prepared(self, net: Any) -> list:
+        """``net``'s layers in this context's form, pairs (layer, hidden): converted once, then cached.
 
-    # primitives (subclasses)
+        Networks are immutable, so the conversion is kept for as long as the
+        network object lives (a weak reference: dropping the network drops it),
+        one entry per :meth:`cache_key`.
+
+        >>> from exactrelu.nets.network import Network
+        >>> net = Network([([[1, "1/3"]], [0])])
+        >>> ctx = get_context("numpy")
+        >>> ctx.prepared(net) is get_context("numpy").prepared(net)   # the same conversion, reused
+        True
+        """
+        return _PREPARED.get(net, self.cache_key(), partial(self._convert_all, net))
+
+    def _convert_all(self, net: Any) -> list:
+        with self.precision():
+            return list(self.convert(_layers_of(net)))
+
+    def cache_key(self) -> Hashable:
+        """What a conversion of a network's layers depends on (the context's class and precision)."""
+        return (type(self), self.prec)
+
+    def convert(self, layers: Iterable) -> Iterator:
+        """Exact layers ``(W, b, hidden, where)`` in this context's form, pairs (layer, hidden), one at a time.
+
+        Lazy, so that a long run holds one converted layer at a time; consume
+        it inside :meth:`precision` (as :meth:`run` does).
+        """
+        return ((self.layer(W, b, where), hidden) for W, b, hidden, where in layers)
+
+    # ------------------------------------------------------------ primitives (subclasses)
     def layer(self, W: tuple, b: tuple, where: str) -> Any:  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def native_layer(self, W: Any, b: Any = None) -> Any:
+        """A layer from weights already in this context's numbers (b None: no bias); not every context has one."""
+        raise ValueError(f"the {self.name} context takes exact layers only (use .layer)")
 
     def batch(self, inputs: Batch) -> Any:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -205,13 +318,71 @@ class Context:
     def columns(self, Z: Any, n: int) -> list:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def value(self, v: Any) -> tuple:  # pragma: no cover - abstract
+        """One entry of :meth:`columns` read exactly: (value, radius) as flint fmpq.
 
-class _NullScope:
+        ``value`` is None when it is not finite; ``radius`` is the rigorous
+        error radius the value itself carries (0 exact, the ball's radius for
+        an enclosure) or None when it carries none (floats: see errorbounds).
+        """
+        raise NotImplementedError
+
+
+def _layers_of(net: Any) -> list:
+    """A network's exact layers as (W, b, hidden, where), the output layer last."""
+    layers = [(W, b, True, f"layer {i}") for i, (W, b) in enumerate(net.layers)]
+    if net.output is not None:
+        layers.append((*net.output, False, "output layer"))
+    return layers
+
+
+class _Scope:
+    """A precision scope with nothing to set."""
+
     def __enter__(self):
         return self
 
     def __exit__(self, *exc):
         return False
+
+
+class _PerObject:
+    """A cache keyed by object identity, whose entries die with their object (a weak reference).
+
+    Identity, not equality: hashing a network hashes every weight, which would
+    cost more than the conversions saved.
+    """
+
+    def __init__(self) -> None:
+        self._entries: dict = {}
+
+    def get(self, obj: Any, key: Hashable, make: Callable) -> Any:
+        try:
+            ref, table = self._entries[id(obj)]
+            if ref() is not obj:  # pragma: no cover - the id was reused before the callback ran
+                raise KeyError
+        except KeyError:
+            try:
+                ref = weakref.ref(obj, partial(self._drop, id(obj)))
+            except TypeError:  # not weakly referenceable: convert every time
+                return make()
+            table = {}
+            self._entries[id(obj)] = (ref, table)
+        value = table.get(key)
+        if value is None:
+            value = table[key] = make()
+        return value
+
+    def _drop(self, key: int, ref: Any) -> None:
+        entry = self._entries.get(key)
+        if entry is not None and entry[0] is ref:
+            del self._entries[key]
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+_PREPARED = _PerObject()
 
 
 # ---------------------------------------------------------------- exact
@@ -228,6 +399,7 @@ class ExactContext(Context):
     """
 
     name = "exact"
+    exact = True
 
     def layer(self, W, b, where):
         q = lcm(*(v.denominator for row in W for v in row), *(v.denominator for v in b))
@@ -262,6 +434,9 @@ class ExactContext(Context):
         ents = [int(v) for v in num.entries()]
         return [tuple(Fraction(ents[j * n + i], int(dens[i])) for j in range(d)) for i in range(n)]
 
+    def value(self, v):
+        return flint.fmpq(v.numerator, v.denominator), flint.fmpq(0)
+
 
 def _reduce(ents: list, d: int, n: int, dens: list) -> tuple:
     """Divide each column's numerators and its denominator by their gcd, so the integers stay small."""
@@ -295,9 +470,11 @@ class NumpyContext(Context):
         self.dtype = np.float64 if prec == 53 else np.float32
         self.format = "float64" if prec == 53 else "float32"
 
-    def _round(self, q: Fraction, where: str) -> float:
-        from .errorbounds import round_nearest
+    @property
+    def float_format(self) -> str:
+        return self.format
 
+    def _round(self, q: Fraction, where: str) -> float:
         try:
             if self.dtype is np.float64:
                 return float(q)  # CPython's int / int division is correctly rounded to nearest
@@ -309,7 +486,15 @@ class NumpyContext(Context):
         Wf = np.array([[self._round(v, f"{where}, W, row {i}, column {j}") for j, v in enumerate(row)]
                        for i, row in enumerate(W)], dtype=self.dtype)
         bf = np.array([self._round(v, f"{where}, b, entry {i}") for i, v in enumerate(b)], dtype=self.dtype)
-        return np.ascontiguousarray(Wf.T), bf
+        return self.native_layer(Wf, bf)
+
+    def native_layer(self, W, b=None):
+        """A layer from float arrays W (d x k) and b (d,) (b None: zero), cast to the context's dtype."""
+        WT = np.ascontiguousarray(np.asarray(W, dtype=self.dtype).T)
+        bf = np.zeros(WT.shape[1], self.dtype) if b is None else np.array(b, dtype=self.dtype)
+        WT.setflags(write=False)  # layers are cached and shared between calls: never modified
+        bf.setflags(write=False)
+        return WT, bf
 
     def batch(self, inputs):
         X = inputs.float64()  # doubles (exact if they were), else correctly rounded
@@ -338,16 +523,32 @@ class NumpyContext(Context):
     def columns(self, Z, n):
         return [tuple(row) for row in Z.tolist()]  # Python floats (exact values of the computed numbers)
 
+    def value(self, v):
+        if not math.isfinite(v):
+            return None, None
+        n, d = v.as_integer_ratio()
+        return flint.fmpq(n, d), None
+
 
 # ---------------------------------------------------------------- mpmath
 class MpmathContext(Context):
     """mpmath floats at ``prec`` bits, every operation rounded to nearest (no under- or overflow).
 
     Uses mpmath's raw ``libmp`` operations with explicit precision, so the
-    global ``mp.prec`` is neither read nor changed.
+    kernel neither reads nor needs the global ``mp.prec``; :meth:`precision`
+    sets it (and restores it) for code that mixes in mpmath's own functions.
     """
 
     name = "mpmath"
+
+    @property
+    def float_format(self) -> int:
+        return self.prec  # p-bit floats with an unbounded exponent range
+
+    def precision(self):
+        import mpmath
+
+        return mpmath.workprec(self.prec)
 
     def _conv(self, q: Fraction):
         from mpmath.libmp import from_rational, round_nearest
@@ -389,6 +590,9 @@ class MpmathContext(Context):
     def columns(self, Z, n):
         return [tuple(_raw_mpf_to_fraction(v) for v in z) for z in Z]
 
+    def value(self, v):
+        return flint.fmpq(v.numerator, v.denominator), None
+
 
 def _raw_mpf_to_fraction(v: tuple) -> Fraction:
     """A finite raw mpmath value (sign, man, exp, bc) as an exact Fraction."""
@@ -415,15 +619,20 @@ class ArbContext(Context):
     """flint ``arb`` ball arithmetic at ``prec`` bits: every ball provably contains the exact value."""
 
     name = "arb"
+    encloses = True
 
-    def _scope(self):
-        return _ArbPrec(self.prec)
+    def precision(self):
+        return _FlintPrec(self.prec)
 
     def layer(self, W, b, where):
         d, k = len(W), len(W[0])
         Wm = flint.arb_mat(d, k, [flint.arb(flint.fmpq(v.numerator, v.denominator)) for row in W for v in row])
         bm = flint.arb_mat(d, 1, [flint.arb(flint.fmpq(v.numerator, v.denominator)) for v in b])
         return Wm, bm
+
+    def native_layer(self, W, b=None):
+        """A layer from an ``arb_mat`` W (d x k) and a column ``arb_mat`` b (None: no bias)."""
+        return W, b
 
     def batch(self, inputs):
         rows = inputs.fractions()
@@ -433,6 +642,8 @@ class ArbContext(Context):
 
     def affine(self, layer, Y):
         W, b = layer
+        if b is None:
+            return W * Y
         n = Y.ncols()
         return W * Y + b * flint.arb_mat(1, n, [1] * n)
 
@@ -448,9 +659,16 @@ class ArbContext(Context):
         ents = Z.entries()
         return [tuple(ents[j * n + i] for j in range(d)) for i in range(n)]
 
+    def value(self, v):
+        if not v.is_finite():
+            return None, None
+        lo, hi = arb_to_interval(v)
+        mid, rad = (lo + hi) / 2, (hi - lo) / 2
+        return flint.fmpq(mid.numerator, mid.denominator), flint.fmpq(rad.numerator, rad.denominator)
 
-class _ArbPrec:
-    """Set flint's working precision for the duration of a block, then restore it."""
+
+class _FlintPrec:
+    """Set flint's working precision for the duration of a block, then restore it (even on an exception)."""
 
     def __init__(self, prec: int):
         self.prec = prec
@@ -484,7 +702,26 @@ def _arf(x: flint.arb) -> Fraction:
     return Fraction(man << exp) if exp >= 0 else Fraction(man, 1 << -exp)
 
 
-CONTEXTS = {"exact": ExactContext, "numpy": NumpyContext, "mpmath": MpmathContext, "arb": ArbContext}
+CONTEXTS: dict = {}
+
+
+def register_context(cls: type) -> type:
+    """Make a :class:`Context` subclass available by its ``name`` (usable as a class decorator).
+
+    >>> class Demo(NumpyContext):
+    ...     name = "demo"
+    >>> register_context(Demo) is Demo, get_context("demo").name
+    (True, 'demo')
+    >>> del CONTEXTS["demo"]
+    """
+    if not (isinstance(cls, type) and issubclass(cls, Context)) or not isinstance(cls.name, str):
+        raise ValueError(f"register_context expects a Context subclass with a name, got {cls!r}")
+    CONTEXTS[cls.name] = cls
+    return cls
+
+
+for _cls in (ExactContext, NumpyContext, MpmathContext, ArbContext):
+    register_context(_cls)
 
 
 def get_context(context: Any, prec: int = 53) -> Context:

@@ -1,0 +1,166 @@
+"""The explicit expression (T1), written once: exact affine maps of a network on an activation pattern.
+
+On the activation domain of a pattern, every pre-activation is affine in
+the input: z_k(x) = M_k x + m_k, with (THEORY.md, T1, layers 0-based)
+
+    M_0 = W_0,  m_0 = b_0,   M_k = W_k D_{k-1} M_{k-1},  m_k = W_k D_{k-1} m_{k-1} + b_k,
+
+where D_k = diag(bits of layer k).  Here a map is kept in homogeneous form,
+one flint ``fmpq_mat`` H = [M | m] of shape (w_k, d + 1), and one step is one
+matrix product: H_k = [W_k | b_k] [D_{k-1} H_{k-1} ; 0 ... 0 1].
+
+:class:`AffineMaps` is the only implementation in the package: Network's
+``prefix_maps``, ``affine_map`` and ``domain``, the general and the planar
+region algorithms all use it.  It memoises the map of each activation prefix
+when asked to (the region algorithms share prefixes between regions).
+
+>>> from fractions import Fraction
+>>> maps = AffineMaps.from_exact([(((1, -1), (1, 1)), (0, Fraction(-1, 2)))], (((1, 2),), (0,)))
+>>> maps.layer(())                 # layer 0: [W_0 | b_0]
+[1, -1,    0]
+[1,  1, -1/2]
+>>> maps.affine_map([(1, 0)])     # neuron 1 inactive: N(x) = 1 * (x0 - x1)
+(((Fraction(1, 1), Fraction(-1, 1)),), (Fraction(0, 1),))
+"""
+
+from __future__ import annotations
+
+import copy
+from fractions import Fraction
+from typing import Any, Iterator, Sequence
+
+import flint
+
+from ..exact.numbers import to_matrix, to_vector
+
+__all__ = ["AffineMaps", "split", "split_fractions"]
+
+_ZERO = flint.fmpq(0)
+_ONE = flint.fmpq(1)
+
+
+def _homogeneous(W: flint.fmpq_mat, b: flint.fmpq_mat) -> flint.fmpq_mat:
+    """[W | b] as one matrix."""
+    k = W.ncols()
+    ents, bs = W.entries(), b.entries()
+    return flint.fmpq_mat(W.nrows(), k + 1, [v for i in range(W.nrows()) for v in (*ents[i * k:(i + 1) * k], bs[i])])
+
+
+def _frac(v: flint.fmpq) -> Fraction:
+    return Fraction(int(v.p), int(v.q))
+
+
+class AffineMaps:
+    """The T1 maps of one stack of exact layers: ``layer(prefix)``, ``step``, ``output``, ``affine_map``.
+
+    ``layers`` are flint pairs (W, b) (b a column), ``output`` such a pair or
+    None, ``input_dim`` the input dimension d.  With ``memo`` the map of every
+    prefix asked for is kept (for one enumeration; a Network makes a fresh
+    instance without memo for each call).
+    """
+
+    def __init__(self, layers: Sequence, output: Any, input_dim: int, memo: bool = False):
+        self.input_dim = input_dim
+        self.widths = tuple(W.nrows() for W, _ in layers)
+        self.depth = len(layers)
+        self._hom = [_homogeneous(W, b) for W, b in layers]
+        self._out = None if output is None else _homogeneous(*output)
+        self._cache: dict | None = {} if memo else None
+
+    @classmethod
+    def of(cls, net: Any, memo: bool = False) -> "AffineMaps":
+        """The maps of a Network (anything with ``fmpq_layers()``, ``fmpq_output()`` and ``input_dim``)."""
+        return cls(net.fmpq_layers(), net.fmpq_output(), net.input_dim, memo)
+
+    def memoised(self) -> "AffineMaps":
+        """The same maps with a fresh memo of their own (the layer matrices are shared, not copied)."""
+        other = copy.copy(self)
+        other._cache = {}
+        return other
+
+    @classmethod
+    def from_exact(cls, layers: Sequence, output: Any = None, memo: bool = False) -> "AffineMaps":
+        """The maps of exact layers given as pairs (W, b) of exact numbers (or rational strings).
+
+        For plain data (a worker process rebuilding a network's maps); shapes
+        are assumed checked already (they were, when the Network was built).
+        """
+        def fmpq_pair(pair: Any, name: str) -> tuple:
+            W, b = (pair["W"], pair["b"]) if isinstance(pair, dict) else pair
+            W, b = to_matrix(W, f"{name}, W"), to_vector(b, f"{name}, b")
+            return (flint.fmpq_mat(len(W), len(W[0]), [flint.fmpq(v.numerator, v.denominator) for r in W for v in r]),
+                    flint.fmpq_mat(len(b), 1, [flint.fmpq(v.numerator, v.denominator) for v in b]))
+
+        pairs = [fmpq_pair(p, f"layer {i}") for i, p in enumerate(layers)]
+        out = None if output is None else fmpq_pair(output, "output layer")
+        d = (pairs[0][0] if pairs else out[0]).ncols()
+        return cls(pairs, out, d, memo)
+
+    # ------------------------------------------------------------ T1
+    def _masked(self, H: flint.fmpq_mat, bits: Sequence[int]) -> flint.fmpq_mat:
+        """[D H ; 0 ... 0 1]: the rows of inactive neurons zeroed, and the homogeneous row appended."""
+        c = H.ncols()
+        ents = H.entries()
+        zeros = (_ZERO,) * c
+        flat = [v for i, bit in enumerate(bits) for v in (ents[i * c:(i + 1) * c] if bit else zeros)]
+        return flint.fmpq_mat(len(bits) + 1, c, flat + [_ZERO] * (c - 1) + [_ONE])
+
+    def step(self, H: flint.fmpq_mat | None, bits: Sequence[int], k: int) -> flint.fmpq_mat:
+        """Layer k's map from layer k-1's map H and its bits (for k = 0, H and bits are ignored)."""
+        if k == 0:
+            return self._hom[0]
+        return self._hom[k] * self._masked(H, bits)
+
+    def layer(self, prefix: Sequence) -> flint.fmpq_mat:
+        """The (w_k x (d+1)) map [M_k | m_k] of layer k = len(prefix) where layers < k have bits ``prefix``."""
+        prefix = tuple(tuple(bits) for bits in prefix)
+        if self._cache is None:
+            H = None
+            for k in range(len(prefix) + 1):
+                H = self.step(H, prefix[k - 1] if k else (), k)
+            return H
+        H = self._cache.get(prefix)
+        if H is None:
+            H = self.step(self.layer(prefix[:-1]), prefix[-1], len(prefix)) if prefix else self._hom[0]
+            self._cache[prefix] = H
+        return H
+
+    def prefix_maps(self, layers: Sequence) -> Iterator[flint.fmpq_mat]:
+        """The maps of layers 0 .. len(layers) - 1 on the bits ``layers``, in order, without memo."""
+        H = None
+        for k in range(len(layers)):
+            H = self.step(H, layers[k - 1] if k else (), k)
+            yield H
+
+    def output(self, layers: Sequence) -> flint.fmpq_mat:
+        """[A | c] with N(x) = A x + c on the domain of the full pattern ``layers`` (output layer included)."""
+        layers = tuple(tuple(bits) for bits in layers)
+        if not layers:  # no hidden layer: the output layer alone (a network has one then)
+            return self._out
+        if self._cache is not None:
+            H = self.layer(layers[:-1])
+        else:
+            *_, H = self.prefix_maps(layers)
+        G = self._masked(H, layers[-1])
+        if self._out is None:
+            return flint.fmpq_mat(G.nrows() - 1, G.ncols(), G.entries()[: (G.nrows() - 1) * G.ncols()])
+        return self._out * G
+
+    def affine_map(self, layers: Sequence) -> tuple[tuple, tuple]:
+        """(A, c) as Fraction tuples with N(x) = A x + c on the domain of ``layers`` (T1)."""
+        return split_fractions(self.output(layers))
+
+
+def split(H: flint.fmpq_mat) -> tuple[flint.fmpq_mat, flint.fmpq_mat]:
+    """A homogeneous [M | m] as the pair (M, m) of flint matrices (m a column)."""
+    r, c = H.nrows(), H.ncols()
+    ents = H.entries()
+    M = flint.fmpq_mat(r, c - 1, [ents[i * c + j] for i in range(r) for j in range(c - 1)])
+    return M, flint.fmpq_mat(r, 1, [ents[i * c + c - 1] for i in range(r)])
+
+
+def split_fractions(H: flint.fmpq_mat) -> tuple[tuple, tuple]:
+    """A homogeneous [A | c] as Fraction tuples (A, c)."""
+    r, c = H.nrows(), H.ncols()
+    ents = [_frac(v) for v in H.entries()]
+    return tuple(tuple(ents[i * c:(i + 1) * c - 1]) for i in range(r)), tuple(ents[i * c + c - 1] for i in range(r))
