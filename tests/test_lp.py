@@ -9,6 +9,8 @@ from fractions import Fraction
 
 import flint
 import pytest
+
+from exactrelu.exact.errors import VerificationError
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -113,13 +115,16 @@ def test_tampered_certificates_fail(data):
         bad = dataclasses.replace(r, certificate=dataclasses.replace(cert, ineq=bumped))
         # Adding a_0 to A^T y breaks the identity unless a_0 == 0 and b_0 keeps the sign.
         if any(A[0]):
-            assert not verify_lp(c, A, b, E, e, result=bad, maximize=mx)
+            with pytest.raises(VerificationError):
+                verify_lp(c, A, b, E, e, result=bad, maximize=mx)
     if r.status == "unbounded":
         bad = dataclasses.replace(r, certificate=LPCertificate("ray", ray=tuple(0 * v for v in cert.ray)))
-        assert not verify_lp(c, A, b, E, e, result=bad, maximize=mx)
+        with pytest.raises(VerificationError):
+            verify_lp(c, A, b, E, e, result=bad, maximize=mx)
     if r.status == "optimal":
         bad = dataclasses.replace(r, value=r.value + 1)
-        assert not verify_lp(c, A, b, E, e, result=bad, maximize=mx)
+        with pytest.raises(VerificationError):
+            verify_lp(c, A, b, E, e, result=bad, maximize=mx)
 
 
 def test_beale_cycling_example(guide):

@@ -38,6 +38,7 @@ from typing import Any, Sequence
 import flint
 
 from ._simplex import simplex
+from .errors import VerificationError
 from .numbers import to_matrix, to_vector
 
 __all__ = ["LPResult", "LPCertificate", "solve_lp", "verify_lp", "USE_FLOAT_GUIDE"]
@@ -183,35 +184,48 @@ def _feasible(P: _Problem, x: tuple) -> bool:
 
 
 def _verify(P: _Problem, res: LPResult) -> bool:
+    return _defect(P, res) is None
+
+
+def _defect(P: _Problem, res: LPResult) -> str | None:
+    """Why ``res`` is not a certified answer to ``P`` (None when it is), decided exactly."""
     s = 1 if P.maximize else -1
     cert = res.certificate
     if res.status == "optimal":
         if cert.kind != "dual" or res.x is None or not _feasible(P, res.x):
-            return False
+            return "an optimum needs a feasible point x and a dual certificate"
         bound = _check_dual(P, cert.ineq, cert.eq, [s * ci for ci in P.c])
-        return bound is not None and res.value == _dot(P.c, res.x) and bound == s * res.value
+        if bound is None:
+            return "the dual multipliers are negative or do not combine to the objective"
+        if res.value != _dot(P.c, res.x) or bound != s * res.value:
+            return "the value is not c.x, or the dual bound does not equal it (no zero duality gap)"
+        return None
     if res.status == "infeasible":
         if cert.kind != "farkas":
-            return False
+            return "infeasibility needs a Farkas certificate"
         rhs = _check_dual(P, cert.ineq, cert.eq, [_F0] * P.n)
-        return rhs is not None and rhs < 0
+        return None if rhs is not None and rhs < 0 else "the Farkas combination is not 0 <= (negative)"
     if res.status == "unbounded":
-        r = cert.ray
-        if cert.kind != "ray" or res.x is None or not _feasible(P, res.x) or len(r) != P.n:
-            return False
-        qr = _qcol(r)
-        if P.A and any((P.qA * qr)[i, 0] > 0 for i in range(len(P.A))):
-            return False
-        if P.E and any((P.qE * qr)[i, 0] != 0 for i in range(len(P.E))):
-            return False
-        return s * _dot(P.c, r) > 0
-    return False
+        return _ray_defect(P, res, s)
+    return f"unknown status {res.status!r}"
+
+
+def _ray_defect(P: _Problem, res: LPResult, s: int) -> str | None:
+    r = res.certificate.ray
+    if res.certificate.kind != "ray" or res.x is None or not _feasible(P, res.x) or len(r) != P.n:
+        return "unboundedness needs a feasible point x and a ray"
+    qr = _qcol(r)
+    if P.A and any((P.qA * qr)[i, 0] > 0 for i in range(len(P.A))):
+        return "the ray leaves the feasible set (A r <= 0 fails)"
+    if P.E and any((P.qE * qr)[i, 0] != 0 for i in range(len(P.E))):
+        return "the ray leaves the equations (E r = 0 fails)"
+    return None if s * _dot(P.c, r) > 0 else "the objective does not improve along the ray"
 
 
 def verify_lp(
     c: Any, A_ub: Any = (), b_ub: Any = (), A_eq: Any = (), b_eq: Any = (), *, result: LPResult, maximize: bool = False
 ) -> bool:
-    """Check exactly that ``result`` is a correct, certified answer to the LP.
+    """Check exactly that ``result`` is a correct, certified answer to the LP: True, or VerificationError saying why.
 
     >>> r = solve_lp([1], A_ub=[[1], [-1]], b_ub=[1, -2])
     >>> r.status, verify_lp([1], [[1], [-1]], [1, -2], result=r)
@@ -219,9 +233,14 @@ def verify_lp(
     >>> import dataclasses
     >>> bad = dataclasses.replace(r, certificate=LPCertificate("farkas", (Fraction(1), Fraction(2)), ()))
     >>> verify_lp([1], [[1], [-1]], [1, -2], result=bad)
-    False
+    Traceback (most recent call last):
+    ...
+    exactrelu.exact.errors.VerificationError: LP result 'infeasible' not certified: the Farkas combination is not 0 <= (negative)
     """
-    return _verify(_problem(c, A_ub, b_ub, A_eq, b_eq, maximize), result)
+    defect = _defect(_problem(c, A_ub, b_ub, A_eq, b_eq, maximize), result)
+    if defect is not None:
+        raise VerificationError(f"LP result {result.status!r} not certified: {defect}")
+    return True
 
 
 def _problem(c, A_ub, b_ub, A_eq, b_eq, maximize) -> _Problem:

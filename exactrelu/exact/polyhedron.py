@@ -35,6 +35,7 @@ import flint
 
 from . import _polytope
 from .lp import _Problem, _solve
+from .errors import VerificationError
 from .numbers import fraction_str, to_fraction, to_vector
 
 __all__ = ["Polyhedron", "Box", "Constraints", "EmptinessCertificate", "verify_emptiness_certificate"]
@@ -67,7 +68,7 @@ class EmptinessCertificate:
 
 
 def verify_emptiness_certificate(polyhedron: "Polyhedron", certificate: EmptinessCertificate) -> bool:
-    """Check exactly that ``certificate`` proves ``polyhedron`` empty.
+    """Check exactly that ``certificate`` proves ``polyhedron`` empty: True, or VerificationError.
 
     >>> P = Polyhedron(1, inequalities=[([-1], 0)], strict=[([1], 0)])  # x >= 0 and x < 0
     >>> c = P.emptiness_certificate(); c
@@ -75,8 +76,17 @@ def verify_emptiness_certificate(polyhedron: "Polyhedron", certificate: Emptines
     >>> verify_emptiness_certificate(P, c)
     True
     >>> verify_emptiness_certificate(P, EmptinessCertificate((Fraction(1),), (Fraction(2),), ()))
-    False
+    Traceback (most recent call last):
+    ...
+    exactrelu.exact.errors.VerificationError: not an emptiness certificate: the combination of the constraints is not 0 < 0 or 0 <= (negative)
     """
+    if not _proves_empty(polyhedron, certificate):
+        raise VerificationError("not an emptiness certificate: the combination of the constraints is not 0 < 0 or 0 <= (negative)")
+    return True
+
+
+def _proves_empty(polyhedron: "Polyhedron", certificate: EmptinessCertificate) -> bool:
+    """The Farkas / Motzkin combination of ``certificate`` is a contradiction (exact)."""
     cons = polyhedron.constraints
     groups = (
         (cons.inequalities, certificate.inequalities),
@@ -100,6 +110,8 @@ def verify_emptiness_certificate(polyhedron: "Polyhedron", certificate: Emptines
     if any(combo):
         return False
     return beta < 0 or (beta == 0 and any(y > 0 for y in certificate.strict))
+
+
 
 
 def _convert(items: Any, dim: int, kind: str) -> tuple:
@@ -242,7 +254,7 @@ class Polyhedron:
             # The answer is only as good as its evidence: check it directly, exactly.
             if x is not None and not self.contains(x):  # pragma: no cover - would be a bug
                 raise AssertionError("exact LP returned a witness outside the polyhedron")
-            if x is None and not verify_emptiness_certificate(self, cert):  # pragma: no cover
+            if x is None and not _proves_empty(self, cert):  # pragma: no cover
                 raise AssertionError("exact LP returned an invalid emptiness certificate")
             self._cache["feas"] = (x, cert)
         return self._cache["feas"]
