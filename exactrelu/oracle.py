@@ -40,7 +40,7 @@ from typing import Any, Callable, Iterator
 import numpy as np
 
 from .interop.arrays import nearest_float
-from .exact.jsonio import no_unknown_keys as _no_unknown_keys, read_json, write_json
+from .exact.jsonio import envelope, no_unknown_keys as _no_unknown_keys, read_envelope, write_json
 from .nets.network import Network
 from .exact.numbers import fraction_str, to_vector
 from .nets.pattern import Pattern
@@ -108,12 +108,13 @@ class Vectors:
         return out
 
     def to_json(self) -> dict:
-        return {
-            "format": FORMAT,
-            "version": VERSION,
-            "network": self.network.to_json(),
-            "vectors": [v.to_json() for v in self.vectors],
-        }
+        """The vectors as a JSON-ready dict, the network embedded (format "exactrelu.oracle")."""
+        return envelope(FORMAT, VERSION, network=self.network.to_json(), vectors=[v.to_json() for v in self.vectors])
+
+    @classmethod
+    def from_json(cls, source: Any, *, verify: bool = True) -> "Vectors":
+        """Read vectors from a path, JSON string or dict (see :func:`load_vectors`)."""
+        return load_vectors(source, verify=verify)
 
 
 def _vector(net: Network, x: tuple, where: str = "input") -> Vector:
@@ -184,13 +185,7 @@ def load_vectors(source: Any, *, verify: bool = True) -> Vectors:
     the stored output, float64 output, pattern, ties and margins to match
     exactly, so a damaged or edited file is an error, not a wrong oracle.
     """
-    data = read_json(source, "test vectors")
-    if not isinstance(data, dict) or data.get("format") != FORMAT:
-        raise ValueError(f"test vectors: key 'format' must be {FORMAT!r}")
-    version = data.get("version")
-    if type(version) is not int or version != VERSION:
-        raise ValueError(f"test vectors: unsupported 'version' {version!r} (expected {VERSION})")
-    _no_unknown_keys(data, {"format", "version", "network", "vectors"}, "test vectors")
+    data = read_envelope(source, "test vectors", FORMAT, VERSION, {"network", "vectors"})
     # The network must be embedded: a string here would be read as a path to some other file.
     if not isinstance(data.get("network"), dict) or not isinstance(data.get("vectors"), list):
         raise ValueError("test vectors: keys 'network' (object) and 'vectors' (list) are required")

@@ -33,7 +33,7 @@ from typing import Any, Sequence
 import flint
 import sympy
 
-from ..exact.jsonio import no_unknown_keys as _no_unknown_keys, read_json, write_json
+from ..exact.jsonio import envelope, no_unknown_keys as _no_unknown_keys, read_envelope, short_repr, write_json
 from .formula import _check_result, canonical, n, parse_formula
 from ..exact.numbers import fraction_str, to_fraction
 from ..nets.network import convert_layer
@@ -543,15 +543,14 @@ class Family:
         def pair(W, b):
             return {"W": [[fraction_str(v) for v in row] for row in W], "b": [fraction_str(v) for v in b]}
 
-        data = {
-            "format": FORMAT,
-            "version": VERSION,
-            "W": [[_formula_str(v) for v in self._W.row(i)] for i in range(self.width)],
-            "b": [_formula_str(v) for v in self._b],
-            "start": self._start,
-            "prefix": [pair(W, b) for W, b in self._prefix],
-            "output": pair(*self._output) if self._output else None,
-        }
+        data = envelope(
+            FORMAT, VERSION,
+            W=[[_formula_str(v) for v in self._W.row(i)] for i in range(self.width)],
+            b=[_formula_str(v) for v in self._b],
+            start=self._start,
+            prefix=[pair(W, b) for W, b in self._prefix],
+            output=pair(*self._output) if self._output else None,
+        )
         if path is not None:
             write_json(data, path)  # temp file then rename: never half-written
         return data
@@ -568,21 +567,10 @@ class Family:
         ...
         ValueError: family JSON: unknown key 'ouput' (expected W, b, format, output, prefix, start, version)
         """
-        data = read_json(source, "family")
-        if not isinstance(data, dict):
-            raise ValueError("family JSON: the top level must be an object")
-        if data.get("format") != FORMAT:
-            raise ValueError(f"family JSON: key 'format' must be {FORMAT!r}, got {_brief(data.get('format'))}")
-        version = data.get("version")
-        if type(version) is not int or version != VERSION:  # not True, not 1.0
-            raise ValueError(f"family JSON: unsupported 'version' {_brief(version)} (expected {VERSION})")
-        _no_unknown_keys(data, _KEYS, "family JSON")
-        for key in ("W", "b"):
-            if key not in data:
-                raise ValueError(f"family JSON: missing key {key!r}")
+        data = read_envelope(source, "family", FORMAT, VERSION, _KEYS, ("W", "b"))
         start = data.get("start", 1)
         if type(start) is not int:  # not true, not 1.0, not "1"
-            raise ValueError(f"family JSON: key 'start' must be an integer, got {_brief(start)}")
+            raise ValueError(f"family JSON: key 'start' must be an integer, got {short_repr(start)}")
         prefix = data.get("prefix")
         prefix = [] if prefix is None else prefix
         if not isinstance(prefix, list):
@@ -599,13 +587,9 @@ class Family:
         return cls(data["W"], data["b"], start=start, prefix=prefix, output=output)
 
 
-_KEYS = {"format", "version", "W", "b", "start", "prefix", "output"}
+_KEYS = {"W", "b", "start", "prefix", "output"}
 
 
-def _brief(value: Any) -> str:
-    """A short repr for messages (a hostile file may hold a huge string or number)."""
-    text = repr(value) if not isinstance(value, int) or abs(value).bit_length() < 200 else "a huge integer"
-    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _formula_str(e: sympy.Expr) -> str:

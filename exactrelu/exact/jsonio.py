@@ -32,7 +32,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, Callable
 
-__all__ = ["JSONDecimal", "read_json", "write_json", "no_unknown_keys", "decimals_to_float"]
+__all__ = ["JSONDecimal", "read_json", "write_json", "no_unknown_keys", "decimals_to_float", "envelope", "read_envelope"]
 
 _MAX_INT_DIGITS = 4000  # int() refuses more than 4300 digits; longer ones stay text
 
@@ -127,6 +127,58 @@ def no_unknown_keys(obj: dict, allowed: set, where: str) -> None:
     if extra:
         shown = extra[0] if len(extra[0]) <= 60 else extra[0][:57] + "..."
         raise ValueError(f"{where}: unknown key {shown!r} (expected {', '.join(sorted(allowed))})")
+
+
+def envelope(fmt: str, version: int, **fields: Any) -> dict:
+    """The dict of a file format: ``format`` and ``version`` first, then the fields (every ``to_json`` builds one).
+
+    >>> envelope("exactrelu.example", 1, x=["1/3"])
+    {'format': 'exactrelu.example', 'version': 1, 'x': ['1/3']}
+    """
+    return {"format": fmt, "version": version, **fields}
+
+
+def read_envelope(source: Any, what: str, fmt: str, version: int, keys: set, required: tuple = ()) -> dict:
+    """Read a file format's dict (path, JSON text or dict) and check its envelope; every ``from_json`` starts here.
+
+    The top level must be an object whose ``format`` is ``fmt`` and whose
+    ``version`` is the integer ``version`` (not ``true``, not ``1.0``); keys
+    outside ``keys`` (plus format and version) are refused, since a typo
+    would silently drop data, and ``required`` keys must be present.
+
+    >>> read_envelope('{"format": "exactrelu.example", "version": true}', "example", "exactrelu.example", 1, set())
+    Traceback (most recent call last):
+    ...
+    ValueError: example JSON: unsupported 'version' True (expected 1)
+    >>> read_envelope({"format": "exactrelu.example", "version": 1}, "example", "exactrelu.example", 1, {"x"}, ("x",))
+    Traceback (most recent call last):
+    ...
+    ValueError: example JSON: missing key 'x'
+    """
+    data = read_json(source, what)
+    label = f"{what} JSON"
+    if not isinstance(data, dict):
+        raise ValueError(f"{label}: the top level must be an object")
+    if data.get("format") != fmt:
+        raise ValueError(f"{label}: key 'format' must be {fmt!r}, got {short_repr(data.get('format'))}")
+    got = data.get("version")
+    if type(got) is not int or got != version:  # not True, not 1.0
+        raise ValueError(f"{label}: unsupported 'version' {short_repr(got)} (expected {version})")
+    no_unknown_keys(data, set(keys) | {"format", "version"}, label)
+    for key in required:
+        if key not in data:
+            raise ValueError(f"{label}: missing key {key!r}")
+    return data
+
+
+def short_repr(value: Any) -> str:
+    """A short repr for messages: a hostile file may hold a huge string or number.
+
+    >>> short_repr("x" * 100), short_repr(10**1000)
+    ("'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx...", 'a huge integer')
+    """
+    text = repr(value) if not isinstance(value, int) or abs(value).bit_length() < 200 else "a huge integer"
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def decimals_to_float(obj: Any) -> Any:
