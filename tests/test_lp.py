@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import json
 import sys
 from fractions import Fraction
 
@@ -16,7 +17,7 @@ from hypothesis import strategies as st
 
 import exactrelu.exact.lp as lp
 from exactrelu.exact._simplex import simplex
-from exactrelu.exact.lp import LPCertificate, solve_lp, verify_lp
+from exactrelu.exact.lp import LPCertificate, LPResult, solve_lp, verify_lp
 
 F = Fraction
 
@@ -228,3 +229,31 @@ def test_simplex_core_statuses():
     # y0 + y1 = -1 with y >= 0 is infeasible: pi with M^T pi <= 0 and g.pi > 0.
     out = simplex(flint.fmpq_mat(1, 2, [1, 1]), [-1], [0, 0])
     assert out.status == "infeasible" and out.pi[0] < 0
+
+
+def test_lp_result_json_round_trip_and_tampering():
+    A, b = [[1, 1], [-1, 0], [0, -1]], [1, 0, 0]
+    for c, mx in (([1, 2], True), ([1, 2], False)):
+        r = solve_lp(c, A, b, maximize=mx)
+        back = LPResult.from_json(json.dumps(r.to_json()))
+        assert back == r and verify_lp(c, A, b, result=back, maximize=mx)
+        forged = r.to_json()
+        forged["value"] = "7/3"
+        with pytest.raises(VerificationError, match="not certified"):
+            verify_lp(c, A, b, result=LPResult.from_json(forged), maximize=mx)
+    infeasible = solve_lp([1], [[1], [-1]], [1, -2])
+    assert LPResult.from_json(infeasible.to_json()) == infeasible
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"version": True}, "unsupported 'version'"),
+    ({"status": "great"}, "unknown status"),
+    ({"x": [0.1, "nan"]}, "x, entry 1"),
+    ({"certificate": {"kind": "hope"}}, "certificate kind"),
+    ({"certificate": {"kind": "dual", "extra": []}}, "unknown key 'extra'"),
+    ({"extra": 1}, "unknown key 'extra'"),
+])
+def test_lp_result_json_errors(change, message):
+    data = {**solve_lp([1], [[-1]], [0]).to_json(), **change}
+    with pytest.raises(ValueError, match=message):
+        LPResult.from_json(data)

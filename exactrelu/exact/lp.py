@@ -39,7 +39,8 @@ import flint
 
 from ._simplex import simplex
 from .errors import VerificationError
-from .numbers import to_matrix, to_vector
+from .jsonio import envelope, no_unknown_keys, read_envelope
+from .numbers import fraction_str, to_fraction, to_matrix, to_vector
 
 __all__ = ["LPResult", "LPCertificate", "solve_lp", "verify_lp", "USE_FLOAT_GUIDE"]
 
@@ -55,6 +56,12 @@ _GUIDE_MIN_VARIABLES = 6
 _GUIDE_MIN_SIZE = 400  # variables x rows
 
 _F0 = Fraction(0)
+LP_FORMAT = "exactrelu.lp-result"
+_RESULT_KEYS = {"status", "method", "x", "value", "certificate"}
+
+
+def _strings(v: Sequence) -> list:
+    return [fraction_str(t) for t in v]
 
 
 @dataclass(frozen=True)
@@ -83,6 +90,41 @@ class LPResult:
     value: Fraction | None
     certificate: LPCertificate
     method: str = "exact"
+
+    def to_json(self) -> dict:
+        """The result as a JSON-ready dict, numbers as exact rational strings.
+
+        >>> r = solve_lp([1], A_ub=[[-1]], b_ub=["-1/3"])
+        >>> d = r.to_json(); d["status"], d["x"], d["value"]
+        ('optimal', ['1/3'], '1/3')
+        >>> LPResult.from_json(d) == r
+        True
+        """
+        vec = _strings
+        cert = self.certificate
+        return envelope(
+            LP_FORMAT, 1, status=self.status, method=self.method,
+            x=None if self.x is None else vec(self.x),
+            value=None if self.value is None else fraction_str(self.value),
+            certificate={"kind": cert.kind, "ineq": vec(cert.ineq), "eq": vec(cert.eq), "ray": vec(cert.ray)},
+        )
+
+    @classmethod
+    def from_json(cls, source: Any) -> "LPResult":
+        """Read a result from a path, JSON string or dict (exact; check it against its LP with :func:`verify_lp`)."""
+        data = read_envelope(source, "LP result", LP_FORMAT, 1, _RESULT_KEYS, tuple(_RESULT_KEYS))
+        if data["status"] not in ("optimal", "infeasible", "unbounded") or data["method"] not in ("exact", "guided"):
+            raise ValueError(f"LP result JSON: unknown status {data['status']!r} or method {data['method']!r}")
+        cert = data["certificate"]
+        if not isinstance(cert, dict):
+            raise ValueError("LP result JSON: key 'certificate' must be an object")
+        no_unknown_keys(cert, {"kind", "ineq", "eq", "ray"}, "LP result JSON: certificate")
+        if cert.get("kind") not in ("dual", "farkas", "ray"):
+            raise ValueError(f"LP result JSON: certificate kind {cert.get('kind')!r} is not dual, farkas or ray")
+        parts = {k: to_vector(cert.get(k, []), f"LP result JSON: certificate {k}") for k in ("ineq", "eq", "ray")}
+        x = None if data["x"] is None else to_vector(data["x"], "LP result JSON: x")
+        value = None if data["value"] is None else to_fraction(data["value"], "LP result JSON: value")
+        return cls(data["status"], x, value, LPCertificate(cert["kind"], **parts), data["method"])
 
 
 @dataclass(frozen=True)
