@@ -400,3 +400,12 @@ def test_fast_exact_values_match_sympy_substitution(text, k):
     else:
         assert v.is_Rational
         assert F.layer(k)[0][0][0] == Fraction(int(v.p), int(v.q))
+
+
+def test_integer_valued_polynomial_exponents_are_real():
+    # issue 14, item 8: (-1)^(n(n+1)/2) was reported "not real at n = 1"
+    fam = Family([["(-1)^(n*(n+1)/2)"]], ["0"])
+    assert fam.issues() == []
+    assert [fam.layer(k)[0][0][0] for k in range(1, 9)] == [-1, -1, 1, 1, -1, -1, 1, 1]
+    # an exponent that is not an integer everywhere is still refused, at the right place
+    assert [i.kind for i in Family([["(-1)^(n/2)"]], ["0"]).issues()][:1] == ["non-real"]

@@ -225,7 +225,7 @@ class _Analysis:
             self._nonzero(base)
         elif not e.is_nonnegative:
             self._nonzero(base, exponent=e)  # sign of the exponent unknown: check it at the zeros
-        if not e.is_integer:
+        if not _integer_valued(e):
             self._positive(base, f"{node}", pole_at_zero=False)
 
     def _nonzero(self, base: sympy.Expr, exponent: sympy.Expr | None = None) -> None:
@@ -309,6 +309,22 @@ def _fraction_value(e: sympy.Expr, k: int) -> Fraction:
     raise ValueError(f"cannot evaluate {e.func.__name__} exactly")
 
 
+def _integer_valued(e: sympy.Expr) -> bool:
+    """True when e(n) is an integer at every integer n (sympy's assumptions, or exactly for polynomials).
+
+    A rational polynomial p of degree d is integer-valued on the integers iff
+    p(0), ..., p(d) are integers (its coefficients in the binomial basis
+    C(n, i) are the forward differences at 0), so n (n + 1) / 2 qualifies.
+
+    >>> _integer_valued(n * (n + 1) / 2), _integer_valued(n / 2), _integer_valued(n**3)
+    (True, False, True)
+    """
+    if e.is_integer:
+        return True
+    p = _qq_poly(e)
+    return p is not None and all(p(k).q == 1 for k in range(p.degree() + 1))
+
+
 def _rational_valued(e: sympy.Expr) -> bool:
     """True when every value at a positive integer n is visibly rational (where defined)."""
     if e.is_Rational or e == n:
@@ -316,7 +332,7 @@ def _rational_valued(e: sympy.Expr) -> bool:
     if e.is_Add or e.is_Mul:
         return all(_rational_valued(a) for a in e.args)
     if e.is_Pow:
-        return _rational_valued(e.base) and bool(e.exp.is_integer) and _rational_valued(e.exp)
+        return _rational_valued(e.base) and _integer_valued(e.exp)
     if isinstance(e, (sympy.factorial, sympy.binomial, sympy.Abs)):
         return all(_rational_valued(a) for a in e.args)
     return False
