@@ -369,24 +369,24 @@ def _rule_t4(fam: Any, x: Any) -> Any:
 def _orbit(fam: Any, W: tuple, b: tuple, x: tuple) -> tuple | None:
     """(k, cycle): the exact states enter a cycle at depth k; None if not within MAX_ORBIT layers.
 
-    Iterates in flint (exact rationals, fast); stops early when the states grow
-    beyond MAX_BITS, since a growing orbit cannot close.
+    Iterates in the exact context of the forward kernel (integer matrices,
+    fast), one layer at a time; stops early when the states grow beyond
+    MAX_BITS, since a growing orbit cannot close.
     """
-    import flint
+    from ..nets.contexts import ExactContext, read_inputs
 
-    m = len(W)
-    Wf = flint.fmpq_mat(m, m, [_fq(t) for row in W for t in row])
-    bf = [_fq(t) for t in b]
-    zero = flint.fmpq(0)
-    y = tuple(_fq(t) for t in prefix_state(fam, x))
+    ctx = ExactContext()
+    layer = [(ctx.layer(tuple(map(tuple, W)), tuple(b), "the stationary layer"), True)]
+    Y = ctx.batch(read_inputs([tuple(prefix_state(fam, x))], len(W)))
+    y = ctx.columns(Y, 1)[0]
     seen, states = {y: 0}, [y]
     for k in range(1, MAX_ORBIT + 1):
-        z = Wf * flint.fmpq_mat(m, 1, list(y))
-        y = tuple(v + c if v + c > zero else zero for v, c in zip(z.entries(), bf))
+        Y = ctx.run(layer, Y)
+        y = ctx.columns(Y, 1)[0]  # Fractions: a canonical, hashable state
         if y in seen:
             j = seen[y]
-            return j, tuple(tuple(Fraction(int(t.p), int(t.q)) for t in st) for st in states[j:])
-        if sum(int(t.p).bit_length() + int(t.q).bit_length() for t in y) > MAX_BITS:
+            return j, tuple(states[j:])
+        if sum(t.numerator.bit_length() + t.denominator.bit_length() for t in y) > MAX_BITS:
             return None
         seen[y] = k
         states.append(y)
@@ -737,20 +737,24 @@ def numerical_evidence(fam: Any, points: list, depths: tuple = (8, 64, 512)) -> 
     """
     import numpy as np
 
+    from ..nets.contexts import NumpyContext, read_inputs
+
     layers = _float_layers(fam, 2 * max(depths))
     if layers is None:
         return ({"note": "the formulas could not be evaluated in floating point"},)
+    ctx = NumpyContext()  # float64 through the forward kernel; the formula layers are floats already
+    prefix = [(ctx.layer(W, b, f"prefix layer {i}"), True) for i, (W, b) in enumerate(fam.prefix)]
+    output = [] if fam.output is None else [(ctx.layer(*fam.output, "output layer"), False)]
+    steps = [[(ctx.native_layer(W, b), True)] for W, b in layers]
     out = []
     for x in points:
-        y = np.array([float(t) for t in x])
-        for W, b in fam.prefix:
-            y = np.maximum(np.array(W, dtype=float) @ y + np.array(b, dtype=float), 0.0)
         states = {}
         with np.errstate(all="ignore"):
-            for d, (W, b) in enumerate(layers, start=1):
-                y = np.maximum(W @ y + b, 0.0)
+            Y = ctx.run(prefix, ctx.batch(read_inputs([x], len(x))))
+            for d, step in enumerate(steps, start=1):
+                Y = ctx.run(step, Y)
                 if d in depths or d // 2 in depths and d % 2 == 0:
-                    states[d] = _float_output(fam, y)
+                    states[d] = ctx.run(output, Y)[0].copy()
         for d in depths:
             diff = float(np.max(np.abs(states[2 * d] - states[d]))) if states[d].size else 0.0
             out.append({"x": [float(t) for t in x], "depth": d, "difference": diff if math.isfinite(diff) else "overflow",

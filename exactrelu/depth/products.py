@@ -35,7 +35,7 @@ import flint
 import sympy
 
 from .family import Family, n
-from ..exact.numbers import fmpq_mat_to_tuple
+from ..nets.contexts import ArbContext, Batch, ExactContext, read_inputs
 
 __all__ = ["infinite_product", "activation_product", "ProductCertificate", "ActivationProductCertificate", "exp_upper"]
 
@@ -186,16 +186,8 @@ class ProductCertificate:
         >>> infinite_product([["(n+1)^2/(n*(n+2))"]]).partial(3)   # 2 (K+1)/(K+2)
         ((Fraction(8, 5),),)
         """
-        return fmpq_mat_to_tuple(self._partial_fmpq(K))
-
-    def _partial_fmpq(self, K: int) -> flint.fmpq_mat:
         self._check_K(K)
-        m = self.A.rows
-        P = flint.fmpq_mat(m, m, [int(i == j) for i in range(m) for j in range(m)])
-        for k in range(self.start, K + 1):
-            W = self._family.layer(k)[0]
-            P = flint.fmpq_mat(m, m, [flint.fmpq(v.numerator, v.denominator) for row in W for v in row]) * P
-        return P
+        return _exact_product(self.A.rows, (self._family.layer(k)[0] for k in range(self.start, K + 1)))
 
     def _check_K(self, K: int) -> None:
         if isinstance(K, bool) or not isinstance(K, int) or K < self.start - 1:
@@ -296,10 +288,9 @@ class ProductCertificate:
             if K is None:  # the requested precision needs more factors than we multiply
                 K = max(MAX_ENCLOSURE_DEPTH, self._K0)
         self._check_K(K)
-        old = flint.ctx.prec
-        flint.ctx.prec = prec + 32
-        try:
-            P = self._partial_arb(K, prec + 32)
+        ctx = ArbContext(prec + 32)
+        with ctx.precision():
+            P = self._partial_arb(K, ctx)
             # T2 tail estimate, or the sharper ||P_inf - P_K|| <= ||P_K|| (exp(T(K)) - 1)
             # (proofs/T2_infinite_products.md, Lemma 3), with ||P_K|| bounded from the balls
             norm_PK = max(sum((_upper_fraction(P[i, j].abs_upper()) for j in range(P.ncols())), Fraction(0)) for i in range(P.nrows()))
@@ -307,15 +298,12 @@ class ProductCertificate:
             err = flint.arb(0, f"{r.numerator}/{r.denominator}") if r else flint.arb(0)
             m = self.A.rows
             return flint.arb_mat(m, m, [P[i, j] + err for i in range(m) for j in range(m)])
-        finally:
-            flint.ctx.prec = old
 
-    def _partial_arb(self, K: int, prec: int) -> flint.arb_mat:
+    def _partial_arb(self, K: int, ctx: ArbContext) -> flint.arb_mat:
+        """P_K in ball arithmetic: the identity (one input per column) through the linear layers A_start .. A_K."""
         m = self.A.rows
-        P = flint.arb_mat(m, m, [int(i == j) for i in range(m) for j in range(m)])
-        for k in range(self.start, K + 1):
-            P = _arb_layer(self._family, k, prec) * P
-        return P
+        layers = ((ctx.native_layer(_arb_layer(self._family, k, ctx.prec)), False) for k in range(self.start, K + 1))
+        return ctx.run(layers, ctx.batch(_identity(m)))  # an arb state is the arb_mat itself
 
     # -------------------------------------------------------- closed form
     def closed_form(self) -> sympy.Matrix | None:
@@ -344,6 +332,20 @@ class ProductCertificate:
         return out
 
 
+def _identity(m: int) -> Batch:
+    """The m unit vectors as a batch: pushed through linear layers, the state is the product of their matrices."""
+    return read_inputs([[int(i == j) for j in range(m)] for i in range(m)], m)
+
+
+def _exact_product(m: int, factors: Any) -> tuple:
+    """The exact product F_last ... F_first of m x m Fraction matrices, by the forward kernel (linear layers)."""
+    ctx = ExactContext()
+    zero = (Fraction(0),) * m
+    layers = ((ctx.layer(W, zero, f"factor {i}"), False) for i, W in enumerate(factors))
+    cols = ctx.columns(ctx.run(layers, ctx.batch(_identity(m))), m)  # column j of the product
+    return tuple(tuple(cols[j][i] for j in range(m)) for i in range(m))
+
+
 def _norm_upper(F: Family, k: int) -> Fraction:
     try:
         W = F.layer(k)[0]
@@ -361,17 +363,18 @@ def _norm_upper(F: Family, k: int) -> Fraction:
 
 
 def _arb_layer(F: Family, k: int, prec: int) -> flint.arb_mat:
-    """A_k in ball arithmetic: rational-function entries exactly rounded, others evaluated as balls."""
+    """A_k in ball arithmetic at ``prec`` bits: rational-function entries exactly rounded, others evaluated as balls."""
     m = F.width
     vals = []
-    for idx, (entry, _) in enumerate(F._entries[: m * m]):
-        if k in entry.poles:
-            raise ValueError(f"A[{idx // m}][{idx % m}] is undefined at n = {k}")
-        if entry.ratfun is not None:
-            vals.append(flint.arb(entry.ratfun[0](k) / entry.ratfun[1](k)))
-        else:
-            vals.append(_arb_real(entry.expr, prec, f"A[{idx // m}][{idx % m}] at n = {k}", k))
-    return flint.arb_mat(m, m, vals)
+    with ArbContext(prec).precision():
+        for idx, (entry, _) in enumerate(F._entries[: m * m]):
+            if k in entry.poles:
+                raise ValueError(f"A[{idx // m}][{idx % m}] is undefined at n = {k}")
+            if entry.ratfun is not None:
+                vals.append(flint.arb(entry.ratfun[0](k) / entry.ratfun[1](k)))
+            else:
+                vals.append(_arb_real(entry.expr, prec, f"A[{idx // m}][{idx % m}] at n = {k}", k))
+        return flint.arb_mat(m, m, vals)
 
 
 def _common_eigenbasis(A: sympy.Matrix, s: int) -> tuple | None:
@@ -431,9 +434,11 @@ def _diagonal_product(d: sympy.Expr, s: int) -> sympy.Expr | None:
 def _inside(cand: sympy.Matrix, box: flint.arb_mat) -> bool:
     """True when every entry's ball value (real, imaginary part containing 0) lies in the enclosure."""
     try:
+        with ArbContext(128).precision():
+            values = [[_acb(cand[i, j], 128) for j in range(cand.cols)] for i in range(cand.rows)]
         for i in range(cand.rows):
             for j in range(cand.cols):
-                v = _acb(cand[i, j], 128)
+                v = values[i][j]
                 if not (v.imag.contains(0) and box[i, j].contains(v.real)):
                     return False
     except ValueError:
@@ -598,12 +603,9 @@ class ActivationProductCertificate:
         if isinstance(K, bool) or not isinstance(K, int) or K < self.start - 1:
             raise ValueError(f"K must be an integer >= start - 1 = {self.start - 1}, got {K!r}")
         m = self.W.rows
-        P = flint.fmpq_mat(m, m, [int(i == j) for i in range(m) for j in range(m)])
-        for k in range(self.start, K + 1):
-            W, d = self._family.layer(k)[0], self.D(k)
-            M = flint.fmpq_mat(m, m, [flint.fmpq(v.numerator, v.denominator) * d[i] for i, row in enumerate(W) for v in row])
-            P = M * P
-        return fmpq_mat_to_tuple(P)
+        masked = (tuple(row if d_i else (Fraction(0),) * m for row, d_i in zip(self._family.layer(k)[0], self.D(k)))
+                  for k in range(self.start, K + 1))
+        return _exact_product(m, masked)
 
 
 def _activation_sequence(D: Any, m: int) -> Callable:
