@@ -32,6 +32,11 @@ from typing import Any
 
 from ..exact.jsonio import decimals_to_float, read_json, write_json
 from ..exact.numbers import fraction_brief, fraction_str, to_fraction
+from ..kernel.decode import CertificateError
+from ..kernel.rules import RULES
+from ..kernel.rules.common import apply_output, matvec, relu_layer, set_condition  # noqa: F401
+from ..kernel.rules.t4 import exp_bound
+from ..kernel.series import TINY, pow_upper, round_up
 
 __all__ = ["Certificate", "CertificateError", "VERDICTS", "THEOREMS"]
 
@@ -39,71 +44,15 @@ FORMAT = "exactrelu.certificate"
 VERSION = 1
 
 VERDICTS = ("converges", "diverges", "inconclusive")
-# theorem -> (verdict it supports, proof file)
-THEOREMS = {
-    "T4": ("converges", "proofs/T4_sufficient_condition.md"),
-    "T6": ("converges", "proofs/T6_stationary_contraction.md"),
-    "T6b": ("converges", "proofs/T6b_perturbed_contraction.md"),
-    "P1": ("converges", "proofs/P1_eventual_fixed_point.md"),
-    "T7a": ("diverges", "proofs/T7_divergence.md"),
-    "T7b": ("diverges", "proofs/T7_divergence.md"),
-    "T7c": ("diverges", "proofs/T7_divergence.md"),
-    "T7d": ("diverges", "proofs/T7d_chained_growth.md"),
-}
+# theorem -> (verdict it supports, proof file): read from the kernel's rule registry
+THEOREMS = {name: (rule.verdict, rule.proof) for name, rule in RULES.items()}
 T5_PROOF = "proofs/T5_necessary_condition.md"
-
-
-class CertificateError(ValueError):
-    """A certificate is malformed, or a hypothesis of its theorem fails."""
 
 
 # --------------------------------------------------------------------------
 # exact helpers shared by the checker and the tail bounds
 # --------------------------------------------------------------------------
-def round_up(q: Fraction, bits: int = 64) -> Fraction:
-    """A rational >= q with a power-of-two denominator and about ``bits`` significant bits.
-
-    Keeps upper bounds small; exact when q already fits.
-
-    >>> round_up(Fraction(1, 3), 8)
-    Fraction(171, 512)
-    >>> round_up(Fraction(-1, 3), 8) >= Fraction(-1, 3)
-    True
-    """
-    num, den = q.numerator, q.denominator
-    if den & (den - 1) == 0 and abs(num).bit_length() <= bits:
-        return q
-    shift = bits - (abs(num).bit_length() - den.bit_length())
-    if shift >= 0:
-        return Fraction(-((-num << shift) // den), 1 << shift)
-    return Fraction(-((-num) // (den << -shift)) << -shift)
-
-
 MAX_DEPTH = 1 << 62  # depth_for searches depths up to this
-TINY = Fraction(1, 1 << 2048)  # upper bounds below this are replaced by it (keeps numbers small)
-
-
-def pow_upper(q: Fraction, d: int) -> Fraction:
-    """An exact rational upper bound of q**d for 0 <= q, d >= 0 (exact for small d).
-
-    For q <= 1 every intermediate value is floored at TINY = 2^-2048, which
-    keeps an upper bound (max(t, TINY) >= t) while keeping numbers short.
-
-    >>> pow_upper(Fraction(1, 2), 3)
-    Fraction(1, 8)
-    >>> pow_upper(Fraction(3, 4), 10**6) == TINY
-    True
-    """
-    if q < 0 or d < 0:
-        raise ValueError("pow_upper needs q >= 0 and d >= 0")
-    floor = TINY if q <= 1 else Fraction(0)
-    result, base = Fraction(1), round_up(q)
-    while d:  # square-and-multiply; rounding up keeps every factor an upper bound
-        if d & 1:
-            result = max(round_up(result * base), floor)
-        base = max(round_up(base * base), floor)
-        d >>= 1
-    return result
 
 
 def exp_upper(s: Fraction) -> tuple[Fraction, int]:
@@ -118,20 +67,6 @@ def exp_upper(s: Fraction) -> tuple[Fraction, int]:
         raise ValueError("exp_upper needs s >= 0")
     j = max(10, math.ceil(math.log2(float(s) + 1)) + 10)
     return exp_bound(s, j), j
-
-
-def exp_bound(s: Fraction, j: int) -> Fraction:
-    """The rational (1 - s/2^j)^(-2^j), computed with upward rounding; needs 0 <= s < 2^j.
-
-    >>> exp_bound(Fraction(1), 1)  # (1 - 1/2)^(-2) = 4 >= e
-    Fraction(4, 1)
-    """
-    m = 1 << j
-    t = Fraction(1) - s / m
-    if t <= 0:
-        raise ValueError(f"exp bound needs s < 2^j (s = {s}, j = {j})")
-    # 1/t rounded up, then raised to 2^j with upward rounding: an upper bound of t^(-2^j).
-    return pow_upper(round_up(1 / t), m)
 
 
 def norm_vec(v) -> Fraction:
@@ -154,15 +89,6 @@ def norm_minus_identity(W) -> Fraction:
         (sum((abs(x - (i == j)) for j, x in enumerate(row)), Fraction(0)) for i, row in enumerate(W)),
         default=Fraction(0),
     )
-
-
-def matvec(W, y) -> tuple:
-    return tuple(sum((a * b for a, b in zip(row, y)), Fraction(0)) for row in W)
-
-
-def relu_layer(W, b, y) -> tuple:
-    """sigma(W y + b), exactly."""
-    return tuple(max(z + c, Fraction(0)) for z, c in zip(matvec(W, y), b))
 
 
 def prefix_radius(family: Any, radius: Fraction) -> Fraction:
@@ -188,14 +114,6 @@ def output_factor(family: Any) -> Fraction:
     return norm_mat(family.output[0])
 
 
-def apply_output(family: Any, y: tuple) -> tuple:
-    """The network output for the final hidden state y."""
-    if family.output is None:
-        return tuple(y)
-    Wo, bo = family.output
-    return tuple(a + c for a, c in zip(matvec(Wo, y), bo))
-
-
 def prefix_state(family: Any, x: tuple) -> tuple:
     """y_0: the input x pushed through the prefix layers, exactly."""
     y = tuple(x)
@@ -205,14 +123,8 @@ def prefix_state(family: Any, x: tuple) -> tuple:
 
 
 def series_tail(s: Any, K: int) -> Fraction:
-    """A rational bound of sum_{k > K} |a(k)| from a summable series certificate, fast for large K.
-
-    For the ratio method (|a(n+1)| <= r |a(n)| for n >= N), far beyond N the
-    exact |a(K+1)| can be huge to compute (2^-K for K = 10^8).  With
-    N' = max(N, start) and K1 = N' + 64, the certificate's own bound at K1 is
-    |a(K1+1)| / (1 - r), and for K > K1, |a(K+1)| <= r^(K-K1) |a(K1+1)|, so
-    sum_{k > K} |a(k)| <= r^(K-K1) * tail_bound(K1).  The result is
-    nonincreasing in K (the exact bounds up to K1, then a geometric decay).
+    """A rational bound of sum_{k > K} |a(k)| from a summable series certificate, fast for large K
+    (the kernel's :func:`exactrelu.kernel.series.series_tail`).
 
     >>> from exactrelu.depth.series import summability
     >>> from exactrelu.depth.family import n
@@ -220,22 +132,9 @@ def series_tail(s: Any, K: int) -> Fraction:
     >>> series_tail(s, 10), series_tail(s, 10**6) <= Fraction(1, 2**1000)
     (Fraction(1, 1024), True)
     """
-    if s.method == "ratio":
-        K1 = max(int(s.witnesses["N"]), int(s.start)) + 64
-        if K > K1:
-            return round_up(Fraction(s.tail_bound(K1))) * pow_upper(Fraction(s.witnesses["r"]), K - K1)
-    return Fraction(s.tail_bound(K))
+    from ..kernel.series import series_tail as tail
 
-
-def set_condition(u: tuple, K: int, name: str = "u") -> str:
-    """The canonical text of the set {x : u^T y_K(x) > 0} used as a divergence scope (``name`` names u).
-
-    >>> set_condition((Fraction(1), Fraction(0)), 1)
-    'u^T y_1(x) > 0 with u = (1, 0), where y_1(x) is the state after the prefix and 1 formula layer(s)'
-    """
-    vec = ", ".join(fraction_str(t) for t in u)
-    return (f"{name}^T y_{K}(x) > 0 with {name} = ({vec}), where y_{K}(x) is the state after the prefix "
-            f"and {K} formula layer(s)")
+    return tail(s.kernel(), K)
 
 
 def family_json(family: Any) -> dict:
@@ -612,7 +511,9 @@ class Certificate:
 
     # --------------------------------------------------------------- JSON
     def to_json(self, path: str | Path | None = None) -> dict:
-        """The certificate as a JSON-ready dict (written to ``path`` when given)."""
+        """The certificate as a JSON-ready dict (written to ``path`` when given); CertificateError if a
+        witness does not have its exact type (a float is never written as if it were exact)."""
+        validate_types(self)
         data = {
             "format": FORMAT,
             "version": VERSION,
@@ -695,24 +596,7 @@ def _short(value: Any) -> str:
 # --------------------------------------------------------------------------
 # explain(): the proof in words
 # --------------------------------------------------------------------------
-_STATEMENTS = {
-    "T4": "sum_n ||W_n - I|| < inf and sum_n ||b_n|| < inf imply that N_n(x) converges for every x, "
-    "uniformly on bounded sets, with ||N_inf(x) - N_d(x)|| <= sum_(n>d) (||W_n - I|| M(R) + ||b_n||), "
-    "M(R) = P (R + B), P >= prod(1 + ||W_n - I||), B >= sum ||b_n|| (S >= sum ||W_n - I||).",
-    "T6": "W_n = W, b_n = b constant and |W| v <= q v with v > 0, q < 1 make y -> sigma(W y + b) a "
-    "q-contraction in the weighted max norm; every input converges to the unique fixed point y*.",
-    "T6b": "if |W_n| v <= q v (v > 0, q < 1) for all n >= n0 and W_n - W, b_n - b are summable, the states "
-    "converge for every input to the fixed point y* = sigma(W y* + b) of the limit layer.",
-    "P1": "for a stationary family, once the state at x is a fixed point of y -> sigma(W y + b) it stays there, "
-    "so N_d(x) is eventually constant.",
-    "T7a": "for a stationary family an exact periodic, non-constant orbit of the outputs prevents convergence at x.",
-    "T7b": "if W_n, b_n >= 0 from n0 on, the network is linear there; u >= 0 with u^T W_n >= (1 + a_n) u^T and "
-    "either sum a_n = inf with u^T y_K > 0, or sum u^T b_n = inf, gives u^T y_n -> inf.",
-    "T7c": "a constant nonnegative tail with u^T W >= lambda u^T, lambda > 1, u >= 0 and u^T y_K > 0 gives "
-    "u^T y_n >= lambda^(n-K) u^T y_K -> inf.",
-    "T7d": "if W_n, b_n >= 0 from n0 on, u, w >= 0 with w^T W_n >= w^T and u^T W_n >= u^T + a_n w^T, "
-    "sum a_n = inf and w^T y_K > 0, then w^T y_n stays >= w^T y_K and u^T y_n -> inf.",
-}
+_STATEMENTS = {name: rule.statement for name, rule in RULES.items()}
 
 
 def _fmt(value: Any) -> str:

@@ -1,0 +1,84 @@
+"""The kernel's entry point: re-verify a certificate from its subject and witnesses alone.
+
+Order of the checks (proofs/README.md, "The trusted kernel"): read the JSON; validate
+the envelope and decode every witness by the rule's schema; parse the subject's
+formulas in the kernel's term language and prove each entry defined and rational for
+every n >= start; then the rule's own check, looked up in the registry.
+
+>>> fam = {"format": "exactrelu.family", "version": 1, "W": [["-1", "0"], ["0", "-1"]], "b": ["1", "1"]}
+>>> cert = {"format": "exactrelu.certificate", "version": 1, "verdict": "diverges", "theorem": "T7a",
+...         "scope": {"kind": "point", "x": ["0", "0"]}, "subject": fam, "limit": None, "necessary": {},
+...         "witnesses": {"x": ["0", "0"], "k": 0, "orbit": [["0", "0"], ["1", "1"]]},
+...         "reasons": [], "evidence": [], "radius": None}
+>>> check(cert)
+True
+>>> cert["witnesses"]["orbit"][1] = ["1", "0"]
+>>> check(cert)
+Traceback (most recent call last):
+...
+exactrelu.kernel.decode.CertificateError: T7a: the orbit is not the exact forward pass: sigma(W y_0 + b) != y_1
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .decode import CertificateError, decode, load, need, subject
+from .rules import RULES
+from .terms import TermError, same
+
+__all__ = ["check", "CertificateError", "RULES"]
+
+SCHEMAS = {name: rule.witnesses for name, rule in RULES.items()}
+
+
+def check(certificate: Any, family: Any = None) -> bool:
+    """Re-verify a certificate exactly; True, or CertificateError naming the failed hypothesis.
+
+    ``certificate`` may be its JSON dict, a JSON string, a path, or an object with
+    ``to_json()``.  Pass ``family`` (a family JSON dict or an object with ``to_json()``)
+    to also require that the certificate is about that family.
+
+    >>> check('{"format": "exactrelu.certificate", "version": 1}')
+    Traceback (most recent call last):
+    ...
+    exactrelu.kernel.decode.CertificateError: certificate keys must be exactly [...]
+    """
+    data = load(certificate)
+    try:
+        cert = decode(data, SCHEMAS)
+        if cert.verdict == "inconclusive":  # claims nothing: the subject is not analysed
+            need(cert.theorem is None and cert.limit is None and not cert.witnesses,
+                 "an inconclusive certificate carries no theorem, limit or witnesses")
+            need(isinstance(cert.subject, dict) and cert.subject.get("format") == "exactrelu.family",
+                 "subject: not a family")
+            return True
+        fam = subject(cert.subject)
+        if family is not None:
+            other = subject(family.to_json() if hasattr(family, "to_json") else family)
+            need(_same_family(fam, other), "the certificate is about a different family (subject mismatch)")
+        _dispatch(cert, fam)
+    except CertificateError:
+        raise
+    except TermError as exc:
+        raise CertificateError(str(exc)) from None
+    except (ArithmeticError, ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError) as exc:
+        raise CertificateError(f"malformed certificate: {type(exc).__name__}: {exc}") from None
+    return True
+
+
+def _same_family(a: Any, b: Any) -> bool:
+    return (a.start, a.width, a.prefix, a.output) == (b.start, b.width, b.prefix, b.output) and all(
+        same(s, t) for (_, s), (_, t) in zip(a.entries(), b.entries()))
+
+
+def _dispatch(cert: Any, fam: Any) -> None:
+    rule = RULES.get(cert.theorem)
+    need(rule is not None, f"unknown theorem {cert.theorem!r}")
+    need(rule.verdict == cert.verdict, f"theorem {rule.name} proves '{rule.verdict}', not '{cert.verdict}'")
+    keys, required = set(cert.witnesses), set(rule.witnesses) - rule.optional
+    need(required <= keys, f"{rule.name}: witnesses must be {sorted(required)} (+ optional {sorted(rule.optional)}), "
+                           f"got {sorted(keys)}")
+    if not rule.gives_limit:
+        need(cert.limit is None, f"{rule.name} does not give the limit, but one is claimed")
+    rule.check(cert, fam, cert.witnesses)

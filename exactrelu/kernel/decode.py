@@ -1,0 +1,310 @@
+"""Decode a certificate's JSON into the kernel's small data model, validating every type.
+
+The subject (a family: formula strings in n, start, prefix and output layers) is
+parsed by the kernel's own term language; :func:`defined` proves, for every integer
+n >= start, that each entry as written is defined and rational (no division by zero,
+factorials of nonnegative integers, integer exponents): the kernel's semantics of a
+formula is its value *as written*, so a cancelled 0/0 is still undefined there.
+
+>>> fam = {"format": "exactrelu.family", "version": 1, "W": [["1 + 1/n^2"]], "b": ["2^(-n)"]}
+>>> s = subject(fam)
+>>> s.layer(2)
+(((Fraction(5, 4),),), (Fraction(1, 4),))
+>>> subject({**fam, "W": [["1/(n - 3)"]]})
+Traceback (most recent call last):
+...
+exactrelu.kernel.decode.CertificateError: subject W[0][0]: division by zero at n = 3
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Any
+
+from ..exact.jsonio import read_json
+from .terms import TermError, canon, evaluate, parse, poly_sign, rational, sign
+
+FORMAT, VERSION = "exactrelu.certificate", 1
+VERDICTS = ("converges", "diverges", "inconclusive")
+_KEYS = {"format", "version", "verdict", "theorem", "scope", "witnesses", "subject", "limit", "necessary",
+         "reasons", "evidence", "radius"}
+_FAMILY_KEYS = {"format", "version", "W", "b", "start", "prefix", "output"}
+_SCOPES = {"everywhere": {"kind"}, "point": {"kind", "x"}, "ball": {"kind", "radius"}, "set": {"kind", "condition"}}
+
+
+class CertificateError(ValueError):
+    """A certificate is malformed, or a hypothesis of its theorem fails."""
+
+
+def need(cond: Any, msg: str) -> None:
+    """Raise CertificateError(msg) unless cond holds."""
+    if not cond:
+        raise CertificateError(msg)
+
+
+def short(value: Any) -> str:
+    """A short repr for messages (a hostile file may hold a huge string or number)."""
+    text = repr(value) if not isinstance(value, int) or abs(value).bit_length() < 200 else "a huge integer"
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def rat(value: Any, where: str) -> Fraction:
+    need(isinstance(value, (str, int)) and not isinstance(value, bool), f"{where}: expected a rational string")
+    try:
+        return rational(value, where)
+    except TermError as exc:
+        raise CertificateError(str(exc)) from None
+
+
+def vec(value: Any, where: str) -> tuple:
+    need(isinstance(value, list), f"{where}: expected a list of rationals")
+    return tuple(rat(t, f"{where}[{i}]") for i, t in enumerate(value))
+
+
+def mat(value: Any, where: str) -> tuple:
+    need(isinstance(value, list) and value, f"{where}: expected a nonempty list of rows")
+    rows = tuple(vec(r, f"{where}[{i}]") for i, r in enumerate(value))
+    need(all(len(r) == len(rows[0]) > 0 for r in rows), f"{where}: rows of different or zero lengths")
+    return rows
+
+
+# ------------------------------------------------------------------ subject
+class Subject:
+    """A family: formula terms W[i][j], b[i] for n >= start, fixed prefix layers and an output layer."""
+
+    def __init__(self, W: list, b: list, start: int, prefix: tuple, output: Any):
+        self.W, self.b, self.start, self.prefix, self.output = W, b, start, prefix, output
+        self.width = len(b)
+        self.input_dim = len(prefix[0][0][0]) if prefix else self.width
+        self._forms = [[canon(t) for t in row] for row in W + [b]]
+
+    def entries(self) -> list:
+        """[(name, term)] of every formula entry."""
+        m = self.width
+        return [(f"W[{i}][{j}]", self.W[i][j]) for i in range(m) for j in range(m)] + \
+               [(f"b[{i}]", self.b[i]) for i in range(m)]
+
+    def constant(self) -> bool:
+        return all(set(f) <= {()} and (not f or f[()].const() is not None) for row in self._forms for f in row)
+
+    def value(self, i: int, j: int, k: int) -> Fraction:
+        form = self._forms[i][j]
+        if not form:
+            return Fraction(0)
+        if set(form) == {()}:  # a rational function: where the entry is defined (proven), it equals num/den
+            rf = form[()]
+            v = rf.num(k) / rf.den(k)
+            return Fraction(int(v.p), int(v.q))
+        return evaluate((self.W + [self.b])[i][j], k)
+
+    def layer(self, k: int) -> tuple:
+        """The exact layer (W_k, b_k) at an integer k >= start."""
+        m = self.width
+        return (tuple(tuple(self.value(i, j, k) for j in range(m)) for i in range(m)),
+                tuple(self.value(m, i, k) for i in range(m)))
+
+
+def subject(data: Any) -> Subject:
+    """Decode and validate a family JSON object, then prove every entry defined for n >= start."""
+    need(isinstance(data, dict), "subject: a family must be a JSON object")
+    need(data.get("format") == "exactrelu.family", "subject: not a family (format)")
+    need(type(data.get("version")) is int and data["version"] == 1, "subject: unsupported family version")
+    need(set(data) <= _FAMILY_KEYS and {"W", "b"} <= set(data), f"subject: keys must be among {sorted(_FAMILY_KEYS)}")
+    start = data.get("start", 1)
+    need(type(start) is int and start >= 1, "subject: start must be an integer >= 1")
+    W, b = data["W"], data["b"]
+    need(isinstance(W, list) and isinstance(b, list) and 0 < len(b) == len(W), "subject: W must be m x m, b of length m")
+    need(all(isinstance(r, list) and len(r) == len(b) for r in W), "subject: W must be square, of the width of b")
+
+    def term(value: Any, where: str) -> tuple:
+        need(isinstance(value, (str, int)) and not isinstance(value, bool), f"subject {where}: expected a formula")
+        try:
+            t = parse(str(value))
+            defined(t, start)
+            return t
+        except TermError as exc:
+            raise CertificateError(f"subject {where}: {exc}") from None
+
+    Wt = [[term(v, f"W[{i}][{j}]") for j, v in enumerate(row)] for i, row in enumerate(W)]
+    bt = [term(v, f"b[{i}]") for i, v in enumerate(b)]
+    prefix = data.get("prefix") or []
+    need(isinstance(prefix, list), "subject: prefix must be a list")
+    layers = []
+    for i, layer in enumerate(prefix):
+        need(isinstance(layer, dict) and set(layer) == {"W", "b"}, f"subject: prefix[{i}] needs exactly W and b")
+        layers.append((mat(layer["W"], f"prefix[{i}] W"), vec(layer["b"], f"prefix[{i}] b")))
+        need(len(layers[-1][1]) == len(layers[-1][0]), f"subject: prefix[{i}]: b does not match W")
+        need(i == 0 or len(layers[-1][0][0]) == len(layers[-2][0]), f"subject: prefix[{i}] does not fit the layer before")
+    need(not layers or len(layers[-1][0]) == len(b), "subject: the last prefix layer does not have the family's width")
+    out = data.get("output")
+    if out is not None:
+        need(isinstance(out, dict) and set(out) == {"W", "b"}, "subject: output needs exactly W and b")
+        out = (mat(out["W"], "output W"), vec(out["b"], "output b"))
+        need(len(out[0][0]) == len(b) and len(out[1]) == len(out[0]), "subject: the output layer does not fit")
+    return Subject(Wt, bt, start, tuple(layers), out)
+
+
+def _fail(msg: str) -> None:
+    raise TermError(msg)
+
+
+def _ipoly(t: tuple, what: str, start: int):
+    """t as a polynomial taking integer values at every integer n >= start (checked at deg + 1 points)."""
+    form = canon(t)
+    if not form:
+        return form, None
+    if set(form) != {()} or not form[()].is_poly():
+        _fail(f"{what} must be a polynomial in n")
+    p = form[()].num
+    if any(p(k).q != 1 for k in range(start, start + max(p.degree(), 0) + 1)):
+        _fail(f"{what} does not take integer values")  # integer at deg + 1 consecutive integers: at all
+    return form, p
+
+
+def defined(t: tuple, start: int) -> None:
+    """Prove that the term, as written, is defined and rational at every integer n >= start; else TermError.
+
+    >>> defined(parse("(-1)^(n*(n+1)/2) / factorial(n - 1)"), 1)
+    >>> defined(parse("sqrt(n)"), 1)
+    Traceback (most recent call last):
+    ...
+    exactrelu.kernel.terms.TermError: the exponent 1/2 is not an integer: values may be irrational
+    """
+    stack = [t]
+    while stack:
+        node = stack.pop()
+        tag = node[0]
+        stack.extend(a for a in (node[1] if tag in "+*" else node[1:]) if isinstance(a, tuple))
+        if tag == "exp" and canon(node[1]):
+            _fail("exp(...) has irrational values")
+        elif tag == "!":
+            _, p = _ipoly(node[1], "the argument of a factorial", start)
+            if p is not None and poly_sign(p, start) not in ("pos", "nonneg", "zero"):
+                _fail(f"a factorial of a negative integer at some n >= {start}")
+        elif tag == "C":
+            _ipoly(node[1], "the top of a binomial", start)
+            form, p = _ipoly(node[2], "a binomial index", start)
+            if p is not None and p.degree() > 0:  # written with factorials: needs 0 <= index <= top
+                _, d = _ipoly(("+", (node[1], ("*", (("q", Fraction(-1)), node[2])))), "top - index", start)
+                if poly_sign(p, start) not in ("pos", "nonneg") or d is not None and poly_sign(d, start) not in ("pos", "nonneg", "zero"):
+                    _fail(f"cannot prove 0 <= index <= top of a binomial for n >= {start}")
+        elif tag == "^":
+            _power(node[1], node[2], start)
+
+
+def _power(base: tuple, ex: tuple, start: int) -> None:
+    e = canon(ex)
+    c = e[()].const() if set(e) == {()} else (Fraction(0) if not e else None)
+    if c is not None:
+        if c.denominator != 1:
+            _fail(f"the exponent {c} is not an integer: values may be irrational")
+        if c < 0:
+            _nonzero(base, start, None)
+        return
+    _, p = _ipoly(ex, "an exponent", start)
+    if sign(e, start) not in ("pos", "nonneg"):
+        _nonzero(base, start, p)
+
+
+def _nonzero(base: tuple, start: int, ex: Any) -> None:
+    """base != 0 at every integer n >= start (only where the exponent ex(n) < 0 when ex is given)."""
+    form = canon(base)
+    if not form:
+        _fail("division by zero")
+    if set(form) == {()}:
+        from ..exact.polysign import integer_roots_at_least
+
+        for k in integer_roots_at_least(form[()].num.numer(), start):
+            if ex is None or ex(k) < 0:
+                _fail(f"division by zero at n = {k}")
+    elif sign(form, start) not in ("pos", "neg"):
+        _fail(f"cannot prove that a denominator is nonzero for n >= {start}")
+
+
+# -------------------------------------------------------------- certificate
+class Cert:
+    """A decoded certificate: verdict, theorem, scope, witnesses, subject, limit (all exact)."""
+
+    def __init__(self, **fields: Any):
+        self.__dict__.update(fields)
+
+
+def load(source: Any) -> dict:
+    """The certificate as a dict, from a dict, JSON text, a path, or an object with to_json()."""
+    if hasattr(source, "to_json") and not isinstance(source, (str, dict)):
+        try:
+            source = source.to_json()  # a Certificate object validates its own types first
+        except CertificateError:
+            raise
+        except (ValueError, TypeError, AttributeError, KeyError) as exc:
+            raise CertificateError(f"malformed certificate: {exc}") from None
+    need(isinstance(source, (dict, str, bytes)) or hasattr(source, "__fspath__"),
+         f"expected a dict, a JSON string or a path, got {type(source).__name__}")
+    try:
+        data = read_json(source, "certificate")
+    except (ValueError, TypeError) as exc:
+        raise CertificateError(f"malformed certificate: {exc}") from None
+    need(isinstance(data, dict), "a certificate must be a JSON object")
+    return data
+
+
+def decode(data: dict, schemas: dict) -> Cert:
+    """Validate the envelope and decode every field; ``schemas`` maps a theorem to {witness: kind}."""
+    need(data.get("format") == FORMAT, f"not a certificate (format {short(data.get('format'))}, expected {FORMAT!r})")
+    version = data.get("version")
+    need(type(version) is int and version == VERSION, f"unsupported certificate version {short(version)} (expected 1)")
+    need(set(data) == _KEYS, f"certificate keys must be exactly {sorted(_KEYS)}")
+    need(data["verdict"] in VERDICTS, f"unknown verdict {short(data['verdict'])}")
+    need(data["theorem"] is None or data["theorem"] in schemas, f"unknown theorem {short(data['theorem'])}")
+    need(isinstance(data["witnesses"], dict), "witnesses must be an object")
+    need(isinstance(data["necessary"], dict), "necessary must be an object")
+    need(isinstance(data["reasons"], list) and all(type(r) is str for r in data["reasons"]),
+         "reasons must be a list of strings")
+    need(isinstance(data["evidence"], list), "evidence must be a list")
+    scope = data["scope"]
+    need(isinstance(scope, dict) and scope.get("kind") in _SCOPES and set(scope) == _SCOPES[scope["kind"]],
+         "scope: bad kind or keys")
+    scope = dict(scope)
+    if "x" in scope:
+        scope["x"] = vec(scope["x"], "scope x")
+    if "radius" in scope:
+        scope["radius"] = rat(scope["radius"], "scope radius")
+    need(type(scope.get("condition", "")) is str, "scope condition: expected a string")
+    schema = schemas.get(data["theorem"], {})
+    witnesses = {}
+    for key, value in data["witnesses"].items():
+        need(key in schema, f"unknown witness {short(key)} for theorem {data['theorem']}")
+        witnesses[key] = _witness(schema[key], value, f"witness {key!r}")
+    return Cert(verdict=data["verdict"], theorem=data["theorem"], scope=scope, witnesses=witnesses,
+                subject=data["subject"], limit=None if data["limit"] is None else vec(data["limit"], "limit"),
+                radius=None if data["radius"] is None else rat(data["radius"], "radius"))
+
+
+def _witness(kind: str, value: Any, where: str) -> Any:
+    from .series import decode as series
+
+    if kind == "rat":
+        return rat(value, where)
+    if kind == "vec":
+        return vec(value, where)
+    if kind == "veclist":
+        need(isinstance(value, list), f"{where}: expected a list of vectors")
+        return tuple(vec(v, f"{where}[{i}]") for i, v in enumerate(value))
+    if kind == "int":
+        need(type(value) is int, f"{where}: expected an integer, got {short(value)}")
+        return value
+    if kind == "str":
+        need(type(value) is str, f"{where}: expected a string")  # a JSON number is not one
+        return value
+    try:
+        if kind == "series":
+            return series(value)
+        need(isinstance(value, list), f"{where}: expected a list")
+        out = []
+        for i, e in enumerate(value):
+            need(isinstance(e, dict) and set(e) == {"row", "col", "series"}, f"{where}[{i}]: expected row, col, series")
+            need(type(e["row"]) is int and (e["col"] is None or type(e["col"]) is int), f"{where}[{i}]: bad row/col")
+            out.append({"row": e["row"], "col": e["col"], "series": series(e["series"])})
+        return tuple(out)
+    except TermError as exc:
+        raise CertificateError(f"{where}: invalid series certificate: {exc}") from None

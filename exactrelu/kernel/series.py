@@ -1,0 +1,718 @@
+"""Summability certificates, checked exactly on the kernel's terms (no sympy).
+
+A series certificate (JSON "exactrelu.series") claims that ``sum_{n >= start} |a(n)|``
+is finite ("summable") or infinite ("not summable") by a method with exact witnesses,
+each inequality valid for every integer ``n >= N`` (proofs/summability.md):
+comparison (C, p): ``|a(n)| <= C n^-p``, p > 1; ratio (r): ``|a(n+1)| <= r |a(n)|``,
+r < 1; lower bound (c): ``|a(n)| >= c/n``; limit not zero (c): ``|a(n)| >= c > 0``;
+sum (parts): the parts add up to the term (canonical forms) and the triangle
+inequality decides.  Every inequality becomes "polynomial >= 0 (or > 0) on [N, oo)"
+after raising both positive sides to the common denominator q of the exponents
+(:func:`conditions`), decided by Sturm root counting (:mod:`exactrelu.kernel.poly`).
+
+>>> s = decode({"format": "exactrelu.series", "version": 1, "term": {"op": "Pow", "args": ["n", -2]},
+...             "start": 1, "verdict": "summable", "method": "comparison",
+...             "witnesses": {"C": "1", "p": "2", "N": "1"}, "reason": ""})
+>>> check(s), tail_bound(s, 10)
+(True, Fraction(1, 10))
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any, Iterable
+
+import flint
+
+from ..exact import polysign as poly
+from .terms import TermError, _pfrom, canon, parse, primitive, rational, same, from_tree, evaluate
+
+MAX_Q = 64  # common denominator of the exponents
+MAX_DEGREE = 1000  # degree of a polynomial inequality (Sturm sequences get slow beyond)
+MAX_N = 10**6  # N - start: the head a check or a tail bound may evaluate term by term
+EXACT_HEAD = 2000  # longer heads of tail bounds are summed with terms rounded up
+MAX_EXP_ARG = 10**6  # |x| in e^x evaluated by exp_bounds
+X = flint.fmpz_poly([0, 1])
+VERDICTS = {"summable": ("comparison", "ratio", "sum"), "not summable": ("lower bound", "limit not zero", "sum")}
+_INT_WITNESSES = ("N", "k", "sign", "monotone", "squares")
+_WITNESSES = {"C", "p", "r", "c", *_INT_WITNESSES}
+_KEYS = {"format", "version", "term", "start", "verdict", "method", "witnesses", "reason", "parts"}
+
+
+@dataclass(frozen=True)
+class Term:
+    """A product term ``a(n) = coeff * prod b^e * (-1)^n [alternating] * base^n * prod P(n)^e
+    * prod (alpha n + beta)!^m * prod P(n)^(m n) * e^(eexp n + econst)``; polynomials are tuples
+    of integer coefficients in ascending order.
+
+    >>> t = product(parse("(-1)^n * 3 / (2 * n^2)"))
+    >>> t.coeff, t.alternating, t.powers
+    (Fraction(3, 2), True, (((0, 0, 1), Fraction(-1, 1)),))
+    """
+
+    coeff: Fraction = Fraction(1)
+    consts: tuple = ()
+    alternating: bool = False
+    base: Fraction = Fraction(1)
+    powers: tuple = ()
+    factorials: tuple = ()
+    selfpowers: tuple = ()
+    eexp: Fraction = Fraction(0)
+    econst: Fraction = Fraction(0)
+
+    @property
+    def is_zero(self) -> bool:
+        return self.coeff == 0
+
+    @property
+    def q(self) -> int:
+        """Common denominator of all rational exponents."""
+        return math.lcm(1, *[e.denominator for _, e in self.consts], *[e.denominator for _, e in self.powers])
+
+    def abs_power_q(self, k: int) -> Fraction:
+        """``|a(k)|^q`` exactly, for terms without ``e^(...)`` factors."""
+        if self.eexp or self.econst:
+            raise TermError("|a(k)|^q is not rational: the term has a factor e^(...)")
+        return self._algebraic_power_q(k)
+
+    def abs_power_q_bounds(self, k: int) -> tuple[Fraction, Fraction]:
+        """Rationals ``lo <= |a(k)|^q <= hi`` (equal when the value is rational)."""
+        v = self._algebraic_power_q(k)
+        lo, hi = exp_bounds((self.eexp * k + self.econst) * self.q)
+        return v * lo, v * hi
+
+    def _algebraic_power_q(self, k: int) -> Fraction:
+        q = self.q
+        v = abs(self.coeff) ** q * self.base ** (k * q)
+        for b, e in self.consts:
+            v *= b ** int(e * q)
+        for p, e in self.powers:
+            x = Fraction(int(flint.fmpz_poly(list(p))(k)))
+            if x == 0 and e < 0 or x < 0 and e.denominator != 1:
+                raise TermError(f"term undefined or not real at n = {k}")
+            v *= abs(x) ** int(e * q)
+        for alpha, beta, m in self.factorials:
+            if alpha * k + beta < 0:
+                raise TermError(f"factorial of a negative integer at n = {k}")
+            v *= Fraction(math.factorial(alpha * k + beta)) ** (m * q)
+        for p, m in self.selfpowers:
+            x = Fraction(int(flint.fmpz_poly(list(p))(k)))
+            if x == 0 and m * k <= 0:
+                raise TermError(f"term undefined at n = {k}")
+            v *= abs(x) ** (m * k * q)
+        return v
+
+    def abs_upper(self, k: int) -> Fraction:
+        """An exact rational upper bound of ``|a(k)|`` (the value itself when rational)."""
+        return _root(self.abs_power_q_bounds(k)[1], self.q, up=True)
+
+    def abs_lower(self, k: int) -> Fraction:
+        """An exact rational lower bound of ``|a(k)|`` (the value itself when rational)."""
+        return _root(self.abs_power_q_bounds(k)[0], self.q, up=False)
+
+
+def product(t: tuple) -> Term:
+    """The product form of a term whose canonical form has one monomial (or is zero).
+
+    >>> product(parse("n! / n^n")).selfpowers, product(parse("n^3/2^n + n^2/2^n")).powers
+    ((((0, 1), -1),), (((0, 0, 1, 1), Fraction(1, 1)),))
+    """
+    form = canon(t)
+    if not form:
+        return Term(coeff=Fraction(0))
+    if len(form) != 1:
+        raise TermError("the term is not a product (write it over a common denominator, or use a sum certificate)")
+    ((key, rf),) = form.items()
+    coeff, powers = Fraction(1), {}
+    for p, s in ((rf.num, 1), (rf.den, -1)):
+        c, prim = primitive(p)
+        coeff *= c ** s
+        if len(prim) > 1:
+            powers[prim] = powers.get(prim, 0) + Fraction(s)
+    f = dict(coeff=coeff, consts=[], alternating=False, base=Fraction(1), factorials=[], selfpowers=[])
+    for atom, e in key:
+        tag = atom[0]
+        E = tuple(e) + (Fraction(0),) * 2 if tag in ("X", "S") else ()
+        if tag in ("X", "S") and (len(e) > 2 or atom[1] != "e" and (E[0] or E[1].denominator != 1)):
+            raise TermError("an exponent in n must be a n (+ b for e^...) with an integer a")
+        if tag == "P":
+            powers[atom[1]] = powers.get(atom[1], 0) + e
+        elif tag == "C":
+            f["consts"].append((atom[1], e))
+        elif tag == "F":
+            f["factorials"].append((atom[1], atom[2], e))
+        elif tag == "S":
+            f["selfpowers"].append((atom[1], int(E[1])))
+        elif tag == "X" and atom[1] == "e":
+            f["eexp"], f["econst"] = E[1], E[0]
+        elif tag == "X" and atom[1] == -1:
+            f["alternating"] = E[1] % 2 == 1
+        elif tag == "X":
+            f["base"] *= atom[1] ** int(E[1])
+        else:
+            raise TermError("the term has an absolute value or a power of a sum (not a product form)")
+    f = {k: tuple(sorted(v)) if isinstance(v, list) else v for k, v in f.items()}
+    return Term(powers=tuple(sorted((k, v) for k, v in powers.items() if v)), **f)
+
+
+def _dyadic(x: Fraction, up: bool, bits: int = 96) -> Fraction:
+    """x > 0 rounded outward to ``bits`` significant bits (a dyadic rational)."""
+    e = bits - (x.numerator.bit_length() - x.denominator.bit_length())
+    scaled = x * Fraction(2) ** e
+    top = math.ceil(scaled) if up else math.floor(scaled)
+    return top / Fraction(2) ** e
+
+
+def exp_bounds(x: Fraction) -> tuple[Fraction, Fraction]:
+    """Rationals ``lo <= e^x <= hi`` for a rational x, within about 2^-60 relative.
+
+    For 0 <= y <= 1 and k = 30: sum_{j<=k} y^j/j! <= e^y <= sum_{j<k} y^j/j!
+    + y^k/k! (k+1)/(k+1-y) (proofs/summability.md, Lemma 2.3); then
+    e^y = (e^(y/2^s))^(2^s) by repeated squaring, rounding lo down and hi up;
+    e^(-y) = 1/e^y.
+
+    >>> lo, hi = exp_bounds(Fraction(1))
+    >>> Fraction(2718281828459045, 10**15) < lo < hi < Fraction(2718281828459046, 10**15)  # e = 2.71828182845904523...
+    True
+    """
+    x = Fraction(x)
+    if x == 0:
+        return Fraction(1), Fraction(1)
+    y = abs(x)
+    if y > MAX_EXP_ARG:
+        raise TermError(f"e^({x}) is too large to bound exactly here")
+    s = max(0, math.ceil(y).bit_length())  # y / 2^s <= 1
+    z = y / 2**s
+    k = 30
+    term, lo = Fraction(1), Fraction(1)
+    for j in range(1, k):
+        term = term * z / j
+        lo += term
+    head = lo
+    term = term * z / k  # z^k / k!
+    lo = _dyadic(head + term, up=False)
+    hi = _dyadic(head + term * Fraction(k + 1) / (k + 1 - z), up=True)
+    for _ in range(s):
+        lo, hi = _dyadic(lo * lo, up=False), _dyadic(hi * hi, up=True)
+    return (lo, hi) if x > 0 else (1 / hi, 1 / lo)
+
+
+
+def _root(v: Fraction, q: int, up: bool) -> Fraction:
+    # v^(1/q) = (num * den^(q-1))^(1/q) / den, rounded at 2^-64 relative scale.
+    if q == 1:
+        return v
+    scale = 1 << 64
+    x = v.numerator * v.denominator ** (q - 1) * scale**q
+    r = poly.iroot_ceil(x, q) if up else poly.iroot_floor(x, q)
+    return Fraction(r, v.denominator * scale)
+
+
+
+def _shift(p: flint.fmpz_poly) -> flint.fmpz_poly:
+    """p(n + 1)."""
+    out = flint.fmpz_poly([])
+    for c in reversed(p.coeffs()):
+        out = out * flint.fmpz_poly([1, 1]) + c
+    return out
+
+
+class _Prod:
+    """A positive quantity ``const * prod b^e * prod P(n)^e`` plus its side conditions."""
+
+    def __init__(self) -> None:
+        self.const = Fraction(1)
+        self.consts: list[tuple[Fraction, Fraction]] = []
+        self.polys: list[tuple[flint.fmpz_poly, Fraction]] = []
+        self.conds: list[tuple[flint.fmpz_poly, str]] = []
+        self.eexp = Fraction(0)  # a factor e^eexp, replaced by a rational bound in compare
+
+    def poly(self, p: flint.fmpz_poly, e: Fraction) -> None:
+        """Multiply by ``p(n)^e`` and require ``p > 0`` (``p >= 0`` if e > 0)."""
+        if e == 0:
+            return
+        self.polys.append((p, Fraction(e)))
+        self.conds.append((p, "nonneg" if e > 0 else "pos"))
+
+    def qpoly(self, p: flint.fmpq_poly, e: int) -> None:
+        """Multiply by ``p(n)^e`` for a rational polynomial (denominator into const)."""
+        self.const *= Fraction(int(p.denom())) ** (-e)
+        self.poly(p.numer(), Fraction(e))
+
+    def abs_poly(self, p: flint.fmpz_poly, e: Fraction) -> None:
+        """Multiply by ``|p(n)|^e`` (``p`` itself must be positive if e is not an integer)."""
+        s = poly.sign_eventually(p) if e.denominator == 1 else 1
+        self.poly(p * s, e)
+
+    def compare(self, bound: Fraction, op: str) -> None:
+        """Add the condition ``self <= bound`` (op "le") or ``self >= bound`` ("ge")."""
+        q = math.lcm(1, *[e.denominator for _, e in self.consts], *[e.denominator for _, e in self.polys])
+        degree = sum(abs(e) * q * p.degree() for p, e in self.polys)
+        if q > MAX_Q or degree > MAX_DEGREE:
+            raise TermError(f"too large to check exactly (exponent denominator {q}, degree {degree})")
+        k = self.const**q
+        for b, e in self.consts:
+            k *= b ** int(e * q)
+        lo, hi = exp_bounds(self.eexp * q)  # self <= bound needs e^.. from above, >= from below
+        k *= hi if op == "le" else lo
+        num, den = flint.fmpz_poly([1]), flint.fmpz_poly([1])
+        for p, e in self.polys:
+            if e > 0:
+                num *= p ** int(e * q)
+            else:
+                den *= p ** int(-e * q)
+        lhs = flint.fmpq_poly(num) * flint.fmpq(k.numerator, k.denominator)
+        rhs = flint.fmpq_poly(den) * flint.fmpq((bound**q).numerator, (bound**q).denominator)
+        self.conds.append(((rhs - lhs if op == "le" else lhs - rhs).numer(), "nonneg"))
+
+
+def _binomial_lower(x_num, y, k):
+    """Numerator of L_k = sum_{j<=k} C(n, j) (X/Y)^j over Y^k (a rational polynomial)."""
+    out = flint.fmpq_poly([])
+    binom = flint.fmpq_poly([1])  # C(n, j) as a polynomial in n
+    for j in range(k + 1):
+        out += binom * flint.fmpq_poly(x_num**j * y ** (k - j))
+        binom = binom * flint.fmpq_poly([-j, 1]) / (j + 1)
+    return out
+
+
+def _exp_upper(x_num, y, k):
+    """(numerator, W) of U_k = sum_{j<k} t^j/j! + t^k/k! (k+1)/(k+1-t), t = n X / Y.
+
+    U_k = numerator / (Y^k W) with W = (k+1) Y - n X, valid while W > 0."""
+    nx = X * x_num
+    w = (k + 1) * y - nx
+    head = flint.fmpq_poly([])
+    for j in range(k):
+        head += flint.fmpq_poly(nx**j * y ** (k - j)) / math.factorial(j)
+    num = head * flint.fmpq_poly(w) + flint.fmpq_poly(nx**k * y) * flint.fmpq(k + 1, math.factorial(k))
+    return num, w
+
+
+def _pow_n(prod: _Prod, a: flint.fmpz_poly, b: flint.fmpz_poly, k: int, upper: bool) -> None:
+    """Multiply ``prod`` by a rational upper (or lower) bound of ``(a(n)/b(n))^n``.
+
+    Requires a, b > 0.  With S = a/b: if S >= 1 write S = 1 + X/Y (X = a - b, Y = b),
+    else S = 1/(1 + X/Y) (X = b - a, Y = a); then L_k <= (1 + X/Y)^n <= U_k."""
+    prod.conds += [(a, "pos"), (b, "pos")]
+    d = a - b
+    if d.is_zero():
+        return
+    grows = poly.sign_eventually(d) > 0
+    x_num, y = (d, b) if grows else (-d, a)
+    prod.conds.append((x_num, "nonneg"))
+    use_lower = upper != grows  # an upper bound of 1/(1+x)^n is 1/L_k, etc.
+    sign = 1 if grows else -1
+    if use_lower:
+        prod.qpoly(_binomial_lower(x_num, y, k), sign)
+        prod.poly(y, Fraction(-k * sign))
+        prod.conds.append((_binomial_lower(x_num, y, k).numer(), "pos"))
+    else:
+        num, w = _exp_upper(x_num, y, k)
+        prod.conds += [(w, "pos"), (num.numer(), "pos")]
+        prod.qpoly(num, sign)
+        prod.poly(y, Fraction(-k * sign))
+        prod.poly(w, Fraction(-sign))
+
+
+def _selfpower_ratio(t: Term, shifted: bool) -> tuple[flint.fmpz_poly, flint.fmpz_poly]:
+    """(A, B) with prod P^m = A/B (unshifted) or prod (P(n+1)/P(n))^m = A/B (shifted)."""
+    a, b = flint.fmpz_poly([1]), flint.fmpz_poly([1])
+    for coeffs, m in t.selfpowers:
+        p = flint.fmpz_poly(list(coeffs))
+        top, bot = (_shift(p), p) if shifted else (p, flint.fmpz_poly([1]))
+        if m < 0:
+            top, bot, m = bot, top, -m
+        a, b = a * top**m, b * bot**m
+    return a, b
+
+
+def _abs_term(t: Term, k: int, upper: bool, squares: bool = False) -> _Prod:
+    """|a(n)| (base 1, no factorials) as a product, selfpowers bounded with order k.
+
+    With ``squares``, |P|^e for an integer e > 0 is written (P^2)^(e/2), which
+    needs no constant sign of P (for upper bounds, where zeros are harmless).
+    """
+    prod = _Prod()
+    prod.const = abs(t.coeff)
+    prod.consts = list(t.consts)
+    prod.eexp = t.econst
+    for coeffs, e in t.powers:
+        p = flint.fmpz_poly(list(coeffs))
+        if squares and e > 0 and e.denominator == 1:
+            prod.poly(p * p, e / 2)
+        else:
+            prod.abs_poly(p, e)
+    if t.selfpowers:
+        for coeffs, _ in t.selfpowers:
+            prod.conds.append((flint.fmpz_poly(list(coeffs)), "pos"))
+        a, b = _selfpower_ratio(t, shifted=False)
+        _pow_n(prod, a, b, k, upper)
+    return prod
+
+
+def _abs_ratio(t: Term, k: int, upper: bool) -> _Prod:
+    """|a(n+1)| / |a(n)| as a product (selfpower part bounded with order k)."""
+    prod = _Prod()
+    prod.const = t.base
+    prod.eexp = t.eexp  # e^(eexp (n+1) + c) / e^(eexp n + c)
+    for coeffs, e in t.powers:
+        p = flint.fmpz_poly(list(coeffs))
+        prod.abs_poly(_shift(p), e)
+        prod.abs_poly(p, -e)
+        s = poly.sign_eventually(p) if e.denominator == 1 else 1
+        prod.conds.append((p * s, "pos"))  # a(n) != 0, so the ratio is defined
+    for alpha, beta, m in t.factorials:
+        prod.conds.append((flint.fmpz_poly([beta, alpha]), "nonneg"))
+        for j in range(1, alpha + 1):
+            prod.poly(flint.fmpz_poly([beta + j, alpha]), Fraction(m))
+            prod.conds.append((flint.fmpz_poly([beta + j, alpha]), "pos"))
+    if t.selfpowers:
+        for coeffs, m in t.selfpowers:
+            p = flint.fmpz_poly(list(coeffs))
+            prod.conds.append((p, "pos"))
+            prod.poly(_shift(p), Fraction(m))
+        a, b = _selfpower_ratio(t, shifted=True)
+        _pow_n(prod, a, b, k, upper)
+    return prod
+
+
+def conditions(t: Term, method: str, w: dict) -> list[tuple[flint.fmpz_poly, str]]:
+    """The polynomial conditions, each to hold on [N, oo), that prove the method's claim.
+
+    Independent of N, so a search can take the least N for each.  Raises
+    ValueError when the term's form does not allow the method.  With
+    ``monotone`` the inequality is proved through the ratio
+    ``rho(n) = |a(n+1)/a(n)|``: comparison needs ``rho(n) ((n+1)/n)^p <= 1``
+    (so ``|a(n)| n^p`` is nonincreasing), lower bound ``rho(n) (n+1)/n >= 1``,
+    limit not zero ``rho(n) >= 1``; the value at N is checked separately
+    (:func:`_check_anchor`).
+    """
+    k = w.get("k", 1)
+    if not isinstance(k, int) or k < 1:
+        raise TermError("witness k must be an integer >= 1")
+    if method not in ("comparison", "ratio", "lower bound", "limit not zero"):
+        raise TermError(f"unknown method {method!r}")
+    if method == "ratio":
+        prod = _abs_ratio(t, k, upper=True)
+        prod.compare(w["r"], "le")
+    elif w.get("monotone"):
+        prod = _abs_ratio(t, k, upper=(method == "comparison"))
+        shifted = flint.fmpz_poly([1, 1])
+        if method == "comparison":
+            prod.poly(shifted, w["p"])
+            prod.poly(X, -w["p"])
+            prod.compare(Fraction(1), "le")
+        else:
+            if method == "lower bound":
+                prod.poly(shifted, Fraction(1))
+                prod.poly(X, Fraction(-1))
+            prod.compare(Fraction(1), "ge")
+    else:
+        if t.base != 1 or t.eexp or any(m for _, _, m in t.factorials):
+            raise TermError(f"{method} without monotone needs a term without r^n (r != 1) and factorials")
+        prod = _abs_term(t, k, upper=(method == "comparison"), squares=bool(w.get("squares")))
+        if method == "comparison":
+            prod.poly(X, w["p"])
+            prod.compare(w["C"], "le")
+        elif method == "lower bound":
+            prod.poly(X, Fraction(1))
+            prod.compare(w["c"], "ge")
+        else:
+            prod.compare(w["c"], "ge")
+    conds = prod.conds
+    if method == "lower bound" and "sign" in w:
+        conds = conds + _sign_conditions(t, w["sign"])
+    return conds
+
+
+def _check_anchor(t: Term, method: str, w: dict, N: int) -> None:
+    """For monotone witnesses: |a(N)| N^p <= C, |a(N)| N >= c, or |a(N)| >= c (exactly)."""
+    p = {"comparison": w.get("p"), "lower bound": Fraction(1), "limit not zero": Fraction(0)}[method]
+    # compare (|a(N)| N^p)^Q with bound^Q, Q a common denominator of everything
+    Q = t.q * p.denominator
+    lo, hi = t.abs_power_q_bounds(N)  # bounds of |a(N)|^q; exact when rational
+    scale = Fraction(N) ** int(p * Q)
+    if method == "comparison" and not hi ** (Q // t.q) * scale <= w["C"] ** Q:
+        raise TermError(f"|a({N})| {N}^{p} > C (or not provably <= C)")
+    if method != "comparison" and not lo ** (Q // t.q) * scale >= w["c"] ** Q:
+        raise TermError(f"|a({N})| {N}^{p} < c (or not provably >= c)")
+
+
+def _sign_conditions(t: Term, sign: int) -> list[tuple[flint.fmpz_poly, str]]:
+    # sign * a(n) > 0: no alternation, and the product of the signs of the
+    # integer-odd-power polynomials times sign(coeff) equals sign.
+    if t.alternating or sign not in (1, -1) or t.coeff == 0:
+        raise TermError("no constant sign")
+    s = 1 if t.coeff > 0 else -1
+    conds = []
+    for coeffs, e in t.powers:
+        p = flint.fmpz_poly(list(coeffs))
+        ps = poly.sign_eventually(p)
+        conds.append((p * ps, "pos"))
+        if e.denominator == 1 and e.numerator % 2:
+            s *= ps
+    if s != sign:
+        raise TermError("the sign witness is wrong")
+    return conds
+
+
+def holds(conds: Iterable[tuple[flint.fmpz_poly, str]], N: int) -> bool:
+    """Whether every condition ``p > 0`` ("pos") or ``p >= 0`` ("nonneg") holds on ``[N, oo)``, exactly.
+
+    >>> holds([(flint.fmpz_poly([-5, 1]), "pos")], 5), holds([(flint.fmpz_poly([-5, 1]), "nonneg")], 5)
+    (False, True)
+    """
+    for p, kind in conds:
+        ok = poly.positive_on(p, N) if kind == "pos" else poly.nonnegative_on(p, N)
+        if not ok:
+            return False
+    return True
+
+
+
+def _pseries_tail(C: Fraction, p: Fraction, K: int) -> Fraction:
+    """Exact rational upper bound of C K^(1-p) / (p-1) for an integer K >= 1."""
+    u, v = (p - 1).numerator, (p - 1).denominator
+    if v == 1:
+        return C / ((p - 1) * Fraction(K) ** u)
+    scale = 1 << 64  # K^(u/v) >= floor(K^u 2^(64 v))^(1/v) / 2^64
+    low = Fraction(poly.iroot_floor(K**u * scale**v, v), scale)
+    return C / ((p - 1) * low)
+
+
+
+
+
+# ------------------------------------------------------------ certificates
+class Series:
+    """A decoded series certificate: term (kernel term), start, verdict, method, witnesses, parts."""
+
+    def __init__(self, term: tuple, start: int, verdict: str, method: Any, witnesses: dict, parts: tuple):
+        self.term, self.start, self.verdict, self.method = term, start, verdict, method
+        self.witnesses, self.parts = witnesses, parts
+        self.checked = False
+
+
+def decode(data: Any, _depth: int = 0) -> Series:
+    """Decode and validate a series certificate dict (unknown keys, versions and witnesses refused)."""
+    if not isinstance(data, dict) or data.get("format") != "exactrelu.series":
+        raise TermError("not an exactrelu.series certificate")
+    if type(data.get("version")) is not int or data["version"] != 1 or not set(data) <= _KEYS:
+        raise TermError(f"series certificate: version must be the integer 1 and keys among {sorted(_KEYS)}")
+    start, wit, parts = data.get("start", 1), data.get("witnesses", {}), data.get("parts", [])
+    if type(start) is not int or not isinstance(wit, dict) or not isinstance(parts, list) or "term" not in data:
+        raise TermError("series certificate: needs a term, an integer start, a witnesses object and a parts list")
+    if _depth and parts:
+        raise TermError("series certificates nest at most one level (parts of a sum)")
+    w = {}
+    for key, val in wit.items():
+        if key not in _WITNESSES:
+            raise TermError(f"series certificate: unknown witness {key!r}")
+        v = rational(val, f"witness {key}")
+        w[key] = int(v) if key in _INT_WITNESSES and v.denominator == 1 else v
+    if data.get("verdict") not in (*VERDICTS, "inconclusive") or type(data.get("reason", "")) is not str:
+        raise TermError(f"series certificate: unknown verdict {str(data.get('verdict'))[:30]!r}")
+    term = None if data["verdict"] == "inconclusive" else from_tree(data["term"])  # claims nothing: not read
+    return Series(term, start, data["verdict"], data.get("method"), w,
+                  tuple(decode(p, _depth + 1) for p in parts))
+
+
+def _check_sum(s: Series) -> None:
+    """Triangle inequality over the parts a_1 + ... + a_k of the term (same start)."""
+    parts = s.parts
+    bad = [p for p in parts if p.verdict != "summable"]
+    if not parts:
+        raise TermError("a sum certificate needs its parts")
+    if s.verdict == "not summable" and (len(bad) != 1 or bad[0].verdict != "not summable"):
+        raise TermError("a divergent sum needs exactly one non-summable part, the others summable")
+    if s.verdict == "summable" and bad:
+        raise TermError("a summable sum needs every part summable")
+    for i, p in enumerate(parts):
+        if p.method == "sum" or p.verdict == "inconclusive" or p.start != s.start:
+            raise TermError(f"part {i} must be a decided, non-sum certificate with the same start")
+        try:
+            check(p)
+        except TermError as exc:
+            raise TermError(f"part {i}: {exc}") from None
+    if not same(("+", tuple(p.term for p in parts)), s.term):
+        raise TermError("the parts do not add up to the term")
+
+
+def check_denominators(term: tuple, start: int) -> None:
+    """Raise TermError when a denominator *as written* vanishes at an integer n >= start (a cancelled
+    0/0 has no value there either).
+
+    >>> check_denominators(parse("(n^2 - 9)/((n - 3)*n)"), 4)
+    >>> check_denominators(parse("(n^2 - 9)/((n - 3)*n)"), 1)
+    Traceback (most recent call last):
+    ...
+    exactrelu.kernel.terms.TermError: the term is undefined (a denominator vanishes) at n = 3 >= start = 1
+    """
+    stack = [term]
+    while stack:
+        node = stack.pop()
+        stack.extend(a for a in (node[1] if node[0] in "+*" else node[1:]) if isinstance(a, tuple))
+        e = canon(node[2]) if node[0] == "^" else {}
+        if set(e) == {()} and e[()].const() is not None and e[()].const() < 0:
+            b = canon(node[1])
+            if not b:
+                raise TermError(f"the term is undefined (division by zero) at n = {start}")
+            roots = poly.integer_roots_at_least(b[()].num.numer(), start) if set(b) == {()} else []
+            if roots:
+                raise TermError(f"the term is undefined (a denominator vanishes) at n = {roots[0]} >= start = {start}")
+
+
+def _check_defined(term: tuple, t: Term, start: int, N: int) -> None:
+    """The term is defined and real at every integer in [start, N), and no denominator as written vanishes."""
+    check_denominators(term, start)
+    for alpha, beta, _ in t.factorials:
+        if alpha * start + beta < 0:
+            raise TermError(f"factorial of a negative integer at n = {start}")
+    for coeffs, e in t.powers:
+        p = flint.fmpz_poly(list(coeffs))
+        if e < 0 and [r for r in poly.integer_roots_at_least(p, start) if r < N]:
+            raise TermError(f"the term has a pole at an integer n >= {start}")
+        if e.denominator != 1 and not poly.nonnegative_on(p, start):
+            stop = min(N, poly.max_real_root_upper_bound(p) + 1)  # beyond it p has its eventual sign
+            if stop - start > MAX_N:
+                raise TermError("too large to check exactly (sign of a radicand)")
+            bad = [m for m in range(start, stop) if p(m) < 0]
+            if bad:
+                raise TermError(f"the term is not real at n = {bad[0]}")
+    for coeffs, _ in t.selfpowers:
+        if [r for r in poly.integer_roots_at_least(flint.fmpz_poly(list(coeffs)), start) if r < N]:
+            raise TermError(f"a base of a power with exponent in n vanishes at some n >= {start}")
+
+
+def check(s: Series) -> bool:
+    """Check a decoded series certificate exactly; True, or TermError naming the failure.
+
+    An "inconclusive" certificate claims nothing and passes; otherwise every inequality
+    is re-derived from the term and the witnesses (the verdict is not trusted).
+    """
+    if s.verdict == "inconclusive":
+        if s.method is not None:
+            raise TermError("an inconclusive certificate has no method")
+        return True
+    if s.method not in VERDICTS[s.verdict]:
+        raise TermError(f"method {str(s.method)[:30]!r} does not prove {s.verdict!r}")
+    w, start = dict(s.witnesses), s.start
+    N = w.get("N")
+    if type(N) is not int or start < 1 or N < start:
+        raise TermError(f"need integers N >= start >= 1 (N={N!r}, start={start!r})")
+    if N - start > MAX_N:  # issue 14.5: a witness far beyond start gives a certificate no tail bound can use
+        raise TermError(f"N = {N} is more than {MAX_N} beyond start = {start}")
+    if s.method == "sum":
+        _check_sum(s)
+        return True
+    required = {"comparison": ("C", "p"), "ratio": ("r",), "lower bound": ("c",), "limit not zero": ("c",)}
+    if any(type(w.get(k)) is not Fraction and type(w.get(k)) is not int for k in required[s.method]):
+        raise TermError(f"the {s.method} method needs the witnesses {required[s.method]}")
+    w.update({k: Fraction(w[k]) for k in required[s.method]})
+    if any(k in w and type(w[k]) is not int for k in ("k", "sign", "monotone", "squares")):
+        raise TermError("witnesses k, sign, monotone and squares must be integers")
+    if w.get("monotone", 0) not in (0, 1) or w.get("squares", 0) not in (0, 1) or w.get("sign", 1) not in (1, -1):
+        raise TermError("witnesses monotone and squares must be 0 or 1, sign 1 or -1")
+    if w.get("squares") and s.method != "comparison":
+        raise TermError("the squares witness is for comparison only")
+    if not 1 <= w.get("k", 1) <= MAX_DEGREE:  # the bounds of order k have degree >= k
+        raise TermError(f"witness k must be between 1 and {MAX_DEGREE}")
+    t = product(s.term)
+    _check_defined(s.term, t, start, N)
+    m = s.method
+    if m == "comparison" and not (w["C"] >= 0 and w["p"] > 1):
+        raise TermError("comparison needs C >= 0 and p > 1")
+    if m == "ratio" and not 0 <= w["r"] < 1:
+        raise TermError("ratio needs 0 <= r < 1")
+    if m in ("lower bound", "limit not zero") and not w["c"] > 0:
+        raise TermError(f"{m} needs c > 0")
+    if t.is_zero and m in ("comparison", "ratio"):
+        return True  # every term is 0
+    if t.is_zero:
+        raise TermError("the zero term is summable")
+    if not holds(conditions(t, m, w), N):
+        raise TermError(f"the {m} inequality does not hold for all n >= {N}")
+    if w.get("monotone") and m != "ratio":
+        _check_anchor(t, m, w, N)
+    return True
+
+
+def tail_bound(s: Series, K: int) -> Fraction:
+    """Exact upper bound of ``sum_{k > K, k >= start} |a(k)|`` for a checked summable certificate.
+
+    For K >= N - 1 the witness bound (comparison: C K^(1-p)/(p-1), rounded up for
+    non-integer p; ratio: |a(K+1)|/(1-r)); for smaller K the exact terms (or upper
+    bounds, rounded to 128 bits past 2000 of them) up to N - 1 are added.
+    """
+    if s.verdict != "summable":
+        raise TermError(f"no tail bound: the verdict is {s.verdict!r}")
+    if not s.checked:
+        s.checked = check(s)
+    K = max(int(K), s.start - 1)
+    if s.method == "sum":
+        return sum((tail_bound(p, K) for p in s.parts), Fraction(0))
+    t, w = product(s.term), s.witnesses
+    N = int(w["N"])
+    k0 = max(N - 1, 1) if s.method == "comparison" else N - 1
+    total = Fraction(0)
+    if k0 - K > MAX_N:
+        raise TermError(f"tail_bound({K}) would sum {k0 - K} terms exactly; use K >= {k0 - MAX_N}")
+    exact = k0 - K <= EXACT_HEAD
+    while K < k0:
+        K += 1
+        v = t.abs_upper(K)
+        total += v if exact or v == 0 else _dyadic(v, up=True, bits=128)
+    if t.is_zero:
+        return total
+    if s.method == "comparison":
+        return total + _pseries_tail(w["C"], w["p"], K)
+    return total + t.abs_upper(K + 1) / (1 - w["r"])
+
+
+def series_tail(s: Series, K: int) -> Fraction:
+    """:func:`tail_bound`, fast for large K: past K1 = max(N, start) + 64 a ratio certificate's
+    bound decays geometrically, sum_{k > K} |a(k)| <= r^(K - K1) tail_bound(K1)."""
+    if s.method == "ratio":
+        K1 = max(int(s.witnesses["N"]), int(s.start)) + 64
+        if K > K1:
+            return round_up(tail_bound(s, K1)) * pow_upper(s.witnesses["r"], K - K1)
+    return tail_bound(s, K)
+
+
+TINY = Fraction(1, 1 << 2048)  # upper bounds below this are replaced by it (keeps numbers small)
+
+
+def round_up(x: Fraction, bits: int = 64) -> Fraction:
+    """A rational >= x with a power-of-two denominator and about ``bits`` significant bits.
+
+    >>> round_up(Fraction(1, 3), 8)
+    Fraction(171, 512)
+    """
+    num, den = x.numerator, x.denominator
+    if den & (den - 1) == 0 and abs(num).bit_length() <= bits:
+        return x
+    shift = bits - (abs(num).bit_length() - den.bit_length())
+    if shift >= 0:
+        return Fraction(-((-num << shift) // den), 1 << shift)
+    return Fraction(-((-num) // (den << -shift)) << -shift)
+
+
+def pow_upper(x: Fraction, d: int) -> Fraction:
+    """An exact rational upper bound of x**d for 0 <= x, d >= 0 (floored at TINY when x <= 1).
+
+    >>> pow_upper(Fraction(1, 2), 3), pow_upper(Fraction(3, 4), 10**6) == TINY
+    (Fraction(1, 8), True)
+    """
+    if x < 0 or d < 0:
+        raise TermError("pow_upper needs x >= 0 and d >= 0")
+    floor = TINY if x <= 1 else Fraction(0)
+    result, base = Fraction(1), round_up(x)
+    while d:  # square-and-multiply; rounding up keeps every factor an upper bound
+        if d & 1:
+            result = max(round_up(result * base), floor)
+        base = max(round_up(base * base), floor)
+        d >>= 1
+    return result
