@@ -267,3 +267,21 @@ def test_check_rejects_a_well_formed_but_wrong_certificate_with_1(fam_file, tmp_
     capsys.readouterr()
     assert main(["check", str(cert)]) == 1
     assert capsys.readouterr().out.startswith("rejected: ")
+
+
+def test_regions_method_selects_the_algorithm(net_file, tmp_path, capsys):
+    # the same exact partition from every method; an unknown or unsuitable method is a clear error (exit 2)
+    outs = {}
+    for method in ("auto", "planar", "general"):
+        path = tmp_path / f"{method}.json"
+        assert main(["regions", net_file, "--method", method, "--json", str(path)]) == 0
+        # witnesses are any interior points, so compare the partition: patterns, maps, polygons
+        outs[method] = [(r["pattern"], r["A"], r["c"], sorted(map(tuple, r["vertices"])))
+                        for r in json.loads(path.read_text())["regions"]]
+    assert outs["planar"] == outs["general"] == outs["auto"] and len(outs["auto"]) > 4
+    capsys.readouterr()
+    assert main(["regions", net_file, "--method", "fast"]) == 2
+    err = capsys.readouterr().err
+    assert "'fast'" in err and "'general'" in err and "'planar'" in err
+    assert main(["regions", net_file, "--method", "planar", "--workers", "2"]) == 2
+    assert "one process" in capsys.readouterr().err

@@ -221,7 +221,8 @@ def test_errors_and_limits():
         planar_regions(net, 3)
     with pytest.raises(ValueError, match="Network"):
         planar_regions([[1, 2]], BOX)
-    assert planar_regions(net, ((0, 0), (0, 1))) == []
+    with pytest.raises(ValueError, match="empty interior"):  # as regions(): a flat box is refused, not empty
+        planar_regions(net, ((0, 0), (0, 1)))
     with pytest.raises(RegionLimitExceeded) as info:
         planar_regions(net, BOX, max_regions=7)
     assert info.value.limit == 7 and isinstance(info.value, RuntimeError)

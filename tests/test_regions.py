@@ -16,8 +16,8 @@ import pytest
 import exactrelu
 from exactrelu import Network, Pattern
 from exactrelu.regions import Region, RegionLimitExceeded, count_regions, regions
-from exactrelu.regions import general as general_module
-from exactrelu.regions.general import Splitter
+from exactrelu.regions import splitting as splitting_module
+from exactrelu.regions.splitting import Splitter
 from exactrelu.regions.parallel import decode_cell, encode_cell, solve_task
 
 SQUARE = ([-1, -1], [1, 1])
@@ -29,7 +29,7 @@ def general(net, box, **kw):
 
 def lp_mode():
     """Force the LP mode of the general path (no vertex lists) in every dimension."""
-    return mock.patch.object(general_module, "VERTEX_MAX_DIM", 0)
+    return mock.patch.object(splitting_module, "VERTEX_MAX_DIM", 0)
 
 
 def patterns(found):
@@ -195,7 +195,7 @@ def test_five_dimensional_input_in_both_modes():
 def test_high_dimension_uses_lp_mode():
     # 8 > VERTEX_MAX_DIM: the LP decider runs without being forced.
     d = 8
-    assert d > general_module.VERTEX_MAX_DIM
+    assert d > splitting_module.VERTEX_MAX_DIM
     # x0, x1 and x0 + x1 + ... + x7 - 7 (positive only near the corner (1, ..., 1), where x0, x1 > 0).
     net = Network([([[1] + [0] * 7, [0, 1] + [0] * 6, [1] * 8], [0, 0, -7])])
     box = ([-1] * d, [1] * d)
@@ -350,7 +350,7 @@ def test_cell_encoding_round_trips():
         cell = split.step(cell)[-1]
     again = decode_cell(split, json.loads(json.dumps(encode_cell(cell))))
     assert encode_cell(again) == encode_cell(cell)
-    assert again.M == cell.M and again.m == cell.m
+    assert again.H == cell.H
     task = {
         "network": NET3.to_json(),
         "lower": ["-1"] * 3,

@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from exactrelu import Network, Pattern
-from exactrelu.regions import general as general_module
+from exactrelu.regions import splitting as splitting_module
 from exactrelu.regions import regions
 
 from exactrelu.exact import polyhedron
@@ -82,7 +82,7 @@ FLOATS = st.tuples(st.sampled_from([-1.0, 1.0]), st.floats(0.125, 2.0)).map(lamb
 
 def lp_mode():
     """Force the LP mode of the general path (no vertex lists) in every dimension."""
-    return mock.patch.object(general_module, "VERTEX_MAX_DIM", 0)
+    return mock.patch.object(splitting_module, "VERTEX_MAX_DIM", 0)
 
 
 # ------------------------------------------------------------------ checks

@@ -46,6 +46,9 @@ def register(sub: Any) -> None:
     p.add_argument("--upper", help="comma-separated upper corner (overrides --box)")
     p.add_argument("--max-regions", type=int, default=None, help="stop (exit 1) after this many regions; bounds the work")
     p.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    p.add_argument("--method", default="auto",
+                   help="region algorithm: auto (default: planar for 2-D inputs, else general), planar, general, "
+                   "or any other registered one (exactrelu.regions.ALGORITHMS)")
     p.add_argument("--progress", action="store_true", help="show progress on stderr")
     p.add_argument("--json", dest="json_out", help="write the regions (pattern, affine map, witness, vertices) as JSON")
     allow_negative_values(p)
@@ -118,7 +121,8 @@ def _regions(args: Any) -> int:
         if Path(args.json_out).resolve() == Path(args.network).resolve():
             raise ValueError(f"--json {args.json_out!r} is the network file; write the regions elsewhere")
     try:
-        found = regions(net, box, max_regions=args.max_regions, progress=args.progress, workers=args.workers)
+        found = regions(net, box, max_regions=args.max_regions, progress=args.progress, workers=args.workers,
+                        method=args.method)
     except RegionLimitExceeded as exc:
         print(f"stopped: more than {exc.limit} regions (raise --max-regions); {len(exc.regions)} found so far")
         return 1

@@ -126,10 +126,11 @@ class AffineMaps:
         return H
 
     def prefix_maps(self, layers: Sequence) -> Iterator[flint.fmpq_mat]:
-        """The maps of layers 0 .. len(layers) - 1 on the bits ``layers``, in order, without memo."""
+        """The maps of layers 0 .. len(layers) - 1 on the bits ``layers``, in order (memoised when kept)."""
+        layers = tuple(tuple(bits) for bits in layers)
         H = None
         for k in range(len(layers)):
-            H = self.step(H, layers[k - 1] if k else (), k)
+            H = self.layer(layers[:k]) if self._cache is not None else self.step(H, layers[k - 1] if k else (), k)
             yield H
 
     def output(self, layers: Sequence) -> flint.fmpq_mat:

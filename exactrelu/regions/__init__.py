@@ -5,7 +5,10 @@ closed polyhedron, affine map and an exact witness strictly inside;
 :func:`count_regions` counts them.  Two exact paths compute them: a fast
 planar one for 2-D inputs (``exactrelu.regions.planar``) and a general one
 for any input dimension (``exactrelu.regions.general``), which can run on
-several processes or on any ``concurrent.futures`` executor.
+several processes or on any ``concurrent.futures`` executor.  Both are
+registered region algorithms (:mod:`exactrelu.regions.algorithms`): the
+interface there checks the box and the limits, owns progress and the T1
+maps, and picks the algorithm by name.
 
 >>> from exactrelu import Network
 >>> net = Network([([[1, 0], [0, 1], [1, 1]], [0, 0, -1])])
@@ -20,17 +23,16 @@ Fraction(4, 1)
 
 from __future__ import annotations
 
-import numbers
 from concurrent.futures import Executor
 from typing import Any
 
-from ..exact.numbers import to_vector
+from .algorithms import ALGORITHMS, find_regions
 from .errors import RegionLimitExceeded
+from .general import GeneralAlgorithm  # noqa: F401 - registers "general"
+from .planar import PlanarAlgorithm  # noqa: F401 - registers "planar"
 from .region import Region
 
-__all__ = ["Region", "RegionLimitExceeded", "regions", "count_regions"]
-
-_METHODS = ("auto", "planar", "general")
+__all__ = ["Region", "RegionLimitExceeded", "regions", "count_regions", "ALGORITHMS"]
 
 
 def regions(
@@ -48,10 +50,11 @@ def regions(
     ``box`` is an :class:`exactrelu.Box` or a pair ``(lower, upper)`` with
     ``lower[i] < upper[i]``; its dimension must be ``net.input_dim``.  A
     region is an activation domain with nonempty interior, intersected with
-    the box; the regions tile the box.  ``method`` is ``"planar"`` (2-D
-    inputs only), ``"general"`` (any dimension) or ``"auto"`` (planar for
-    2-D inputs, general otherwise or when ``workers``/``executor`` ask for
-    parallel work).  ``max_regions``: raise :class:`RegionLimitExceeded` as
+    the box; the regions tile the box.  ``method`` names a registered region
+    algorithm (:data:`ALGORITHMS`): ``"planar"`` (2-D inputs only),
+    ``"general"`` (any dimension), or ``"auto"`` (planar for 2-D inputs,
+    general otherwise or when ``workers``/``executor`` ask for parallel
+    work).  ``max_regions``: raise :class:`RegionLimitExceeded` as
     soon as more regions than this are known to exist; its ``.regions`` are
     complete, exact regions found by then (the planar path carries exactly
     ``max_regions`` of them; the general path those it finished).  ``progress`` shows a counter (tqdm when installed).
@@ -67,25 +70,13 @@ def regions(
     (Pattern('01'), (Fraction(-1, 2),), ((Fraction(0, 1),), (Fraction(-1, 1),)))
     >>> right.pattern, right.witness, right.volume()
     (Pattern('10'), (Fraction(1, 2),), Fraction(2, 1))
+    >>> regions(net, ([-1], [2]), method="fast")
+    Traceback (most recent call last):
+    ...
+    ValueError: method must be one of 'auto', 'general', 'planar' (the registered region algorithms), got 'fast'
     """
-    net, lower, upper = _validate(net, box)
-    max_regions = _check_limit(max_regions)
-    workers = _check_workers(workers)
-    if executor is not None and not callable(getattr(executor, "submit", None)):
-        raise ValueError(f"executor must be a concurrent.futures.Executor (with .submit), got {type(executor).__name__}")
-    if not isinstance(progress, bool):
-        raise ValueError(f"progress must be True or False, got {progress!r}")
-    chosen = _choose(method, net.input_dim, workers, executor)
-    if chosen == "planar":
-        from .planar import planar_regions
-
-        found = planar_regions(net, _box_object(lower, upper), max_regions=max_regions, progress=progress)
-        return sorted(found, key=lambda r: r.pattern)
-    from .general import general_regions
-
-    return general_regions(
-        net, (lower, upper), max_regions=max_regions, progress=progress, workers=workers, executor=executor
-    )
+    return find_regions(net, box, method=method, max_regions=max_regions, progress=progress, workers=workers,
+                        executor=executor)
 
 
 def count_regions(net: Any, box: Any, **kw: Any) -> int:
@@ -97,84 +88,3 @@ def count_regions(net: Any, box: Any, **kw: Any) -> int:
     (4, 2)
     """
     return len(regions(net, box, **kw))
-
-
-# ------------------------------------------------------------------ validation
-def _validate(net: Any, box: Any) -> tuple:
-    from ..nets.network import Network
-
-    if not isinstance(net, Network):
-        raise ValueError(f"net must be an exactrelu Network, got {type(net).__name__}")
-    lower, upper = _box_bounds(box)
-    d = net.input_dim
-    if len(lower) != d:
-        raise ValueError(f"box has dimension {len(lower)}, the network's input dimension is {d}")
-    for i, (lo, hi) in enumerate(zip(lower, upper)):
-        if not lo < hi:
-            raise ValueError(
-                f"box coordinate {i}: lower {lo} must be less than upper {hi} (a box with empty interior has no regions)"
-            )
-    return net, lower, upper
-
-
-def _box_bounds(box: Any) -> tuple:
-    """(lower, upper) as exact Fraction tuples, from a Box or a pair."""
-    if _is_polyhedron(box):
-        if not (hasattr(box, "lower") and hasattr(box, "upper")):
-            raise ValueError(
-                f"box must be an axis-aligned Box or a pair (lower, upper), got a {type(box).__name__}; "
-                "intersect regions with it afterwards instead"
-            )
-        return tuple(box.lower), tuple(box.upper)
-    if isinstance(box, (str, bytes, dict)) or not hasattr(box, "__len__") or len(box) != 2:
-        raise ValueError(f"box must be a Box or a pair (lower, upper) of vectors, got {type(box).__name__}")
-    lower = to_vector(box[0], "box lower")
-    upper = to_vector(box[1], "box upper")
-    if len(lower) != len(upper):
-        raise ValueError(f"box lower has length {len(lower)} but upper has length {len(upper)}")
-    return lower, upper
-
-
-def _is_polyhedron(obj: Any) -> bool:
-    try:
-        from ..exact.polyhedron import Polyhedron
-    except ImportError:
-        return type(obj).__name__ in ("Box", "Polyhedron")
-    return isinstance(obj, Polyhedron)
-
-
-def _box_object(lower: tuple, upper: tuple) -> Any:
-    try:
-        from ..exact.polyhedron import Box
-    except ImportError:
-        return (lower, upper)
-    return Box(lower, upper)
-
-
-def _check_limit(max_regions: Any) -> int | None:
-    if max_regions is None:
-        return None
-    if isinstance(max_regions, bool) or not isinstance(max_regions, numbers.Integral) or max_regions < 0:
-        raise ValueError(f"max_regions must be a nonnegative integer or None, got {max_regions!r}")
-    return int(max_regions)
-
-
-def _check_workers(workers: Any) -> int:
-    if isinstance(workers, bool) or not isinstance(workers, numbers.Integral) or workers < 1:
-        raise ValueError(f"workers must be a positive integer, got {workers!r}")
-    return int(workers)
-
-
-def _choose(method: Any, dim: int, workers: int, executor: Any) -> str:
-    if method not in _METHODS:
-        raise ValueError(f"method must be one of {', '.join(map(repr, _METHODS))}, got {method!r}")
-    if method == "planar" and dim != 2:
-        raise ValueError(f"method 'planar' needs 2-D inputs, the network's input dimension is {dim}")
-    if method == "planar" and (workers > 1 or executor is not None):
-        raise ValueError("method 'planar' runs in one process: use method 'general' with workers or executor")
-    if method == "auto":
-        # Parallel work goes to the general path; the planar path is serial.
-        if dim == 2 and workers == 1 and executor is None:
-            return "planar"
-        return "general"
-    return method

@@ -1,9 +1,10 @@
-"""Exact side of the planar enumerator: region maps, lines and vertices over Q (flint).
+"""Exact side of the planar enumerator: lines and vertices over Q (flint).
 
 The float kernels decide most signs; everything here is what they fall back
 to, and what the finished regions are built from.  Lines are homogeneous
-triples (a1, a2, c) meaning z = a1 x + a2 y + c; a vertex is the intersection
-of the two exact lines it was created from.
+triples (a1, a2, c) meaning z = a1 x + a2 y + c (rows of the T1 maps of
+:class:`exactrelu.nets.affine.AffineMaps`); a vertex is the intersection of
+the two exact lines it was created from.
 """
 
 from __future__ import annotations
@@ -23,44 +24,6 @@ def q(x: Fraction) -> flint.fmpq:
 def frac(x: flint.fmpq) -> Fraction:
     """A flint rational as a Fraction."""
     return Fraction(int(x.p), int(x.q))
-
-
-class ExactMaps:
-    """Exact homogeneous pre-activation maps of each layer on an activation prefix, memoised.
-
-    ``rows(prefix)`` for a prefix of k layers' activation bits gives the
-    w_k lines z_kj = a1 x + a2 y + c valid where those k layers have that
-    pattern (the explicit expression T1, one layer at a time).
-    """
-
-    def __init__(self, net):
-        self._layers = net.fmpq_layers()
-        W0, b0 = self._layers[0]
-        self._first = flint.fmpq_mat(W0.nrows(), 3, [v for j in range(W0.nrows())
-                                                     for v in (W0[j, 0], W0[j, 1], b0[j, 0])])
-        self._cache: dict = {}
-
-    def matrix(self, prefix: tuple) -> flint.fmpq_mat:
-        """The (w_k x 3) exact map of layer k = len(prefix) on the given prefix."""
-        if not prefix:
-            return self._first
-        M = self._cache.get(prefix)
-        if M is None:
-            prev = self.matrix(prefix[:-1])
-            bits = prefix[-1]
-            masked = flint.fmpq_mat(prev.nrows(), 3, [prev[i, t] if bits[i] else 0 for i in range(prev.nrows())
-                                                      for t in range(3)])
-            W, b = self._layers[len(prefix)]
-            M = W * masked
-            for j in range(M.nrows()):
-                M[j, 2] += b[j, 0]
-            self._cache[prefix] = M
-        return M
-
-    def line(self, prefix: tuple, j: int) -> tuple:
-        """Neuron j's exact line on the prefix."""
-        M = self.matrix(prefix)
-        return (M[j, 0], M[j, 1], M[j, 2])
 
 
 def meet(l1: tuple, l2: tuple) -> tuple:

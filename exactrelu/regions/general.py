@@ -1,31 +1,11 @@
-"""Linear regions in any input dimension, by exact splitting, neuron by neuron.
+"""The general region algorithm: exact splitting in any input dimension, serial or on workers.
 
-The box is refined layer by layer.  A *cell* is a full-dimensional polytope
-(the box cut by the hyperplanes that split it so far) together with the
-activation bits decided so far and an exact witness strictly inside it.  For
-the next neuron, whose pre-activation f(x) = row.x + off is affine on the cell
-(T1: it depends only on the bits of the earlier layers), the cell is split in
-two when f takes both signs on its interior, and kept whole otherwise.
-
-Why this is exact: the cell is full-dimensional, so f > 0 somewhere in its
-interior iff max f > 0 over the closed cell, and f has one strict sign on the
-whole interior iff it has that sign at one interior point and the other sign
-nowhere on the closure (f affine and not constant).  Every decision is made
-with rationals, by one of two deciders:
-
-* vertex mode (input dimension <= ``VERTEX_MAX_DIM``): every cell carries its
-  exact vertices, each with the set of constraints tight at it.  f cuts the
-  cell iff it takes both strict signs at the vertices; the new vertices are
-  the crossings of the edges, and two vertices span an edge iff the
-  constraints tight at both have rank d - 1.  No LP at all.
-* LP mode (higher dimension): an interval bound over the box, the sign of f
-  at known exact points of the cell (box corners, earlier LP optima), and
-  otherwise one exactly verified LP (:func:`exactrelu.exact.lp.solve_lp`).
-
-New witnesses are built from
-exact points: if w is strictly inside the cell and v lies in its closure with
-f(w) and f(v) of opposite signs, then w + t (v - w) is strictly inside the
-cell for t < 1, and on v's side of the hyperplane for t above the crossing.
+Registered as "general" (:mod:`exactrelu.regions.algorithms`): it runs for
+every network and box, and ``method="auto"`` picks it when the planar
+algorithm does not apply (input dimension other than 2, or parallel work).
+The splitting itself is :mod:`exactrelu.regions.splitting`; with
+``workers > 1`` or an ``executor`` subtrees are refined by
+:mod:`exactrelu.regions.parallel`, with the same result.
 
 >>> from exactrelu import Network
 >>> net = Network([([[1, 0], [0, 1]], [0, 0])])       # ReLU(x), ReLU(y)
@@ -38,499 +18,50 @@ cell for t < 1, and on v's side of the hyperplane for t above the crossing.
 
 from __future__ import annotations
 
-import sys
-import time
-from fractions import Fraction
-from functools import partial
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
 
-import flint
+from .algorithms import Job, Progress, RegionAlgorithm, find_regions, register
+from .parallel import parallel_regions
+from .splitting import LimitReached, Splitter, cell_region, refine
 
-from ..nets.pattern import Pattern
-from .region import Region
-
-__all__ = ["general_regions"]
-
-Q = flint.fmpq
-_ZERO = Q(0)
-_HALF = Q(1, 2)
-# Up to this input dimension cells carry all their vertices and no LP is needed;
-# above it (vertex counts grow fast) cuts are decided by exact LPs.  Measured on
-# random networks: vertex mode is 3-45x faster for d <= 6, slower from d = 7.
-VERTEX_MAX_DIM = 6
-# Box corners seed the known points of the LP mode only in low dimension (2^d of them).
-_MAX_CORNER_DIM = 4
-# At most this many known closure points are carried by a cell.
-_KNOWN_CAP = 16
-# Witness simplification tries dyadic grids 2^-k for these k.
-_GRID_BITS = (0, 1, 2, 4, 8, 16, 32, 64, 128, 256)
+__all__ = ["general_regions", "GeneralAlgorithm"]
 
 
-class Cell:
-    """One piece of the refinement: the bits decided so far, its cuts and witness.
+class GeneralAlgorithm(RegionAlgorithm):
+    """Exact splitting, neuron by neuron: any input dimension, serial or parallel."""
 
-    ``done`` holds the bit tuples of the finished layers, ``cur`` the bits of
-    the current layer decided so far.  ``cuts`` are the constraints a.x <= b
-    that split the box (the cell is the box intersected with them);
-  ``M``/``m`` give the current layer's
-    pre-activations z = M x + m on the cell.  In low dimension ``verts``
-    lists every vertex of the cell with the ids of the constraints tight at
-    it (ids 0..2d-1 are the box faces, 2d + i is ``cuts[i]``), and cuts are
-    decided from them; otherwise (``verts`` None) ``known`` holds some exact
-    points of the closed cell, used to detect cuts before an LP.
-    """
+    name = "general"
+    summary = "exact splitting, any input dimension; parallel with workers or an executor"
+    priority = 0
 
-    __slots__ = ("done", "cur", "M", "m", "cuts", "witness", "known", "verts")
-
-    def __init__(self, done, cur, M, m, cuts, witness, known, verts=None):
-        self.done, self.cur, self.M, self.m = done, cur, M, m
-        self.cuts, self.witness, self.known = cuts, witness, known
-        self.verts = verts
-
-
-def _dot(a: Sequence, x: Sequence):
-    total = _ZERO
-    for ai, xi in zip(a, x):
-        if ai:
-            total += ai * xi
-    return total
-
-
-def _mask_rows(M: flint.fmpq_mat, bits: Sequence[int]) -> flint.fmpq_mat:
-    """diag(bits) M as a new matrix (inactive neurons output 0)."""
-    return flint.fmpq_mat(M.nrows(), M.ncols(), [M[i, j] if bits[i] else _ZERO for i in range(M.nrows()) for j in range(M.ncols())])
-
-
-class Splitter:
-    """The pure, deterministic refinement step shared by the serial and parallel drivers.
-
-    ``step(cell)`` depends on nothing but the cell, so every worker computes
-    the same children (witnesses included) as the serial run.
-    """
-
-    def __init__(self, net: Any, lower: Sequence[Fraction], upper: Sequence[Fraction], vertex_dim: int | None = None):
-        self.net = net
-        self.vertex_dim = VERTEX_MAX_DIM if vertex_dim is None else vertex_dim
-        self.layers = net.fmpq_layers()
-        self.widths = net.widths
-        self.depth = net.depth
-        self.d = net.input_dim
-        self.lower = tuple(Q(v.numerator, v.denominator) for v in lower)
-        self.upper = tuple(Q(v.numerator, v.denominator) for v in upper)
-        self.lower_fr, self.upper_fr = tuple(lower), tuple(upper)
-        d = self.d
-        unit = [tuple(Q(int(i == j)) for j in range(d)) for i in range(d)]
-        # x_i <= u_i and -x_i <= -l_i, as (a, b) pairs: the LP's box rows.
-        self.box_cuts = tuple((unit[i], self.upper[i]) for i in range(d)) + tuple(
-            (tuple(-v for v in unit[i]), -self.lower[i]) for i in range(d)
-        )
-
-    # ------------------------------------------------------------ cells
-    def root(self) -> Cell:
-        """The box itself, with its centre as witness and its corners as vertices or known points."""
-        centre = tuple((lo + hi) * _HALF for lo, hi in zip(self.lower, self.upper))
-        M, m = self.layer_map((), 0)
-        if self.d <= self.vertex_dim:
-            return Cell((), (), M, m, (), centre, (), self._corners())
-        known = tuple(v for v, _ in self._corners()) if self.d <= _MAX_CORNER_DIM else ()
-        return Cell((), (), M, m, (), centre, known)
-
-    def _corners(self) -> tuple:
-        """The 2^d box corners, each with its tight faces: x_i = u_i is id i, x_i = l_i is id d + i."""
-        d = self.d
-        return tuple(
-            (
-                tuple(self.upper[i] if (mask >> i) & 1 else self.lower[i] for i in range(d)),
-                frozenset(i if (mask >> i) & 1 else d + i for i in range(d)),
-            )
-            for mask in range(1 << d)
-        )
-
-    def layer_map(self, done: tuple, k: int):
-        """(M, m) with z_k = M x + m given the bits ``done`` of layers < k (None past the last layer)."""
-        if k >= self.depth:
-            return None, None
-        d = self.d
-        A = flint.fmpq_mat(d, d, [Q(int(i == j)) for i in range(d) for j in range(d)])
-        c = flint.fmpq_mat(d, 1)
-        for i in range(k):
-            W, b = self.layers[i]
-            A, c = _mask_rows(W * A, done[i]), _mask_rows(W * c + b, done[i])
-        W, b = self.layers[k]
-        return W * A, W * c + b
-
-    def finished(self, cell: Cell) -> bool:
-        return len(cell.done) == self.depth
-
-    def step(self, cell: Cell) -> list:
-        """Decide the next neuron of ``cell`` (or close its layer): one or two child cells."""
-        k, j = len(cell.done), len(cell.cur)
-        if j == self.widths[k]:
-            done = cell.done + (cell.cur,)
-            M, m = self._next_map(cell, k)
-            return [Cell(done, (), M, m, cell.cuts, cell.witness, cell.known, cell.verts)]
-        return self._split(cell, j)
-
-    def _next_map(self, cell: Cell, k: int):
-        if k + 1 >= self.depth:
-            return None, None
-        W, b = self.layers[k + 1]
-        return W * _mask_rows(cell.M, cell.cur), W * _mask_rows(cell.m, cell.cur) + b
-
-    # ------------------------------------------------------------ splitting
-    def _split(self, cell: Cell, j: int) -> list:
-        d = self.d
-        row = tuple(cell.M[j, i] for i in range(d))
-        off = cell.m[j, 0]
-        if not any(row):  # constant on the cell: its sign is its bit, no constraint
-            return [self._child(cell, 1 if off > 0 else 0, None, cell.witness, cell.known, cell.verts)]
-        pos = (tuple(-v for v in row), off)  # f >= 0
-        neg = (row, -off)  # f <= 0
-        lo, hi = self._box_range(row, off)
-        if lo >= 0 or hi <= 0:  # one sign on the whole box
-            return [self._keep(cell, lo >= 0, cell.known)]
-        s = _dot(row, cell.witness) + off
-        if cell.verts is not None:
-            found = self._cut_by_vertices(cell, row, off)
-        else:
-            found = self._cut_by_lp(cell, row, off, s)
-        if not isinstance(found, tuple):
-            return [found]  # no cut: the one child
-        below, above, (known_neg, verts_neg), (known_pos, verts_pos) = found
-        w_neg, w_pos = self._witnesses(cell, row, off, s, below, above, pos, neg)
-        return [
-            self._child(cell, 0, neg, w_neg, known_neg, verts_neg),
-            self._child(cell, 1, pos, w_pos, known_pos, verts_pos),
-        ]
-
-    def _keep(self, cell: Cell, active: bool, known: tuple) -> Cell:
-        """The child when the neuron does not cut: f has one strict sign on the interior."""
-        return self._child(cell, int(active), None, cell.witness, known, cell.verts)
-
-    def _cut_by_lp(self, cell: Cell, row: tuple, off, s) -> Any:
-        """Decide a cut from known closure points, else by one exact LP.
-
-        Returns the uncut child, or (a point below, a point above, (known, None) for each side).
-        """
-
-        def sides(known: tuple) -> tuple:
-            return (_side(known, row, off, -1), None), (_side(known, row, off, 1), None)
-
-        if s == 0:  # w is interior and f not constant: both sides have interior
-            return None, None, *sides(cell.known)
-        sign = 1 if s > 0 else -1
-        # A closure point on the other side proves a cut; else the LP decides.
-        other = next((v for v in cell.known if sign * (_dot(row, v) + off) < 0), None)
-        known = cell.known
-        if other is None:
-            v = self._lp_extreme(cell, row, minimize=sign > 0)
-            known = _add_known(known, v)
-            if sign * (_dot(row, v) + off) >= 0:  # f keeps the sign of s on the whole interior
-                return self._keep(cell, sign > 0, known)
-            other = v
-        below, above = (other, None) if sign > 0 else (None, other)
-        return below, above, *sides(known)
-
-    def _cut_by_vertices(self, cell: Cell, row: tuple, off) -> Any:
-        """Decide a cut from the sign of f at every vertex of the cell, and cut the vertex lists.
-
-        A full-dimensional polytope meets both open sides of the hyperplane iff
-        f takes both strict signs at its vertices.  The new vertices are the
-        crossings of the edges [u, v] with f(u) > 0 > f(v); u and v span an
-        edge iff the constraints tight at both have rank d - 1.
-        """
-        vals = [_dot(row, v) + off for v, _ in cell.verts]
-        if all(x >= 0 for x in vals) or all(x <= 0 for x in vals):
-            return self._keep(cell, any(x > 0 for x in vals), cell.known)
-        h = 2 * self.d + len(cell.cuts)  # the id the new constraint gets in the children
-        above_list, below_list = [], []
-        for (v, tight), x in zip(cell.verts, vals):
-            if x == 0:
-                above_list.append((v, tight | {h}))
-                below_list.append((v, tight | {h}))
-            else:
-                (above_list if x > 0 else below_list).append((v, tight))
-        fresh = []
-        for (u, tu), xu in zip(cell.verts, vals):
-            if xu <= 0:
-                continue
-            for (v, tv), xv in zip(cell.verts, vals):
-                if xv < 0 and self._adjacent(tu & tv, cell.cuts):
-                    t = xu / (xu - xv)
-                    fresh.append((tuple(ui + t * (vi - ui) for ui, vi in zip(u, v)), (tu & tv) | {h}))
-        above = next(v for (v, _), x in zip(cell.verts, vals) if x > 0)
-        below = next(v for (v, _), x in zip(cell.verts, vals) if x < 0)
-        return below, above, ((), tuple(below_list + fresh)), ((), tuple(above_list + fresh))
-
-    def _adjacent(self, common: frozenset, cuts: tuple) -> bool:
-        d = self.d
-        if len(common) < d - 1:
-            return False
-        if d == 1:
-            return True
-        rows = [self.box_cuts[i][0] if i < 2 * d else cuts[i - 2 * d][0] for i in sorted(common)]
-        return flint.fmpq_mat(len(rows), d, [v for r in rows for v in r]).rank() == d - 1
-
-    def _witnesses(self, cell: Cell, row: tuple, off, s, below: Any, above: Any, pos: tuple, neg: tuple) -> tuple:
-        """Exact points strictly inside the two pieces (below: f < 0, above: f > 0).
-
-        The piece that contains the old witness keeps it; the other gets a
-        point of the segment from it to a closure point on the other side.
-        """
-        w = cell.witness
-        if s == 0:
-            return self._step_off(cell, row, pos, neg)
-        if s > 0:
-            return self._simplify(_past_crossing(w, below, s, _dot(row, below) + off), cell.cuts + (neg,)), w
-        return w, self._simplify(_past_crossing(w, above, s, _dot(row, above) + off), cell.cuts + (pos,))
-
-    def _step_off(self, cell: Cell, row: tuple, pos: tuple, neg: tuple) -> tuple:
-        """f(w) = 0 with f not constant: step from w along -+grad f, staying strictly inside."""
-        w = cell.witness
-        up = down = None
-        for a, b in self.box_cuts + cell.cuts:
-            ag = _dot(a, row)
-            if ag:
-                room = (b - _dot(a, w)) / abs(ag)  # > 0: w is strictly inside
-                if ag > 0:
-                    up = room if up is None or room < up else up
-                else:
-                    down = room if down is None or room < down else down
-        # The box is bounded, so both directions meet some constraint.
-        p_up = tuple(wi + up * _HALF * gi for wi, gi in zip(w, row))
-        p_down = tuple(wi - down * _HALF * gi for wi, gi in zip(w, row))
-        return self._simplify(p_down, cell.cuts + (neg,)), self._simplify(p_up, cell.cuts + (pos,))
-
-    def _child(self, cell: Cell, bit: int, cut: Any, witness: tuple, known: tuple, verts: Any) -> Cell:
-        """The cell with one more bit, cut by ``cut`` (a constraint, or None when it is not cut)."""
-        cuts = cell.cuts if cut is None else cell.cuts + (cut,)
-        return Cell(cell.done, cell.cur + (bit,), cell.M, cell.m, cuts, witness, known, verts)
-
-    def _box_range(self, row: tuple, off):
-        lo = hi = off
-        for r, a, b in zip(row, self.lower, self.upper):
-            if r > 0:
-                lo, hi = lo + r * a, hi + r * b
-            elif r < 0:
-                lo, hi = lo + r * b, hi + r * a
-        return lo, hi
-
-    def _inside(self, p: tuple, cuts: Iterable) -> bool:
-        """Strictly inside the box and strictly inside every cut."""
-        if not all(lo < x < hi for lo, x, hi in zip(self.lower, p, self.upper)):
-            return False
-        return all(_dot(a, p) < b for a, b in cuts)
-
-    def _simplify(self, p: tuple, cuts: tuple) -> tuple:
-        """A point with small denominators near ``p``, still strictly inside (else ``p`` itself).
-
-        Keeps witness sizes from growing with every split.
-        """
-        for bits in _GRID_BITS:
-            scale = 1 << bits
-            q = tuple(Q((x * scale + _HALF).floor(), scale) for x in p)
-            if self._inside(q, cuts):
-                return q
-        return p
-
-    def _lp_extreme(self, cell: Cell, row: tuple, minimize: bool) -> tuple:
-        """An exact point of the closed cell minimizing (or maximizing) row.x, by an exact LP."""
-        from ..exact.lp import solve_lp
-
-        cons = self.box_cuts + cell.cuts
-        res = solve_lp(
-            [_frac(v) for v in row],
-            [[_frac(v) for v in a] for a, _ in cons],
-            [_frac(b) for _, b in cons],
-            maximize=not minimize,
-        )
-        if res.status != "optimal":  # the cell is a nonempty polytope: anything else is a bug
-            raise RuntimeError(f"internal error: LP over a nonempty bounded cell returned {res.status!r}")
-        x = tuple(Q(v.numerator, v.denominator) for v in res.x)
-        if not all(_dot(a, x) <= b for a, b in cons):
-            raise RuntimeError("internal error: the LP optimum lies outside the cell")
-        return x
-
-
-def _past_crossing(w: tuple, v: tuple, fw, fv) -> tuple:
-    """A point of the open segment (w, v) beyond the zero of f, given f(w) = fw and f(v) = fv.
-
-    The zero is at t0 = fw / (fw - fv); t = (t0 + 1) / 2 lies in (t0, 1), so the
-    point is strictly inside the cell when w is, and on v's side.
-    """
-    t = (fw / (fw - fv) + 1) * _HALF
-    return tuple(wi + t * (vi - wi) for wi, vi in zip(w, v))
-
-
-def _frac(v) -> Fraction:
-    return Fraction(int(v.p), int(v.q))
-
-
-def _side(known: tuple, row: tuple, off, sign: int) -> tuple:
-    """The known points on the closed side sign * f >= 0."""
-    return tuple(v for v in known if sign * (_dot(row, v) + off) >= 0)
-
-
-def _add_known(known: tuple, v: tuple) -> tuple:
-    if v in known:
-        return known
-    return (known + (v,))[-_KNOWN_CAP:]
-
-
-# ------------------------------------------------------------------ regions
-def closed_region(net: Any, lower: tuple, upper: tuple, pattern: Pattern):
-    """The closed region of ``pattern`` in the box: the box and every defining constraint, non-strict.
-
-    Neuron j of layer i contributes z_ij >= 0 (active) or z_ij <= 0 (inactive),
-    with z_i = M_i x + m_i affine on the region (T1); neurons constant on it
-    contribute nothing (their sign is part of the pattern's consistency).
-    """
-    from ..exact.polyhedron import Polyhedron
-
-    d = net.input_dim
-    unit = [tuple(Fraction(int(i == j)) for j in range(d)) for i in range(d)]
-    rows = [(unit[i], upper[i]) for i in range(d)] + [(tuple(-v for v in unit[i]), -lower[i]) for i in range(d)]
-    for (M, m), bits in zip(net.prefix_maps(pattern), pattern.layers):
-        for j, bit in enumerate(bits):
-            a = tuple(_frac(M[j, k]) for k in range(d))
-            if any(a):
-                b = _frac(m[j, 0])
-                rows.append((tuple(-v for v in a), b) if bit else (a, -b))
-    return Polyhedron(d, inequalities=rows)
-
-
-def make_region(net: Any, lower: tuple, upper: tuple, pattern: Pattern, witness: tuple) -> Region:
-    """A Region whose polyhedron and affine map are computed on first use."""
-    return Region(
-        pattern,
-        partial(closed_region, net, tuple(lower), tuple(upper), pattern),
-        partial(net.affine_map, pattern),
-        tuple(_frac(v) for v in witness),
-    )
-
-
-def cell_region(splitter: Splitter, cell: Cell) -> Region:
-    return make_region(splitter.net, splitter.lower_fr, splitter.upper_fr, Pattern(cell.done), cell.witness)
-
-
-# ------------------------------------------------------------------ progress
-class Progress:
-    """A region counter: a tqdm bar when tqdm is installed, else a line on stderr."""
-
-    def __init__(self, enabled: bool, desc: str = "regions"):
-        self.enabled, self.count, self._bar, self._last = enabled, 0, None, 0.0
-        self.desc = desc
-        if enabled:
+    def run(self, job: Job) -> list:
+        splitter = Splitter(job.maps, job.lower, job.upper)
+        bar = Progress(job.progress)
+        try:
+            if job.workers > 1 or job.executor is not None:
+                return parallel_regions(job, splitter, bar)
             try:
-                from tqdm import tqdm
-
-                self._bar = tqdm(total=None, unit=" regions", desc=desc, leave=False)
-            except ImportError:
-                self._bar = None
-
-    def update(self, n: int = 1) -> None:
-        if not self.enabled or n <= 0:
-            return
-        self.count += n
-        if self._bar is not None:
-            self._bar.update(n)
-        elif time.monotonic() - self._last > 0.5:
-            self._last = time.monotonic()
-            print(f"\r{self.desc}: {self.count}", end="", file=sys.stderr, flush=True)
-
-    def close(self) -> None:
-        if not self.enabled:
-            return
-        if self._bar is not None:
-            self._bar.close()
-        else:
-            print(f"\r{self.desc}: {self.count}", file=sys.stderr, flush=True)
+                cells = refine(splitter, [splitter.root()], job.max_regions, bar.update)
+            except LimitReached as exc:
+                raise job.exceeded([cell_region(splitter, c) for c in exc.cells]) from None
+            return [cell_region(splitter, c) for c in cells]
+        finally:
+            bar.close()
 
 
-# ------------------------------------------------------------------ drivers
-class LimitReached(Exception):
-    """Internal: more than ``limit`` regions exist; ``cells`` are the finished ones."""
-
-    def __init__(self, cells: list):
-        super().__init__("region limit reached")
-        self.cells = cells
+register(GeneralAlgorithm())
 
 
-def refine(splitter: Splitter, cells: Iterable[Cell], limit: int | None = None, on_region: Callable | None = None) -> list:
-    """Refine ``cells`` depth first to finished cells.
+def general_regions(net: Any, box: Any, *, max_regions: int | None = None, progress: bool = False, workers: int = 1,
+                    executor: Any = None) -> list:
+    """All linear regions of ``net`` inside ``box`` by exact splitting, sorted by pattern.
 
-    Raises :class:`LimitReached` as soon as the finished cells plus the
-    pending ones (each holds at least one region) exceed ``limit``.
-    """
-    stack = list(cells)[::-1]
-    out = []
-    while stack:
-        cell = stack.pop()
-        if splitter.finished(cell):
-            out.append(cell)
-            if on_region is not None:
-                on_region(1)
-        else:
-            stack.extend(reversed(splitter.step(cell)))
-        if limit is not None and len(out) + len(stack) > limit:
-            raise LimitReached(out)
-    return out
-
-
-def general_regions(
-    net: Any,
-    box: Any,
-    *,
-    max_regions: int | None = None,
-    progress: bool = False,
-    workers: int = 1,
-    executor: Any = None,
-) -> list:
-    """All linear regions of ``net`` inside ``box`` by exact splitting (any input dimension).
-
-    ``box`` is ``(lower, upper)`` as exact Fraction tuples (validated by
-    :func:`exactrelu.regions.regions`, the public entry point) or a Box.
-    Returns the regions sorted by pattern.  With ``workers > 1`` or an
-    ``executor`` the subtrees are refined in parallel
-    (:mod:`exactrelu.regions.parallel`); the result is the same.
+    The same as :func:`exactrelu.regions.regions` with ``method="general"``.
 
     >>> from exactrelu import Network
     >>> net = Network([([[1], [1]], [0, -1])])          # ReLU(x), ReLU(x - 1)
     >>> [(str(r.pattern), r.witness) for r in general_regions(net, ([-2], [2]))]
     [('00', (Fraction(-1, 1),)), ('10', (Fraction(1, 2),)), ('11', (Fraction(3, 2),))]
     """
-    lower, upper = _bounds(box)
-    splitter = Splitter(net, lower, upper)
-    bar = Progress(progress)
-    try:
-        if workers > 1 or executor is not None:
-            from .parallel import parallel_regions
-
-            found = parallel_regions(splitter, max_regions, bar, workers, executor)
-        else:
-            try:
-                cells = refine(splitter, [splitter.root()], max_regions, bar.update)
-            except LimitReached as exc:
-                raise limit_error([cell_region(splitter, c) for c in exc.cells], max_regions) from None
-            found = [cell_region(splitter, c) for c in cells]
-    finally:
-        bar.close()
-    return sorted(found, key=lambda r: r.pattern)
-
-
-def _bounds(box: Any) -> tuple:
-    if hasattr(box, "lower") and hasattr(box, "upper"):
-        return tuple(box.lower), tuple(box.upper)
-    lower, upper = box
-    return tuple(Fraction(v) for v in lower), tuple(Fraction(v) for v in upper)
-
-
-def limit_error(found: list, limit: int):
-    """The public RegionLimitExceeded carrying the regions found so far (sorted)."""
-    from .errors import RegionLimitExceeded
-
-    found = sorted(found, key=lambda r: r.pattern)
-    message = (
-        f"more than max_regions={limit} linear regions; the {len(found)} regions finished so far are in .regions"
-    )
-    return RegionLimitExceeded(found, limit, message)
+    return find_regions(net, box, method="general", max_regions=max_regions, progress=progress, workers=workers,
+                        executor=executor)

@@ -7,7 +7,7 @@ data: the network's JSON dict, the box, and per cell its bits as strings
 like ``'10|01'`` and its constraints and points as exact rational strings
 like ``'-3/4'``.  So any executor works: a local process pool, a thread
 pool, or a cluster's executor.  Each step of the refinement is a pure
-function of its cell (:class:`exactrelu.regions.general.Splitter`), so the
+function of its cell (:class:`exactrelu.regions.splitting.Splitter`), so the
 regions, witnesses included, are exactly those of the serial run.
 
 >>> from concurrent.futures import ThreadPoolExecutor
@@ -25,11 +25,13 @@ from __future__ import annotations
 import json
 from concurrent.futures import FIRST_COMPLETED, Executor, ProcessPoolExecutor, wait
 from fractions import Fraction
+from typing import Any
 
 import flint
 
+from ..nets.affine import AffineMaps
 from ..nets.pattern import Pattern
-from .general import Cell, LimitReached, Progress, Splitter, limit_error, make_region, refine
+from .splitting import Cell, LimitReached, Splitter, cell_region, make_region, refine
 
 __all__ = ["solve_task", "encode_cell", "decode_cell"]
 
@@ -78,12 +80,10 @@ def encode_cell(cell: Cell) -> dict:
 def decode_cell(splitter: Splitter, data: dict) -> Cell:
     """Rebuild a cell from :func:`encode_cell`'s data."""
     done = Pattern.parse(data["done"]).layers
-    M, m = splitter.layer_map(done, len(done))
     return Cell(
         done,
         tuple(int(c) for c in data["cur"]),
-        M,
-        m,
+        splitter.layer_map(done, len(done)),
         _cons_in(data["cuts"]),
         _vec_in(data["witness"]),
         tuple(_vec_in(v) for v in data["known"]),
@@ -95,23 +95,22 @@ def decode_cell(splitter: Splitter, data: dict) -> Cell:
 _NETWORKS: dict = {}
 
 
-def _network(data: dict):
-    from ..nets.network import Network
-
+def _network(data: dict) -> AffineMaps:
+    """The T1 maps of the task's network (its JSON dict): all a worker needs of it."""
     key = json.dumps(data, sort_keys=True)
-    net = _NETWORKS.get(key)
-    if net is None:  # (a local, so that a thread pool's concurrent tasks never see a cleared cache)
-        net = Network.from_json(data)
+    maps = _NETWORKS.get(key)
+    if maps is None:  # (a local, so that a thread pool's concurrent tasks never see a cleared cache)
+        maps = AffineMaps.from_exact(data["layers"], data.get("output"))
         _NETWORKS.clear()  # one network at a time is all a run needs
-        _NETWORKS[key] = net
-    return net
+        _NETWORKS[key] = maps
+    return maps
 
 
 def solve_task(task: dict) -> dict:
     """Worker entry point: refine the task's cells to regions (plain data in, plain data out).
 
     ``task`` has keys ``network`` (JSON dict), ``lower``/``upper`` (rational
-    strings), ``vertex_dim`` (see :class:`~exactrelu.regions.general.Splitter`),
+    strings), ``vertex_dim`` (see :class:`~exactrelu.regions.splitting.Splitter`),
     ``cells`` (from :func:`encode_cell`) and ``limit`` (int or None).  Returns ``{"regions": [{"pattern", "witness"}, ...],
     "exceeded": bool}``.
     """
@@ -130,7 +129,7 @@ def solve_task(task: dict) -> dict:
 
 
 # ------------------------------------------------------------------ main side
-def _frontier(splitter: Splitter, target: int, limit: int | None, bar: Progress) -> tuple:
+def _frontier(splitter: Splitter, target: int, limit: int | None, bar: Any) -> tuple:
     """Refine breadth first until ``target`` unfinished cells (or none) remain."""
     finished, open_ = [], [splitter.root()]
     while open_ and len(open_) < target:
@@ -145,37 +144,38 @@ def _frontier(splitter: Splitter, target: int, limit: int | None, bar: Progress)
     return finished, open_
 
 
-def parallel_regions(splitter: Splitter, limit: int | None, bar: Progress, workers: int, executor: Executor | None) -> list:
-    """Regions of ``splitter``'s network and box, refined on ``executor`` (or a process pool of ``workers``)."""
-    from .general import cell_region
-
+def parallel_regions(job: Any, splitter: Splitter, bar: Any) -> list:
+    """Regions of the job (a :class:`~exactrelu.regions.algorithms.Job`), refined on ``job.executor``
+    (or a process pool of ``job.workers``); ``bar`` counts them."""
+    limit, workers, executor = job.max_regions, job.workers, job.executor
     target = _TASKS_PER_WORKER * max(workers, 2)
     try:
         finished, open_ = _frontier(splitter, target, limit, bar)
     except LimitReached as exc:
-        raise limit_error([cell_region(splitter, c) for c in exc.cells], limit) from None
+        raise job.exceeded([cell_region(splitter, c) for c in exc.cells]) from None
     found = [cell_region(splitter, c) for c in finished]
     if not open_:
         return found
     batches = [open_[i::target] for i in range(min(target, len(open_)))]
     common = {
-        "network": splitter.net.to_json(),
+        "network": job.net.to_json(),
         "lower": [str(v) for v in splitter.lower_fr],
         "upper": [str(v) for v in splitter.upper_fr],
         "vertex_dim": splitter.vertex_dim,
     }
     if executor is not None:
-        return _run(executor, splitter, batches, common, limit, found, bar)
+        return _run(executor, job, splitter, batches, common, found, bar)
     pool = ProcessPoolExecutor(max_workers=workers)
     try:
-        return _run(pool, splitter, batches, common, limit, found, bar)
+        return _run(pool, job, splitter, batches, common, found, bar)
     finally:
         # Queued tasks are dropped; running ones stop at their own region limit.
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _run(executor: Executor, splitter: Splitter, batches: list, common: dict, limit, found: list, bar: Progress) -> list:
+def _run(executor: Executor, job: Any, splitter: Splitter, batches: list, common: dict, found: list, bar: Any) -> list:
     """Submit one task per batch; add their regions to ``found``; stop early when the limit is exceeded."""
+    limit = job.max_regions
     n_done = len(found)
     pending_cells = sum(len(b) for b in batches)
     futures = {}
@@ -198,13 +198,13 @@ def _run(executor: Executor, splitter: Splitter, batches: list, common: dict, li
             if answer["exceeded"] or over:
                 for other in remaining:
                     other.cancel()
-                raise limit_error(out, limit)
+                raise job.exceeded(out)
     return out
 
 
 def _region(splitter: Splitter, data: dict):
     return make_region(
-        splitter.net,
+        splitter.maps,
         splitter.lower_fr,
         splitter.upper_fr,
         Pattern.parse(data["pattern"]),

@@ -29,22 +29,24 @@ Fraction(4, 1)
 from __future__ import annotations
 
 import gc
-import sys
 from fractions import Fraction
 from functools import partial
 from typing import Any
 
-import flint
 import numpy as np
 
-from ..exact.numbers import to_vector
 from ..nets.pattern import Pattern
-from . import _planar_exact as X
-from . import _planar_float as F
+from ._planar_exact import frac, meet, orientation, q, side
+from ._planar_float import cross as float_cross
+from ._planar_float import next_maps as float_next_maps
+from ._planar_float import polygon_signs as float_polygon_signs
+from ._planar_float import signs as float_signs
+from ._planar_float import to_float_with_error
+from .algorithms import Job, Progress, RegionAlgorithm, find_regions, register
 from .errors import RegionLimitExceeded
 from .region import Region
 
-__all__ = ["planar_regions", "PlanarRegion"]
+__all__ = ["planar_regions", "PlanarRegion", "PlanarAlgorithm"]
 
 
 class PlanarRegion(Region):
@@ -75,23 +77,36 @@ class PlanarRegion(Region):
         return Fraction(twice, 2)
 
 
-def _parse_box(box: Any) -> tuple[tuple, tuple]:
-    if hasattr(box, "lower") and hasattr(box, "upper"):
-        lower, upper = box.lower, box.upper
-    else:
+class PlanarAlgorithm(RegionAlgorithm):
+    """Filtered exact predicates on polygons: networks with 2-D input, one process."""
+
+    name = "planar"
+    summary = "2-D inputs only: float filters with exact fallback, fast"
+    priority = 10  # preferred by method="auto" wherever it applies
+
+    def supports(self, job: Job) -> str | None:
+        if job.dim != 2:
+            return f"needs 2-D inputs, the network's input dimension is {job.dim}"
+        if job.workers > 1 or job.executor is not None:
+            return "runs in one process: use method 'general' with workers or executor"
+        return None
+
+    def run(self, job: Job) -> list:
+        # the enumeration allocates millions of small acyclic objects: cyclic GC passes only cost time
+        was_enabled = gc.isenabled()
+        gc.disable()
         try:
-            lower, upper = box
-        except (TypeError, ValueError):
-            raise ValueError("box must be a Box or a pair (lower, upper) of 2-vectors") from None
-    lo = to_vector(lower, "box lower", length=2)
-    hi = to_vector(upper, "box upper", length=2)
-    for i in range(2):
-        if lo[i] > hi[i]:
-            raise ValueError(f"box: lower[{i}] = {lo[i]} exceeds upper[{i}] = {hi[i]}")
-    return lo, hi
+            with np.errstate(all="ignore"):  # overflow -> inf/NaN -> uncertain -> exact (see _planar_float)
+                return _Planar(job).run()
+        finally:
+            if was_enabled:
+                gc.enable()
 
 
-def planar_regions(net, box: Any, *, max_regions: int | None = None, progress: bool = False) -> list[Region]:
+register(PlanarAlgorithm())
+
+
+def planar_regions(net: Any, box: Any, *, max_regions: int | None = None, progress: bool = False) -> list[Region]:
     """All linear regions of a network with 2-D input inside a box, exactly.
 
     Returns one :class:`PlanarRegion` per activation domain with nonempty
@@ -105,7 +120,8 @@ def planar_regions(net, box: Any, *, max_regions: int | None = None, progress: b
     ``max_regions`` complete regions of the full enumeration (sorted by
     pattern, with the same exact fields), found by finishing the remaining
     layers on a few pieces at a time: bounded extra work, not the whole
-    enumeration.  ``.limit`` is ``max_regions``.
+    enumeration.  ``.limit`` is ``max_regions``.  The same as
+    :func:`exactrelu.regions.regions` with ``method="planar"`` (sorted by pattern).
 
     >>> from exactrelu.nets.network import Network
     >>> net = Network([([[1, -1]], ["1/2"])], output=([[2]], [0]))
@@ -121,26 +137,7 @@ def planar_regions(net, box: Any, *, max_regions: int | None = None, progress: b
     ...     print(err.limit, len(err.regions), sum(r.volume() for r in err.regions) < 4)
     4 4 True
     """
-    from ..nets.network import Network
-
-    if not isinstance(net, Network):
-        raise ValueError(f"net must be an exactrelu Network, got {type(net).__name__}")
-    if net.input_dim != 2:
-        raise ValueError(f"planar_regions needs a network with 2-D input, this one has input dimension {net.input_dim}")
-    if max_regions is not None and (not isinstance(max_regions, int) or max_regions < 0):
-        raise ValueError(f"max_regions must be a nonnegative integer or None, got {max_regions!r}")
-    lo, hi = _parse_box(box)
-    if lo[0] == hi[0] or lo[1] == hi[1]:
-        return []  # a box without interior contains no region with interior
-    # the enumeration allocates millions of small acyclic objects: cyclic GC passes only cost time
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        with np.errstate(all="ignore"):  # overflow -> inf/NaN -> uncertain -> exact (see _planar_float)
-            return _Planar(net, lo, hi, max_regions, progress).run()
-    finally:
-        if was_enabled:
-            gc.enable()
+    return find_regions(net, box, method="planar", max_regions=max_regions, progress=progress)
 
 
 def _pattern(layers: tuple) -> Pattern:
@@ -175,48 +172,20 @@ class _Grow:
         return self.a[: self.n]
 
 
-class _Progress:
-    def __init__(self, enabled: bool, total: int):
-        self.bar, self.count, self.total = None, 0, total
-        self.enabled = enabled
-        if enabled:
-            try:
-                from tqdm import tqdm
-
-                self.bar = tqdm(total=total, desc="planar regions", unit="neuron")
-            except ImportError:
-                self.bar = None
-
-    def step(self, pieces: int) -> None:
-        if not self.enabled:
-            return
-        self.count += 1
-        if self.bar is not None:
-            self.bar.set_postfix(pieces=pieces, refresh=False)
-            self.bar.update(1)
-        else:
-            print(f"\rplanar regions: neuron {self.count}/{self.total}, {pieces} pieces", end="", file=sys.stderr)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-        elif self.enabled:
-            print(file=sys.stderr)
-
-
 class _Planar:
     """State of one enumeration: line and vertex tables, the pieces, exact caches."""
 
-    def __init__(self, net, lo: tuple, hi: tuple, max_regions: int | None, progress: bool):
-        self.net = net
-        self.max_regions = max_regions
-        self.progress = progress
-        self.exact = X.ExactMaps(net) if net.depth else None
+    def __init__(self, job: Job):
+        net = self.net = job.net
+        self.job = job
+        self.max_regions = job.max_regions
+        self.progress = job.progress
+        self.exact = job.maps  # exact T1 maps of each prefix, memoised for the whole enumeration
         # float weights with rigorous conversion errors, once per network
         self.wf = []
         for W, b in net.layers:
-            Wf, We = F.to_float_with_error([v for row in W for v in row])
-            bf, be = F.to_float_with_error(b)
+            Wf, We = to_float_with_error([v for row in W for v in row])
+            bf, be = to_float_with_error(b)
             shape = (len(W), len(W[0]))
             self.wf.append((Wf.reshape(shape), We.reshape(shape), bf, be))
         self.lines = _Grow((3,), float)  # float lines
@@ -227,18 +196,18 @@ class _Planar:
         self.verts_err = _Grow((3,), float)
         self.vert_lines = _Grow((2,), np.int64)
         self.exact_verts: dict = {}
-        self._box(lo, hi)
+        self._box(job.lower, job.upper)
 
     # ----------------------------------------------------------- tables
     def _box(self, lo: tuple, hi: tuple) -> None:
         # edges counter-clockwise: bottom y >= lo1, right x <= hi0, top y <= hi1, left x >= lo0
         exact = [(0, 1, -lo[1]), (-1, 0, hi[0]), (0, -1, hi[1]), (1, 0, -lo[0])]
         exact = [tuple(Fraction(t) for t in line) for line in exact]
-        vals, errs = F.to_float_with_error([t for line in exact for t in line])
+        vals, errs = to_float_with_error([t for line in exact for t in line])
         self.lines.extend(vals.reshape(4, 3))
         self.lines_err.extend(errs.reshape(4, 3))
         for line in exact:
-            self.line_src.append(("box", tuple(X.q(t) for t in line)))
+            self.line_src.append(("box", tuple(q(t) for t in line)))
         # corner i is where edge i-1 meets edge i: (lo0, lo1), (hi0, lo1), (hi0, hi1), (lo0, hi1)
         self.box_vertices = self._new_vertices(np.array([3, 0, 1, 2]), np.array([0, 1, 2, 3]))
         self.box_edges = [0, 1, 2, 3]
@@ -253,7 +222,7 @@ class _Planar:
         line = self.exact_lines.get(lid)
         if line is None:
             src = self.line_src[lid]
-            line = src[1] if src[0] == "box" else self.exact.line(src[2], src[1])
+            line = src[1] if src[0] == "box" else self._exact_row(src[2], src[1])
             self.exact_lines[lid] = line
         return line
 
@@ -261,18 +230,23 @@ class _Planar:
         p = self.exact_verts.get(vid)
         if p is None:
             l1, l2 = self.vert_lines.a[vid]
-            p = X.meet(self.exact_line(int(l1)), self.exact_line(int(l2)))
+            p = meet(self.exact_line(int(l1)), self.exact_line(int(l2)))
             self.exact_verts[vid] = p
         return p
+
+    def _exact_row(self, prefix: tuple, j: int) -> tuple:
+        """Neuron j's exact line (a1, a2, c) where the layers before it have bits ``prefix`` (T1)."""
+        H = self.exact.layer(prefix)
+        return (H[j, 0], H[j, 1], H[j, 2])
 
     def _new_vertices(self, l1: np.ndarray, l2: np.ndarray) -> np.ndarray:
         """Add the intersections of line pairs; returns their vertex ids."""
         L, E = self.lines.a, self.lines_err.a
-        v, ve = F.cross(L[l1], E[l1], L[l2], E[l2])
+        v, ve = float_cross(L[l1], E[l1], L[l2], E[l2])
         flip = v[:, 2] < 0
         unsure = np.flatnonzero(~(np.abs(v[:, 2]) > ve[:, 2]))
         for i in unsure.tolist():
-            o = X.orientation(self.exact_line(int(l1[i])), self.exact_line(int(l2[i])))
+            o = orientation(self.exact_line(int(l1[i])), self.exact_line(int(l2[i])))
             if o == 0:
                 raise AssertionError("internal error: parallel lines asked to meet")
             flip[i] = o < 0
@@ -295,14 +269,14 @@ class _Planar:
         if len(rows):
             prefixes = self.region_prefix
             for i, j in zip(rows.tolist(), cols.tolist()):
-                line = self.exact.line(prefixes[regions[i]], first + j)
-                sign[i, j] = X.side(line, self.exact_vertex(int(vids[i])))
+                line = self._exact_row(prefixes[regions[i]], first + j)
+                sign[i, j] = side(line, self.exact_vertex(int(vids[i])))
             self.exact_signs += len(rows)
 
     def _signs(self, slot_region: np.ndarray, slot_vid: np.ndarray, first: int) -> np.ndarray:
         """Exact signs (int8, (n, w - first)) of the current layer's neurons first.. at slots (region, vertex)."""
         Lf, Le = self.maps
-        sign, certain = F.signs(Lf[slot_region, :, first:], Le[slot_region, :, first:], self.verts.a[slot_vid],
+        sign, certain = float_signs(Lf[slot_region, :, first:], Le[slot_region, :, first:], self.verts.a[slot_vid],
                                 self.verts_err.a[slot_vid])
         certain |= self.zero_rows[slot_region, first:]
         self._resolve(sign, certain, slot_region, slot_vid, first)
@@ -329,7 +303,7 @@ class _Planar:
             group = np.flatnonzero(sizes == m)
             idx = starts[group][:, None] + np.arange(m)  # (g, m) flat slot indices
             vid = flat[idx]
-            sign, certain = F.polygon_signs(LT[group], LeT[group], self.verts.a[vid], self.verts_err.a[vid])
+            sign, certain = float_polygon_signs(LT[group], LeT[group], self.verts.a[vid], self.verts_err.a[vid])
             certain |= self.zero_rows[group][:, None, :]
             sign2, certain2 = sign.reshape(-1, w), certain.reshape(-1, w)
             self._resolve(sign2, certain2, np.repeat(group, m), vid.reshape(-1))
@@ -351,7 +325,7 @@ class _Planar:
         if net.depth:
             Wf, We, bf, be = self.wf[0]
             maps = (np.stack([Wf[:, 0], Wf[:, 1], bf])[None], np.stack([We[:, 0], We[:, 1], be])[None])
-        bar = _Progress(self.progress, sum(net.widths))
+        bar = Progress(self.progress, "planar regions", total=sum(net.widths), unit=" neurons")
         try:
             for k in range(net.depth):
                 # _cut rewrites the edge list in place: keep this layer's pieces intact for _collect
@@ -359,7 +333,7 @@ class _Planar:
                 done = self._advance(k, piece_vids, edges, prefixes, maps, bar, limit)
                 if done is None:  # more than `limit` pieces already, so more than `limit` regions
                     bar.close()
-                    bar = _Progress(False, 0)
+                    bar = Progress(False)
                     found = self._collect(k, piece_vids, piece_edges, prefixes, maps, limit)
                     raise self._exceeded(found)
                 piece_vids, piece_edges, prefixes, maps = done
@@ -370,7 +344,7 @@ class _Planar:
         self.maps = self.zero_rows = None  # the lazy fields need only the exact tables and line/vertex ids
         return [self._region(p, v, e) for p, v, e in zip(prefixes, piece_vids, piece_edges)]
 
-    def _advance(self, k: int, piece_vids: list, piece_edges: list, prefixes: list, maps: tuple, bar: _Progress,
+    def _advance(self, k: int, piece_vids: list, piece_edges: list, prefixes: list, maps: tuple, bar: Progress,
                  limit: int | None) -> tuple | None:
         """Cut the pieces (at the start of layer k, with their layer-k maps) by all of layer k.
 
@@ -391,7 +365,7 @@ class _Planar:
         if k + 1 < self.net.depth:
             Lf, Le = self.maps
             Wf, We, bf, be = self.wf[k + 1]
-            new_maps = F.next_maps(Lf[region], Le[region], np.array(bits, dtype=bool), Wf, We, bf, be)
+            new_maps = float_next_maps(Lf[region], Le[region], np.array(bits, dtype=bool), Wf, We, bf, be)
         return new_vids, new_edges, new_prefixes, new_maps
 
     def _collect(self, k: int, piece_vids: list, piece_edges: list, prefixes: list, maps: tuple, need: int,
@@ -408,7 +382,7 @@ class _Planar:
         whole enumeration.
         """
         found: list = []
-        quiet = _Progress(False, 0)
+        quiet = Progress(False)
         start, used, made = 0, 0, 0  # pieces used so far, final regions they made
         while len(found) < need and start < len(piece_vids):
             left = need - len(found)
@@ -430,14 +404,9 @@ class _Planar:
     def _exceeded(self, found: list) -> RegionLimitExceeded:
         """The public error for more than max_regions regions, carrying ``found`` as Regions."""
         self.maps = self.zero_rows = None
-        limit = self.max_regions
-        found.sort(key=lambda t: t[0])  # tie-free patterns order as their layers
-        regions = [self._region(p, v, e) for p, v, e in found]
-        message = (f"more than max_regions={limit} linear regions in the box (the total exceeds the limit); "
-                   f"the {len(regions)} complete regions found so far are in .regions")
-        return RegionLimitExceeded(regions, limit, message)
+        return self.job.exceeded([self._region(p, v, e) for p, v, e in found])
 
-    def _layer(self, k: int, piece_vids: list, piece_edges: list, bar: _Progress, limit: int | None) -> tuple | None:
+    def _layer(self, k: int, piece_vids: list, piece_edges: list, bar: Progress, limit: int | None) -> tuple | None:
         """Cut every piece by every neuron of layer k; returns the new pieces and their bits.
 
         Returns None as soon as there are more than ``limit`` pieces (if not None).
@@ -465,7 +434,7 @@ class _Planar:
             if len(cut):
                 self._cut(k, j, cut.tolist(), piece_slots, piece_edges, piece_region, slot_vid, slot_region, S,
                           POS, NEG, Lf, Le)
-            bar.step(len(piece_slots))
+            bar.update(1, pieces=len(piece_slots))
             if limit is not None and len(piece_slots) > limit:
                 return None
         self.piece_region = piece_region
@@ -479,6 +448,8 @@ class _Planar:
 
     def _cut(self, k, j, cut, piece_slots, piece_edges, piece_region, slot_vid, slot_region, S, POS, NEG, Lf, Le):
         """Split the pieces in ``cut`` by neuron j of layer k (signs known exactly at their slots)."""
+        # long: the hot loop of the enumeration; walking each polygon once and updating every table in
+        # the same pass is what keeps it fast, and splitting it would pass a dozen tables around
         col = S.a[:, j]
         cut_line: dict = {}  # region -> line id of neuron j there (lines are added after the loop)
         first_line = self.lines.n
@@ -574,43 +545,26 @@ class _Planar:
     # ---------------------------------------------------------- results
     def _region(self, prefix: tuple, vids: list, edges: list) -> PlanarRegion:
         pattern = _pattern(prefix)
-        return PlanarRegion(pattern, partial(self._polyhedron, vids, edges), partial(self._affine_map, pattern),
+        return PlanarRegion(pattern, partial(self._polyhedron, vids, edges), partial(self.exact.affine_map, prefix),
                             partial(self._witness, vids), partial(self._vertices, vids))
 
-    def _affine_map(self, pattern: Pattern) -> tuple:
-        """(A, c) of the network on the region, from the memoised exact layer maps (T1)."""
-        prefix = pattern.layers
-        if not prefix:
-            return self.net.affine_map(pattern)
-        M = self.exact.matrix(prefix[:-1])  # last hidden layer's pre-activations on the region
-        bits = prefix[-1]
-        R = flint.fmpq_mat(M.nrows(), 3, [M[i, t] if bits[i] else 0 for i in range(M.nrows()) for t in range(3)])
-        out = self.net.fmpq_output()
-        if out is not None:
-            Wo, bo = out
-            R = Wo * R
-            for i in range(R.nrows()):
-                R[i, 2] += bo[i, 0]
-        A = tuple((X.frac(R[i, 0]), X.frac(R[i, 1])) for i in range(R.nrows()))
-        return A, tuple(X.frac(R[i, 2]) for i in range(R.nrows()))
-
     def _vertices(self, vids: list) -> list:
-        return [(X.frac(x), X.frac(y)) for x, y in (self.exact_vertex(v) for v in vids)]
+        return [(frac(x), frac(y)) for x, y in (self.exact_vertex(v) for v in vids)]
 
     def _witness(self, vids: list) -> tuple:
         # three consecutive corners of a convex polygon are never collinear: their centroid is inside
         (x0, y0), (x1, y1), (x2, y2) = (self.exact_vertex(v) for v in vids[:3])
-        return (X.frac((x0 + x1 + x2) / 3), X.frac((y0 + y1 + y2) / 3))
+        return (frac((x0 + x1 + x2) / 3), frac((y0 + y1 + y2) / 3))
 
     def _polyhedron(self, vids: list, edges: list):
         """The closed polygon as the intersection of the half-planes of its edges."""
         from ..exact.polyhedron import Polyhedron
 
-        inside = tuple(X.q(t) for t in self._witness(vids))
+        inside = tuple(q(t) for t in self._witness(vids))
         ineqs = []
         for lid in dict.fromkeys(edges):
             a1, a2, c = self.exact_line(lid)
-            s = X.side((a1, a2, c), inside)
+            s = side((a1, a2, c), inside)
             # s * (a1 x + a2 y + c) >= 0  <=>  -s a1 x - s a2 y <= s c
-            ineqs.append(((X.frac(-s * a1), X.frac(-s * a2)), X.frac(s * c)))
+            ineqs.append(((frac(-s * a1), frac(-s * a2)), frac(s * c)))
         return Polyhedron(2, inequalities=ineqs)
