@@ -21,7 +21,8 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Any
 
-from ..exact.jsonio import read_json
+import json
+from pathlib import Path
 from .terms import TermError, canon, evaluate, parse, poly_sign, rational, sign
 
 FORMAT, VERSION = "exactrelu.certificate", 1
@@ -229,8 +230,28 @@ class Cert:
         self.__dict__.update(fields)
 
 
+class Decimal(str):
+    """The text of a JSON decimal literal (or of a huge integer), kept exact: a str that was a number."""
+
+
+def _pairs(pairs: list) -> dict:
+    out: dict = {}
+    for key, value in pairs:
+        need(key not in out, f"malformed certificate: duplicate key {short(key)}")
+        out[key] = value
+    return out
+
+
 def load(source: Any) -> dict:
-    """The certificate as a dict, from a dict, JSON text, a path, or an object with to_json()."""
+    """The certificate as a dict, from a dict, JSON text, a path, or an object with to_json().
+
+    Decimal literals and integers over 4000 digits stay text (:class:`Decimal`), duplicate keys are refused.
+
+    >>> load('{"a": 0.1, "b": 2}'), load('{"a": 1, "a": 2}')
+    Traceback (most recent call last):
+    ...
+    exactrelu.kernel.decode.CertificateError: malformed certificate: duplicate key 'a'
+    """
     if hasattr(source, "to_json") and not isinstance(source, (str, dict)):
         try:
             source = source.to_json()  # a Certificate object validates its own types first
@@ -238,11 +259,24 @@ def load(source: Any) -> dict:
             raise
         except (ValueError, TypeError, AttributeError, KeyError) as exc:
             raise CertificateError(f"malformed certificate: {exc}") from None
-    need(isinstance(source, (dict, str, bytes)) or hasattr(source, "__fspath__"),
+    if isinstance(source, dict):
+        return source
+    need(isinstance(source, (str, bytes)) or hasattr(source, "__fspath__"),
          f"expected a dict, a JSON string or a path, got {type(source).__name__}")
+    text = source
+    if not isinstance(source, (str, bytes)) or not source.lstrip().startswith(("{", "[")):
+        try:
+            text = Path(source).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            raise CertificateError(f"cannot read certificate file {short(str(source))}: {exc}") from None
     try:
-        data = read_json(source, "certificate")
-    except (ValueError, TypeError) as exc:
+        data = json.loads(text, parse_float=Decimal, object_pairs_hook=_pairs,
+                          parse_int=lambda t: int(t) if len(t) <= 4000 else Decimal(t))
+    except CertificateError:
+        raise
+    except json.JSONDecodeError as exc:
+        raise CertificateError(f"malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
+    except (ValueError, RecursionError) as exc:
         raise CertificateError(f"malformed certificate: {exc}") from None
     need(isinstance(data, dict), "a certificate must be a JSON object")
     return data

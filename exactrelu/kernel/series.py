@@ -27,7 +27,7 @@ from typing import Any, Iterable
 import flint
 
 from ..exact import polysign as poly
-from .terms import TermError, _pfrom, canon, parse, primitive, rational, same, from_tree, evaluate
+from .terms import TermError, bound, canon, from_tree, parse, primitive, rational, same
 
 MAX_Q = 64  # common denominator of the exponents
 MAX_DEGREE = 1000  # degree of a polynomial inequality (Sturm sequences get slow beyond)
@@ -515,7 +515,7 @@ def decode(data: Any, _depth: int = 0) -> Series:
         w[key] = int(v) if key in _INT_WITNESSES and v.denominator == 1 else v
     if data.get("verdict") not in (*VERDICTS, "inconclusive") or type(data.get("reason", "")) is not str:
         raise TermError(f"series certificate: unknown verdict {str(data.get('verdict'))[:30]!r}")
-    term = None if data["verdict"] == "inconclusive" else from_tree(data["term"])  # claims nothing: not read
+    term = None if data["verdict"] == "inconclusive" else bound(from_tree(data["term"]))  # claims nothing: not read
     return Series(term, start, data["verdict"], data.get("method"), w,
                   tuple(decode(p, _depth + 1) for p in parts))
 

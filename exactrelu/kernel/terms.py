@@ -257,7 +257,7 @@ def rational(s: Any, where: str) -> Fraction:
     """
     if type(s) is int:
         return Fraction(s)
-    if type(s) is not str and not (isinstance(s, str) and type(s).__name__ == "JSONDecimal"):
+    if not isinstance(s, str):
         _fail(f"{where}: expected a rational string")
     m = _RATIO.match(s)
     if m:
