@@ -355,11 +355,12 @@ def _norm_upper(F: Family, k: int) -> Fraction:
         return _max_row_sum_minus_identity(W)
     # irrational entries: a rigorous upper bound from ball arithmetic
     m = F.width
-    M = _arb_layer(F, k, 128)
-    return max(
-        sum((_upper_fraction((M[i, j] - (1 if i == j else 0)).abs_upper()) for j in range(m)), Fraction(0))
-        for i in range(m)
-    )
+    with ArbContext(128).precision():  # the subtractions too: at the global precision they would round wider
+        M = _arb_layer(F, k, 128)
+        return max(
+            sum((_upper_fraction((M[i, j] - (1 if i == j else 0)).abs_upper()) for j in range(m)), Fraction(0))
+            for i in range(m)
+        )
 
 
 def _arb_layer(F: Family, k: int, prec: int) -> flint.arb_mat:
