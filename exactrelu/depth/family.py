@@ -33,10 +33,10 @@ from typing import Any, Sequence
 import flint
 import sympy
 
-from ..exact.jsonio import envelope, no_unknown_keys as _no_unknown_keys, read_envelope, short_repr, write_json
+from ..exact.jsonio import envelope, read_envelope, short_repr, write_json
 from .formula import _check_result, canonical, n, parse_formula
-from ..exact.numbers import fraction_str, to_fraction
-from ..nets.network import convert_layer
+from ..exact.numbers import to_fraction
+from ..nets.network import convert_layer, layer_json, layers_from_json, output_from_json
 
 __all__ = ["n", "Family", "Issue"]
 
@@ -556,16 +556,13 @@ class Family:
     # ---------------------------------------------------------------- JSON
     def to_json(self, path: str | Path | None = None) -> dict:
         """The family as a JSON-ready dict (format "exactrelu.family", version 1); written to ``path`` if given."""
-        def pair(W, b):
-            return {"W": [[fraction_str(v) for v in row] for row in W], "b": [fraction_str(v) for v in b]}
-
         data = envelope(
             FORMAT, VERSION,
             W=[[_formula_str(v) for v in self._W.row(i)] for i in range(self.width)],
             b=[_formula_str(v) for v in self._b],
             start=self._start,
-            prefix=[pair(W, b) for W, b in self._prefix],
-            output=pair(*self._output) if self._output else None,
+            prefix=[layer_json(W, b) for W, b in self._prefix],
+            output=layer_json(*self._output) if self._output else None,
         )
         if path is not None:
             write_json(data, path)  # temp file then rename: never half-written
@@ -587,19 +584,8 @@ class Family:
         start = data.get("start", 1)
         if type(start) is not int:  # not true, not 1.0, not "1"
             raise ValueError(f"family JSON: key 'start' must be an integer, got {short_repr(start)}")
-        prefix = data.get("prefix")
-        prefix = [] if prefix is None else prefix
-        if not isinstance(prefix, list):
-            raise ValueError("family JSON: key 'prefix' must be a list of {'W': ..., 'b': ...} objects")
-        for i, layer in enumerate(prefix):
-            if not isinstance(layer, dict):
-                raise ValueError(f"family JSON: prefix[{i}] must be an object with keys 'W' and 'b'")
-            _no_unknown_keys(layer, {"W", "b"}, f"family JSON: prefix[{i}]")
-        output = data.get("output")
-        if output is not None and not isinstance(output, dict):
-            raise ValueError("family JSON: key 'output' must be an object with keys 'W' and 'b', or null")
-        if output is not None:
-            _no_unknown_keys(output, {"W", "b"}, "family JSON: output")
+        prefix = layers_from_json([] if data.get("prefix") is None else data["prefix"], "family JSON", "prefix")
+        output = output_from_json(data.get("output"), "family JSON")
         return cls(data["W"], data["b"], start=start, prefix=prefix, output=output)
 
 

@@ -23,7 +23,7 @@ from typing import Any, Iterator, Sequence
 
 import flint
 
-from ..exact.jsonio import no_unknown_keys as _no_unknown_keys, read_json, write_json
+from ..exact.jsonio import envelope, no_unknown_keys, read_envelope, write_json
 from ..exact.numbers import (
     as_fmpq_mat,
     fmpq_to_fraction,
@@ -79,6 +79,31 @@ def _check_input_dim(W: tuple, name: str, in_dim: int) -> None:
             f"{name}: W has shape ({len(W)}, {len(W[0])}) but its input has dimension {in_dim} "
             f"(expected W of shape ({len(W)}, {in_dim}))"
         )
+
+
+def layer_json(W: Sequence, b: Sequence) -> dict:
+    """One layer as JSON: ``{"W": rows of exact strings, "b": exact strings}`` (networks and families share it)."""
+    return {"W": [[fraction_str(v) for v in row] for row in W], "b": [fraction_str(v) for v in b]}
+
+
+def layers_from_json(value: Any, label: str, key: str) -> list:
+    """A JSON list of ``{"W": ..., "b": ...}`` objects, checked for shape and unknown keys (entries converted later)."""
+    if not isinstance(value, list):
+        raise ValueError(f"{label}: key {key!r} must be a list of {{'W': ..., 'b': ...}} objects")
+    for i, layer in enumerate(value):
+        if not isinstance(layer, dict):
+            raise ValueError(f"{label}: {key}[{i}] must be an object with keys 'W' and 'b'")
+        no_unknown_keys(layer, {"W", "b"}, f"{label}: {key}[{i}]")
+    return value
+
+
+def output_from_json(value: Any, label: str) -> dict | None:
+    """The optional output layer of a JSON file: an object with keys W and b, or null."""
+    if value is not None and not isinstance(value, dict):
+        raise ValueError(f"{label}: key 'output' must be an object with keys 'W' and 'b', or null")
+    if value is not None:
+        no_unknown_keys(value, {"W", "b"}, f"{label}: output")
+    return value
 
 
 class Network:
@@ -283,15 +308,8 @@ class Network:
     # ------------------------------------------------------------------ JSON
     def to_json(self, path: str | Path | None = None) -> dict:
         """The network in the exactrelu JSON format (entries as exact strings); written to ``path`` if given."""
-        def pair(W, b):
-            return {"W": [[fraction_str(v) for v in row] for row in W], "b": [fraction_str(v) for v in b]}
-
-        data = {
-            "format": FORMAT,
-            "version": VERSION,
-            "layers": [pair(W, b) for W, b in self._layers],
-            "output": pair(*self._output) if self._output else None,
-        }
+        data = envelope(FORMAT, VERSION, layers=[layer_json(W, b) for W, b in self._layers],
+                        output=layer_json(*self._output) if self._output else None)
         if path is not None:
             write_json(data, path)  # temp file then rename: never half-written
         return data
@@ -303,30 +321,11 @@ class Network:
         JSON decimal literals mean their decimal value exactly ("0.1" and 0.1
         both give 1/10).  Bad files get a ValueError naming the key and layer.
         """
-        return cls._from_dict(read_json(source, "network"))
+        return cls._from_dict(source)
 
     @classmethod
     def _from_dict(cls, data: Any) -> "Network":
-        if not isinstance(data, dict):
-            raise ValueError("network JSON: the top level must be an object")
-        if data.get("format") != FORMAT:
-            raise ValueError(f"network JSON: key 'format' must be {FORMAT!r}, got {data.get('format')!r}")
-        version = data.get("version")
-        if type(version) is not int or version != VERSION:  # not True, not 1.0
-            raise ValueError(f"network JSON: unsupported 'version' {version!r} (expected {VERSION})")
-        # An unknown key is most likely a typo ("ouput") that would silently drop data.
-        _no_unknown_keys(data, {"format", "version", "layers", "output"}, "network JSON")
-        layers = data.get("layers")
-        if not isinstance(layers, list):
-            raise ValueError("network JSON: key 'layers' must be a list of {'W': ..., 'b': ...} objects")
-        for i, layer in enumerate(layers):
-            if not isinstance(layer, dict):
-                raise ValueError(f"network JSON: layers[{i}] must be an object with keys 'W' and 'b'")
-            _no_unknown_keys(layer, {"W", "b"}, f"network JSON: layers[{i}]")
-        output = data.get("output")
-        if output is not None and not isinstance(output, dict):
-            raise ValueError("network JSON: key 'output' must be an object with keys 'W' and 'b', or null")
-        if output is not None:
-            _no_unknown_keys(output, {"W", "b"}, "network JSON: output")
-        return cls(layers, output=output)
+        data = read_envelope(data, "network", FORMAT, VERSION, {"layers", "output"}, ("layers",))
+        layers = layers_from_json(data["layers"], "network JSON", "layers")
+        return cls(layers, output=output_from_json(data.get("output"), "network JSON"))
 
