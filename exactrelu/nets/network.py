@@ -298,8 +298,8 @@ class Network:
         >>> Network([([[1], [-1]], [0, 0])]).regions(([-1], [1]), method="general")
         [Region(01), Region(10)]
         """
-        # The one import from a later layer (regions) in nets/: a convenience wrapper, lazily, so
-        # there is no cycle (exactrelu.regions never imports this module).
+        # nets/ and regions/ are one layer, Network.regions its front door to the region algorithms;
+        # no cycle, because exactrelu.regions never imports this module (it asks a net for its T1 maps).
         from ..regions import regions
 
         return regions(self, box, method=method, max_regions=max_regions, progress=progress, workers=workers,
