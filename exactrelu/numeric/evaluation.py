@@ -273,7 +273,7 @@ def _f(q: Fraction | None, digits: int = 3) -> str:
 
 
 def _report_text(r: CrossCheck, rows: int = 8) -> str:
-    bound = "ball radius" if r.context == "arb" else "bound"
+    bound = "ball radius" if r.encloses else "bound"
     lines = [
         f"crosscheck {r.context} (prec {r.prec}) on {r.n_inputs} inputs: {'OK' if r.ok else 'NOT OK'}",
         f"  max abs error {_f(r.max_abs_error)}   max rel error {_f(r.max_rel_error)}",
