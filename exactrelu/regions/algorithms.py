@@ -137,7 +137,18 @@ ALGORITHMS: dict = {}
 
 
 def register(algorithm: RegionAlgorithm) -> RegionAlgorithm:
-    """Make ``algorithm`` selectable by its name (``regions(..., method=name)``, ``regions --method name``)."""
+    """Make ``algorithm`` selectable by its name (``regions(..., method=name)``, ``regions --method name``).
+
+    >>> class Nothing(RegionAlgorithm):
+    ...     name = "nothing"
+    ...     def run(self, job):
+    ...         return []
+    >>> from exactrelu.nets.network import Network
+    >>> _ = register(Nothing())
+    >>> find_regions(Network([([[1]], [0])]), ([0], [1]), method="nothing")
+    []
+    >>> del ALGORITHMS["nothing"]
+    """
     if not isinstance(algorithm, RegionAlgorithm) or not isinstance(algorithm.name, str) or algorithm.name == "auto":
         raise ValueError(f"register expects a RegionAlgorithm with a name other than 'auto', got {algorithm!r}")
     ALGORITHMS[algorithm.name] = algorithm
