@@ -83,6 +83,12 @@ def jfloat(x: float | None):
     return x
 
 
+def r4(x: float | None):
+    """A measured float rounded to 4 significant digits (for curves stored in the JSON)."""
+    v = jfloat(x)
+    return float(f"{v:.4g}") if isinstance(v, float) else v
+
+
 def markdown_table(header: list, rows: list) -> str:
     out = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
     out += ["| " + " | ".join(str(c).replace("|", "\\|") for c in row) + " |" for row in rows]
@@ -112,3 +118,11 @@ class Timer:
 
     def seconds(self) -> float:
         return round(time.perf_counter() - self.t0, 1)
+
+
+def save_png(fig, path: Path, dpi: int = 72) -> None:
+    """Save a matplotlib figure as a small PNG (a palette of 64 colours: line plots lose nothing visible)."""
+    from PIL import Image
+
+    fig.savefig(path, dpi=dpi)
+    Image.open(path).convert("RGB").quantize(colors=64).save(path, optimize=True)

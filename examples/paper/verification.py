@@ -35,7 +35,7 @@ import numpy as np
 import sympy as sp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import Timer, environment, fmt, jfloat, markdown_table, parser, up, write_json  # noqa: E402
+from _common import Timer, environment, fmt, jfloat, markdown_table, parser, r4, save_png, up, write_json  # noqa: E402
 
 from exactrelu import Family, certify, check, n  # noqa: E402
 
@@ -228,20 +228,6 @@ def run(fast: bool, out: Path) -> dict:
     figures(data, out)
     print(f"wrote {out}/verification.json, verification.md, verification.png, verification_bias.png in {timer.seconds()} s")
     return data
-
-
-def r4(x: float):
-    """A measured float rounded to 4 significant digits for the curves in the JSON."""
-    v = jfloat(x)
-    return float(f"{v:.4g}") if isinstance(v, float) else v
-
-
-def save_png(fig, path: Path, dpi: int = 72) -> None:
-    """Save a figure as a small PNG (palette of 64 colours: line plots lose nothing visible)."""
-    from PIL import Image
-
-    fig.savefig(path, dpi=dpi)
-    Image.open(path).convert("RGB").quantize(colors=64).save(path, optimize=True)
 
 
 def verdict_text(r: dict) -> str:
