@@ -434,6 +434,18 @@ class ExactContext(Context):
         ents = [int(v) for v in num.entries()]
         return [tuple(Fraction(ents[j * n + i], int(dens[i])) for j in range(d)) for i in range(n)]
 
+    def signs(self, Z: Any, n: int) -> list:
+        """Per input, the exact sign (-1, 0 or 1) of each entry of a state: the signs of the numerators.
+
+        >>> ctx = ExactContext()
+        >>> ctx.signs(ctx.batch(read_inputs([["-1/3", 0, 2]], 3)), 1)
+        [(-1, 0, 1)]
+        """
+        num, _ = Z  # every denominator is positive
+        d, ents = num.nrows(), num.entries()
+        zero = flint.fmpz(0)
+        return [tuple((ents[j * n + i] > zero) - (ents[j * n + i] < zero) for j in range(d)) for i in range(n)]
+
     def value(self, v):
         return flint.fmpq(v.numerator, v.denominator), flint.fmpq(0)
 

@@ -223,11 +223,10 @@ class Network:
 
     def pattern(self, x: Any) -> Pattern:
         """The activation pattern at x, with the exact ties (pre-activation exactly 0)."""
-        layers, ties = [], []
-        for i, z in enumerate(self.pre_activations(x)):
-            layers.append([1 if v > 0 else 0 for v in z])
-            ties.extend((i, j) for j, v in enumerate(z) if v == 0)
-        return Pattern(layers, ties)
+        signs: list = []
+        self._run(x, self.depth, lambda Z: signs.append(_EXACT.signs(Z, 1)[0]))
+        layers = [[1 if s > 0 else 0 for s in z] for z in signs]
+        return Pattern(layers, [(i, j) for i, z in enumerate(signs) for j, s in enumerate(z) if s == 0])
 
     # ---------------------------------------------------- explicit expression
     def _check_pattern(self, pattern: Pattern, depth: int | None = None) -> None:
