@@ -190,3 +190,14 @@ def test_crosscheck_reads_capabilities_not_types():
     assert kernel.ArbContext.encloses and not kernel.NumpyContext.encloses and kernel.ExactContext.exact and not kernel.MpmathContext.exact
     with pytest.raises(ValueError, match="register_context expects a Context subclass"):
         kernel.register_context(int)
+
+
+@settings(max_examples=30, deadline=None)
+@given(net_and_inputs(max_n=3))
+def test_pattern_signs_are_the_signs_of_the_exact_pre_activations(case):
+    net, X = case
+    for x in X:
+        pre = net.pre_activations(x)
+        p = net.pattern(x)
+        assert p.layers == tuple(tuple(int(v > 0) for v in z) for z in pre)
+        assert set(p.ties) == {(i, j) for i, z in enumerate(pre) for j, v in enumerate(z) if v == 0}
