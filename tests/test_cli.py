@@ -5,7 +5,9 @@ from fractions import Fraction
 
 import pytest
 
+from exactrelu import Network
 from exactrelu.cli import main
+from exactrelu.regions import Region
 from exactrelu.demo import demo_network
 
 
@@ -50,9 +52,11 @@ def test_regions_writes_exact_json(net_file, tmp_path, capsys):
     data = json.loads(out_path.read_text())
     net = demo_network()
     assert capsys.readouterr().out.startswith(f"{len(data['regions'])} linear regions")
+    assert (data["format"], data["version"]) == ("exactrelu.regions", 2) and Network.from_json(data["network"]) == net
+    assert all(Region.from_json(row).check(net) for row in data["regions"])  # each region re-verified exactly
     for row in data["regions"]:
         x = [Fraction(v) for v in row["witness"]]
-        assert str(net.pattern(x).without_ties()) == row["pattern"]
+        assert str(net.pattern(x).without_ties()) == row["pattern"]["layers"]
         A = [[Fraction(v) for v in r] for r in row["A"]]
         c = [Fraction(v) for v in row["c"]]
         assert net(x) == tuple(sum(a * t for a, t in zip(r, x)) + ci for r, ci in zip(A, c))
@@ -276,7 +280,7 @@ def test_regions_method_selects_the_algorithm(net_file, tmp_path, capsys):
         path = tmp_path / f"{method}.json"
         assert main(["regions", net_file, "--method", method, "--json", str(path)]) == 0
         # witnesses are any interior points, so compare the partition: patterns, maps, polygons
-        outs[method] = [(r["pattern"], r["A"], r["c"], sorted(map(tuple, r["vertices"])))
+        outs[method] = [(r["pattern"]["layers"], r["A"], r["c"], sorted(map(tuple, r["vertices"])))
                         for r in json.loads(path.read_text())["regions"]]
     assert outs["planar"] == outs["general"] == outs["auto"] and len(outs["auto"]) > 4
     capsys.readouterr()

@@ -435,3 +435,27 @@ def test_hyperplane_touching_only_a_corner_in_7d():
     d = 7
     assert count_regions(Network([([[1] * d], [-7])]), ([-1] * d, [1] * d)) == 1
     assert count_regions(Network([([[1] * d], [F(-7) + F(1, 2**300)])]), ([-1] * d, [1] * d)) == 2
+
+
+def test_region_json_round_trip_check_and_forgeries():
+    from exactrelu import Box
+    from exactrelu.exact.errors import VerificationError
+
+    net = Network([([[1, -1], [1, 1]], [0, "-1/2"])], output=([[1, 2]], [0]))
+    regions = net.regions(Box([-1, -1], [1, 1]))
+    for r in regions:
+        data = json.loads(json.dumps(r.to_json(vertices=True)))
+        back = Region.from_json(data)
+        assert back.pattern == r.pattern and back.affine_map == r.affine_map and back.witness == r.witness
+        assert back.polyhedron == r.polyhedron and back.check(net) is True
+    data = regions[0].to_json(vertices=True)
+    forged_map = {**data, "c": [str(F(data["c"][0]) + 1)]}
+    with pytest.raises(VerificationError, match="affine map"):
+        Region.from_json(forged_map).check(net)
+    other = regions[1].to_json()
+    with pytest.raises(VerificationError, match="pattern|witness"):
+        Region.from_json({**data, "witness": other["witness"], "vertices": data["vertices"]}).check(net)
+    with pytest.raises(ValueError, match="'vertices' are not the vertices"):
+        Region.from_json({**data, "vertices": data["vertices"][1:]})
+    with pytest.raises(ValueError, match="unknown key 'extra'"):
+        Region.from_json({**data, "extra": 1})

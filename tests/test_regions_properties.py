@@ -10,17 +10,17 @@ patterns, and (in 2-D) the planar fast path.
 """
 
 import itertools
+import json
 from concurrent.futures import ThreadPoolExecutor
 from fractions import Fraction as F
 from unittest import mock
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from exactrelu import Network, Pattern
 from exactrelu.regions import splitting as splitting_module
-from exactrelu.regions import regions
+from exactrelu.regions import Region, regions
 
 from exactrelu.exact import polyhedron
 
@@ -121,6 +121,9 @@ def check_tiling(net, box, found):
         assert r.volume() == net.domain(r.pattern, within=polyhedron.Box(lower, upper)).volume()
         for v in r.polyhedron.vertices():
             assert net(v) == affine(r, v)
+        # Region.check agrees with these independent checks, and the JSON round trip keeps everything.
+        back = Region.from_json(json.loads(json.dumps(r.to_json())))
+        assert back.check(net) is True and back.affine_map == r.affine_map and back.polyhedron == r.polyhedron
     # Interiors are disjoint: no witness is strictly inside another region.
     for r, s in itertools.combinations(found, 2):
         assert not strictly_inside(s.polyhedron, r.witness)

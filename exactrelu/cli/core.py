@@ -135,18 +135,10 @@ def _regions(args: Any) -> int:
     if len(found) > 20:
         print(f"  ... and {len(found) - 20} more")
     if args.json_out:
-        rows = [
-            {
-                "pattern": str(r.pattern),
-                "A": [[fraction_str(v) for v in row] for row in r.A],
-                "c": [fraction_str(v) for v in r.c],
-                "witness": [fraction_str(v) for v in r.witness],
-                "vertices": [[fraction_str(v) for v in vx] for vx in r.polyhedron.vertices()],
-            }
-            for r in found
-        ]
-        from ..exact.jsonio import write_json
+        from ..exact.jsonio import envelope, write_json
 
-        write_json({"format": "exactrelu.regions", "version": 1, "regions": rows}, args.json_out)
+        box_json = {"lower": [fraction_str(v) for v in box.lower], "upper": [fraction_str(v) for v in box.upper]}
+        write_json(envelope("exactrelu.regions", 2, network=net.to_json(), box=box_json,
+                            regions=[r.to_json(vertices=True) for r in found]), args.json_out)
         print(f"wrote {args.json_out}", file=sys.stderr)
     return 0

@@ -36,8 +36,10 @@ import flint
 from . import _polytope
 from .lp import _Problem, _solve
 from .errors import VerificationError
+from .jsonio import envelope, read_envelope
 from .numbers import fraction_str, to_fraction, to_vector
 
+POLYHEDRON_FORMAT = "exactrelu.polyhedron"
 __all__ = ["Polyhedron", "Box", "Constraints", "EmptinessCertificate", "verify_emptiness_certificate"]
 
 Constraints = namedtuple("Constraints", ["inequalities", "strict", "equations"])
@@ -188,6 +190,34 @@ class Polyhedron:
     def constraints(self) -> Constraints:
         """The constraints as a namedtuple (inequalities, strict, equations) of (a, b) pairs."""
         return self._cons
+
+    def to_json(self) -> dict:
+        """The constraints as JSON: ``[a, b]`` pairs of exact strings per kind.
+
+        >>> P = Polyhedron(1, inequalities=[([1], "1/2")], strict=[([-1], 0)])
+        >>> P.to_json()
+        {'format': 'exactrelu.polyhedron', 'version': 1, 'dim': 1, 'inequalities': [[['1'], '1/2']], 'strict': [[['-1'], '0']], 'equations': []}
+        >>> Polyhedron.from_json(P.to_json()) == P
+        True
+        """
+        def rows(pairs: tuple) -> list:
+            return [[[fraction_str(v) for v in a], fraction_str(b)] for a, b in pairs]
+
+        cons = self._cons
+        return envelope(POLYHEDRON_FORMAT, 1, dim=self._dim, inequalities=rows(cons.inequalities),
+                        strict=rows(cons.strict), equations=rows(cons.equations))
+
+    @classmethod
+    def from_json(cls, source: Any) -> "Polyhedron":
+        """A polyhedron from a path, JSON string or dict (as written by :meth:`to_json`), converted exactly."""
+        kinds = ("inequalities", "strict", "equations")
+        data = read_envelope(source, "polyhedron", POLYHEDRON_FORMAT, 1, {"dim", *kinds}, ("dim", *kinds))
+        if type(data["dim"]) is not int:
+            raise ValueError(f"polyhedron JSON: key 'dim' must be an integer, got {data['dim']!r}")
+        for kind in kinds:
+            if not isinstance(data[kind], list):
+                raise ValueError(f"polyhedron JSON: key {kind!r} must be a list of [a, b] pairs")
+        return cls(data["dim"], data["inequalities"], data["strict"], data["equations"])
 
     def __repr__(self) -> str:
         rows = []

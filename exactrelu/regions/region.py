@@ -12,9 +12,16 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Any
 
+from ..exact.errors import VerificationError
+from ..exact.jsonio import envelope, read_envelope
+from ..exact.numbers import fraction_str, to_matrix, to_vector
+from ..exact.polyhedron import Polyhedron
 from ..nets.pattern import Pattern
 
-__all__ = ["Region"]
+__all__ = ["Region", "REGION_FORMAT"]
+
+REGION_FORMAT = "exactrelu.region"
+_KEYS = ("pattern", "polyhedron", "A", "c", "witness")
 
 
 class Region:
@@ -68,3 +75,64 @@ class Region:
 
     def __repr__(self) -> str:
         return f"Region({self.pattern!s})"
+
+    # ------------------------------------------------------------------ evidence
+    def check(self, net: Any) -> bool:
+        """Re-verify the region against ``net`` exactly: True, or VerificationError naming what fails.
+
+        The witness lies strictly inside the polyhedron (interior of the closed
+        region), the network's pattern there is the region's (a neuron may be
+        exactly 0 there only if it is the zero function on the region), and the affine map
+        is the network's T1 map for that pattern.  (That the polyhedron is the
+        whole activation domain within a box is the enumerator's claim; tiling
+        tests check it.)
+        """
+        x = self.witness
+        if not self.polyhedron.interior_system().contains(x):
+            raise VerificationError(f"region {self.pattern}: the witness is not strictly inside the polyhedron")
+        at_x = net.pattern(x)
+        if at_x.without_ties() != self.pattern.without_ties():
+            raise VerificationError(f"region {self.pattern}: the network's pattern at the witness is {at_x}")
+        # A tie inside the region is only possible for a neuron that is the zero function there.
+        maps = list(net.prefix_maps(self.pattern.without_ties()))
+        for i, j in at_x.ties:
+            M, m = maps[i]
+            if m[j, 0] != 0 or any(M[j, k] != 0 for k in range(M.ncols())):
+                raise VerificationError(f"region {self.pattern}: neuron {j} of layer {i} is exactly 0 at the witness")
+        if tuple(map(tuple, net.affine_map(self.pattern))) != tuple(map(tuple, self.affine_map)):
+            raise VerificationError(f"region {self.pattern}: the affine map is not the network's map (T1) on the region")
+        return True
+
+    # ------------------------------------------------------------------ JSON
+    def to_json(self, vertices: bool = False) -> dict:
+        """The region as JSON: pattern, polyhedron, affine map (A, c) and witness, all exact (and its vertices, if asked)."""
+        A, c = self.affine_map
+        data = envelope(REGION_FORMAT, 1, pattern=self.pattern.to_json(), polyhedron=self.polyhedron.to_json(),
+                        A=[[fraction_str(v) for v in row] for row in A], c=[fraction_str(v) for v in c],
+                        witness=[fraction_str(v) for v in self.witness])
+        if vertices:
+            data["vertices"] = [[fraction_str(v) for v in vx] for vx in sorted(self.polyhedron.vertices())]
+        return data
+
+    @classmethod
+    def from_json(cls, source: Any) -> "Region":
+        """A region from a path, JSON string or dict (numbers exact); :meth:`check` it against its network.
+
+        >>> from exactrelu import Network, Box
+        >>> net = Network([([[1, -1]], [0])])
+        >>> r = net.regions(Box([-1, -1], [1, 1]))[0]
+        >>> back = Region.from_json(r.to_json())
+        >>> back.pattern == r.pattern and back.affine_map == r.affine_map and back.check(net)
+        True
+        """
+        data = read_envelope(source, "region", REGION_FORMAT, 1, {*_KEYS, "vertices"}, _KEYS)
+        where = "region JSON"
+        A = to_matrix(data["A"], where=f"{where}: A") if data["A"] else ()
+        region = cls(Pattern.from_json(data["pattern"]), Polyhedron.from_json(data["polyhedron"]),
+                     (tuple(map(tuple, A)), to_vector(data["c"], where=f"{where}: c")),
+                     to_vector(data["witness"], where=f"{where}: witness"))
+        if "vertices" in data:  # informational, but never trusted: they must be the polyhedron's
+            given = sorted(to_vector(v, where=f"{where}: vertex {i}") for i, v in enumerate(data["vertices"]))
+            if given != sorted(region.polyhedron.vertices()):
+                raise ValueError(f"{where}: 'vertices' are not the vertices of the polyhedron")
+        return region
