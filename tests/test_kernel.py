@@ -230,3 +230,11 @@ def test_terms_module_has_no_eval():
     src = (ROOT / "exactrelu" / "kernel" / "terms.py").read_text()
     assert "eval(" not in src.replace("evaluate(", "") and "sympify" not in src
     assert terms.MAX_DEGREE <= 400 and terms.MAX_DEPTH <= 60
+
+
+def test_public_check_is_the_kernels():
+    import exactrelu
+    import exactrelu.depth.checker
+    import exactrelu.kernel.checker
+
+    assert exactrelu.check is exactrelu.kernel.checker.check is exactrelu.depth.checker.check

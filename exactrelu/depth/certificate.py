@@ -32,7 +32,7 @@ from typing import Any
 
 from ..exact.jsonio import decimals_to_float, read_json, write_json
 from ..exact.numbers import fraction_brief, fraction_str, to_fraction
-from ..kernel.decode import CertificateError
+from ..kernel.decode import CertificateError, rat as _rat, vec as _vec
 from ..kernel.rules import RULES
 from ..kernel.rules.common import apply_output, matvec, relu_layer, set_condition  # noqa: F401
 from ..kernel.rules.t4 import exp_bound
@@ -269,19 +269,6 @@ def _series_from(value: Any, where: str) -> Any:
 def _need(cond: bool, msg: str) -> None:
     if not cond:
         raise CertificateError(msg)
-
-
-def _rat(value: Any, where: str) -> Fraction:
-    _need(isinstance(value, (str, int)) and not isinstance(value, bool), f"{where}: expected a rational string")
-    try:
-        return to_fraction(value, where)
-    except ValueError as exc:
-        raise CertificateError(str(exc)) from None
-
-
-def _vec(value: Any, where: str) -> tuple:
-    _need(isinstance(value, list), f"{where}: expected a list of rationals")
-    return tuple(_rat(t, f"{where}[{i}]") for i, t in enumerate(value))
 
 
 def _scope_json(scope: dict) -> dict:

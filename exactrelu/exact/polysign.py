@@ -1,6 +1,7 @@
 """Exact sign decisions for integer/rational polynomials on rays ``[N, oo)`` (python-flint).
 
-Part of the trusted kernel (it imports this module; standard library and python-flint only).  The workhorse is :func:`roots_in_ray`, the number of
+Part of the trusted kernel (it imports this module; standard library and python-flint only).
+The workhorse is :func:`roots_in_ray`, the number of
 distinct real roots in ``(N, oo)`` by a Sturm sequence (a Descartes test on
 ``p(x + N)`` answers the common "no root" case first).  Proofs:
 proofs/summability.md, section "Polynomial sign decision".
@@ -32,11 +33,7 @@ def _fmpq(x: Any) -> flint.fmpq:
 
 
 def to_fmpq_poly(p: PolyLike) -> flint.fmpq_poly:
-    """Convert a polynomial (flint poly or ascending coefficients) to ``fmpq_poly``.
-
-    >>> to_fmpq_poly([Fraction(1, 2), 0, 3])
-    3*x^2 + 1/2
-    """
+    """Convert a polynomial (flint poly or ascending coefficients) to ``fmpq_poly``."""
     if isinstance(p, flint.fmpq_poly):
         return p
     if isinstance(p, flint.fmpz_poly):
@@ -63,11 +60,7 @@ def _sign_variations(values: Sequence[Any]) -> int:
 
 
 def taylor_shift(p: flint.fmpq_poly, a: Any) -> flint.fmpq_poly:
-    """``p(x + a)`` by Horner's scheme, exactly.
-
-    >>> taylor_shift(flint.fmpq_poly([0, 0, 1]), 1)
-    x^2 + 2*x + 1
-    """
+    """``p(x + a)`` by Horner's scheme, exactly."""
     shift = flint.fmpq_poly([_fmpq(a), 1])
     out = flint.fmpq_poly([])
     for c in reversed(p.coeffs()):

@@ -114,7 +114,8 @@ def subject(data: Any) -> Subject:
     start = data.get("start", 1)
     need(type(start) is int and start >= 1, "subject: start must be an integer >= 1")
     W, b = data["W"], data["b"]
-    need(isinstance(W, list) and isinstance(b, list) and 0 < len(b) == len(W), "subject: W must be m x m, b of length m")
+    need(isinstance(W, list) and isinstance(b, list) and 0 < len(b) == len(W),
+         "subject: W must be m x m, b of length m")
     need(all(isinstance(r, list) and len(r) == len(b) for r in W), "subject: W must be square, of the width of b")
 
     def term(value: Any, where: str) -> tuple:
@@ -128,14 +129,15 @@ def subject(data: Any) -> Subject:
 
     Wt = [[term(v, f"W[{i}][{j}]") for j, v in enumerate(row)] for i, row in enumerate(W)]
     bt = [term(v, f"b[{i}]") for i, v in enumerate(b)]
-    prefix = data.get("prefix") or []
+    prefix = [] if data.get("prefix") is None else data["prefix"]
     need(isinstance(prefix, list), "subject: prefix must be a list")
     layers = []
     for i, layer in enumerate(prefix):
         need(isinstance(layer, dict) and set(layer) == {"W", "b"}, f"subject: prefix[{i}] needs exactly W and b")
         layers.append((mat(layer["W"], f"prefix[{i}] W"), vec(layer["b"], f"prefix[{i}] b")))
         need(len(layers[-1][1]) == len(layers[-1][0]), f"subject: prefix[{i}]: b does not match W")
-        need(i == 0 or len(layers[-1][0][0]) == len(layers[-2][0]), f"subject: prefix[{i}] does not fit the layer before")
+        need(i == 0 or len(layers[-1][0][0]) == len(layers[-2][0]),
+             f"subject: prefix[{i}] does not fit the layer before")
     need(not layers or len(layers[-1][0]) == len(b), "subject: the last prefix layer does not have the family's width")
     out = data.get("output")
     if out is not None:
@@ -187,7 +189,8 @@ def defined(t: tuple, start: int) -> None:
             form, p = _ipoly(node[2], "a binomial index", start)
             if p is not None and p.degree() > 0:  # written with factorials: needs 0 <= index <= top
                 _, d = _ipoly(("+", (node[1], ("*", (("q", Fraction(-1)), node[2])))), "top - index", start)
-                if poly_sign(p, start) not in ("pos", "nonneg") or d is not None and poly_sign(d, start) not in ("pos", "nonneg", "zero"):
+                top_ok = d is None or poly_sign(d, start) in ("pos", "nonneg", "zero")
+                if poly_sign(p, start) not in ("pos", "nonneg") or not top_ok:
                     _fail(f"cannot prove 0 <= index <= top of a binomial for n >= {start}")
         elif tag == "^":
             _power(node[1], node[2], start)

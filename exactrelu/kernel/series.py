@@ -27,7 +27,7 @@ from typing import Any, Iterable
 import flint
 
 from ..exact import polysign as poly
-from .terms import TermError, bound, canon, from_tree, parse, primitive, rational, same
+from .terms import MAX_EVAL_BITS, TermError, _fail, bound, canon, from_tree, parse, primitive, rational, same
 
 MAX_Q = 64  # common denominator of the exponents
 MAX_DEGREE = 1000  # degree of a polynomial inequality (Sturm sequences get slow beyond)
@@ -73,18 +73,19 @@ class Term:
 
     def abs_power_q(self, k: int) -> Fraction:
         """``|a(k)|^q`` exactly, for terms without ``e^(...)`` factors."""
-        if self.eexp or self.econst:
-            raise TermError("|a(k)|^q is not rational: the term has a factor e^(...)")
-        return self._algebraic_power_q(k)
+        return self._algebraic_power_q(k) if not (self.eexp or self.econst) else _fail("|a(k)|^q is irrational")
 
     def abs_power_q_bounds(self, k: int) -> tuple[Fraction, Fraction]:
         """Rationals ``lo <= |a(k)|^q <= hi`` (equal when the value is rational)."""
-        v = self._algebraic_power_q(k)
         lo, hi = exp_bounds((self.eexp * k + self.econst) * self.q)
-        return v * lo, v * hi
+        return self._algebraic_power_q(k) * lo, self._algebraic_power_q(k) * hi
 
     def _algebraic_power_q(self, k: int) -> Fraction:
-        q = self.q
+        q, bits = self.q, max(self.base.numerator.bit_length(), self.base.denominator.bit_length()) * k
+        bits += sum(abs(m) * max(a * k + b, 1) * max(a * k + b, 1).bit_length() for a, b, m in self.factorials)
+        bits += sum(abs(m) * k * abs(int(flint.fmpz_poly(list(p))(k))).bit_length() for p, m in self.selfpowers)
+        if bits * q > MAX_EVAL_BITS:  # bounded before computing (issue 14.2)
+            _fail(f"|a({k})| is too large to compute exactly (about {bits * q} bits)")
         v = abs(self.coeff) ** q * self.base ** (k * q)
         for b, e in self.consts:
             v *= b ** int(e * q)
@@ -160,9 +161,7 @@ def product(t: tuple) -> Term:
 def _dyadic(x: Fraction, up: bool, bits: int = 96) -> Fraction:
     """x > 0 rounded outward to ``bits`` significant bits (a dyadic rational)."""
     e = bits - (x.numerator.bit_length() - x.denominator.bit_length())
-    scaled = x * Fraction(2) ** e
-    top = math.ceil(scaled) if up else math.floor(scaled)
-    return top / Fraction(2) ** e
+    return (math.ceil if up else math.floor)(x * Fraction(2) ** e) / Fraction(2) ** e
 
 
 def exp_bounds(x: Fraction) -> tuple[Fraction, Fraction]:
@@ -177,27 +176,19 @@ def exp_bounds(x: Fraction) -> tuple[Fraction, Fraction]:
     >>> Fraction(2718281828459045, 10**15) < lo < hi < Fraction(2718281828459046, 10**15)  # e = 2.71828182845904523...
     True
     """
-    x = Fraction(x)
-    if x == 0:
-        return Fraction(1), Fraction(1)
-    y = abs(x)
+    x, y = Fraction(x), abs(Fraction(x))
     if y > MAX_EXP_ARG:
         raise TermError(f"e^({x}) is too large to bound exactly here")
     s = max(0, math.ceil(y).bit_length())  # y / 2^s <= 1
-    z = y / 2**s
-    k = 30
-    term, lo = Fraction(1), Fraction(1)
+    z, k, term, head = y / 2**s, 30, Fraction(1), Fraction(1)
     for j in range(1, k):
         term = term * z / j
-        lo += term
-    head = lo
+        head += term
     term = term * z / k  # z^k / k!
-    lo = _dyadic(head + term, up=False)
-    hi = _dyadic(head + term * Fraction(k + 1) / (k + 1 - z), up=True)
+    lo, hi = _dyadic(head + term, up=False), _dyadic(head + term * Fraction(k + 1) / (k + 1 - z), up=True)
     for _ in range(s):
         lo, hi = _dyadic(lo * lo, up=False), _dyadic(hi * hi, up=True)
-    return (lo, hi) if x > 0 else (1 / hi, 1 / lo)
-
+    return (lo, hi) if x >= 0 else (1 / hi, 1 / lo)
 
 
 def _root(v: Fraction, q: int, up: bool) -> Fraction:
@@ -210,13 +201,9 @@ def _root(v: Fraction, q: int, up: bool) -> Fraction:
     return Fraction(r, v.denominator * scale)
 
 
-
 def _shift(p: flint.fmpz_poly) -> flint.fmpz_poly:
     """p(n + 1)."""
-    out = flint.fmpz_poly([])
-    for c in reversed(p.coeffs()):
-        out = out * flint.fmpz_poly([1, 1]) + c
-    return out
+    return poly.taylor_shift(flint.fmpq_poly(p), 1).numer()
 
 
 class _Prod:
@@ -472,7 +459,6 @@ def holds(conds: Iterable[tuple[flint.fmpz_poly, str]], N: int) -> bool:
     return True
 
 
-
 def _pseries_tail(C: Fraction, p: Fraction, K: int) -> Fraction:
     """Exact rational upper bound of C K^(1-p) / (p-1) for an integer K >= 1."""
     u, v = (p - 1).numerator, (p - 1).denominator
@@ -481,9 +467,6 @@ def _pseries_tail(C: Fraction, p: Fraction, K: int) -> Fraction:
     scale = 1 << 64  # K^(u/v) >= floor(K^u 2^(64 v))^(1/v) / 2^64
     low = Fraction(poly.iroot_floor(K**u * scale**v, v), scale)
     return C / ((p - 1) * low)
-
-
-
 
 
 # ------------------------------------------------------------ certificates

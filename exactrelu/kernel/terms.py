@@ -1,18 +1,16 @@
 """The kernel's exact term language: parse, bound, evaluate, compare and sign formulas in n.
 
-A term is a small tree of tuples: ``("q", Fraction)``, ``("n",)``, ``("+", args)``,
-``("*", args)``, ``("^", base, exp)``, ``("!", arg)`` (factorial), ``("C", a, b)``
-(binomial), ``("abs", a)`` and ``("exp", a)``.  Division and subtraction are
-written with ``^ -1`` and ``* -1``, so a denominator *as written* is a power with
-a negative exponent.  Terms come from formula strings (:func:`parse`, recursive
-descent, never ``eval``) or JSON term trees (:func:`from_tree`); both enforce
-length, depth, node, digit and exponent limits while reading, and :func:`bound`
-checks degree and bit-size estimates before anything is expanded.
+A term is a tree of tuples: ``("q", Fraction)``, ``("n",)``, ``("+", args)``, ``("*", args)``,
+``("^", base, exp)``, ``("!", a)`` (factorial), ``("C", a, b)`` (binomial), ``("abs", a)``,
+``("exp", a)``.  Division and subtraction are ``^ -1`` and ``* -1``, so a denominator *as
+written* is a power with a negative exponent.  Terms come from formula strings
+(:func:`parse`, recursive descent, never ``eval``) or JSON term trees (:func:`from_tree`);
+:func:`bound` checks size, depth, exponents, degree and bit estimates before anything is
+expanded, and :func:`evaluate` checks a bit budget before each power or factorial.
 
-:func:`canon` writes a term as a sum of monomials ``r(n) * prod atom^e`` with r
-an exact rational function (flint), so ``a == b`` is decided by ``canon(a) ==
-canon(b)`` (sound: equal forms are equal functions wherever both are defined and
-real; different forms are reported as different).
+:func:`canon` writes a term as a sum of monomials ``r(n) * prod atom^e`` (r an exact rational
+function in lowest terms), so equality of formulas is equality of canonical forms: sound
+(equal forms are equal functions wherever both are defined) and refused when undecided.
 
 >>> t = parse("1 + n**(-2)")
 >>> evaluate(t, 2), same(t, parse("(n^2 + 1)/n^2")), sign(parse("n^2 - 5*n + 3"), 5)
@@ -34,16 +32,12 @@ import flint
 
 from ..exact import polysign as poly
 
-MAX_LENGTH = 10_000  # characters in a formula
-MAX_DEPTH = 60  # nesting depth of a term
-MAX_NODES = 2_000  # nodes in a term
-MAX_BITS = 13_000  # bits of one number
-MAX_TOTAL_BITS = 200_000  # estimated bits of all constants after folding powers
-MAX_EXPONENT = 1_000  # |p| and q of a constant exponent p/q
-MAX_DEGREE = 400  # estimated degree in n of a term
-MAX_MONOMIALS = 64  # monomials of a canonical form
-MAX_EVAL_BITS = 4_000_000  # bits of a value computed by evaluate()
+MAX_LENGTH, MAX_DEPTH, MAX_NODES = 10_000, 60, 2_000  # characters, nesting, nodes of a term
+MAX_BITS, MAX_TOTAL_BITS = 13_000, 200_000  # bits of one number; estimated bits of all constants
+MAX_EXPONENT, MAX_DEGREE = 1_000, 400  # |p| and q of a constant exponent p/q; estimated degree in n
+MAX_MONOMIALS, MAX_EVAL_BITS = 64, 4_000_000  # monomials of a canonical form; bits of one computed value
 X = flint.fmpq_poly([0, 1])
+N = ("n",)
 
 
 class TermError(ValueError):
@@ -56,9 +50,6 @@ def _fail(msg: str) -> None:
 
 def q(c: Any) -> tuple:
     return ("q", Fraction(c))
-
-
-N = ("n",)
 
 
 def add(*a: tuple) -> tuple:
@@ -75,40 +66,39 @@ def neg(a: tuple) -> tuple:
 
 # ------------------------------------------------------------------ reading
 _TOKEN = re.compile(r"\s*(?:(\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?)|([A-Za-z_]\w*)|(\*\*|[-+*/^(),!]))")
-_FUNCS = {"factorial": 1, "binomial": 2, "sqrt": 1, "exp": 1, "abs": 1, "Abs": 1}
+_CALLS = {"factorial": ("!", 1), "binomial": ("C", 2), "sqrt": ("sqrt", 1), "exp": ("exp", 1), "abs": ("abs", 1),
+          "Abs": ("abs", 1)}
+
+
+def _call(tag: str, args: list) -> tuple:
+    return ("^", args[0], q(Fraction(1, 2))) if tag == "sqrt" else (tag, *args)
 
 
 class _Parser:
     """Recursive descent over the grammar of exactrelu.depth.formula (``^`` = ``**``, postfix ``!``)."""
 
     def __init__(self, text: str):
-        self.toks, i = [], 0
-        while i < len(text):
-            m = _TOKEN.match(text, i)
-            if m is None:
-                if text[i:].strip() == "":
-                    break
-                _fail(f"unexpected {text[i]!r} at column {i + 1}")
+        self.toks, i, self.pos, self.depth = [], 0, 0, 0
+        while text[i:].strip():
+            m = _TOKEN.match(text, i) or _fail(f"unexpected {text[i:].lstrip()[0]!r} at column {i + 1}")
             self.toks.append((m.lastindex, m.group(m.lastindex), m.start(m.lastindex) + 1))
             i = m.end()
         self.toks.append((0, "", len(text) + 1))
-        self.pos, self.depth = 0, 0
 
-    def peek(self, *ops: str) -> bool:
-        kind, text, _ = self.toks[self.pos]
-        return kind == 3 and text in ops
-
-    def take(self) -> tuple:
+    def take(self, *ops: str) -> Any:
+        """The next token if it is one of ``ops`` (any token when none are given), else None."""
+        kind, text, _ = tok = self.toks[self.pos]
+        if ops and not (kind == 3 and text in ops):
+            return None
         self.pos += 1
-        return self.toks[self.pos - 1]
+        return tok
 
-    def expect(self, op: str) -> None:
-        if not self.peek(op):
+    def need(self, op: str) -> None:
+        if not self.take(op):
             _, text, col = self.toks[self.pos]
             _fail(f"expected {op!r} at column {col}, got {text or 'end of formula'!r}")
-        self.take()
 
-    def nest(self, fn):
+    def nest(self, fn: Any) -> tuple:
         self.depth += 1
         if self.depth > MAX_DEPTH:
             _fail(f"formula nested too deeply (more than {MAX_DEPTH} levels)")
@@ -118,33 +108,24 @@ class _Parser:
 
     def expr(self) -> tuple:
         args = [self.term()]
-        while self.peek("+", "-"):
-            op = self.take()[1]
-            t = self.term()
-            args.append(t if op == "+" else neg(t))
+        while tok := self.take("+", "-"):
+            args.append(self.term() if tok[1] == "+" else neg(self.term()))
         return args[0] if len(args) == 1 else ("+", tuple(args))
 
     def term(self) -> tuple:
         args = [self.unary()]
-        while self.peek("*", "/"):
-            op = self.take()[1]
-            t = self.unary()
-            args.append(t if op == "*" else ("^", t, q(-1)))
+        while tok := self.take("*", "/"):
+            args.append(self.unary() if tok[1] == "*" else ("^", self.unary(), q(-1)))
         return args[0] if len(args) == 1 else ("*", tuple(args))
 
     def unary(self) -> tuple:
-        if self.peek("+", "-"):
-            op = self.take()[1]
+        if tok := self.take("+", "-"):
             t = self.nest(self.unary)
-            return neg(t) if op == "-" else t
+            return neg(t) if tok[1] == "-" else t
         base = self.atom()
-        while self.peek("!"):
-            self.take()
+        while self.take("!"):
             base = ("!", base)
-        if self.peek("^", "**"):
-            self.take()
-            return ("^", base, self.nest(self.unary))
-        return base
+        return ("^", base, self.nest(self.unary)) if self.take("^", "**") else base
 
     def atom(self) -> tuple:
         kind, text, col = self.take()
@@ -153,42 +134,32 @@ class _Parser:
             if len(mant) > 4000 or (ex and abs(int(ex)) > 1000):
                 _fail(f"number at column {col} is too large")
             return q(Fraction(text))
+        if kind == 2 and text in ("n", "E"):
+            return N if text == "n" else ("exp", q(1))
         if kind == 2:
-            if text == "n":
-                return N
-            if text == "E":
-                return ("exp", q(1))
-            if text not in _FUNCS:
+            if text not in _CALLS:
                 _fail(f"name {text!r} at column {col} is not in the kernel's language "
                       "(n, E, factorial, binomial, sqrt, exp, abs)")
-            self.expect("(")
+            self.need("(")
             args = [self.nest(self.expr)]
-            while self.peek(","):
-                self.take()
+            while self.take(","):
                 args.append(self.nest(self.expr))
-            self.expect(")")
-            if len(args) != _FUNCS[text]:
-                _fail(f"{text} at column {col} takes {_FUNCS[text]} argument(s)")
-            return _call(text, args)
-        if kind == 3 and text == "(":
+            self.need(")")
+            if len(args) != _CALLS[text][1]:
+                _fail(f"{text} at column {col} takes {_CALLS[text][1]} argument(s)")
+            return _call(_CALLS[text][0], args)
+        if (kind, text) == (3, "("):
             t = self.nest(self.expr)
-            self.expect(")")
+            self.need(")")
             return t
         _fail(f"unexpected {text or 'end of formula'!r} at column {col}")
 
 
-def _call(name: str, args: list) -> tuple:
-    if name == "sqrt":
-        return ("^", args[0], q(Fraction(1, 2)))
-    tag = {"factorial": "!", "binomial": "C", "exp": "exp", "abs": "abs", "Abs": "abs"}[name]
-    return (tag, *args)
-
-
 def parse(text: Any, where: str = "") -> tuple:
-    """Parse a formula string into a term; limits are enforced while reading and by :func:`bound`.
+    """Parse a formula string into a bounded term.
 
-    >>> parse("2^-n * binomial(n, 2)")
-    ('*', (('^', ('q', Fraction(2, 1)), ('*', (('q', Fraction(-1, 1)), ('n',)))), ('C', ('n',), ('q', Fraction(2, 1)))))
+    >>> parse("2^-n / n!")[1][1]
+    ('^', ('!', ('n',)), ('q', Fraction(-1, 1)))
     """
     try:
         if type(text) is not str or len(text) > MAX_LENGTH or not text.strip():
@@ -202,90 +173,66 @@ def parse(text: Any, where: str = "") -> tuple:
         raise TermError(f"{where}: {exc}" if where else str(exc)) from None
 
 
-_TREE_FUNCS = {"factorial": ("!", 1), "binomial": ("C", 2), "exp": ("exp", 1), "Abs": ("abs", 1), "sqrt": (None, 1)}
+_TREE = {"factorial": ("!", 1), "binomial": ("C", 2), "exp": ("exp", 1), "Abs": ("abs", 1), "sqrt": ("sqrt", 1),
+         "Pow": ("^", 2)}
 
 
 def from_tree(tree: Any, _depth: int = 0) -> tuple:
-    """Decode a JSON term tree (as written by exactrelu.depth.series_check.term_to_tree).
+    """Decode a JSON term tree (as written by exactrelu.depth.series_check.term_to_tree); unbounded.
 
     >>> from_tree({"op": "Pow", "args": ["n", -2]})
     ('^', ('n',), ('q', Fraction(-2, 1)))
     """
     if _depth > MAX_DEPTH:
         _fail("term tree too deep")
-    if type(tree) is int:
-        if tree.bit_length() > MAX_BITS:
-            _fail("a number in the term tree is too large")
+    if type(tree) is int and tree.bit_length() <= MAX_BITS:
         return q(tree)
     if tree == "n":
         return N
-    if isinstance(tree, dict) and set(tree) == {"rational"} and type(tree["rational"]) is str:
+    if isinstance(tree, dict) and set(tree) == {"rational"}:
         return q(rational(tree["rational"], "term"))
-    if isinstance(tree, dict) and tree == {"const": "E"}:
+    if tree == {"const": "E"}:
         return ("exp", q(1))
-    if isinstance(tree, dict) and set(tree) == {"op", "args"} and isinstance(tree["args"], list):
-        args = [from_tree(a, _depth + 1) for a in tree["args"][:3]]
-        op, k = tree["op"], len(tree["args"])
-        if op in ("Add", "Mul") and k >= 1:
-            return (("+" if op == "Add" else "*"), tuple(from_tree(a, _depth + 1) for a in tree["args"]))
-        if op == "Pow" and k == 2:
-            return ("^", *args)
-        if op in _TREE_FUNCS and k == _TREE_FUNCS[op][1]:
-            return _call(op if op != "Abs" else "abs", args)
-        _fail(f"term tree: operation {str(op)[:30]!r} with {k} argument(s) is not in the kernel's language")
+    if isinstance(tree, dict) and set(tree) == {"op", "args"} and isinstance(tree["args"], list) and tree["args"]:
+        op, args = tree["op"], tree["args"]
+        if op in ("Add", "Mul"):
+            return ("+" if op == "Add" else "*", tuple(from_tree(a, _depth + 1) for a in args))
+        if op in _TREE and len(args) == _TREE[op][1]:
+            return _call(_TREE[op][0], [from_tree(a, _depth + 1) for a in args])
+        _fail(f"term tree: operation {str(op)[:30]!r} with {len(args)} argument(s) is not in the kernel's language")
     _fail(f"malformed term tree: {str(tree)[:60]}")
 
 
-def tree(text: str) -> tuple:
-    """Parse a formula string and bound it (an alias used by tests and rules).
-
-    >>> tree("n") == N
-    True
-    """
-    return parse(text)
-
-
-_RATIO = re.compile(r"^\s*([+-]?\d{1,4000})\s*(?:/\s*(\d{1,4000})\s*)?$")
-_DECIMAL = re.compile(r"^\s*([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?\s*$")
+_NUMBER = re.compile(r"\s*[+-]?(\d{1,4000}(/\d{1,4000})?|(\d*\.?\d*)([eE]([+-]?\d+))?)\s*")
 
 
 def rational(s: Any, where: str) -> Fraction:
-    """An exact rational from JSON text: 'p/q', an integer or a decimal (exponent at most 1000).
+    """An exact rational from JSON: an int, or text 'p/q', an integer or a decimal (exponent at most 1000).
 
-    >>> rational("3/6", "x"), rational("1e-3", "x")
-    (Fraction(1, 2), Fraction(1, 1000))
+    >>> rational("3/6", "x"), rational("1e-3", "x"), rational(" -2.50", "x")
+    (Fraction(1, 2), Fraction(1, 1000), Fraction(-5, 2))
     """
     if type(s) is int:
         return Fraction(s)
-    if not isinstance(s, str):
-        _fail(f"{where}: expected a rational string")
-    m = _RATIO.match(s)
-    if m:
-        if m.group(2) is not None and int(m.group(2)) == 0:
-            _fail(f"{where}: zero denominator")
-        return Fraction(int(m.group(1)), int(m.group(2) or 1))
-    m = _DECIMAL.match(s)
-    if not m or not (m.group(2) or m.group(3)) or len(s) > 4000:
-        _fail(f"{where}: {s[:40]!r} is not a number (expected an integer, 'p/q' or a decimal)")
-    e = m.group(4) or "0"
-    if len(e.lstrip("+-")) > 5 or abs(int(e)) > 1000:
+    m = _NUMBER.fullmatch(s) if isinstance(s, str) and len(s) <= 4100 else None
+    if not m or not re.search(r"\d", s):
+        _fail(f"{where}: {str(s)[:40]!r} is not a number (expected an integer, 'p/q' or a decimal)")
+    if m.group(5) and (len(m.group(5)) > 6 or abs(int(m.group(5))) > 1000):
         _fail(f"{where}: exponent of {s[:40]!r} is out of range (at most 1000 in absolute value)")
-    frac = m.group(3) or ""
-    v = Fraction(int(m.group(1) + ((m.group(2) or "") + frac or "0"))) * Fraction(10) ** (int(e) - len(frac))
-    return v
+    if m.group(2) and int(m.group(2)[1:]) == 0:
+        _fail(f"{where}: zero denominator")
+    return Fraction(s.strip())
 
 
 def _const(t: tuple) -> Fraction | None:
-    """The value of a term that is a constant literal (possibly negated), else None."""
-    if t[0] == "q":
-        return t[1]
-    if t[0] == "*" and len(t[1]) == 2 and t[1][0] == ("q", -1) and t[1][1][0] == "q":
-        return -t[1][1][1]
-    return None
+    """The value of a constant literal, possibly negated, else None."""
+    if t[0] == "*" and len(t[1]) == 2 and t[1][0] == ("q", -1):
+        t = ("q", -t[1][1][1]) if t[1][1][0] == "q" else t
+    return t[1] if t[0] == "q" else None
 
 
 def bound(t: tuple) -> tuple:
-    """Return ``t`` after checking node count, exponents, degree and bit estimates (no expansion).
+    """Return ``t`` after checking nodes, depth, exponents, degree and bit estimates (nothing is expanded).
 
     >>> bound(("^", q(10**3000), q(25)))
     Traceback (most recent call last):
@@ -298,32 +245,19 @@ def bound(t: tuple) -> tuple:
         nodes[0] += 1
         if nodes[0] > MAX_NODES or d > 2 * MAX_DEPTH:
             _fail(f"the term is too large (more than {MAX_NODES} nodes or {2 * MAX_DEPTH} levels)")
-        tag = t[0]
-        if tag == "q":
-            bits = max(t[1].numerator.bit_length(), t[1].denominator.bit_length())
+        if t[0] in ("q", "n"):
+            bits = max(t[1].numerator.bit_length(), t[1].denominator.bit_length()) if t[0] == "q" else 1
             if bits > MAX_BITS:
                 _fail(f"a number in the term has {bits} bits (limit {MAX_BITS})")
-            return 0, bits
-        if tag == "n":
-            return 1, 1
-        parts = [walk(a, d + 1) for a in t[1:] if tag not in "+*"] if tag not in "+*" else [walk(a, d + 1) for a in t[1]]
-        deg, bits = ((max if tag == "+" else sum)(p[0] for p in parts), sum(p[1] for p in parts))
-        if tag == "^":
-            e = _const(t[2])
-            if e is not None:
-                if abs(e.numerator) > MAX_EXPONENT or e.denominator > MAX_EXPONENT:
-                    _fail(f"exponent {e} is too large (limit {MAX_EXPONENT})")
-                k = math.ceil(abs(e))
-                deg, bits = parts[0][0] * k, parts[0][1] * max(k, 1) + parts[1][1]
-            else:
-                deg = parts[0][0] + parts[1][0]
-        elif tag == "C":
-            k = _const(t[2])
-            deg = parts[0][0] * int(min(abs(k), MAX_EXPONENT + 1)) if k is not None and k.denominator == 1 else deg
-            if k is not None and abs(k) > MAX_EXPONENT:
-                _fail(f"binomial index {k} is too large (limit {MAX_EXPONENT})")
-        elif tag == "!" and _const(t[1]) is not None and abs(_const(t[1])) > MAX_EXPONENT:
-            _fail(f"factorial of {_const(t[1])} is too large (limit {MAX_EXPONENT})")
+            return (0 if t[0] == "q" else 1), bits
+        parts = [walk(a, d + 1) for a in (t[1] if t[0] in "+*" else t[1:])]
+        deg, bits = (max if t[0] == "+" else sum)(p[0] for p in parts), sum(p[1] for p in parts)
+        c = _const(t[-1]) if t[0] in ("^", "C", "!") else None
+        if c is not None and (abs(c.numerator) > MAX_EXPONENT or c.denominator > MAX_EXPONENT):
+            _fail(f"the constant {c} in a power, factorial or binomial is too large (limit {MAX_EXPONENT})")
+        if c is not None and t[0] in ("^", "C"):
+            k = math.ceil(abs(c))
+            deg, bits = parts[0][0] * k, parts[0][1] * max(k, 1) + parts[1][1]
         if deg > MAX_DEGREE:
             _fail(f"the term has degree about {deg} in n (limit {MAX_DEGREE})")
         if bits > MAX_TOTAL_BITS:
@@ -336,56 +270,36 @@ def bound(t: tuple) -> tuple:
 
 # --------------------------------------------------------------- evaluation
 def evaluate(t: tuple, k: int) -> Fraction:
-    """The exact value of ``t`` at the integer ``n = k``; TermError where undefined or irrational.
+    """The exact value of ``t`` at the integer ``n = k``; TermError where undefined, irrational or too large.
 
     >>> evaluate(parse("(-1)^n * binomial(n, 2) / n!"), 3), evaluate(parse("abs(1 - n)"), 3)
     (Fraction(-1, 2), Fraction(2, 1))
     """
     tag = t[0]
-    if tag == "q":
-        return t[1]
-    if tag == "n":
-        return Fraction(k)
-    if tag == "+":
-        return sum((evaluate(a, k) for a in t[1]), Fraction(0))
-    if tag == "*":
-        out = Fraction(1)
-        for a in t[1]:
-            out *= evaluate(a, k)
-        return out
-    if tag == "abs":
-        return abs(evaluate(t[1], k))
-    if tag == "exp":
-        if evaluate(t[1], k) != 0:
-            _fail(f"exp(...) is irrational at n = {k}")
-        return Fraction(1)
-    args = [evaluate(a, k) for a in t[1:]]
-    if any(a.denominator != 1 for a in args[1:] if tag != "^") or (tag == "!" and args[0].denominator != 1):
-        _fail(f"a factorial or binomial of a non-integer at n = {k}")
+    if tag in ("q", "n"):
+        return t[1] if tag == "q" else Fraction(k)
+    args = [evaluate(a, k) for a in (t[1] if tag in "+*" else t[1:])]
+    if tag in "+*":
+        return sum(args, Fraction(0)) if tag == "+" else math.prod(args, start=Fraction(1))
+    if tag in ("abs", "exp"):
+        if tag == "exp" and args[0] != 0:
+            _fail(f"exp is irrational at n = {k}")
+        return abs(args[0]) if tag == "abs" else Fraction(1)
+    if any(a.denominator != 1 for a in args[tag == "^":]):
+        _fail(f"a non-integer exponent, factorial or binomial argument at n = {k} (values may be irrational)")
+    a, e = args[0], int(args[-1])
     if tag == "^":
-        b, e = args
-        if e.denominator != 1:
-            if b in (0, 1):
-                return b
-            _fail(f"a power with the non-integer exponent {e} at n = {k} (irrational values are not evaluated)")
-        if b == 0 and e < 0:
+        if a == 0 and e < 0:
             _fail(f"division by zero at n = {k}")
-        _budget(max(b.numerator.bit_length(), b.denominator.bit_length()) * abs(int(e)) if abs(b) != 1 else 0, k)
-        return b ** int(e)
+        _budget(max(a.numerator.bit_length(), a.denominator.bit_length()) * abs(e) * (abs(a) != 1), k)
+        return a**e
     if tag == "!":
-        m = int(args[0])
-        if m < 0:
-            _fail(f"factorial of the negative integer {m} at n = {k}")
-        _budget(m * m.bit_length(), k)
-        return Fraction(math.factorial(m))
-    a, j = args[0], int(args[1])  # binomial: a (a-1) ... (a-j+1) / j!, 0 for j < 0
-    if j < 0:
-        return Fraction(0)
-    _budget(j * max(a.numerator.bit_length(), j.bit_length()), k)
-    out = Fraction(1)
-    for i in range(j):
-        out = out * (a - i) / (i + 1)
-    return out
+        if e < 0:
+            _fail(f"factorial of the negative integer {e} at n = {k}")
+        _budget(e * e.bit_length(), k)
+        return Fraction(math.factorial(e))
+    _budget(e * max(a.numerator.bit_length(), e.bit_length()), k)  # binomial: a (a-1)...(a-e+1)/e!, 0 for e < 0
+    return math.prod((Fraction(a - i, i + 1) for i in range(e)), start=Fraction(1)) if e >= 0 else Fraction(0)
 
 
 def _budget(bits: int, k: int) -> None:
@@ -394,8 +308,12 @@ def _budget(bits: int, k: int) -> None:
 
 
 # --------------------------------------------------- rational functions
+def _q(c: Fraction) -> flint.fmpq:
+    return flint.fmpq(c.numerator, c.denominator)
+
+
 class RF:
-    """An exact rational function num/den of n in lowest terms, den monic (flint fmpq_poly)."""
+    """An exact rational function num/den of n in lowest terms with den monic (flint fmpq_poly)."""
 
     __slots__ = ("num", "den")
 
@@ -404,10 +322,8 @@ class RF:
         if den.is_zero():
             _fail("division by the zero function")
         g = num.gcd(den)
-        if g.degree() > 0:
-            num, den = num // g, den // g
-        lc = den.leading_coefficient()
-        self.num, self.den = num / lc, den / lc
+        num, den = (num // g, den // g) if g.degree() > 0 else (num, den)
+        self.num, self.den = num / den.leading_coefficient(), den / den.leading_coefficient()
 
     def key(self) -> tuple:
         return tuple(self.num.coeffs()), tuple(self.den.coeffs())
@@ -425,90 +341,77 @@ class RF:
         return RF(self.num * o.num, self.den * o.den)
 
     def pow(self, e: int) -> "RF":
-        return RF(self.num ** e, self.den ** e) if e >= 0 else RF(self.den ** -e, self.num ** -e)
+        return RF(self.num**e, self.den**e) if e >= 0 else RF(self.den**-e, self.num**-e)
 
     def const(self) -> Fraction | None:
-        if self.num.degree() <= 0 and self.den.degree() == 0:
-            c = self.num.coeffs()[0] if not self.num.is_zero() else flint.fmpq(0)
-            return Fraction(int(c.p), int(c.q))
-        return None
+        if self.num.degree() > 0 or self.den.degree() > 0:
+            return None
+        c = self.num.coeffs()[0] if not self.num.is_zero() else flint.fmpq(0)
+        return Fraction(int(c.p), int(c.q))
 
     def is_poly(self) -> bool:
         return self.den.degree() == 0
 
 
 def primitive(p: flint.fmpq_poly) -> tuple:
-    """(content c, primitive integer coefficients with positive leading coefficient) with p = c * prim.
+    """(content c, primitive integer coefficients with a positive leading one) with p = c * prim.
 
     >>> primitive(flint.fmpq_poly([-2, -4]))
     (Fraction(-2, 1), (1, 2))
     """
-    z, d = p.numer(), int(p.denom())
-    c = [int(x) for x in z.coeffs()]
+    c = [int(x) for x in p.numer().coeffs()]
     g = math.gcd(*c) * (1 if c[-1] > 0 else -1)
-    return Fraction(g, d), tuple(x // g for x in c)
+    return Fraction(g, int(p.denom())), tuple(x // g for x in c)
 
 
 # ------------------------------------------------------- canonical form
 # A canonical form is a dict {monomial key: RF}; a key is a sorted tuple of (atom, exponent):
-#   ("P", prim)  prim(n)^e, e in (0, 1) (prim's content positive: the sign stays inside the radicand)
+#   ("P", prim)  prim(n)^e, e in (0, 1), prim with positive content (the sign stays in the radicand)
 #   ("C", c)     c^e for a positive rational c != 1, e in (0, 1)
 #   ("X", c)     c^E(n) for c a positive rational != 1, -1 or "e"; E a polynomial (coefficient tuple)
-#   ("F", a, b)  factorial(a n + b)^m, a >= 1, m an integer
-#   ("S", prim)  prim(n)^E(n) with E a polynomial without constant term
-#   ("A", form) / ("O", form)   |form|^e / form^e for a form kept opaque
-def _ptuple(p: flint.fmpq_poly) -> tuple:
+#   ("F", a, b)  factorial(a n + b)^m with a >= 1 and m an integer
+#   ("S", prim)  prim(n)^E(n), E a polynomial without constant term
+#   ("A", form) / ("O", form)  |form|^e / form^e, a form kept opaque
+def _tp(p: flint.fmpq_poly) -> tuple:
     return tuple(Fraction(int(c.p), int(c.q)) for c in p.coeffs())
 
 
-def _pfrom(t: tuple) -> flint.fmpq_poly:
-    return flint.fmpq_poly([flint.fmpq(c.numerator, c.denominator) for c in t])
+def _pp(t: tuple) -> flint.fmpq_poly:
+    return flint.fmpq_poly([_q(c) for c in t])
+
+
+def _rf(c: Fraction) -> RF:
+    return RF(flint.fmpq_poly([_q(c)]))
 
 
 def freeze(form: dict) -> tuple:
     return tuple(sorted(((k, v.key()) for k, v in form.items()), key=repr))
 
 
-def _base_rf(atom: tuple) -> RF:
-    c = atom[1]
-    return RF(_pfrom(c)) if atom[0] in ("P", "S") else RF(flint.fmpq_poly([flint.fmpq(c.numerator, c.denominator)]))
-
-
 def _mono(atoms: dict, rf: RF) -> dict:
-    """Normalise one monomial: constant terms of exponents and integer parts of exponents move into rf."""
+    """One normalised monomial: constant terms and integer parts of exponents move into rf."""
     out: dict = {}
 
     def put(atom: tuple, e: Any) -> None:
-        if atom[0] in ("X", "S"):
-            out[atom] = _ptuple(_pfrom(out.get(atom, ())) + _pfrom(e))
-        else:
-            out[atom] = out.get(atom, 0) + e
+        out[atom] = _tp(_pp(out.get(atom, ())) + _pp(e)) if atom[0] in "XS" else out.get(atom, 0) + e
 
     for atom, e in atoms.items():
-        if atom[0] not in ("X", "S") or atom[1] == "e":
-            put(atom, e)
-            continue
-        E = _pfrom(e)
-        c0 = Fraction(int(E.coeffs()[0].p), int(E.coeffs()[0].q)) if not E.is_zero() else Fraction(0)
-        put(atom, _ptuple(E - flint.fmpq(c0.numerator, c0.denominator)))
-        if atom[0] == "S":
+        c0 = Fraction(e[0]) if atom[0] in "XS" and e and atom[1] != "e" else Fraction(0)
+        put(atom, _tp(_pp(e) - _q(c0)) if c0 else e)
+        if c0 and atom[0] == "S":
             put(("P", atom[1]), c0)
-        elif atom[1] == -1:
-            if c0.denominator != 1:
-                _fail("(-1) to a non-integer power")
-            rf = rf * RF(-1 if c0.numerator % 2 else 1)
-        else:
+        elif c0 and atom[1] == -1:
+            rf = rf * _rf(Fraction(-1) ** c0 if c0.denominator == 1 else _fail("(-1) to a non-integer power"))
+        elif c0:
             put(("C", atom[1]), c0)
     for atom in list(out):
-        e = out[atom]
-        if atom[0] in ("P", "C"):
+        e = out.pop(atom)
+        if atom[0] in "PC":
             fl = e.numerator // e.denominator
-            rf, e = rf * _base_rf(atom).pow(fl), e - fl
+            rf, e = rf * (RF(_pp(atom[1])) if atom[0] == "P" else _rf(atom[1])).pow(fl), e - fl
         elif atom == ("X", -1) and all(c.denominator == 1 for c in e):
-            e = _ptuple(_pfrom(tuple(c % 2 for c in e)))
-        if e == 0 or e == () or (atom[0] == "C" and atom[1] == 1):
-            del out[atom]
-        else:
+            e = _tp(_pp(tuple(c % 2 for c in e)))  # (-1)^(2 j n) = 1 for integers j, n
+        if e not in (0, ()) and atom != ("C", 1):
             out[atom] = e
     return {tuple(sorted(out.items(), key=repr)): rf} if not rf.num.is_zero() else {}
 
@@ -516,11 +419,9 @@ def _mono(atoms: dict, rf: RF) -> dict:
 def _add(a: dict, b: dict) -> dict:
     out = dict(a)
     for k, v in b.items():
-        s = out[k] + v if k in out else v
-        if s.num.is_zero():
-            out.pop(k, None)
-        else:
-            out[k] = s
+        out[k] = out[k] + v if k in out else v
+        if out[k].num.is_zero():
+            del out[k]
     return out
 
 
@@ -530,26 +431,17 @@ def _mul(a: dict, b: dict) -> dict:
         for kb, rb in b.items():
             atoms = dict(ka)
             for atom, e in kb:
-                if atom[0] in ("X", "S"):
-                    atoms[atom] = _ptuple(_pfrom(atoms.get(atom, ())) + _pfrom(e))
-                else:
-                    atoms[atom] = atoms.get(atom, 0) + e
+                atoms[atom] = _tp(_pp(atoms.get(atom, ())) + _pp(e)) if atom[0] in "XS" else atoms.get(atom, 0) + e
             out = _add(out, _mono(atoms, ra * rb))
     if len(out) > MAX_MONOMIALS:
         _fail(f"the canonical form has more than {MAX_MONOMIALS} monomials")
     return out
 
 
-def _rf_form(rf: RF) -> dict:
-    return {(): rf} if not rf.num.is_zero() else {}
-
-
 def _poly_of(form: dict, what: str) -> flint.fmpq_poly:
-    if not form:
-        return flint.fmpq_poly([])
-    if set(form) != {()} or not form[()].is_poly():
+    if form and (set(form) != {()} or not form[()].is_poly()):
         _fail(f"{what} must be a polynomial in n")
-    return form[()].num
+    return form[()].num if form else flint.fmpq_poly([])
 
 
 def canon(t: tuple) -> dict:
@@ -559,123 +451,90 @@ def canon(t: tuple) -> dict:
     (True, True)
     """
     tag = t[0]
-    if tag == "q":
-        return _rf_form(RF(flint.fmpq_poly([flint.fmpq(t[1].numerator, t[1].denominator)])))
-    if tag == "n":
-        return {(): RF(X)}
-    if tag == "+":
-        out: dict = {}
+    if tag in ("q", "n"):
+        return {(): RF(X) if tag == "n" else _rf(t[1])} if t != ("q", 0) else {}
+    if tag in "+*":
+        out: dict = {} if tag == "+" else {(): RF(1)}
         for a in t[1]:
-            out = _add(out, canon(a))
-        return out
-    if tag == "*":
-        out = {(): RF(1)}
-        for a in t[1]:
-            out = _mul(out, canon(a))
+            out = _add(out, canon(a)) if tag == "+" else _mul(out, canon(a))
         return out
     if tag == "^":
         return _pow(canon(t[1]), canon(t[2]))
     if tag == "exp":
         E = _poly_of(canon(t[1]), "the argument of exp")
-        return _mono({("X", "e"): _ptuple(E)}, RF(1)) if not E.is_zero() else {(): RF(1)}
+        return _mono({("X", "e"): _tp(E)}, RF(1))
     if tag == "abs":
         a = canon(t[1])
         c = a[()].const() if set(a) == {()} else (Fraction(0) if not a else None)
-        if c is not None:
-            return _rf_form(RF(flint.fmpq_poly([flint.fmpq(abs(c.numerator), c.denominator)])))
-        return {((("A", freeze(a)), Fraction(1)),): RF(1)}
+        return ({(): _rf(abs(c))} if c else {}) if c is not None else {((("A", freeze(a)), Fraction(1)),): RF(1)}
     if tag == "!":
         return _factorial(_poly_of(canon(t[1]), "the argument of factorial"), 1)
-    a, b = canon(t[1]), canon(t[2])  # binomial
-    kb = _poly_of(b, "a binomial index")
-    if kb.degree() <= 0:
-        j = Fraction(int(kb.coeffs()[0].p), int(kb.coeffs()[0].q)) if not kb.is_zero() else Fraction(0)
-        if j.denominator != 1:
-            _fail("binomial of a non-integer index")
-        out = {(): RF(1)} if j >= 0 else {}
-        for i in range(int(j)):
-            out = _mul(out, _mul(_add(a, canon(q(-i))), canon(q(Fraction(1, i + 1)))))
-        return out
-    ka = _poly_of(a, "the top of a binomial")
-    return _mul(_factorial(ka, 1), _mul(_factorial(kb, -1), _factorial(ka - kb, -1)))
+    a, kb = canon(t[1]), _poly_of(canon(t[2]), "a binomial index")
+    if kb.degree() > 0:  # a! / (b! (a - b)!): equal where the kernel has proved 0 <= b <= a
+        ka = _poly_of(a, "the top of a binomial")
+        return _mul(_factorial(ka, 1), _mul(_factorial(kb, -1), _factorial(ka - kb, -1)))
+    j = _tp(kb)[0] if not kb.is_zero() else Fraction(0)
+    if j.denominator != 1:
+        _fail("binomial of a non-integer index")
+    out = {(): RF(1)} if j >= 0 else {}
+    for i in range(int(j)):  # a (a-1) ... (a-j+1) / j!, the binomial's value at every integer a
+        out = _mul(out, _mul(_add(a, {(): _rf(Fraction(-i))}), {(): _rf(Fraction(1, i + 1))}))
+    return out
 
 
 def _factorial(p: flint.fmpq_poly, m: int) -> dict:
-    cs = _ptuple(p) + (Fraction(0), Fraction(0))
-    beta, alpha = cs[0], cs[1]
+    beta, alpha = (_tp(p) + (Fraction(0), Fraction(0)))[:2]
     if p.degree() > 1 or alpha < 0 or alpha.denominator != 1 or beta.denominator != 1:
         _fail("factorial needs an argument a n + b with integers a >= 0, b")
     if alpha == 0:
-        if beta < 0:
-            _fail(f"factorial of the negative integer {beta}")
-        return _rf_form(RF(flint.fmpq(math.factorial(int(beta))) ** m))
+        return {(): _rf(Fraction(math.factorial(int(beta))) ** m)} if beta >= 0 else _fail("factorial of a negative")
     return _mono({("F", int(alpha), int(beta)): m}, RF(1))
 
 
 def _pow(b: dict, e: dict) -> dict:
-    if set(e) <= {()} and (not e or e[()].const() is not None):
-        ex = e[()].const() if e else Fraction(0)
-        if ex == 0:
-            return {(): RF(1)}
-        if not b:
-            if ex < 0:
-                _fail("division by zero")
-            return {}
-        if len(b) > 1:
-            if ex.denominator == 1 and 0 < ex <= 16:
-                out = {(): RF(1)}
-                for _ in range(int(ex)):
-                    out = _mul(out, b)
-                return out
-            return {((("O", freeze(b)), ex),): RF(1)}
-        ((key, rf),) = b.items()
-        atoms: dict = {}
-        for atom, ae in key:
-            if atom[0] in ("X", "S"):
-                atoms[atom] = _ptuple(_pfrom(ae) * flint.fmpq(ex.numerator, ex.denominator))
-            elif atom[0] == "F" and (ae * ex).denominator != 1:
-                atoms[("O", freeze({((atom, ae),): RF(1)}))] = ex
-            else:
-                atoms[atom] = ae * ex
-        if ex.denominator == 1:
-            return _mono(atoms, rf.pow(int(ex)))
-        out = {(): RF(1)}
-        for p, s in ((rf.num, ex), (rf.den, -ex)):
-            c, prim = primitive(p)
-            if c < 0:
-                c, prim = -c, tuple(-x for x in prim)
-            out = _mul(out, _mono({("C", c): s} if c != 1 else {}, RF(1)))
-            if len(prim) > 1:
-                out = _mul(out, _mono({("P", prim): s}, RF(1)))
-        return _mul(out, _mono(atoms, RF(1)))
-    E = _poly_of(e, "an exponent that depends on n")
+    """The canonical form of b^e: constant exponents distribute over monomials, exponents in n make atoms."""
+    ex = e[()].const() if set(e) == {()} else (Fraction(0) if not e else None)
+    if ex is not None and (ex == 0 or not b):
+        return {(): RF(1)} if ex == 0 else ({} if ex > 0 else _fail("division by zero"))
+    if ex is not None and len(b) > 1:
+        if ex.denominator == 1 and 0 < ex <= 16:
+            out = {(): RF(1)}
+            for _ in range(int(ex)):
+                out = _mul(out, b)
+            return out
+        return {((("O", freeze(b)), ex),): RF(1)}
+    E = _poly_of(e, "an exponent that depends on n") if ex is None else None
     if len(b) != 1:
         _fail("a power with an exponent in n needs a base without sums of different kinds")
     ((key, rf),) = b.items()
-    atoms = {}
+    atoms: dict = {}
     for atom, ae in key:
-        if atom[0] in ("X", "S"):
-            atoms[atom] = _ptuple(_pfrom(ae) * E)
-        elif atom[0] in ("P", "C"):
-            atoms[("S" if atom[0] == "P" else "X", atom[1])] = _ptuple(E * flint.fmpq(ae.numerator, ae.denominator))
+        if atom[0] in "XS":
+            atoms[atom] = _tp(_pp(ae) * (_q(ex) if E is None else E))
+        elif E is None and (atom[0] != "F" or (ae * ex).denominator == 1):
+            atoms[atom] = ae * ex
+        elif E is None:
+            atoms[("O", freeze({((atom, ae),): RF(1)}))] = ex
+        elif atom[0] in "PC":
+            atoms[("S" if atom[0] == "P" else "X", atom[1])] = _tp(E * _q(ae))
         else:
             _fail("a power with an exponent in n of a factorial or an absolute value")
+    if E is None and ex.denominator == 1:
+        return _mono(atoms, rf.pow(int(ex)))
     out = _mono(atoms, RF(1))
-    for p, s in ((rf.num, E), (rf.den, -E)):
+    for p, s in ((rf.num, 1), (rf.den, -1)):
         c, prim = primitive(p)
-        if c == 0:
-            _fail("zero to a power that depends on n")
-        parts = {("X", -1): _ptuple(s)} if c < 0 else {}
-        if abs(c) != 1:
-            parts[("X", abs(c))] = _ptuple(s)
-        if len(prim) > 1:
-            parts[("S", prim)] = _ptuple(s)
+        if E is None:  # (c prim)^e = |c|^e (sign(c) prim)^e: the sign stays inside the radicand
+            parts = {("C", abs(c)): s * ex, ("P", prim if c > 0 else tuple(-x for x in prim)): s * ex}
+        else:
+            parts = {("X", abs(c)): _tp(s * E), ("X", -1): _tp((s if c < 0 else 0) * E), ("S", prim): _tp(s * E)}
+        parts = {a: v for a, v in parts.items() if (a[1] != 1 if a[0] in "CX" else len(a[1]) > 1)}
         out = _mul(out, _mono(parts, RF(1)))
     return out
 
 
 def same(a: tuple, b: tuple) -> bool:
-    """Whether two terms have the same canonical form (the kernel's exact equality of formulas).
+    """Whether two terms have the same canonical form (the kernel's equality of formulas).
 
     >>> same(parse("(n+1)^2"), parse("n^2 + 2*n + 1")), same(parse("4^n"), parse("2^(2*n)"))
     (True, False)
@@ -684,17 +543,15 @@ def same(a: tuple, b: tuple) -> bool:
 
 
 # ------------------------------------------------------------------ signs
-_SIGN_MUL = {("pos", "pos"): "pos", ("pos", "neg"): "neg", ("neg", "neg"): "pos", ("pos", "nonneg"): "nonneg",
-             ("pos", "nonpos"): "nonpos", ("neg", "nonneg"): "nonpos", ("neg", "nonpos"): "nonneg",
-             ("nonneg", "nonneg"): "nonneg", ("nonpos", "nonpos"): "nonneg", ("nonneg", "nonpos"): "nonpos"}
+_ORDER = {"pos": 2, "nonneg": 1, "zero": 0, "nonpos": -1, "neg": -2}
 
 
 def _smul(a: str | None, b: str | None) -> str | None:
     if a is None or b is None:
         return None
-    if "zero" in (a, b):
-        return "zero"
-    return _SIGN_MUL.get((a, b)) or _SIGN_MUL.get((b, a))
+    x, y = _ORDER[a], _ORDER[b]
+    v = 0 if 0 in (x, y) else (1 if x * y > 0 else -1) * (2 if abs(x) == abs(y) == 2 else 1)
+    return {v: k for k, v in _ORDER.items()}[v]
 
 
 def poly_sign(p: flint.fmpq_poly, N: int) -> str | None:
@@ -711,34 +568,27 @@ def poly_sign(p: flint.fmpq_poly, N: int) -> str | None:
 def sign(t: Any, N: int) -> str | None:
     """The sign class of a term (or canonical form) on the integers ``n >= N``, or None if undecided.
 
-    Decided from the canonical form: each monomial is a rational function (signs of
-    numerator and denominator by Sturm root counting) times atoms that are positive
-    (c^E with c > 0, e^E, factorials, radicals and powers of bases positive on the ray).
+    Each monomial: the signs of its rational function's numerator and denominator (Sturm root
+    counting) times its atoms, positive when they are c^E (c > 0), e^E, factorials, radicals,
+    or powers of polynomials positive on the ray; |.| is nonnegative.
 
     >>> sign(parse("(n + 1) / 2^n"), 1), sign(parse("(-1)^n"), 1), sign(parse("(n - 3)^2"), 1)
     ('pos', None, 'nonneg')
     """
     form = canon(t) if isinstance(t, tuple) else t
-    if not form:
-        return "zero"
     signs = set()
     for key, rf in form.items():
-        s = _smul(poly_sign(rf.num, N), poly_sign(rf.den, N) if poly_sign(rf.den, N) in ("pos", "neg") else None)
+        den = poly_sign(rf.den, N)
+        s = _smul(poly_sign(rf.num, N), den if den in ("pos", "neg") else None)
         for atom, _ in key:
-            if atom[0] in ("F", "C") or (atom[0] == "X" and atom[1] != -1):
-                continue
-            if atom[0] in ("P", "S"):
-                s = _smul(s, "pos" if poly_sign(_pfrom(atom[1]), N) == "pos" else None)
-            elif atom[0] == "A":
-                s = _smul(s, "nonneg")
-            else:
-                s = None
+            if atom[0] in "PS":
+                s = _smul(s, "pos" if poly_sign(_pp(atom[1]), N) == "pos" else None)
+            elif atom[0] in "AO" or atom == ("X", -1):
+                s = _smul(s, "nonneg" if atom[0] == "A" else None)
         signs.add(s)
     if signs <= {"pos", "nonneg"}:
-        return "pos" if "pos" in signs else "nonneg"
-    if signs <= {"neg", "nonpos"}:
-        return "neg" if "neg" in signs else "nonpos"
-    return None
+        return "pos" if "pos" in signs else ("nonneg" if signs else "zero")
+    return ("neg" if "neg" in signs else "nonpos") if signs <= {"neg", "nonpos"} else None
 
 
 def nonneg_from(t: tuple, N: int) -> bool:

@@ -122,21 +122,27 @@ def nonneg(t: tuple, N: int, msg: str) -> None:
     need(ok, msg)
 
 
-def nonneg_tail(fam: Subject, n0: int, rule: str) -> None:
-    """W_n >= 0 and b_n >= 0 entrywise for every n >= n0."""
+def linear_tail(fam: Subject, w: dict, rule: str) -> None:
+    """start <= n0 <= start + MAX_DEPTH, K = max(1, n0 - start), W_n, b_n >= 0 for n >= n0, and u >= 0, u != 0."""
+    n0 = w["n0"]
+    need(fam.start <= n0 <= fam.start + MAX_DEPTH and w["K"] == max(1, n0 - fam.start),
+         f"{rule}: need start <= n0 <= start + {MAX_DEPTH} and K = max(1, n0 - start)")
     for name, t in fam.entries():
         nonneg(t, n0, f"{rule}: {name} >= 0 for n >= {n0} is not proven")
+    positive_vec(w["u"], fam.width, f"{rule}: u")
 
 
-def tail_start(cert: Cert, fam: Subject, w: dict, rule: str) -> None:
-    """start <= n0 <= start + MAX_DEPTH and K = max(1, n0 - start)."""
-    need(fam.start <= w["n0"] <= fam.start + MAX_DEPTH and w["K"] == max(1, w["n0"] - fam.start),
-         f"{rule}: need start <= n0 <= start + {MAX_DEPTH} and K = max(1, n0 - start)")
+def column_at_least(fam: Subject, vec: tuple, j: int, rhs: tuple, n0: int, msg: str) -> None:
+    """(vec^T W_n)_j >= rhs(n) for every n >= n0."""
+    nonneg(add(lincomb(vec, [fam.W[i][j] for i in range(fam.width)]), neg(rhs)), n0, msg)
 
 
-def column_terms(fam: Subject, vec: tuple, j: int) -> tuple:
-    """(vec^T W_n)_j as a term."""
-    return lincomb(vec, [fam.W[i][j] for i in range(fam.width)])
+def divergent_weights(w: dict, fam: Subject, n0: int, rule: str) -> tuple:
+    """The term a_n of the a_series witness, after checking sum a_n = inf and a_n >= 0 for n >= n0."""
+    a = w["a_series"].term
+    series_ok(w["a_series"], a, "not summable", f"{rule}: a_n", fam.start)
+    nonneg(a, n0, f"{rule}: a_n >= 0 for n >= {n0} is not proven")
+    return a
 
 
 def growth_scope(cert: Cert, fam: Subject, w: dict, K: int, key: str = "u") -> None:

@@ -48,7 +48,8 @@ def _check(cert, fam, w: dict) -> None:
     head = Fraction(1)  # prod_n (1 + s_n) <= prod_{n <= N} (1 + s_n) * exp(sum_{n > N} s_n)
     for s_n, _ in norms:
         head *= 1 + s_n
-    need(w["P"] >= head * exp_bound(W_tail, w["j"]), "T4: P is smaller than the certified bound of prod(1 + ||W_n - I||)")
+    need(w["P"] >= head * exp_bound(W_tail, w["j"]),
+         "T4: P is smaller than the certified bound of prod(1 + ||W_n - I||)")
 
 
 RULE = Rule(

@@ -15,8 +15,10 @@ def _check(cert, fam, w: dict) -> None:
     need(replay(fam, w["x"], w["k"]) == orbit[0], "T7a: the orbit does not start at the exact state at depth k")
     for i, y in enumerate(orbit):
         nxt = (i + 1) % len(orbit)
-        need(relu_layer(W, b, y) == orbit[nxt], f"T7a: the orbit is not the exact forward pass: sigma(W y_{i} + b) != y_{nxt}")
-    need(len({apply_output(fam, y) for y in orbit}) >= 2, "T7a: the output is constant along the orbit, so it converges")
+        need(relu_layer(W, b, y) == orbit[nxt],
+             f"T7a: the orbit is not the exact forward pass: sigma(W y_{i} + b) != y_{nxt}")
+    need(len({apply_output(fam, y) for y in orbit}) >= 2,
+         "T7a: the output is constant along the orbit, so it converges")
 
 
 RULE = Rule(

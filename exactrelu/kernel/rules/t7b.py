@@ -3,32 +3,28 @@ sum a_n = inf with u^T y_K > 0, or sum u^T b_n = inf: u^T y_n -> inf."""
 
 from __future__ import annotations
 
-from ..terms import add, mul, neg, q
-from .common import (Rule, column_terms, growth_scope, lincomb, need, nonneg, nonneg_tail, output_row,
-                     positive_vec, series_ok, tail_start)
+from ..terms import add, mul, q
+from .common import (Rule, column_at_least, divergent_weights, growth_scope, lincomb, need, output_row,
+                     series_ok, linear_tail)
 
 
 def _check(cert, fam, w: dict) -> None:
     n0, K, u, route = w["n0"], w["K"], w["u"], w["route"]
-    tail_start(cert, fam, w, "T7b")
-    nonneg_tail(fam, n0, "T7b")
+    linear_tail(fam, w, "T7b")
     m = fam.width
-    positive_vec(u, m, "T7b: u")
     if route == "sum a_n":
         need("a_series" in w and "ub_series" not in w, "T7b route 'sum a_n' needs a_series only")
-        a = w["a_series"].term
-        series_ok(w["a_series"], a, "not summable", "T7b: a_n", fam.start)
-        nonneg(a, n0, f"T7b: a_n >= 0 for n >= {n0} is not proven")
+        a = divergent_weights(w, fam, n0, "T7b")
         for j in range(m):
-            nonneg(add(column_terms(fam, u, j), neg(mul(add(q(1), a), q(u[j])))), n0,
-                   f"T7b: (u^T W_n)_{j} >= (1 + a_n) u_{j} is not proven")
+            column_at_least(fam, u, j, mul(add(q(1), a), q(u[j])), n0,
+                            f"T7b: (u^T W_n)_{j} >= (1 + a_n) u_{j} is not proven")
         growth_scope(cert, fam, w, K)
     elif route == "sum u^T b_n":
         need("ub_series" in w and "a_series" not in w and "witness_point" not in w,
              "T7b route 'sum u^T b_n' needs ub_series only")
         series_ok(w["ub_series"], lincomb(u, fam.b), "not summable", "T7b: u^T b_n", fam.start)
         for j in range(m):
-            nonneg(add(column_terms(fam, u, j), q(-u[j])), n0, f"T7b: (u^T W_n)_{j} >= u_{j} is not proven")
+            column_at_least(fam, u, j, q(u[j]), n0, f"T7b: (u^T W_n)_{j} >= u_{j} is not proven")
         need(cert.scope == {"kind": "everywhere"} or cert.scope.get("kind") == "point",
              "T7b with sum u^T b_n = inf holds everywhere (or at a point)")
     else:

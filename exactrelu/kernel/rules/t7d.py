@@ -3,25 +3,25 @@ u^T W_n >= u^T + a_n w^T, sum a_n = inf and w^T y_K > 0: u^T y_n -> inf."""
 
 from __future__ import annotations
 
-from ..terms import add, mul, neg, q
-from .common import (Rule, column_terms, growth_scope, need, nonneg, nonneg_tail, output_row, positive_vec,
-                     series_ok, tail_start)
+from ..terms import add, mul, q
+from .common import (Rule, column_at_least, divergent_weights, growth_scope, output_row, positive_vec,
+                     linear_tail)
+
+
+WITNESSES = {"n0": "int", "K": "int", "u": "vec", "w": "vec", "a_series": "series", "witness_point": "vec",
+             "output_row": "int", "c": "rat"}
 
 
 def _check(cert, fam, w: dict) -> None:
     n0, K, u, v = w["n0"], w["K"], w["u"], w["w"]
-    tail_start(cert, fam, w, "T7d")
-    nonneg_tail(fam, n0, "T7d")
+    linear_tail(fam, w, "T7d")
     m = fam.width
-    positive_vec(u, m, "T7d: u")
     positive_vec(v, m, "T7d: w")
-    a = w["a_series"].term
-    series_ok(w["a_series"], a, "not summable", "T7d: a_n", fam.start)
-    nonneg(a, n0, f"T7d: a_n >= 0 for n >= {n0} is not proven")
+    a = divergent_weights(w, fam, n0, "T7d")
     for j in range(m):
-        nonneg(add(column_terms(fam, v, j), q(-v[j])), n0, f"T7d: (w^T W_n)_{j} >= w_{j} is not proven")
-        nonneg(add(column_terms(fam, u, j), q(-u[j]), neg(mul(a, q(v[j])))), n0,
-               f"T7d: (u^T W_n)_{j} >= u_{j} + a_n w_{j} is not proven")
+        column_at_least(fam, v, j, q(v[j]), n0, f"T7d: (w^T W_n)_{j} >= w_{j} is not proven")
+        column_at_least(fam, u, j, add(q(u[j]), mul(a, q(v[j]))), n0,
+                        f"T7d: (u^T W_n)_{j} >= u_{j} + a_n w_{j} is not proven")
     growth_scope(cert, fam, w, K, key="w")
     output_row(fam, w, u)
 
@@ -30,5 +30,4 @@ RULE = Rule(
     "T7d", "diverges", "proofs/T7d_chained_growth.md",
     "if W_n, b_n >= 0 from n0 on, u, w >= 0 with w^T W_n >= w^T and u^T W_n >= u^T + a_n w^T, sum a_n = inf "
     "and w^T y_K > 0, then w^T y_n stays >= w^T y_K and u^T y_n -> inf.",
-    {"n0": "int", "K": "int", "u": "vec", "w": "vec", "a_series": "series", "witness_point": "vec",
-     "output_row": "int", "c": "rat"}, _check, optional=frozenset({"witness_point", "output_row", "c"}))
+    WITNESSES, _check, optional=frozenset({"witness_point", "output_row", "c"}))
