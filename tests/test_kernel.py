@@ -238,3 +238,24 @@ def test_public_check_is_the_kernels():
     import exactrelu.kernel.checker
 
     assert exactrelu.check is exactrelu.kernel.checker.check is exactrelu.depth.checker.check
+
+
+_PIECES = ["n", "1", "2", "3/4", "0.5", "+", "-", "*", "/", "^", "**", "(", ")", "!", ",", "factorial(", "binomial(",
+           "sqrt(", "exp(", "abs(", "E", "x", "1e400", "10^10000", " "]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES), min_size=1, max_size=14), st.integers(1, 40))
+def test_any_formula_text_parses_or_is_refused_cleanly(pieces, k):
+    text = "".join(pieces)
+    t0 = time.perf_counter()
+    try:
+        t = parse(text)
+    except TermError:
+        return
+    for fn in (lambda: evaluate(t, k), lambda: canon(t), lambda: defined(t, 1), lambda: sign(t, 1)):
+        try:
+            fn()
+        except TermError:
+            pass
+    assert time.perf_counter() - t0 < 2

@@ -85,7 +85,7 @@ class Term:
         bits += sum(abs(m) * max(a * k + b, 1) * max(a * k + b, 1).bit_length() for a, b, m in self.factorials)
         bits += sum(abs(m) * k * abs(int(flint.fmpz_poly(list(p))(k))).bit_length() for p, m in self.selfpowers)
         if bits * q > MAX_EVAL_BITS:  # bounded before computing (issue 14.2)
-            _fail(f"|a({k})| is too large to compute exactly (about {bits * q} bits)")
+            _fail(f"|a(n)| at n = {k} is too large to compute exactly (more than {MAX_EVAL_BITS} bits)")
         v = abs(self.coeff) ** q * self.base ** (k * q)
         for b, e in self.consts:
             v *= b ** int(e * q)

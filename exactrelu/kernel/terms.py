@@ -304,7 +304,7 @@ def evaluate(t: tuple, k: int) -> Fraction:
 
 def _budget(bits: int, k: int) -> None:
     if bits > MAX_EVAL_BITS:
-        _fail(f"a value at n = {k} is too large to compute exactly (about {bits} bits, limit {MAX_EVAL_BITS})")
+        _fail(f"a value at n = {k} is too large to compute exactly (more than {MAX_EVAL_BITS} bits)")
 
 
 # --------------------------------------------------- rational functions
