@@ -24,6 +24,14 @@ def allow_negative_values(p: Any) -> Any:
     return p
 
 
+def network_command(sub: Any, name: str, help: str, description: str, run: Any) -> Any:
+    """A subcommand whose first argument is a network file; returns its parser for the options."""
+    p = sub.add_parser(name, help=help, description=description)
+    p.add_argument("network", help="network file (.json, .npz or .onnx)")
+    p.set_defaults(run=run)
+    return p
+
+
 def add_points(p: Any) -> None:
     p.add_argument("--x", action="append", default=[], help="a point, comma-separated exact numbers ('1/2,-3,0.1'); repeatable")
     p.add_argument("--inputs", help="file of points: a .json list, an .npz array, or text with one point per line")

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ..exact.numbers import fraction_str, to_vector
-from ._inputs import add_points, allow_negative_values, load_network, points
+from ._inputs import add_points, allow_negative_values, load_network, network_command, points
 
 
 def register(sub: Any) -> None:
@@ -21,26 +21,21 @@ def register(sub: Any) -> None:
     p.set_defaults(run=_demo)
 
     for name, run, text in (("eval", _eval, "exact outputs"), ("pattern", _pattern, "activation patterns and ties")):
-        p = sub.add_parser(
-            name,
-            help=f"print the {text} of a network at points",
-            description=f"Print the {text} of a network at points, exactly. Points come from --x "
+        p = network_command(
+            sub, name, f"print the {text} of a network at points",
+            f"Print the {text} of a network at points, exactly. Points come from --x "
             "(repeatable) and/or --inputs; every point is checked before anything is printed. "
-            "Exit 0 ok, 2 bad input.",
+            "Exit 0 ok, 2 bad input.", run,
         )
-        p.add_argument("network", help="network file (.json, .npz or .onnx)")
         add_points(p)
         allow_negative_values(p)
-        p.set_defaults(run=run)
 
-    p = sub.add_parser(
-        "regions",
-        help="enumerate the linear regions of a network over a box",
-        description="Enumerate exactly the linear regions (activation domains with nonempty interior) "
+    p = network_command(
+        sub, "regions", "enumerate the linear regions of a network over a box",
+        "Enumerate exactly the linear regions (activation domains with nonempty interior) "
         "of a network inside a box, with each region's pattern and a witness point. "
-        "Exit 0 ok, 1 when --max-regions stopped the enumeration, 2 bad input.",
+        "Exit 0 ok, 1 when --max-regions stopped the enumeration, 2 bad input.", _regions,
     )
-    p.add_argument("network", help="network file (.json, .npz or .onnx)")
     p.add_argument("--box", default="-1,1", help="'lo,hi' for every coordinate (default -1,1)")
     p.add_argument("--lower", help="comma-separated lower corner (overrides --box)")
     p.add_argument("--upper", help="comma-separated upper corner (overrides --box)")
@@ -52,7 +47,6 @@ def register(sub: Any) -> None:
     p.add_argument("--progress", action="store_true", help="show progress on stderr")
     p.add_argument("--json", dest="json_out", help="write the regions (pattern, affine map, witness, vertices) as JSON")
     allow_negative_values(p)
-    p.set_defaults(run=_regions)
 
 
 def _fmt(v: Any) -> str:

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 
-from ._inputs import load_network, read_points
+from ._inputs import load_network, network_command, read_points
 
 
 def register(sub: Any) -> None:
@@ -37,18 +37,15 @@ def register(sub: Any) -> None:
     osub = p.add_subparsers(dest="oracle_command", metavar="ACTION")
     p.set_defaults(run=lambda args: _usage(p))
 
-    m = osub.add_parser(
-        "make",
-        help="write exact test vectors of a network at given inputs",
-        description="Evaluate a network exactly at each input and write, per input, the exact output, its "
+    m = network_command(
+        osub, "make", "write exact test vectors of a network at given inputs",
+        "Evaluate a network exactly at each input and write, per input, the exact output, its "
         "nearest float64, the activation pattern with ties and every exact pre-activation (JSON, the network "
         "embedded). Inputs: a .json list of points, an .npz holding one 2-D array (or one named X), or text "
-        "with one point per line (numbers separated by commas or spaces; '0.1' means exactly 1/10).",
+        "with one point per line (numbers separated by commas or spaces; '0.1' means exactly 1/10).", _make,
     )
-    m.add_argument("network", help="network file (.json, .npz or .onnx)")
     m.add_argument("--inputs", required=True, help="points: .json list, .npz array, or text/CSV (one point per line)")
     m.add_argument("-o", "--output", required=True, help="where to write the vectors (JSON)")
-    m.set_defaults(run=_make)
 
     c = osub.add_parser(
         "check",

@@ -172,6 +172,12 @@ class Polyhedron:
         )
         self._cache: dict = {}
 
+    def _memo(self, key: str, compute: Any) -> Any:
+        """compute() once per polyhedron (it is immutable), then the kept answer."""
+        if key not in self._cache:
+            self._cache[key] = compute()
+        return self._cache[key]
+
     @classmethod
     def _raw(cls, dim: int, cons: Constraints) -> "Polyhedron":
         # Internal constructor for already-converted Fraction data.
@@ -362,9 +368,7 @@ class Polyhedron:
         return Polyhedron._raw(self._dim, Constraints((), tuple(rows), c.equations))
 
     def _interior(self) -> tuple:
-        if "interior" not in self._cache:
-            self._cache["interior"] = self._solve_interior()
-        return self._cache["interior"]
+        return self._memo("interior", self._solve_interior)
 
     def _solve_interior(self) -> tuple:
         """(interior point or None, certificate for interior_system() or None)."""
@@ -409,9 +413,7 @@ class Polyhedron:
 
     def _affine_hull(self) -> tuple:
         """(dimension, rows of the implicit equalities including the equations) of a nonempty P."""
-        if "hull" not in self._cache:
-            self._cache["hull"] = self._solve_affine_hull()
-        return self._cache["hull"]
+        return self._memo("hull", self._solve_affine_hull)
 
     def _solve_affine_hull(self) -> tuple:
         c, d = self._cons, self._dim
@@ -460,9 +462,7 @@ class Polyhedron:
 
     def _outer_box(self) -> tuple:
         """("bounded", per-coordinate (lo, hi) containing the closure), ("unbounded", None) or ("empty", None)."""
-        if "box" not in self._cache:
-            self._cache["box"] = self._solve_outer_box()
-        return self._cache["box"]
+        return self._memo("box", self._solve_outer_box)
 
     def _solve_outer_box(self) -> tuple:
         d = self._dim
@@ -538,9 +538,7 @@ class Polyhedron:
         >>> Polyhedron(3, inequalities=[([-1, 0, 0], 0), ([0, -1, 0], 0), ([0, 0, -1], 0), ([1, 1, 1], 1)]).volume()
         Fraction(1, 6)
         """
-        if "volume" not in self._cache:
-            self._cache["volume"] = self._compute_volume()
-        return self._cache["volume"]
+        return self._memo("volume", self._compute_volume)
 
     def _compute_volume(self) -> Fraction:
         # No emptiness LP here: an empty polytope simply clips to nothing (volume 0).
