@@ -5,6 +5,7 @@ Each script is run once per session (module-scoped fixtures) into a temporary
 reason, when torch, scikit-learn or matplotlib is missing.
 """
 
+import importlib
 import json
 import struct
 import subprocess
@@ -24,6 +25,14 @@ def _run(script: str, out: Path) -> dict:
     return json.loads((out / script.replace(".py", ".json")).read_text())
 
 
+def _need(name: str) -> None:
+    """Skip, saying what to install, when an optional package of the experiments is missing."""
+    try:
+        importlib.import_module(name)
+    except ImportError:
+        pytest.skip(f"the paper's experiments need {name!r} (pip install matplotlib torch scikit-learn)")
+
+
 def _png_size(path: Path) -> tuple:
     data = path.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n", f"{path.name} is not a PNG"
@@ -32,16 +41,15 @@ def _png_size(path: Path) -> tuple:
 
 @pytest.fixture(scope="module")
 def verification(tmp_path_factory):
-    pytest.importorskip("matplotlib")
+    _need("matplotlib")
     out = tmp_path_factory.mktemp("verification")
     return _run("verification.py", out), out
 
 
 @pytest.fixture(scope="module")
 def initialization(tmp_path_factory):
-    pytest.importorskip("matplotlib")
-    pytest.importorskip("torch")
-    pytest.importorskip("sklearn")
+    for name in ("matplotlib", "torch", "sklearn"):
+        _need(name)
     out = tmp_path_factory.mktemp("initialization")
     return _run("initialization.py", out), out
 
