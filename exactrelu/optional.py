@@ -28,6 +28,7 @@ EXTRAS = {
     "onnxruntime": "onnx",
     "torch": "torch",
     "matplotlib": "plot",
+    "sklearn": "paper",
     "hypothesis": "test",
 }
 

@@ -5,7 +5,6 @@ Each script is run once per session (module-scoped fixtures) into a temporary
 reason, when torch, scikit-learn or matplotlib is missing.
 """
 
-import importlib
 import json
 import struct
 import subprocess
@@ -14,6 +13,8 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
+
+from exactrelu.optional import EXTRAS, available
 
 PAPER = Path(__file__).resolve().parents[1] / "examples" / "paper"
 
@@ -27,10 +28,8 @@ def _run(script: str, out: Path) -> dict:
 
 def _need(name: str) -> None:
     """Skip, saying what to install, when an optional package of the experiments is missing."""
-    try:
-        importlib.import_module(name)
-    except ImportError:
-        pytest.skip(f"the paper's experiments need {name!r} (pip install matplotlib torch scikit-learn)")
+    if not available(name):
+        pytest.skip(f"the paper's experiments need {name!r} (pip install \"exactrelu[{EXTRAS[name]}]\")")
 
 
 def _png_size(path: Path) -> tuple:
