@@ -167,6 +167,14 @@ def test_evaluation_is_bounded_before_computing():
     assert time.perf_counter() - t < 1
 
 
+def test_long_heads_of_huge_layers_are_refused_quickly():
+    data = certify(Family([["1 + 1/n!"]], ["0"])).to_json()
+    assert check(data)
+    slow = copy.deepcopy(data)
+    slow["witnesses"]["N"] = 10_001  # 10,000 layers of 1/n!: billions of bits if computed exactly
+    _rejects(slow, "too large to evaluate exactly", seconds=4)
+
+
 # ------------------------------------------------------------ issue 14.5
 def test_series_witness_far_beyond_start_is_refused():
     data = certify(Family([["1/2 + 1/n^2"]], ["1 + 2^(-n)"])).to_json()

@@ -30,6 +30,7 @@ VERDICTS = ("converges", "diverges", "inconclusive")
 _KEYS = {"format", "version", "verdict", "theorem", "scope", "witnesses", "subject", "limit", "necessary",
          "reasons", "evidence", "radius"}
 _FAMILY_KEYS = {"format", "version", "W", "b", "start", "prefix", "output"}
+MAX_LAYER_BITS = 50_000_000  # bits of all layer values one check may compute
 _SCOPES = {"everywhere": {"kind"}, "point": {"kind", "x"}, "ball": {"kind", "radius"}, "set": {"kind", "condition"}}
 
 
@@ -77,7 +78,7 @@ class Subject:
         self.W, self.b, self.start, self.prefix, self.output = W, b, start, prefix, output
         self.width = len(b)
         self.input_dim = len(prefix[0][0][0]) if prefix else self.width
-        self._forms = [[canon(t) for t in row] for row in W + [b]]
+        self._forms, self.spent = [[canon(t) for t in row] for row in W + [b]], 0
 
     def entries(self) -> list:
         """[(name, term)] of every formula entry."""
@@ -99,10 +100,14 @@ class Subject:
         return evaluate((self.W + [self.b])[i][j], k)
 
     def layer(self, k: int) -> tuple:
-        """The exact layer (W_k, b_k) at an integer k >= start."""
+        """The exact layer (W_k, b_k) at an integer k >= start; all layers of one check share a bit budget."""
         m = self.width
-        return (tuple(tuple(self.value(i, j, k) for j in range(m)) for i in range(m)),
-                tuple(self.value(m, i, k) for i in range(m)))
+        W = tuple(tuple(self.value(i, j, k) for j in range(m)) for i in range(m))
+        b = tuple(self.value(m, i, k) for i in range(m))
+        self.spent += sum(max(x.numerator.bit_length(), x.denominator.bit_length()) for x in sum(W, b))
+        if self.spent > MAX_LAYER_BITS:  # issue 14.2: thousands of huge layers would take minutes
+            raise TermError(f"the layers up to n = {k} are too large to evaluate exactly (over {MAX_LAYER_BITS} bits)")
+        return W, b
 
 
 def subject(data: Any) -> Subject:
