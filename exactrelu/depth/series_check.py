@@ -100,6 +100,12 @@ class Term(_ks.Term):
     (((1, 0, 1),), (((0, 1), -1),))
     """
 
+    def abs_power_q(self, k: int) -> Fraction:
+        """``|a(k)|^q`` exactly, for terms without ``e^(...)`` factors (used by the search and the tests)."""
+        if self.eexp or self.econst:
+            raise ValueError("|a(k)|^q is not rational: the term has a factor e^(...)")
+        return self._algebraic_power_q(k)
+
     @classmethod
     def from_sympy(cls, expr: Any) -> "Term":
         """Parse a sympy expression in n; raise :class:`UnsupportedTerm` if unsupported."""

@@ -18,11 +18,11 @@ exactrelu.kernel.decode.CertificateError: subject W[0][0]: division by zero at n
 
 from __future__ import annotations
 
+import json
 from fractions import Fraction
+from pathlib import Path
 from typing import Any
 
-import json
-from pathlib import Path
 from .terms import TermError, canon, evaluate, parse, poly_sign, rational, sign
 
 FORMAT, VERSION = "exactrelu.certificate", 1

@@ -1,14 +1,10 @@
 """Summability certificates, checked exactly on the kernel's terms (no sympy).
 
-A series certificate (JSON "exactrelu.series") claims that ``sum_{n >= start} |a(n)|``
-is finite ("summable") or infinite ("not summable") by a method with exact witnesses,
-each inequality valid for every integer ``n >= N`` (proofs/summability.md):
-comparison (C, p): ``|a(n)| <= C n^-p``, p > 1; ratio (r): ``|a(n+1)| <= r |a(n)|``,
-r < 1; lower bound (c): ``|a(n)| >= c/n``; limit not zero (c): ``|a(n)| >= c > 0``;
-sum (parts): the parts add up to the term (canonical forms) and the triangle
-inequality decides.  Every inequality becomes "polynomial >= 0 (or > 0) on [N, oo)"
-after raising both positive sides to the common denominator q of the exponents
-(:func:`conditions`), decided by Sturm root counting (:mod:`exactrelu.kernel.poly`).
+A series certificate (JSON "exactrelu.series") claims ``sum_{n >= start} |a(n)|`` finite ("summable") or
+infinite by a method whose exact witnesses hold for every integer n >= N (proofs/summability.md): comparison
+|a(n)| <= C n^-p (p > 1), ratio |a(n+1)| <= r |a(n)| (r < 1), lower bound |a(n)| >= c/n, limit not zero
+|a(n)| >= c > 0, or a sum of parts (triangle inequality).  Each inequality becomes "polynomial >= 0 (or > 0)
+on [N, oo)" (:func:`conditions`), decided by Sturm root counting (:mod:`exactrelu.exact.polysign`).
 
 >>> s = decode({"format": "exactrelu.series", "version": 1, "term": {"op": "Pow", "args": ["n", -2]},
 ...             "start": 1, "verdict": "summable", "method": "comparison",
@@ -70,10 +66,6 @@ class Term:
     def q(self) -> int:
         """Common denominator of all rational exponents."""
         return math.lcm(1, *[e.denominator for _, e in self.consts], *[e.denominator for _, e in self.powers])
-
-    def abs_power_q(self, k: int) -> Fraction:
-        """``|a(k)|^q`` exactly, for terms without ``e^(...)`` factors."""
-        return self._algebraic_power_q(k) if not (self.eexp or self.econst) else _fail("|a(k)|^q is irrational")
 
     def abs_power_q_bounds(self, k: int) -> tuple[Fraction, Fraction]:
         """Rationals ``lo <= |a(k)|^q <= hi`` (equal when the value is rational)."""
@@ -279,10 +271,8 @@ def _exp_upper(x_num, y, k):
 
 
 def _pow_n(prod: _Prod, a: flint.fmpz_poly, b: flint.fmpz_poly, k: int, upper: bool) -> None:
-    """Multiply ``prod`` by a rational upper (or lower) bound of ``(a(n)/b(n))^n``.
-
-    Requires a, b > 0.  With S = a/b: if S >= 1 write S = 1 + X/Y (X = a - b, Y = b),
-    else S = 1/(1 + X/Y) (X = b - a, Y = a); then L_k <= (1 + X/Y)^n <= U_k."""
+    """Multiply ``prod`` by a rational upper (or lower) bound of ``(a(n)/b(n))^n`` (a, b > 0): with S = a/b
+    = 1 + X/Y (X = a - b, Y = b) or 1/(1 + X/Y) (X = b - a, Y = a), L_k <= (1 + X/Y)^n <= U_k."""
     prod.conds += [(a, "pos"), (b, "pos")]
     d = a - b
     if d.is_zero():
@@ -317,11 +307,8 @@ def _selfpower_ratio(t: Term, shifted: bool) -> tuple[flint.fmpz_poly, flint.fmp
 
 
 def _abs_term(t: Term, k: int, upper: bool, squares: bool = False) -> _Prod:
-    """|a(n)| (base 1, no factorials) as a product, selfpowers bounded with order k.
-
-    With ``squares``, |P|^e for an integer e > 0 is written (P^2)^(e/2), which
-    needs no constant sign of P (for upper bounds, where zeros are harmless).
-    """
+    """|a(n)| (base 1, no factorials) as a product, selfpowers bounded with order k; with ``squares``
+    |P|^e (integer e > 0) is (P^2)^(e/2), which needs no constant sign of P (upper bounds only)."""
     prod = _Prod()
     prod.const = abs(t.coeff)
     prod.consts = list(t.consts)
@@ -367,15 +354,10 @@ def _abs_ratio(t: Term, k: int, upper: bool) -> _Prod:
 
 
 def conditions(t: Term, method: str, w: dict) -> list[tuple[flint.fmpz_poly, str]]:
-    """The polynomial conditions, each to hold on [N, oo), that prove the method's claim.
+    """The polynomial conditions, each to hold on [N, oo), that prove the method's claim (independent of N).
 
-    Independent of N, so a search can take the least N for each.  Raises
-    ValueError when the term's form does not allow the method.  With
-    ``monotone`` the inequality is proved through the ratio
-    ``rho(n) = |a(n+1)/a(n)|``: comparison needs ``rho(n) ((n+1)/n)^p <= 1``
-    (so ``|a(n)| n^p`` is nonincreasing), lower bound ``rho(n) (n+1)/n >= 1``,
-    limit not zero ``rho(n) >= 1``; the value at N is checked separately
-    (:func:`_check_anchor`).
+    With ``monotone`` the claim goes through rho(n) = |a(n+1)/a(n)|: comparison needs rho(n) ((n+1)/n)^p <= 1,
+    lower bound rho(n) (n+1)/n >= 1, limit not zero rho(n) >= 1; the value at N is :func:`_check_anchor`'s.
     """
     k = w.get("k", 1)
     if not isinstance(k, int) or k < 1:
@@ -624,12 +606,8 @@ def check(s: Series) -> bool:
 
 
 def tail_bound(s: Series, K: int) -> Fraction:
-    """Exact upper bound of ``sum_{k > K, k >= start} |a(k)|`` for a checked summable certificate.
-
-    For K >= N - 1 the witness bound (comparison: C K^(1-p)/(p-1), rounded up for
-    non-integer p; ratio: |a(K+1)|/(1-r)); for smaller K the exact terms (or upper
-    bounds, rounded to 128 bits past 2000 of them) up to N - 1 are added.
-    """
+    """Exact upper bound of ``sum_{k > K, k >= start} |a(k)|`` for a checked summable certificate: the
+    witness bound from N on (C K^(1-p)/(p-1), or |a(K+1)|/(1-r)) plus the terms (rounded up past 2000) before N."""
     if s.verdict != "summable":
         raise TermError(f"no tail bound: the verdict is {s.verdict!r}")
     if not s.checked:
