@@ -99,6 +99,16 @@ def test_undefined_or_irrational_entries_are_refused(text, start, message):
         defined(parse(text), start)
 
 
+def test_integer_valued_sign_exponents_are_certified():
+    # issue 14.8 end to end: (-1)^(n(n+1)/2) is real and rational, and |.| = 1 for the series checks
+    cert = certify(Family([["(-1)^(n*(n+1)/2)/n^2 + 1"]], ["0"]))
+    assert cert.theorem == "T4" and check(cert.to_json())
+    from exactrelu.kernel.series import product
+
+    with pytest.raises(TermError, match="not integer-valued"):
+        product(parse("(-1)^(n/2)/n^2"))
+
+
 def test_defined_entries_from_start():
     defined(parse("1/(n - 3)"), 4)
     defined(parse("(n^2 - 9)/((n - 3)*n^3)"), 4)

@@ -23,7 +23,7 @@ from typing import Any, Iterable
 import flint
 
 from ..exact import polysign as poly
-from .terms import MAX_EVAL_BITS, TermError, _fail, bound, canon, from_tree, parse, primitive, rational, same
+from .terms import MAX_EVAL_BITS, TermError, _fail, _pp, bound, canon, from_tree, parse, primitive, rational, same
 
 MAX_Q = 64  # common denominator of the exponents
 MAX_DEGREE = 1000  # degree of a polynomial inequality (Sturm sequences get slow beyond)
@@ -128,6 +128,11 @@ def product(t: tuple) -> Term:
     for atom, e in key:
         tag = atom[0]
         E = tuple(e) + (Fraction(0),) * 2 if tag in ("X", "S") else ()
+        if atom == ("X", -1):  # |(-1)^E(n)| = 1 where E(n) is an integer: only the sign alternates
+            if any(_pp(e)(k).q != 1 for k in range(len(e))):  # integers at deg + 1 points: at all integers
+                raise TermError("(-1) to a power that is not integer-valued")
+            f["alternating"] = True
+            continue
         if tag in ("X", "S") and (len(e) > 2 or atom[1] != "e" and (E[0] or E[1].denominator != 1)):
             raise TermError("an exponent in n must be a n (+ b for e^...) with an integer a")
         if tag == "P":
@@ -140,8 +145,6 @@ def product(t: tuple) -> Term:
             f["selfpowers"].append((atom[1], int(E[1])))
         elif tag == "X" and atom[1] == "e":
             f["eexp"], f["econst"] = E[1], E[0]
-        elif tag == "X" and atom[1] == -1:
-            f["alternating"] = E[1] % 2 == 1
         elif tag == "X":
             f["base"] *= atom[1] ** int(E[1])
         else:
