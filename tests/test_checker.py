@@ -144,6 +144,15 @@ def _mutations(data: dict) -> list:
         lambda d: d["subject"]["W"][0].__setitem__(0, f"({d['subject']['W'][0][0]}) + 1/5"))
     add("either", "subject b[1] - 3",
         lambda d: d["subject"]["b"].__setitem__(1, f"({d['subject']['b'][1]}) - 3"))
+    # the same family written otherwise (same canonical forms) is the same subject; a pole or a hostile
+    # formula added to it is not
+    add("weakening", "subject W[0][0] rewritten",
+        lambda d: d["subject"]["W"][0].__setitem__(0, f"(n + 1)/(n + 1) * ({d['subject']['W'][0][0]}) + 0*n^3"))
+    add("forgery", "subject W[0][0] with a pole at start",
+        lambda d: d["subject"]["W"][0].__setitem__(0, f"({d['subject']['W'][0][0]}) + 0/(n - {d['subject'].get('start', 1)})"))
+    add("forgery", "subject W[0][0] oversize",
+        lambda d: d["subject"]["W"][0].__setitem__(0, "(n+1)^1000*(n+2)^1000"))
+    add("forgery", "subject theorem unknown (T9)", lambda d: d.update(theorem="T9"))
     for key, val in data["witnesses"].items():
         out += _witness_mutations(data, key, val, theorem)
     return out
@@ -226,6 +235,14 @@ def _series_mutations(data: dict, key: str, i, s: dict) -> list:
     add("forgery", "verdict flipped", lambda t: t.update(verdict="not summable" if summable else "summable"))
     other = -3 if s["term"] == {"op": "Pow", "args": ["n", -1]} else -1
     add("forgery", f"term replaced by n^{other}", lambda t: t.update(term={"op": "Pow", "args": ["n", other]}))
+    # the kernel compares terms by canonical form: the same function written otherwise is the same claim
+    add("weakening", "term written as 1 * (n/n) * term",
+        lambda t: t.update(term={"op": "Mul", "args": [1, {"op": "Mul", "args": ["n", {"op": "Pow", "args": ["n", -1]}]},
+                                                         t["term"]]}))
+    add("forgery", "term doubled", lambda t: t.update(term={"op": "Mul", "args": [2, t["term"]]}))
+    add("forgery", "term oversize ((n+1)^2000)",
+        lambda t: t.update(term={"op": "Pow", "args": [{"op": "Add", "args": ["n", 1]}, 2000]}))
+    add("forgery", "term outside the language (log)", lambda t: t.update(term={"op": "log", "args": [t["term"]]}))
     for w, val in s["witnesses"].items():
         q = F(val)
         for desc, new in (("*2", 2 * q), ("/2", q / 2), ("+1", q + 1), ("-1", q - 1)):
