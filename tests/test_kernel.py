@@ -277,3 +277,10 @@ def test_any_formula_text_parses_or_is_refused_cleanly(pieces, k):
         except TermError:
             pass
     assert time.perf_counter() - t0 < 2
+
+
+@pytest.mark.parametrize("source", [b"{", b"\xff\xfe", "nonexistent.json", b"[1]", Path("/nonexistent"), ROOT, 3.5,
+                                    '{"a": 1, "a": 2}'])
+def test_unreadable_sources_are_certificate_errors(source):
+    with pytest.raises(CertificateError):
+        check(source)

@@ -271,11 +271,11 @@ def load(source: Any) -> dict:
         return source
     need(isinstance(source, (str, bytes)) or hasattr(source, "__fspath__"),
          f"expected a dict, a JSON string or a path, got {type(source).__name__}")
-    text = source
-    if not isinstance(source, (str, bytes)) or not source.lstrip().startswith(("{", "[")):
+    text = source.decode("utf-8", "replace") if isinstance(source, bytes) else source
+    if not isinstance(text, str) or not text.lstrip().startswith(("{", "[")):
         try:
-            text = Path(source).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            text = Path(text).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError, ValueError, TypeError) as exc:
             raise CertificateError(f"cannot read certificate file {short(str(source))}: {exc}") from None
     try:
         data = json.loads(text, parse_float=Decimal, object_pairs_hook=_pairs,
