@@ -289,3 +289,40 @@ def test_regions_method_selects_the_algorithm(net_file, tmp_path, capsys):
     assert "'fast'" in err and "'general'" in err and "'planar'" in err
     assert main(["regions", net_file, "--method", "planar", "--workers", "2"]) == 2
     assert "one process" in capsys.readouterr().err
+
+
+def test_regions_json_is_a_partition_and_partial_results_are_written(net_file, tmp_path, capsys):
+    from exactrelu.regions import Partition
+
+    full, part = tmp_path / "full.json", tmp_path / "part.json"
+    assert main(["regions", net_file, "--json", str(full)]) == 0
+    complete = Partition.load(full)
+    assert not complete.partial and complete.check(demo_network())
+    assert main(["regions", net_file, "--max-regions", "3", "--json", str(part)]) == 1
+    partial = Partition.load(part)
+    assert partial.partial and partial.limit == 3 and len(partial) == 3 and partial.check(demo_network())
+    assert {str(r.pattern) for r in partial} <= {str(r.pattern) for r in complete}
+
+
+def test_regions_of_a_slice_from_points_or_a_slice_file(tmp_path, capsys):
+    from exactrelu.nets.slice import Slice
+    from exactrelu.regions import Partition
+
+    net = Network([([[1, 0, 0], [0, 1, 0], [1, 1, 1]], [0, 0, "-1/2"])])
+    net.to_json(tmp_path / "net.json")
+    (tmp_path / "pts.txt").write_text("-1 -1 0\n1 -1 0\n-1 1 0\n")
+    out = tmp_path / "slice_regions.json"
+    argv = ["regions", str(tmp_path / "net.json"), "--slice", str(tmp_path / "pts.txt"), "--margin", "0"]
+    assert main(argv + ["--json", str(out)]) == 0
+    assert "over the 2-D slice t in (0, 0) .. (1, 1)" in capsys.readouterr().out
+    s = Slice.through_points([-1, -1, 0], [1, -1, 0], [-1, 1, 0], margin=0)
+    assert Partition.load(out).slice == s
+    (tmp_path / "slice.json").write_text(json.dumps(Slice.line([0, 0, 0], [1, 1, 1]).to_json()))
+    assert main(["regions", str(tmp_path / "net.json"), "--slice", str(tmp_path / "slice.json")]) == 0
+    assert capsys.readouterr().out.startswith("2 linear regions")  # x0 + x1 + x2 = 1/2 at t = 1/6
+    (tmp_path / "four.txt").write_text("0 0 0\n1 0 0\n0 1 0\n0 0 1\n")
+    assert main(["regions", str(tmp_path / "net.json"), "--slice", str(tmp_path / "four.txt")]) == 2
+    assert "expected 2 points (a line) or 3 (a plane), found 4" in capsys.readouterr().err
+    (tmp_path / "flat.txt").write_text("0 0\n1 1\n")
+    assert main(["regions", str(tmp_path / "net.json"), "--slice", str(tmp_path / "flat.txt")]) == 2
+    assert "point 0 has dimension 2, the network expects 3" in capsys.readouterr().err

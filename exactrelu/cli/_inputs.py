@@ -124,3 +124,32 @@ def check_points(points: list, dim: int, label: Any = "point ") -> list:
             name = label[i] if isinstance(label, list) else f"{label}{i}"
             raise ValueError(f"{name} has dimension {len(x)}, the network expects {dim}")
     return points
+
+
+def add_slice(p: Any) -> None:
+    """The --slice and --margin options (a slice of the network's input space instead of a box)."""
+    p.add_argument("--slice", help="a slice of the input space instead of a box: a slice .json file "
+                   "(exactrelu.slice), or a points file (as for --inputs) with 2 points (the line through them) "
+                   "or 3 (the plane through them)")
+    p.add_argument("--margin", default="1/10", help="with --slice from points: widen the box around the points "
+                   "(t from -margin to 1 + margin; default 1/10)")
+
+
+def read_slice(path: str, margin: str, dim: int) -> Any:
+    """The slice named by --slice: a slice JSON file, or 2 or 3 points (of dimension ``dim``) from a points file."""
+    from ..exact.jsonio import read_json
+    from ..nets.slice import Slice
+
+    if Path(path).suffix.lower() == ".json" and Path(path).is_file():
+        data = read_json(Path(path), what="slice")
+        if isinstance(data, dict):
+            s = Slice.from_json(data)
+            if s.input_dim != dim:
+                raise ValueError(f"--slice {path!r} lies in R^{s.input_dim}, the network's input dimension is {dim}")
+            return s
+    pts = read_points(path, dim)
+    if len(pts) == 2:
+        return Slice.line(*pts, margin=margin)
+    if len(pts) == 3:
+        return Slice.through_points(*pts, margin=margin)
+    raise ValueError(f"--slice {path!r}: expected 2 points (a line) or 3 (a plane), found {len(pts)}")

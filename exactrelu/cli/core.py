@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from ..exact.numbers import fraction_str, to_vector
-from ._inputs import add_points, allow_negative_values, load_network, network_command, points
+from ._inputs import (add_points, add_slice, allow_negative_values, load_network, network_command, points,
+                      read_slice)
 
 
 def register(sub: Any) -> None:
@@ -39,13 +40,16 @@ def register(sub: Any) -> None:
     p.add_argument("--box", default="-1,1", help="'lo,hi' for every coordinate (default -1,1)")
     p.add_argument("--lower", help="comma-separated lower corner (overrides --box)")
     p.add_argument("--upper", help="comma-separated upper corner (overrides --box)")
+    add_slice(p)
     p.add_argument("--max-regions", type=int, default=None, help="stop (exit 1) after this many regions; bounds the work")
     p.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
     p.add_argument("--method", default="auto",
                    help="region algorithm: auto (default: planar for 2-D inputs, else general), planar, general, "
                    "or any other registered one (exactrelu.regions.ALGORITHMS)")
     p.add_argument("--progress", action="store_true", help="show progress on stderr")
-    p.add_argument("--json", dest="json_out", help="write the regions (pattern, affine map, witness, vertices) as JSON")
+    p.add_argument("--json", dest="json_out", help="write the regions (pattern, affine map, witness, vertices) as a partition file "
+                   "(exactrelu.regions.Partition.load reads it); with --max-regions, the regions found so far, "
+                   "marked partial")
     allow_negative_values(p)
 
 
@@ -106,7 +110,7 @@ def _regions(args: Any) -> int:
     from ..regions import RegionLimitExceeded, regions
 
     net = load_network(args.network)
-    box = _box(args, net.input_dim)
+    box = read_slice(args.slice, args.margin, net.input_dim) if args.slice else _box(args, net.input_dim)
     most = max(8, 4 * (os.cpu_count() or 1))
     if args.workers > most:  # each worker is a process: --workers 1000 would swamp the machine
         raise ValueError(f"--workers {args.workers} is more than {most} (4 per CPU here)")
@@ -119,20 +123,20 @@ def _regions(args: Any) -> int:
                         method=args.method)
     except RegionLimitExceeded as exc:
         print(f"stopped: more than {exc.limit} regions (raise --max-regions); {len(exc.regions)} found so far")
+        if args.json_out:  # the complete regions found so far, marked partial
+            exc.regions.save(args.json_out)
+            print(f"wrote {args.json_out} (partial)", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("exactrelu regions: interrupted (use --max-regions to bound the work)", file=sys.stderr)
         return 130
-    print(f"{len(found)} linear regions of {net!r} over {_fmt(box.lower)} .. {_fmt(box.upper)}")
+    where = f"the {box.dim}-D slice t in " if args.slice else ""
+    print(f"{len(found)} linear regions of {net!r} over {where}{_fmt(found.box.lower)} .. {_fmt(found.box.upper)}")
     for r in found[:20]:
         print(f"  {_pattern_text(r.pattern)}  witness {_fmt(r.witness)}")
     if len(found) > 20:
         print(f"  ... and {len(found) - 20} more")
     if args.json_out:
-        from ..exact.jsonio import envelope, write_json
-
-        box_json = {"lower": [fraction_str(v) for v in box.lower], "upper": [fraction_str(v) for v in box.upper]}
-        write_json(envelope("exactrelu.regions", 2, network=net.to_json(), box=box_json,
-                            regions=[r.to_json(vertices=True) for r in found]), args.json_out)
+        found.save(args.json_out)
         print(f"wrote {args.json_out}", file=sys.stderr)
     return 0

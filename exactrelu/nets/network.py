@@ -287,12 +287,35 @@ class Network:
         P = Polyhedron(self.input_dim, inequalities=nonstrict, strict=strict)
         return P if within is None else P.intersect(within)
 
+    def restrict(self, slice: Any) -> "Network":
+        """The exact network on the slice's coordinates t: t -> N(origin + D t), first layer composed exactly.
+
+        >>> from exactrelu.nets.slice import Slice
+        >>> net = Network([([[1, -1, 0]], [0])], output=([[2]], [1]))
+        >>> s = Slice.line([0, 0, 5], [1, 1, 5])          # x0 - x1 is 0 all along
+        >>> net.restrict(s).layers
+        ((((Fraction(0, 1),),), (Fraction(0, 1),)),)
+        >>> net.restrict(s)(["1/2"]) == net(s.to_input(["1/2"]))
+        True
+        """
+        from .slice import Slice
+
+        if not isinstance(slice, Slice):
+            raise ValueError(f"restrict expects a Slice, got {type(slice).__name__}")
+        if slice.input_dim != self.input_dim:
+            raise ValueError(f"the slice lies in R^{slice.input_dim}, the network's input dimension is {self.input_dim}")
+        if not self._layers:
+            return Network([], output=slice.compose(*self._output))
+        return Network([slice.compose(*self._layers[0]), *self._layers[1:]], output=self._output)
+
     def regions(self, box: Any, *, method: str = "auto", max_regions: int | None = None, progress: bool = False,
                 workers: Any = 1, executor: Any = None) -> list:
         """All linear regions (activation domains with nonempty interior) inside ``box``.
 
-        ``method`` names a registered region algorithm ("auto", "planar",
-        "general", ...). See :func:`exactrelu.regions.regions`.
+        ``box`` may be a :class:`~exactrelu.nets.slice.Slice`: the regions of
+        :meth:`restrict` in t coordinates.  ``method`` names a registered region
+        algorithm ("auto", "planar", "general", ...). Returns a
+        :class:`~exactrelu.regions.partition.Partition`; see :func:`exactrelu.regions.regions`.
 
         >>> Network([([[1], [-1]], [0, 0])]).regions(([-1], [1]), method="general")
         [Region(01), Region(10)]

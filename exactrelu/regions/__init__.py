@@ -30,9 +30,11 @@ from .algorithms import ALGORITHMS, find_regions
 from .errors import RegionLimitExceeded
 from .general import GeneralAlgorithm  # noqa: F401 - registers "general"
 from .planar import PlanarAlgorithm  # noqa: F401 - registers "planar"
+from ..nets.slice import Slice
+from .partition import Partition
 from .region import Region
 
-__all__ = ["Region", "RegionLimitExceeded", "regions", "count_regions", "ALGORITHMS"]
+__all__ = ["Region", "RegionLimitExceeded", "Partition", "Slice", "regions", "count_regions", "ALGORITHMS"]
 
 
 def regions(
@@ -44,11 +46,14 @@ def regions(
     workers: int = 1,
     executor: Executor | None = None,
     method: str = "auto",
-) -> list:
-    """All linear regions of ``net`` inside ``box``, exactly, sorted by pattern.
+) -> Partition:
+    """All linear regions of ``net`` inside ``box``, exactly, sorted by pattern, as a :class:`Partition` (a list).
 
     ``box`` is an :class:`exactrelu.Box` or a pair ``(lower, upper)`` with
-    ``lower[i] < upper[i]``; its dimension must be ``net.input_dim``.  A
+    ``lower[i] < upper[i]``; its dimension must be ``net.input_dim``.  Or
+    ``box`` is a :class:`~exactrelu.nets.slice.Slice`: the regions of
+    ``net.restrict(slice)`` in the slice's box, in coordinates t (each region's
+    ``input_point(t)`` maps back to the input space).  A
     region is an activation domain with nonempty interior, intersected with
     the box; the regions tile the box.  ``method`` names a registered region
     algorithm (:data:`ALGORITHMS`): ``"planar"`` (2-D inputs only),
@@ -56,8 +61,9 @@ def regions(
     general otherwise or when ``workers``/``executor`` ask for parallel
     work).  ``max_regions``: raise :class:`RegionLimitExceeded` as
     soon as more regions than this are known to exist; its ``.regions`` are
-    complete, exact regions found by then (the planar path carries exactly
-    ``max_regions`` of them; the general path those it finished).  ``progress`` shows a counter (tqdm when installed).
+    complete, exact regions found by then, as a Partition marked ``partial``
+    (the planar path carries exactly ``max_regions`` of them; the general
+    path those it finished).  ``progress`` shows a counter (tqdm when installed).
     ``workers > 1`` runs the general path on that many local processes;
     ``executor`` runs it on any ``concurrent.futures.Executor`` (tasks are
     plain JSON-ready data, see :mod:`exactrelu.regions.parallel`).  Every
@@ -75,8 +81,18 @@ def regions(
     ...
     ValueError: method must be one of 'auto', 'general', 'planar' (the registered region algorithms), got 'fast'
     """
-    return find_regions(net, box, method=method, max_regions=max_regions, progress=progress, workers=workers,
-                        executor=executor)
+    kw = dict(method=method, max_regions=max_regions, progress=progress, workers=workers, executor=executor)
+    if not isinstance(box, Slice):
+        return find_regions(net, box, **kw)
+    if not callable(getattr(net, "restrict", None)):
+        raise ValueError(f"net must be an exactrelu Network, got {type(net).__name__}")
+    try:
+        found = find_regions(net.restrict(box), box.box, **kw)
+    except RegionLimitExceeded as exc:  # the partial partition is of the slice too
+        exc.regions.set_slice(box)
+        raise
+    found.set_slice(box)
+    return found
 
 
 def count_regions(net: Any, box: Any, **kw: Any) -> int:

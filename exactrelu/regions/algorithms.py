@@ -41,6 +41,7 @@ from ..exact.numbers import to_vector
 from ..exact.polyhedron import Box, Polyhedron
 from ..nets.affine import AffineMaps
 from .errors import RegionLimitExceeded
+from .partition import Partition
 
 __all__ = ["RegionAlgorithm", "Job", "Progress", "ALGORITHMS", "register", "choose", "find_regions"]
 
@@ -113,7 +114,9 @@ class Job:
 
     def exceeded(self, found: list) -> RegionLimitExceeded:
         """The error for more than ``max_regions`` regions, carrying the complete regions ``found`` (sorted)."""
-        return RegionLimitExceeded(sorted(found, key=lambda r: r.pattern), self.max_regions)
+        part = Partition(sorted(found, key=lambda r: r.pattern), net=self.net, box=Box(self.lower, self.upper),
+                         partial=True, limit=self.max_regions)
+        return RegionLimitExceeded(part, self.max_regions)
 
 
 class RegionAlgorithm:
@@ -175,8 +178,8 @@ def choose(method: Any, job: Job) -> RegionAlgorithm:
 
 # ------------------------------------------------------------------ the entry point
 def find_regions(net: Any, box: Any, *, method: str = "auto", max_regions: int | None = None,
-                 progress: bool = False, workers: int = 1, executor: Executor | None = None) -> list:
-    """Every linear region of ``net`` in ``box`` by the algorithm ``method``, sorted by pattern.
+                 progress: bool = False, workers: int = 1, executor: Executor | None = None) -> Partition:
+    """Every linear region of ``net`` in ``box`` by the algorithm ``method``, sorted by pattern, as a Partition.
 
     The implementation of :func:`exactrelu.regions.regions` (see there).
     """
@@ -188,7 +191,8 @@ def find_regions(net: Any, box: Any, *, method: str = "auto", max_regions: int |
     job = Job(net, maps, (), (), check_limit(max_regions), progress, check_workers(workers), executor)
     algorithm = choose(method, job)  # before the box: "planar needs 2-D inputs" says more than a box mismatch
     job.lower, job.upper = box_bounds(box, maps.input_dim)
-    return sorted(algorithm.run(job), key=lambda r: r.pattern)
+    found = sorted(algorithm.run(job), key=lambda r: r.pattern)
+    return Partition(found, net=net, box=Box(job.lower, job.upper))
 
 
 def _network_maps(net: Any) -> AffineMaps:

@@ -31,7 +31,7 @@ class Region:
     value or as a zero-argument callable that computes it on first use.
     """
 
-    __slots__ = ("pattern", "_polyhedron", "_affine_map", "_witness")
+    __slots__ = ("pattern", "_polyhedron", "_affine_map", "_witness", "_slice")
 
     def __init__(self, pattern: Pattern, polyhedron: Any, affine_map: Any, witness: Any):
         self.pattern = pattern
@@ -72,6 +72,26 @@ class Region:
     def volume(self) -> Fraction:
         """The exact volume of the region."""
         return self.polyhedron.volume()
+
+    @property
+    def slice(self) -> Any:
+        """The :class:`~exactrelu.nets.slice.Slice` whose coordinates t the region lives in, or None (input space)."""
+        return getattr(self, "_slice", None)
+
+    def input_point(self, t: Any = None) -> tuple:
+        """The input-space point of the region's coordinates ``t`` (default: the witness), exactly.
+
+        For a region of a slice this is ``slice.to_input(t)``; otherwise t itself.
+
+        >>> from exactrelu import Network
+        >>> from exactrelu.nets.slice import Slice
+        >>> net = Network([([[1, 1, 1]], [0])])
+        >>> r = net.regions(Slice.line([-1, -1, -1], [1, 1, 1]))[1]
+        >>> r.witness, r.input_point()
+        ((Fraction(3, 4),), (Fraction(1, 2), Fraction(1, 2), Fraction(1, 2)))
+        """
+        t = self.witness if t is None else t
+        return self.slice.to_input(t) if self.slice is not None else to_vector(t, where="point")
 
     def __repr__(self) -> str:
         return f"Region({self.pattern!s})"

@@ -1,0 +1,120 @@
+"""Slices: exact affine subspaces of a network's input space, restrict(), and regions in slice coordinates."""
+
+import time
+from fractions import Fraction as F
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from exactrelu import Network
+from exactrelu.nets.slice import Slice
+from exactrelu.regions import Partition, RegionLimitExceeded, regions
+from exactrelu.testing import networks, rationals
+
+ACAS = Path(__file__).resolve().parents[2] / "shared" / "data" / "acasxu" / "ACASXU_run2a_1_1_batch_2000.onnx"
+
+
+@st.composite
+def nets_and_slices(draw, k=2):
+    net = draw(networks(input_dim=st.integers(k, 4), depth=st.integers(1, 2), widths=st.integers(1, 3)))
+    n = net.input_dim
+    origin = [draw(rationals()) for _ in range(n)]
+    # echelon form (direction i: zeros before coordinate i, nonzero there) is independent; then shuffle coordinates
+    nonzero = rationals().filter(lambda v: v != 0)
+    dirs = [[F(0)] * i + [draw(nonzero)] + [draw(rationals()) for _ in range(n - i - 1)] for i in range(k)]
+    perm = draw(st.permutations(range(n)))
+    return net, Slice(origin, [[d[p] for p in perm] for d in dirs], [-1] * k, [1] * k)
+
+
+@settings(max_examples=40, deadline=None)
+@given(nets_and_slices(), st.data())
+def test_restrict_is_the_network_on_the_slice_exactly(pair, data):
+    net, s = pair
+    small = net.restrict(s)
+    assert small.input_dim == s.dim and small.widths == net.widths
+    t = [data.draw(rationals()) for _ in range(s.dim)]
+    assert small(t) == net(s.to_input(t)) and small.pattern(t) == net.pattern(s.to_input(t))
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.sampled_from([1, 2]).flatmap(lambda k: nets_and_slices(k=k)))
+def test_regions_of_a_slice_tile_its_box_and_know_their_input_points(pair):
+    net, s = pair
+    part = net.regions(s)
+    assert isinstance(part, Partition) and part.slice == s
+    assert sum(r.volume() for r in part) == s.box.volume()  # exact tiling of the slice's box
+    small = net.restrict(s)
+    for r in part:
+        assert r.check(small)
+        x = r.input_point()
+        assert x == s.to_input(r.witness) and net.pattern(x).without_ties() == r.pattern
+
+
+def test_one_dimensional_slices_and_lines():
+    net = Network([([[1, 1], [1, -1]], [0, 0])])
+    part = regions(net, Slice.line([-1, -1], [1, 1]))  # crosses x0 + x1 = 0 at t = 1/2; x0 - x1 = 0 all along
+    assert [str(r.pattern) for r in part] == ["00", "10"]
+    assert [r.volume() for r in part] == [F(1, 2), F(1, 2)]
+    assert part[1].input_point([1]) == (F(1), F(1))
+
+
+def test_through_points_puts_the_three_points_at_the_triangle_corners():
+    p = [[1, 2, 3], [2, 2, 3], [1, 5, "1/2"]]
+    s = Slice.through_points(*p, margin="1/4")
+    assert s.lower == (F(-1, 4),) * 2 and s.upper == (F(5, 4),) * 2
+    assert [s.to_input(t) for t in ([0, 0], [1, 0], [0, 1])] == [tuple(map(F, q)) for q in p]
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: Slice([0, 0], [[1, 2], ["1/2", 1]], [0, 0], [1, 1]), "linearly dependent (rank 1 < 2); direction 1"),
+    (lambda: Slice([0, 0], [[0, 0]], [0], [1]), "linearly dependent (rank 0 < 1); direction 0"),
+    (lambda: Slice([0, 0], [[1, 0, 0]], [0], [1]), "direction 0 has dimension 3, the origin has dimension 2"),
+    (lambda: Slice([0, 0], [[1, 0]], [1], [1]), "coordinate t0: lower 1 must be less than upper 1"),
+    (lambda: Slice([0, 0], [[1, 0]], [0, 0], [1, 1]), "Slice lower"),
+    (lambda: Slice([0, 0], [], [], []), "nonempty list"),
+    (lambda: Slice.through_points([0, 0], [1, 1], [0, 0]), "p0 and p2 coincide"),
+    (lambda: Slice.through_points([0, 0], [1, 1], [2, 2]), "lie on one line"),
+    (lambda: Slice.through_points([0, 0], [1, 1], [2, 2, 2]), "p2 has dimension 3, p0 has dimension 2"),
+    (lambda: Slice.through_points([0, 0], [1, 0], [0, 1], margin=-1), "margin must be >= 0"),
+    (lambda: Slice.line([0, "x"], [1, 1]), "Slice.line: p, entry 1"),
+])
+def test_bad_slices_are_refused_naming_what_is_wrong(make, message):
+    with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        make()
+
+
+def test_a_slice_outside_the_input_space_is_refused():
+    net = Network([([[1, 0, 0]], [0])])
+    with pytest.raises(ValueError, match="the slice lies in R\\^2, the network's input dimension is 3"):
+        net.regions(Slice.line([0, 0], [1, 1]))
+    with pytest.raises(ValueError, match="restrict expects a Slice"):
+        net.restrict(([0, 0, 0], [1, 1, 1]))
+
+
+def test_slice_json_round_trip_and_partial_results_keep_the_slice():
+    net = Network([([[1, 0, 0], [0, 1, 0], [1, 1, 1]], [0, 0, "-1/2"])])
+    s = Slice.through_points([-1, -1, 0], [1, -1, 0], [-1, 1, 0])
+    assert Slice.from_json(s.to_json()) == s
+    with pytest.raises(RegionLimitExceeded) as info:
+        net.regions(s, max_regions=2)
+    part = info.value.regions
+    assert isinstance(part, Partition) and part.partial and part.limit == 2 and part.slice == s
+    assert all(r.slice == s for r in part)
+
+
+@pytest.mark.skipif(not ACAS.exists(), reason="ACAS Xu networks not found in ../shared/data/acasxu")
+def test_acas_xu_slice():
+    from exactrelu.interop.io import load
+
+    net = load(str(ACAS))
+    s = Slice([0] * 5, [[1, 0, 0, 0, 0], [0, 1, 0, 0, 0]], ["-1/20"] * 2, ["1/20"] * 2)
+    start = time.perf_counter()
+    part = net.regions(s)
+    assert time.perf_counter() - start < 30
+    assert len(part) > 10 and sum(r.volume() for r in part) == s.box.volume()
+    small = net.restrict(s)
+    for r in part[:: max(1, len(part) // 10)]:
+        assert r.check(small) and net.pattern(r.input_point()).without_ties() == r.pattern
+        assert net(r.input_point()) == small(r.witness)
