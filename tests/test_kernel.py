@@ -185,6 +185,17 @@ def test_long_heads_of_huge_layers_are_refused_quickly():
     _rejects(slow, "too large to evaluate exactly", seconds=4)
 
 
+# ------------------------------------------------------------ issue 14.3
+def test_tail_of_a_sum_with_a_ratio_part_is_fast():
+    cert = certify(Family([["1"]], ["1/n^2 + 1/factorial(n)"]))
+    assert cert.theorem == "T4"
+    t = time.perf_counter()
+    d = cert.depth_for("1/1000000", 1)
+    assert cert.tail_bound(d, 1) <= F(1, 10**6) < cert.tail_bound(d - 1, 1)
+    assert cert.tail_bound(10**8, 1) <= F(1, 10**7)
+    assert time.perf_counter() - t < 3
+
+
 # ------------------------------------------------------------ issue 14.5
 def test_series_witness_far_beyond_start_is_refused():
     data = certify(Family([["1/2 + 1/n^2"]], ["1 + 2^(-n)"])).to_json()

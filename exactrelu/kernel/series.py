@@ -639,6 +639,9 @@ def tail_bound(s: Series, K: int) -> Fraction:
 def series_tail(s: Series, K: int) -> Fraction:
     """:func:`tail_bound`, fast for large K: past K1 = max(N, start) + 64 a ratio certificate's
     bound decays geometrically, sum_{k > K} |a(k)| <= r^(K - K1) tail_bound(K1)."""
+    if s.method == "sum":  # each part's own fast bound (issue 14.3: a ratio part summed term by term hangs)
+        s.checked = s.checked or check(s)
+        return sum((series_tail(p, K) for p in s.parts), Fraction(0))
     if s.method == "ratio":
         K1 = max(int(s.witnesses["N"]), int(s.start)) + 64
         if K > K1:
