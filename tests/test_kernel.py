@@ -196,6 +196,14 @@ def test_tail_of_a_sum_with_a_ratio_part_is_fast():
     assert time.perf_counter() - t < 3
 
 
+# ------------------------------------------------------------ issue 14.6
+def test_degree_above_the_analysis_limit_is_inconclusive_with_a_reason():
+    t = time.perf_counter()
+    cert = certify(Family([["1 + 1/n^401"]], ["0"]))
+    assert cert.verdict == "inconclusive" and "degree 401" in cert.reasons[0] and check(cert.to_json())
+    assert time.perf_counter() - t < 2
+
+
 # ------------------------------------------------------------ issue 14.5
 def test_series_witness_far_beyond_start_is_refused():
     data = certify(Family([["1/2 + 1/n^2"]], ["1 + 2^(-n)"])).to_json()

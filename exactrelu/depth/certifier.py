@@ -69,7 +69,10 @@ def certify(family: Any, *, x: Any = None, radius: Any = None) -> Any:
     if R is not None and R < 0:
         raise ValueError(f"radius must be nonnegative, got {R}")
     necessary = necessary_report(fam)
-    issues = list(fam.issues())
+    try:
+        issues = list(fam.issues())
+    except ValueError as exc:  # the exact analysis refuses (a degree above 400, ...): inconclusive, saying why
+        issues = [f"the family cannot be analysed exactly: {exc}"]
     reasons: list = []
     if issues:
         reasons.append("the family has problems: " + "; ".join(map(str, issues)))
