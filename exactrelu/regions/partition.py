@@ -34,6 +34,7 @@ from ..exact.numbers import fraction_str, to_vector
 from ..exact.polyhedron import Box
 from ..nets.slice import Slice
 from ..optional import import_optional
+from .boundary import decision_boundary, polygon
 from .region import Region
 
 __all__ = ["Partition", "PARTITION_FORMAT", "differing_neurons", "polygon"]
@@ -51,12 +52,6 @@ def differing_neurons(a: Region, b: Region) -> tuple:
     """
     return tuple((i, j) for i, (x, y) in enumerate(zip(a.pattern.layers, b.pattern.layers))
                  for j, (u, v) in enumerate(zip(x, y)) if u != v)
-
-
-def polygon(region: Region) -> list:
-    """The exact vertices of a 2-D region's closure, counter-clockwise."""
-    verts = getattr(region, "vertices", None)
-    return list(verts) if isinstance(verts, list) else region.polyhedron.vertices()
 
 
 def _line_key(p: tuple, q: tuple) -> tuple:
@@ -245,6 +240,13 @@ class Partition(list):
             out["vertices"] = len(degrees)
             out["vertex_degrees"] = dict(sorted(Counter(degrees.values()).items()))
         return out
+
+    def decision_boundary(self, level: Any = None) -> list:
+        """The exact pieces of the decision boundary, or of the level set {N = level} for a scalar output.
+
+        See :func:`exactrelu.regions.boundary.decision_boundary` (in 2-D each piece has an exact ``segment``).
+        """
+        return decision_boundary(self, level)
 
     # ------------------------------------------------------------------ JSON
     def to_json(self, vertices: bool = True) -> dict:
