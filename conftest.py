@@ -14,6 +14,7 @@ from exactrelu.optional import EXTRAS, available
 DOCTEST_NEEDS = {
     "exactrelu.interop.torch_io": ("torch",),
     "exactrelu.interop.onnx_io": ("onnx", "onnxruntime"),
+    "exactrelu.plot": ("matplotlib",),
 }
 
 

@@ -126,6 +126,25 @@ def check_points(points: list, dim: int, label: Any = "point ") -> list:
     return points
 
 
+def add_box(p: Any) -> None:
+    """The --box, --lower and --upper options (the box of the input space to work in)."""
+    p.add_argument("--box", default="-1,1", help="'lo,hi' for every coordinate (default -1,1)")
+    p.add_argument("--lower", help="comma-separated lower corner (overrides --box)")
+    p.add_argument("--upper", help="comma-separated upper corner (overrides --box)")
+
+
+def read_box(args: Any, dim: int) -> Any:
+    """The exact Box of --box, or of --lower and --upper, in ``dim`` dimensions."""
+    from ..exact.polyhedron import Box
+
+    if args.lower or args.upper:
+        if not (args.lower and args.upper):
+            raise ValueError("give both --lower and --upper")
+        return Box(to_vector(args.lower.split(","), "--lower"), to_vector(args.upper.split(","), "--upper"))
+    lo, hi = to_vector(args.box.split(","), "--box", length=2)
+    return Box([lo] * dim, [hi] * dim)
+
+
 def add_slice(p: Any) -> None:
     """The --slice and --margin options (a slice of the network's input space instead of a box)."""
     p.add_argument("--slice", help="a slice of the input space instead of a box: a slice .json file "

@@ -7,9 +7,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..exact.numbers import fraction_str, to_vector
-from ._inputs import (add_points, add_slice, allow_negative_values, load_network, network_command, points,
-                      read_slice)
+from ..exact.numbers import fraction_str
+from ._inputs import (add_box, add_points, add_slice, allow_negative_values, load_network, network_command, points,
+                      read_box, read_slice)
 
 
 def register(sub: Any) -> None:
@@ -37,9 +37,7 @@ def register(sub: Any) -> None:
         "of a network inside a box, with each region's pattern and a witness point. "
         "Exit 0 ok, 1 when --max-regions stopped the enumeration, 2 bad input.", _regions,
     )
-    p.add_argument("--box", default="-1,1", help="'lo,hi' for every coordinate (default -1,1)")
-    p.add_argument("--lower", help="comma-separated lower corner (overrides --box)")
-    p.add_argument("--upper", help="comma-separated upper corner (overrides --box)")
+    add_box(p)
     add_slice(p)
     p.add_argument("--max-regions", type=int, default=None, help="stop (exit 1) after this many regions; bounds the work")
     p.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
@@ -84,17 +82,6 @@ def _pattern(args: Any) -> int:
     return 0
 
 
-def _box(args: Any, dim: int):
-    from ..exact.polyhedron import Box
-
-    if args.lower or args.upper:
-        if not (args.lower and args.upper):
-            raise ValueError("give both --lower and --upper")
-        return Box(to_vector(args.lower.split(","), "--lower"), to_vector(args.upper.split(","), "--upper"))
-    lo, hi = to_vector(args.box.split(","), "--box", length=2)
-    return Box([lo] * dim, [hi] * dim)
-
-
 def _check_writable(path: str) -> None:
     p = Path(path)
     if p.is_dir():
@@ -110,7 +97,7 @@ def _regions(args: Any) -> int:
     from ..regions import RegionLimitExceeded, regions
 
     net = load_network(args.network)
-    box = read_slice(args.slice, args.margin, net.input_dim) if args.slice else _box(args, net.input_dim)
+    box = read_slice(args.slice, args.margin, net.input_dim) if args.slice else read_box(args, net.input_dim)
     most = max(8, 4 * (os.cpu_count() or 1))
     if args.workers > most:  # each worker is a process: --workers 1000 would swamp the machine
         raise ValueError(f"--workers {args.workers} is more than {most} (4 per CPU here)")
