@@ -432,17 +432,18 @@ def _candidates(m: int) -> list:
     return units + ([(Fraction(1),) * m] if m > 1 else [])
 
 
-def _nonneg_tail(fam: Any) -> tuple:
-    """(n0, reason): the least n0 from which every W_n and b_n entry is proven >= 0."""
+def _nonneg_tail(fam: Any, rule: str) -> Any:
+    """(n0, W, b, m) with n0 the least index from which every W_n and b_n entry is proven >= 0, or the
+    rule's reason (a string) when there is none."""
     W, b = _formulas(fam)
     n0 = fam.start
     for where, e in [*(((f"W_n[{i}][{j}]"), W[i][j]) for i in range(len(W)) for j in range(len(W))),
                      *((f"b_n[{i}]", b[i]) for i in range(len(b)))]:
         first = _first_nonneg(e, fam.start)
         if first is None:
-            return None, f"{where} = {_fmt_expr(e)} is not proven >= 0 for all large n"
+            return f"{rule}: {where} = {_fmt_expr(e)} is not proven >= 0 for all large n"
         n0 = max(n0, first)
-    return n0, ""
+    return n0, W, b, len(W)
 
 
 def _output_witness(fam: Any, u: tuple) -> dict | None:
@@ -461,11 +462,10 @@ def _rule_t7b_bias(fam: Any, x: Any) -> Any:
     """T7b with sum u^T b_n = inf: divergence for every input."""
     from .series import summability
 
-    n0, why = _nonneg_tail(fam)
-    if n0 is None:
-        return "T7b: " + why
-    W, b = _formulas(fam)
-    m = len(W)
+    tail = _nonneg_tail(fam, "T7b")
+    if isinstance(tail, str):
+        return tail
+    n0, W, b, m = tail
     for u in _candidates(m):
         ub = sympy.expand(sum(u[i] * b[i] for i in range(m)))
         if ub == 0:
@@ -486,13 +486,10 @@ def _rule_t7b_bias(fam: Any, x: Any) -> Any:
 
 def _rule_t7b_growth(fam: Any, x: Any) -> Any:
     """T7b with sum a_n = inf: divergence where u^T y_K > 0."""
-    from .series import summability
-
-    n0, why = _nonneg_tail(fam)
-    if n0 is None:
-        return "T7b: " + why
-    W, b = _formulas(fam)
-    m = len(W)
+    tail = _nonneg_tail(fam, "T7b")
+    if isinstance(tail, str):
+        return tail
+    n0, W, b, m = tail
     tried = []
     for u in _candidates(m):
         uW = [sum(u[i] * W[i][j] for i in range(m)) for j in range(m)]
@@ -504,31 +501,20 @@ def _rule_t7b_growth(fam: Any, x: Any) -> Any:
             for j in range(m):
                 first = None if n1 is None else _first_nonneg(sympy.together(uW[j] - (1 + a) * u[j]), n1)
                 n1 = None if first is None else max(n1, first)
-            if n1 is None:
-                continue
-            s = summability(a, start=n1)
-            if s.verdict != "not summable":
-                tried.append(f"a_n = {_fmt_expr(a)}: {s.verdict}")
-                continue
-            K = max(1, n1 - fam.start)
-            wit = {"n0": n1, "K": K, "u": u, "route": "sum a_n", "a_series": s}
-            cert = _growth_certificate(fam, x, "T7b", wit, u, K)
+            cert = None if n1 is None else _try_rate(fam, x, "T7b", a, n1, {"u": u, "route": "sum a_n"}, u)
             if isinstance(cert, Certificate):
                 return cert
-            tried.append(cert)
+            tried += [cert] if cert else []
     detail = "; ".join(tried) if tried else "no u >= 0 with u^T W_n >= (1 + a_n) u^T, a_n >= 0 not identically 0"
     return f"T7b: no non-summable growth rate a_n found ({detail})"
 
 
 def _rule_t7d(fam: Any, x: Any) -> Any:
     """T7d: w^T y stays positive and feeds u^T y with a non-summable rate a_n (unit vectors u != w)."""
-    from .series import summability
-
-    n0, why = _nonneg_tail(fam)
-    if n0 is None:
-        return "T7d: " + why
-    W, b = _formulas(fam)
-    m = len(W)
+    tail = _nonneg_tail(fam, "T7d")
+    if isinstance(tail, str):
+        return tail
+    n0, W, b, m = tail
     units = _candidates(m)[:m]
     tried = []
     for i in range(m):
@@ -544,20 +530,26 @@ def _rule_t7d(fam: Any, x: Any) -> Any:
                 for f in (W[j][k] - w[k], W[i][k] - u[k] - a * w[k]):
                     first = None if n1 is None else _first_nonneg(sympy.together(f), n1)
                     n1 = None if first is None else max(n1, first)
-            if n1 is None:
-                continue
-            s = summability(a, start=n1)
-            if s.verdict != "not summable":
-                tried.append(f"a_n = W_n[{i}][{j}] = {_fmt_expr(a)}: {s.verdict}")
-                continue
-            K = max(1, n1 - fam.start)
-            wit = {"n0": n1, "K": K, "u": u, "w": w, "a_series": s}
-            cert = _growth_certificate(fam, x, "T7d", wit, w, K, grows=u)
-            if isinstance(cert, Certificate):
-                return cert
-            tried.append(cert)
+            if n1 is not None:
+                cert = _try_rate(fam, x, "T7d", a, n1, {"u": u, "w": w}, w, grows=u, what=f"W_n[{i}][{j}] = ")
+                if isinstance(cert, Certificate):
+                    return cert
+                tried.append(cert)
     detail = "; ".join(tried) if tried else "no unit vectors u != w with w^T W_n >= w^T, u^T W_n >= u^T + a_n w^T"
     return f"T7d: no chained growth found ({detail})"
+
+
+def _try_rate(fam: Any, x: Any, rule: str, a: Any, n1: int, wit: dict, u: tuple, grows: tuple | None = None,
+              what: str = "") -> Any:
+    """The growth certificate with the rate a_n from n1 on (a series certificate that sum a_n = inf), or the
+    reason (a string) why not."""
+    from .series import summability
+
+    s = summability(a, start=n1)
+    if s.verdict != "not summable":
+        return f"a_n = {what}{_fmt_expr(a)}: {s.verdict}"
+    K = max(1, n1 - fam.start)
+    return _growth_certificate(fam, x, rule, {"n0": n1, "K": K, **wit, "a_series": s}, u, K, grows=grows)
 
 
 def _growth_certificate(fam: Any, x: Any, rule: str, wit: dict, u: tuple, K: int, grows: tuple | None = None) -> Any:
