@@ -49,7 +49,7 @@ __all__ = ["Vector", "Vectors", "Disagreement", "ComparisonReport", "make_vector
 
 FORMAT = "exactrelu.oracle"
 VERSION = 1
-PRECISIONS = {"float32": np.float32, "float64": np.float64}
+PRECISIONS = {"float32": np.float32, "float64": np.float64, "float16": np.float16}  # dtypes of the inputs handed over
 
 
 # ------------------------------------------------------------ test vectors
@@ -337,7 +337,7 @@ class ComparisonReport:
 
 def _dtype(precision: str) -> Any:
     if precision not in PRECISIONS:
-        raise ValueError(f"precision must be 'float64' or 'float32', got {precision!r}")
+        raise ValueError(f"input dtype must be 'float64', 'float32' or 'float16', got {precision!r}")
     return PRECISIONS[precision]
 
 
@@ -364,21 +364,21 @@ def _as_array(out: Any, n: int, k: int) -> np.ndarray:
     return arr
 
 
-def _bounds(net: Network, vectors: Vectors, precision: str) -> list:
-    """Per input, the rigorous bound on each output's error (see :mod:`exactrelu.numeric.errorbounds`).
+def _bounds(net: Network, vectors: Vectors, model: Any, given: np.ndarray) -> list:
+    """Per input, the rigorous bound on each output's error (proofs/float_error_bounds.md).
 
-    It covers any float implementation that rounds the weights, biases and
-    inputs to nearest and computes each neuron's dot product plus bias in the
-    precision, in any order, with or without FMA.
+    It covers any implementation following the precision model ``model``
+    (weights, biases and inputs rounded to nearest, each neuron's dot product
+    plus bias in any order, FMA or not) that receives the inputs ``given``;
+    the exact pre-activations come from the vectors.
     """
-    from .numeric.errorbounds import float_error_bounds
+    from .numeric.jacobian import jacobian_error_bounds
 
-    X = [v.input for v in vectors]
+    exact = [[v.margins[k] for v in vectors] for k in range(net.depth)]
     out = []
-    for eb in float_error_bounds(net, X, precision=precision, input_rounded=True):
+    for eb in jacobian_error_bounds(net, [v.input for v in vectors], model, given=given, exact=exact):
         # No bound (possible overflow): None, so every disagreement counts as a real error.
-        ok = getattr(eb, "available", True) and eb.output is not None
-        out.append(tuple(Fraction(b) for b in eb.output) if ok else (None,) * net.output_dim)
+        out.append(eb.output if eb.available else (None,) * net.output_dim)
     return out
 
 
@@ -387,20 +387,24 @@ def compare(
 ) -> ComparisonReport:
     """Run ``fn`` on the rounded inputs and classify each disagreement as rounding or a real error.
 
-    ``fn`` maps a 2-D array of ``precision`` (one input per row) to an array of
-    shape (inputs, outputs) (a torch tensor is fine).  ``vectors`` is a
-    :class:`Vectors` or a path to saved ones.  Each output is compared exactly
-    with the exact value: ``|got - exact| <= bound`` in rationals, where the
-    bound covers the float evaluation of the network at that input in
-    ``precision``, the rounding of the input included.  NaN and infinities are
-    real errors.
+    ``precision`` is a precision model (:func:`exactrelu.numeric.precision.get_precision`):
+    "float64", "float32", "tf32", "bfloat16", "float16", an integer number of
+    bits, or a triple (storage, accumulation, output) of formats.  ``fn`` maps
+    a 2-D array (one input per row) to an array of shape (inputs, outputs) (a
+    torch tensor is fine); the array holds the inputs rounded to nearest in the
+    model's input dtype (float32 for the 16-bit and TF32 models, which round
+    them further themselves).  ``vectors`` is a :class:`Vectors` or a path to
+    saved ones.  Each output is compared exactly with the exact value:
+    ``|got - exact| <= bound`` in rationals, where the bound
+    (proofs/float_error_bounds.md) covers every implementation of the network
+    that follows the model, the rounding of the input included.  NaN and
+    infinities are real errors.
 
     The bound assumes the implementation computes each layer of the network as
-    one dot product plus bias (weights rounded to nearest, any summation order,
-    FMA or not).  An implementation that splits a layer into several rounded
-    steps (two Linear layers in a row that :func:`exactrelu.from_torch` composed,
-    an ONNX input normalisation folded into the first layer) rounds more often
-    and may exceed it; so may TF32 or other reduced-precision math modes.
+    one dot product plus bias (any summation order, FMA or not).  An
+    implementation that splits a layer into several rounded steps (two Linear
+    layers in a row that :func:`exactrelu.from_torch` composed, an ONNX input
+    normalisation folded into the first layer) rounds more often and may exceed it.
 
     >>> from exactrelu import Network
     >>> vecs = make_vectors(Network([([[1, 1]], [0])]), [["1/10", "2/10"]])
@@ -408,17 +412,20 @@ def compare(
     >>> r.ok, r.n_exact + len(r.rounding)
     (True, 1)
     """
+    from .numeric.precision import get_precision
+
     if not isinstance(vectors, Vectors):
         vectors = load_vectors(vectors)
-    _dtype(precision)
+    model = get_precision(precision)
     if not isinstance(max_listed, int) or isinstance(max_listed, bool) or max_listed < 0:
         raise ValueError(f"max_listed must be a nonnegative integer, got {max_listed!r}")
     net = vectors.network
     n, k = len(vectors), net.output_dim
     if n == 0:  # an "ok" that checked nothing would pass any implementation
         raise ValueError("no test vectors: nothing to compare (make_vectors needs at least one input)")
-    got = _as_array(fn(vectors.inputs(precision)), n, k)
-    bounds = _bounds(net, vectors, precision)
+    given = vectors.inputs(model.input_dtype)
+    got = _as_array(fn(given.copy()), n, k)
+    bounds = _bounds(net, vectors, model, given)
     n_exact, rounding, real = 0, [], []
     for i, (vec, row, bnd) in enumerate(zip(vectors, got, bounds)):
         for j, (exact, g, b) in enumerate(zip(vec.output, row, bnd)):
@@ -436,4 +443,4 @@ def compare(
                 real.append(Disagreement(i, j, exact, float(g), err, b))
     rounding.sort(key=lambda d: -d.ratio)
     real.sort(key=lambda d: (isinstance(d.error, Fraction), -(d.error if isinstance(d.error, Fraction) else 0)))
-    return ComparisonReport(precision, n, k, n_exact, rounding, real, max_listed)
+    return ComparisonReport(model.name, n, k, n_exact, rounding, real, max_listed)

@@ -18,7 +18,7 @@ from typing import Any
 
 from .numbers import fraction_brief, to_fraction
 
-__all__ = ["FloatFormat", "FLOAT64", "FLOAT32", "get_format", "round_nearest"]
+__all__ = ["FloatFormat", "FLOAT64", "FLOAT32", "FLOAT16", "BFLOAT16", "TF32", "FORMATS", "get_format", "round_nearest"]
 
 
 @dataclass(frozen=True)
@@ -53,29 +53,31 @@ class FloatFormat:
 
 FLOAT64 = FloatFormat("float64", 53, -1022, 1023)
 FLOAT32 = FloatFormat("float32", 24, -126, 127)
+FLOAT16 = FloatFormat("float16", 11, -14, 15)  # IEEE binary16
+BFLOAT16 = FloatFormat("bfloat16", 8, -126, 127)  # float32's exponent range, 8 significant bits
+TF32 = FloatFormat("tf32", 11, -126, 127)  # NVIDIA TensorFloat-32: float32's range, 11 significant bits
+FORMATS = {f.name: f for f in (FLOAT64, FLOAT32, FLOAT16, BFLOAT16, TF32)}
 
 
 def get_format(precision: Any) -> FloatFormat:
-    """The :class:`FloatFormat` for "float64", "float32", an integer number of bits, or a FloatFormat.
+    """The :class:`FloatFormat` for a name in :data:`FORMATS` ("float64", "float32", "float16",
+    "bfloat16", "tf32"), an integer number of bits (unbounded exponent), or a FloatFormat.
 
-    >>> get_format("float32").p, get_format(100).emax is None
-    (24, True)
-    >>> get_format("float16")
+    >>> get_format("float32").p, get_format(100).emax is None, get_format("bfloat16").p
+    (24, True, 8)
+    >>> get_format("float8")
     Traceback (most recent call last):
     ...
-    ValueError: precision must be 'float64', 'float32' or an integer number of bits >= 2, got 'float16'
+    ValueError: precision must be one of 'float64', 'float32', 'float16', 'bfloat16', 'tf32' or an integer number of bits >= 2, got 'float8'
     """
     if isinstance(precision, FloatFormat):
         return precision
-    if precision == "float64":
-        return FLOAT64
-    if precision == "float32":
-        return FLOAT32
+    if isinstance(precision, str) and precision in FORMATS:
+        return FORMATS[precision]
     if isinstance(precision, int) and not isinstance(precision, bool) and precision >= 2:
         return FloatFormat(f"{precision}-bit", precision)
-    raise ValueError(
-        f"precision must be 'float64', 'float32' or an integer number of bits >= 2, got {precision!r}"
-    )
+    names = ", ".join(repr(k) for k in FORMATS)
+    raise ValueError(f"precision must be one of {names} or an integer number of bits >= 2, got {precision!r}")
 
 
 def round_nearest(q: Any, precision: Any = "float64") -> Fraction:

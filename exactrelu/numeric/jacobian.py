@@ -1,0 +1,412 @@
+"""Tight rigorous bounds on the rounding error of a float forward pass: errors through the exact Jacobian.
+
+:func:`jacobian_error_bounds` bounds ``|computed - exact|`` for every output
+(and pre-activation) of ANY implementation that follows a precision model
+(:mod:`exactrelu.numeric.precision`: storage, accumulation and output
+formats; any summation order, FMA or not, inputs, weights and biases rounded
+to nearest).  Statement and proof: proofs/float_error_bounds.md.
+
+Instead of pushing bounds through |W| layer after layer (the old
+:func:`~exactrelu.numeric.errorbounds.float_error_bounds`, whose bound grows
+like the product of the |W_k|), the error is split into the local rounding
+error r_k of each layer and carried to the output by the exact products
+P_j = W_K D_{K-1} W_{K-1} ... W_{j+1} D_j, where D_j keeps the neurons whose
+exact margin exceeds their error bound (so the pattern is certain there):
+|error| <= sum_j |P_j| rho_j, with cancellations inside P_j kept.  Neurons
+whose margin does not certify their sign fall back to a layer-by-layer term.
+The pre-activation bounds that decide which margins certify come first from a
+2-norm recursion (a rigorous spectral-norm bound per layer), then, for the
+neurons it leaves uncertain, from the same Jacobian rows.
+
+Everything is computed in float64 with rigorous upward rounding: every
+nonnegative quantity is computed in round-to-nearest and multiplied by
+1 + 2^-30 plus 2^-1000 (:func:`up`), which covers the rounding of any
+expression of depth at most 2^20 (proofs/float_error_bounds.md, Lemma 4);
+the signed products P_j are midpoint-radius enclosures.  This assumes numpy's
+matrix product is a conventional one (each entry a sum of products, in any
+order, FMA or not), as BLAS libraries compute it.
+
+>>> from exactrelu.nets.network import Network
+>>> net = Network([([["1/10", "2/10"]], ["-3/10"])], output=([[1]], [0]))
+>>> [eb] = jacobian_error_bounds(net, [[1, 1]], "float32")
+>>> eb.available, 0 < eb.output[0] < Fraction(1, 2**20)
+(True, True)
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+
+from ..exact.floats import FloatFormat, round_nearest
+from ..nets.contexts import Context, ExactContext, read_inputs
+from ..nets.network import Network
+from .errorbounds import ErrorBounds
+from .precision import Precision, get_precision, round_array
+
+__all__ = ["jacobian_error_bounds", "JacobianBoundContext", "up", "spectral_norm_upper"]
+
+UP = 1.0 + 2.0**-30  # covers gamma_d(2^-53) for d <= 2^20 roundings, and the rounding of the product itself
+ETA = 2.0**-1000  # covers absolute underflow errors (at most 2^-1075 per operation, fewer than 2^70 of them)
+MAX_DIM = 2**20  # widths beyond this would need a larger UP
+MAX_ROWS = 2048  # Jacobian rows computed per hidden layer to sharpen uncertain neurons (a cost limit; any number is rigorous)
+
+
+def up(C: Any) -> Any:
+    """An upper bound of the exact value of a nonnegative expression computed in float64 (depth <= 2^20).
+
+    >>> up(1.0) > 1.0, up(0.0) > 0.0
+    (True, True)
+    """
+    return C * UP + ETA
+
+
+def _fup(q: Fraction) -> float:
+    """The smallest float64 >= the rational q >= 0 (inf beyond range)."""
+    try:
+        f = float(q)
+    except OverflowError:
+        return math.inf
+    return f if Fraction(f) >= q else math.nextafter(f, math.inf)
+
+
+def _gamma(k: int, u: Fraction) -> float:
+    """gamma_k(u) = k u / (1 - k u) rounded up to a float (inf when k u >= 1)."""
+    return math.inf if k * u >= 1 else _fup(k * u / (1 - k * u))
+
+
+def _fro(A: np.ndarray) -> float:
+    """An upper bound of the Frobenius norm of A."""
+    return float(up(math.sqrt(float(up(float(np.sum(A * A)))))))
+
+
+def spectral_norm_upper(W: np.ndarray, levels: int = 3) -> float:
+    """A rigorous upper bound of the spectral norm ||W||_2 of a float64 matrix.
+
+    ||W||_2^2 = ||W^T W||_2 <= ||fl(W^T W)||_2 + gamma_n ||W||_F^2, repeated
+    ``levels`` times, then ||A||_2 <= ||A||_F (proofs/float_error_bounds.md,
+    Lemma 5): about lambda_max^(1/2) (sum_i (lambda_i / lambda_max)^(2^(levels-1)))^(1/2^(levels+1)).
+
+    >>> 1 <= spectral_norm_upper(np.eye(100)) < 1.4  # 100^(1/16): equal singular values are its worst case
+    True
+    >>> spectral_norm_upper(np.array([[3.0, 0.0], [0.0, 1.0]])) >= 3.0
+    True
+    """
+    fro = _fro(W)
+    if fro == 0.0 or not math.isfinite(fro):
+        return fro
+    scale = 2.0 ** -math.frexp(fro)[1]  # an exact power of two: ||A||_F in [1/2, 1)
+    A = W * scale
+    g = _gamma(max(A.shape) + 1, Fraction(1, 2**53))
+    rests = []
+    for _ in range(levels):
+        rests.append(float(up(g * _fro(A) ** 2)))
+        A = A.T @ A
+    bound = _fro(A)
+    for r in reversed(rests):
+        bound = float(up(math.sqrt(float(up(bound + r)))))
+    return float(up(bound / scale))
+
+
+@dataclass
+class _Layer:
+    """One layer prepared for :class:`JacobianBoundContext` (float64 arrays, every one an upper bound
+    except the midpoint W64): see proofs/float_error_bounds.md for the names."""
+
+    where: str
+    W64: np.ndarray  # nearest float64 of W
+    RW: np.ndarray | None  # |W - W64| (None: W is float64 exactly)
+    absW: np.ndarray  # |W|
+    dWs: np.ndarray  # |W - fl_s(W)|
+    absWs: np.ndarray  # |fl_s(W)|
+    dbs: np.ndarray  # |b - fl_s(b)|, a column
+    absbs: np.ndarray  # |fl_s(b)|, a column
+    Wsq: np.ndarray  # W**2 entrywise, for row norms
+    g: float  # gamma_{n+1} of the accumulation format
+    eta: float  # (4n + 2) eta of the accumulation format
+    g64: float  # gamma_{d+1}(2^-53) for products P W (inner dimension d = rows of W)
+    overflow: str | None = None
+    _sigma: float | None = None
+
+    @property
+    def sigma(self) -> float:
+        """A rigorous upper bound of ||W||_2, computed once (the layer is cached with the network)."""
+        if self._sigma is None:
+            rw = 0.0 if self.RW is None else _fro(self.RW)
+            self._sigma = float(up(spectral_norm_upper(self.W64) + rw))
+        return self._sigma
+
+
+@dataclass
+class _State:
+    """The state after layer ``k`` (0: the inputs); arrays have a column per input.
+
+    ``E``: bound on |zhat - z| (pre-activation); ``Ehat``: bound on the error of the
+    layer's output (after ReLU); ``U``: neurons whose sign is not certified; ``live``:
+    neurons not certified inactive; ``N2``: bound on the 2-norm of the output error,
+    per input; ``Yup``: bound on |computed output|; ``dY``: the storage rounding of the
+    next layer's input (layer 0 only); ``hist``: per layer (layer, rho', D)."""
+
+    k: int
+    E: np.ndarray
+    Ehat: np.ndarray
+    U: np.ndarray
+    live: np.ndarray
+    N2: np.ndarray
+    Yup: np.ndarray
+    rho: np.ndarray | None
+    dY: np.ndarray | None
+    hist: list = field(default_factory=list)
+    reasons: list = field(default_factory=list)
+
+
+class JacobianBoundContext(Context):
+    """The bounds of proofs/float_error_bounds.md as a context of the forward kernel.
+
+    Built for one batch: ``given`` (the float inputs handed to the
+    implementation, N x dim) and ``exact`` (per hidden layer, the exact
+    pre-activations as a triple of n x N float64 arrays: sign, lower and upper
+    bound of |z|).  :meth:`layer` prepares a layer once per network and
+    precision model (cached), :meth:`affine` and :meth:`relu` propagate.
+    Not registered as an evaluation context: its result is a bound.
+    """
+
+    name = "jacobian error bounds"
+
+    def __init__(self, precision: Any, given: np.ndarray | None = None, exact: list | None = None):
+        self.model: Precision = get_precision(precision)
+        super().__init__(min(self.model.accumulation.p, 53))
+        self.given, self.exact = given, exact or []
+
+    def cache_key(self) -> Any:
+        return (type(self), self.model)
+
+    def precision(self) -> Any:
+        """numpy's overflow warnings off: an infinite or NaN bound is caught and reported as unavailable."""
+        return np.errstate(over="ignore", invalid="ignore")
+
+    def layer(self, W: tuple, b: tuple, where: str) -> _Layer:  # long: one rounding analysis per array
+        d, n = len(W), len(W[0])
+        if max(d, n) > MAX_DIM:
+            raise ValueError(f"{where}: width {max(d, n)} is beyond {MAX_DIM}, the limit of the float64 bound arithmetic")
+        s, a = self.model.storage, self.model.accumulation
+        W64, RW, absW, dWs = _rounded(W, s, where)
+        b64, Rb, absb, dbs = _rounded([[v] for v in b], s, where)
+        over = None
+        if not (np.isfinite(absW).all() and np.isfinite(absb).all()):
+            over = f"a weight or bias of {where} overflows float64"
+        elif s.max is not None and (np.any(up(absW + dWs) > float(s.max)) or np.any(up(absb + dbs) > float(s.max))):
+            over = f"a weight or bias of {where} overflows {s.name}"
+        return _Layer(
+            where, W64, RW, absW, dWs, up(absW + dWs), dbs, up(absb + dbs), up(absW * absW),
+            g=_gamma(n + 1, a.u), eta=_fup((4 * n + 2) * a.eta), g64=_gamma(d + 1, Fraction(1, 2**53)), overflow=over,
+        )
+
+    def batch(self, inputs: Any) -> _State:
+        N, dim = inputs.n, inputs.dim
+        given = self.given if self.given is not None else _round_inputs(inputs, self.model)
+        x = inputs.fractions()
+        d0 = np.array([[_fup(abs(Fraction(float(given[i, j])) - x[i][j])) for i in range(N)] for j in range(dim)])
+        G = np.abs(np.asarray(given, dtype=np.float64)).T  # dim x N
+        R, over = round_array(G, self.model.storage)
+        reasons = [None] * N
+        for i in np.nonzero(over.any(axis=0))[0]:
+            reasons[i] = f"an input overflows {self.model.storage.name}"
+        ones = np.ones((dim, N), dtype=bool)
+        N2 = np.array([_fro(d0[:, i]) for i in range(N)])
+        return _State(0, d0, d0, ones, ones, N2, G, None, np.abs(R - G), [(None, None, d0, None)], reasons)
+
+    def affine(self, L: _Layer, st: _State) -> _State:
+        k, m = st.k + 1, self.model
+        if L.overflow is not None:
+            st.reasons[:] = [r or L.overflow for r in st.reasons]
+        A = st.Yup
+        dY = st.dY if st.k == 0 else (up(float(m.storage.u) * A + float(m.storage.eta)) if m.rounds_inputs else 0 * A)
+        S = up(L.absWs @ up(A + dY) + L.absbs)  # bounds sum |terms| of each dot product
+        rho = up(L.dWs @ A + L.dbs + L.absWs @ dY + L.g * S + L.eta)
+        if m.rounds_outputs:
+            rho = up(rho + float(m.output.u) * up(S * (1 + L.g) + L.eta) + float(m.output.eta))
+        _check_range(S, L, m, st.reasons)
+        E = up(np.sqrt(up(L.Wsq @ st.live.astype(np.float64))) * st.N2 + rho)  # the 2-norm bound (Lemma 3)
+        hist = st.hist + [(L, rho, None, None)]
+        hidden = k <= len(self.exact)
+        if hidden:  # the neurons the 2-norm bound leaves uncertain, most promising first, at most MAX_ROWS
+            lo = self.exact[k - 1][1]
+            r, c = np.nonzero(~(lo >= E))
+            if len(r) > MAX_ROWS:
+                keep = np.argsort(-(lo[r, c] / E[r, c]))[:MAX_ROWS]
+                r, c = r[keep], c[keep]
+        else:
+            r, c = np.nonzero(np.ones(E.shape, dtype=bool))
+        if len(r):
+            E[r, c] = np.minimum(E[r, c], _jacobian_rows(hist, r, c))
+        return _State(k, E, E, st.U, st.live, st.N2, A, rho, None, hist, st.reasons)
+
+    def relu(self, st: _State) -> _State:
+        sign, lo, hi = self.exact[st.k - 1]
+        E = st.E
+        act = (sign > 0) & (lo >= E)
+        dead = (sign < 0) & (lo >= E)
+        unc = ~(act | dead)
+        Ehat = np.where(act, E, 0.0)
+        Ehat = np.where(unc, np.minimum(E, np.where(sign < 0, up(np.maximum(E - lo, 0.0)), E)), Ehat)
+        L = st.hist[-1][0]
+        live = ~dead
+        N2 = np.minimum(_col_norms(Ehat), up(L.sigma * st.N2 + _col_norms(st.rho * live)))
+        weight = np.where(act, st.rho, np.where(unc, Ehat, 0.0))  # what each neuron adds (Theorem 1)
+        hist = st.hist[:-1] + [(L, st.rho, weight, act)]
+        Yup = up(np.where(sign > 0, hi, 0.0) + Ehat)
+        return _State(st.k, E, Ehat, unc, live, N2, Yup, None, None, hist, st.reasons)
+
+    def export(self, st: _State, n: int) -> _State:
+        return st
+
+
+def _lower(enclosure: tuple) -> np.ndarray:
+    return enclosure[1]
+
+
+def _col_norms(A: np.ndarray) -> np.ndarray:
+    return up(np.sqrt(up(np.sum(A * A, axis=0))))
+
+
+def _check_range(S: np.ndarray, L: _Layer, m: Precision, reasons: list) -> None:
+    """Mark the inputs where a dot product, its rounded result or a stored input may overflow its format."""
+    top = up(S * (1 + L.g) + L.eta)
+    for fmt in (m.accumulation, m.output, m.storage):
+        if fmt.max is not None or not np.isfinite(top).all():
+            limit = math.inf if fmt.max is None else float(fmt.max)
+            for i in np.nonzero(~(top <= limit).all(axis=0))[0]:
+                reasons[i] = reasons[i] or f"overflow in {L.where} ({fmt.name} max may be exceeded)"
+
+
+def _jacobian_rows(hist: list, rows: np.ndarray, inputs: np.ndarray) -> np.ndarray:
+    """Theorem 1's bound for the given (neuron, input) pairs of the last layer k in ``hist``:
+    sum_i |P_k|_i rho_k,i + sum_{j<k} |Q_j| w_j, with Q_j = P_{j+1} W_{j+1}, P_j = Q_j D_j.
+
+    ``hist[j]`` is (layer j, rho_j, w_j, D_j) (j = 0: the inputs, w_0 = |x_given - x|).
+    P starts as the unit rows; products are midpoint-radius enclosures (Lemma 4)."""
+    rho = hist[-1][1]
+    R = len(rows)
+    P = np.zeros((R, rho.shape[0]))
+    P[np.arange(R), rows] = 1.0
+    Rad = np.zeros_like(P)
+    total = rho[rows, inputs].copy()
+    for j in range(len(hist) - 2, -1, -1):
+        nxt = hist[j + 1][0]
+        _, _, w, D = hist[j]
+        absP = np.abs(P)
+        rad = (nxt.g64 * absP + Rad) @ nxt.absW
+        if nxt.RW is not None:
+            rad = rad + (absP + Rad) @ nxt.RW
+        P, Rad = P @ nxt.W64, up(rad)
+        total = total + np.sum(up(np.abs(P) + Rad) * w[:, inputs].T, axis=1)
+        if D is None:
+            break
+        mask = D[:, inputs].T
+        P, Rad = np.where(mask, P, 0.0), np.where(mask, Rad, 0.0)
+    return up(total)
+
+
+def _rounded(M: list, fmt: FloatFormat, where: str) -> tuple:
+    """float64 midpoint, |M - mid| (None if exact), |M| and |M - fl_fmt(M)| (upper bounds) of a rational matrix."""
+    flat = [v for row in M for v in row]
+    shape = (len(M), len(M[0]))
+    try:
+        mid = np.array([q.numerator / q.denominator for q in flat]).reshape(shape)  # int / int rounds correctly
+    except OverflowError:
+        inf = np.full(shape, math.inf)
+        return inf, None, inf, inf
+    exact = _doubles(flat, shape)
+    a = np.abs(mid)
+    R = None if exact.all() else np.where(exact, 0.0, up(a * 2.0**-52))
+    absM = a if R is None else up(a + R)
+    Rs, _ = round_array(mid, fmt)
+    loose = up(float(fmt.u) * absM + float(fmt.eta))
+    return mid, R, absM, np.where(exact, np.abs(mid - Rs), loose)
+
+
+def _doubles(flat: list, shape: tuple) -> np.ndarray:
+    """Which entries are float64 numbers exactly; all at once when every denominator is a power of two."""
+    den = math.lcm(*[q.denominator for q in flat])
+    if den & (den - 1) == 0 and den.bit_length() <= 1075 and max(map(int.bit_length, [q.numerator for q in flat])) <= 53:
+        return np.ones(shape, dtype=bool)  # reduced dyadic fractions: numerator bits are significant bits
+    return np.array([_is_double(v) for v in flat]).reshape(shape)
+
+
+def _is_double(q: Fraction) -> bool:
+    d = q.denominator
+    return d & (d - 1) == 0 and abs(q.numerator).bit_length() <= 53 and d.bit_length() <= 1075
+
+
+def _round_inputs(inputs: Any, m: Precision) -> np.ndarray:
+    """The inputs rounded to nearest in ``m.input_dtype`` (what :func:`exactrelu.oracle.compare` hands over)."""
+    fmt = {"float64": "float64", "float32": "float32", "float16": "float16"}[m.input_dtype]
+    return np.array([[float(round_nearest(v, fmt)) for v in row] for row in inputs.fractions()]).reshape(inputs.n, inputs.dim)
+
+
+def enclose(columns: list) -> tuple:
+    """Per-input tuples of exact Fractions (one layer) as (sign, lower |z|, upper |z|), n x N float64 arrays.
+
+    >>> s, lo, hi = enclose([(Fraction(1, 3), Fraction(0))])
+    >>> s.tolist(), bool(lo[0, 0] <= 1 / 3 <= hi[0, 0]), float(lo[1, 0])
+    ([[1.0], [0.0]], True, 0.0)
+    """
+    f = []
+    for col in columns:
+        row = []
+        for q in col:
+            try:
+                row.append(float(q))
+            except OverflowError:
+                row.append(math.inf if q > 0 else -math.inf)
+        f.append(row)
+    F = np.array(f, dtype=np.float64).T
+    a = np.abs(F)
+    lo = np.where(a >= 2.0**-1000, a * (1 - 2.0**-50), 0.0)
+    return np.sign(F), lo, up(a * (1 + 2.0**-50))
+
+
+def jacobian_error_bounds(net: Any, X: Any, precision: Any = "float32", *, given: Any = None, exact: Any = None) -> list:
+    """Rigorous bounds on the rounding error of any implementation following ``precision``, one
+    :class:`~exactrelu.numeric.errorbounds.ErrorBounds` per input (bounds are exact dyadic Fractions).
+
+    ``X``: the exact inputs; ``given``: the float inputs the implementation
+    receives (default: ``X`` rounded to nearest in the model's input dtype);
+    ``exact``: the exact pre-activations per hidden layer, per input (as in
+    ``Trace.pre``; default: computed by the exact context).
+
+    >>> from exactrelu.nets.network import Network
+    >>> net = Network([([[1, 1]], [0])], output=([[1]], [0]))
+    >>> [eb] = jacobian_error_bounds(net, [["1/3", "1/3"]], "float64")
+    >>> Fraction(2, 3) - Fraction(float(Fraction(1, 3)) * 2) <= eb.output[0] < Fraction(1, 2**48)
+    True
+    """
+    if not isinstance(net, Network):
+        raise ValueError(f"jacobian_error_bounds expects an exactrelu Network, got {type(net).__name__}")
+    model = get_precision(precision)
+    batch = read_inputs(X, net.input_dim)
+    if batch.n == 0:
+        return []
+    if exact is None:
+        exact = ExactContext().forward(net, batch, record=True).pre
+    if given is not None:
+        given = np.asarray(given, dtype=np.float64).reshape(batch.n, batch.dim)
+    ctx = JacobianBoundContext(model, given, [enclose(layer) for layer in exact])
+    pres: list = []
+    out = ctx.run(ctx.prepared(net), ctx.batch(batch), pres.append)
+    final = out.E if net.output is not None else out.Ehat
+    return [_result(final[:, i], [P.E[:, i] for P in pres], model.name, out.reasons[i]) for i in range(batch.n)]
+
+
+def _result(out: np.ndarray, pres: list, name: str, reason: str | None) -> ErrorBounds:
+    if reason is None and not np.isfinite(out).all():
+        reason = "the bound exceeds the float64 range"
+    if reason is not None:
+        return ErrorBounds(None, None, name, False, reason)
+    frac = lambda v: tuple(Fraction(float(t)) for t in v)  # noqa: E731 - exact: the bounds are doubles
+    return ErrorBounds(frac(out), tuple(frac(p) for p in pres), name)
