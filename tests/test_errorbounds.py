@@ -122,15 +122,21 @@ def test_mpmath_within_bound(case, prec):
                 assert abs(c - e) <= bnd
 
 
-def _adversarial_forward(net: Network, x: tuple, fmt: str, rng: random.Random) -> tuple:
-    """A float forward pass emulated exactly: random summation trees, random FMA use, rounding by round_nearest."""
+def _adversarial_forward(net: Network, x: tuple, fmt, rng: random.Random, storage=None, output=None) -> tuple:
+    """A float forward pass emulated exactly: random summation trees, random FMA use, rounding by round_nearest.
+
+    ``fmt`` is the accumulation format; ``storage`` (default ``fmt``) is where weights, biases and each
+    layer's input are rounded first, ``output`` (default ``fmt``) where each layer's result is rounded."""
     fl = lambda q: round_nearest(q, fmt)  # noqa: E731
-    y = [fl(v) for v in x]
+    fs = lambda q: round_nearest(q, storage or fmt)  # noqa: E731
+    fo = lambda q: round_nearest(q, output or fmt)  # noqa: E731
+    y = list(x)
     layers = [(W, b, True) for W, b in net.layers] + ([(*net.output, False)] if net.output else [])
     for W, b, hidden in layers:
+        y = [fs(v) for v in y]
         z = []
         for row, bj in zip(W, b):
-            terms = [("p", fl(w), v) for w, v in zip(row, y)] + [("s", fl(bj))]
+            terms = [("p", fs(w), v) for w, v in zip(row, y)] + [("s", fs(bj))]
             while len(terms) > 1:
                 i, j = rng.sample(range(len(terms)), 2)
                 s, t = terms[i], terms[j]
@@ -144,7 +150,7 @@ def _adversarial_forward(net: Network, x: tuple, fmt: str, rng: random.Random) -
                 else:
                     val = fl(s[1] + t[1])
                 terms.append(("s", val))
-            z.append(terms[0][1] if terms[0][0] == "s" else fl(terms[0][1] * terms[0][2]))
+            z.append(fo(terms[0][1] if terms[0][0] == "s" else fl(terms[0][1] * terms[0][2])))
         y = [max(v, 0) for v in z] if hidden else z
     return tuple(y)
 
@@ -155,7 +161,7 @@ def test_any_summation_order_and_fma_within_bound_float32(case, seed):
     net, X = case
     rng = random.Random(seed)
     exact = get_context("exact").forward(net, X).output
-    computed = [_adversarial_forward(net, tuple(map(Fraction, r)), "float32", rng) for r in X]
+    computed = [_adversarial_forward(net, tuple(round_nearest(v, "float32") for v in r), "float32", rng) for r in X]
     _within(computed, exact, float_error_bounds(net, X, "float32"))
 
 
@@ -169,7 +175,7 @@ def test_underflow_is_covered_float32(case, seed):
     net, X = case
     rng = random.Random(seed)
     exact = get_context("exact").forward(net, X).output
-    computed = [_adversarial_forward(net, tuple(map(Fraction, r)), "float32", rng) for r in X]
+    computed = [_adversarial_forward(net, tuple(round_nearest(v, "float32") for v in r), "float32", rng) for r in X]
     _within(computed, exact, float_error_bounds(net, X, "float32"))
 
 
