@@ -8,8 +8,8 @@ matplotlib is optional (``pip install "exactrelu[plot]"``).
 >>> from exactrelu import Network
 >>> net = Network([([[1, 0], [0, 1], [1, 1]], [0, 0, -1])], output=([[1, -1, 1], [0, 1, 0]], [0, 0]))
 >>> ax = regions(net.regions(([-1, -1], [1, 1])), color_by="output")
->>> len(ax.collections)     # regions, decision boundary
-2
+>>> len(ax.collections)     # faces (split by the predicted class), region edges, decision boundary
+3
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import math
 from typing import Any, Sequence
 
 from .optional import import_optional
-from .regions.boundary import decision_boundary, polygon
+from .regions.boundary import argmax_cells, decision_boundary, polygon
 
 __all__ = ["regions", "graph", "pattern_color", "COLOR_BY"]
 
@@ -40,26 +40,29 @@ def pattern_color(pattern: Any) -> tuple:
     return colorsys.hls_to_rgb(hue, light, sat)
 
 
-def _values(partition: Sequence, color_by: str) -> tuple:
-    """(colours or None, scalar values or None, label) for ``color_by``."""
+def _faces(partition: Sequence, color_by: str) -> tuple:
+    """(polygons, colours or None, scalar values or None, label) for ``color_by``, exact until drawn."""
+    regions_ = [polygon(r) for r in partition]
     if color_by == "pattern":
-        return [pattern_color(r.pattern) for r in partition], None, None
+        return regions_, [pattern_color(r.pattern) for r in partition], None, None
     if color_by == "gradient norm":
-        return None, [math.sqrt(sum(float(v) ** 2 for row in r.A for v in row)) for r in partition], "gradient norm"
-    outputs = len(partition[0].c)
-    if outputs == 1:  # the scalar output at the witness (exact, then rounded for the colour)
-        return None, [float(sum(a * x for a, x in zip(r.A[0], r.witness)) + r.c[0]) for r in partition], "output"
-    classes = []
-    for r in partition:
-        out = [sum(a * x for a, x in zip(row, r.witness)) + c for row, c in zip(r.A, r.c)]
-        classes.append(out.index(max(out)))
+        return regions_, None, [math.sqrt(sum(float(v) ** 2 for row in r.A for v in row)) for r in partition], \
+            "gradient norm"
+    if len(partition[0].c) == 1:  # the scalar output at the witness (exact, then rounded for the colour)
+        return regions_, None, [float(sum(a * x for a, x in zip(r.A[0], r.witness)) + r.c[0]) for r in partition], \
+            "output"
+    # a classifier: each region split exactly into the cells where one class wins, one hue per class,
+    # a slightly different shade per region (so that the regions stay visible)
     import matplotlib
 
-    cmap = matplotlib.colormaps["tab10" if outputs <= 10 else "tab20"]
-    base = [cmap(k % cmap.N)[:3] for k in classes]
-    # each class one hue, each region a slightly different shade of it (so the regions stay visible)
-    shade = [0.8 + 0.2 * pattern_color(r.pattern)[0] for r in partition]
-    return [tuple(min(1.0, c * s + (1 - s) * 0.9) for c in rgb) for rgb, s in zip(base, shade)], None, None
+    cmap = matplotlib.colormaps["tab10" if len(partition[0].c) <= 10 else "tab20"]
+    polys, colors = [], []
+    for r in partition:
+        shade = 0.8 + 0.2 * pattern_color(r.pattern)[0]
+        for k, cell in argmax_cells(r):
+            polys.append(cell)
+            colors.append(tuple(min(1.0, v * shade + (1 - shade) * 0.9) for v in cmap(k % cmap.N)[:3]))
+    return polys, colors, None, None
 
 
 def regions(partition: Sequence, ax: Any = None, color_by: str = "pattern", edges: bool = True,
@@ -67,7 +70,8 @@ def regions(partition: Sequence, ax: Any = None, color_by: str = "pattern", edge
     """Draw the regions of a 2-D partition (what ``regions()`` returns) and return the matplotlib Axes.
 
     ``color_by``: "pattern" (a stable colour per activation pattern), "output"
-    (a classifier's class at the region's witness, or a scalar output's value)
+    (a classifier's predicted class, each region split exactly where it changes;
+    a scalar output's value at the region's witness)
     or "gradient norm" (the Frobenius norm of the region's exact map A).
     ``edges`` draws the region borders; ``boundary`` the exact decision boundary
     (classifier) or level set {N = level} (scalar output, level 0 by default).
@@ -84,10 +88,8 @@ def regions(partition: Sequence, ax: Any = None, color_by: str = "pattern", edge
         raise ValueError(f"exactrelu.plot.regions draws 2-D partitions; this one has dimension {dim}")
     if ax is None:
         _, ax = plt.subplots(figsize=(5, 5))
-    polys = [[(float(x), float(y)) for x, y in polygon(r)] for r in partition]
-    colors, values, label = _values(partition, color_by) if len(partition) else ([], None, None)
-    coll = PolyCollection(polys, edgecolors=(0.25, 0.25, 0.25, 0.6) if edges else "face",
-                          linewidths=0.4 if edges else 0.0)
+    faces, colors, values, label = _faces(partition, color_by) if len(partition) else ([], [], None, None)
+    coll = PolyCollection(_floats(faces), edgecolors="face", linewidths=0.0)
     if values is not None:
         coll.set_array(values)
         coll.set_cmap("viridis")
@@ -95,11 +97,18 @@ def regions(partition: Sequence, ax: Any = None, color_by: str = "pattern", edge
     else:
         coll.set_facecolor(colors)
     ax.add_collection(coll)
+    if edges:  # the region borders, drawn once over the faces
+        ax.add_collection(PolyCollection(_floats(polygon(r) for r in partition), facecolors="none",
+                                         edgecolors=(0.25, 0.25, 0.25, 0.6), linewidths=0.4))
     if boundary and len(partition):
         segs = [[tuple(map(float, p)) for p in piece.segment] for piece in decision_boundary(partition, level)]
         ax.add_collection(LineCollection(segs, colors="black", linewidths=1.6, zorder=3))
     _finish(ax, partition, box, points)
     return ax
+
+
+def _floats(polys: Any) -> list:
+    return [[(float(x), float(y)) for x, y in pts] for pts in polys]
 
 
 def _finish(ax: Any, partition: Any, box: Any, points: Any) -> None:

@@ -96,3 +96,17 @@ def test_level_needs_a_scalar_output():
 def test_ties_on_a_whole_region_are_no_boundary():
     net = Network([([[1, 0]], [0])], output=([[1], [1]], [0, 0]))   # both classes relu(x): tied everywhere
     assert decision_boundary(net.regions(([-1, -1], [1, 1]))) == []
+
+
+@settings(max_examples=30, deadline=None)
+@given(networks(input_dim=2, depth=st.integers(1, 2), widths=st.integers(1, 3), output=st.integers(2, 3)))
+def test_argmax_cells_tile_each_region_and_their_class_wins_inside(net):
+    from exactrelu.regions.boundary import _area2, argmax_cells
+
+    for r in net.regions(([-1, -1], [1, 1])):
+        cells = argmax_cells(r)
+        assert sum(_area2(cell) for _, cell in cells) == 2 * r.volume()  # counter-clockwise, exact
+        for k, cell in cells:
+            centre = tuple(sum(v[i] for v in cell) / len(cell) for i in range(2))
+            out = net(centre)
+            assert out[k] == max(out)

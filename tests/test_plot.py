@@ -5,6 +5,7 @@ import pytest
 from exactrelu import Network
 from exactrelu.cli import main
 from exactrelu.nets.slice import Slice
+from exactrelu.regions.boundary import _area2 as _area, argmax_cells
 
 matplotlib = pytest.importorskip("matplotlib")
 matplotlib.use("Agg")
@@ -17,12 +18,17 @@ NET = Network([([[1, 0], [0, 1], [1, 1]], [0, 0, -1])], output=([[1, -1, 1], [0,
 def test_regions_draws_one_polygon_per_region_with_exact_corners(color_by):
     part = NET.regions(([-1, -1], [1, 1]))
     ax = plot.regions(part, color_by=color_by)
-    polys, lines = ax.collections[0], ax.collections[1]
-    assert len(polys.get_paths()) == len(part)
-    for path, r in zip(polys.get_paths(), part):
+    faces, borders, lines = ax.collections
+    for path, r in zip(borders.get_paths(), part):
         corners = {tuple(p) for p in path.vertices.tolist()}
         assert corners == {(float(x), float(y)) for x, y in r.vertices}
-    assert len(lines.get_segments()) == len(part.decision_boundary())
+    assert len(borders.get_paths()) == len(part) and len(lines.get_segments()) == len(part.decision_boundary())
+    if color_by == "output":  # a classifier: the faces are the exact cells of each class in each region
+        cells = [cell for r in part for _, cell in argmax_cells(r)]
+        assert len(faces.get_paths()) == len(cells) > len(part)
+        assert sum(abs(_area(c)) for c in cells) == 8  # twice the box's area: the cells tile it exactly
+    else:
+        assert len(faces.get_paths()) == len(part)
     assert ax.get_xlim() == (-1.0, 1.0) and ax.get_xlabel() == "x0"
     matplotlib.pyplot.close(ax.figure)
 
@@ -30,7 +36,7 @@ def test_regions_draws_one_polygon_per_region_with_exact_corners(color_by):
 def test_colours_are_stable_per_pattern():
     part = NET.regions(([-1, -1], [1, 1]))
     a = plot.regions(part, boundary=False).collections[0].get_facecolors()
-    b = plot.regions(list(reversed(part)), boundary=False).collections[0].get_facecolors()
+    b = plot.regions(list(reversed(part)), boundary=False, edges=False).collections[0].get_facecolors()
     assert [tuple(c) for c in a] == [tuple(c) for c in reversed(b)]
     assert len({tuple(c) for c in a}) == len(part)
     matplotlib.pyplot.close("all")

@@ -118,3 +118,34 @@ def test_acas_xu_slice():
     for r in part[:: max(1, len(part) // 10)]:
         assert r.check(small) and net.pattern(r.input_point()).without_ties() == r.pattern
         assert net(r.input_point()) == small(r.witness)
+
+
+DIGITS_NET = Path(__file__).resolve().parent / "data" / "digits_mlp.npz"  # examples/region_figures.py writes it
+
+
+def test_digits_mlp_slice_through_three_images():
+    """The 64-64-64-10 MLP trained on scikit-learn's digits: the plane through a 0, a 1 and a 7."""
+    datasets = pytest.importorskip("sklearn.datasets")
+    from exactrelu.interop.io import load
+
+    net = load(DIGITS_NET)
+    X, y = datasets.load_digits(return_X_y=True)
+    images = [X[list(y).index(k)] / 16 for k in (0, 1, 7)]
+    s = Slice.through_points(*images, margin="1/4")
+    start = time.perf_counter()
+    part = net.regions(s)
+    pieces = part.decision_boundary()
+    assert time.perf_counter() - start < 60
+    assert len(part) == 727 and sum(r.volume() for r in part) == s.box.volume()  # the count the README figure shows
+    for k, image in enumerate(images):  # the three images are where the slice says, and classified as trained
+        t = [[0, 0], [1, 0], [0, 1]][k]
+        assert s.to_input(t) == tuple(F(v) for v in image)
+    assert [max(range(10), key=net(s.to_input(t)).__getitem__) for t in ([0, 0], [1, 0], [0, 1])] == [0, 1, 7]
+    small = net.restrict(s)
+    for r in part[::97]:
+        assert r.check(small) and net.pattern(r.input_point()).without_ties() == r.pattern
+    for piece in pieces[::7]:  # boundary segments lie exactly on the boundary, in the input space too
+        i, j = piece.classes
+        for t in piece.segment:
+            out = net(s.to_input(t))
+            assert out[i] == out[j] == max(out)

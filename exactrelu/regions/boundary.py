@@ -24,6 +24,7 @@ tie on a whole region (f_i = f_j identically) there is no boundary piece.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Sequence
@@ -32,7 +33,7 @@ from ..exact.numbers import to_fraction
 from ..exact.polyhedron import Polyhedron
 from .region import Region
 
-__all__ = ["BoundaryPiece", "decision_boundary", "polygon"]
+__all__ = ["BoundaryPiece", "decision_boundary", "argmax_cells", "polygon"]
 
 _F0 = Fraction(0)
 
@@ -90,20 +91,67 @@ def _cut(poly: list, a: Sequence, b: Fraction) -> tuple | None:
     return min(points), max(points)  # a line meets a convex polygon in a segment: its extreme points
 
 
-def _pieces_of(A: tuple, c: tuple, level: Fraction | None) -> list:
+def _possible_winners(A: tuple, c: tuple, corners: list | None) -> list:
+    """The classes that may be largest somewhere on the polygon with ``corners`` (all when unknown).
+
+    Exact and sound: an affine f_k takes its least and greatest values on a polygon at corners, so a
+    class whose greatest value is below another's least value is never the largest there.
+    """
+    m = len(A)
+    if not corners:
+        return list(range(m))
+    values = [[_dot(A[k], v) + c[k] for v in corners] for k in range(m)]
+    floor = max(min(vals) for vals in values)
+    return [k for k in range(m) if max(values[k]) >= floor]
+
+
+def _pieces_of(A: tuple, c: tuple, level: Fraction | None, corners: list | None = None) -> list:
     """(classes, (g, g0) with piece on g.x + g0 = 0, [(h, h0) with h.x + h0 <= 0]) for one affine map."""
     if level is not None:
         return [(None, (A[0], c[0] - level), [])]
+    # Clipping by the possible winners is enough: any other class is below one of them everywhere.
+    winners = _possible_winners(A, c, corners)
     out = []
-    m = len(A)
-    for i in range(m):
-        for j in range(i + 1, m):
-            g = tuple(u - v for u, v in zip(A[i], A[j]))
-            if not any(g) and c[i] == c[j]:
-                continue  # tied on the whole region: no boundary here
-            rest = [(tuple(u - v for u, v in zip(A[k], A[i])), c[k] - c[i]) for k in range(m) if k not in (i, j)]
-            out.append(((i, j), (g, c[i] - c[j]), rest))
+    for i, j in itertools.combinations(winners, 2):
+        g = tuple(u - v for u, v in zip(A[i], A[j]))
+        if not any(g) and c[i] == c[j]:
+            continue  # tied on the whole region: no boundary here
+        rest = [(tuple(u - v for u, v in zip(A[k], A[i])), c[k] - c[i]) for k in winners if k not in (i, j)]
+        out.append(((i, j), (g, c[i] - c[j]), rest))
     return out
+
+
+def argmax_cells(region: Region) -> list:
+    """2-D: the region's polygon split exactly by the classifier's answer: ``[(class, corners), ...]``.
+
+    Each cell is the closed convex polygon where ``class`` has the largest
+    output (ties on cell borders; cells of area 0 are left out; a class tied
+    with a lower-numbered one on the whole region leaves the cell to that one).
+    The cells tile the polygon.
+
+    >>> from exactrelu import Network
+    >>> net = Network([([[1, 0]], [0])], output=([[1], [0]], [0, "1/2"]))   # class 0 where relu(x) > 1/2
+    >>> [(k, [tuple(map(str, v)) for v in cell]) for k, cell in argmax_cells(net.regions(([-1, -1], [1, 1]))[1])]
+    [(0, [('1/2', '-1'), ('1', '-1'), ('1', '1'), ('1/2', '1')]), (1, [('0', '-1'), ('1/2', '-1'), ('1/2', '1'), ('0', '1')])]
+    """
+    A, c = region.A, region.c
+    corners = polygon(region)
+    winners = _possible_winners(A, c, corners)
+    cells = []
+    for i in winners:
+        if any(A[k] == A[i] and c[k] == c[i] for k in winners if k < i):
+            continue  # tied with a lower class on the whole region: its cell is that class's
+        cell = corners
+        for k in winners:
+            if k != i and len(cell) >= 3:
+                cell = _clip(cell, tuple(u - v for u, v in zip(A[k], A[i])), c[i] - c[k])
+        if len(cell) >= 3 and _area2(cell) != 0:
+            cells.append((i, cell))
+    return cells
+
+
+def _area2(pts: list) -> Fraction:
+    return sum((pts[k - 1][0] * p[1] - p[0] * pts[k - 1][1] for k, p in enumerate(pts)), _F0)
 
 
 def decision_boundary(partition: Any, level: Any = None) -> list:
@@ -125,7 +173,8 @@ def decision_boundary(partition: Any, level: Any = None) -> list:
                          "decision boundary leave level unset)")
     found, seen = [], set()
     for k, region in enumerate(partition):
-        for classes, (g, g0), rest in _pieces_of(region.A, region.c, level):
+        corners = polygon(region) if dim == 2 else None
+        for classes, (g, g0), rest in _pieces_of(region.A, region.c, level, corners):
             piece = _piece_2d(region, g, g0, rest) if dim == 2 else _piece_general(region, g, g0, rest, dim)
             if piece is None:
                 continue

@@ -1,0 +1,145 @@
+"""The two region figures of the README, and the digits network the tests use, made reproducibly.
+
+    python examples/region_figures.py                   # writes docs/figures/*.png
+    python examples/region_figures.py --write-fixture   # also (re)writes tests/data/digits_mlp.npz
+
+1. docs/figures/regions_2d_boundary.png: a 2-16-16-2 classifier trained on
+   scikit-learn's two moons; its exact linear regions over [-1.5, 2.5] x
+   [-1, 1.5] and its exact decision boundary (black).
+2. docs/figures/regions_digits_slice.png: a 64-64-64-10 MLP trained on
+   scikit-learn's 8x8 digits; the plane through three training images (a 0,
+   a 1 and a 7), its exact regions coloured by the predicted class, and the
+   exact decision boundary.
+
+Everything drawn is computed exactly (rational polygons and boundary
+segments); training is seeded and full-batch, so reruns give the same
+networks.  Needs torch, scikit-learn and matplotlib (pip install "exactrelu[paper]").
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURE = ROOT / "tests" / "data" / "digits_mlp.npz"
+DIGITS = (0, 1, 7)  # the classes of the three images the slice passes through
+
+
+def train(X, y, widths, steps, seed=0, lr=1e-2):
+    """A seeded, full-batch Adam training of a Linear/ReLU MLP with the given widths (input first)."""
+    import torch
+
+    torch.manual_seed(seed)
+    layers = []
+    for a, b in zip(widths[:-1], widths[1:]):
+        layers += [torch.nn.Linear(a, b), torch.nn.ReLU()]
+    model = torch.nn.Sequential(*layers[:-1])
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    X, y = torch.tensor(X, dtype=torch.float32), torch.tensor(y)
+    for _ in range(steps):
+        opt.zero_grad()
+        torch.nn.functional.cross_entropy(model(X), y).backward()
+        opt.step()
+    return model
+
+
+def digits_images():
+    """The digits (pixels scaled to [0, 1]) and labels, and the first image of each class in DIGITS."""
+    from sklearn.datasets import load_digits
+
+    X, y = load_digits(return_X_y=True)
+    X = X / 16.0
+    picks = [int(next(i for i, label in enumerate(y) if label == k)) for k in DIGITS]
+    return X, y, picks
+
+
+def digits_network(write_fixture: bool = False):
+    from exactrelu.interop.io import from_torch, load, save
+
+    if FIXTURE.exists() and not write_fixture:
+        return load(FIXTURE)
+    X, y, _ = digits_images()
+    net = from_torch(train(X, y, [64, 64, 64, 10], steps=150))
+    if write_fixture:
+        save(net, FIXTURE, dtype="float32")  # float32 holds the trained weights exactly
+    return net
+
+
+def figure_2d(out: Path) -> None:
+    import matplotlib.pyplot as plt
+    from sklearn.datasets import make_moons
+
+    from exactrelu import plot
+    from exactrelu.interop.io import from_torch
+
+    X, y = make_moons(n_samples=200, noise=0.1, random_state=0)
+    net = from_torch(train(X, y, [2, 16, 16, 2], steps=300))
+    start = time.perf_counter()
+    part = net.regions(([-1.5, -1], [2.5, 1.5]))
+    pieces = part.decision_boundary()
+    took = time.perf_counter() - start
+    fig, ax = plt.subplots(figsize=(5.6, 3.8))
+    plot.regions(part, ax=ax, color_by="output")
+    ax.scatter(X[:, 0], X[:, 1], c=["#1f4e99" if t == 0 else "#b3461b" for t in y], s=5, zorder=4)
+    ax.set_title(f"2-16-16-2 on two moons: {len(part)} exact regions,\n"
+                 f"decision boundary in {len(pieces)} exact segments ({took:.1f} s)", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+    print(f"{out}: {len(part)} regions, {len(pieces)} boundary segments, {took:.2f} s")
+
+
+def figure_digits(net, out: Path) -> None:
+    import matplotlib.pyplot as plt
+
+    from exactrelu import plot
+    from exactrelu.nets.slice import Slice
+
+    X, _, picks = digits_images()
+    s = Slice.through_points(*(X[i] for i in picks), margin="1/4")
+    start = time.perf_counter()
+    part = net.regions(s)
+    pieces = part.decision_boundary()
+    took = time.perf_counter() - start
+    fig = plt.figure(figsize=(6.4, 4.6))
+    ax = fig.add_axes([0.08, 0.1, 0.62, 0.78])
+    marks = [((0, 0), f"a {DIGITS[0]}"), ((1, 0), f"a {DIGITS[1]}"), ((0, 1), f"a {DIGITS[2]}")]
+    plot.regions(part, ax=ax, color_by="output", points=marks)
+    from matplotlib.patches import Patch
+
+    from exactrelu.regions.boundary import argmax_cells
+
+    classes = sorted({k for r in part for k, _ in argmax_cells(r)})
+    ax.legend(handles=[Patch(color=plt.get_cmap("tab10")(k), label=f"class {k}") for k in classes], fontsize=7,
+              loc="upper right", framealpha=0.9)
+    ax.set_title(f"64-64-64-10 on digits, the plane through three images:\n{len(part)} exact regions, "
+                 f"decision boundary {len(pieces)} segments ({took:.1f} s)", fontsize=9)
+    for k, i in enumerate(picks):
+        inset = fig.add_axes([0.76, 0.66 - 0.27 * k, 0.2, 0.22])
+        inset.imshow(X[i].reshape(8, 8), cmap="gray_r")
+        inset.set_xticks([])
+        inset.set_yticks([])
+        inset.set_title(f"p{k}: {marks[k][0]}", fontsize=8)
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+    print(f"{out}: {len(part)} regions, {len(pieces)} boundary segments, {took:.2f} s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", default=str(ROOT / "docs" / "figures"), help="folder for the figures")
+    parser.add_argument("--write-fixture", action="store_true", help=f"retrain and write {FIXTURE.name}")
+    args = parser.parse_args()
+    import matplotlib
+
+    matplotlib.use("Agg")
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    figure_2d(out / "regions_2d_boundary.png")
+    figure_digits(digits_network(args.write_fixture), out / "regions_digits_slice.png")
+
+
+if __name__ == "__main__":
+    main()
