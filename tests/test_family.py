@@ -409,3 +409,26 @@ def test_integer_valued_polynomial_exponents_are_real():
     assert [fam.layer(k)[0][0][0] for k in range(1, 9)] == [-1, -1, 1, 1, -1, -1, 1, 1]
     # an exponent that is not an integer everywhere is still refused, at the right place
     assert [i.kind for i in Family([["(-1)^(n/2)"]], ["0"]).issues()][:1] == ["non-real"]
+
+
+def test_a_formula_means_what_is_written():
+    # issue 14, item 7: sympy cancels (n-3)/((n-3) n^2) to 1/n^2, but the formula is undefined at n = 3;
+    # a removable singularity is a pole, as (n^2-9)/((n-3) n^3) always was, and as the kernel reads it
+    from exactrelu import certify, check
+
+    for text in ("1 + (n-3)/((n-3)*n^2)", "(n^2-9)/((n-3)*n^3)", "1 + (n-3)^2*(n-3)^(-2)/n^2"):
+        fam = Family([[text]], ["0"])
+        assert fam.poles() == {"W[0][0]": (3,)}, text
+        assert certify(fam).verdict == "inconclusive"
+        assert fam.to_json()["W"] == [[text]]  # the file keeps what was written, hole included
+        assert Family.from_json(fam.to_json()).poles() == fam.poles()
+    later = Family([["1 + (n-3)/((n-3)*n^2)"]], ["0"], start=4)  # from the first n where it is defined
+    assert later.poles() == {} and later.layer(4) == (((Fraction(17, 16),),), (Fraction(0),))
+    cert = certify(later)
+    assert cert.theorem == "T4" and check(cert) is True
+    assert cert.to_json()["subject"]["W"] == [["1 + (n-3)/((n-3)*n^2)"]]
+    # the kernel refuses the same subject from n = 1, where the written divisor vanishes at 3
+    forged = cert.to_json()
+    forged["subject"] = {**forged["subject"], "start": 1}
+    with pytest.raises(ValueError):
+        check(forged)

@@ -34,7 +34,7 @@ import flint
 import sympy
 
 from ..exact.jsonio import envelope, read_envelope, short_repr, write_json
-from .formula import _check_result, canonical, n, parse_formula
+from .formula import FORMULA_FUNCTIONS, FUNCTION_CLASSES, _check_result, canonical, n, parse_formula
 from ..exact.numbers import to_fraction
 from ..nets.network import convert_layer, layer_json, layers_from_json, output_from_json
 
@@ -44,7 +44,6 @@ FORMAT = "exactrelu.family"
 VERSION = 1
 MAX_ANALYSIS_DEGREE = 400  # degree above which exact root analysis is refused
 
-_FUNCS = (sympy.exp, sympy.log, sympy.factorial, sympy.binomial, sympy.sin, sympy.cos, sympy.Abs)
 _UNREASONED = (sympy.sin, sympy.cos)  # allowed, but the certifier cannot bound them symbolically
 
 
@@ -62,10 +61,14 @@ class Issue:
 
 
 # ------------------------------------------------------------------ entries
-def _sanitize(value: Any, where: str) -> sympy.Expr:
-    """One user entry (string, number or sympy expression) as a checked sympy expression in n."""
+def _sanitize(value: Any, where: str, divisors: list) -> sympy.Expr:
+    """One user entry (string, number or sympy expression) as a checked sympy expression in n.
+
+    For a string, its written divisors are appended to ``divisors`` (sympy may
+    cancel them, but the formula is undefined where one vanishes).
+    """
     if isinstance(value, str):
-        expr = parse_formula(value, where)
+        expr = parse_formula(value, where, divisors)
     elif isinstance(value, sympy.Basic):
         expr = _from_sympy(value, where)
         _check_result(expr, f"{where}: ")
@@ -98,14 +101,14 @@ def _check_node(node: sympy.Basic, where: str) -> None:
         return
     if node.is_Add or node.is_Mul or node.is_Pow:
         return
-    if isinstance(node, _FUNCS):
+    if isinstance(node, FUNCTION_CLASSES):
         return
     if node is sympy.I or node.has(sympy.I):
         raise ValueError(f"{where}: formula has a non-real value ({node})")
     name = getattr(node.func, "__name__", type(node).__name__)
     raise ValueError(
         f"{where}: unsupported function or object {name!r} "
-        "(supported: + - * / ^, factorial, binomial, sqrt, exp, log, sin, cos, abs, pi, E)"
+        f"(supported: + - * / ^, {', '.join(FORMULA_FUNCTIONS)}, pi, E)"
     )
 
 
@@ -193,12 +196,14 @@ class _Entry:
 class _Analysis:
     """Exact analysis of one entry: poles, non-real values, issues."""
 
-    def __init__(self, expr: sympy.Expr, where: str, start: int):
-        self.expr, self.where, self.start = expr, where, start
+    def __init__(self, expr: sympy.Expr, where: str, start: int, divisors: Sequence = ()):
+        self.expr, self.where, self.start, self.divisors = expr, where, start, divisors
         self.poles: set = set()
         self.issues: list = []
 
     def run(self) -> "_Analysis":
+        for base, exponent in self.divisors:  # written divisors that sympy may have cancelled
+            self._nonzero(base, exponent)
         for node in sympy.preorder_traversal(self.expr):
             if node.is_Pow:
                 self._power(node)
@@ -217,7 +222,9 @@ class _Analysis:
         return self
 
     def _issue(self, kind: str, message: str) -> None:
-        self.issues.append(Issue(kind, self.where, message))
+        issue = Issue(kind, self.where, message)
+        if issue not in self.issues:  # a written divisor is often also a power in the expression
+            self.issues.append(issue)
 
     def _power(self, node: sympy.Pow) -> None:
         base, e = node.args
@@ -391,8 +398,13 @@ class Family:
         bvec = _vector(b)
         if len(bvec) != m:
             raise ValueError(f"W is {m} x {m} but b has length {len(bvec)} (expected {m})")
-        self._W = sympy.ImmutableMatrix(m, m, [_sanitize(v, f"W[{i}][{j}]") for i, row in enumerate(rows) for j, v in enumerate(row)])
-        self._b = sympy.ImmutableMatrix(m, 1, [_sanitize(v, f"b[{i}]") for i, v in enumerate(bvec)])
+        entries = [(v, f"W[{i}][{j}]") for i, row in enumerate(rows) for j, v in enumerate(row)]
+        entries += [(v, f"b[{i}]") for i, v in enumerate(bvec)]
+        self._divisors = {where: [] for _, where in entries}  # as written, for the pole analysis
+        self._texts = {where: v for v, where in entries if isinstance(v, str)}  # as written, for JSON
+        exprs = [_sanitize(v, where, self._divisors[where]) for v, where in entries]
+        self._W = sympy.ImmutableMatrix(m, m, exprs[: m * m])
+        self._b = sympy.ImmutableMatrix(m, 1, exprs[m * m:])
         self._start = start
         self._prefix = self._check_prefix(prefix, m)
         self._output = None if output is None else convert_layer(output, "output layer")
@@ -452,7 +464,7 @@ class Family:
         names = [f"W[{i}][{j}]" for i in range(self.width) for j in range(self.width)]
         names += [f"b[{i}]" for i in range(self.width)]
         for expr, where in zip(list(self._W) + list(self._b), names):
-            a = _Analysis(expr, where, self._start).run()
+            a = _Analysis(expr, where, self._start, self._divisors[where]).run()
             rf = _qq_ratfun(expr)
             out.append((_Entry(expr, where, rf, tuple(sorted(a.poles)), _rational_valued(expr)), tuple(a.issues)))
         return tuple(out)
@@ -558,8 +570,8 @@ class Family:
         """The family as a JSON-ready dict (format "exactrelu.family", version 1); written to ``path`` if given."""
         data = envelope(
             FORMAT, VERSION,
-            W=[[_formula_str(v) for v in self._W.row(i)] for i in range(self.width)],
-            b=[_formula_str(v) for v in self._b],
+            W=[[self._text(f"W[{i}][{j}]", v) for j, v in enumerate(self._W.row(i))] for i in range(self.width)],
+            b=[self._text(f"b[{i}]", v) for i, v in enumerate(self._b)],
             start=self._start,
             prefix=[layer_json(W, b) for W, b in self._prefix],
             output=layer_json(*self._output) if self._output else None,
@@ -567,6 +579,10 @@ class Family:
         if path is not None:
             write_json(data, path)  # temp file then rename: never half-written
         return data
+
+    def _text(self, where: str, expr: sympy.Expr) -> str:
+        """An entry as a formula string: as the user wrote it (holes and all), else sympy's exact form."""
+        return self._texts.get(where) or _formula_str(expr)
 
     @classmethod
     def from_json(cls, source: Any) -> "Family":

@@ -39,7 +39,7 @@ from typing import Any
 
 import sympy
 
-__all__ = ["parse_formula", "canonical", "n", "MAX_LENGTH", "MAX_DEPTH", "MAX_EXPONENT"]
+__all__ = ["parse_formula", "canonical", "n", "FORMULA_FUNCTIONS", "FUNCTION_CLASSES", "MAX_LENGTH", "MAX_DEPTH", "MAX_EXPONENT"]
 
 #: The depth variable of every family: a positive integer.
 n = sympy.Symbol("n", integer=True, positive=True)
@@ -74,22 +74,27 @@ def _constants() -> dict:
     return {"n": n, "pi": sympy.pi, "E": sympy.E}
 
 
+# The one list of functions a formula may use: name -> (number of arguments, sympy builder).
+# Family, the formula checks and the error messages all read it (the kernel's term
+# language is the part of it that certificates may use: rationals, powers, factorials).
+FORMULA_FUNCTIONS = {
+    "factorial": (1, sympy.factorial),
+    "binomial": (2, sympy.binomial),
+    "sqrt": (1, sympy.sqrt),
+    "exp": (1, sympy.exp),
+    "log": (1, sympy.log),
+    "sin": (1, sympy.sin),
+    "cos": (1, sympy.cos),
+    "abs": (1, sympy.Abs),
+}
+_ALIASES = {"Abs": "abs"}  # as sympy prints it
+FUNCTIONS = tuple(FORMULA_FUNCTIONS)
+# the sympy classes these build (sqrt builds a power), for checking expressions given as sympy objects
+FUNCTION_CLASSES = tuple(f for _, f in FORMULA_FUNCTIONS.values() if isinstance(f, type))
+
+
 def _functions() -> dict:
-    # name -> (number of arguments, builder)
-    return {
-        "factorial": (1, sympy.factorial),
-        "binomial": (2, sympy.binomial),
-        "sqrt": (1, sympy.sqrt),
-        "exp": (1, sympy.exp),
-        "log": (1, sympy.log),
-        "sin": (1, sympy.sin),
-        "cos": (1, sympy.cos),
-        "abs": (1, sympy.Abs),
-        "Abs": (1, sympy.Abs),
-    }
-
-
-FUNCTIONS = ("factorial", "binomial", "sqrt", "exp", "log", "sin", "cos", "abs")
+    return {**FORMULA_FUNCTIONS, **{alias: FORMULA_FUNCTIONS[name] for alias, name in _ALIASES.items()}}
 
 
 class _Parser:
@@ -99,6 +104,7 @@ class _Parser:
         self.toks = self._tokenize(text)
         self.pos = 0
         self.depth = 0
+        self.divisors: list = []  # (divisor, exponent or None) as written, before sympy cancels anything
 
     # ------------------------------------------------------------ plumbing
     def fail(self, msg: str) -> None:
@@ -180,6 +186,7 @@ class _Parser:
             else:
                 if rhs == 0:
                     self.fail(f"division by zero at column {t.col}")
+                self.divisors.append((rhs, None))  # kept: sympy may cancel it away, the formula may not
                 e = e / rhs
 
     def unary(self) -> sympy.Expr:
@@ -279,13 +286,20 @@ class _Parser:
                 self.fail(f"exponent {exp} at column {col} is too large (limit {MAX_EXPONENT})")
         elif exp.is_Number:  # a float cannot appear; anything else numeric is irrational
             self.fail(f"exponent at column {col} must be rational or contain n")
+        if base.has(n) and not exp.is_nonnegative:
+            self.divisors.append((base, exp))  # a negative power divides by its base
         return base**exp
 
 
-def parse_formula(text: Any, where: str = "") -> sympy.Expr:
+def parse_formula(text: Any, where: str = "", divisors: list | None = None) -> sympy.Expr:
     """Parse one formula string in ``n`` into an exact sympy expression, safely.
 
-    ``where`` (for example ``"W[1][0]"``) prefixes every error message.
+    ``where`` (for example ``"W[1][0]"``) prefixes every error message.  A formula
+    means what is written: sympy cancels ``(n-3)/((n-3) n^2)`` to ``1/n^2`` on
+    construction, so pass a list as ``divisors`` to receive every written divisor
+    ``(d, None)`` and every base of a power that may be negative ``(base, exponent)``;
+    where one vanishes the formula is undefined (:class:`~exactrelu.depth.family.Family`
+    reports it as a pole).
 
     >>> parse_formula("binomial(n, 2) / n!")
     binomial(n, 2)/factorial(n)
@@ -305,8 +319,11 @@ def parse_formula(text: Any, where: str = "") -> sympy.Expr:
         raise ValueError(f"{prefix}expected a formula string, got {type(text).__name__}")
     if len(text) > MAX_LENGTH:
         raise ValueError(f"{prefix}formula is too long ({len(text)} characters, limit {MAX_LENGTH})")
-    expr = _Parser(text, where).parse()
+    parser = _Parser(text, where)
+    expr = parser.parse()
     _check_result(expr, prefix)
+    if divisors is not None:
+        divisors.extend(d for d in parser.divisors if d[0].has(n))
     return expr
 
 
@@ -339,7 +356,7 @@ def _check_result(expr: sympy.Expr, prefix: str) -> None:
     for q in expr.atoms(sympy.Rational):
         if max(int(q.p).bit_length(), int(q.q).bit_length()) > MAX_POWER_BITS:
             raise ValueError(f"{prefix}a number in the formula is too large (limit {MAX_POWER_BITS} bits)")
-    allowed = (sympy.exp, sympy.log, sympy.factorial, sympy.binomial, sympy.sin, sympy.cos, sympy.Abs)
+    allowed = FUNCTION_CLASSES
     for node in sympy.preorder_traversal(expr):
         if node.is_Symbol or node.is_Rational or node in (sympy.pi, sympy.E) or node.is_Add or node.is_Mul:
             continue
