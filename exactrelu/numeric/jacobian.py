@@ -46,7 +46,7 @@ from ..exact.floats import FloatFormat, round_nearest
 from ..nets.contexts import Context, ExactContext, read_inputs
 from ..nets.network import Network
 from .errorbounds import ErrorBounds
-from .precision import Precision, get_precision, round_array
+from .precision import Precision, doubles, get_precision, round_array
 
 __all__ = ["jacobian_error_bounds", "JacobianBoundContext", "up", "spectral_norm_upper"]
 
@@ -321,26 +321,13 @@ def _rounded(M: list, fmt: FloatFormat, where: str) -> tuple:
     except OverflowError:
         inf = np.full(shape, math.inf)
         return inf, None, inf, inf
-    exact = _doubles(flat, shape)
+    exact = doubles(flat, shape)
     a = np.abs(mid)
     R = None if exact.all() else np.where(exact, 0.0, up(a * 2.0**-52))
     absM = a if R is None else up(a + R)
     Rs, _ = round_array(mid, fmt)
     loose = up(float(fmt.u) * absM + float(fmt.eta))
     return mid, R, absM, np.where(exact, np.abs(mid - Rs), loose)
-
-
-def _doubles(flat: list, shape: tuple) -> np.ndarray:
-    """Which entries are float64 numbers exactly; all at once when every denominator is a power of two."""
-    den = math.lcm(*[q.denominator for q in flat])
-    if den & (den - 1) == 0 and den.bit_length() <= 1075 and max(map(int.bit_length, [q.numerator for q in flat])) <= 53:
-        return np.ones(shape, dtype=bool)  # reduced dyadic fractions: numerator bits are significant bits
-    return np.array([_is_double(v) for v in flat]).reshape(shape)
-
-
-def _is_double(q: Fraction) -> bool:
-    d = q.denominator
-    return d & (d - 1) == 0 and abs(q.numerator).bit_length() <= 53 and d.bit_length() <= 1075
 
 
 def _round_inputs(inputs: Any, m: Precision) -> np.ndarray:

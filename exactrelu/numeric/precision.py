@@ -31,9 +31,13 @@ from typing import Any
 
 import numpy as np
 
-from ..exact.floats import FLOAT32, FloatFormat, get_format
+import math
+from fractions import Fraction
 
-__all__ = ["Precision", "PRECISIONS", "get_precision", "round_array", "precision_of_dtype"]
+from ..exact.floats import FLOAT32, FloatFormat, get_format, round_nearest
+from ..nets.contexts import NumpyContext
+
+__all__ = ["Precision", "PRECISIONS", "get_precision", "round_array", "precision_of_dtype", "EmulatedContext"]
 
 
 @dataclass(frozen=True)
@@ -143,3 +147,73 @@ def round_array(A: np.ndarray, fmt: FloatFormat) -> tuple[np.ndarray, np.ndarray
         R = np.rint(A / spacing) * spacing
     over = np.zeros(A.shape, dtype=bool) if fmt.max is None else np.abs(R) > float(fmt.max)
     return R, over
+
+
+def doubles(flat: list, shape: tuple) -> np.ndarray:
+    """Which rationals of ``flat`` are float64 numbers exactly (a bool array of ``shape``).
+
+    >>> doubles([Fraction(1, 2), Fraction(1, 3)], (2,)).tolist()
+    [True, False]
+    """
+    den = math.lcm(*[q.denominator for q in flat])
+    if den & (den - 1) == 0 and den.bit_length() <= 1075 and max(map(int.bit_length, [q.numerator for q in flat])) <= 53:
+        return np.ones(shape, dtype=bool)  # reduced dyadic fractions: numerator bits are significant bits
+    return np.array([_is_double(v) for v in flat]).reshape(shape)
+
+
+def _is_double(q: Fraction) -> bool:
+    d = q.denominator
+    return d & (d - 1) == 0 and abs(q.numerator).bit_length() <= 53 and d.bit_length() <= 1075
+
+
+def round_exact(M: list, fmt: FloatFormat, where: str) -> np.ndarray:
+    """A list of rows of rationals rounded to nearest in ``fmt`` (a float64 array); ValueError on overflow."""
+    flat = [v for row in M for v in row]
+    shape = (len(M), len(M[0]))
+    try:
+        if doubles(flat, shape).all():
+            R, over = round_array(np.array([q.numerator / q.denominator for q in flat]).reshape(shape), fmt)
+            if over.any():
+                raise OverflowError(f"an entry overflows {fmt.name}")
+            return R
+        return np.array([float(round_nearest(q, fmt)) for q in flat]).reshape(shape)
+    except OverflowError as exc:
+        raise ValueError(f"{where}: {exc}") from None
+
+
+class EmulatedContext(NumpyContext):
+    """A numpy emulation of a precision model with float32 accumulation ("float32", "tf32", "bfloat16",
+    "float16"): weights, biases and each layer's input rounded to the storage format, float32 products
+    and sums (one BLAS product per layer), each result rounded to the output format.
+
+    It follows the model of proofs/float_error_bounds.md, so its errors lie within
+    :func:`exactrelu.numeric.jacobian.jacobian_error_bounds` for that model; it
+    stands for TF32 tensor cores on a machine without them.
+
+    >>> from exactrelu.nets.network import Network
+    >>> net = Network([([["1/3"]], [0])])
+    >>> float(EmulatedContext("tf32").forward(net, [[1]]).output[0, 0]) == 1365 / 4096  # 1/3 to 11 bits
+    True
+    """
+
+    name = "emulated"
+
+    def __init__(self, precision: Any = "tf32"):
+        super().__init__(24)
+        self.model = get_precision(precision)
+        if self.model.accumulation != FLOAT32:
+            raise ValueError(f"EmulatedContext accumulates in float32; {self.model!r} does not")
+
+    def cache_key(self) -> Any:
+        return (type(self), self.model)
+
+    def layer(self, W, b, where):
+        s = self.model.storage
+        return self.native_layer(round_exact(W, s, f"{where}, W"), round_exact([[v] for v in b], s, f"{where}, b")[:, 0])
+
+    def affine(self, layer, Y):
+        WT, b = layer
+        m = self.model
+        Ys = round_array(Y.astype(np.float64), m.storage)[0].astype(np.float32) if m.rounds_inputs else Y
+        Z = Ys @ WT + b
+        return round_array(Z.astype(np.float64), m.output)[0].astype(np.float32) if m.rounds_outputs else Z
