@@ -243,8 +243,35 @@ def test_cli_check_onnx(tmp_path, capsys):
     assert main(["oracle", "check", str(tmp_path / "v.json"), "--onnx", str(tmp_path / "net.onnx"), "--precision", "float32"]) == 0
     assert "-> OK" in capsys.readouterr().out
     # The float32 model judged as a float64 implementation: 1/3 and 1/7 round differently, real errors.
-    assert main(["oracle", "check", str(tmp_path / "v.json"), "--onnx", str(tmp_path / "net.onnx")]) == 1
+    assert main(["oracle", "check", str(tmp_path / "v.json"), "--onnx", str(tmp_path / "net.onnx"), "--precision", "float64"]) == 1
     assert "FAILED" in capsys.readouterr().out
+    # Without --precision it is read from the model's input type (was float64 for every model)
+    assert main(["oracle", "check", str(tmp_path / "v.json"), "--onnx", str(tmp_path / "net.onnx")]) == 0
+    out = capsys.readouterr().out
+    assert "precision: float32 (from the ONNX model's input type" in out and "-> OK" in out
+    assert main(["oracle", "check", str(tmp_path / "v.json"), "--onnx", str(tmp_path / "net.onnx"), "--precision", "bfloat16"]) == 0
+    assert main(["oracle", "check", str(tmp_path / "v.json"), "--onnx", str(tmp_path / "net.onnx"), "--precision", "24,24,24"]) == 0
+    capsys.readouterr()
+    with pytest.raises(SystemExit):
+        main(["oracle", "check", str(tmp_path / "v.json"), "--onnx", str(tmp_path / "net.onnx"), "--precision", "int8"])
+    assert "triple" in capsys.readouterr().err
+
+
+def test_cli_check_infers_a_torch_modules_dtype(tmp_path, capsys):
+    pytest.importorskip("torch")
+    path = _forge(tmp_path, lambda d: None)
+    (tmp_path / "tmod.py").write_text(
+        "import torch\n"
+        "from exactrelu.interop.torch_io import to_torch\n"
+        "from exactrelu import Network\n"
+        "NET = Network([([[1, -1], [1, 1]], [0, '-1/2'])], output=([[1, 2]], [0]))\n"
+        "model = to_torch(NET, 'float32')\n"
+        "half = to_torch(NET, 'float32').to(torch.bfloat16)\n"
+    )
+    assert main(["oracle", "check", str(path), "--callable", f"{tmp_path / 'tmod.py'}:model"]) == 0
+    assert "precision: float32 (from the torch module's dtype" in capsys.readouterr().out
+    assert main(["oracle", "check", str(path), "--callable", f"{tmp_path / 'tmod.py'}:half"]) == 0
+    assert "precision: bfloat16" in capsys.readouterr().out
 
 
 # ---- forged files and failing implementations (audit regressions)

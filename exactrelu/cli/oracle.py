@@ -2,14 +2,17 @@
 
     exactrelu oracle make NET --inputs FILE -o VECTORS.json
     exactrelu oracle check VECTORS.json --callable module:function [--precision float32]
-    exactrelu oracle check VECTORS.json --onnx MODEL.onnx --precision float32
+    exactrelu oracle check VECTORS.json --onnx MODEL.onnx [--precision tf32]
 
 ``--inputs`` is a JSON list of points, a ``.npz`` holding one 2-D array (or
 an array named ``X``), or a text/CSV file with one point per line (numbers
 separated by commas or spaces; decimals are exact: "0.1" is 1/10).
 ``--callable`` names a function from a 2-D numpy batch of inputs to a batch of
 outputs, as ``package.module:function`` or ``path/to/file.py:function``;
-``--onnx`` runs a model with onnxruntime instead.
+``--onnx`` runs a model with onnxruntime instead.  ``--precision`` is a
+precision model (float64, float32, tf32, bfloat16, float16, an integer number
+of bits, or storage,accumulation,output); without it, it is the ONNX model's
+input type, or the dtype of a torch module given as the callable, else float64.
 ``check`` exits 0 when every disagreement is rounding, 1 when there is a real error.
 """
 
@@ -59,7 +62,9 @@ def register(sub: Any) -> None:
     impl = c.add_mutually_exclusive_group(required=True)
     impl.add_argument("--callable", dest="callable_", help="module:function or file.py:function")
     impl.add_argument("--onnx", help="an ONNX model, run with onnxruntime")
-    c.add_argument("--precision", choices=["float64", "float32"], default="float64", help="float type of the inputs given to the implementation (default float64)")
+    c.add_argument("--precision", default=None, type=_precision,
+                   help="precision model: float64, float32, tf32, bfloat16, float16, bits, or storage,accumulation,output "
+                   "(default: the ONNX model's input type or the torch module's dtype, else float64)")
     c.add_argument("--max-listed", type=_nonnegative, default=5, help="how many worst cases to print (default 5)")
     c.set_defaults(run=_check)
 
@@ -74,6 +79,45 @@ def _nonnegative(text: str) -> int:
     if value < 0:
         raise argparse.ArgumentTypeError(f"expected a nonnegative integer, got {value}")
     return value
+
+
+def _precision(text: str) -> Any:
+    import argparse
+
+    from ..numeric.precision import get_precision
+
+    word = lambda t: int(t) if t.strip().isdigit() else t.strip()  # noqa: E731 - a format name or a bit count
+    value: Any = tuple(word(t) for t in text.split(",")) if "," in text else word(text)
+    try:
+        return get_precision(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _onnx_session(path: str) -> tuple:
+    """An onnxruntime session of the model and the precision its input type names (None if unknown)."""
+    from ..optional import import_optional
+
+    ort = import_optional("onnxruntime", "running ONNX models")
+    try:
+        sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    except Exception as exc:
+        raise ValueError(f"onnxruntime cannot open the model ({type(exc).__name__}: {exc})") from None
+    kinds = {"tensor(float)": "float32", "tensor(double)": "float64", "tensor(float16)": "float16",
+             "tensor(bfloat16)": "bfloat16"}
+    inputs = sess.get_inputs()
+    return sess, (kinds.get(inputs[0].type) if len(inputs) == 1 else None)
+
+
+def _torch_dtype(fn: Any) -> str | None:
+    """The precision named by the dtype of a torch module's first parameter (None if fn is no module)."""
+    from ..numeric.precision import precision_of_dtype
+
+    params = getattr(fn, "parameters", None)
+    if not callable(params):
+        return None
+    first = next(iter(params()), None)
+    return None if first is None else precision_of_dtype(first.dtype)
 
 
 def _usage(parser: Any) -> int:
@@ -174,12 +218,33 @@ def _check(args: Any) -> int:
         from ..interop.onnx_io import onnxruntime_function
 
         try:
-            fn = onnxruntime_function(args.onnx)
+            sess, found = _onnx_session(args.onnx)
+            fn = onnxruntime_function(sess)
         except ImportError as exc:
             raise ValueError(str(exc)) from None
+        source = "the ONNX model's input type"
     else:
         fn = load_callable(args.callable_)
-    report = compare(_guarded(fn), vectors, args.precision, max_listed=args.max_listed)
+        found, source = _torch_dtype(fn), "the torch module's dtype"
+        if found is not None:
+            fn = _torch_module(fn)
+    precision = args.precision or found or "float64"
+    if args.precision is None:
+        print(f"precision: {precision} (from {source if found else 'the default'}; set it with --precision)")
+    report = compare(_guarded(fn), vectors, precision, max_listed=args.max_listed)
     print(report)
     sys.stdout.flush()
     return 0 if report.ok else 1
+
+
+def _torch_module(module: Any) -> Callable:
+    """A torch module as a function of numpy batches (cast to its parameters' dtype, no gradients)."""
+    import torch
+
+    first = next(iter(module.parameters()))
+
+    def fn(X: Any) -> Any:
+        with torch.no_grad():
+            return module(torch.from_numpy(X).to(device=first.device, dtype=first.dtype))
+
+    return fn
