@@ -1,7 +1,8 @@
 """The two region figures of the README, and the digits network the tests use, made reproducibly.
 
-    python examples/region_figures.py                   # writes docs/figures/*.png
-    python examples/region_figures.py --write-fixture   # also (re)writes tests/data/digits_mlp.npz
+    python examples/region_figures.py --out docs/figures   # the README's figures
+    python examples/region_figures.py                      # into a temporary folder (what the tests run)
+    python examples/region_figures.py --write-fixture      # also (re)trains tests/data/digits_mlp.npz
 
 1. docs/figures/regions_2d_boundary.png: a 2-16-16-2 classifier trained on
    scikit-learn's two moons; its exact linear regions over [-1.5, 2.5] x
@@ -13,12 +14,16 @@
 
 Everything drawn is computed exactly (rational polygons and boundary
 segments); training is seeded and full-batch, so reruns give the same
-networks.  Needs torch, scikit-learn and matplotlib (pip install "exactrelu[paper]").
+networks.  Each figure's regions are checked to tile their box exactly and
+its boundary segments to lie exactly on the tie of two top classes.
+
+Requires: torch, sklearn, matplotlib
 """
 
 from __future__ import annotations
 
 import argparse
+import tempfile
 import time
 from pathlib import Path
 
@@ -32,6 +37,7 @@ def train(X, y, widths, steps, seed=0, lr=1e-2):
     import torch
 
     torch.manual_seed(seed)
+    torch.set_num_threads(1)  # tiny models: threads only contend (and one thread is reproducible)
     layers = []
     for a, b in zip(widths[:-1], widths[1:]):
         layers += [torch.nn.Linear(a, b), torch.nn.ReLU()]
@@ -67,6 +73,16 @@ def digits_network(write_fixture: bool = False):
     return net
 
 
+def check(net, part, pieces) -> None:
+    """The regions tile their box exactly; every boundary segment lies exactly on a tie of the two top classes."""
+    assert sum(r.volume() for r in part) == part.box.volume()
+    for piece in pieces:
+        i, j = piece.classes
+        for t in piece.segment:
+            out = net(t)
+            assert out[i] == out[j] == max(out), (piece, t)
+
+
 def figure_2d(out: Path) -> None:
     import matplotlib.pyplot as plt
     from sklearn.datasets import make_moons
@@ -80,6 +96,7 @@ def figure_2d(out: Path) -> None:
     part = net.regions(([-1.5, -1], [2.5, 1.5]))
     pieces = part.decision_boundary()
     took = time.perf_counter() - start
+    check(net, part, pieces)
     fig, ax = plt.subplots(figsize=(5.6, 3.8))
     plot.regions(part, ax=ax, color_by="output")
     ax.scatter(X[:, 0], X[:, 1], c=["#1f4e99" if t == 0 else "#b3461b" for t in y], s=5, zorder=4)
@@ -103,6 +120,7 @@ def figure_digits(net, out: Path) -> None:
     part = net.regions(s)
     pieces = part.decision_boundary()
     took = time.perf_counter() - start
+    check(net.restrict(s), part, pieces)  # the exact network on the slice's coordinates
     fig = plt.figure(figsize=(6.4, 4.6))
     ax = fig.add_axes([0.08, 0.1, 0.62, 0.78])
     marks = [((0, 0), f"a {DIGITS[0]}"), ((1, 0), f"a {DIGITS[1]}"), ((0, 1), f"a {DIGITS[2]}")]
@@ -129,13 +147,13 @@ def figure_digits(net, out: Path) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--out", default=str(ROOT / "docs" / "figures"), help="folder for the figures")
+    parser.add_argument("--out", default=None, help="folder for the figures (default: a new temporary folder)")
     parser.add_argument("--write-fixture", action="store_true", help=f"retrain and write {FIXTURE.name}")
     args = parser.parse_args()
     import matplotlib
 
     matplotlib.use("Agg")
-    out = Path(args.out)
+    out = Path(args.out) if args.out else Path(tempfile.mkdtemp(prefix="exactrelu-figures-"))
     out.mkdir(parents=True, exist_ok=True)
     figure_2d(out / "regions_2d_boundary.png")
     figure_digits(digits_network(args.write_fixture), out / "regions_digits_slice.png")
