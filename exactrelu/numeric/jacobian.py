@@ -127,9 +127,11 @@ class _Layer:
     absbs: np.ndarray  # |fl_s(b)|, a column
     Wsq: np.ndarray  # W**2 entrywise, for row norms
     g: float  # gamma_{n+1} of the accumulation format
+    ua: float  # u of the accumulation format
     eta: float  # (4n + 2) eta of the accumulation format
     g64: float  # gamma_{d+1}(2^-53) for products P W (inner dimension d = rows of W)
     overflow: str | None = None
+    signed: tuple | None = None  # (|fl_s(W)| where W >= 0, where W <= 0, the same for b): Lemma 1'
     _sigma: float | None = None
 
     @property
@@ -201,9 +203,12 @@ class JacobianBoundContext(Context):
             over = f"a weight or bias of {where} overflows float64"
         elif s.max is not None and (np.any(up(absW + dWs) > float(s.max)) or np.any(up(absb + dbs) > float(s.max))):
             over = f"a weight or bias of {where} overflows {s.name}"
+        absWs, absbs = up(absW + dWs), up(absb + dbs)
+        signed = (np.where(W64 >= 0, absWs, 0.0), np.where(W64 <= 0, absWs, 0.0),
+                  np.where(b64 >= 0, absbs, 0.0), np.where(b64 <= 0, absbs, 0.0))
         return _Layer(
-            where, W64, RW, absW, dWs, up(absW + dWs), dbs, up(absb + dbs), up(absW * absW),
-            g=_gamma(n + 1, a.u), eta=_fup((4 * n + 2) * a.eta), g64=_gamma(d + 1, Fraction(1, 2**53)), overflow=over,
+            where, W64, RW, absW, dWs, absWs, dbs, absbs, up(absW * absW), g=_gamma(n + 1, a.u), ua=float(a.u),
+            eta=_fup((4 * n + 2) * a.eta), g64=_gamma(d + 1, Fraction(1, 2**53)), overflow=over, signed=signed,
         )
 
     def batch(self, inputs: Any) -> _State:
@@ -227,7 +232,7 @@ class JacobianBoundContext(Context):
         A = st.Yup
         dY = st.dY if st.k == 0 else (up(float(m.storage.u) * A + float(m.storage.eta)) if m.rounds_inputs else 0 * A)
         S = up(L.absWs @ up(A + dY) + L.absbs)  # bounds sum |terms| of each dot product
-        rho = up(L.dWs @ A + L.dbs + L.absWs @ dY + L.g * S + L.eta)
+        rho = up(L.dWs @ A + L.dbs + L.absWs @ dY + _accumulation(L, S, None if st.k == 0 else up(A + dY)))
         if m.rounds_outputs:
             rho = up(rho + float(m.output.u) * up(S * (1 + L.g) + L.eta) + float(m.output.eta))
         _check_range(S, L, m, st.reasons)
@@ -264,6 +269,17 @@ class JacobianBoundContext(Context):
 
     def export(self, st: _State, n: int) -> _State:
         return st
+
+
+def _accumulation(L: _Layer, S: np.ndarray, Ay: np.ndarray | None) -> np.ndarray:
+    """The rounding error of the dot products: min of Lemma 1 and Lemma 1' (inputs ``Ay`` >= 0; None: unsigned)."""
+    lemma1 = up(L.g * S + L.eta)
+    if Ay is None:
+        return lemma1
+    Wpos, Wneg, bpos, bneg = L.signed
+    M = np.minimum(S, np.maximum(up(Wpos @ Ay + bpos), up(Wneg @ Ay + bneg)))  # largest |partial sum|, exactly
+    n = L.W64.shape[1]
+    return np.minimum(lemma1, up(L.ua * S + (n * L.ua) * up(M + L.g * S) + 2 * L.eta))
 
 
 def _lower(enclosure: tuple) -> np.ndarray:
