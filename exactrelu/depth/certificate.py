@@ -584,7 +584,7 @@ def _short(value: Any) -> str:
 # --------------------------------------------------------------------------
 # explain(): the proof in words
 # --------------------------------------------------------------------------
-_STATEMENTS = {name: rule.statement for name, rule in RULES.items()}
+_STATEMENTS = {name: " ".join(rule.statement.split()) for name, rule in RULES.items()}
 
 
 def _fmt(value: Any) -> str:

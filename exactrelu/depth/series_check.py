@@ -106,6 +106,10 @@ class Term(_ks.Term):
             raise ValueError("|a(k)|^q is not rational: the term has a factor e^(...)")
         return self._algebraic_power_q(k)
 
+    def abs_lower(self, k: int) -> Fraction:
+        """An exact rational lower bound of ``|a(k)|`` (the value itself when rational; the search uses it)."""
+        return _root(self.abs_power_q_bounds(k)[0], self.q, up=False)
+
     @classmethod
     def from_sympy(cls, expr: Any) -> "Term":
         """Parse a sympy expression in n; raise :class:`UnsupportedTerm` if unsupported."""

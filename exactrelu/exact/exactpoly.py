@@ -32,13 +32,107 @@ True
 from __future__ import annotations
 
 from fractions import Fraction
-from typing import Any
+from typing import Any, Sequence, Union
 
 import flint
 
-from .polysign import (  # noqa: F401  (the engine lives in polysign, which the trusted kernel imports)
-    PolyLike, _fmpq, integer_roots_at_least, iroot_ceil, iroot_floor, max_real_root_upper_bound, nonnegative_on,
-    positive_on, roots_in_ray, sign_eventually, taylor_shift, to_fmpq_poly, to_fmpz_poly)
+from . import polysign as _ps
+from .polysign import iroot_ceil, iroot_floor  # noqa: F401  (re-exported)
+
+PolyLike = Union[flint.fmpz_poly, flint.fmpq_poly, Sequence[Any]]
+
+
+def _fmpq(x: Any) -> flint.fmpq:
+    if isinstance(x, flint.fmpq):
+        return x
+    if isinstance(x, bool):
+        raise ValueError(f"{x!r} is not a rational number")
+    if isinstance(x, (int, flint.fmpz)):
+        return flint.fmpq(int(x))
+    if isinstance(x, Fraction):
+        return flint.fmpq(x.numerator, x.denominator)
+    raise ValueError(f"{x!r} is not an exact rational (int, Fraction, fmpq)")
+
+
+def to_fmpq_poly(p: PolyLike) -> flint.fmpq_poly:
+    """Convert a polynomial (flint poly or ascending coefficients) to ``fmpq_poly``."""
+    if isinstance(p, flint.fmpq_poly):
+        return p
+    if isinstance(p, flint.fmpz_poly):
+        return flint.fmpq_poly(p)
+    if isinstance(p, (str, bytes)) or not hasattr(p, "__iter__"):
+        raise ValueError(f"{p!r} is not a polynomial (expected flint poly or coefficient list)")
+    return flint.fmpq_poly([_fmpq(c) for c in p])
+
+
+def to_fmpz_poly(p: PolyLike) -> flint.fmpz_poly:
+    """``d * p`` with integer coefficients for the positive common denominator d (same signs and roots).
+
+    >>> to_fmpz_poly([Fraction(1, 2), Fraction(-1, 3)])
+    (-2)*x + 3
+    """
+    return p if isinstance(p, flint.fmpz_poly) else to_fmpq_poly(p).numer()
+
+
+# The kernel's engine (exactrelu.exact.polysign) on flint polynomials; here any PolyLike and rational N.
+def taylor_shift(p: PolyLike, a: Any) -> flint.fmpq_poly:
+    """``p(x + a)``, exactly."""
+    return _ps.taylor_shift(to_fmpq_poly(p), _fmpq(a))
+
+
+def roots_in_ray(p: PolyLike, N: Any) -> int:
+    """Number of distinct real roots of ``p`` in the open ray ``(N, oo)``; ValueError for zero.
+
+    >>> roots_in_ray([2, -3, 1], 0), roots_in_ray([2, -3, 1], 1), roots_in_ray([1, -2, 1], 0)
+    (2, 1, 1)
+    """
+    return _ps.roots_in_ray(to_fmpq_poly(p), _fmpq(N))
+
+
+def positive_on(p: PolyLike, N: Any) -> bool:
+    """Whether ``p(x) > 0`` for every real ``x >= N``.
+
+    >>> positive_on([-3, 1], 3), positive_on([-3, 1], Fraction(31, 10))
+    (False, True)
+    """
+    return _ps.positive_on(to_fmpq_poly(p), _fmpq(N))
+
+
+def nonnegative_on(p: PolyLike, N: Any) -> bool:
+    """Whether ``p(x) >= 0`` for every real ``x >= N``.
+
+    >>> nonnegative_on([0, 0, 1, -1], 0), nonnegative_on([-1, 1], 1), nonnegative_on([], 5)
+    (False, True, True)
+    """
+    return _ps.nonnegative_on(to_fmpq_poly(p), _fmpq(N))
+
+
+def max_real_root_upper_bound(p: PolyLike) -> int:
+    """An integer strictly greater than every real root of ``p``.
+
+    >>> max_real_root_upper_bound([-6, 1, 1])
+    8
+    """
+    return _ps.max_real_root_upper_bound(to_fmpq_poly(p))
+
+
+def sign_eventually(p: PolyLike) -> int:
+    """Sign of ``p(x)`` for all large real ``x`` (0 for zero).
+
+    >>> sign_eventually([100, -1]), sign_eventually([]), sign_eventually([-5, 0, 2])
+    (-1, 0, 1)
+    """
+    return _ps.sign_eventually(to_fmpq_poly(p))
+
+
+def integer_roots_at_least(p: PolyLike, N: int) -> list[int]:
+    """The integer roots ``k >= N`` of a nonzero ``p``, sorted.
+
+    >>> integer_roots_at_least([6, -5, 1], 0), integer_roots_at_least([-1, 0, 2], -10)
+    ([2, 3], [])
+    """
+    return _ps.integer_roots_at_least(to_fmpq_poly(p), N)
+
 
 __all__ = [
     "to_fmpz_poly",

@@ -79,6 +79,11 @@ def _dispatch(cert: Any, fam: Any) -> None:
     keys, required = set(cert.witnesses), set(rule.witnesses) - rule.optional
     need(required <= keys, f"{rule.name}: witnesses must be {sorted(required)} (+ optional {sorted(rule.optional)}), "
                            f"got {sorted(keys)}")
+    if rule.scope == "everywhere":
+        need(cert.scope == {"kind": "everywhere"}, f"{rule.name} proves convergence everywhere; the scope must say so")
+    elif rule.scope == "point":
+        need(cert.scope.get("kind") == "point" and cert.scope.get("x") == cert.witnesses["x"],
+             f"{rule.name} is a claim at the point x; the scope must be that point")
     if not rule.gives_limit:
         need(cert.limit is None, f"{rule.name} does not give the limit, but one is claimed")
     rule.check(cert, fam, cert.witnesses)

@@ -101,10 +101,6 @@ class Term:
         """An exact rational upper bound of ``|a(k)|`` (the value itself when rational)."""
         return _root(self.abs_power_q_bounds(k)[1], self.q, up=True)
 
-    def abs_lower(self, k: int) -> Fraction:
-        """An exact rational lower bound of ``|a(k)|`` (the value itself when rational)."""
-        return _root(self.abs_power_q_bounds(k)[0], self.q, up=False)
-
 
 def product(t: tuple) -> Term:
     """The product form of a term whose canonical form has one monomial (or is zero).
@@ -153,12 +149,6 @@ def product(t: tuple) -> Term:
     return Term(powers=tuple(sorted((k, v) for k, v in powers.items() if v)), **f)
 
 
-def _dyadic(x: Fraction, up: bool, bits: int = 96) -> Fraction:
-    """x > 0 rounded outward to ``bits`` significant bits (a dyadic rational)."""
-    e = bits - (x.numerator.bit_length() - x.denominator.bit_length())
-    return (math.ceil if up else math.floor)(x * Fraction(2) ** e) / Fraction(2) ** e
-
-
 def exp_bounds(x: Fraction) -> tuple[Fraction, Fraction]:
     """Rationals ``lo <= e^x <= hi`` for a rational x, within about 2^-60 relative.
 
@@ -180,9 +170,9 @@ def exp_bounds(x: Fraction) -> tuple[Fraction, Fraction]:
         term = term * z / j
         head += term
     term = term * z / k  # z^k / k!
-    lo, hi = _dyadic(head + term, up=False), _dyadic(head + term * Fraction(k + 1) / (k + 1 - z), up=True)
-    for _ in range(s):
-        lo, hi = _dyadic(lo * lo, up=False), _dyadic(hi * hi, up=True)
+    lo, hi = -round_up(-(head + term), 96), round_up(head + term * Fraction(k + 1) / (k + 1 - z), 96)
+    for _ in range(s):  # rounded outward to 96 significant bits
+        lo, hi = -round_up(-lo * lo, 96), round_up(hi * hi, 96)
     return (lo, hi) if x >= 0 else (1 / hi, 1 / lo)
 
 
@@ -628,7 +618,7 @@ def tail_bound(s: Series, K: int) -> Fraction:
     while K < k0:
         K += 1
         v = t.abs_upper(K)
-        total += v if exact or v == 0 else _dyadic(v, up=True, bits=128)
+        total += v if exact else round_up(v, 128)
     if t.is_zero:
         return total
     if s.method == "comparison":

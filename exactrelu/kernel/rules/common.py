@@ -16,10 +16,11 @@ MAX_DEPTH = 10_000  # the most layers the checker replays, counted from the fami
 
 @dataclass(frozen=True)
 class Rule:
-    """One theorem rule: what it proves, where its proof is, its witnesses and its kernel check.
+    """One theorem rule: what it proves, where its proof is, its statement, its witnesses and its kernel check.
 
     ``witnesses`` maps each witness name to its kind (rat, vec, veclist, int, str, series,
-    serieslist); names in ``optional`` may be absent.  ``check(cert, subject, w)`` raises
+    serieslist); names in ``optional`` may be absent.  ``scope`` "everywhere" or "point" (the
+    point x of the witnesses) is checked before ``check(cert, subject, w)``, which raises
     CertificateError naming the first hypothesis that fails.
     """
 
@@ -30,6 +31,7 @@ class Rule:
     witnesses: dict
     check: Callable[[Cert, Subject, dict], None]
     optional: frozenset = frozenset()
+    scope: str | None = None
     gives_limit: bool = False
 
 
@@ -70,17 +72,13 @@ def stationary(fam: Subject, rule: str) -> tuple:
     return fam.layer(fam.start)
 
 
-def frac_str(x: Fraction) -> str:
-    return str(x.numerator) if x.denominator == 1 else f"{x.numerator}/{x.denominator}"
-
-
 def set_condition(u: tuple, K: int, name: str = "u") -> str:
     """The canonical text of the set {x : u^T y_K(x) > 0} used as a divergence scope.
 
     >>> set_condition((Fraction(1), Fraction(0)), 1)
     'u^T y_1(x) > 0 with u = (1, 0), where y_1(x) is the state after the prefix and 1 formula layer(s)'
     """
-    vec = ", ".join(frac_str(t) for t in u)
+    vec = ", ".join(str(t.numerator) if t.denominator == 1 else f"{t.numerator}/{t.denominator}" for t in u)
     return (f"{name}^T y_{K}(x) > 0 with {name} = ({vec}), where y_{K}(x) is the state after the prefix "
             f"and {K} formula layer(s)")
 
@@ -175,5 +173,3 @@ def output_row(fam: Subject, w: dict, u: tuple) -> None:
 def positive_vec(vec: tuple, m: int, what: str) -> None:
     need(len(vec) == m and all(t >= 0 for t in vec) and any(vec), f"{what} must be nonnegative and nonzero")
 
-
-__all__ = ["Rule", "neg", "MAX_DEPTH"]

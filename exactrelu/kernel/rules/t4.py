@@ -1,10 +1,6 @@
-"""T4 (proofs/T4_sufficient_condition.md): sum ||W_n - I|| < inf and sum ||b_n|| < inf give convergence everywhere.
-
-The kernel checks a summability certificate for every nonzero entry of W_n - I and b_n,
-and the constants S >= sum ||W_n - I||, B >= sum ||b_n||, P >= prod (1 + ||W_n - I||)
-(exact head n = start..N, certified tails after N, exp of the tail sum bounded by
-(1 - s/2^j)^(-2^j)) that the tail bound outside the kernel uses.
-"""
+"""sum_n ||W_n - I|| < inf and sum_n ||b_n|| < inf imply that N_n(x) converges for every x, uniformly on
+bounded sets, with ||N_inf(x) - N_d(x)|| <= sum_(n>d) (||W_n - I|| M(R) + ||b_n||), M(R) = P (R + B),
+P >= prod(1 + ||W_n - I||), B >= sum ||b_n|| (S >= sum ||W_n - I||)."""
 
 from __future__ import annotations
 
@@ -35,7 +31,9 @@ def _up(x: Fraction) -> Fraction:
 
 
 def _check(cert, fam, w: dict) -> None:
-    need(cert.scope == {"kind": "everywhere"}, "T4 proves convergence everywhere; the scope must say so")
+    """A summability certificate for every nonzero entry of W_n - I and b_n, and the constants S, B, P
+    that the tail bound outside the kernel uses: exact head n = start..N, certified tails after N,
+    exp of the tail sum bounded by (1 - s/2^j)^(-2^j)."""
     N, start, m = w["N"], fam.start, fam.width
     need(start <= N <= start + MAX_DEPTH, f"T4: N = {N} must satisfy start <= N <= start + {MAX_DEPTH}")
     entries = {(i, j): add(fam.W[i][j], neg(q(1))) if i == j else fam.W[i][j] for i in range(m) for j in range(m)}
@@ -55,10 +53,6 @@ def _check(cert, fam, w: dict) -> None:
          "T4: P is smaller than the certified bound of prod(1 + ||W_n - I||)")
 
 
-RULE = Rule(
-    "T4", "converges", "proofs/T4_sufficient_condition.md",
-    "sum_n ||W_n - I|| < inf and sum_n ||b_n|| < inf imply that N_n(x) converges for every x, uniformly on "
-    "bounded sets, with ||N_inf(x) - N_d(x)|| <= sum_(n>d) (||W_n - I|| M(R) + ||b_n||), M(R) = P (R + B), "
-    "P >= prod(1 + ||W_n - I||), B >= sum ||b_n|| (S >= sum ||W_n - I||).",
-    {"N": "int", "S": "rat", "B": "rat", "P": "rat", "j": "int", "W_series": "serieslist", "b_series": "serieslist"},
-    _check)
+RULE = Rule("T4", "converges", "proofs/T4_sufficient_condition.md", __doc__,
+            {"N": "int", "S": "rat", "B": "rat", "P": "rat", "j": "int", "W_series": "serieslist",
+             "b_series": "serieslist"}, _check, scope="everywhere")

@@ -1,5 +1,5 @@
-"""T6 (proofs/T6_stationary_contraction.md): a stationary layer with |W| v <= q v (v > 0, q < 1) is a
-contraction in the weighted max norm; every input converges to the fixed point y*."""
+"""W_n = W, b_n = b constant and |W| v <= q v with v > 0, q < 1 make y -> sigma(W y + b) a q-contraction
+in the weighted max norm; every input converges to the unique fixed point y*."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from .common import Rule, apply_output, matvec, need, relu_layer, stationary
 
 
 def _check(cert, fam, w: dict) -> None:
-    need(cert.scope == {"kind": "everywhere"}, "T6 proves convergence everywhere; the scope must say so")
     W, b = stationary(fam, "T6")
     v, q, y = w["v"], w["q"], w["fixed_point"]
     need(len(v) == len(W) == len(y), "T6: v and y* must have the width of the family")
@@ -21,8 +20,6 @@ def _check(cert, fam, w: dict) -> None:
     need(cert.limit == apply_output(fam, y), "T6: the claimed limit is not the output at y*")
 
 
-RULE = Rule(
-    "T6", "converges", "proofs/T6_stationary_contraction.md",
-    "W_n = W, b_n = b constant and |W| v <= q v with v > 0, q < 1 make y -> sigma(W y + b) a q-contraction in "
-    "the weighted max norm; every input converges to the unique fixed point y*.",
-    {"v": "vec", "q": "rat", "fixed_point": "vec", "pattern": "str"}, _check, gives_limit=True)
+RULE = Rule("T6", "converges", "proofs/T6_stationary_contraction.md", __doc__,
+            {"v": "vec", "q": "rat", "fixed_point": "vec", "pattern": "str"}, _check, scope="everywhere",
+            gives_limit=True)

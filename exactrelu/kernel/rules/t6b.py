@@ -1,5 +1,6 @@
-"""T6b (proofs/T6b_perturbed_contraction.md): W_n - W and b_n - b summable, and (|W| + tails of
-W_n - W from n0) v <= q v with v > 0, q < 1: every input converges to the fixed point of (W, b)."""
+"""If |W_n| v <= q v (v > 0, q < 1) for all n >= n0 and W_n - W, b_n - b are summable, the states converge
+for every input to the fixed point y* = sigma(W y* + b) of the limit layer (|W_n| is bounded by |W| plus
+the certified tails of W_n - W from n0)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ from .common import MAX_DEPTH, Rule, apply_output, entry_series, need, relu_laye
 
 
 def _check(cert, fam, w: dict) -> None:
-    need(cert.scope == {"kind": "everywhere"}, "T6b proves convergence everywhere; the scope must say so")
     n0, v, q, y, WL, bL = w["n0"], w["v"], w["q"], w["fixed_point"], w["W_limit"], w["b_limit"]
     m = fam.width
     need(fam.start <= n0 <= fam.start + MAX_DEPTH, f"T6b: n0 must satisfy start <= n0 <= start + {MAX_DEPTH}")
@@ -31,9 +31,6 @@ def _check(cert, fam, w: dict) -> None:
     need(cert.limit == apply_output(fam, y), "T6b: the claimed limit is not the output at y*")
 
 
-RULE = Rule(
-    "T6b", "converges", "proofs/T6b_perturbed_contraction.md",
-    "if |W_n| v <= q v (v > 0, q < 1) for all n >= n0 and W_n - W, b_n - b are summable, the states converge "
-    "for every input to the fixed point y* = sigma(W y* + b) of the limit layer.",
-    {"n0": "int", "v": "vec", "q": "rat", "W_limit": "veclist", "b_limit": "vec", "fixed_point": "vec",
-     "W_series": "serieslist", "b_series": "serieslist"}, _check, gives_limit=True)
+RULE = Rule("T6b", "converges", "proofs/T6b_perturbed_contraction.md", __doc__,
+            {"n0": "int", "v": "vec", "q": "rat", "W_limit": "veclist", "b_limit": "vec", "fixed_point": "vec",
+             "W_series": "serieslist", "b_series": "serieslist"}, _check, scope="everywhere", gives_limit=True)

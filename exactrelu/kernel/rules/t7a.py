@@ -1,14 +1,12 @@
-"""T7a (proofs/T7_divergence.md): for a stationary family an exact periodic orbit with a non-constant
-output, reached at depth k from x, prevents convergence at x."""
+"""For a stationary family an exact periodic orbit of the states, reached at depth k from x, along which
+the output is not constant, prevents convergence at x."""
 
 from __future__ import annotations
 
 from .common import MAX_DEPTH, Rule, apply_output, need, relu_layer, replay, stationary
-from .p1 import point_scope
 
 
 def _check(cert, fam, w: dict) -> None:
-    point_scope(cert, w)
     W, b = stationary(fam, "T7a")
     orbit = w["orbit"]
     need(2 <= len(orbit) <= MAX_DEPTH, "T7a: the orbit needs a period of at least 2")
@@ -21,7 +19,5 @@ def _check(cert, fam, w: dict) -> None:
          "T7a: the output is constant along the orbit, so it converges")
 
 
-RULE = Rule(
-    "T7a", "diverges", "proofs/T7_divergence.md",
-    "for a stationary family an exact periodic, non-constant orbit of the outputs prevents convergence at x.",
-    {"x": "vec", "k": "int", "orbit": "veclist"}, _check)
+RULE = Rule("T7a", "diverges", "proofs/T7_divergence.md", __doc__, {"x": "vec", "k": "int", "orbit": "veclist"},
+            _check, scope="point")

@@ -1,11 +1,11 @@
-"""T7b (proofs/T7_divergence.md): W_n, b_n >= 0 from n0 on; u >= 0 with u^T W_n >= (1 + a_n) u^T and either
-sum a_n = inf with u^T y_K > 0, or sum u^T b_n = inf: u^T y_n -> inf."""
+"""If W_n, b_n >= 0 from n0 on, the network is linear there; u >= 0 with u^T W_n >= (1 + a_n) u^T and
+either sum a_n = inf with u^T y_K > 0, or sum u^T b_n = inf, gives u^T y_n -> inf."""
 
 from __future__ import annotations
 
 from ..terms import add, mul, q
-from .common import (Rule, column_at_least, divergent_weights, growth_scope, lincomb, need, output_row,
-                     series_ok, linear_tail)
+from .common import (Rule, column_at_least, divergent_weights, growth_scope, lincomb, linear_tail, need,
+                     output_row, series_ok)
 
 
 def _check(cert, fam, w: dict) -> None:
@@ -32,10 +32,7 @@ def _check(cert, fam, w: dict) -> None:
     output_row(fam, w, u)
 
 
-RULE = Rule(
-    "T7b", "diverges", "proofs/T7_divergence.md",
-    "if W_n, b_n >= 0 from n0 on, the network is linear there; u >= 0 with u^T W_n >= (1 + a_n) u^T and either "
-    "sum a_n = inf with u^T y_K > 0, or sum u^T b_n = inf, gives u^T y_n -> inf.",
-    {"n0": "int", "K": "int", "u": "vec", "route": "str", "a_series": "series", "ub_series": "series",
-     "witness_point": "vec", "output_row": "int", "c": "rat"}, _check,
-    optional=frozenset({"a_series", "ub_series", "witness_point", "output_row", "c"}))
+RULE = Rule("T7b", "diverges", "proofs/T7_divergence.md", __doc__,
+            {"n0": "int", "K": "int", "u": "vec", "route": "str", "a_series": "series", "ub_series": "series",
+             "witness_point": "vec", "output_row": "int", "c": "rat"}, _check,
+            optional=frozenset({"a_series", "ub_series", "witness_point", "output_row", "c"}))

@@ -1,5 +1,5 @@
-"""T7c (proofs/T7_divergence.md): a constant nonnegative layer with u^T W >= lambda u^T, lambda > 1, u >= 0
-and u^T y_K > 0 gives u^T y_n >= lambda^(n-K) u^T y_K -> inf."""
+"""A constant nonnegative tail with u^T W >= lambda u^T, lambda > 1, u >= 0 and u^T y_K > 0 gives
+u^T y_n >= lambda^(n-K) u^T y_K -> inf."""
 
 from __future__ import annotations
 
@@ -20,9 +20,6 @@ def _check(cert, fam, w: dict) -> None:
     output_row(fam, w, u)
 
 
-RULE = Rule(
-    "T7c", "diverges", "proofs/T7_divergence.md",
-    "a constant nonnegative tail with u^T W >= lambda u^T, lambda > 1, u >= 0 and u^T y_K > 0 gives "
-    "u^T y_n >= lambda^(n-K) u^T y_K -> inf.",
-    {"u": "vec", "lambda": "rat", "K": "int", "witness_point": "vec", "output_row": "int", "c": "rat"}, _check,
-    optional=frozenset({"witness_point", "output_row", "c"}))
+RULE = Rule("T7c", "diverges", "proofs/T7_divergence.md", __doc__,
+            {"u": "vec", "lambda": "rat", "K": "int", "witness_point": "vec", "output_row": "int", "c": "rat"},
+            _check, optional=frozenset({"witness_point", "output_row", "c"}))
