@@ -34,6 +34,8 @@ def test_restrict_is_the_network_on_the_slice_exactly(pair, data):
     net, s = pair
     small = net.restrict(s)
     assert small.input_dim == s.dim and small.widths == net.widths
+    rebuilt = Network(small.layers, output=small.output)  # restrict shares the deeper layers: same as built anew
+    assert small == rebuilt and str(small.fmpq_layers()) == str(rebuilt.fmpq_layers())
     t = [data.draw(rationals()) for _ in range(s.dim)]
     assert small(t) == net(s.to_input(t)) and small.pattern(t) == net.pattern(s.to_input(t))
 

@@ -306,7 +306,13 @@ class Network:
             raise ValueError(f"the slice lies in R^{slice.input_dim}, the network's input dimension is {self.input_dim}")
         if not self._layers:
             return Network([], output=slice.compose(*self._output))
-        return Network([slice.compose(*self._layers[0]), *self._layers[1:]], output=self._output)
+        W, b = slice.compose(*self._layers[0])
+        # The other layers are this network's, already exact and checked: shared, not converted again.
+        net = Network.__new__(Network)
+        net._layers, net._output, net._maps, net._input_dim = ((W, b), *self._layers[1:]), self._output, None, slice.dim
+        first = (as_fmpq_mat(W, len(W), len(W[0])), as_fmpq_mat([[v] for v in b], len(b), 1))
+        net._fmpq, net._fmpq_out = [first, *self._fmpq[1:]], self._fmpq_out
+        return net
 
     def regions(self, box: Any, *, method: str = "auto", max_regions: int | None = None, progress: bool = False,
                 workers: Any = 1, executor: Any = None) -> list:
