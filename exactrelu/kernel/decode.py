@@ -21,9 +21,11 @@ from __future__ import annotations
 import json
 from fractions import Fraction
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
-from .terms import TermError, canon, evaluate, parse, poly_sign, rational, sign
+from ..exact.polysign import integer_roots_at_least
+from .terms import TermError, _fail, canon, evaluate, parse, poly_sign, rational, refuse, sign
 
 FORMAT, VERSION = "exactrelu.certificate", 1
 VERDICTS = ("converges", "diverges", "inconclusive")
@@ -78,7 +80,7 @@ class Subject:
         self.W, self.b, self.start, self.prefix, self.output = W, b, start, prefix, output
         self.width = len(b)
         self.input_dim = len(prefix[0][0][0]) if prefix else self.width
-        self._forms, self.spent = [[canon(t) for t in row] for row in W + [b]], 0
+        self.spent = 0
 
     def entries(self) -> list:
         """[(name, term)] of every formula entry."""
@@ -87,23 +89,14 @@ class Subject:
                [(f"b[{i}]", self.b[i]) for i in range(m)]
 
     def constant(self) -> bool:
-        return all(set(f) <= {()} and (not f or f[()].const() is not None) for row in self._forms for f in row)
-
-    def value(self, i: int, j: int, k: int) -> Fraction:
-        form = self._forms[i][j]
-        if not form:
-            return Fraction(0)
-        if set(form) == {()}:  # a rational function: where the entry is defined (proven), it equals num/den
-            rf = form[()]
-            v = rf.num(k) / rf.den(k)
-            return Fraction(int(v.p), int(v.q))
-        return evaluate((self.W + [self.b])[i][j], k)
+        """Whether every entry is a constant (its canonical form has no n)."""
+        forms = [canon(t) for _, t in self.entries()]
+        return all(set(f) <= {()} and (not f or f[()].const() is not None) for f in forms)
 
     def layer(self, k: int) -> tuple:
         """The exact layer (W_k, b_k) at an integer k >= start; all layers of one check share a bit budget."""
-        m = self.width
-        W = tuple(tuple(self.value(i, j, k) for j in range(m)) for i in range(m))
-        b = tuple(self.value(m, i, k) for i in range(m))
+        W = tuple(tuple(evaluate(t, k) for t in row) for row in self.W)
+        b = tuple(evaluate(t, k) for t in self.b)
         self.spent += sum(max(x.numerator.bit_length(), x.denominator.bit_length()) for x in sum(W, b))
         if self.spent > MAX_LAYER_BITS:  # issue 14.2: thousands of huge layers would take minutes
             raise TermError(f"the layers up to n = {k} are too large to evaluate exactly (over {MAX_LAYER_BITS} bits)")
@@ -152,17 +145,12 @@ def subject(data: Any) -> Subject:
     return Subject(Wt, bt, start, tuple(layers), out)
 
 
-def _fail(msg: str) -> None:
-    raise TermError(msg)
-
-
 def _ipoly(t: tuple, what: str, start: int):
     """t as a polynomial taking integer values at every integer n >= start (checked at deg + 1 points)."""
     form = canon(t)
     if not form:
         return form, None
-    if set(form) != {()} or not form[()].is_poly():
-        _fail(f"{what} must be a polynomial in n")
+    refuse(set(form) != {()} or not form[()].is_poly(), f"{what} must be a polynomial in n")
     p = form[()].num
     if any(p(k).q != 1 for k in range(start, start + max(p.degree(), 0) + 1)):
         _fail(f"{what} does not take integer values")  # integer at deg + 1 consecutive integers: at all
@@ -205,8 +193,7 @@ def _power(base: tuple, ex: tuple, start: int) -> None:
     e = canon(ex)
     c = e[()].const() if set(e) == {()} else (Fraction(0) if not e else None)
     if c is not None:
-        if c.denominator != 1:
-            _fail(f"the exponent {c} is not an integer: values may be irrational")
+        refuse(c.denominator != 1, f"the exponent {c} is not an integer: values may be irrational")
         if c < 0:
             _nonzero(base, start, None)
         return
@@ -218,11 +205,8 @@ def _power(base: tuple, ex: tuple, start: int) -> None:
 def _nonzero(base: tuple, start: int, ex: Any) -> None:
     """base != 0 at every integer n >= start (only where the exponent ex(n) < 0 when ex is given)."""
     form = canon(base)
-    if not form:
-        _fail("division by zero")
+    refuse(not form, "division by zero")
     if set(form) == {()}:
-        from ..exact.polysign import integer_roots_at_least
-
         for k in integer_roots_at_least(form[()].num.numer(), start):
             if ex is None or ex(k) < 0:
                 _fail(f"division by zero at n = {k}")
@@ -231,11 +215,8 @@ def _nonzero(base: tuple, start: int, ex: Any) -> None:
 
 
 # -------------------------------------------------------------- certificate
-class Cert:
+class Cert(SimpleNamespace):
     """A decoded certificate: verdict, theorem, scope, witnesses, subject, limit (all exact)."""
-
-    def __init__(self, **fields: Any):
-        self.__dict__.update(fields)
 
 
 class Decimal(str):

@@ -23,7 +23,8 @@ from typing import Any, Iterable
 import flint
 
 from ..exact import polysign as poly
-from .terms import MAX_EVAL_BITS, TermError, _fail, _pp, bound, canon, from_tree, parse, primitive, rational, same
+from .terms import (MAX_EVAL_BITS, TermError, _fail, _pp, bound, canon, from_tree, parse, primitive, rational, refuse,
+                    same)
 
 MAX_Q = 64  # common denominator of the exponents
 MAX_DEGREE = 1000  # degree of a polynomial inequality (Sturm sequences get slow beyond)
@@ -83,17 +84,14 @@ class Term:
             v *= b ** int(e * q)
         for p, e in self.powers:
             x = Fraction(int(flint.fmpz_poly(list(p))(k)))
-            if x == 0 and e < 0 or x < 0 and e.denominator != 1:
-                raise TermError(f"term undefined or not real at n = {k}")
+            refuse(x == 0 and e < 0 or x < 0 and e.denominator != 1, f"term undefined or not real at n = {k}")
             v *= abs(x) ** int(e * q)
         for alpha, beta, m in self.factorials:
-            if alpha * k + beta < 0:
-                raise TermError(f"factorial of a negative integer at n = {k}")
+            refuse(alpha * k + beta < 0, f"factorial of a negative integer at n = {k}")
             v *= Fraction(math.factorial(alpha * k + beta)) ** (m * q)
         for p, m in self.selfpowers:
             x = Fraction(int(flint.fmpz_poly(list(p))(k)))
-            if x == 0 and m * k <= 0:
-                raise TermError(f"term undefined at n = {k}")
+            refuse(x == 0 and m * k <= 0, f"term undefined at n = {k}")
             v *= abs(x) ** (m * k * q)
         return v
 
@@ -111,8 +109,7 @@ def product(t: tuple) -> Term:
     form = canon(t)
     if not form:
         return Term(coeff=Fraction(0))
-    if len(form) != 1:
-        raise TermError("the term is not a product (write it over a common denominator, or use a sum certificate)")
+    refuse(len(form) != 1, "the term is not a product (write it over a common denominator, or use a sum certificate)")
     ((key, rf),) = form.items()
     coeff, powers = Fraction(1), {}
     for p, s in ((rf.num, 1), (rf.den, -1)):
@@ -162,8 +159,7 @@ def exp_bounds(x: Fraction) -> tuple[Fraction, Fraction]:
     True
     """
     x, y = Fraction(x), abs(Fraction(x))
-    if y > MAX_EXP_ARG:
-        raise TermError(f"e^({x}) is too large to bound exactly here")
+    refuse(y > MAX_EXP_ARG, f"e^({x}) is too large to bound exactly here")
     s = max(0, math.ceil(y).bit_length())  # y / 2^s <= 1
     z, k, term, head = y / 2**s, 30, Fraction(1), Fraction(1)
     for j in range(1, k):
@@ -353,10 +349,8 @@ def conditions(t: Term, method: str, w: dict) -> list[tuple[flint.fmpz_poly, str
     lower bound rho(n) (n+1)/n >= 1, limit not zero rho(n) >= 1; the value at N is :func:`_check_anchor`'s.
     """
     k = w.get("k", 1)
-    if not isinstance(k, int) or k < 1:
-        raise TermError("witness k must be an integer >= 1")
-    if method not in ("comparison", "ratio", "lower bound", "limit not zero"):
-        raise TermError(f"unknown method {method!r}")
+    refuse(not isinstance(k, int) or k < 1, "witness k must be an integer >= 1")
+    refuse(method not in ("comparison", "ratio", "lower bound", "limit not zero"), f"unknown method {method!r}")
     if method == "ratio":
         prod = _abs_ratio(t, k, upper=True)
         prod.compare(w["r"], "le")
@@ -406,8 +400,7 @@ def _check_anchor(t: Term, method: str, w: dict, N: int) -> None:
 def _sign_conditions(t: Term, sign: int) -> list[tuple[flint.fmpz_poly, str]]:
     # sign * a(n) > 0: no alternation, and the product of the signs of the
     # integer-odd-power polynomials times sign(coeff) equals sign.
-    if t.alternating or sign not in (1, -1) or t.coeff == 0:
-        raise TermError("no constant sign")
+    refuse(t.alternating or sign not in (1, -1) or t.coeff == 0, "no constant sign")
     s = 1 if t.coeff > 0 else -1
     conds = []
     for coeffs, e in t.powers:
@@ -416,8 +409,7 @@ def _sign_conditions(t: Term, sign: int) -> list[tuple[flint.fmpz_poly, str]]:
         conds.append((p * ps, "pos"))
         if e.denominator == 1 and e.numerator % 2:
             s *= ps
-    if s != sign:
-        raise TermError("the sign witness is wrong")
+    refuse(s != sign, "the sign witness is wrong")
     return conds
 
 
@@ -463,12 +455,10 @@ def decode(data: Any, _depth: int = 0) -> Series:
     start, wit, parts = data.get("start", 1), data.get("witnesses", {}), data.get("parts", [])
     if type(start) is not int or not isinstance(wit, dict) or not isinstance(parts, list) or "term" not in data:
         raise TermError("series certificate: needs a term, an integer start, a witnesses object and a parts list")
-    if _depth and parts:
-        raise TermError("series certificates nest at most one level (parts of a sum)")
+    refuse(_depth and parts, "series certificates nest at most one level (parts of a sum)")
     w = {}
     for key, val in wit.items():
-        if key not in _WITNESSES:
-            raise TermError(f"series certificate: unknown witness {key!r}")
+        refuse(key not in _WITNESSES, f"series certificate: unknown witness {key!r}")
         v = rational(val, f"witness {key}")
         w[key] = int(v) if key in _INT_WITNESSES and v.denominator == 1 else v
     if data.get("verdict") not in (*VERDICTS, "inconclusive") or type(data.get("reason", "")) is not str:
@@ -482,12 +472,10 @@ def _check_sum(s: Series) -> None:
     """Triangle inequality over the parts a_1 + ... + a_k of the term (same start)."""
     parts = s.parts
     bad = [p for p in parts if p.verdict != "summable"]
-    if not parts:
-        raise TermError("a sum certificate needs its parts")
+    refuse(not parts, "a sum certificate needs its parts")
     if s.verdict == "not summable" and (len(bad) != 1 or bad[0].verdict != "not summable"):
         raise TermError("a divergent sum needs exactly one non-summable part, the others summable")
-    if s.verdict == "summable" and bad:
-        raise TermError("a summable sum needs every part summable")
+    refuse(s.verdict == "summable" and bad, "a summable sum needs every part summable")
     for i, p in enumerate(parts):
         if p.method == "sum" or p.verdict == "inconclusive" or p.start != s.start:
             raise TermError(f"part {i} must be a decided, non-sum certificate with the same start")
@@ -495,8 +483,7 @@ def _check_sum(s: Series) -> None:
             check(p)
         except TermError as exc:
             raise TermError(f"part {i}: {exc}") from None
-    if not same(("+", tuple(p.term for p in parts)), s.term):
-        raise TermError("the parts do not add up to the term")
+    refuse(not same(("+", tuple(p.term for p in parts)), s.term), "the parts do not add up to the term")
 
 
 def check_denominators(term: tuple, start: int) -> None:
@@ -516,8 +503,7 @@ def check_denominators(term: tuple, start: int) -> None:
         e = canon(node[2]) if node[0] == "^" else {}
         if set(e) == {()} and e[()].const() is not None and e[()].const() < 0:
             b = canon(node[1])
-            if not b:
-                raise TermError(f"the term is undefined (division by zero) at n = {start}")
+            refuse(not b, f"the term is undefined (division by zero) at n = {start}")
             roots = poly.integer_roots_at_least(b[()].num.numer(), start) if set(b) == {()} else []
             if roots:
                 raise TermError(f"the term is undefined (a denominator vanishes) at n = {roots[0]} >= start = {start}")
@@ -527,16 +513,14 @@ def _check_defined(term: tuple, t: Term, start: int, N: int) -> None:
     """The term is defined and real at every integer in [start, N), and no denominator as written vanishes."""
     check_denominators(term, start)
     for alpha, beta, _ in t.factorials:
-        if alpha * start + beta < 0:
-            raise TermError(f"factorial of a negative integer at n = {start}")
+        refuse(alpha * start + beta < 0, f"factorial of a negative integer at n = {start}")
     for coeffs, e in t.powers:
         p = flint.fmpz_poly(list(coeffs))
         if e < 0 and [r for r in poly.integer_roots_at_least(p, start) if r < N]:
             raise TermError(f"the term has a pole at an integer n >= {start}")
         if e.denominator != 1 and not poly.nonnegative_on(p, start):
             stop = min(N, poly.max_real_root_upper_bound(p) + 1)  # beyond it p has its eventual sign
-            if stop - start > MAX_N:
-                raise TermError("too large to check exactly (sign of a radicand)")
+            refuse(stop - start > MAX_N, "too large to check exactly (sign of a radicand)")
             bad = [m for m in range(start, stop) if p(m) < 0]
             if bad:
                 raise TermError(f"the term is not real at n = {bad[0]}")
@@ -552,15 +536,12 @@ def check(s: Series) -> bool:
     is re-derived from the term and the witnesses (the verdict is not trusted).
     """
     if s.verdict == "inconclusive":
-        if s.method is not None:
-            raise TermError("an inconclusive certificate has no method")
+        refuse(s.method is not None, "an inconclusive certificate has no method")
         return True
-    if s.method not in VERDICTS[s.verdict]:
-        raise TermError(f"method {str(s.method)[:30]!r} does not prove {s.verdict!r}")
+    refuse(s.method not in VERDICTS[s.verdict], f"method {str(s.method)[:30]!r} does not prove {s.verdict!r}")
     w, start = dict(s.witnesses), s.start
     N = w.get("N")
-    if type(N) is not int or start < 1 or N < start:
-        raise TermError(f"need integers N >= start >= 1 (N={N!r}, start={start!r})")
+    refuse(type(N) is not int or start < 1 or N < start, f"need integers N >= start >= 1 (N={N!r}, start={start!r})")
     if N - start > MAX_N:  # issue 14.5: a witness far beyond start gives a certificate no tail bound can use
         raise TermError(f"N = {N} is more than {MAX_N} beyond start = {start}")
     if s.method == "sum":
@@ -574,25 +555,19 @@ def check(s: Series) -> bool:
         raise TermError("witnesses k, sign, monotone and squares must be integers")
     if w.get("monotone", 0) not in (0, 1) or w.get("squares", 0) not in (0, 1) or w.get("sign", 1) not in (1, -1):
         raise TermError("witnesses monotone and squares must be 0 or 1, sign 1 or -1")
-    if w.get("squares") and s.method != "comparison":
-        raise TermError("the squares witness is for comparison only")
+    refuse(w.get("squares") and s.method != "comparison", "the squares witness is for comparison only")
     if not 1 <= w.get("k", 1) <= MAX_DEGREE:  # the bounds of order k have degree >= k
         raise TermError(f"witness k must be between 1 and {MAX_DEGREE}")
     t = product(s.term)
     _check_defined(s.term, t, start, N)
     m = s.method
-    if m == "comparison" and not (w["C"] >= 0 and w["p"] > 1):
-        raise TermError("comparison needs C >= 0 and p > 1")
-    if m == "ratio" and not 0 <= w["r"] < 1:
-        raise TermError("ratio needs 0 <= r < 1")
-    if m in ("lower bound", "limit not zero") and not w["c"] > 0:
-        raise TermError(f"{m} needs c > 0")
+    refuse(m == "comparison" and not (w["C"] >= 0 and w["p"] > 1), "comparison needs C >= 0 and p > 1")
+    refuse(m == "ratio" and not 0 <= w["r"] < 1, "ratio needs 0 <= r < 1")
+    refuse(m in ("lower bound", "limit not zero") and not w["c"] > 0, f"{m} needs c > 0")
     if t.is_zero and m in ("comparison", "ratio"):
         return True  # every term is 0
-    if t.is_zero:
-        raise TermError("the zero term is summable")
-    if not holds(conditions(t, m, w), N):
-        raise TermError(f"the {m} inequality does not hold for all n >= {N}")
+    refuse(t.is_zero, "the zero term is summable")
+    refuse(not holds(conditions(t, m, w), N), f"the {m} inequality does not hold for all n >= {N}")
     if w.get("monotone") and m != "ratio":
         _check_anchor(t, m, w, N)
     return True
@@ -601,8 +576,7 @@ def check(s: Series) -> bool:
 def tail_bound(s: Series, K: int) -> Fraction:
     """Exact upper bound of ``sum_{k > K, k >= start} |a(k)|`` for a checked summable certificate: the
     witness bound from N on (C K^(1-p)/(p-1), or |a(K+1)|/(1-r)) plus the terms (rounded up past 2000) before N."""
-    if s.verdict != "summable":
-        raise TermError(f"no tail bound: the verdict is {s.verdict!r}")
+    refuse(s.verdict != "summable", f"no tail bound: the verdict is {s.verdict!r}")
     if not s.checked:
         s.checked = check(s)
     K = max(int(K), s.start - 1)
@@ -612,8 +586,7 @@ def tail_bound(s: Series, K: int) -> Fraction:
     N = int(w["N"])
     k0 = max(N - 1, 1) if s.method == "comparison" else N - 1
     total = Fraction(0)
-    if k0 - K > MAX_N:
-        raise TermError(f"tail_bound({K}) would sum {k0 - K} terms exactly; use K >= {k0 - MAX_N}")
+    refuse(k0 - K > MAX_N, f"tail_bound({K}) would sum {k0 - K} terms exactly; use K >= {k0 - MAX_N}")
     exact = k0 - K <= EXACT_HEAD
     while K < k0:
         K += 1
@@ -663,8 +636,7 @@ def pow_upper(x: Fraction, d: int) -> Fraction:
     >>> pow_upper(Fraction(1, 2), 3), pow_upper(Fraction(3, 4), 10**6) == TINY
     (Fraction(1, 8), True)
     """
-    if x < 0 or d < 0:
-        raise TermError("pow_upper needs x >= 0 and d >= 0")
+    refuse(x < 0 or d < 0, "pow_upper needs x >= 0 and d >= 0")
     floor = TINY if x <= 1 else Fraction(0)
     result, base = Fraction(1), round_up(x)
     while d:  # square-and-multiply; rounding up keeps every factor an upper bound

@@ -48,6 +48,12 @@ def _fail(msg: str) -> None:
     raise TermError(msg)
 
 
+def refuse(cond: Any, msg: str) -> None:
+    """Raise TermError(msg) when ``cond`` holds: the kernel's one way of saying no."""
+    if cond:
+        raise TermError(msg)
+
+
 def q(c: Any) -> tuple:
     return ("q", Fraction(c))
 
@@ -100,8 +106,7 @@ class _Parser:
 
     def nest(self, fn: Any) -> tuple:
         self.depth += 1
-        if self.depth > MAX_DEPTH:
-            _fail(f"formula nested too deeply (more than {MAX_DEPTH} levels)")
+        refuse(self.depth > MAX_DEPTH, f"formula nested too deeply (more than {MAX_DEPTH} levels)")
         out = fn()
         self.depth -= 1
         return out
@@ -131,8 +136,7 @@ class _Parser:
         kind, text, col = self.take()
         if kind == 1:
             mant, _, ex = text.lower().partition("e")
-            if len(mant) > 4000 or (ex and abs(int(ex)) > 1000):
-                _fail(f"number at column {col} is too large")
+            refuse(len(mant) > 4000 or (ex and abs(int(ex)) > 1000), f"number at column {col} is too large")
             return q(Fraction(text))
         if kind == 2 and text in ("n", "E"):
             return N if text == "n" else ("exp", q(1))
@@ -145,8 +149,7 @@ class _Parser:
             while self.take(","):
                 args.append(self.nest(self.expr))
             self.need(")")
-            if len(args) != _CALLS[text][1]:
-                _fail(f"{text} at column {col} takes {_CALLS[text][1]} argument(s)")
+            refuse(len(args) != _CALLS[text][1], f"{text} at column {col} takes {_CALLS[text][1]} argument(s)")
             return _call(_CALLS[text][0], args)
         if (kind, text) == (3, "("):
             t = self.nest(self.expr)
@@ -166,8 +169,7 @@ def parse(text: Any, where: str = "") -> tuple:
             _fail(f"expected a nonempty formula string of at most {MAX_LENGTH} characters")
         p = _Parser(text)
         t = p.expr()
-        if p.toks[p.pos][0] != 0:
-            _fail(f"unexpected {p.toks[p.pos][1]!r} at column {p.toks[p.pos][2]}")
+        refuse(p.toks[p.pos][0] != 0, f"unexpected {p.toks[p.pos][1]!r} at column {p.toks[p.pos][2]}")
         return bound(t)
     except TermError as exc:
         raise TermError(f"{where}: {exc}" if where else str(exc)) from None
@@ -183,8 +185,7 @@ def from_tree(tree: Any, _depth: int = 0) -> tuple:
     >>> from_tree({"op": "Pow", "args": ["n", -2]})
     ('^', ('n',), ('q', Fraction(-2, 1)))
     """
-    if _depth > MAX_DEPTH:
-        _fail("term tree too deep")
+    refuse(_depth > MAX_DEPTH, "term tree too deep")
     if type(tree) is int and tree.bit_length() <= MAX_BITS:
         return q(tree)
     if tree == "n":
@@ -219,8 +220,7 @@ def rational(s: Any, where: str) -> Fraction:
         _fail(f"{where}: {str(s)[:40]!r} is not a number (expected an integer, 'p/q' or a decimal)")
     if m.group(5) and (len(m.group(5)) > 6 or abs(int(m.group(5))) > 1000):
         _fail(f"{where}: exponent of {s[:40]!r} is out of range (at most 1000 in absolute value)")
-    if m.group(2) and int(m.group(2)[1:]) == 0:
-        _fail(f"{where}: zero denominator")
+    refuse(m.group(2) and int(m.group(2)[1:]) == 0, f"{where}: zero denominator")
     return Fraction(s.strip())
 
 
@@ -247,8 +247,7 @@ def bound(t: tuple) -> tuple:
             _fail(f"the term is too large (more than {MAX_NODES} nodes or {2 * MAX_DEPTH} levels)")
         if t[0] in ("q", "n"):
             bits = max(t[1].numerator.bit_length(), t[1].denominator.bit_length()) if t[0] == "q" else 1
-            if bits > MAX_BITS:
-                _fail(f"a number in the term has {bits} bits (limit {MAX_BITS})")
+            refuse(bits > MAX_BITS, f"a number in the term has {bits} bits (limit {MAX_BITS})")
             return (0 if t[0] == "q" else 1), bits
         parts = [walk(a, d + 1) for a in (t[1] if t[0] in "+*" else t[1:])]
         deg, bits = (max if t[0] == "+" else sum)(p[0] for p in parts), sum(p[1] for p in parts)
@@ -258,10 +257,8 @@ def bound(t: tuple) -> tuple:
         if c is not None and t[0] in ("^", "C"):
             k = math.ceil(abs(c))
             deg, bits = parts[0][0] * k, parts[0][1] * max(k, 1) + parts[1][1]
-        if deg > MAX_DEGREE:
-            _fail(f"the term has degree about {deg} in n (limit {MAX_DEGREE})")
-        if bits > MAX_TOTAL_BITS:
-            _fail(f"the constants of the term have about {bits} bits (limit {MAX_TOTAL_BITS})")
+        refuse(deg > MAX_DEGREE, f"the term has degree about {deg} in n (limit {MAX_DEGREE})")
+        refuse(bits > MAX_TOTAL_BITS, f"the constants of the term have about {bits} bits (limit {MAX_TOTAL_BITS})")
         return deg, bits
 
     walk(t, 0)
@@ -282,20 +279,17 @@ def evaluate(t: tuple, k: int) -> Fraction:
     if tag in "+*":
         return sum(args, Fraction(0)) if tag == "+" else math.prod(args, start=Fraction(1))
     if tag in ("abs", "exp"):
-        if tag == "exp" and args[0] != 0:
-            _fail(f"exp is irrational at n = {k}")
+        refuse(tag == "exp" and args[0] != 0, f"exp is irrational at n = {k}")
         return abs(args[0]) if tag == "abs" else Fraction(1)
     if any(a.denominator != 1 for a in args[tag == "^":]):
         _fail(f"a non-integer exponent, factorial or binomial argument at n = {k} (values may be irrational)")
     a, e = args[0], int(args[-1])
     if tag == "^":
-        if a == 0 and e < 0:
-            _fail(f"division by zero at n = {k}")
+        refuse(a == 0 and e < 0, f"division by zero at n = {k}")
         _budget(max(a.numerator.bit_length(), a.denominator.bit_length()) * abs(e) * (abs(a) != 1), k)
         return a**e
     if tag == "!":
-        if e < 0:
-            _fail(f"factorial of the negative integer {e} at n = {k}")
+        refuse(e < 0, f"factorial of the negative integer {e} at n = {k}")
         _budget(e * e.bit_length(), k)
         return Fraction(math.factorial(e))
     _budget(e * max(a.numerator.bit_length(), e.bit_length()), k)  # binomial: a (a-1)...(a-e+1)/e!, 0 for e < 0
@@ -303,8 +297,7 @@ def evaluate(t: tuple, k: int) -> Fraction:
 
 
 def _budget(bits: int, k: int) -> None:
-    if bits > MAX_EVAL_BITS:
-        _fail(f"a value at n = {k} is too large to compute exactly (more than {MAX_EVAL_BITS} bits)")
+    refuse(bits > MAX_EVAL_BITS, f"a value at n = {k} is too large to compute exactly (more than {MAX_EVAL_BITS} bits)")
 
 
 # --------------------------------------------------- rational functions
@@ -319,8 +312,7 @@ class RF:
 
     def __init__(self, num: Any, den: Any = 1):
         num, den = flint.fmpq_poly(num) if not isinstance(num, flint.fmpq_poly) else num, flint.fmpq_poly(den)
-        if den.is_zero():
-            _fail("division by the zero function")
+        refuse(den.is_zero(), "division by the zero function")
         g = num.gcd(den)
         num, den = (num // g, den // g) if g.degree() > 0 else (num, den)
         self.num, self.den = num / den.leading_coefficient(), den / den.leading_coefficient()
@@ -433,14 +425,12 @@ def _mul(a: dict, b: dict) -> dict:
             for atom, e in kb:
                 atoms[atom] = _tp(_pp(atoms.get(atom, ())) + _pp(e)) if atom[0] in "XS" else atoms.get(atom, 0) + e
             out = _add(out, _mono(atoms, ra * rb))
-    if len(out) > MAX_MONOMIALS:
-        _fail(f"the canonical form has more than {MAX_MONOMIALS} monomials")
+    refuse(len(out) > MAX_MONOMIALS, f"the canonical form has more than {MAX_MONOMIALS} monomials")
     return out
 
 
 def _poly_of(form: dict, what: str) -> flint.fmpq_poly:
-    if form and (set(form) != {()} or not form[()].is_poly()):
-        _fail(f"{what} must be a polynomial in n")
+    refuse(form and (set(form) != {()} or not form[()].is_poly()), f"{what} must be a polynomial in n")
     return form[()].num if form else flint.fmpq_poly([])
 
 
@@ -474,8 +464,7 @@ def canon(t: tuple) -> dict:
         ka = _poly_of(a, "the top of a binomial")
         return _mul(_factorial(ka, 1), _mul(_factorial(kb, -1), _factorial(ka - kb, -1)))
     j = _tp(kb)[0] if not kb.is_zero() else Fraction(0)
-    if j.denominator != 1:
-        _fail("binomial of a non-integer index")
+    refuse(j.denominator != 1, "binomial of a non-integer index")
     out = {(): RF(1)} if j >= 0 else {}
     for i in range(int(j)):  # a (a-1) ... (a-j+1) / j!, the binomial's value at every integer a
         out = _mul(out, _mul(_add(a, {(): _rf(Fraction(-i))}), {(): _rf(Fraction(1, i + 1))}))
@@ -504,8 +493,7 @@ def _pow(b: dict, e: dict) -> dict:
             return out
         return {((("O", freeze(b)), ex),): RF(1)}
     E = _poly_of(e, "an exponent that depends on n") if ex is None else None
-    if len(b) != 1:
-        _fail("a power with an exponent in n needs a base without sums of different kinds")
+    refuse(len(b) != 1, "a power with an exponent in n needs a base without sums of different kinds")
     ((key, rf),) = b.items()
     atoms: dict = {}
     for atom, ae in key:
