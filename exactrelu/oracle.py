@@ -376,7 +376,7 @@ def _bounds(net: Network, vectors: Vectors, model: Any, given: np.ndarray) -> li
 
     exact = [[v.margins[k] for v in vectors] for k in range(net.depth)]
     out = []
-    for eb in jacobian_error_bounds(net, [v.input for v in vectors], model, given=given, exact=exact):
+    for eb in jacobian_error_bounds(net, [v.input for v in vectors], model, given=given, exact=exact, preactivations=False):
         # No bound (possible overflow): None, so every disagreement counts as a real error.
         out.append(eb.output if eb.available else (None,) * net.output_dim)
     return out

@@ -36,6 +36,7 @@ order, FMA or not), as BLAS libraries compute it.
 from __future__ import annotations
 
 import math
+import operator
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
@@ -46,7 +47,7 @@ from ..exact.floats import FloatFormat, round_nearest
 from ..nets.contexts import Context, ExactContext, read_inputs
 from ..nets.network import Network
 from .errorbounds import ErrorBounds
-from .precision import Precision, doubles, get_precision, round_array
+from .precision import Precision, get_precision, round_array, to_doubles
 
 __all__ = ["jacobian_error_bounds", "JacobianBoundContext", "up", "spectral_norm_upper"]
 
@@ -330,14 +331,11 @@ def _jacobian_rows(hist: list, rows: np.ndarray, inputs: np.ndarray) -> np.ndarr
 
 def _rounded(M: list, fmt: FloatFormat, where: str) -> tuple:
     """float64 midpoint, |M - mid| (None if exact), |M| and |M - fl_fmt(M)| (upper bounds) of a rational matrix."""
-    flat = [v for row in M for v in row]
-    shape = (len(M), len(M[0]))
     try:
-        mid = np.array([q.numerator / q.denominator for q in flat]).reshape(shape)  # int / int rounds correctly
+        mid, exact = to_doubles(M)
     except OverflowError:
-        inf = np.full(shape, math.inf)
+        inf = np.full((len(M), len(M[0])), math.inf)
         return inf, None, inf, inf
-    exact = doubles(flat, shape)
     a = np.abs(mid)
     R = None if exact.all() else np.where(exact, 0.0, up(a * 2.0**-52))
     absM = a if R is None else up(a + R)
@@ -352,6 +350,13 @@ def _round_inputs(inputs: Any, m: Precision) -> np.ndarray:
     return np.array([[float(round_nearest(v, fmt)) for v in row] for row in inputs.fractions()]).reshape(inputs.n, inputs.dim)
 
 
+def _float_or_inf(q: Fraction) -> float:
+    try:
+        return float(q)
+    except OverflowError:
+        return math.copysign(math.inf, q)
+
+
 def enclose(columns: list) -> tuple:
     """Per-input tuples of exact Fractions (one layer) as (sign, lower |z|, upper |z|), n x N float64 arrays.
 
@@ -359,29 +364,27 @@ def enclose(columns: list) -> tuple:
     >>> s.tolist(), bool(lo[0, 0] <= 1 / 3 <= hi[0, 0]), float(lo[1, 0])
     ([[1.0], [0.0]], True, 0.0)
     """
-    f = []
-    for col in columns:
-        row = []
-        for q in col:
-            try:
-                row.append(float(q))
-            except OverflowError:
-                row.append(math.inf if q > 0 else -math.inf)
-        f.append(row)
-    F = np.array(f, dtype=np.float64).T
+    nums = [[q.numerator for q in col] for col in columns]
+    dens = [[q.denominator for q in col] for col in columns]
+    try:
+        F = np.array([list(map(operator.truediv, n, d)) for n, d in zip(nums, dens)], dtype=np.float64).T
+    except OverflowError:  # some exact value beyond float64: +-inf there (no bound will be claimed)
+        F = np.array([[_float_or_inf(q) for q in col] for col in columns], dtype=np.float64).T
     a = np.abs(F)
     lo = np.where(a >= 2.0**-1000, a * (1 - 2.0**-50), 0.0)
     return np.sign(F), lo, up(a * (1 + 2.0**-50))
 
 
-def jacobian_error_bounds(net: Any, X: Any, precision: Any = "float32", *, given: Any = None, exact: Any = None) -> list:
+def jacobian_error_bounds(net: Any, X: Any, precision: Any = "float32", *, given: Any = None, exact: Any = None,
+                          preactivations: bool = True) -> list:
     """Rigorous bounds on the rounding error of any implementation following ``precision``, one
     :class:`~exactrelu.numeric.errorbounds.ErrorBounds` per input (bounds are exact dyadic Fractions).
 
     ``X``: the exact inputs; ``given``: the float inputs the implementation
     receives (default: ``X`` rounded to nearest in the model's input dtype);
     ``exact``: the exact pre-activations per hidden layer, per input (as in
-    ``Trace.pre``; default: computed by the exact context).
+    ``Trace.pre``; default: computed by the exact context).  With
+    ``preactivations=False`` only the output bounds are returned (faster).
 
     >>> from exactrelu.nets.network import Network
     >>> net = Network([([[1, 1]], [0])], output=([[1]], [0]))
@@ -403,13 +406,14 @@ def jacobian_error_bounds(net: Any, X: Any, precision: Any = "float32", *, given
     pres: list = []
     out = ctx.run(ctx.prepared(net), ctx.batch(batch), pres.append)
     final = out.E if net.output is not None else out.Ehat
-    return [_result(final[:, i], [P.E[:, i] for P in pres], model.name, out.reasons[i]) for i in range(batch.n)]
+    return [_result(final[:, i], [P.E[:, i] for P in pres] if preactivations else None, model.name, out.reasons[i])
+            for i in range(batch.n)]
 
 
-def _result(out: np.ndarray, pres: list, name: str, reason: str | None) -> ErrorBounds:
+def _result(out: np.ndarray, pres: list | None, name: str, reason: str | None) -> ErrorBounds:
     if reason is None and not np.isfinite(out).all():
         reason = "the bound exceeds the float64 range"
     if reason is not None:
         return ErrorBounds(None, None, name, False, reason)
     frac = lambda v: tuple(Fraction(float(t)) for t in v)  # noqa: E731 - exact: the bounds are doubles
-    return ErrorBounds(frac(out), tuple(frac(p) for p in pres), name)
+    return ErrorBounds(frac(out), None if pres is None else tuple(frac(p) for p in pres), name)

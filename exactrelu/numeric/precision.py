@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 
 import math
+import operator
 from fractions import Fraction
 
 from ..exact.floats import FLOAT32, FloatFormat, get_format, round_nearest
@@ -149,34 +150,38 @@ def round_array(A: np.ndarray, fmt: FloatFormat) -> tuple[np.ndarray, np.ndarray
     return R, over
 
 
-def doubles(flat: list, shape: tuple) -> np.ndarray:
-    """Which rationals of ``flat`` are float64 numbers exactly (a bool array of ``shape``).
+def to_doubles(M: list) -> tuple[np.ndarray, np.ndarray]:
+    """A matrix of rationals (a list of rows) as its nearest float64 array and a mask of the entries that
+    are float64 numbers exactly; OverflowError beyond float64.
 
-    >>> doubles([Fraction(1, 2), Fraction(1, 3)], (2,)).tolist()
-    [True, False]
+    >>> mid, exact = to_doubles([[Fraction(1, 2), Fraction(1, 3)]])
+    >>> mid.tolist() == [[0.5, 1 / 3]], exact.tolist()
+    (True, [[True, False]])
     """
-    den = math.lcm(*[q.denominator for q in flat])
-    if den & (den - 1) == 0 and den.bit_length() <= 1075 and max(map(int.bit_length, [q.numerator for q in flat])) <= 53:
-        return np.ones(shape, dtype=bool)  # reduced dyadic fractions: numerator bits are significant bits
-    return np.array([_is_double(v) for v in flat]).reshape(shape)
+    shape = (len(M), len(M[0]))
+    nums = [q.numerator for row in M for q in row]
+    dens = [q.denominator for row in M for q in row]
+    mid = np.array(list(map(operator.truediv, nums, dens))).reshape(shape)  # int / int rounds correctly
+    den = math.lcm(*dens)
+    if den & (den - 1) == 0 and den.bit_length() <= 1075 and max(map(int.bit_length, nums)) <= 53:
+        return mid, np.ones(shape, dtype=bool)  # reduced dyadic fractions: numerator bits are significant bits
+    return mid, np.array([_is_double(n, d) for n, d in zip(nums, dens)]).reshape(shape)
 
 
-def _is_double(q: Fraction) -> bool:
-    d = q.denominator
-    return d & (d - 1) == 0 and abs(q.numerator).bit_length() <= 53 and d.bit_length() <= 1075
+def _is_double(n: int, d: int) -> bool:
+    return d & (d - 1) == 0 and abs(n).bit_length() <= 53 and d.bit_length() <= 1075
 
 
 def round_exact(M: list, fmt: FloatFormat, where: str) -> np.ndarray:
     """A list of rows of rationals rounded to nearest in ``fmt`` (a float64 array); ValueError on overflow."""
-    flat = [v for row in M for v in row]
-    shape = (len(M), len(M[0]))
     try:
-        if doubles(flat, shape).all():
-            R, over = round_array(np.array([q.numerator / q.denominator for q in flat]).reshape(shape), fmt)
+        mid, exact = to_doubles(M)
+        if exact.all():
+            R, over = round_array(mid, fmt)
             if over.any():
                 raise OverflowError(f"an entry overflows {fmt.name}")
             return R
-        return np.array([float(round_nearest(q, fmt)) for q in flat]).reshape(shape)
+        return np.array([[float(round_nearest(q, fmt)) for q in row] for row in M])
     except OverflowError as exc:
         raise ValueError(f"{where}: {exc}") from None
 
