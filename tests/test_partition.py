@@ -64,6 +64,20 @@ def test_graph_nodes_and_labelled_edges():
     assert G.edges[a, b]["neuron"] == (0, 2) and set(G.edges[a, b]["facet"]) == {(F(0), F(1)), (F(1), F(0))}
 
 
+def elementary_degrees(part, verts):
+    """Independently: cut every polygon edge at the complex's vertices on it; a vertex's degree is the number
+    of distinct elementary segments ending there."""
+    segments = set()
+    for r in part:
+        pts = polygon(r)
+        for p, q in zip(pts, pts[1:] + pts[:1]):
+            on = [v for v in verts if (q[0] - p[0]) * (v[1] - p[1]) == (q[1] - p[1]) * (v[0] - p[0])
+                  and min(p, q) <= v <= max(p, q)]
+            on.sort()
+            segments |= {frozenset(pair) for pair in zip(on, on[1:])}
+    return {v: sum(v in seg for seg in segments) for v in verts}
+
+
 @settings(max_examples=25, deadline=None)
 @given(networks(input_dim=2, depth=st.integers(1, 2), widths=st.integers(1, 3)))
 def test_vertices_degrees_and_summary(net):
@@ -74,9 +88,8 @@ def test_vertices_degrees_and_summary(net):
         closure = r.polyhedron.closure()
         assert all(k in verts[v] for v in polygon(r))
         assert {v for v, owners in verts.items() if k in owners} == {v for v in verts if closure.contains(v)}
-    degrees = part.vertex_degrees()
-    assert all(degrees[c] == 2 for c in box.vertices())  # a box corner lies in one region, two box edges
-    assert all(d >= 3 for v, d in degrees.items() if v not in box.vertices())
+    assert part.vertex_degrees() == elementary_degrees(part, verts)
+    assert all(d >= 3 for v, d in part.vertex_degrees().items() if v not in box.vertices())
     s = part.summary()
     assert s["count"] == len(part) and s["volume"] == 4 and s["per_layer"][-1] == len(part)
     assert s["per_layer"] == [len({r.pattern.layers[:k] for r in part}) for k in range(1, net.depth + 1)]
@@ -134,3 +147,10 @@ def test_2d_only_views_say_so():
     part = Network([([[1]], [0])]).regions(([-1], [1]))
     with pytest.raises(ValueError, match="for 2-D partitions; this one has dimension 1"):
         part.vertices()
+
+
+def test_a_boundary_through_a_box_corner_raises_its_degree():
+    part = Network([([[1, -1]], [0])]).regions(([-1, -1], [1, 1]))   # the diagonal through two corners
+    corner = (F(-1), F(-1))
+    assert part.vertices()[corner] == (0, 1) and part.vertex_degrees()[corner] == 3
+    assert part.vertex_degrees()[(F(1), F(-1))] == 2 and part.summary()["vertex_degrees"] == {2: 2, 3: 2}
