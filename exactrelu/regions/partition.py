@@ -68,6 +68,18 @@ class Partition(list):
     ``slice``: the Slice whose coordinates the regions use (None: the input
     space); ``partial``: True when a limit stopped the enumeration (then the
     regions are complete and exact, but not all of them), ``limit`` that limit.
+
+    >>> from exactrelu import Network
+    >>> part = Network([([[1, -1]], [0])]).regions(([0, 0], [1, 1]))     # the diagonal cuts the square
+    >>> part.vertices()
+    {(Fraction(0, 1), Fraction(0, 1)): (0, 1), (Fraction(0, 1), Fraction(1, 1)): (0,), (Fraction(1, 1), Fraction(0, 1)): (1,), (Fraction(1, 1), Fraction(1, 1)): (0, 1)}
+    >>> sorted(part.vertex_degrees().values()), part.volumes()
+    ([2, 2, 3, 3], [Fraction(1, 2), Fraction(1, 2)])
+    >>> [(i, j, [tuple(map(str, p)) for p in seg]) for i, j, seg in part.adjacencies()]
+    [(0, 1, [('0', '0'), ('1', '1')])]
+    >>> back = Partition.from_json(part.to_json())
+    >>> [r.pattern for r in back] == [r.pattern for r in part], back.partial, back.check(part.net)
+    (True, False, True)
     """
 
     def __init__(self, regions: Iterable = (), *, net: Any = None, box: Box | None = None, slice: Slice | None = None,
