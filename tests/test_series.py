@@ -278,6 +278,31 @@ def test_json_tree_is_safe():
         SeriesCertificate.from_json({"format": "other"})
 
 
+def test_series_json_goes_through_the_one_envelope(tmp_path):
+    # issue 7: "version": true and unknown keys used to be accepted by SeriesCertificate.from_json
+    from exactrelu.depth.series import SeriesSum
+
+    data = summability(1 / n**2).to_json()
+    assert list(data)[:2] == ["format", "version"]
+    for bad, match in (({**data, "version": True}, "version"), ({**data, "version": 2}, "version"),
+                       ({**data, "versoin": 1}, "unknown key 'versoin'"), ({**data, "format": "exactrelu.other"}, "format"),
+                       ({k: v for k, v in data.items() if k != "term"}, "missing key 'term'"),
+                       ({**data, "witnesses": ["C"]}, "witnesses must be an object")):
+        with pytest.raises(ValueError, match=match):
+            SeriesCertificate.from_json(bad)
+    part = {**data, "parts": [{**data, "version": True}]}
+    with pytest.raises(ValueError, match="version"):
+        SeriesCertificate.from_json(part)
+    path = tmp_path / "series.json"
+    path.write_text(json.dumps(data))
+    assert SeriesCertificate.from_json(path) == SeriesCertificate.from_json(json.dumps(data))
+    total = summable_sum([1 / n**2]).to_json()
+    for bad in ({**total, "version": True}, {**total, "extra": 1}, {**total, "certificates": {}}):
+        with pytest.raises(ValueError):
+            SeriesSum.from_json(bad)
+    assert SeriesSum.from_json(json.dumps(total)).verify()
+
+
 def test_sums_and_matrices():
     s = summable_sum([1 / n**2, R(1, 2) ** n, sympy.Integer(0)])
     assert s.verdict == "summable" and s.verify()

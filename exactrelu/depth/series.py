@@ -44,6 +44,7 @@ import mpmath
 import sympy
 
 from ..exact import exactpoly as ep
+from ..exact.jsonio import envelope, read_envelope
 from .series_check import (
     N_SYM,
     SeriesCertificate,
@@ -498,14 +499,14 @@ class SeriesSum:
 
     def to_json(self) -> dict:
         """JSON-ready dict."""
-        return {"format": "exactrelu.series-sum", "version": 1,
-                "certificates": [c.to_json() for c in self.certificates]}
+        return envelope("exactrelu.series-sum", 1, certificates=[c.to_json() for c in self.certificates])
 
     @classmethod
-    def from_json(cls, data: dict) -> "SeriesSum":
-        """Inverse of :meth:`to_json`."""
-        if not isinstance(data, dict) or data.get("format") != "exactrelu.series-sum":
-            raise ValueError("not an exactrelu.series-sum")
+    def from_json(cls, data: Any) -> "SeriesSum":
+        """Inverse of :meth:`to_json` (a dict, JSON text or a path; envelope, version and keys checked)."""
+        data = read_envelope(data, "series sum", "exactrelu.series-sum", 1, {"certificates"}, ("certificates",))
+        if not isinstance(data["certificates"], list):
+            raise ValueError("series sum JSON: certificates must be a list")
         return cls(tuple(SeriesCertificate.from_json(c) for c in data["certificates"]))
 
 

@@ -20,13 +20,13 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import json
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
 import sympy
 
+from ..exact.jsonio import envelope, read_envelope
 from ..kernel import series as _ks
 from ..kernel import terms as _kt
 from ..kernel.series import (  # noqa: F401  (re-exported: the search and the tests use them)
@@ -45,6 +45,8 @@ __all__ = [
 ]
 
 N_SYM = sympy.Symbol("n", integer=True, positive=True)
+SERIES_FORMAT = "exactrelu.series"
+_SERIES_KEYS = {"term", "start", "verdict", "method", "witnesses", "reason", "parts"}
 
 
 class UnsupportedTerm(ValueError):
@@ -214,35 +216,32 @@ class SeriesCertificate:
 
     def to_json(self) -> dict:
         """A JSON-ready dict (the term as a tree, witnesses as strings 'p/q')."""
-        out = {
-            "format": "exactrelu.series",
-            "version": 1,
-            "term": term_to_tree(self.term),
-            "start": self.start,
-            "verdict": self.verdict,
-            "method": self.method,
-            "witnesses": {k: str(v) for k, v in self.witnesses.items()},
-            "reason": self.reason,
-        }
+        out = envelope(SERIES_FORMAT, 1, term=term_to_tree(self.term), start=self.start, verdict=self.verdict,
+                       method=self.method, witnesses={k: str(v) for k, v in self.witnesses.items()},
+                       reason=self.reason)
         if self.parts:
             out["parts"] = [p.to_json() for p in self.parts]
         return out
 
     @classmethod
-    def from_json(cls, data: dict | str, _depth: int = 0) -> "SeriesCertificate":
-        """Inverse of :meth:`to_json` (accepts the dict or its JSON text); never evals."""
+    def from_json(cls, data: Any, _depth: int = 0) -> "SeriesCertificate":
+        """Inverse of :meth:`to_json` (a dict, JSON text or a path; envelope, version and keys checked); never evals.
+
+        >>> SeriesCertificate.from_json({"format": "exactrelu.series", "version": True, "term": "n"})
+        Traceback (most recent call last):
+        ...
+        ValueError: series certificate JSON: unsupported 'version' True (expected 1)
+        """
+        from ..exact.numbers import to_fraction
+
         if _depth > 1:
             raise ValueError("series certificates nest at most one level (parts of a sum)")
-        if isinstance(data, str):
-            data = json.loads(data)
-        if not isinstance(data, dict) or data.get("format") != "exactrelu.series":
-            raise ValueError("not an exactrelu.series certificate")
-        if data.get("version") != 1:
-            raise ValueError(f"unsupported series certificate version {data.get('version')!r}")
+        data = read_envelope(data, "series certificate", SERIES_FORMAT, 1, _SERIES_KEYS, ("term", "verdict"))
+        witnesses = data.get("witnesses", {})
+        if not isinstance(witnesses, dict):
+            raise ValueError("series certificate JSON: witnesses must be an object")
         wit = {}
-        for key, val in dict(data.get("witnesses", {})).items():
-            from ..exact.numbers import to_fraction
-
+        for key, val in witnesses.items():
             q = to_fraction(str(val), where=f"witness {key}")
             wit[key] = int(q) if key in ("N", "k", "sign", "monotone", "squares") and q.denominator == 1 else q
         start = data.get("start", 1)
