@@ -382,6 +382,28 @@ def _bounds(net: Network, vectors: Vectors, model: Any, given: np.ndarray) -> li
     return out
 
 
+def _classify(vectors: Vectors, got: np.ndarray, bounds: list) -> tuple:
+    """(exact count, rounding, real errors) of the outputs ``got`` against the exact ones and their bounds."""
+    n_exact, rounding, real = 0, [], []
+    for i, (vec, row, bnd) in enumerate(zip(vectors, got, bounds)):
+        for j, (exact, g, b) in enumerate(zip(vec.output, row, bnd)):
+            if got.dtype.kind == "f" and not np.isfinite(g):
+                real.append(Disagreement(i, j, exact, float(g), math.inf, b))
+                continue
+            # exact: the float's binary value, at its own width (long double and float16 included)
+            value = Fraction(*g.as_integer_ratio()) if got.dtype.kind == "f" else Fraction(int(g))
+            err = abs(value - exact)
+            if err == 0:
+                n_exact += 1
+            elif b is not None and err <= b:
+                rounding.append(Disagreement(i, j, exact, float(g), err, b))
+            else:
+                real.append(Disagreement(i, j, exact, float(g), err, b))
+    rounding.sort(key=lambda d: -d.ratio)
+    real.sort(key=lambda d: (isinstance(d.error, Fraction), -(d.error if isinstance(d.error, Fraction) else 0)))
+    return n_exact, rounding, real
+
+
 def compare(
     fn: Callable[[np.ndarray], Any], vectors: Any, precision: str = "float64", *, max_listed: int = 5
 ) -> ComparisonReport:
@@ -426,21 +448,5 @@ def compare(
     given = vectors.inputs(model.input_dtype)
     got = _as_array(fn(given.copy()), n, k)
     bounds = _bounds(net, vectors, model, given)
-    n_exact, rounding, real = 0, [], []
-    for i, (vec, row, bnd) in enumerate(zip(vectors, got, bounds)):
-        for j, (exact, g, b) in enumerate(zip(vec.output, row, bnd)):
-            if got.dtype.kind == "f" and not np.isfinite(g):
-                real.append(Disagreement(i, j, exact, float(g), math.inf, b))
-                continue
-            # exact: the float's binary value, at its own width (long double and float16 included)
-            value = Fraction(*g.as_integer_ratio()) if got.dtype.kind == "f" else Fraction(int(g))
-            err = abs(value - exact)
-            if err == 0:
-                n_exact += 1
-            elif b is not None and err <= b:
-                rounding.append(Disagreement(i, j, exact, float(g), err, b))
-            else:
-                real.append(Disagreement(i, j, exact, float(g), err, b))
-    rounding.sort(key=lambda d: -d.ratio)
-    real.sort(key=lambda d: (isinstance(d.error, Fraction), -(d.error if isinstance(d.error, Fraction) else 0)))
+    n_exact, rounding, real = _classify(vectors, got, bounds)
     return ComparisonReport(model.name, n, k, n_exact, rounding, real, max_listed)

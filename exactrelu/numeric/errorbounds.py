@@ -134,16 +134,21 @@ def float_error_bounds(net: Any, X: Any, precision: Any = "float64", input_round
     >>> float_error_bounds(net, [[1e308, 1e308]])[0].reason
     'overflow in layer 0 (float64 max exceeded)'
     """
-    if not isinstance(net, Network):
-        raise ValueError(f"float_error_bounds expects an exactrelu Network, got {type(net).__name__}")
     if not isinstance(input_rounded, bool):
         raise ValueError(f"input_rounded must be True or False, got {input_rounded!r}")
     fmt = get_format(precision)
-    batch = read_inputs(X, net.input_dim)
+    batch = network_batch(net, X, "float_error_bounds")
     if batch.n == 0:
         return []
     _, pres, _, E, reasons = bound_matrices(net, batch, fmt, input_rounded)
     return _results(E, pres, fmt, reasons)
+
+
+def network_batch(net: Any, X: Any, who: str) -> Any:
+    """``X`` validated as a batch of inputs of the Network ``net`` (ValueError naming ``who`` otherwise)."""
+    if not isinstance(net, Network):
+        raise ValueError(f"{who} expects an exactrelu Network, got {type(net).__name__}")
+    return read_inputs(X, net.input_dim)
 
 
 def bound_matrices(net: Any, batch: Any, fmt: FloatFormat, input_rounded: bool = True) -> tuple:

@@ -44,9 +44,8 @@ from typing import Any
 import numpy as np
 
 from ..exact.floats import FloatFormat, round_nearest
-from ..nets.contexts import Context, ExactContext, read_inputs
-from ..nets.network import Network
-from .errorbounds import ErrorBounds
+from ..nets.contexts import Context, ExactContext
+from .errorbounds import ErrorBounds, network_batch
 from .precision import Precision, get_precision, round_array, to_doubles
 
 __all__ = ["jacobian_error_bounds", "JacobianBoundContext", "up", "spectral_norm_upper"]
@@ -392,10 +391,8 @@ def jacobian_error_bounds(net: Any, X: Any, precision: Any = "float32", *, given
     >>> Fraction(2, 3) - Fraction(float(Fraction(1, 3)) * 2) <= eb.output[0] < Fraction(1, 2**48)
     True
     """
-    if not isinstance(net, Network):
-        raise ValueError(f"jacobian_error_bounds expects an exactrelu Network, got {type(net).__name__}")
     model = get_precision(precision)
-    batch = read_inputs(X, net.input_dim)
+    batch = network_batch(net, X, "jacobian_error_bounds")
     if batch.n == 0:
         return []
     if exact is None:

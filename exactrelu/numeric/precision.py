@@ -33,7 +33,7 @@ import numpy as np
 
 import math
 import operator
-from fractions import Fraction
+from fractions import Fraction  # noqa: F401 - the doctests use it
 
 from ..exact.floats import FLOAT32, FloatFormat, get_format, round_nearest
 from ..nets.contexts import NumpyContext
