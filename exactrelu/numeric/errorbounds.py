@@ -107,8 +107,10 @@ class ErrorBounds:
 
     ``output``: per output coordinate, a Fraction bounding |computed - exact|.
     ``preactivations``: per hidden layer, per neuron, a Fraction bounding
-    |zhat - z| (the same layout as ``Network.pre_activations``).  When
-    ``available`` is False (overflow), both are None and ``reason`` says why.
+    |zhat - z| (the same layout as ``Network.pre_activations``; None when not
+    asked for).  When ``available`` is False (overflow), both are None and
+    ``reason`` says why.  The tighter bounds of
+    :func:`exactrelu.numeric.jacobian.jacobian_error_bounds` come in the same form.
     """
 
     output: tuple | None
