@@ -159,17 +159,26 @@ class Partition(list):
         return out
 
     def _may_touch(self, i: int, j: int) -> bool:
-        """A necessary condition for a shared facet, exact and cheap: the neurons differing in the first layer
-        where the patterns differ share one hyperplane (their maps are proportional: rank 1)."""
+        """A necessary condition for a shared facet F, exact and cheap: every neuron whose bit differs is 0 on F
+        (see :func:`differing_neurons`), so its affine map on either region is a multiple of one affine function
+        (the rows [M | m] of all of them, from both regions' T1 maps, scale to one row)."""
         if self.net is None:
             return True
-        a, b = self[i].pattern.layers, self[j].pattern.layers
-        k = next(k for k in range(len(a)) if a[k] != b[k])
-        H = self._maps().layer(a[:k])
-        rows = [H.entries()[n * H.ncols():(n + 1) * H.ncols()] for n in range(len(a[k])) if a[k][n] != b[k][n]]
-        import flint
+        rows = {self._direction(r, layer, n) for layer, n in differing_neurons(self[i], self[j]) for r in (i, j)}
+        return len(rows) == 1 and None not in rows
 
-        return flint.fmpq_mat(len(rows), H.ncols(), [v for row in rows for v in row]).rank() == 1
+    def _direction(self, r: int, layer: int, n: int) -> int | None:
+        """Neuron n of ``layer`` on region r: the number of its row [M | m] scaled to a leading 1 (equal numbers,
+        equal rows), or None for a zero row."""
+        key = (r, layer, n)
+        cache = self._cached("directions", dict)
+        if key not in cache:
+            H = self._maps().layer(self[r].pattern.layers[:layer])
+            row = H.entries()[n * H.ncols():(n + 1) * H.ncols()]
+            lead = next((v for v in row if v != 0), None)
+            numbers = self._cached("direction numbers", dict)
+            cache[key] = None if lead is None else numbers.setdefault(tuple(v / lead for v in row), len(numbers))
+        return cache[key]
 
     def _maps(self) -> Any:
         return self._cached("maps", lambda: self.net.affine_maps(memo=True))
