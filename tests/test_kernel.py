@@ -228,7 +228,8 @@ def test_canonical_form_mismatch_is_rejected(t4):
 
 
 def test_unknown_rules_and_witnesses_are_rejected(t4):
-    for theorem, message in (("T9", "unknown theorem"), ("t4", "unknown theorem"), ("T2", "unknown theorem")):
+    for theorem, message in (("T9", "unknown theorem"), ("t4", "unknown theorem"), ("T5", "unknown theorem"),
+                             ("T2", "unknown witness")):  # T2 is a rule now, with its own witnesses
         _rejects({**t4, "theorem": theorem}, message)
     _rejects({**t4, "witnesses": {**t4["witnesses"], "extra": "1"}}, "unknown witness")
     bad = copy.deepcopy(t4)

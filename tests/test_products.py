@@ -232,6 +232,7 @@ def test_family_input_and_bad_K():
 def test_irrational_entries_enclosure():
     cert = infinite_product([["1 + sqrt(2)/n^2"]])
     assert cert.verdict == "converges"
+    assert "not re-verified by the kernel" in cert.reason  # irrational values: outside the kernel's language, and said so
     box = cert.enclosure()
     # independent: finite product to 20000 with mpmath, then the tail is at most 1e-3 in relative size
     with mpmath.workdps(30):
@@ -284,3 +285,90 @@ def test_activation_function_and_errors():
         activation_product(W3, [])
     bad = activation_product(sympy.Matrix([[1 + 1 / n]]), [1])
     assert bad.verdict == "inconclusive"
+
+
+# ------------------------------------------------------------ T2/T3 in the kernel (exactrelu.check)
+def _refused(data, match: str) -> None:
+    import time
+
+    from exactrelu.kernel.checker import CertificateError, check
+
+    t = time.perf_counter()
+    with pytest.raises(CertificateError, match=match):
+        check(data)
+    assert time.perf_counter() - t < 2.0
+
+
+def test_product_certificates_round_trip_and_are_checked_by_the_kernel(tmp_path):
+    import json
+
+    from exactrelu import check
+    from exactrelu.depth.products import ActivationProductCertificate, ProductCertificate
+
+    cert = infinite_product([["1", "1/n^2"], ["0", "1 - 1/(n + 1)^2"]])
+    data = cert.to_json()
+    assert (data["format"], data["theorem"], data["nonsingular"]) == ("exactrelu.product-certificate", "T2", True)
+    assert check(cert) and check(data) and check(json.dumps(data))
+    path = tmp_path / "product.json"
+    path.write_text(json.dumps(data))
+    back = ProductCertificate.from_json(path)
+    assert back.to_json() == data and back.bound(50) == cert.bound(50)
+    singular = infinite_product([["1", "0"], ["0", "1 - 4/n^2"]])
+    assert (singular.nonsingular, singular.singular_at) == (False, 2) and check(singular)
+    t3 = activation_product(W3, [1, 0])
+    assert t3.to_json()["theorem"] == "T3" and check(t3)
+    assert ActivationProductCertificate.from_json(t3.to_json()).partial(3) == activation_product(W3, [1, 1]).partial(3)
+    lost = infinite_product([["1 + 1/n"]])
+    assert lost.verdict == "inconclusive" and check(lost)  # claims nothing
+
+
+def test_forged_product_certificates_are_refused():
+    import copy
+
+    data = infinite_product([["1", "1/n^2"], ["0", "1 - 1/(n + 1)^2"]]).to_json()
+    forged = copy.deepcopy(data)
+    forged["subject"]["A"][0][1] = "1/n"  # a different (divergent) entry under the same series
+    _refused(forged, "canonical forms differ")
+    forged = copy.deepcopy(data)
+    forged["witnesses"][0]["series"]["term"] = {"op": "Pow", "args": ["n", -3]}  # forged series term
+    _refused(forged, "canonical forms differ")
+    forged = copy.deepcopy(data)
+    forged["witnesses"].pop()  # a missing entry
+    _refused(forged, "no summability certificate for entries")
+    forged = copy.deepcopy(data)
+    forged["witnesses"].append(copy.deepcopy(forged["witnesses"][0]))  # a repeated entry
+    _refused(forged, "unexpected or repeated entry")
+    for verdict, match in (("diverges", "proves 'converges'"), ("maybe", "unknown verdict")):
+        _refused({**data, "verdict": verdict}, match)
+    _refused({**data, "version": True}, "version")
+    _refused({**data, "extra": 1}, "keys must be exactly")
+    _refused({**data, "theorem": "T4"}, "bad theorem")
+    _refused({**data, "theorem": "T3"}, "unknown witness 'nonsingular'")  # T3 claims nothing about det
+    _refused({**data, "subject": {**data["subject"], "b": ["0", "0"]}}, "exactly A")
+    _refused({**data, "subject": {"A": [["1 + 1/n^2", "0"]], "start": 1}}, "square")
+    _refused({**data, "witnesses": {}}, "expected a list")
+    _refused({**data, "nonsingular": "yes"}, "expected a bool")
+    # the nonsingularity claim is re-derived: det A(n) = 1 - 4/n^2 vanishes at n = 2
+    singular = infinite_product([["1", "0"], ["0", "1 - 4/n^2"]]).to_json()
+    _refused({**singular, "nonsingular": True, "singular_at": None}, r"det A_n != 0 .* not proven")
+    _refused({**singular, "singular_at": 3}, "A_3 is not singular")
+    _refused({**singular, "singular_at": 10**6}, "singular_at = k with start <= k")
+    _refused({**data, "nonsingular": False, "singular_at": 1}, "A_1 is not singular")
+    _refused({**data, "nonsingular": None, "singular_at": 2}, "singular_at without")
+
+
+def test_family_and_product_rules_do_not_mix():
+    from exactrelu.depth.certifier import certify
+
+    t4 = certify(Family([["1 + 1/n^2"]], ["1/n^2"])).to_json()
+    assert t4["theorem"] == "T4"
+    # W - I summable says nothing about a family whose bias does not vanish: T2 is no family rule
+    diverging = {**t4["subject"], "b": ["1"]}
+    _refused({**t4, "theorem": "T2", "subject": diverging, "witnesses": {"A_series": t4["witnesses"]["W_series"]}},
+             "rule of product")
+    data = infinite_product([["1 + 1/n^2"]]).to_json()
+    _refused({**t4, "format": data["format"]}, "keys must be exactly")  # a family certificate is no product one
+    from exactrelu import check
+
+    identity = {**data, "subject": {"A": [["1"]], "start": 1}, "witnesses": []}  # A_n - I = 0: nothing to certify
+    assert check(identity)

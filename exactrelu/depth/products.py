@@ -35,10 +35,13 @@ import flint
 import sympy
 
 from .family import Family, n
+from ..exact.jsonio import envelope, read_envelope
 from ..nets.contexts import ArbContext, Batch, ExactContext, read_inputs
 
 __all__ = ["infinite_product", "activation_product", "ProductCertificate", "ActivationProductCertificate", "exp_upper"]
 
+FORMAT = "exactrelu.product-certificate"  # read by the trusted kernel too (exactrelu.kernel.decode.product)
+_KEYS = {"theorem", "verdict", "reason", "subject", "witnesses", "nonsingular", "singular_at", "nonsingular_reason"}
 MAX_ENCLOSURE_DEPTH = 20_000  # factors multiplied in ball arithmetic when K is chosen automatically
 _HEAD = 256  # factors whose norms enter the bound M exactly before the tail estimate
 _ROUND_BITS = 96  # precision of the dyadic upward roundings that keep exact bounds small
@@ -178,6 +181,30 @@ class ProductCertificate:
             lines.append(f"  entry ({i}, {j}): {c.term} -- {c.method}: {c.reason}")
         lines.append(f"  nonsingular limit: {self.nonsingular} ({self.nonsingular_reason})")
         return "\n".join(lines)
+
+    def to_json(self) -> dict:
+        """The certificate as a JSON-ready dict (format "exactrelu.product-certificate"), which ``exactrelu.check``
+        re-verifies: the subject A(n) as formula strings, one series certificate per nonzero entry of A(n) - I,
+        and the nonsingularity claim (true, false with ``singular_at``, or null when undecided).
+
+        >>> c = infinite_product([["1 + 1/n^2"]])
+        >>> data = c.to_json(); data["subject"], data["nonsingular"]
+        ({'A': [['1 + 1/n^2']], 'start': 1}, True)
+        >>> ProductCertificate.from_json(data).to_json() == data
+        True
+        """
+        return _product_json(self, self.nonsingular, self.singular_at, self.nonsingular_reason)
+
+    @classmethod
+    def from_json(cls, data: Any) -> "ProductCertificate":
+        """Inverse of :meth:`to_json` (a dict, JSON text or a path); re-verify it with ``exactrelu.check``."""
+        data, F, witnesses = _read_product(data, "T2")
+        nonsingular, at = data["nonsingular"], data["singular_at"]
+        if nonsingular not in (True, False, None) or not (at is None or type(at) is int):
+            raise ValueError("product certificate JSON: nonsingular must be true, false or null, singular_at an integer")
+        return cls(A=F.W, start=F.start, verdict=data["verdict"], reason=data["reason"], witnesses=witnesses,
+                   nonsingular=nonsingular, nonsingular_reason=str(data["nonsingular_reason"]), singular_at=at,
+                   _family=F)
 
     # -------------------------------------------------------------- exact
     def partial(self, K: int) -> tuple:
@@ -330,6 +357,54 @@ class ProductCertificate:
                 out = cand if _inside(cand, self.enclosure()) else None
         self._cache["closed"] = out
         return out
+
+
+def _product_json(cert: Any, nonsingular: Any, singular_at: Any, nonsingular_reason: str) -> dict:
+    F = cert._family.to_json()
+    return envelope(FORMAT, 1, theorem=cert.theorem, verdict=cert.verdict, reason=cert.reason,
+                    subject={"A": F["W"], "start": F["start"]},
+                    witnesses=[{"row": i, "col": j, "series": c.to_json()} for (i, j), c in sorted(cert.witnesses.items())],
+                    nonsingular=nonsingular, singular_at=singular_at, nonsingular_reason=nonsingular_reason)
+
+
+def _read_product(data: Any, theorem: str) -> tuple:
+    """(the checked envelope, the matrix family, {(i, j): SeriesCertificate}) of a product certificate's JSON."""
+    from .series import SeriesCertificate
+
+    data = read_envelope(data, "product certificate", FORMAT, 1, _KEYS, tuple(sorted(_KEYS)))
+    sub, items = data["subject"], data["witnesses"]
+    if data["theorem"] != theorem or data["verdict"] not in ("converges", "inconclusive"):
+        raise ValueError(f"product certificate JSON: theorem must be {theorem!r}, verdict converges or inconclusive")
+    if not (isinstance(sub, dict) and set(sub) == {"A", "start"} and isinstance(items, list)):
+        raise ValueError("product certificate JSON: subject needs exactly A and start, witnesses is a list")
+    F = _matrix_family(sub["A"], sub["start"], "A")
+    witnesses = {}
+    for e in items:
+        if not (isinstance(e, dict) and set(e) == {"row", "col", "series"}):
+            raise ValueError("product certificate JSON: each witness is {row, col, series}")
+        witnesses[(e["row"], e["col"])] = SeriesCertificate.from_json(e["series"])
+    return data, F, witnesses
+
+
+def _kernel_checked(cert: Any) -> Any:
+    """``cert`` once the trusted kernel accepts it, as :func:`certify` does: a nonsingularity claim the kernel
+    does not confirm becomes undecided, and a convergence claim it refuses becomes inconclusive.  A(n) with
+    irrational values (sqrt(2)) is outside the kernel's language: its reason then says it was not re-verified."""
+    from ..kernel.checker import CertificateError, check
+
+    try:
+        check(cert)
+    except CertificateError as exc:
+        if str(exc).startswith("subject "):  # A(n) outside the kernel's rational-valued language: said, not hidden
+            cert.reason += f"; not re-verified by the kernel ({exc})"
+            return cert
+        if getattr(cert, "nonsingular", None) is not None:
+            cert.nonsingular, cert.singular_at = None, None
+            cert.nonsingular_reason = f"undecided: the kernel did not confirm the claim ({exc})"
+        else:
+            cert.verdict, cert.reason = "inconclusive", f"the candidate failed the independent check: {exc}"
+        return _kernel_checked(cert)
+    return cert
 
 
 def _identity(m: int) -> Batch:
@@ -561,10 +636,10 @@ def infinite_product(A: Any, start: int = 1) -> ProductCertificate:
             k = _singular_in_head(F)
             if k is not None:
                 nonsing, nreason, at = False, f"det A({k}) = 0 (exact), so every partial product from K = {k} on is singular", k
-    return ProductCertificate(
+    return _kernel_checked(ProductCertificate(
         A=F.W, start=F.start, verdict=verdict, reason=reason, witnesses=witnesses,
         nonsingular=nonsing, nonsingular_reason=nreason, singular_at=at, _family=F,
-    )
+    ))
 
 
 # --------------------------------------------------------------- activation products (T3)
@@ -607,6 +682,27 @@ class ActivationProductCertificate:
         masked = (tuple(row if d_i else (Fraction(0),) * m for row, d_i in zip(self._family.layer(k)[0], self.D(k)))
                   for k in range(self.start, K + 1))
         return _exact_product(m, masked)
+
+    def to_json(self) -> dict:
+        """The certificate as a JSON-ready dict (format "exactrelu.product-certificate", theorem T3), which
+        ``exactrelu.check`` re-verifies.  The activation sequence D is not written: the claim holds for every one.
+
+        >>> c = activation_product(sympy.Matrix([[1, 1/n**2], [1/n**3, 1]]), [1, 0])
+        >>> ActivationProductCertificate.from_json(c.to_json(), D=[1, 0]).partial(2) == c.partial(2)
+        True
+        """
+        return _product_json(self, None, None, "")
+
+    @classmethod
+    def from_json(cls, data: Any, D: Any = None) -> "ActivationProductCertificate":
+        """Inverse of :meth:`to_json`; ``D`` as for :func:`activation_product` (default: every D_n = I)."""
+        data, F, witnesses = _read_product(data, "T3")
+        if data["nonsingular"] is not None or data["singular_at"] is not None:
+            raise ValueError("product certificate JSON: T3 claims nothing about nonsingularity")
+        product = ProductCertificate(A=F.W, start=F.start, verdict=data["verdict"], reason=data["reason"],
+                                     witnesses=witnesses, _family=F)
+        return cls(W=F.W, start=F.start, verdict=data["verdict"], reason=data["reason"], witnesses=witnesses,
+                   D=_activation_sequence([1] * F.width if D is None else D, F.width), _family=F, _product=product)
 
 
 def _activation_sequence(D: Any, m: int) -> Callable:
@@ -666,6 +762,8 @@ def activation_product(W: Any, D: Any, start: int = 1) -> ActivationProductCerti
     if not reason:
         reason = "sum_n ||W_n - I|| < oo, so the product converges for every activation sequence (T3)"
     product = ProductCertificate(A=F.W, start=F.start, verdict=verdict, reason=reason, witnesses=witnesses, _family=F)
-    return ActivationProductCertificate(
+    cert = _kernel_checked(ActivationProductCertificate(
         W=F.W, start=F.start, verdict=verdict, reason=reason, witnesses=witnesses, D=seq, _family=F, _product=product
-    )
+    ))
+    product.verdict, product.reason = cert.verdict, cert.reason
+    return cert

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .decode import CertificateError, decode, load, need, subject
+from .decode import PRODUCT_FORMAT, CertificateError, decode, load, need, product, subject
 from .rules import RULES
 from .terms import TermError, same
 
@@ -46,7 +46,9 @@ def check(certificate: Any, family: Any = None) -> bool:
     """
     data = load(certificate)
     try:
-        cert = decode(data, SCHEMAS)
+        is_product = data.get("format") == PRODUCT_FORMAT
+        cert = decode(product(data) if is_product else data, SCHEMAS)
+        cert.product = is_product
         if cert.verdict == "inconclusive":  # claims nothing: the subject is not analysed
             need(cert.theorem is None and cert.limit is None and not cert.witnesses,
                  "an inconclusive certificate carries no theorem, limit or witnesses")
@@ -75,6 +77,8 @@ def _same_family(a: Any, b: Any) -> bool:
 def _dispatch(cert: Any, fam: Any) -> None:
     rule = RULES.get(cert.theorem)
     need(rule is not None, f"unknown theorem {cert.theorem!r}")
+    need(rule.product == cert.product, f"{rule.name} is a rule of {'product' if rule.product else 'family'} "
+                                       f"certificates, and this is not one")
     need(rule.verdict == cert.verdict, f"theorem {rule.name} proves '{rule.verdict}', not '{cert.verdict}'")
     keys, required = set(cert.witnesses), set(rule.witnesses) - rule.optional
     need(required <= keys, f"{rule.name}: witnesses must be {sorted(required)} (+ optional {sorted(rule.optional)}), "

@@ -195,14 +195,14 @@ def _power(base: tuple, ex: tuple, start: int) -> None:
     if c is not None:
         refuse(c.denominator != 1, f"the exponent {c} is not an integer: values may be irrational")
         if c < 0:
-            _nonzero(base, start, None)
+            nonzero(base, start)
         return
     _, p = _ipoly(ex, "an exponent", start)
     if sign(e, start) not in ("pos", "nonneg"):
-        _nonzero(base, start, p)
+        nonzero(base, start, p)
 
 
-def _nonzero(base: tuple, start: int, ex: Any) -> None:
+def nonzero(base: tuple, start: int, ex: Any = None) -> None:
     """base != 0 at every integer n >= start (only where the exponent ex(n) < 0 when ex is given)."""
     form = canon(base)
     refuse(not form, "division by zero")
@@ -271,6 +271,43 @@ def load(source: Any) -> dict:
     return data
 
 
+PRODUCT_FORMAT = "exactrelu.product-certificate"
+_PRODUCT_KEYS = {"format", "version", "theorem", "verdict", "reason", "subject", "witnesses", "nonsingular",
+                 "singular_at", "nonsingular_reason"}
+
+
+def product(data: dict) -> dict:
+    """A T2/T3 product certificate as the certificate it amounts to, about the family W_n = A(n), b_n = 0 with
+    scope everywhere; every later step is the ordinary one.  The entries' series are the witness ``A_series``;
+    a claimed nonsingular limit (T2 only) the witness ``nonsingular`` (true: det A_n != 0 for every n >= start;
+    false: det A_k = 0 at ``singular_at`` = k).  An inconclusive one claims nothing.
+
+    >>> product({"format": PRODUCT_FORMAT, "version": 1, "theorem": "T3", "verdict": "converges", "reason": "",
+    ...          "subject": {"A": [["1"]], "start": 1}, "witnesses": [], "nonsingular": None, "singular_at": None,
+    ...          "nonsingular_reason": ""})["subject"]
+    {'format': 'exactrelu.family', 'version': 1, 'W': [['1']], 'b': ['0'], 'start': 1}
+    """
+    need(type(data.get("version")) is int and data["version"] == 1, f"unsupported product certificate version "
+                                                                      f"{short(data.get('version'))} (expected 1)")
+    need(set(data) == _PRODUCT_KEYS, f"product certificate keys must be exactly {sorted(_PRODUCT_KEYS)}")
+    sub, claims = data["subject"], data["verdict"] != "inconclusive"
+    need(isinstance(sub, dict) and set(sub) == {"A", "start"} and isinstance(sub["A"], list),
+         "product subject: needs exactly A (rows of formulas) and start")
+    need(type(data["reason"]) is str and type(data["nonsingular_reason"]) is str and data["theorem"] in ("T2", "T3"),
+         "product certificate: bad theorem or reason")
+    witnesses = {"A_series": data["witnesses"]} if claims else {}
+    if claims and data["nonsingular"] is not None:
+        witnesses["nonsingular"] = data["nonsingular"]
+        witnesses.update({"singular_at": data["singular_at"]} if data["singular_at"] is not None else {})
+    else:
+        need(data["singular_at"] is None, "product certificate: singular_at without a nonsingularity claim")
+    family = {"format": "exactrelu.family", "version": 1, "W": sub["A"], "b": ["0"] * len(sub["A"]),
+              "start": sub["start"]}
+    return {"format": FORMAT, "version": VERSION, "verdict": data["verdict"], "theorem": data["theorem"] if claims
+            else None, "scope": {"kind": "everywhere"}, "witnesses": witnesses, "subject": family, "limit": None,
+            "necessary": {}, "reasons": [data["reason"]], "evidence": [], "radius": None}
+
+
 def decode(data: dict, schemas: dict) -> Cert:
     """Validate the envelope and decode every field; ``schemas`` maps a theorem to {witness: kind}."""
     need(data.get("format") == FORMAT, f"not a certificate (format {short(data.get('format'))}, expected {FORMAT!r})")
@@ -316,8 +353,8 @@ def _witness(kind: str, value: Any, where: str) -> Any:
     if kind == "int":
         need(type(value) is int, f"{where}: expected an integer, got {short(value)}")
         return value
-    if kind == "str":
-        need(type(value) is str, f"{where}: expected a string")  # a JSON number is not one
+    if kind in ("str", "bool"):  # a JSON number is neither
+        need(type(value) is (str if kind == "str" else bool), f"{where}: expected a {kind.replace('str', 'string')}")
         return value
     try:
         if kind == "series":

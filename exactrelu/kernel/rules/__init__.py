@@ -4,12 +4,12 @@ Adding a rule: a module here with its RULE, its name in ``_MODULES``, its proof 
 its tests.  The checker dispatches through :data:`RULES` only.
 
 >>> sorted(RULES), RULES["T6"].proof
-(['P1', 'T4', 'T6', 'T6b', 'T7a', 'T7b', 'T7c', 'T7d'], 'proofs/T6_stationary_contraction.md')
+(['P1', 'T2', 'T3', 'T4', 'T6', 'T6b', 'T7a', 'T7b', 'T7c', 'T7d'], 'proofs/T6_stationary_contraction.md')
 """
 
 from __future__ import annotations
 
-from . import p1, t4, t6, t6b, t7a, t7b, t7c, t7d
+from . import p1, t2, t3, t4, t6, t6b, t7a, t7b, t7c, t7d
 
-_MODULES = (t4, t6, t6b, p1, t7a, t7b, t7c, t7d)
+_MODULES = (t2, t3, t4, t6, t6b, p1, t7a, t7b, t7c, t7d)
 RULES = {m.RULE.name: m.RULE for m in _MODULES}

@@ -33,6 +33,7 @@ class Rule:
     optional: frozenset = frozenset()
     scope: str | None = None
     gives_limit: bool = False
+    product: bool = False  # a rule of product certificates (T2, T3), not of families
 
 
 def matvec(W: tuple, y: tuple) -> tuple:
@@ -105,6 +106,12 @@ def entry_series(items: tuple, entries: dict, start: int, where: str) -> None:
         series_ok(e["series"], entries[key], "summable", f"{where} entry {key}", start)
     missing = [k for k, t in entries.items() if k not in seen and not same(t, q(0))]
     need(not missing, f"{where}: no summability certificate for entries {missing}")
+
+
+def minus_identity(fam: Subject) -> dict:
+    """{(i, j): the term of (W_n - I)[i][j]}."""
+    m = fam.width
+    return {(i, j): add(fam.W[i][j], neg(q(1))) if i == j else fam.W[i][j] for i in range(m) for j in range(m)}
 
 
 def lincomb(coeffs: tuple, terms: list) -> tuple:

@@ -7,8 +7,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 from ..series import pow_upper, round_up, series_tail
-from ..terms import add, neg, q
-from .common import MAX_DEPTH, Rule, entry_series, need
+from .common import MAX_DEPTH, Rule, entry_series, minus_identity, need
 
 MAX_J = 64  # the largest exponent j in the exp bound
 
@@ -36,8 +35,7 @@ def _check(cert, fam, w: dict) -> None:
     exp of the tail sum bounded by (1 - s/2^j)^(-2^j)."""
     N, start, m = w["N"], fam.start, fam.width
     need(start <= N <= start + MAX_DEPTH, f"T4: N = {N} must satisfy start <= N <= start + {MAX_DEPTH}")
-    entries = {(i, j): add(fam.W[i][j], neg(q(1))) if i == j else fam.W[i][j] for i in range(m) for j in range(m)}
-    entry_series(w["W_series"], entries, start, "T4: W_n - I")
+    entry_series(w["W_series"], minus_identity(fam), start, "T4: W_n - I")
     entry_series(w["b_series"], {(i, None): fam.b[i] for i in range(m)}, start, "T4: b_n")
     S, B, head = Fraction(0), Fraction(0), Fraction(1)  # prod (1 + s_n) <= prod_{n <= N} (1 + s_n) exp(sum_{n > N} s_n)
     for k in range(start, N + 1):
