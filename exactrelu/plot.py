@@ -89,7 +89,7 @@ def regions(partition: Sequence, ax: Any = None, color_by: str = "pattern", edge
     if ax is None:
         _, ax = plt.subplots(figsize=(5, 5))
     faces, colors, values, label = _faces(partition, color_by) if len(partition) else ([], [], None, None)
-    coll = PolyCollection(_floats(faces), edgecolors="face", linewidths=0.0)
+    coll = PolyCollection(_floats(faces), edgecolors="face", linewidths=0.3)  # edges in the face colour hide seams
     if values is not None:
         coll.set_array(values)
         coll.set_cmap("viridis")

@@ -67,7 +67,8 @@ def _plot(args: Any) -> int:
     except RegionLimitExceeded as exc:
         print(f"stopped: more than {exc.limit} regions (raise --max-regions); nothing written")
         return 1
-    marks = [((0, 0), "p0"), ((1, 0), "p1"), ((0, 1), "p2")] if args.slice else None
+    from_points = bool(args.slice) and Path(args.slice).suffix.lower() != ".json"  # not a slice file
+    marks = [((0, 0), "p0"), ((1, 0), "p1"), ((0, 1), "p2")] if from_points else None  # the three points
     ax = plot.regions(part, color_by=args.color_by, edges=not args.no_edges, boundary=not args.no_boundary,
                       level=args.level, points=marks)
     ax.set_title(f"{len(part)} linear regions", fontsize=10)
