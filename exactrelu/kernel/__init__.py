@@ -1,5 +1,1 @@
-"""The trusted kernel: the certificate checker and everything it imports (stdlib and python-flint only).
-
-See proofs/README.md, section "The trusted kernel", for what it trusts and checks.
-The entry point is :func:`exactrelu.kernel.checker.check`.
-"""
+"""The trusted kernel (entry :func:`exactrelu.kernel.checker.check`); proofs/README.md, "The trusted kernel"."""

@@ -4,19 +4,6 @@ Order of the checks (proofs/README.md, "The trusted kernel"): read the JSON; val
 the envelope and decode every witness by the rule's schema; parse the subject's
 formulas in the kernel's term language and prove each entry defined and rational for
 every n >= start; then the rule's own check, looked up in the registry.
-
->>> fam = {"format": "exactrelu.family", "version": 1, "W": [["-1", "0"], ["0", "-1"]], "b": ["1", "1"]}
->>> cert = {"format": "exactrelu.certificate", "version": 1, "verdict": "diverges", "theorem": "T7a",
-...         "scope": {"kind": "point", "x": ["0", "0"]}, "subject": fam, "limit": None, "necessary": {},
-...         "witnesses": {"x": ["0", "0"], "k": 0, "orbit": [["0", "0"], ["1", "1"]]},
-...         "reasons": [], "evidence": [], "radius": None}
->>> check(cert)
-True
->>> cert["witnesses"]["orbit"][1] = ["1", "0"]
->>> check(cert)
-Traceback (most recent call last):
-...
-exactrelu.kernel.decode.CertificateError: T7a: the orbit is not the exact forward pass: sigma(W y_0 + b) != y_1
 """
 
 from __future__ import annotations
@@ -39,10 +26,18 @@ def check(certificate: Any, family: Any = None) -> bool:
     ``to_json()``.  Pass ``family`` (a family JSON dict or an object with ``to_json()``)
     to also require that the certificate is about that family.
 
-    >>> check('{"format": "exactrelu.certificate", "version": 1}')
+    >>> fam = {"format": "exactrelu.family", "version": 1, "W": [["-1", "0"], ["0", "-1"]], "b": ["1", "1"]}
+    >>> cert = {"format": "exactrelu.certificate", "version": 1, "verdict": "diverges", "theorem": "T7a",
+    ...         "scope": {"kind": "point", "x": ["0", "0"]}, "subject": fam, "limit": None, "necessary": {},
+    ...         "witnesses": {"x": ["0", "0"], "k": 0, "orbit": [["0", "0"], ["1", "1"]]},
+    ...         "reasons": [], "evidence": [], "radius": None}
+    >>> check(cert)
+    True
+    >>> cert["witnesses"]["orbit"][1] = ["1", "0"]
+    >>> check(cert)
     Traceback (most recent call last):
     ...
-    exactrelu.kernel.decode.CertificateError: certificate keys must be exactly [...]
+    exactrelu.kernel.decode.CertificateError: T7a: the orbit is not the exact forward pass: sigma(W y_0 + b) != y_1
     """
     data = load(certificate)
     try:

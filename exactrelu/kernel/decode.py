@@ -1,19 +1,8 @@
 """Decode a certificate's JSON into the kernel's small data model, validating every type.
 
-The subject (a family: formula strings in n, start, prefix and output layers) is
-parsed by the kernel's own term language; :func:`defined` proves, for every integer
-n >= start, that each entry as written is defined and rational (no division by zero,
-factorials of nonnegative integers, integer exponents): the kernel's semantics of a
-formula is its value *as written*, so a cancelled 0/0 is still undefined there.
-
->>> fam = {"format": "exactrelu.family", "version": 1, "W": [["1 + 1/n^2"]], "b": ["2^(-n)"]}
->>> s = subject(fam)
->>> s.layer(2)
-(((Fraction(5, 4),),), (Fraction(1, 4),))
->>> subject({**fam, "W": [["1/(n - 3)"]]})
-Traceback (most recent call last):
-...
-exactrelu.kernel.decode.CertificateError: subject W[0][0]: division by zero at n = 3
+The subject (a family: formula strings in n, start, prefix and output layers) is parsed by
+the kernel's own term language; :func:`defined` proves, for every integer n >= start, that
+each entry *as written* is defined and rational, so a cancelled 0/0 is still undefined there.
 """
 
 from __future__ import annotations
@@ -104,7 +93,16 @@ class Subject:
 
 
 def subject(data: Any) -> Subject:
-    """Decode and validate a family JSON object, then prove every entry defined for n >= start."""
+    """Decode and validate a family JSON object, then prove every entry defined for n >= start.
+
+    >>> fam = {"format": "exactrelu.family", "version": 1, "W": [["1 + 1/n^2"]], "b": ["2^(-n)"]}
+    >>> subject(fam).layer(2)
+    (((Fraction(5, 4),),), (Fraction(1, 4),))
+    >>> subject({**fam, "W": [["1/(n - 3)"]]})
+    Traceback (most recent call last):
+    ...
+    exactrelu.kernel.decode.CertificateError: subject W[0][0]: division by zero at n = 3
+    """
     need(isinstance(data, dict), "subject: a family must be a JSON object")
     need(data.get("format") == "exactrelu.family", "subject: not a family (format)")
     need(type(data.get("version")) is int and data["version"] == 1, "subject: unsupported family version")

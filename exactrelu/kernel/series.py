@@ -419,11 +419,7 @@ def holds(conds: Iterable[tuple[flint.fmpz_poly, str]], N: int) -> bool:
     >>> holds([(flint.fmpz_poly([-5, 1]), "pos")], 5), holds([(flint.fmpz_poly([-5, 1]), "nonneg")], 5)
     (False, True)
     """
-    for p, kind in conds:
-        ok = poly.positive_on(p, N) if kind == "pos" else poly.nonnegative_on(p, N)
-        if not ok:
-            return False
-    return True
+    return all((poly.positive_on if kind == "pos" else poly.nonnegative_on)(p, N) for p, kind in conds)
 
 
 def _pseries_tail(C: Fraction, p: Fraction, K: int) -> Fraction:
@@ -542,22 +538,22 @@ def check(s: Series) -> bool:
     w, start = dict(s.witnesses), s.start
     N = w.get("N")
     refuse(type(N) is not int or start < 1 or N < start, f"need integers N >= start >= 1 (N={N!r}, start={start!r})")
-    if N - start > MAX_N:  # issue 14.5: a witness far beyond start gives a certificate no tail bound can use
-        raise TermError(f"N = {N} is more than {MAX_N} beyond start = {start}")
+    # issue 14.5: a witness far beyond start gives a certificate no tail bound can use
+    refuse(N - start > MAX_N, f"N = {N} is more than {MAX_N} beyond start = {start}")
     if s.method == "sum":
         _check_sum(s)
         return True
     required = {"comparison": ("C", "p"), "ratio": ("r",), "lower bound": ("c",), "limit not zero": ("c",)}
-    if any(type(w.get(k)) is not Fraction and type(w.get(k)) is not int for k in required[s.method]):
-        raise TermError(f"the {s.method} method needs the witnesses {required[s.method]}")
+    refuse(any(type(w.get(k)) not in (Fraction, int) for k in required[s.method]),
+           f"the {s.method} method needs the witnesses {required[s.method]}")
     w.update({k: Fraction(w[k]) for k in required[s.method]})
     if any(k in w and type(w[k]) is not int for k in ("k", "sign", "monotone", "squares")):
         raise TermError("witnesses k, sign, monotone and squares must be integers")
     if w.get("monotone", 0) not in (0, 1) or w.get("squares", 0) not in (0, 1) or w.get("sign", 1) not in (1, -1):
         raise TermError("witnesses monotone and squares must be 0 or 1, sign 1 or -1")
     refuse(w.get("squares") and s.method != "comparison", "the squares witness is for comparison only")
-    if not 1 <= w.get("k", 1) <= MAX_DEGREE:  # the bounds of order k have degree >= k
-        raise TermError(f"witness k must be between 1 and {MAX_DEGREE}")
+    # the bounds of order k have degree >= k
+    refuse(not 1 <= w.get("k", 1) <= MAX_DEGREE, f"witness k must be between 1 and {MAX_DEGREE}")
     t = product(s.term)
     _check_defined(s.term, t, start, N)
     m = s.method

@@ -175,8 +175,7 @@ def parse(text: Any, where: str = "") -> tuple:
         raise TermError(f"{where}: {exc}" if where else str(exc)) from None
 
 
-_TREE = {"factorial": ("!", 1), "binomial": ("C", 2), "exp": ("exp", 1), "Abs": ("abs", 1), "sqrt": ("sqrt", 1),
-         "Pow": ("^", 2)}
+_TREE = {**{k: v for k, v in _CALLS.items() if k != "abs"}, "Pow": ("^", 2)}  # sympy's names
 
 
 def from_tree(tree: Any, _depth: int = 0) -> tuple:
@@ -320,11 +319,8 @@ class RF:
     def key(self) -> tuple:
         return tuple(self.num.coeffs()), tuple(self.den.coeffs())
 
-    def __eq__(self, other: object) -> bool:
+    def __eq__(self, other: object) -> bool:  # (unhashable: RFs are the values of canonical forms, never keys)
         return isinstance(other, RF) and self.key() == other.key()
-
-    def __hash__(self) -> int:
-        return hash(str(self.key()))
 
     def __add__(self, o: "RF") -> "RF":
         return RF(self.num * o.den + o.num * self.den, self.den * o.den)

@@ -1,7 +1,5 @@
-"""The rule registry: one module per theorem rule, each exporting ``RULE`` (see common.Rule).
-
-Adding a rule: a module here with its RULE, its name in ``_MODULES``, its proof in proofs/,
-its tests.  The checker dispatches through :data:`RULES` only.
+"""The rule registry: one module per theorem rule, each exporting ``RULE`` (common.Rule); the checker
+dispatches through :data:`RULES` only.  Adding a rule: its module here, its name below, its proof, its tests.
 
 >>> sorted(RULES), RULES["T6"].proof
 (['P1', 'T2', 'T3', 'T4', 'T6', 'T6b', 'T7a', 'T7b', 'T7c', 'T7d'], 'proofs/T6_stationary_contraction.md')
