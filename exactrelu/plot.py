@@ -40,7 +40,7 @@ def pattern_color(pattern: Any) -> tuple:
     return colorsys.hls_to_rgb(hue, light, sat)
 
 
-def _faces(partition: Sequence, color_by: str) -> tuple:
+def _faces(partition: Sequence, color_by: str, smallest: bool = False) -> tuple:
     """(polygons, colours or None, scalar values or None, label) for ``color_by``, exact until drawn."""
     regions_ = [polygon(r) for r in partition]
     if color_by == "pattern":
@@ -59,14 +59,14 @@ def _faces(partition: Sequence, color_by: str) -> tuple:
     polys, colors = [], []
     for r in partition:
         shade = 0.8 + 0.2 * pattern_color(r.pattern)[0]
-        for k, cell in argmax_cells(r):
+        for k, cell in argmax_cells(r, smallest):
             polys.append(cell)
             colors.append(tuple(min(1.0, v * shade + (1 - shade) * 0.9) for v in cmap(k % cmap.N)[:3]))
     return polys, colors, None, None
 
 
 def regions(partition: Sequence, ax: Any = None, color_by: str = "pattern", edges: bool = True,
-            boundary: bool = True, level: Any = None, points: Any = None) -> Any:
+            boundary: bool = True, level: Any = None, points: Any = None, smallest: bool = False) -> Any:
     """Draw the regions of a 2-D partition (what ``regions()`` returns) and return the matplotlib Axes.
 
     ``color_by``: "pattern" (a stable colour per activation pattern), "output"
@@ -75,6 +75,7 @@ def regions(partition: Sequence, ax: Any = None, color_by: str = "pattern", edge
     or "gradient norm" (the Frobenius norm of the region's exact map A).
     ``edges`` draws the region borders; ``boundary`` the exact decision boundary
     (classifier) or level set {N = level} (scalar output, level 0 by default).
+    ``smallest``: for a classifier whose smallest output wins (ACAS Xu).
     ``points``: optional (t, label) pairs to mark (e.g. the three images a slice passes through).
     """
     plt = import_optional("matplotlib.pyplot", "exactrelu.plot")
@@ -88,7 +89,7 @@ def regions(partition: Sequence, ax: Any = None, color_by: str = "pattern", edge
         raise ValueError(f"exactrelu.plot.regions draws 2-D partitions; this one has dimension {dim}")
     if ax is None:
         _, ax = plt.subplots(figsize=(5, 5))
-    faces, colors, values, label = _faces(partition, color_by) if len(partition) else ([], [], None, None)
+    faces, colors, values, label = _faces(partition, color_by, smallest) if len(partition) else ([], [], None, None)
     coll = PolyCollection(_floats(faces), edgecolors="face", linewidths=0.3)  # edges in the face colour hide seams
     if values is not None:
         coll.set_array(values)
@@ -101,7 +102,8 @@ def regions(partition: Sequence, ax: Any = None, color_by: str = "pattern", edge
         ax.add_collection(PolyCollection(_floats(polygon(r) for r in partition), facecolors="none",
                                          edgecolors=(0.25, 0.25, 0.25, 0.6), linewidths=0.4))
     if boundary and len(partition):
-        segs = [[tuple(map(float, p)) for p in piece.segment] for piece in decision_boundary(partition, level)]
+        pieces = decision_boundary(partition, level, smallest)
+        segs = [[tuple(map(float, p)) for p in piece.segment] for piece in pieces]
         ax.add_collection(LineCollection(segs, colors="black", linewidths=1.6, zorder=3))
     _finish(ax, partition, box, points)
     return ax

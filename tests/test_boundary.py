@@ -110,3 +110,17 @@ def test_argmax_cells_tile_each_region_and_their_class_wins_inside(net):
             centre = tuple(sum(v[i] for v in cell) / len(cell) for i in range(2))
             out = net(centre)
             assert out[k] == max(out)
+
+
+@settings(max_examples=20, deadline=None)
+@given(networks(input_dim=2, depth=st.integers(1, 2), widths=st.integers(1, 3), output=st.integers(2, 3)))
+def test_smallest_wins_is_largest_of_the_negated_outputs(net):
+    from exactrelu.regions.boundary import argmax_cells
+
+    W, b = net.output
+    negated = Network(net.layers, output=([[-v for v in row] for row in W], [-v for v in b]))
+    box = ([-1, -1], [1, 1])
+    mine, theirs = net.regions(box), negated.regions(box)
+    assert [(p.classes, p.segment) for p in decision_boundary(mine, smallest=True)] == \
+        [(p.classes, p.segment) for p in decision_boundary(theirs)]
+    assert [argmax_cells(r, smallest=True) for r in mine] == [argmax_cells(r) for r in theirs]

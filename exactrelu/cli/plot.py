@@ -26,6 +26,8 @@ def register(sub: Any) -> None:
                    help="colour each region by its activation pattern (default), its output or its gradient norm")
     p.add_argument("--no-edges", action="store_true", help="do not draw the region borders")
     p.add_argument("--no-boundary", action="store_true", help="do not draw the decision boundary / level set")
+    p.add_argument("--smallest-wins", action="store_true",
+                   help="a classifier whose smallest output wins (ACAS Xu's advisories); default: the largest")
     p.add_argument("--level", default=None, help="for a scalar output: draw {N = LEVEL} (default 0)")
     p.add_argument("--max-regions", type=int, default=100000, help="stop (exit 1) past this many regions (default 100000)")
     p.add_argument("--method", default="auto", help="region algorithm (see 'regions --method')")
@@ -70,7 +72,7 @@ def _plot(args: Any) -> int:
     from_points = bool(args.slice) and Path(args.slice).suffix.lower() != ".json"  # not a slice file
     marks = [((0, 0), "p0"), ((1, 0), "p1"), ((0, 1), "p2")] if from_points else None  # the three points
     ax = plot.regions(part, color_by=args.color_by, edges=not args.no_edges, boundary=not args.no_boundary,
-                      level=args.level, points=marks)
+                      level=args.level, points=marks, smallest=args.smallest_wins)
     ax.set_title(f"{len(part)} linear regions", fontsize=10)
     fig = ax.figure
     fig.tight_layout()

@@ -121,11 +121,18 @@ def _pieces_of(A: tuple, c: tuple, level: Fraction | None, corners: list | None 
     return out
 
 
-def argmax_cells(region: Region) -> list:
+def _scores(region: Region, smallest: bool) -> tuple:
+    """The region's output map (A, c), negated when the smallest output wins (as in ACAS Xu)."""
+    if not smallest:
+        return region.A, region.c
+    return tuple(tuple(-v for v in row) for row in region.A), tuple(-v for v in region.c)
+
+
+def argmax_cells(region: Region, smallest: bool = False) -> list:
     """2-D: the region's polygon split exactly by the classifier's answer: ``[(class, corners), ...]``.
 
     Each cell is the closed convex polygon where ``class`` has the largest
-    output (ties on cell borders; cells of area 0 are left out; a class tied
+    output, or the smallest with ``smallest`` (ties on cell borders; cells of area 0 are left out; a class tied
     with a lower-numbered one on the whole region leaves the cell to that one).
     The cells tile the polygon.
 
@@ -134,7 +141,7 @@ def argmax_cells(region: Region) -> list:
     >>> [(k, [tuple(map(str, v)) for v in cell]) for k, cell in argmax_cells(net.regions(([-1, -1], [1, 1]))[1])]
     [(0, [('1/2', '-1'), ('1', '-1'), ('1', '1'), ('1/2', '1')]), (1, [('0', '-1'), ('1/2', '-1'), ('1/2', '1'), ('0', '1')])]
     """
-    A, c = region.A, region.c
+    A, c = _scores(region, smallest)
     corners = polygon(region)
     winners = _possible_winners(A, c, corners)
     cells = []
@@ -154,12 +161,13 @@ def _area2(pts: list) -> Fraction:
     return sum((pts[k - 1][0] * p[1] - p[0] * pts[k - 1][1] for k, p in enumerate(pts)), _F0)
 
 
-def decision_boundary(partition: Any, level: Any = None) -> list:
+def decision_boundary(partition: Any, level: Any = None, smallest: bool = False) -> list:
     """The exact pieces of the decision boundary (classifier) or of the level set {N = level} (scalar output).
 
     ``partition`` is a list of regions with a ``box`` (what ``regions()``
     returns).  For an output of dimension 1, ``level`` defaults to 0; for a
-    classifier it must be None.  Returns :class:`BoundaryPiece` objects, in 2-D
+    classifier it must be None; ``smallest=True`` for a classifier whose
+    smallest output wins (ACAS Xu's advisories).  Returns :class:`BoundaryPiece` objects, in 2-D
     with exact segments (duplicates along region edges removed).
     """
     if not len(partition):
@@ -174,7 +182,7 @@ def decision_boundary(partition: Any, level: Any = None) -> list:
     found, seen = [], set()
     for k, region in enumerate(partition):
         corners = polygon(region) if dim == 2 else None
-        for classes, (g, g0), rest in _pieces_of(region.A, region.c, level, corners):
+        for classes, (g, g0), rest in _pieces_of(*_scores(region, smallest), level, corners):
             piece = _piece_2d(region, g, g0, rest) if dim == 2 else _piece_general(region, g, g0, rest, dim)
             if piece is None:
                 continue

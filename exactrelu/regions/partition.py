@@ -262,12 +262,12 @@ class Partition(list):
             out["vertex_degrees"] = dict(sorted(Counter(degrees.values()).items()))
         return out
 
-    def decision_boundary(self, level: Any = None) -> list:
+    def decision_boundary(self, level: Any = None, smallest: bool = False) -> list:
         """The exact pieces of the decision boundary, or of the level set {N = level} for a scalar output.
 
         See :func:`exactrelu.regions.boundary.decision_boundary` (in 2-D each piece has an exact ``segment``).
         """
-        return decision_boundary(self, level)
+        return decision_boundary(self, level, smallest)
 
     # ------------------------------------------------------------------ JSON
     def to_json(self, vertices: bool = True) -> dict:
