@@ -304,3 +304,12 @@ def test_any_formula_text_parses_or_is_refused_cleanly(pieces, k):
 def test_unreadable_sources_are_certificate_errors(source):
     with pytest.raises(CertificateError):
         check(source)
+
+
+def test_exponents_in_n_add_nothing_to_the_degree_estimate():
+    # issue 14.4: families allow degree 400, and n^400 / 2^n is of degree 400 (2^n is an atom, never expanded)
+    assert evaluate(parse("n^400 / 2^n"), 2) == 2**398
+    parse("(n + 1)^200 * 3^(n^2 + 1) * n^200")
+    for text in ("n^401 / 2^n", "(n + 1)^201 * 2^n * n^200"):
+        with pytest.raises(TermError, match="degree about 401"):
+            parse(text)

@@ -222,10 +222,15 @@ def _least_from(p: PolyLike, lower: int, predicate) -> int | None:
         return lower
     if q.is_zero() or q.leading_coefficient() < 0:
         return None
-    hi = max(lower, max_real_root_upper_bound(q))  # no roots beyond: holds there
-    if not predicate(q, hi):  # cannot happen (Cauchy bound); be safe, not sorry
-        return None
-    lo = lower  # invariant: fails at lo, holds at hi; monotone in N
+    cap = max(lower, max_real_root_upper_bound(q))  # no roots beyond: holds there
+    lo, step = lower, 1  # invariant: fails at lo; monotone in N
+    while True:  # gallop up from lower: the least N is usually far below the root bound (issue 14.4)
+        hi = min(lower + step, cap)
+        if predicate(q, hi):
+            break
+        if hi == cap:  # cannot happen (Cauchy bound); be safe, not sorry
+            return None
+        lo, step = hi, 2 * step
     while hi - lo > 1:
         mid = (lo + hi) // 2
         if predicate(q, mid):

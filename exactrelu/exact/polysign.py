@@ -13,6 +13,7 @@ first).  Proofs: proofs/summability.md, section "Polynomial sign decision".
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 import flint
@@ -42,21 +43,28 @@ def roots_in_ray(p: Any, N: Any) -> int:
     q, a = flint.fmpq_poly(p), flint.fmpq(N)
     if q.is_zero():
         raise ValueError("the zero polynomial has a root everywhere")
-    g = q.gcd(q.derivative())
-    q = q if g.degree() <= 0 else q // g  # square-free part: same roots, all simple
+    q, seq = _sturm(tuple(q.coeffs()))
     if q.degree() <= 0 or _variations(taylor_shift(q, a).coeffs()) == 0:
         return 0  # Descartes: no sign variation of q(x + a) means no root in (a, oo)
-    if q(a) == 0:  # Sturm's theorem wants q(a) != 0; remove the simple root a
-        q = q // flint.fmpq_poly([-a, 1])
-        if q.degree() <= 0:
-            return 0
+    if q(a) != 0:
+        return _variations([s(a) for s in seq]) - _variations([s.leading_coefficient() for s in seq])
+    return roots_in_ray(q // flint.fmpq_poly([-a, 1]), N)  # Sturm wants q(a) != 0: remove the simple root a
+
+
+@lru_cache(maxsize=8)  # a few: Sturm sequences of high degree are large
+def _sturm(coeffs: tuple) -> tuple:
+    """(square-free part q, Sturm sequence of q) of a nonzero polynomial; the searches for the least N ask
+    about one polynomial at many N (issue 14.4), so the sequence is computed once."""
+    q = flint.fmpq_poly(list(coeffs))
+    g = q.gcd(q.derivative())
+    q = q if g.degree() <= 0 else q // g  # square-free part: same roots, all simple
     seq = [q, q.derivative()]
     while seq[-1].degree() > 0:
         r = -(seq[-2] % seq[-1])
         if r.is_zero():
             break
         seq.append(r)
-    return _variations([s(a) for s in seq]) - _variations([s.leading_coefficient() for s in seq])
+    return q, tuple(seq)
 
 
 def positive_on(p: Any, N: Any) -> bool:

@@ -256,6 +256,8 @@ def bound(t: tuple) -> tuple:
         if c is not None and t[0] in ("^", "C"):
             k = math.ceil(abs(c))
             deg, bits = parts[0][0] * k, parts[0][1] * max(k, 1) + parts[1][1]
+        elif t[0] == "^":  # an exponent in n is never expanded (c^E, P^E are atoms): n^400 / 2^n has degree 400
+            deg = parts[0][0]
         refuse(deg > MAX_DEGREE, f"the term has degree about {deg} in n (limit {MAX_DEGREE})")
         refuse(bits > MAX_TOTAL_BITS, f"the constants of the term have about {bits} bits (limit {MAX_TOTAL_BITS})")
         return deg, bits
