@@ -29,6 +29,9 @@ _EXPORTS = {
     "Polyhedron": "exact.polyhedron",
     "Box": "exact.polyhedron",
     "Region": "regions",
+    "Partition": "regions",
+    "Slice": "nets.slice",
+    "decision_boundary": "regions.boundary",
     "count_regions": "regions",
     "RegionLimitExceeded": "regions",
     "n": "depth.family",
@@ -53,7 +56,7 @@ _EXPORTS = {
     "to_torch": "interop.io",
 }
 
-_MODULES = ("regions", "oracle", "testing")  # public submodules, also imported lazily
+_MODULES = ("regions", "oracle", "testing", "plot")  # public submodules, also imported lazily
 
 __all__ = sorted(_EXPORTS) + list(_MODULES)
 

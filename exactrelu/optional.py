@@ -29,6 +29,9 @@ EXTRAS = {
     "torch": "torch",
     "matplotlib": "plot",
     "sklearn": "paper",
+    "networkx": "graph",
+    "distributed": "distributed",
+    "dask": "distributed",
     "hypothesis": "test",
 }
 
@@ -47,6 +50,6 @@ def import_optional(name: str, purpose: str) -> Any:
     try:
         return importlib.import_module(name)
     except ImportError:
-        extra = EXTRAS.get(name)
+        extra = EXTRAS.get(name.split(".")[0])  # "matplotlib.pyplot" comes with matplotlib
         how = f': pip install "exactrelu[{extra}]"' if extra else ", which is not installed"
         raise ImportError(f"{purpose} needs the optional {name!r} package{how}") from None

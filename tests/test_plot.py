@@ -9,7 +9,7 @@ from exactrelu.regions.boundary import _area2 as _area, argmax_cells
 
 matplotlib = pytest.importorskip("matplotlib")
 matplotlib.use("Agg")
-plot = pytest.importorskip("exactrelu.plot")
+from exactrelu import plot  # noqa: E402  (after the matplotlib skip)
 
 NET = Network([([[1, 0], [0, 1], [1, 1]], [0, 0, -1])], output=([[1, -1, 1], [0, 1, 0]], [0, 0]))
 
