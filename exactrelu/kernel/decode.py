@@ -200,16 +200,18 @@ def _power(base: tuple, ex: tuple, start: int) -> None:
         nonzero(base, start, p)
 
 
-def nonzero(base: tuple, start: int, ex: Any = None) -> None:
-    """base != 0 at every integer n >= start (only where the exponent ex(n) < 0 when ex is given)."""
+def nonzero(base: tuple, start: int, ex: Any = None, what: str = "a denominator",
+            zero: str = "division by zero") -> None:
+    """``what`` (the term base) != 0 at every integer n >= start (only where the exponent ex(n) < 0 when ex is
+    given); else TermError "{zero} at n = k", or that its sign is undecided."""
     form = canon(base)
-    refuse(not form, "division by zero")
+    refuse(not form, zero)
     if set(form) == {()}:
         for k in integer_roots_at_least(form[()].num.numer(), start):
             if ex is None or ex(k) < 0:
-                _fail(f"division by zero at n = {k}")
+                _fail(f"{zero} at n = {k}")
     elif sign(form, start) not in ("pos", "neg"):
-        _fail(f"cannot prove that a denominator is nonzero for n >= {start}")
+        _fail(f"cannot prove that {what} is nonzero for n >= {start}")
 
 
 # -------------------------------------------------------------- certificate

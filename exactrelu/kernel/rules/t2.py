@@ -40,7 +40,7 @@ def _check(cert, fam, w: dict) -> None:
     elif w["nonsingular"]:
         need("singular_at" not in w, "T2: a nonsingular limit has no singular factor")
         try:
-            nonzero(determinant(fam), fam.start)
+            nonzero(determinant(fam), fam.start, what="det A_n", zero="det A_n = 0")
         except TermError as exc:
             raise CertificateError(f"T2: det A_n != 0 for every n >= start is not proven ({exc})") from None
     else:
