@@ -232,7 +232,7 @@ def test_family_input_and_bad_K():
 def test_irrational_entries_enclosure():
     cert = infinite_product([["1 + sqrt(2)/n^2"]])
     assert cert.verdict == "converges"
-    assert "not re-verified by the kernel" in cert.reason  # irrational values: outside the kernel's language, and said so
+    assert "not re-verified by the kernel" in cert.reason  # irrational values: outside the kernel's language, said so
     box = cert.enclosure()
     # independent: finite product to 20000 with mpmath, then the tail is at most 1e-3 in relative size
     with mpmath.workdps(30):
@@ -350,7 +350,8 @@ def test_forged_product_certificates_are_refused():
     _refused({**data, "nonsingular": "yes"}, "expected a bool")
     # the nonsingularity claim is re-derived: det A(n) = 1 - 4/n^2 vanishes at n = 2
     singular = infinite_product([["1", "0"], ["0", "1 - 4/n^2"]]).to_json()
-    _refused({**singular, "nonsingular": True, "singular_at": None}, r"det A_n != 0 .* not proven \(det A_n = 0 at n = 2\)")
+    _refused({**singular, "nonsingular": True, "singular_at": None},
+             r"det A_n != 0 .* not proven \(det A_n = 0 at n = 2\)")
     _refused({**singular, "singular_at": 3}, "A_3 is not singular")
     _refused({**singular, "singular_at": 10**6}, "singular_at = k with start <= k")
     _refused({**data, "nonsingular": False, "singular_at": 1}, "A_1 is not singular")

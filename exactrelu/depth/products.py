@@ -201,7 +201,8 @@ class ProductCertificate:
         data, F, witnesses = _read_product(data, "T2")
         nonsingular, at = data["nonsingular"], data["singular_at"]
         if nonsingular not in (True, False, None) or not (at is None or type(at) is int):
-            raise ValueError("product certificate JSON: nonsingular must be true, false or null, singular_at an integer")
+            raise ValueError("product certificate JSON: nonsingular must be true, false or null, "
+                             "singular_at an integer or null")
         return cls(A=F.W, start=F.start, verdict=data["verdict"], reason=data["reason"], witnesses=witnesses,
                    nonsingular=nonsingular, nonsingular_reason=str(data["nonsingular_reason"]), singular_at=at,
                    _family=F)
@@ -363,7 +364,8 @@ def _product_json(cert: Any, nonsingular: Any, singular_at: Any, nonsingular_rea
     F = cert._family.to_json()
     return envelope(FORMAT, 1, theorem=cert.theorem, verdict=cert.verdict, reason=cert.reason,
                     subject={"A": F["W"], "start": F["start"]},
-                    witnesses=[{"row": i, "col": j, "series": c.to_json()} for (i, j), c in sorted(cert.witnesses.items())],
+                    witnesses=[{"row": i, "col": j, "series": c.to_json()}
+                               for (i, j), c in sorted(cert.witnesses.items())],
                     nonsingular=nonsingular, singular_at=singular_at, nonsingular_reason=nonsingular_reason)
 
 
