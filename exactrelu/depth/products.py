@@ -400,6 +400,8 @@ def _kernel_checked(cert: Any) -> Any:
         if str(exc).startswith("subject "):  # A(n) outside the kernel's rational-valued language: said, not hidden
             cert.reason += f"; not re-verified by the kernel ({exc})"
             return cert
+        if cert.verdict != "converges":  # claims nothing: a refusal would be a bug here, not a verdict
+            raise
         if getattr(cert, "nonsingular", None) is not None:
             cert.nonsingular, cert.singular_at = None, None
             cert.nonsingular_reason = f"undecided: the kernel did not confirm the claim ({exc})"
