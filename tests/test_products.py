@@ -373,3 +373,12 @@ def test_family_and_product_rules_do_not_mix():
 
     identity = {**data, "subject": {"A": [["1"]], "start": 1}, "witnesses": []}  # A_n - I = 0: nothing to certify
     assert check(identity)
+
+
+def test_unconfirmed_nonsingularity_becomes_undecided():
+    from exactrelu import check
+
+    rows = [["1 + 1/n^2" if i == j == 0 else ("1" if i == j else "0") for j in range(6)] for i in range(6)]
+    cert = infinite_product(rows)  # sympy decides det A(n) = 1 + 1/n^2 != 0; the kernel expands det only up to 5 x 5
+    assert cert.verdict == "converges" and cert.nonsingular is None and check(cert)
+    assert "the kernel did not confirm" in cert.nonsingular_reason and "5 x 5" in cert.nonsingular_reason
