@@ -410,7 +410,7 @@ def summability(term: Any, start: int = 1) -> SeriesCertificate:
                                  "functions, rational powers, r^n, factorials, binomials and P(n)^n")
     _check_domain(t, start, expr)
     check_denominators(expr, start)  # holes hidden by cancellation, such as (n^2 - 9)/(n - 3) at 3
-    if t.is_zero:
+    if t.coeff == 0:
         return SeriesCertificate(expr, start, "summable", "comparison",
                                  {"C": Fraction(0), "p": Fraction(2), "N": start}, "every term is 0")
     if _is_algebraic_type(t):
