@@ -1,15 +1,5 @@
-"""Exact sign decisions for polynomials on rays ``[N, oo)``: part of the trusted kernel (python-flint only).
-
-Polynomials are flint ``fmpz_poly`` or ``fmpq_poly`` and N an integer or ``fmpq``
-(:mod:`exactrelu.exact.exactpoly` wraps these functions for coefficient lists and sympy).
-The workhorse is :func:`roots_in_ray`, the number of distinct real roots in ``(N, oo)``
-by a Sturm sequence (a Descartes test on ``p(x + N)`` answers the common "no root" case
-first).  Proofs: proofs/summability.md, section "Polynomial sign decision".
-
->>> p = flint.fmpz_poly([1, -2, 1])
->>> nonnegative_on(p, 0), positive_on(p, 0), positive_on(p, 2)
-(True, False, True)
-"""
+"""Exact sign decisions for flint polynomials on rays ``[N, oo)``, part of the trusted kernel (Sturm sequences
+and a Descartes test; proofs/summability.md, "Polynomial sign decision")."""
 
 from __future__ import annotations
 
@@ -25,7 +15,7 @@ def _variations(values: Any) -> int:
 
 
 def taylor_shift(p: Any, a: Any) -> flint.fmpq_poly:
-    """``p(x + a)``, exactly (flint's polynomial composition).
+    """``p(x + a)``, exactly.
 
     >>> taylor_shift(flint.fmpz_poly([0, 0, 1]), 1)
     x^2 + 2*x + 1
@@ -53,8 +43,7 @@ def roots_in_ray(p: Any, N: Any) -> int:
 
 @lru_cache(maxsize=8)  # a few: Sturm sequences of high degree are large
 def _sturm(coeffs: tuple) -> tuple:
-    """(square-free part q, Sturm sequence of q) of a nonzero polynomial; the searches for the least N ask
-    about one polynomial at many N (issue 14.4), so the sequence is computed once."""
+    """(square-free part q, Sturm sequence of q) of a nonzero polynomial (cached: issue 14.4)."""
     q = flint.fmpq_poly(list(coeffs))
     g = q.gcd(q.derivative())
     q = q if g.degree() <= 0 else q // g  # square-free part: same roots, all simple
@@ -78,8 +67,7 @@ def positive_on(p: Any, N: Any) -> bool:
 
 
 def nonnegative_on(p: Any, N: Any) -> bool:
-    """Whether ``p(x) >= 0`` for every real ``x >= N``: p is zero, or its leading coefficient is
-    positive and no root of odd multiplicity (where p changes sign) lies in ``(N, oo)``.
+    """Whether ``p(x) >= 0`` for every real ``x >= N`` (no root of odd multiplicity beyond N).
 
     >>> nonnegative_on(flint.fmpz_poly([0, 0, 1, -1]), 0), nonnegative_on(flint.fmpz_poly([-1, 1]), 1)
     (False, True)
@@ -130,7 +118,7 @@ def integer_roots_at_least(p: Any, N: int) -> list[int]:
 
 
 def iroot_floor(x: int, k: int) -> int:
-    """``floor(x ** (1/k))`` for integers ``x >= 0``, ``k >= 1``, exactly (flint's integer root).
+    """``floor(x ** (1/k))`` for integers ``x >= 0``, ``k >= 1``, exactly.
 
     >>> iroot_floor(26, 3), iroot_floor(27, 3), iroot_floor(10**40, 2) == 10**20
     (2, 3, True)

@@ -1,9 +1,4 @@
-"""Decode a certificate's JSON into the kernel's small data model, validating every type.
-
-The subject (a family: formula strings in n, start, prefix and output layers) is parsed by
-the kernel's own term language; :func:`defined` proves, for every integer n >= start, that
-each entry *as written* is defined and rational, so a cancelled 0/0 is still undefined there.
-"""
+"""Decode a certificate's JSON into the kernel's small data model, validating every type (proofs/README.md)."""
 
 from __future__ import annotations
 
@@ -61,7 +56,6 @@ def mat(value: Any, where: str) -> tuple:
     return rows
 
 
-# ------------------------------------------------------------------ subject
 class Subject:
     """A family: formula terms W[i][j], b[i] for n >= start, fixed prefix layers and an output layer."""
 
@@ -72,13 +66,11 @@ class Subject:
         self.spent = 0
 
     def entries(self) -> list:
-        """[(name, term)] of every formula entry."""
         m = self.width
         return [(f"W[{i}][{j}]", self.W[i][j]) for i in range(m) for j in range(m)] + \
                [(f"b[{i}]", self.b[i]) for i in range(m)]
 
     def constant(self) -> bool:
-        """Whether every entry is a constant (its canonical form has no n)."""
         forms = [canon(t) for _, t in self.entries()]
         return all(set(f) <= {()} and (not f or f[()].const() is not None) for f in forms)
 
@@ -98,10 +90,6 @@ def subject(data: Any) -> Subject:
     >>> fam = {"format": "exactrelu.family", "version": 1, "W": [["1 + 1/n^2"]], "b": ["2^(-n)"]}
     >>> subject(fam).layer(2)
     (((Fraction(5, 4),),), (Fraction(1, 4),))
-    >>> subject({**fam, "W": [["1/(n - 3)"]]})
-    Traceback (most recent call last):
-    ...
-    exactrelu.kernel.decode.CertificateError: subject W[0][0]: division by zero at n = 3
     """
     need(isinstance(data, dict), "subject: a family must be a JSON object")
     need(data.get("format") == "exactrelu.family", "subject: not a family (format)")
@@ -159,10 +147,6 @@ def defined(t: tuple, start: int) -> None:
     """Prove that the term, as written, is defined and rational at every integer n >= start; else TermError.
 
     >>> defined(parse("(-1)^(n*(n+1)/2) / factorial(n - 1)"), 1)
-    >>> defined(parse("sqrt(n)"), 1)
-    Traceback (most recent call last):
-    ...
-    exactrelu.kernel.terms.TermError: the exponent 1/2 is not an integer: values may be irrational
     """
     stack = [t]
     while stack:
@@ -214,7 +198,6 @@ def nonzero(base: tuple, start: int, ex: Any = None, what: str = "a denominator"
         _fail(f"cannot prove that {what} is nonzero for n >= {start}")
 
 
-# -------------------------------------------------------------- certificate
 class Cert(SimpleNamespace):
     """A decoded certificate: verdict, theorem, scope, witnesses, subject, limit (all exact)."""
 
@@ -232,14 +215,10 @@ def _pairs(pairs: list) -> dict:
 
 
 def load(source: Any) -> dict:
-    """The certificate as a dict, from a dict, JSON text, a path, or an object with to_json().
+    """The certificate as a dict from a dict, JSON text, a path or an object with to_json() (decimals stay text).
 
-    Decimal literals and integers over 4000 digits stay text (:class:`Decimal`), duplicate keys are refused.
-
-    >>> load('{"a": 0.1, "b": 2}'), load('{"a": 1, "a": 2}')
-    Traceback (most recent call last):
-    ...
-    exactrelu.kernel.decode.CertificateError: malformed certificate: duplicate key 'a'
+    >>> load('{"a": 0.1, "b": 2}')
+    {'a': '0.1', 'b': 2}
     """
     if hasattr(source, "to_json") and not isinstance(source, (str, dict)):
         try:
@@ -277,10 +256,8 @@ _PRODUCT_KEYS = {"format", "version", "theorem", "verdict", "reason", "subject",
 
 
 def product(data: dict) -> dict:
-    """A T2/T3 product certificate as the certificate it amounts to, about the family W_n = A(n), b_n = 0 with
-    scope everywhere; every later step is the ordinary one.  The entries' series are the witness ``A_series``;
-    a claimed nonsingular limit (T2 only) the witness ``nonsingular`` (true: det A_n != 0 for every n >= start;
-    false: det A_k = 0 at ``singular_at`` = k).  An inconclusive one claims nothing.
+    """A T2/T3 product certificate as the certificate it amounts to (family W_n = A(n), b_n = 0, scope everywhere;
+    witnesses A_series and, for T2, nonsingular and singular_at; proofs/README.md).
 
     >>> product({"format": PRODUCT_FORMAT, "version": 1, "theorem": "T3", "verdict": "converges", "reason": "",
     ...          "subject": {"A": [["1"]], "start": 1}, "witnesses": [], "nonsingular": None, "singular_at": None,

@@ -1,5 +1,4 @@
-"""What every rule module shares: the Rule record, exact layer arithmetic, and the checks
-that several theorems reuse (series witnesses, signs of formulas, growth along a vector)."""
+"""What the rule modules share: the Rule record, exact layer arithmetic, and checks several theorems reuse."""
 
 from __future__ import annotations
 
@@ -16,13 +15,7 @@ MAX_DEPTH = 10_000  # the most layers the checker replays, counted from the fami
 
 @dataclass(frozen=True)
 class Rule:
-    """One theorem rule: what it proves, where its proof is, its statement, its witnesses and its kernel check.
-
-    ``witnesses`` maps each witness name to its kind (rat, vec, veclist, int, str, series,
-    serieslist); names in ``optional`` may be absent.  ``scope`` "everywhere" or "point" (the
-    point x of the witnesses) is checked before ``check(cert, subject, w)``, which raises
-    CertificateError naming the first hypothesis that fails.
-    """
+    """One theorem rule: its verdict, proof, statement, witnesses {name: kind} and kernel check (proofs/README.md)."""
 
     name: str
     verdict: str
