@@ -185,11 +185,6 @@ class _Prod:
         self.const *= Fraction(int(p.denom())) ** (-e)
         self.poly(p.numer(), Fraction(e))
 
-    def abs_poly(self, p: flint.fmpz_poly, e: Fraction) -> None:
-        """Multiply by ``|p(n)|^e`` (``p`` itself must be positive if e is not an integer)."""
-        s = poly.sign_eventually(p) if e.denominator == 1 else 1
-        self.poly(p * s, e)
-
     def compare(self, bound: Fraction, op: str) -> None:
         """Add the condition ``self <= bound`` (op "le") or ``self >= bound`` ("ge")."""
         q = math.lcm(1, *[e.denominator for _, e in self.consts], *[e.denominator for _, e in self.polys])
@@ -245,18 +240,16 @@ def _pow_n(prod: _Prod, a: flint.fmpz_poly, b: flint.fmpz_poly, k: int, upper: b
     grows = poly.sign_eventually(d) > 0
     x_num, y = (d, b) if grows else (-d, a)
     prod.conds.append((x_num, "nonneg"))
-    use_lower = upper != grows  # an upper bound of 1/(1+x)^n is 1/L_k, etc.
     sign = 1 if grows else -1
-    if use_lower:
-        prod.qpoly(_binomial_lower(x_num, y, k), sign)
-        prod.poly(y, Fraction(-k * sign))
-        prod.conds.append((_binomial_lower(x_num, y, k).numer(), "pos"))
+    if upper != grows:  # an upper bound of 1/(1+x)^n is 1/L_k, etc.
+        num = _binomial_lower(x_num, y, k)
+        prod.conds.append((num.numer(), "pos"))
     else:
         num, w = _exp_upper(x_num, y, k)
         prod.conds += [(w, "pos"), (num.numer(), "pos")]
-        prod.qpoly(num, sign)
-        prod.poly(y, Fraction(-k * sign))
         prod.poly(w, Fraction(-sign))
+    prod.qpoly(num, sign)
+    prod.poly(y, Fraction(-k * sign))
 
 
 def _selfpower_ratio(t: Term, shifted: bool) -> tuple[flint.fmpz_poly, flint.fmpz_poly]:
@@ -271,39 +264,24 @@ def _selfpower_ratio(t: Term, shifted: bool) -> tuple[flint.fmpz_poly, flint.fmp
     return a, b
 
 
-def _abs_term(t: Term, k: int, upper: bool, squares: bool = False) -> _Prod:
-    """|a(n)| (base 1, no factorials) as a product, selfpowers bounded with order k; with ``squares``
-    |P|^e (integer e > 0) is (P^2)^(e/2), which needs no constant sign of P (upper bounds only)."""
+def _abs_prod(t: Term, k: int, upper: bool, ratio: bool, squares: bool = False) -> _Prod:
+    """|a(n+1)| / |a(n)| (``ratio``) or |a(n)| (base 1, no factorials) as a product, selfpowers bounded with order
+    k; with ``squares`` |P|^e (integer e > 0) is (P^2)^(e/2), which needs no constant sign of P (upper bounds)."""
     prod = _Prod()
-    prod.const = abs(t.coeff)
-    prod.consts = list(t.consts)
-    prod.eexp = t.econst
+    prod.const, prod.eexp = (t.base, t.eexp) if ratio else (abs(t.coeff), t.econst)
+    prod.consts = [] if ratio else list(t.consts)
     for coeffs, e in t.powers:
         p = flint.fmpz_poly(list(coeffs))
-        if squares and e > 0 and e.denominator == 1:
+        s = poly.sign_eventually(p) if e.denominator == 1 else 1  # |p|^e = (s p)^e; p(n + 1) has p's sign
+        if ratio:
+            prod.poly(_shift(p) * s, e)
+            prod.poly(p * s, -e)
+            prod.conds.append((p * s, "pos"))  # a(n) != 0, so the ratio is defined
+        elif squares and e > 0 and e.denominator == 1:
             prod.poly(p * p, e / 2)
         else:
-            prod.abs_poly(p, e)
-    if t.selfpowers:
-        for coeffs, _ in t.selfpowers:
-            prod.conds.append((flint.fmpz_poly(list(coeffs)), "pos"))
-        a, b = _selfpower_ratio(t, shifted=False)
-        _pow_n(prod, a, b, k, upper)
-    return prod
-
-
-def _abs_ratio(t: Term, k: int, upper: bool) -> _Prod:
-    """|a(n+1)| / |a(n)| as a product (selfpower part bounded with order k)."""
-    prod = _Prod()
-    prod.const = t.base
-    prod.eexp = t.eexp  # e^(eexp (n+1) + c) / e^(eexp n + c)
-    for coeffs, e in t.powers:
-        p = flint.fmpz_poly(list(coeffs))
-        prod.abs_poly(_shift(p), e)
-        prod.abs_poly(p, -e)
-        s = poly.sign_eventually(p) if e.denominator == 1 else 1
-        prod.conds.append((p * s, "pos"))  # a(n) != 0, so the ratio is defined
-    for alpha, beta, m in t.factorials:
+            prod.poly(p * s, e)
+    for alpha, beta, m in t.factorials if ratio else ():
         prod.conds.append((flint.fmpz_poly([beta, alpha]), "nonneg"))
         for j in range(1, alpha + 1):
             prod.poly(flint.fmpz_poly([beta + j, alpha]), Fraction(m))
@@ -312,8 +290,9 @@ def _abs_ratio(t: Term, k: int, upper: bool) -> _Prod:
         for coeffs, m in t.selfpowers:
             p = flint.fmpz_poly(list(coeffs))
             prod.conds.append((p, "pos"))
-            prod.poly(_shift(p), Fraction(m))
-        a, b = _selfpower_ratio(t, shifted=True)
+            if ratio:
+                prod.poly(_shift(p), Fraction(m))
+        a, b = _selfpower_ratio(t, shifted=ratio)
         _pow_n(prod, a, b, k, upper)
     return prod
 
@@ -323,33 +302,22 @@ def conditions(t: Term, method: str, w: dict) -> list[tuple[flint.fmpz_poly, str
     k = w.get("k", 1)
     refuse(not isinstance(k, int) or k < 1, "witness k must be an integer >= 1")
     refuse(method not in ("comparison", "ratio", "lower bound", "limit not zero"), f"unknown method {method!r}")
+    p = {"comparison": w.get("p"), "lower bound": Fraction(1)}.get(method, Fraction(0))
+    op = "le" if method in ("comparison", "ratio") else "ge"
     if method == "ratio":
-        prod = _abs_ratio(t, k, upper=True)
+        prod = _abs_prod(t, k, upper=True, ratio=True)
         prod.compare(w["r"], "le")
-    elif w.get("monotone"):
-        prod = _abs_ratio(t, k, upper=(method == "comparison"))
-        shifted = flint.fmpz_poly([1, 1])
-        if method == "comparison":
-            prod.poly(shifted, w["p"])
-            prod.poly(X, -w["p"])
-            prod.compare(Fraction(1), "le")
-        else:
-            if method == "lower bound":
-                prod.poly(shifted, Fraction(1))
-                prod.poly(X, Fraction(-1))
-            prod.compare(Fraction(1), "ge")
+    elif w.get("monotone"):  # rho(n) = |a(n+1)/a(n)|: rho ((n+1)/n)^p <= 1, rho (n+1)/n >= 1, or rho >= 1
+        prod = _abs_prod(t, k, upper=(method == "comparison"), ratio=True)
+        prod.poly(flint.fmpz_poly([1, 1]), p)
+        prod.poly(X, -p)
+        prod.compare(Fraction(1), op)
     else:
         if t.base != 1 or t.eexp or any(m for _, _, m in t.factorials):
             raise TermError(f"{method} without monotone needs a term without r^n (r != 1) and factorials")
-        prod = _abs_term(t, k, upper=(method == "comparison"), squares=bool(w.get("squares")))
-        if method == "comparison":
-            prod.poly(X, w["p"])
-            prod.compare(w["C"], "le")
-        elif method == "lower bound":
-            prod.poly(X, Fraction(1))
-            prod.compare(w["c"], "ge")
-        else:
-            prod.compare(w["c"], "ge")
+        prod = _abs_prod(t, k, upper=(method == "comparison"), ratio=False, squares=bool(w.get("squares")))
+        prod.poly(X, p)
+        prod.compare(w["C"] if method == "comparison" else w["c"], op)
     conds = prod.conds
     if method == "lower bound" and "sign" in w:
         conds = conds + _sign_conditions(t, w["sign"])
