@@ -168,20 +168,16 @@ def defined(t: tuple, start: int) -> None:
                 if poly_sign(p, start) not in ("pos", "nonneg") or not top_ok:
                     _fail(f"cannot prove 0 <= index <= top of a binomial for n >= {start}")
         elif tag == "^":
-            _power(node[1], node[2], start)
-
-
-def _power(base: tuple, ex: tuple, start: int) -> None:
-    e = canon(ex)
-    c = e[()].const() if set(e) == {()} else (Fraction(0) if not e else None)
-    if c is not None:
-        refuse(c.denominator != 1, f"the exponent {c} is not an integer: values may be irrational")
-        if c < 0:
-            nonzero(base, start)
-        return
-    _, p = _ipoly(ex, "an exponent", start)
-    if sign(e, start) not in ("pos", "nonneg"):
-        nonzero(base, start, p)
+            e = canon(node[2])
+            c = e[()].const() if set(e) == {()} else (Fraction(0) if not e else None)
+            if c is not None:
+                refuse(c.denominator != 1, f"the exponent {c} is not an integer: values may be irrational")
+                if c < 0:
+                    nonzero(node[1], start)
+            else:
+                p = _ipoly(node[2], "an exponent", start)[1]
+                if sign(e, start) not in ("pos", "nonneg"):
+                    nonzero(node[1], start, p)
 
 
 def nonzero(base: tuple, start: int, ex: Any = None, what: str = "a denominator",

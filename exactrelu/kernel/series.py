@@ -318,10 +318,15 @@ def conditions(t: Term, method: str, w: dict) -> list[tuple[flint.fmpz_poly, str
         prod = _abs_prod(t, k, upper=(method == "comparison"), ratio=False, squares=bool(w.get("squares")))
         prod.poly(X, p)
         prod.compare(w["C"] if method == "comparison" else w["c"], op)
-    conds = prod.conds
-    if method == "lower bound" and "sign" in w:
-        conds = conds + _sign_conditions(t, w["sign"])
-    return conds
+    if method == "lower bound" and "sign" in w:  # sign * a(n) > 0: sign(coeff) times the signs of odd powers
+        refuse(t.alternating or w["sign"] not in (1, -1) or t.coeff == 0, "no constant sign")
+        s = 1 if t.coeff > 0 else -1
+        for coeffs, e in t.powers:
+            p = flint.fmpz_poly(list(coeffs))
+            prod.conds.append((p * poly.sign_eventually(p), "pos"))
+            s *= poly.sign_eventually(p) if e.denominator == 1 and e.numerator % 2 else 1
+        refuse(s != w["sign"], "the sign witness is wrong")
+    return prod.conds
 
 
 def _check_anchor(t: Term, method: str, w: dict, N: int) -> None:
@@ -335,22 +340,6 @@ def _check_anchor(t: Term, method: str, w: dict, N: int) -> None:
         raise TermError(f"|a({N})| {N}^{p} > C (or not provably <= C)")
     if method != "comparison" and not lo ** (Q // t.q) * scale >= w["c"] ** Q:
         raise TermError(f"|a({N})| {N}^{p} < c (or not provably >= c)")
-
-
-def _sign_conditions(t: Term, sign: int) -> list[tuple[flint.fmpz_poly, str]]:
-    # sign * a(n) > 0: no alternation, and the product of the signs of the
-    # integer-odd-power polynomials times sign(coeff) equals sign.
-    refuse(t.alternating or sign not in (1, -1) or t.coeff == 0, "no constant sign")
-    s = 1 if t.coeff > 0 else -1
-    conds = []
-    for coeffs, e in t.powers:
-        p = flint.fmpz_poly(list(coeffs))
-        ps = poly.sign_eventually(p)
-        conds.append((p * ps, "pos"))
-        if e.denominator == 1 and e.numerator % 2:
-            s *= ps
-    refuse(s != sign, "the sign witness is wrong")
-    return conds
 
 
 def holds(conds: Iterable[tuple[flint.fmpz_poly, str]], N: int) -> bool:
