@@ -8,11 +8,9 @@ from typing import Any
 
 import flint
 
-
 def _variations(values: Any) -> int:
     signs = [v > 0 for v in values if v != 0]
     return sum(a != b for a, b in zip(signs, signs[1:]))
-
 
 def taylor_shift(p: Any, a: Any) -> flint.fmpq_poly:
     """``p(x + a)``, exactly.
@@ -21,7 +19,6 @@ def taylor_shift(p: Any, a: Any) -> flint.fmpq_poly:
     x^2 + 2*x + 1
     """
     return flint.fmpq_poly(p)(flint.fmpq_poly([a, 1]))
-
 
 def roots_in_ray(p: Any, N: Any) -> int:
     """Number of distinct real roots of a nonzero ``p`` in the open ray ``(N, oo)``; ValueError for zero.
@@ -40,7 +37,6 @@ def roots_in_ray(p: Any, N: Any) -> int:
         return _variations([s(a) for s in seq]) - _variations([s.leading_coefficient() for s in seq])
     return roots_in_ray(q // flint.fmpq_poly([-a, 1]), N)  # Sturm wants q(a) != 0: remove the simple root a
 
-
 @lru_cache(maxsize=8)  # a few: Sturm sequences of high degree are large
 def _sturm(coeffs: tuple) -> tuple:
     """(square-free part q, Sturm sequence of q) of a nonzero polynomial (cached: issue 14.4)."""
@@ -55,7 +51,6 @@ def _sturm(coeffs: tuple) -> tuple:
         seq.append(r)
     return q, tuple(seq)
 
-
 def positive_on(p: Any, N: Any) -> bool:
     """Whether ``p(x) > 0`` for every real ``x >= N`` (p(N) > 0 and no root beyond N).
 
@@ -64,7 +59,6 @@ def positive_on(p: Any, N: Any) -> bool:
     """
     q = flint.fmpq_poly(p)
     return not q.is_zero() and q(flint.fmpq(N)) > 0 and roots_in_ray(q, N) == 0
-
 
 def nonnegative_on(p: Any, N: Any) -> bool:
     """Whether ``p(x) >= 0`` for every real ``x >= N`` (no root of odd multiplicity beyond N).
@@ -82,7 +76,6 @@ def nonnegative_on(p: Any, N: Any) -> bool:
         odd = odd * f if mult % 2 else odd
     return roots_in_ray(odd, N) == 0
 
-
 def max_real_root_upper_bound(p: Any) -> int:
     """An integer strictly greater than every real root of a nonzero ``p`` (Cauchy: |z| <= 1 + max |a_i / a_d|).
 
@@ -94,7 +87,6 @@ def max_real_root_upper_bound(p: Any) -> int:
         raise ValueError("the zero polynomial has a root everywhere")
     return 0 if len(c) == 1 else int((1 + max(abs(x) for x in c[:-1]) / abs(c[-1])).floor()) + 1
 
-
 def sign_eventually(p: Any) -> int:
     """Sign of ``p(x)`` for all large real ``x`` (that of the leading coefficient; 0 for zero).
 
@@ -103,7 +95,6 @@ def sign_eventually(p: Any) -> int:
     """
     q = flint.fmpq_poly(p)
     return 0 if q.is_zero() else (1 if q.leading_coefficient() > 0 else -1)
-
 
 def integer_roots_at_least(p: Any, N: int) -> list[int]:
     """The integer roots ``k >= N`` of a nonzero ``p``, sorted (exact factorisation by flint).
@@ -116,7 +107,6 @@ def integer_roots_at_least(p: Any, N: int) -> list[int]:
         raise ValueError("the zero polynomial has every integer as a root")
     return sorted({int(r) for r, _ in q.roots() if int(r) >= N}) if q.degree() > 0 else []
 
-
 def iroot_floor(x: int, k: int) -> int:
     """``floor(x ** (1/k))`` for integers ``x >= 0``, ``k >= 1``, exactly.
 
@@ -126,7 +116,6 @@ def iroot_floor(x: int, k: int) -> int:
     if x < 0 or k < 1:
         raise ValueError("iroot_floor needs x >= 0 and k >= 1")
     return int(flint.fmpz(x).root(k))
-
 
 def iroot_ceil(x: int, k: int) -> int:
     """``ceil(x ** (1/k))`` for integers ``x >= 0``, ``k >= 1``, exactly.

@@ -12,7 +12,6 @@ __all__ = ["check", "CertificateError", "RULES"]
 
 SCHEMAS = {name: rule.witnesses for name, rule in RULES.items()}
 
-
 def check(certificate: Any, family: Any = None) -> bool:
     """Re-verify a certificate (JSON dict or text, path, or object with ``to_json()``), about ``family`` if given;
     True, or CertificateError naming the failed hypothesis.
@@ -39,7 +38,9 @@ def check(certificate: Any, family: Any = None) -> bool:
         fam = subject(cert.subject)
         if family is not None:
             other = subject(family.to_json() if hasattr(family, "to_json") else family)
-            need(_same_family(fam, other), "the certificate is about a different family (subject mismatch)")
+            need(all(getattr(fam, k) == getattr(other, k) for k in ("start", "width", "prefix", "output"))
+                 and all(same(s, t) for (_, s), (_, t) in zip(fam.entries(), other.entries())),
+                 "the certificate is about a different family (subject mismatch)")
         _dispatch(cert, fam)
     except CertificateError:
         raise
@@ -48,12 +49,6 @@ def check(certificate: Any, family: Any = None) -> bool:
     except (ArithmeticError, ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError) as exc:
         raise CertificateError(f"malformed certificate: {type(exc).__name__}: {exc}") from None
     return True
-
-
-def _same_family(a: Any, b: Any) -> bool:
-    return (a.start, a.width, a.prefix, a.output) == (b.start, b.width, b.prefix, b.output) and all(
-        same(s, t) for (_, s), (_, t) in zip(a.entries(), b.entries()))
-
 
 def _dispatch(cert: Any, fam: Any) -> None:
     rule = RULES.get(cert.theorem)

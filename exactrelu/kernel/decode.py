@@ -19,22 +19,18 @@ _FAMILY_KEYS = {"format", "version", "W", "b", "start", "prefix", "output"}
 MAX_LAYER_BITS = 50_000_000  # bits of all layer values one check may compute
 _SCOPES = {"everywhere": {"kind"}, "point": {"kind", "x"}, "ball": {"kind", "radius"}, "set": {"kind", "condition"}}
 
-
 class CertificateError(ValueError):
     """A certificate is malformed, or a hypothesis of its theorem fails."""
-
 
 def need(cond: Any, msg: str) -> None:
     """Raise CertificateError(msg) unless cond holds."""
     if not cond:
         raise CertificateError(msg)
 
-
 def short(value: Any) -> str:
     """A short repr for messages (a hostile file may hold a huge string or number)."""
     text = repr(value) if not isinstance(value, int) or abs(value).bit_length() < 200 else "a huge integer"
     return text if len(text) <= 60 else text[:57] + "..."
-
 
 def rat(value: Any, where: str) -> Fraction:
     need(isinstance(value, (str, int)) and not isinstance(value, bool), f"{where}: expected a rational string")
@@ -43,18 +39,15 @@ def rat(value: Any, where: str) -> Fraction:
     except TermError as exc:
         raise CertificateError(str(exc)) from None
 
-
 def vec(value: Any, where: str) -> tuple:
     need(isinstance(value, list), f"{where}: expected a list of rationals")
     return tuple(rat(t, f"{where}[{i}]") for i, t in enumerate(value))
-
 
 def mat(value: Any, where: str) -> tuple:
     need(isinstance(value, list) and value, f"{where}: expected a nonempty list of rows")
     rows = tuple(vec(r, f"{where}[{i}]") for i, r in enumerate(value))
     need(all(len(r) == len(rows[0]) > 0 for r in rows), f"{where}: rows of different or zero lengths")
     return rows
-
 
 class Subject:
     """A family: formula terms W[i][j], b[i] for n >= start, fixed prefix layers and an output layer."""
@@ -82,7 +75,6 @@ class Subject:
         if self.spent > MAX_LAYER_BITS:  # issue 14.2: thousands of huge layers would take minutes
             raise TermError(f"the layers up to n = {k} are too large to evaluate exactly (over {MAX_LAYER_BITS} bits)")
         return W, b
-
 
 def subject(data: Any) -> Subject:
     """Decode and validate a family JSON object, then prove every entry defined for n >= start.
@@ -130,7 +122,6 @@ def subject(data: Any) -> Subject:
         need(len(out[0][0]) == len(b) and len(out[1]) == len(out[0]), "subject: the output layer does not fit")
     return Subject(Wt, bt, start, tuple(layers), out)
 
-
 def _ipoly(t: tuple, what: str, start: int):
     """t as a polynomial taking integer values at every integer n >= start (checked at deg + 1 points)."""
     form = canon(t)
@@ -141,7 +132,6 @@ def _ipoly(t: tuple, what: str, start: int):
     if any(p(k).q != 1 for k in range(start, start + max(p.degree(), 0) + 1)):
         _fail(f"{what} does not take integer values")  # integer at deg + 1 consecutive integers: at all
     return form, p
-
 
 def defined(t: tuple, start: int) -> None:
     """Prove that the term, as written, is defined and rational at every integer n >= start; else TermError.
@@ -179,7 +169,6 @@ def defined(t: tuple, start: int) -> None:
                 if sign(e, start) not in ("pos", "nonneg"):
                     nonzero(node[1], start, p)
 
-
 def nonzero(base: tuple, start: int, ex: Any = None, what: str = "a denominator",
             zero: str = "division by zero") -> None:
     """``what`` (the term base) != 0 at every integer n >= start (only where the exponent ex(n) < 0 when ex is
@@ -193,14 +182,11 @@ def nonzero(base: tuple, start: int, ex: Any = None, what: str = "a denominator"
     elif sign(form, start) not in ("pos", "neg"):
         _fail(f"cannot prove that {what} is nonzero for n >= {start}")
 
-
 class Cert(SimpleNamespace):
     """A decoded certificate: verdict, theorem, scope, witnesses, subject, limit (all exact)."""
 
-
 class Decimal(str):
     """The text of a JSON decimal literal (or of a huge integer), kept exact: a str that was a number."""
-
 
 def _pairs(pairs: list) -> dict:
     out: dict = {}
@@ -208,7 +194,6 @@ def _pairs(pairs: list) -> dict:
         need(key not in out, f"malformed certificate: duplicate key {short(key)}")
         out[key] = value
     return out
-
 
 def load(source: Any) -> dict:
     """The certificate as a dict from a dict, JSON text, a path or an object with to_json() (decimals stay text).
@@ -245,11 +230,9 @@ def load(source: Any) -> dict:
     need(isinstance(data, dict), "a certificate must be a JSON object")
     return data
 
-
 PRODUCT_FORMAT = "exactrelu.product-certificate"
 _PRODUCT_KEYS = {"format", "version", "theorem", "verdict", "reason", "subject", "witnesses", "nonsingular",
                  "singular_at", "nonsingular_reason"}
-
 
 def product(data: dict) -> dict:
     """A T2/T3 product certificate as the certificate it amounts to (family W_n = A(n), b_n = 0, scope everywhere;
@@ -279,7 +262,6 @@ def product(data: dict) -> dict:
     return {"format": FORMAT, "version": VERSION, "verdict": data["verdict"], "theorem": data["theorem"] if claims
             else None, "scope": {"kind": "everywhere"}, "witnesses": witnesses, "subject": family, "limit": None,
             "necessary": {}, "reasons": [data["reason"]], "evidence": [], "radius": None}
-
 
 def decode(data: dict, schemas: dict) -> Cert:
     """Validate the envelope and decode every field; ``schemas`` maps a theorem to {witness: kind}."""
@@ -311,7 +293,6 @@ def decode(data: dict, schemas: dict) -> Cert:
     return Cert(verdict=data["verdict"], theorem=data["theorem"], scope=scope, witnesses=witnesses,
                 subject=data["subject"], limit=None if data["limit"] is None else vec(data["limit"], "limit"),
                 radius=None if data["radius"] is None else rat(data["radius"], "radius"))
-
 
 def _witness(kind: str, value: Any, where: str) -> Any:
     from .series import decode as series

@@ -27,7 +27,6 @@ _INT_WITNESSES = ("N", "k", "sign", "monotone", "squares")
 _WITNESSES = {"C", "p", "r", "c", *_INT_WITNESSES}
 _KEYS = {"format", "version", "term", "start", "verdict", "method", "witnesses", "reason", "parts"}
 
-
 @dataclass(frozen=True)
 class Term:
     """``a(n) = coeff * prod b^e * (-1)^n [alternating] * base^n * prod P(n)^e * prod (alpha n + beta)!^m
@@ -82,7 +81,6 @@ class Term:
     def abs_upper(self, k: int) -> Fraction:  # exact upper bound of |a(k)| (the value when rational)
         return _root(self.abs_power_q_bounds(k)[1], self.q, up=True)
 
-
 def product(t: tuple) -> Term:
     """The product form of a term whose canonical form has one monomial (or is zero).
 
@@ -128,7 +126,6 @@ def product(t: tuple) -> Term:
     f = {k: tuple(sorted(v)) if isinstance(v, list) else v for k, v in f.items()}
     return Term(powers=tuple(sorted((k, v) for k, v in powers.items() if v)), **f)
 
-
 def exp_bounds(x: Fraction) -> tuple[Fraction, Fraction]:
     """Rationals ``lo <= e^x <= hi`` for a rational x, within about 2^-60 relative (summability.md, Lemma 2.3).
 
@@ -149,7 +146,6 @@ def exp_bounds(x: Fraction) -> tuple[Fraction, Fraction]:
         lo, hi = -round_up(-lo * lo, 96), round_up(hi * hi, 96)
     return (lo, hi) if x >= 0 else (1 / hi, 1 / lo)
 
-
 def _root(v: Fraction, q: int, up: bool) -> Fraction:
     # v^(1/q) = (num * den^(q-1))^(1/q) / den, rounded at 2^-64 relative scale.
     if q == 1:
@@ -159,10 +155,8 @@ def _root(v: Fraction, q: int, up: bool) -> Fraction:
     r = poly.iroot_ceil(x, q) if up else poly.iroot_floor(x, q)
     return Fraction(r, v.denominator * scale)
 
-
 def _shift(p: flint.fmpz_poly) -> flint.fmpz_poly:  # p(n + 1)
     return poly.taylor_shift(flint.fmpq_poly(p), 1).numer()
-
 
 class _Prod:
     """A positive quantity ``const * prod b^e * prod P(n)^e`` plus its side conditions."""
@@ -206,30 +200,6 @@ class _Prod:
         rhs = flint.fmpq_poly(den) * flint.fmpq((bound**q).numerator, (bound**q).denominator)
         self.conds.append(((rhs - lhs if op == "le" else lhs - rhs).numer(), "nonneg"))
 
-
-def _binomial_lower(x_num, y, k):
-    """Numerator of L_k = sum_{j<=k} C(n, j) (X/Y)^j over Y^k (a rational polynomial)."""
-    out = flint.fmpq_poly([])
-    binom = flint.fmpq_poly([1])  # C(n, j) as a polynomial in n
-    for j in range(k + 1):
-        out += binom * flint.fmpq_poly(x_num**j * y ** (k - j))
-        binom = binom * flint.fmpq_poly([-j, 1]) / (j + 1)
-    return out
-
-
-def _exp_upper(x_num, y, k):
-    """(numerator, W) of U_k = sum_{j<k} t^j/j! + t^k/k! (k+1)/(k+1-t), t = n X / Y.
-
-    U_k = numerator / (Y^k W) with W = (k+1) Y - n X, valid while W > 0."""
-    nx = X * x_num
-    w = (k + 1) * y - nx
-    head = flint.fmpq_poly([])
-    for j in range(k):
-        head += flint.fmpq_poly(nx**j * y ** (k - j)) / math.factorial(j)
-    num = head * flint.fmpq_poly(w) + flint.fmpq_poly(nx**k * y) * flint.fmpq(k + 1, math.factorial(k))
-    return num, w
-
-
 def _pow_n(prod: _Prod, a: flint.fmpz_poly, b: flint.fmpz_poly, k: int, upper: bool) -> None:
     """Multiply ``prod`` by a rational upper (or lower) bound of ``(a(n)/b(n))^n`` (a, b > 0): with S = a/b
     = 1 + X/Y (X = a - b, Y = b) or 1/(1 + X/Y) (X = b - a, Y = a), L_k <= (1 + X/Y)^n <= U_k."""
@@ -242,27 +212,24 @@ def _pow_n(prod: _Prod, a: flint.fmpz_poly, b: flint.fmpz_poly, k: int, upper: b
     prod.conds.append((x_num, "nonneg"))
     sign = 1 if grows else -1
     if upper != grows:  # an upper bound of 1/(1+x)^n is 1/L_k, etc.
-        num = _binomial_lower(x_num, y, k)
+        # L_k = num / Y^k with num = sum_{j<=k} C(n, j) X^j Y^(k-j)
+        num, binom = flint.fmpq_poly([]), flint.fmpq_poly([1])  # binom: C(n, j) as a polynomial in n
+        for j in range(k + 1):
+            num += binom * flint.fmpq_poly(x_num**j * y ** (k - j))
+            binom = binom * flint.fmpq_poly([-j, 1]) / (j + 1)
         prod.conds.append((num.numer(), "pos"))
     else:
-        num, w = _exp_upper(x_num, y, k)
+        # U_k = sum_{j<k} t^j/j! + t^k/k! (k+1)/(k+1-t) = num / (Y^k w), t = n X / Y, w = (k+1) Y - n X > 0
+        nx = X * x_num
+        w = (k + 1) * y - nx
+        num = flint.fmpq_poly([])
+        for j in range(k):
+            num += flint.fmpq_poly(nx**j * y ** (k - j)) / math.factorial(j)
+        num = num * flint.fmpq_poly(w) + flint.fmpq_poly(nx**k * y) * flint.fmpq(k + 1, math.factorial(k))
         prod.conds += [(w, "pos"), (num.numer(), "pos")]
         prod.poly(w, Fraction(-sign))
     prod.qpoly(num, sign)
     prod.poly(y, Fraction(-k * sign))
-
-
-def _selfpower_ratio(t: Term, shifted: bool) -> tuple[flint.fmpz_poly, flint.fmpz_poly]:
-    """(A, B) with prod P^m = A/B (unshifted) or prod (P(n+1)/P(n))^m = A/B (shifted)."""
-    a, b = flint.fmpz_poly([1]), flint.fmpz_poly([1])
-    for coeffs, m in t.selfpowers:
-        p = flint.fmpz_poly(list(coeffs))
-        top, bot = (_shift(p), p) if shifted else (p, flint.fmpz_poly([1]))
-        if m < 0:
-            top, bot, m = bot, top, -m
-        a, b = a * top**m, b * bot**m
-    return a, b
-
 
 def _abs_prod(t: Term, k: int, upper: bool, ratio: bool, squares: bool = False) -> _Prod:
     """|a(n+1)| / |a(n)| (``ratio``) or |a(n)| (base 1, no factorials) as a product, selfpowers bounded with order
@@ -287,15 +254,17 @@ def _abs_prod(t: Term, k: int, upper: bool, ratio: bool, squares: bool = False) 
             prod.poly(flint.fmpz_poly([beta + j, alpha]), Fraction(m))
             prod.conds.append((flint.fmpz_poly([beta + j, alpha]), "pos"))
     if t.selfpowers:
+        a, b = flint.fmpz_poly([1]), flint.fmpz_poly([1])  # a/b = prod P^m, or prod (P(n+1)/P(n))^m (ratio)
         for coeffs, m in t.selfpowers:
             p = flint.fmpz_poly(list(coeffs))
             prod.conds.append((p, "pos"))
             if ratio:
                 prod.poly(_shift(p), Fraction(m))
-        a, b = _selfpower_ratio(t, shifted=ratio)
+            top, bot = (_shift(p), p) if ratio else (p, flint.fmpz_poly([1]))
+            top, bot = (bot, top) if m < 0 else (top, bot)
+            a, b = a * top ** abs(m), b * bot ** abs(m)
         _pow_n(prod, a, b, k, upper)
     return prod
-
 
 def conditions(t: Term, method: str, w: dict) -> list[tuple[flint.fmpz_poly, str]]:
     """The polynomial conditions, each to hold on [N, oo), that prove the method's claim (summability.md)."""
@@ -328,20 +297,6 @@ def conditions(t: Term, method: str, w: dict) -> list[tuple[flint.fmpz_poly, str
         refuse(s != w["sign"], "the sign witness is wrong")
     return prod.conds
 
-
-def _check_anchor(t: Term, method: str, w: dict, N: int) -> None:
-    """For monotone witnesses: |a(N)| N^p <= C, |a(N)| N >= c, or |a(N)| >= c (exactly)."""
-    p = {"comparison": w.get("p"), "lower bound": Fraction(1), "limit not zero": Fraction(0)}[method]
-    # compare (|a(N)| N^p)^Q with bound^Q, Q a common denominator of everything
-    Q = t.q * p.denominator
-    lo, hi = t.abs_power_q_bounds(N)  # bounds of |a(N)|^q; exact when rational
-    scale = Fraction(N) ** int(p * Q)
-    if method == "comparison" and not hi ** (Q // t.q) * scale <= w["C"] ** Q:
-        raise TermError(f"|a({N})| {N}^{p} > C (or not provably <= C)")
-    if method != "comparison" and not lo ** (Q // t.q) * scale >= w["c"] ** Q:
-        raise TermError(f"|a({N})| {N}^{p} < c (or not provably >= c)")
-
-
 def holds(conds: Iterable[tuple[flint.fmpz_poly, str]], N: int) -> bool:
     """Whether every condition ``p > 0`` ("pos") or ``p >= 0`` ("nonneg") holds on ``[N, oo)``, exactly.
 
@@ -350,17 +305,6 @@ def holds(conds: Iterable[tuple[flint.fmpz_poly, str]], N: int) -> bool:
     """
     return all((poly.positive_on if kind == "pos" else poly.nonnegative_on)(p, N) for p, kind in conds)
 
-
-def _pseries_tail(C: Fraction, p: Fraction, K: int) -> Fraction:
-    """Exact rational upper bound of C K^(1-p) / (p-1) for an integer K >= 1."""
-    u, v = (p - 1).numerator, (p - 1).denominator
-    if v == 1:
-        return C / ((p - 1) * Fraction(K) ** u)
-    scale = 1 << 64  # K^(u/v) >= floor(K^u 2^(64 v))^(1/v) / 2^64
-    low = Fraction(poly.iroot_floor(K**u * scale**v, v), scale)
-    return C / ((p - 1) * low)
-
-
 class Series:
     """A decoded series certificate: term (kernel term), start, verdict, method, witnesses, parts."""
 
@@ -368,7 +312,6 @@ class Series:
         self.term, self.start, self.verdict, self.method = term, start, verdict, method
         self.witnesses, self.parts = witnesses, parts
         self.checked = False
-
 
 def decode(data: Any, _depth: int = 0) -> Series:
     """Decode and validate a series certificate dict (unknown keys, versions and witnesses refused)."""
@@ -391,7 +334,6 @@ def decode(data: Any, _depth: int = 0) -> Series:
     return Series(term, start, data["verdict"], data.get("method"), w,
                   tuple(decode(p, _depth + 1) for p in parts))
 
-
 def _check_sum(s: Series) -> None:
     """Triangle inequality over the parts a_1 + ... + a_k of the term (same start)."""
     parts = s.parts
@@ -409,7 +351,6 @@ def _check_sum(s: Series) -> None:
             raise TermError(f"part {i}: {exc}") from None
     refuse(not same(("+", tuple(p.term for p in parts)), s.term), "the parts do not add up to the term")
 
-
 def check_denominators(term: tuple, start: int) -> None:
     """Raise TermError when a denominator *as written* vanishes at an integer n >= start.
 
@@ -426,7 +367,6 @@ def check_denominators(term: tuple, start: int) -> None:
             roots = poly.integer_roots_at_least(b[()].num.numer(), start) if set(b) == {()} else []
             if roots:
                 raise TermError(f"the term is undefined (a denominator vanishes) at n = {roots[0]} >= start = {start}")
-
 
 def _check_defined(term: tuple, t: Term, start: int, N: int) -> None:
     """The term is defined and real at every integer in [start, N), and no denominator as written vanishes."""
@@ -446,7 +386,6 @@ def _check_defined(term: tuple, t: Term, start: int, N: int) -> None:
     for coeffs, _ in t.selfpowers:
         if [r for r in poly.integer_roots_at_least(flint.fmpz_poly(list(coeffs)), start) if r < N]:
             raise TermError(f"a base of a power with exponent in n vanishes at some n >= {start}")
-
 
 def check(s: Series) -> bool:
     """Check a decoded series certificate exactly (an inconclusive one claims nothing); True, or TermError."""
@@ -483,10 +422,16 @@ def check(s: Series) -> bool:
         return True  # every term is 0
     refuse(t.coeff == 0, "the zero term is summable")
     refuse(not holds(conditions(t, m, w), N), f"the {m} inequality does not hold for all n >= {N}")
-    if w.get("monotone") and m != "ratio":
-        _check_anchor(t, m, w, N)
+    if w.get("monotone") and m != "ratio":  # the anchor: |a(N)| N^p <= C, |a(N)| N >= c, or |a(N)| >= c
+        p = {"comparison": w.get("p"), "lower bound": Fraction(1)}.get(m, Fraction(0))
+        Q = t.q * p.denominator  # compare (|a(N)| N^p)^Q with bound^Q
+        lo, hi = t.abs_power_q_bounds(N)  # bounds of |a(N)|^q; exact when rational
+        scale = Fraction(N) ** int(p * Q)
+        if m == "comparison" and not hi ** (Q // t.q) * scale <= w["C"] ** Q:
+            raise TermError(f"|a({N})| {N}^{p} > C (or not provably <= C)")
+        if m != "comparison" and not lo ** (Q // t.q) * scale >= w["c"] ** Q:
+            raise TermError(f"|a({N})| {N}^{p} < c (or not provably >= c)")
     return True
-
 
 def tail_bound(s: Series, K: int) -> Fraction:
     """Exact upper bound of ``sum_{k > K, k >= start} |a(k)|`` for a checked summable certificate."""
@@ -509,9 +454,10 @@ def tail_bound(s: Series, K: int) -> Fraction:
     if t.coeff == 0:
         return total
     if s.method == "comparison":
-        return total + _pseries_tail(w["C"], w["p"], K)
+        u, v = (w["p"] - 1).numerator, (w["p"] - 1).denominator  # C K^(1-p)/(p-1), K^(u/v) rounded down:
+        low = Fraction(poly.iroot_floor(K**u * (1 << 64) ** v, v), 1 << 64)  # floor(K^u 2^(64 v))^(1/v) / 2^64
+        return total + w["C"] / ((w["p"] - 1) * low)
     return total + t.abs_upper(K + 1) / (1 - w["r"])
-
 
 def series_tail(s: Series, K: int) -> Fraction:
     """:func:`tail_bound`, fast for large K (a ratio bound decays as r^K past K1 = max(N, start) + 64)."""
@@ -524,9 +470,7 @@ def series_tail(s: Series, K: int) -> Fraction:
             return round_up(tail_bound(s, K1)) * pow_upper(s.witnesses["r"], K - K1)
     return tail_bound(s, K)
 
-
 TINY = Fraction(1, 1 << 2048)  # upper bounds below this are replaced by it (keeps numbers small)
-
 
 def round_up(x: Fraction, bits: int = 64) -> Fraction:
     """A rational >= x with a power-of-two denominator and about ``bits`` significant bits.
@@ -541,7 +485,6 @@ def round_up(x: Fraction, bits: int = 64) -> Fraction:
     if shift >= 0:
         return Fraction(-((-num << shift) // den), 1 << shift)
     return Fraction(-((-num) // (den << -shift)) << -shift)
-
 
 def pow_upper(x: Fraction, d: int) -> Fraction:
     """An exact rational upper bound of x**d for 0 <= x, d >= 0 (floored at TINY when x <= 1).

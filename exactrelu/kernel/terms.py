@@ -23,45 +23,35 @@ MAX_MONOMIALS, MAX_EVAL_BITS = 64, 4_000_000  # monomials of a canonical form; b
 X = flint.fmpq_poly([0, 1])
 N = ("n",)
 
-
 class TermError(ValueError):
     """A term is malformed, too large, undefined somewhere, or outside the language."""
 
-
 def _fail(msg: str) -> None:
     raise TermError(msg)
-
 
 def refuse(cond: Any, msg: str) -> None:
     """Raise TermError(msg) when ``cond`` holds: the kernel's one way of saying no."""
     if cond:
         raise TermError(msg)
 
-
 def q(c: Any) -> tuple:  # term constructors
     return ("q", Fraction(c))
-
 
 def add(*a: tuple) -> tuple:
     return ("+", tuple(a))
 
-
 def mul(*a: tuple) -> tuple:
     return ("*", tuple(a))
 
-
 def neg(a: tuple) -> tuple:
     return mul(q(-1), a)
-
 
 _TOKEN = re.compile(r"\s*(?:(\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?)|([A-Za-z_]\w*)|(\*\*|[-+*/^(),!]))")
 _CALLS = {"factorial": ("!", 1), "binomial": ("C", 2), "sqrt": ("sqrt", 1), "exp": ("exp", 1), "abs": ("abs", 1),
           "Abs": ("abs", 1)}
 
-
 def _call(tag: str, args: list) -> tuple:
     return ("^", args[0], q(Fraction(1, 2))) if tag == "sqrt" else (tag, *args)
-
 
 class _Parser:
     """Recursive descent over the grammar of exactrelu.depth.formula (``^`` = ``**``, postfix ``!``)."""
@@ -139,7 +129,6 @@ class _Parser:
             return t
         _fail(f"unexpected {text or 'end of formula'!r} at column {col}")
 
-
 def parse(text: Any, where: str = "") -> tuple:
     """Parse a formula string into a bounded term.
 
@@ -156,9 +145,7 @@ def parse(text: Any, where: str = "") -> tuple:
     except TermError as exc:
         raise TermError(f"{where}: {exc}" if where else str(exc)) from None
 
-
 _TREE = {**{k: v for k, v in _CALLS.items() if k != "abs"}, "Pow": ("^", 2)}  # sympy's names
-
 
 def from_tree(tree: Any, _depth: int = 0) -> tuple:
     """Decode a JSON term tree (written by exactrelu.depth.series_check.term_to_tree); unbounded.
@@ -184,9 +171,7 @@ def from_tree(tree: Any, _depth: int = 0) -> tuple:
         _fail(f"term tree: operation {str(op)[:30]!r} with {len(args)} argument(s) is not in the kernel's language")
     _fail(f"malformed term tree: {str(tree)[:60]}")
 
-
 _NUMBER = re.compile(r"\s*[+-]?(\d{1,4000}(/\d{1,4000})?|(\d*\.?\d*)([eE]([+-]?\d+))?)\s*")
-
 
 def rational(s: Any, where: str) -> Fraction:
     """An exact rational from JSON: an int, or text 'p/q', an integer or a decimal (exponent at most 1000).
@@ -204,12 +189,10 @@ def rational(s: Any, where: str) -> Fraction:
     refuse(m.group(2) and int(m.group(2)[1:]) == 0, f"{where}: zero denominator")
     return Fraction(s.strip())
 
-
 def _const(t: tuple) -> Fraction | None:  # the value of a constant literal, possibly negated, else None
     if t[0] == "*" and len(t[1]) == 2 and t[1][0] == ("q", -1):
         t = ("q", -t[1][1][1]) if t[1][1][0] == "q" else t
     return t[1] if t[0] == "q" else None
-
 
 def bound(t: tuple) -> tuple:
     """Return ``t`` after checking nodes, depth, exponents, degree and bit estimates (nothing is expanded).
@@ -244,7 +227,6 @@ def bound(t: tuple) -> tuple:
     walk(t, 0)
     return t
 
-
 def evaluate(t: tuple, k: int) -> Fraction:
     """The exact value of ``t`` at the integer ``n = k``; TermError where undefined, irrational or too large.
 
@@ -274,10 +256,8 @@ def evaluate(t: tuple, k: int) -> Fraction:
     # binomial: a (a-1)...(a-e+1)/e!, 0 for e < 0
     return math.prod((Fraction(a - i, i + 1) for i in range(e)), start=Fraction(1)) if e >= 0 else Fraction(0)
 
-
 def _q(c: Fraction) -> flint.fmpq:
     return flint.fmpq(c.numerator, c.denominator)
-
 
 class RF:
     """An exact rational function num/den of n in lowest terms with den monic (flint fmpq_poly)."""
@@ -315,7 +295,6 @@ class RF:
     def is_poly(self) -> bool:
         return self.den.degree() == 0
 
-
 def primitive(p: flint.fmpq_poly) -> tuple:
     """(content c, primitive integer coefficients, leading one positive) with p = c * prim.
 
@@ -325,7 +304,6 @@ def primitive(p: flint.fmpq_poly) -> tuple:
     c = [int(x) for x in p.numer().coeffs()]
     g = math.gcd(*c) * (1 if c[-1] > 0 else -1)
     return Fraction(g, int(p.denom())), tuple(x // g for x in c)
-
 
 # A canonical form is a dict {monomial key: RF}; a key is a sorted tuple of (atom, exponent):
 #   ("P", prim)  prim(n)^e, e in (0, 1), prim with positive content (the sign stays in the radicand)
@@ -337,18 +315,14 @@ def primitive(p: flint.fmpq_poly) -> tuple:
 def _tp(p: flint.fmpq_poly) -> tuple:
     return tuple(Fraction(int(c.p), int(c.q)) for c in p.coeffs())
 
-
 def _pp(t: tuple) -> flint.fmpq_poly:
     return flint.fmpq_poly([_q(c) for c in t])
-
 
 def _rf(c: Fraction) -> RF:
     return RF(flint.fmpq_poly([_q(c)]))
 
-
 def freeze(form: dict) -> tuple:
     return tuple(sorted(((k, v.key()) for k, v in form.items()), key=repr))
-
 
 def _mono(atoms: dict, rf: RF) -> dict:  # one monomial; constant terms and integer parts of exponents go into rf
     out: dict = {}
@@ -376,7 +350,6 @@ def _mono(atoms: dict, rf: RF) -> dict:  # one monomial; constant terms and inte
             out[atom] = e
     return {tuple(sorted(out.items(), key=repr)): rf} if not rf.num.is_zero() else {}
 
-
 def _add(a: dict, b: dict) -> dict:
     out = dict(a)
     for k, v in b.items():
@@ -384,7 +357,6 @@ def _add(a: dict, b: dict) -> dict:
         if out[k].num.is_zero():
             del out[k]
     return out
-
 
 def _mul(a: dict, b: dict) -> dict:
     out: dict = {}
@@ -397,11 +369,9 @@ def _mul(a: dict, b: dict) -> dict:
     refuse(len(out) > MAX_MONOMIALS, f"the canonical form has more than {MAX_MONOMIALS} monomials")
     return out
 
-
 def _poly_of(form: dict, what: str) -> flint.fmpq_poly:
     refuse(form and (set(form) != {()} or not form[()].is_poly()), f"{what} must be a polynomial in n")
     return form[()].num if form else flint.fmpq_poly([])
-
 
 def canon(t: tuple) -> dict:
     """The canonical form of a term (see the comment above :func:`_tp`).
@@ -439,7 +409,6 @@ def canon(t: tuple) -> dict:
         out = _mul(out, _mul(_add(a, {(): _rf(Fraction(-i))}), {(): _rf(Fraction(1, i + 1))}))
     return out
 
-
 def _factorial(p: flint.fmpq_poly, m: int) -> dict:
     beta, alpha = (_tp(p) + (Fraction(0), Fraction(0)))[:2]
     if p.degree() > 1 or alpha < 0 or alpha.denominator != 1 or beta.denominator != 1:
@@ -447,7 +416,6 @@ def _factorial(p: flint.fmpq_poly, m: int) -> dict:
     if alpha == 0:
         return {(): _rf(Fraction(math.factorial(int(beta))) ** m)} if beta >= 0 else _fail("factorial of a negative")
     return _mono({("F", int(alpha), int(beta)): m}, RF(1))
-
 
 def _pow(b: dict, e: dict) -> dict:
     # constant exponents distribute over monomials, exponents in n make atoms
@@ -489,7 +457,6 @@ def _pow(b: dict, e: dict) -> dict:
         out = _mul(out, _mono(parts, RF(1)))
     return out
 
-
 def same(a: tuple, b: tuple) -> bool:
     """Whether two terms have the same canonical form (the kernel's equality of formulas).
 
@@ -498,9 +465,7 @@ def same(a: tuple, b: tuple) -> bool:
     """
     return canon(add(a, neg(b))) == {}
 
-
 _ORDER = {"pos": 2, "nonneg": 1, "zero": 0, "nonpos": -1, "neg": -2}
-
 
 def _smul(a: str | None, b: str | None) -> str | None:
     if a is None or b is None:
@@ -508,7 +473,6 @@ def _smul(a: str | None, b: str | None) -> str | None:
     x, y = _ORDER[a], _ORDER[b]
     v = 0 if 0 in (x, y) else (1 if x * y > 0 else -1) * (2 if abs(x) == abs(y) == 2 else 1)
     return {v: k for k, v in _ORDER.items()}[v]
-
 
 def poly_sign(p: flint.fmpq_poly, N: int) -> str | None:
     """Sign class of a polynomial on the reals ``x >= N``: pos, neg, nonneg, nonpos, zero or None."""
@@ -519,7 +483,6 @@ def poly_sign(p: flint.fmpq_poly, N: int) -> str | None:
         if test(r, N):
             return cls
     return None
-
 
 def sign(t: Any, N: int) -> str | None:
     """The sign class of a term (or canonical form) on the integers ``n >= N``, or None if undecided.
@@ -541,7 +504,6 @@ def sign(t: Any, N: int) -> str | None:
     if signs <= {"pos", "nonneg"}:
         return "pos" if "pos" in signs else ("nonneg" if signs else "zero")
     return ("neg" if "neg" in signs else "nonpos") if signs <= {"neg", "nonpos"} else None
-
 
 def nonneg_from(t: tuple, N: int) -> bool:
     """True only if ``t(n) >= 0`` is proven for every integer ``n >= N``.

@@ -12,7 +12,6 @@ from ..terms import TermError, add, mul, neg, nonneg_from, q, same
 
 MAX_DEPTH = 10_000  # the most layers the checker replays, counted from the family's start (issue 14.1)
 
-
 @dataclass(frozen=True)
 class Rule:
     """One theorem rule: its verdict, proof, statement, witnesses {name: kind} and kernel check (proofs/README.md)."""
@@ -28,10 +27,8 @@ class Rule:
     gives_limit: bool = False
     product: bool = False  # a rule of product certificates (T2, T3), not of families
 
-
 def matvec(W: tuple, y: tuple) -> tuple:
     return tuple(sum((a * b for a, b in zip(row, y)), Fraction(0)) for row in W)
-
 
 def relu_layer(W: tuple, b: tuple, y: tuple) -> tuple:
     """sigma(W y + b), exactly.
@@ -41,12 +38,10 @@ def relu_layer(W: tuple, b: tuple, y: tuple) -> tuple:
     """
     return tuple(max(z + c, Fraction(0)) for z, c in zip(matvec(W, y), b))
 
-
 def apply_output(fam: Subject, y: tuple) -> tuple:
     if fam.output is None:
         return tuple(y)
     return tuple(a + c for a, c in zip(matvec(fam.output[0], y), fam.output[1]))
-
 
 def replay(fam: Subject, x: tuple, k: int) -> tuple:
     """The exact state after the prefix and k formula layers."""
@@ -59,12 +54,10 @@ def replay(fam: Subject, x: tuple, k: int) -> tuple:
         y = relu_layer(*fam.layer(n), y)
     return y
 
-
 def stationary(fam: Subject, rule: str) -> tuple:
     """The constant (W, b) of a stationary family; raises unless every formula is constant."""
     need(fam.constant(), f"{rule}: W_n and b_n are not constant in n")
     return fam.layer(fam.start)
-
 
 def set_condition(u: tuple, K: int, name: str = "u") -> str:
     """The canonical text of the set {x : u^T y_K(x) > 0} used as a divergence scope.
@@ -75,7 +68,6 @@ def set_condition(u: tuple, K: int, name: str = "u") -> str:
     vec = ", ".join(str(t.numerator) if t.denominator == 1 else f"{t.numerator}/{t.denominator}" for t in u)
     return (f"{name}^T y_{K}(x) > 0 with {name} = ({vec}), where y_{K}(x) is the state after the prefix "
             f"and {K} formula layer(s)")
-
 
 def series_ok(s: ser.Series, term: tuple, verdict: str, where: str, fam_start: int) -> None:
     """The series certificate proves ``verdict`` about exactly ``term`` (same canonical form)."""
@@ -88,7 +80,6 @@ def series_ok(s: ser.Series, term: tuple, verdict: str, where: str, fam_start: i
     except TermError as exc:
         raise CertificateError(f"{where}: series certificate does not verify: {exc}") from None
 
-
 def entry_series(items: tuple, entries: dict, start: int, where: str) -> None:
     """Every nonzero entry term has exactly one summable series certificate."""
     seen = set()
@@ -100,17 +91,14 @@ def entry_series(items: tuple, entries: dict, start: int, where: str) -> None:
     missing = [k for k, t in entries.items() if k not in seen and not same(t, q(0))]
     need(not missing, f"{where}: no summability certificate for entries {missing}")
 
-
 def minus_identity(fam: Subject) -> dict:
     """{(i, j): the term of (W_n - I)[i][j]}."""
     m = fam.width
     return {(i, j): add(fam.W[i][j], neg(q(1))) if i == j else fam.W[i][j] for i in range(m) for j in range(m)}
 
-
 def lincomb(coeffs: tuple, terms: list) -> tuple:
     """sum_i coeffs[i] * terms[i] as a term."""
     return add(q(0), *(mul(q(c), t) for c, t in zip(coeffs, terms) if c))
-
 
 def nonneg(t: tuple, N: int, msg: str) -> None:
     try:
@@ -118,7 +106,6 @@ def nonneg(t: tuple, N: int, msg: str) -> None:
     except TermError as exc:
         raise CertificateError(f"{msg} ({exc})") from None
     need(ok, msg)
-
 
 def linear_tail(fam: Subject, w: dict, rule: str) -> None:
     """start <= n0 <= start + MAX_DEPTH, K = max(1, n0 - start), W_n, b_n >= 0 for n >= n0, and u >= 0, u != 0."""
@@ -129,11 +116,9 @@ def linear_tail(fam: Subject, w: dict, rule: str) -> None:
         nonneg(t, n0, f"{rule}: {name} >= 0 for n >= {n0} is not proven")
     positive_vec(w["u"], fam.width, f"{rule}: u")
 
-
 def column_at_least(fam: Subject, vec: tuple, j: int, rhs: tuple, n0: int, msg: str) -> None:
     """(vec^T W_n)_j >= rhs(n) for every n >= n0."""
     nonneg(add(lincomb(vec, [fam.W[i][j] for i in range(fam.width)]), neg(rhs)), n0, msg)
-
 
 def divergent_weights(w: dict, fam: Subject, n0: int, rule: str) -> tuple:
     """The term a_n of the a_series witness, after checking sum a_n = inf and a_n >= 0 for n >= n0."""
@@ -141,7 +126,6 @@ def divergent_weights(w: dict, fam: Subject, n0: int, rule: str) -> tuple:
     series_ok(w["a_series"], a, "not summable", f"{rule}: a_n", fam.start)
     nonneg(a, n0, f"{rule}: a_n >= 0 for n >= {n0} is not proven")
     return a
-
 
 def growth_scope(cert: Cert, fam: Subject, w: dict, K: int, key: str = "u") -> None:
     """u^T y_K(x) > 0 at the point of the scope, or the set condition with a point in it."""
@@ -157,7 +141,6 @@ def growth_scope(cert: Cert, fam: Subject, w: dict, K: int, key: str = "u") -> N
     y = replay(fam, point, K)
     need(sum(a * c for a, c in zip(u, y)) > 0, f"{cert.theorem}: {key}^T y_{K} > 0 fails at the point")
 
-
 def output_row(fam: Subject, w: dict, u: tuple) -> None:
     """With an output layer, some output row dominates c u^T (c > 0), so that output grows too."""
     if fam.output is None:
@@ -168,7 +151,6 @@ def output_row(fam: Subject, w: dict, u: tuple) -> None:
     Wo = fam.output[0]
     need(0 <= r < len(Wo) and c > 0, "output_row out of range or c <= 0")
     need(all(a >= c * t for a, t in zip(Wo[r], u)), "W_o[r] >= c u^T fails")
-
 
 def positive_vec(vec: tuple, m: int, what: str) -> None:
     need(len(vec) == m and all(t >= 0 for t in vec) and any(vec), f"{what} must be nonnegative and nonzero")

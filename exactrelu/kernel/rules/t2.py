@@ -12,11 +12,9 @@ from ..decode import CertificateError, nonzero
 from ..terms import TermError, add, mul, q
 from .common import MAX_DEPTH, Rule, entry_series, minus_identity, need
 
-
 def summable_deviation(cert, fam, w: dict) -> None:
     """Every nonzero entry of A_n - I has a summability certificate (the W-series hypothesis of T4)."""
     entry_series(w["A_series"], minus_identity(fam), fam.start, f"{cert.theorem}: A_n - I")
-
 
 def determinant(fam) -> tuple:
     """det A(n) as a term (Leibniz: a sum over the permutations, so only for small m).
@@ -31,7 +29,6 @@ def determinant(fam) -> tuple:
     need(math.factorial(m) <= 120, f"T2: det A(n) of a {m} x {m} matrix is too large to expand (at most 5 x 5)")
     sign = lambda p: (-1) ** sum(p[i] > p[j] for i in range(m) for j in range(i + 1, m))  # noqa: E731
     return add(q(0), *(mul(q(sign(p)), *(fam.W[i][p[i]] for i in range(m))) for p in itertools.permutations(range(m))))
-
 
 def _check(cert, fam, w: dict) -> None:
     summable_deviation(cert, fam, w)
@@ -50,7 +47,6 @@ def _check(cert, fam, w: dict) -> None:
         A = fam.layer(k)[0]
         det = flint.fmpq_mat([[flint.fmpq(x.numerator, x.denominator) for x in row] for row in A]).det()
         need(det == 0, f"T2: A_{k} is not singular (det = {det})")
-
 
 RULE = Rule("T2", "converges", "proofs/T2_infinite_products.md", __doc__,
             {"A_series": "serieslist", "nonsingular": "bool", "singular_at": "int"}, _check, scope="everywhere",

@@ -11,7 +11,6 @@ from .common import MAX_DEPTH, Rule, entry_series, minus_identity, need
 
 MAX_J = 64  # the largest exponent j in the exp bound
 
-
 def exp_bound(s: Fraction, j: int) -> Fraction:
     """The rational (1 - s/2^j)^(-2^j) >= exp(s), rounded upward; needs 0 <= s < 2^j.
 
@@ -22,12 +21,10 @@ def exp_bound(s: Fraction, j: int) -> Fraction:
     need(t > 0, f"exp bound needs s < 2^j (j = {j})")
     return pow_upper(round_up(1 / t), 1 << j)
 
-
 def _up(x: Fraction) -> Fraction:
     """x itself while it is short; past 4096 bits an upper bound with 256 significant bits (keeps
     the sums and products over up to 10,000 layers bounded; only ever makes S, B, P harder to meet)."""
     return x if max(x.numerator.bit_length(), x.denominator.bit_length()) <= 4096 else round_up(x, 256)
-
 
 def _check(cert, fam, w: dict) -> None:
     """A summability certificate for every nonzero entry of W_n - I and b_n, and the constants S, B, P
@@ -49,7 +46,6 @@ def _check(cert, fam, w: dict) -> None:
     need(0 <= w["j"] <= MAX_J and W_tail < 2 ** w["j"], f"T4: need 0 <= j <= {MAX_J} and the tail sum < 2^j")
     need(w["P"] >= head * exp_bound(W_tail, w["j"]),
          "T4: P is smaller than the certified bound of prod(1 + ||W_n - I||)")
-
 
 RULE = Rule("T4", "converges", "proofs/T4_sufficient_condition.md", __doc__,
             {"N": "int", "S": "rat", "B": "rat", "P": "rat", "j": "int", "W_series": "serieslist",

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from .common import Rule, apply_output, matvec, need, relu_layer, stationary
 
-
 def _check(cert, fam, w: dict) -> None:
     W, b = stationary(fam, "T6")
     v, q, y = w["v"], w["q"], w["fixed_point"]
@@ -18,7 +17,6 @@ def _check(cert, fam, w: dict) -> None:
     need(relu_layer(W, b, y) == tuple(y), "T6: y* is not a fixed point: sigma(W y* + b) != y*")
     need(w["pattern"] == "".join("1" if t > 0 else "0" for t in z), "T6: the pattern is not that of y*")
     need(cert.limit == apply_output(fam, y), "T6: the claimed limit is not the output at y*")
-
 
 RULE = Rule("T6", "converges", "proofs/T6_stationary_contraction.md", __doc__,
             {"v": "vec", "q": "rat", "fixed_point": "vec", "pattern": "str"}, _check, scope="everywhere",

@@ -8,7 +8,6 @@ from ..series import series_tail
 from ..terms import add, neg, q as const
 from .common import MAX_DEPTH, Rule, apply_output, entry_series, need, relu_layer
 
-
 def _check(cert, fam, w: dict) -> None:
     n0, v, q, y, WL, bL = w["n0"], w["v"], w["q"], w["fixed_point"], w["W_limit"], w["b_limit"]
     m = fam.width
@@ -29,7 +28,6 @@ def _check(cert, fam, w: dict) -> None:
              f"T6b: row {i}: (|W| v)_{i} + the tails of W_n - W from n0 = {n0} exceed q v_{i}")
     need(relu_layer(WL, bL, y) == tuple(y), "T6b: y* is not a fixed point of the limit layer")
     need(cert.limit == apply_output(fam, y), "T6b: the claimed limit is not the output at y*")
-
 
 RULE = Rule("T6b", "converges", "proofs/T6b_perturbed_contraction.md", __doc__,
             {"n0": "int", "v": "vec", "q": "rat", "W_limit": "veclist", "b_limit": "vec", "fixed_point": "vec",

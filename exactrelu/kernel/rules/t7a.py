@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from .common import MAX_DEPTH, Rule, apply_output, need, relu_layer, replay, stationary
 
-
 def _check(cert, fam, w: dict) -> None:
     W, b = stationary(fam, "T7a")
     orbit = w["orbit"]
@@ -17,7 +16,6 @@ def _check(cert, fam, w: dict) -> None:
              f"T7a: the orbit is not the exact forward pass: sigma(W y_{i} + b) != y_{nxt}")
     need(len({apply_output(fam, y) for y in orbit}) >= 2,
          "T7a: the output is constant along the orbit, so it converges")
-
 
 RULE = Rule("T7a", "diverges", "proofs/T7_divergence.md", __doc__, {"x": "vec", "k": "int", "orbit": "veclist"},
             _check, scope="point")

@@ -7,7 +7,6 @@ from ..terms import add, mul, q
 from .common import (Rule, column_at_least, divergent_weights, growth_scope, lincomb, linear_tail, need,
                      output_row, series_ok)
 
-
 def _check(cert, fam, w: dict) -> None:
     n0, K, u, route = w["n0"], w["K"], w["u"], w["route"]
     linear_tail(fam, w, "T7b")
@@ -30,7 +29,6 @@ def _check(cert, fam, w: dict) -> None:
     else:
         need(False, "T7b: unknown route")
     output_row(fam, w, u)
-
 
 RULE = Rule("T7b", "diverges", "proofs/T7_divergence.md", __doc__,
             {"n0": "int", "K": "int", "u": "vec", "route": "str", "a_series": "series", "ub_series": "series",

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from .common import Rule, growth_scope, need, output_row, positive_vec, stationary
 
-
 def _check(cert, fam, w: dict) -> None:
     W, b = stationary(fam, "T7c")
     u, lam, K = w["u"], w["lambda"], w["K"]
@@ -18,7 +17,6 @@ def _check(cert, fam, w: dict) -> None:
     need(K >= 1, "T7c: K must be at least 1 (y_K >= 0)")
     growth_scope(cert, fam, w, K)
     output_row(fam, w, u)
-
 
 RULE = Rule("T7c", "diverges", "proofs/T7_divergence.md", __doc__,
             {"u": "vec", "lambda": "rat", "K": "int", "witness_point": "vec", "output_row": "int", "c": "rat"},

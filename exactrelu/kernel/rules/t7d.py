@@ -6,7 +6,6 @@ from __future__ import annotations
 from ..terms import add, mul, q
 from .common import Rule, column_at_least, divergent_weights, growth_scope, linear_tail, output_row, positive_vec
 
-
 def _check(cert, fam, w: dict) -> None:
     n0, K, u, v = w["n0"], w["K"], w["u"], w["w"]
     linear_tail(fam, w, "T7d")
@@ -18,7 +17,6 @@ def _check(cert, fam, w: dict) -> None:
                         f"T7d: (u^T W_n)_{j} >= u_{j} + a_n w_{j} is not proven")
     growth_scope(cert, fam, w, K, key="w")
     output_row(fam, w, u)
-
 
 RULE = Rule("T7d", "diverges", "proofs/T7d_chained_growth.md", __doc__,
             {"n0": "int", "K": "int", "u": "vec", "w": "vec", "a_series": "series", "witness_point": "vec",
