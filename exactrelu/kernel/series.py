@@ -174,11 +174,6 @@ class _Prod:
         self.polys.append((p, Fraction(e)))
         self.conds.append((p, "nonneg" if e > 0 else "pos"))
 
-    def qpoly(self, p: flint.fmpq_poly, e: int) -> None:
-        """Multiply by ``p(n)^e`` for a rational polynomial (denominator into const)."""
-        self.const *= Fraction(int(p.denom())) ** (-e)
-        self.poly(p.numer(), Fraction(e))
-
     def compare(self, bound: Fraction, op: str) -> None:
         """Add the condition ``self <= bound`` (op "le") or ``self >= bound`` ("ge")."""
         q = math.lcm(1, *[e.denominator for _, e in self.consts], *[e.denominator for _, e in self.polys])
@@ -228,7 +223,8 @@ def _pow_n(prod: _Prod, a: flint.fmpz_poly, b: flint.fmpz_poly, k: int, upper: b
         num = num * flint.fmpq_poly(w) + flint.fmpq_poly(nx**k * y) * flint.fmpq(k + 1, math.factorial(k))
         prod.conds += [(w, "pos"), (num.numer(), "pos")]
         prod.poly(w, Fraction(-sign))
-    prod.qpoly(num, sign)
+    prod.const *= Fraction(int(num.denom())) ** (-sign)  # num^sign, its denominator into const
+    prod.poly(num.numer(), Fraction(sign))
     prod.poly(y, Fraction(-k * sign))
 
 def _abs_prod(t: Term, k: int, upper: bool, ratio: bool, squares: bool = False) -> _Prod:
