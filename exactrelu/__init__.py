@@ -40,6 +40,8 @@ _EXPORTS = {
     "SeriesCertificate": "depth.series",
     "infinite_product": "depth.products",
     "activation_product": "depth.products",
+    "ProductCertificate": "depth.products",
+    "ActivationProductCertificate": "depth.products",
     "certify": "depth.certifier",
     "Certificate": "depth.certificate",
     "CertificateError": "depth.certificate",

@@ -314,9 +314,9 @@ def test_certificate_version_must_be_the_integer_1():
     data = certify(t6_family()).to_json()
     assert Certificate.from_json({**data, "version": 1}) == certify(t6_family())
     for bad in (True, 1.0, "1", 2):
-        with pytest.raises(CertificateError, match="unsupported certificate version"):
+        with pytest.raises(CertificateError, match="certificate JSON: unsupported .version."):
             Certificate.from_json({**data, "version": bad})
-    with pytest.raises(CertificateError, match="unsupported certificate version"):
+    with pytest.raises(CertificateError, match="certificate JSON: unsupported .version."):
         Certificate.from_json(json.dumps(data).replace('"version": 1', '"version": true'))
 
 

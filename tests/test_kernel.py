@@ -26,7 +26,13 @@ from exactrelu.kernel.terms import TermError, canon, evaluate, parse, same, sign
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _rejects(data, match: str, seconds: float = 2.0) -> None:
+# Hang guards, not speed tests (speed lives in benchmarks/): the unbounded versions of these
+# checks ran for minutes or never finished (issue 14), so a generous limit still catches them
+# while a loaded machine cannot fail a bounded one.
+HANG = 20.0
+
+
+def _rejects(data, match: str, seconds: float = HANG) -> None:
     t = time.perf_counter()
     with pytest.raises(CertificateError, match=match):
         check(data)
@@ -174,7 +180,7 @@ def test_evaluation_is_bounded_before_computing():
     for k in (10**5, 10**7):
         with pytest.raises(TermError, match="too large to compute exactly"):
             fam.layer(k)
-    assert time.perf_counter() - t < 1
+    assert time.perf_counter() - t < HANG
 
 
 def test_long_heads_of_huge_layers_are_refused_quickly():
@@ -182,7 +188,7 @@ def test_long_heads_of_huge_layers_are_refused_quickly():
     assert check(data)
     slow = copy.deepcopy(data)
     slow["witnesses"]["N"] = 10_001  # 10,000 layers of 1/n!: billions of bits if computed exactly
-    _rejects(slow, "too large to evaluate exactly", seconds=4)
+    _rejects(slow, "too large to evaluate exactly")
 
 
 # ------------------------------------------------------------ issue 14.3
@@ -193,7 +199,7 @@ def test_tail_of_a_sum_with_a_ratio_part_is_fast():
     d = cert.depth_for("1/1000000", 1)
     assert cert.tail_bound(d, 1) <= F(1, 10**6) < cert.tail_bound(d - 1, 1)
     assert cert.tail_bound(10**8, 1) <= F(1, 10**7)
-    assert time.perf_counter() - t < 3
+    assert time.perf_counter() - t < HANG
 
 
 # ------------------------------------------------------------ issue 14.6
@@ -201,7 +207,7 @@ def test_degree_above_the_analysis_limit_is_inconclusive_with_a_reason():
     t = time.perf_counter()
     cert = certify(Family([["1 + 1/n^401"]], ["0"]))
     assert cert.verdict == "inconclusive" and "degree 401" in cert.reasons[0] and check(cert.to_json())
-    assert time.perf_counter() - t < 2
+    assert time.perf_counter() - t < HANG
 
 
 # ------------------------------------------------------------ issue 14.5
@@ -296,7 +302,7 @@ def test_any_formula_text_parses_or_is_refused_cleanly(pieces, k):
             fn()
         except TermError:
             pass
-    assert time.perf_counter() - t0 < 2
+    assert time.perf_counter() - t0 < HANG
 
 
 @pytest.mark.parametrize("source", [b"{", b"\xff\xfe", "nonexistent.json", b"[1]", Path("/nonexistent"), ROOT, 3.5,

@@ -566,3 +566,16 @@ def test_polynomial_over_geometric_is_fast_up_to_the_family_degree_cap():
         assert cert.verdict == "summable" and cert.verify(), cert.reason
         assert time.perf_counter() - t < 15, f"d = {d}: {time.perf_counter() - t:.1f} s"
         assert cert.witnesses["N"] < 2 * d  # (n+1)^d / (2 n^d) <= r < 1 from N ~ 1.6 d on: the least N, not a bound
+
+
+def test_term_trees_use_the_one_list_of_formula_functions():
+    # issue 7: series certificates admitted gamma and tan, which formulas refuse
+    from exactrelu.depth.formula import FORMULA_FUNCTIONS
+    from exactrelu.depth.series_check import term_from_tree
+
+    for name in ("gamma", "tan", "atan"):
+        with pytest.raises(ValueError):
+            term_from_tree({"op": name, "args": ["n"]})
+    with pytest.raises(ValueError):
+        term_from_tree({"const": "EulerGamma"})
+    assert term_from_tree({"op": "factorial", "args": ["n"]}).func is FORMULA_FUNCTIONS["factorial"][1]

@@ -30,7 +30,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from ..exact.jsonio import decimals_to_float, read_json, write_json
+from ..exact.jsonio import decimals_to_float, envelope, read_envelope, read_json, write_json
 from ..exact.numbers import fraction_brief, fraction_str, to_fraction
 from ..kernel.decode import CertificateError, rat as _rat, vec as _vec
 from ..kernel.rules import RULES
@@ -497,20 +497,19 @@ class Certificate:
         """The certificate as a JSON-ready dict (written to ``path`` when given); CertificateError if a
         witness does not have its exact type (a float is never written as if it were exact)."""
         validate_types(self)
-        data = {
-            "format": FORMAT,
-            "version": VERSION,
-            "verdict": self.verdict,
-            "theorem": self.theorem,
-            "scope": _scope_json(self.scope),
-            "witnesses": {k: _enc(k, v) for k, v in self.witnesses.items()},
-            "subject": family_json(self.subject),
-            "limit": None if self.limit is None else [fraction_str(t) for t in self.limit],
-            "necessary": self.necessary,
-            "reasons": list(self.reasons),
-            "evidence": list(self.evidence),
-            "radius": None if self.radius is None else fraction_str(self.radius),
-        }
+        data = envelope(
+            FORMAT, VERSION,
+            verdict=self.verdict,
+            theorem=self.theorem,
+            scope=_scope_json(self.scope),
+            witnesses={k: _enc(k, v) for k, v in self.witnesses.items()},
+            subject=family_json(self.subject),
+            limit=None if self.limit is None else [fraction_str(t) for t in self.limit],
+            necessary=self.necessary,
+            reasons=list(self.reasons),
+            evidence=list(self.evidence),
+            radius=None if self.radius is None else fraction_str(self.radius),
+        )
         if path is not None:
             write_json(data, path)  # temp file then rename: never half-written
         return data
@@ -528,14 +527,12 @@ class Certificate:
 
     @classmethod
     def _from_dict(cls, data: Any) -> "Certificate":
-        _need(isinstance(data, dict), "a certificate must be a JSON object")
-        _need(data.get("format") == FORMAT, f"not a certificate (format {_short(data.get('format'))}, expected {FORMAT!r})")
-        version = data.get("version")
-        _need(type(version) is int and version == VERSION,  # not true, not 1.0
-              f"unsupported certificate version {_short(version)} (expected {VERSION})")
-        keys = {"format", "version", "verdict", "theorem", "scope", "witnesses", "subject", "limit", "necessary",
-                "reasons", "evidence", "radius"}
-        _need(set(data) == keys, f"certificate keys must be exactly {sorted(keys)}")
+        keys = ("verdict", "theorem", "scope", "witnesses", "subject", "limit", "necessary", "reasons", "evidence",
+                "radius")
+        try:
+            data = read_envelope(data, "certificate", FORMAT, VERSION, set(keys), keys)
+        except ValueError as exc:
+            raise CertificateError(str(exc)) from None
         _need(data["verdict"] in VERDICTS, f"unknown verdict {data['verdict']!r}")
         _need(data["theorem"] is None or data["theorem"] in THEOREMS, f"unknown theorem {data['theorem']!r}")
         _need(isinstance(data["witnesses"], dict), "witnesses must be an object")

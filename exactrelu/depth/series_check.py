@@ -26,6 +26,7 @@ from typing import Any
 
 import sympy
 
+from .formula import FORMULA_FUNCTIONS
 from ..exact.jsonio import envelope, read_envelope
 from ..kernel import series as _ks
 from ..kernel import terms as _kt
@@ -257,12 +258,10 @@ class SeriesCertificate:
 # ------------------------------------------------------ safe term trees
 
 _OPS = {"Add": sympy.Add, "Mul": sympy.Mul, "Pow": sympy.Pow}
-_FUNCS = {
-    "factorial": sympy.factorial, "binomial": sympy.binomial, "gamma": sympy.gamma,
-    "log": sympy.log, "exp": sympy.exp, "sin": sympy.sin, "cos": sympy.cos,
-    "tan": sympy.tan, "atan": sympy.atan, "Abs": sympy.Abs, "sqrt": sympy.sqrt,
-}
-_CONSTS = {"pi": sympy.pi, "E": sympy.E, "EulerGamma": sympy.EulerGamma}
+# the formula functions (one list, depth.formula.FORMULA_FUNCTIONS), by the names sympy gives them
+_FUNCS = {f.__name__: f for _, f in FORMULA_FUNCTIONS.values() if isinstance(f, type)}
+_FUNCS["sqrt"] = sympy.sqrt  # sqrt builds a power; trees of older files may still name it
+_CONSTS = {"pi": sympy.pi, "E": sympy.E}
 
 
 def _guard_size(op: str, args: list) -> None:
@@ -274,7 +273,7 @@ def _guard_size(op: str, args: list) -> None:
         bits = max(int(b.p).bit_length(), int(b.q).bit_length()) if b.is_Rational else 64
         if abs(args[1]) > limit or bits * abs(args[1]) > 10**6:
             raise ValueError("term tree: numeric power too large")
-    if op in ("factorial", "binomial", "gamma") and any(a.is_Number and abs(a) > limit for a in args):
+    if op in ("factorial", "binomial") and any(a.is_Number and abs(a) > limit for a in args):
         raise ValueError("term tree: numeric factorial argument too large")
 
 
