@@ -36,7 +36,7 @@ from ..kernel.decode import CertificateError, rat as _rat, vec as _vec
 from ..kernel.rules import RULES
 from ..kernel.rules.common import apply_output, matvec, relu_layer, set_condition  # noqa: F401
 from ..kernel.rules.t4 import exp_bound
-from ..kernel.series import TINY, pow_upper, round_up
+from ..kernel.series import pow_upper, round_up
 
 __all__ = ["Certificate", "CertificateError", "VERDICTS", "THEOREMS"]
 

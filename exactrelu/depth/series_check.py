@@ -30,8 +30,7 @@ from .formula import FORMULA_FUNCTIONS
 from ..exact.jsonio import envelope, read_envelope
 from ..kernel import series as _ks
 from ..kernel import terms as _kt
-from ..kernel.series import (  # noqa: F401  (re-exported: the search and the tests use them)
-    EXACT_HEAD, MAX_DEGREE, MAX_N, MAX_Q, VERDICTS, _root, conditions, exp_bounds, holds)
+from ..kernel.series import _root, conditions, exp_bounds  # noqa: F401  (re-exported for the search and tests)
 
 __all__ = [
     "N_SYM",
