@@ -31,32 +31,25 @@ def up(q: Fraction, digits: int = 3) -> str:
     >>> up(Fraction(1, 3)), up(Fraction(2118, 100)), up(Fraction(0))
     ('3.34e-01', '2.12e+01', '0')
     """
-    q = Fraction(q)
-    if q == 0:
-        return "0"
-    if q < 0:
-        return "-" + down(-q, digits)
-    e = math.floor(math.log10(q.numerator) - math.log10(q.denominator))
-    for exp in (e - 1, e, e + 1):  # log10 of big integers is approximate: fix the exponent exactly
-        scale = Fraction(10) ** (digits - 1 - exp)
-        m = -((-q * scale).__floor__())  # ceil
-        if 10 ** (digits - 1) <= m < 10 ** digits:
-            return f"{m // 10 ** (digits - 1)}.{str(m)[1:]}e{exp:+03d}" if digits > 1 else f"{m}e{exp:+03d}"
-        if m == 10 ** digits:  # 9.99 rounded up to 10.0
-            return f"1.{'0' * (digits - 1)}e{exp + 1:+03d}"
-    raise AssertionError(q)  # pragma: no cover
+    return _directed(Fraction(q), digits, upward=True)
 
 
 def down(q: Fraction, digits: int = 3) -> str:
-    q = Fraction(q)
+    """A decimal string <= q with ``digits`` significant digits (rounded DOWN: safe for lower bounds)."""
+    return _directed(Fraction(q), digits, upward=False)
+
+
+def _directed(q: Fraction, digits: int, upward: bool) -> str:
     if q == 0:
         return "0"
-    if q < 0:
-        return "-" + up(-q, digits)
+    if q < 0:  # rounding -q the other way, then negating, keeps the direction
+        return "-" + _directed(-q, digits, not upward)
     e = math.floor(math.log10(q.numerator) - math.log10(q.denominator))
-    for exp in (e - 1, e, e + 1):
-        scale = Fraction(10) ** (digits - 1 - exp)
-        m = (q * scale).__floor__()
+    for exp in (e - 1, e, e + 1):  # log10 of big integers is approximate: fix the exponent exactly
+        scaled = q * Fraction(10) ** (digits - 1 - exp)
+        m = math.ceil(scaled) if upward else math.floor(scaled)
+        if m == 10 ** digits:  # 9.99 rounded up to 10.0
+            m, exp = 10 ** (digits - 1), exp + 1
         if 10 ** (digits - 1) <= m < 10 ** digits:
             return f"{m // 10 ** (digits - 1)}.{str(m)[1:]}e{exp:+03d}" if digits > 1 else f"{m}e{exp:+03d}"
     raise AssertionError(q)  # pragma: no cover
@@ -98,6 +91,16 @@ def markdown_table(header: list, rows: list) -> str:
 def write_json(path: Path, data: dict) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(data, separators=(",", ":")) + "\n")  # compact: the results are committed
+
+
+def publish(out: Path, name: str, data: dict, markdown, figures, timer: "Timer") -> None:
+    """Write an experiment's results: NAME.json (with its runtime), NAME.md, its figures; say what was written."""
+    data["runtime_s"] = timer.seconds()
+    write_json(out / f"{name}.json", data)
+    (out / f"{name}.md").write_text(markdown(data))
+    figures(data, out)
+    pngs = ", ".join(sorted(p.name for p in out.glob(f"{name}*.png")))
+    print(f"wrote {out}/{name}.json, {name}.md, {pngs} in {timer.seconds()} s")
 
 
 def environment() -> dict:

@@ -47,9 +47,9 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import Timer, environment, fmt, jfloat, markdown_table, parser, r4, save_png, up, write_json  # noqa: E402
+from _common import Timer, environment, fmt, jfloat, markdown_table, parser, publish, r4, save_png, up  # noqa: E402
 
-from exactrelu import Family, certify, check, n  # noqa: E402
+from exactrelu import Family, certify, check  # noqa: E402
 
 WIDTH = 32
 C = Fraction(1)            # ||E_n|| and ||b_n|| bounded by C / n^2
@@ -260,11 +260,7 @@ def run(fast: bool, out: Path) -> dict:
                                    tail_bound_30_R1=up(cert.tail_bound(30, radius=1)),
                                    tail_bound_60_R1=up(cert.tail_bound(60, radius=1))),
                   environment=environment(), summary=summary, runs=runs, sweep_depths=sweep_depths, sweeps=sweeps)
-    result["runtime_s"] = timer.seconds()
-    write_json(out / "initialization.json", result)
-    (out / "initialization.md").write_text(markdown(result))
-    figures(result, out)
-    print(f"wrote {out}/initialization.json, initialization.md, initialization_*.png in {timer.seconds()} s")
+    publish(out, "initialization", result, markdown, figures, timer)
     return result
 
 

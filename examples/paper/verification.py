@@ -35,7 +35,7 @@ import numpy as np
 import sympy as sp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import Timer, environment, fmt, jfloat, markdown_table, parser, r4, save_png, up, write_json  # noqa: E402
+from _common import Timer, environment, fmt, jfloat, markdown_table, parser, publish, r4, save_png, up  # noqa: E402
 
 from exactrelu import Family, certify, check, n  # noqa: E402
 
@@ -222,11 +222,7 @@ def run(fast: bool, out: Path) -> dict:
                           for d in depths))
     data = dict(experiment="verification", mode="fast" if fast else "full", radius=RADIUS, depths=list(depths),
                 sample_points=len(X), A_plus=A_POS, A_mixed=A_MIX, environment=environment(), families=results)
-    data["runtime_s"] = timer.seconds()
-    write_json(out / "verification.json", data)
-    (out / "verification.md").write_text(markdown(data))
-    figures(data, out)
-    print(f"wrote {out}/verification.json, verification.md, verification.png, verification_bias.png in {timer.seconds()} s")
+    publish(out, "verification", data, markdown, figures, timer)
     return data
 
 
