@@ -38,13 +38,11 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Any, Sequence
 
-try:
-    from hypothesis import strategies as st
-except ImportError:  # pragma: no cover - depends on the environment
-    raise ImportError("exactrelu.testing needs the 'hypothesis' package: pip install hypothesis") from None
-
 from .nets.network import Network
+from .optional import import_optional
 from .exact.numbers import to_fraction
+
+st = import_optional("hypothesis.strategies", "exactrelu.testing")
 
 __all__ = ["networks", "inputs", "families", "rationals"]
 
