@@ -26,7 +26,30 @@ from pathlib import Path
 from typing import Any, Callable
 
 
+from ._help import HelpFormatter, epilog
 from ._inputs import load_network, network_command, read_points
+from ._numbers import NUMBERS_HELP, add_number_options, formatter
+
+_EXAMPLES = [
+    ("exactrelu oracle make net.json --inputs points.txt -o vectors.json", "exact test vectors"),
+    ("exactrelu oracle check vectors.json --callable impl.py:forward", "check impl.py's forward(X)"),
+    ("exactrelu oracle check vectors.json --callable impl.py:forward --precision float32 --exact",
+     "a float32 model; exact values"),
+]
+# a float64 forward pass of a network file (what the help's examples run on 'exactrelu demo -o net.json')
+_IMPL = """\
+  import json
+  from fractions import Fraction
+  import numpy as np
+  def layer(L):                        # exact strings such as "1/3" -> float64 arrays
+      return (np.array([[float(Fraction(v)) for v in row] for row in L["W"]]),
+              np.array([float(Fraction(v)) for v in L["b"]]))
+  NET = json.load(open("net.json"))
+  HIDDEN, OUT = [layer(L) for L in NET["layers"]], layer(NET["output"])
+  def forward(X):                      # a 2-D batch of inputs -> a 2-D batch of outputs
+      for W, b in HIDDEN:
+          X = np.maximum(X @ W.T + b, 0)
+      return X @ OUT[0].T + OUT[1]"""
 
 
 def register(sub: Any) -> None:
@@ -36,6 +59,8 @@ def register(sub: Any) -> None:
         description="Exact test vectors of a network ('make') and a check that a float implementation "
         "agrees with them up to a rigorous rounding bound ('check': exit 0 only rounding, 1 a real error, "
         "2 bad input).",
+        epilog=epilog(_EXAMPLES, "See 'exactrelu oracle make --help' and 'exactrelu oracle check --help'."),
+        formatter_class=HelpFormatter,
     )
     osub = p.add_subparsers(dest="oracle_command", metavar="ACTION")
     p.set_defaults(run=lambda args: _usage(p))
@@ -46,6 +71,7 @@ def register(sub: Any) -> None:
         "nearest float64, the activation pattern with ties and every exact pre-activation (JSON, the network "
         "embedded). Inputs: a .json list of points, an .npz holding one 2-D array (or one named X), or text "
         "with one point per line (numbers separated by commas or spaces; '0.1' means exactly 1/10).", _make,
+        epilog(_EXAMPLES[:1]),
     )
     m.add_argument("--inputs", required=True, help="points: .json list, .npz array, or text/CSV (one point per line)")
     m.add_argument("-o", "--output", required=True, help="where to write the vectors (JSON)")
@@ -57,6 +83,9 @@ def register(sub: Any) -> None:
         "--precision) and sort every disagreement into rounding (within a rigorous error bound) or a real "
         "error. --callable names a function from a 2-D numpy batch to a batch of outputs. "
         "Exit 0 only rounding, 1 a real error, 2 bad input or a failing implementation.",
+        epilog=epilog(_EXAMPLES[1:], "impl.py holds your implementation, for instance:\n\n" + _IMPL,
+                      NUMBERS_HELP + " Whether an error is within its bound is decided exactly, whatever is printed."),
+        formatter_class=HelpFormatter,
     )
     c.add_argument("vectors", help="test vectors written by 'oracle make'")
     impl = c.add_mutually_exclusive_group(required=True)
@@ -66,6 +95,7 @@ def register(sub: Any) -> None:
                    help="precision model: float64, float32, tf32, bfloat16, float16, bits, or storage,accumulation,output "
                    "(default: the ONNX model's input type or the torch module's dtype, else float64)")
     c.add_argument("--max-listed", type=_nonnegative, default=5, help="how many worst cases to print (default 5)")
+    add_number_options(c)
     c.set_defaults(run=_check)
 
 
@@ -232,7 +262,7 @@ def _check(args: Any) -> int:
     if args.precision is None:
         print(f"precision: {precision} (from {source if found else 'the default'}; set it with --precision)")
     report = compare(_guarded(fn), vectors, precision, max_listed=args.max_listed)
-    print(report)
+    print(report_text(report, formatter(args)))
     sys.stdout.flush()
     return 0 if report.ok else 1
 
@@ -248,3 +278,34 @@ def _torch_module(module: Any) -> Callable:
             return module(torch.from_numpy(X).to(device=first.device, dtype=first.dtype))
 
     return fn
+
+
+def report_text(report: Any, fmt: Callable) -> str:
+    """The comparison report (as ``str(report)`` lays it out) with every value in the chosen number format."""
+    total = report.n_inputs * report.n_outputs
+    lines = [
+        f"oracle comparison in {report.precision}: {report.n_inputs} inputs x {report.n_outputs} outputs = {total} values",
+        f"  exact: {report.n_exact}, rounding: {len(report.rounding)}, real errors: {len(report.real_errors)}"
+        f" -> {'OK' if report.ok else 'FAILED'}",
+    ]
+    if report.real_errors:
+        lines.append("  worst real errors:")
+        lines += [f"    {_disagreement_text(d, fmt)}" for d in report.real_errors[: report.max_listed]]
+    if report.rounding:
+        lines.append(f"  worst rounding ({report.rounding[0].ratio:.2%} of its bound):")
+        lines += [f"    {_disagreement_text(d, fmt)}" for d in report.rounding[: min(report.max_listed, 3)]]
+    return "\n".join(lines)
+
+
+def _disagreement_text(d: Any, fmt: Callable) -> str:
+    import math
+    from fractions import Fraction
+
+    got = fmt(Fraction(d.got)) if math.isfinite(d.got) else repr(d.got)  # a float's exact binary value
+    err = fmt(d.error) if isinstance(d.error, Fraction) else "inf"
+    if d.bound is None:
+        tail = f"error {err}, no rigorous bound (the float evaluation may overflow)"
+    else:
+        rel = "<=" if isinstance(d.error, Fraction) and d.error <= d.bound else ">"  # decided exactly
+        tail = f"error {err} {rel} bound {fmt(d.bound)}"
+    return f"input {d.input_index}, output {d.output_index}: exact {fmt(d.exact)}, got {got}, {tail}"

@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ._help import epilog
 from ._inputs import add_box, add_slice, allow_negative_values, load_network, network_command, read_box, read_slice
 
 FORMATS = ("png", "svg", "pdf")
@@ -18,6 +19,10 @@ def register(sub: Any) -> None:
         "with their edges and the exact decision boundary (classifier) or level set (scalar output), to a "
         "PNG, SVG or PDF file. Needs matplotlib (pip install \"exactrelu[plot]\"). Exit 0 ok, 1 when "
         "--max-regions stopped the enumeration (nothing is written), 2 bad input.", _plot,
+        epilog([("exactrelu plot net.json -o regions.png", "regions over [-1, 1]^2, the level set N = 0"),
+                ("exactrelu plot net.json --box -2,2 --color-by output -o output.svg", "coloured by the output"),
+                ("exactrelu plot net.json --slice points.txt -o slice.pdf",
+                 "the plane through 3 points (any input dimension)")]),
     )
     p.add_argument("-o", "--output", required=True, help="the figure file: .png, .svg or .pdf")
     add_box(p)
