@@ -33,6 +33,8 @@ EXTRAS = {
     "distributed": "distributed",
     "dask": "distributed",
     "hypothesis": "test",
+    "jsonschema": "docs",
+    "mkdocs": "docs",
 }
 
 
