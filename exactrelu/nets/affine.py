@@ -9,6 +9,12 @@ where D_k = diag(bits of layer k).  Here a map is kept in homogeneous form,
 one flint ``fmpq_mat`` H = [M | m] of shape (w_k, d + 1), and one step is one
 matrix product: H_k = [W_k | b_k] [D_{k-1} H_{k-1} ; 0 ... 0 1].
 
+Other piecewise-linear activations (:mod:`exactrelu.nets.activation`) are the
+same step with D_k = diag(slope of each neuron's piece) and the offsets of the
+pieces added to the last column: a neuron on piece p with f(z) = s_p z + c_p
+contributes the row s_p [M | m] + [0 ... 0 c_p].  The "bits" of a layer are
+then its neurons' piece indices; ReLU layers keep the plain 0/1 fast path.
+
 :class:`AffineMaps` is the only implementation in the package: Network's
 ``prefix_maps``, ``affine_map`` and ``domain``, the general and the planar
 region algorithms all use it.  It memoises the map of each activation prefix
@@ -46,6 +52,10 @@ def _homogeneous(W: flint.fmpq_mat, b: flint.fmpq_mat) -> flint.fmpq_mat:
     return flint.fmpq_mat(W.nrows(), k + 1, [v for i in range(W.nrows()) for v in (*ents[i * k:(i + 1) * k], bs[i])])
 
 
+def _q(v: Fraction) -> flint.fmpq:
+    return flint.fmpq(v.numerator, v.denominator)
+
+
 def _frac(v: flint.fmpq) -> Fraction:
     return Fraction(int(v.p), int(v.q))
 
@@ -54,23 +64,40 @@ class AffineMaps:
     """The T1 maps of one stack of exact layers: ``layer(prefix)``, ``step``, ``output``, ``affine_map``.
 
     ``layers`` are flint pairs (W, b) (b a column), ``output`` such a pair or
-    None, ``input_dim`` the input dimension d.  With ``memo`` the map of every
-    prefix asked for is kept (for one enumeration; a Network makes a fresh
-    instance without memo for each call).
+    None, ``input_dim`` the input dimension d.  ``activations`` gives, per
+    hidden layer, a tuple of one :class:`~exactrelu.nets.activation.Activation`
+    per neuron (None, or a layer of ReLUs only: ReLU).  ``breakpoints[k]`` is
+    None for a ReLU layer, else per neuron its breakpoints as flint rationals.
+    With ``memo`` the map of every prefix asked for is kept (for one
+    enumeration; a Network makes a fresh instance without memo for each call).
     """
 
-    def __init__(self, layers: Sequence, output: Any, input_dim: int, memo: bool = False):
+    def __init__(self, layers: Sequence, output: Any, input_dim: int, memo: bool = False,
+                 activations: Sequence | None = None):
         self.input_dim = input_dim
         self.widths = tuple(W.nrows() for W, _ in layers)
         self.depth = len(layers)
         self._hom = [_homogeneous(W, b) for W, b in layers]
         self._out = None if output is None else _homogeneous(*output)
         self._cache: dict | None = {} if memo else None
+        acts = [None] * len(layers) if activations is None else list(activations)
+        relu = [a is None or all(f.is_relu for f in a) for a in acts]
+        # per layer None (ReLU) or, per neuron, (slopes, offsets) by piece as flint rationals
+        self._pieces = [None if r else tuple((tuple(map(_q, f.slopes)), tuple(map(_q, f.offsets))) for f in a)
+                        for a, r in zip(acts, relu)]
+        self.breakpoints = tuple(None if r else tuple(tuple(map(_q, f.breakpoints)) for f in a)
+                                 for a, r in zip(acts, relu))
+        self.activations = tuple(None if r else tuple(a) for a, r in zip(acts, relu))
+
+    @property
+    def is_relu(self) -> bool:
+        """Whether every hidden layer is a ReLU layer."""
+        return all(p is None for p in self._pieces)
 
     @classmethod
     def of(cls, net: Any, memo: bool = False) -> "AffineMaps":
-        """The maps of a Network (anything with ``fmpq_layers()``, ``fmpq_output()`` and ``input_dim``)."""
-        return cls(net.fmpq_layers(), net.fmpq_output(), net.input_dim, memo)
+        """The maps of a Network (anything with ``fmpq_layers()``, ``fmpq_output()``, ``input_dim``, ``activations``)."""
+        return cls(net.fmpq_layers(), net.fmpq_output(), net.input_dim, memo, getattr(net, "activations", None))
 
     def memoised(self) -> "AffineMaps":
         """The same maps with a fresh memo of their own (the layer matrices are shared, not copied)."""
@@ -85,31 +112,51 @@ class AffineMaps:
         For plain data (a worker process rebuilding a network's maps); shapes
         are assumed checked already (they were, when the Network was built).
         """
+        from .activation import as_activation
+
         def fmpq_pair(pair: Any, name: str) -> tuple:
-            W, b = (pair["W"], pair["b"]) if isinstance(pair, dict) else pair
+            W, b = (pair["W"], pair["b"]) if isinstance(pair, dict) else pair[:2]
             W, b = to_matrix(W, f"{name}, W"), to_vector(b, f"{name}, b")
             return (flint.fmpq_mat(len(W), len(W[0]), [flint.fmpq(v.numerator, v.denominator) for r in W for v in r]),
                     flint.fmpq_mat(len(b), 1, [flint.fmpq(v.numerator, v.denominator) for v in b]))
 
+        def acts(pair: Any, width: int, name: str) -> tuple:
+            a = pair.get("activation") if isinstance(pair, dict) else (pair[2] if len(pair) > 2 else None)
+            a = a if isinstance(a, (list, tuple)) else [a] * width
+            return tuple(as_activation(f, f"{name}, activation") for f in a)
+
         pairs = [fmpq_pair(p, f"layer {i}") for i, p in enumerate(layers)]
         out = None if output is None else fmpq_pair(output, "output layer")
         d = (pairs[0][0] if pairs else out[0]).ncols()
-        return cls(pairs, out, d, memo)
+        return cls(pairs, out, d, memo, [acts(p, W.nrows(), f"layer {i}") for i, (p, (W, _)) in enumerate(zip(layers, pairs))])
 
     # ------------------------------------------------------------ T1
-    def _masked(self, H: flint.fmpq_mat, bits: Sequence[int]) -> flint.fmpq_mat:
-        """[D H ; 0 ... 0 1]: the rows of inactive neurons zeroed, and the homogeneous row appended."""
+    def _masked(self, H: flint.fmpq_mat, bits: Sequence[int], k: int) -> flint.fmpq_mat:
+        """[D H + offsets ; 0 ... 0 1] for H of layer k: each row through its piece, the homogeneous row appended.
+
+        ReLU: the rows of inactive neurons zeroed.  Else row i becomes s [M | m] + [0 .. 0 c]
+        for neuron i's piece f(z) = s z + c.
+        """
         c = H.ncols()
         ents = H.entries()
-        zeros = (_ZERO,) * c
-        flat = [v for i, bit in enumerate(bits) for v in (ents[i * c:(i + 1) * c] if bit else zeros)]
+        pieces = self._pieces[k]
+        if pieces is None:
+            zeros = (_ZERO,) * c
+            flat = [v for i, bit in enumerate(bits) for v in (ents[i * c:(i + 1) * c] if bit else zeros)]
+        else:
+            flat = []
+            for i, p in enumerate(bits):
+                s, o = pieces[i][0][p], pieces[i][1][p]
+                row = ents[i * c:(i + 1) * c] if s == _ONE else [s * v for v in ents[i * c:(i + 1) * c]]
+                flat.extend(row[:-1])
+                flat.append(row[-1] + o)
         return flint.fmpq_mat(len(bits) + 1, c, flat + [_ZERO] * (c - 1) + [_ONE])
 
     def step(self, H: flint.fmpq_mat | None, bits: Sequence[int], k: int) -> flint.fmpq_mat:
         """Layer k's map from layer k-1's map H and its bits (for k = 0, H and bits are ignored)."""
         if k == 0:
             return self._hom[0]
-        return self._hom[k] * self._masked(H, bits)
+        return self._hom[k] * self._masked(H, bits, k - 1)
 
     def layer(self, prefix: Sequence) -> flint.fmpq_mat:
         """The (w_k x (d+1)) map [M_k | m_k] of layer k = len(prefix) where layers < k have bits ``prefix``."""
@@ -142,7 +189,7 @@ class AffineMaps:
             H = self.layer(layers[:-1])
         else:
             *_, H = self.prefix_maps(layers)
-        G = self._masked(H, layers[-1])
+        G = self._masked(H, layers[-1], len(layers) - 1)
         if self._out is None:
             return flint.fmpq_mat(G.nrows() - 1, G.ncols(), G.entries()[: (G.nrows() - 1) * G.ncols()])
         return self._out * G

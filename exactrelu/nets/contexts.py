@@ -31,7 +31,12 @@ arb       list of N lists of ``flint.arb`` balls that provably contain
 
 Weights, biases and inputs are rounded to nearest in the float contexts
 (numpy, mpmath); the exact context converts them exactly; the arb context
-encloses them exactly.
+encloses them exactly.  A hidden layer with other piecewise-linear
+activations than ReLU (:mod:`exactrelu.nets.activation`) is handed to
+:meth:`Context.activate` instead of :meth:`Context.relu`; the four contexts
+here evaluate it (the float ones as s * z + c on the piece of the computed z,
+slopes and offsets rounded to nearest, as torch does), and a context that
+cannot refuses it by name.
 
 >>> from exactrelu.nets.network import Network
 >>> net = Network([([[1, -1]], ["1/3"])])
@@ -226,7 +231,9 @@ class Context:
 
         Each layer is the context's own form (from :meth:`layer`,
         :meth:`native_layer` or :meth:`prepared`); ``hidden`` layers are
-        followed by a ReLU, and ``on_pre`` (if given) sees their
+        followed by a ReLU (``hidden`` True) or by their own activations
+        (``hidden`` what :meth:`activation` made of a
+        :class:`~exactrelu.nets.activation.LayerActivation`), and ``on_pre`` (if given) sees their
         pre-activations in the context's state form.  ``layers`` may be any
         iterable (a generator of a million layers is fine).  Every forward
         pass of the package is this loop.
@@ -243,7 +250,7 @@ class Context:
                 if hidden:
                     if on_pre is not None:
                         on_pre(Z)
-                    Z = self.relu(Z)
+                    Z = self.relu(Z) if hidden is True else self.activate(Z, hidden)
                 Y = Z
         return Y
 
@@ -293,7 +300,8 @@ class Context:
         Lazy, so that a long run holds one converted layer at a time; consume
         it inside :meth:`precision` (as :meth:`run` does).
         """
-        return ((self.layer(W, b, where), hidden) for W, b, hidden, where in layers)
+        return ((self.layer(W, b, where), hidden if hidden is True or not hidden else self.activation(hidden))
+                for W, b, hidden, where in layers)
 
     # ------------------------------------------------------------ primitives (subclasses)
     def layer(self, W: tuple, b: tuple, where: str) -> Any:  # pragma: no cover - abstract
@@ -310,6 +318,16 @@ class Context:
         raise NotImplementedError
 
     def relu(self, Z: Any) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def activation(self, acts: Any) -> Any:
+        """A :class:`~exactrelu.nets.activation.LayerActivation` in this context's form (converted once, cached
+        with the layers).  By default the context refuses it, naming the layer: override with :meth:`activate`."""
+        raise ValueError(f"{acts.where}: the {self.name} context handles ReLU layers only; this layer has "
+                         f"{acts.describe()} activations")
+
+    def activate(self, Z: Any, acts: Any) -> Any:  # pragma: no cover - abstract
+        """The layer's activations applied to the pre-activations ``Z`` (``acts`` from :meth:`activation`)."""
         raise NotImplementedError
 
     def export(self, Y: Any, n: int) -> Any:  # pragma: no cover - abstract
@@ -330,7 +348,11 @@ class Context:
 
 def _layers_of(net: Any) -> list:
     """A network's exact layers as (W, b, hidden, where), the output layer last."""
-    layers = [(W, b, True, f"layer {i}") for i, (W, b) in enumerate(net.layers)]
+    from .activation import RELU, LayerActivation
+
+    acts = getattr(net, "activations", None) or [None] * len(net.layers)
+    layers = [(W, b, True if a is None or all(f == RELU for f in a) else LayerActivation(a, f"layer {i}"),
+               f"layer {i}") for i, ((W, b), a) in enumerate(zip(net.layers, acts))]
     if net.output is not None:
         layers.append((*net.output, False, "output layer"))
     return layers
@@ -424,6 +446,18 @@ class ExactContext(Context):
         zero = flint.fmpz(0)
         ents = [v if v > zero else zero for v in num.entries()]
         return _reduce(ents, num.nrows(), num.ncols(), dens)
+
+    def activation(self, acts):
+        return acts
+
+    def activate(self, Z, acts):
+        num, dens = Z
+        d, n = num.nrows(), num.ncols()
+        ents = num.entries()
+        cols = [[f(Fraction(int(ents[r * n + i]), int(dens[i]))) for r, f in enumerate(acts.funcs)] for i in range(n)]
+        new_dens = [lcm(*(v.denominator for v in col)) for col in cols]
+        flat = [cols[i][r].numerator * (new_dens[i] // cols[i][r].denominator) for r in range(d) for i in range(n)]
+        return _reduce([flint.fmpz(v) for v in flat], d, n, [flint.fmpz(D) for D in new_dens])
 
     def export(self, Y, n):
         return self.columns(Y, n)
@@ -529,6 +563,28 @@ class NumpyContext(Context):
     def relu(self, Z):
         return np.maximum(Z, 0)
 
+    def activation(self, acts):
+        """Per neuron, breakpoints (padded with +inf), slopes and offsets rounded to the dtype: (T, S, C) arrays."""
+        m = max(f.pieces for f in acts.funcs)
+        where = f"{acts.where}, activation"
+        T = np.full((m - 1, len(acts.funcs)), np.inf, dtype=self.dtype)
+        S = np.zeros((m, len(acts.funcs)), dtype=self.dtype)
+        C = np.zeros((m, len(acts.funcs)), dtype=self.dtype)
+        for j, f in enumerate(acts.funcs):
+            for p in range(m):
+                if p < len(f.breakpoints):
+                    T[p, j] = self._round(f.breakpoints[p], where)
+                q = min(p, f.pieces - 1)  # padded pieces are never reached: their breakpoint is +inf
+                S[p, j], C[p, j] = self._round(f.slopes[q], where), self._round(f.offsets[q], where)
+        return T, S, C
+
+    def activate(self, Z, acts):
+        T, S, C = acts
+        piece = (Z[:, None, :] > T[None]).sum(axis=1)  # (N, w): how many breakpoints each z exceeds
+        s = np.take_along_axis(S, piece, axis=0) if Z.shape[0] else S[:0]
+        c = np.take_along_axis(C, piece, axis=0) if Z.shape[0] else C[:0]
+        return (s * Z + c).astype(self.dtype)
+
     def export(self, Y, n):
         return Y
 
@@ -593,6 +649,23 @@ class MpmathContext(Context):
         from mpmath.libmp import fzero
 
         return [[v if v[0] == 0 else fzero for v in z] for z in Z]  # sign bit 0: v >= 0
+
+    def activation(self, acts):
+        return [(f.breakpoints, [self._conv(v) for v in f.slopes], [self._conv(v) for v in f.offsets])
+                for f in acts.funcs]
+
+    def activate(self, Z, acts):
+        from mpmath.libmp import mpf_add, mpf_mul, round_nearest
+
+        p, r = self.prec, round_nearest
+        out = []
+        for z in Z:
+            row = []
+            for v, (t, S, C) in zip(z, acts):
+                q = sum(1 for b in t if _raw_mpf_to_fraction(v) > b)  # the piece of the computed value, exactly
+                row.append(mpf_add(mpf_mul(S[q], v, p, r), C[q], p, r))
+            out.append(row)
+        return out
 
     def export(self, Y, n):
         import mpmath
@@ -662,6 +735,25 @@ class ArbContext(Context):
     def relu(self, Z):
         # max(z, 0) of a ball is a ball containing max(t, 0) for every t in it
         return flint.arb_mat(Z.nrows(), Z.ncols(), [v.max(0) for v in Z.entries()])
+
+    def activation(self, acts):
+        return acts.funcs
+
+    def activate(self, Z, acts):
+        # a continuous piecewise-linear f takes its extremes on [lo, hi] at lo, hi or a breakpoint
+        # between: the ball joining the exact extremes contains f(t) for every t in the ball
+        n, ents = Z.ncols(), Z.entries()
+        out = []
+        for k, v in enumerate(ents):
+            f = acts[k // n]
+            if not v.is_finite():
+                out.append(v * 0 + flint.arb("nan"))
+                continue
+            lo, hi = arb_to_interval(v)
+            vals = [f(lo), f(hi)] + [f(t) for t in f.breakpoints if lo < t < hi]
+            a, b = min(vals), max(vals)
+            out.append(flint.arb(flint.fmpq(a.numerator, a.denominator)).union(flint.arb(flint.fmpq(b.numerator, b.denominator))))
+        return flint.arb_mat(Z.nrows(), n, out)
 
     def export(self, Y, n):
         return [list(c) for c in self.columns(Y, n)]

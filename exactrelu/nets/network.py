@@ -2,7 +2,12 @@
 
 A network of depth n has hidden layers i = 0..n-1 (0-based here; THEORY.md counts
 from 1) with weights W_i (d_{i+1} x d_i) and biases b_i, a ReLU after each, and
-an optional final affine output layer without ReLU.
+an optional final affine output layer without ReLU.  A hidden layer may instead
+carry any continuous piecewise-linear activation, one per neuron
+(:mod:`exactrelu.nets.activation`: leaky ReLU, PReLU, hardtanh, identity for
+skip connections); patterns then record each neuron's piece.  Convolutions,
+pooling, batch norm and residual blocks are folded into such layers exactly
+by :mod:`exactrelu.nets.build`.
 
 >>> net = Network([([[1, -1], [1, 1]], [0, "-1/2"])], output=([[1, 2]], [0]))
 >>> net([1, "1/4"])
@@ -14,6 +19,10 @@ Pattern('10', ties=[(0, 1)])
 >>> A, c = net.affine_map(net.pattern([1, "1/4"]))
 >>> A, c
 (((Fraction(3, 1), Fraction(1, 1)),), (Fraction(-1, 1),))
+>>> from exactrelu.nets.activation import leaky
+>>> lk = Network([([[1], [-1]], [0, 0], leaky("1/10"))])
+>>> lk([-2]), lk.pattern([-2])
+((Fraction(-1, 5), Fraction(2, 1)), Pattern('01'))
 """
 
 from __future__ import annotations
@@ -31,6 +40,7 @@ from ..exact.numbers import (
     to_matrix,
     to_vector,
 )
+from .activation import RELU, Activation, as_activation
 from .affine import AffineMaps, split
 from .contexts import Batch, ExactContext
 from .pattern import Pattern
@@ -65,12 +75,43 @@ def convert_layer(pair: Any, name: str) -> tuple[tuple, tuple]:
             W, b = pair
         except (TypeError, ValueError):
             raise ValueError(f"{name}: expected a pair (W, b)") from None
+    return _convert_wb(W, b, name)
+
+
+def _convert_wb(W: Any, b: Any, name: str) -> tuple[tuple, tuple]:
     W, b = to_matrix(W, f"{name}, W"), to_vector(b, f"{name}, b")
     if not W or not W[0]:
         raise ValueError(f"{name}: W must have at least one row and one column")
     if len(b) != len(W):
         raise ValueError(f"{name}: W has shape ({len(W)}, {len(W[0])}) but b has length {len(b)} (expected {len(W)})")
     return W, b
+
+
+def convert_hidden(pair: Any, name: str) -> tuple[tuple, tuple, tuple]:
+    """One exact hidden layer (W, b, activations): a pair (W, b) (ReLU), a triple (W, b, activation) or a dict
+    with keys W, b and optionally "activation"; the activation is one for every neuron or a list of one per neuron.
+
+    >>> convert_hidden(([[1], [2]], [0, 0], ["relu", "identity"]), "layer 0")[2]
+    (Activation<relu>, Activation<identity>)
+    >>> convert_hidden(([[1]], [0], [None, None]), "layer 2")
+    Traceback (most recent call last):
+    ...
+    ValueError: layer 2: 2 activations for 1 neurons
+    """
+    act = None
+    if isinstance(pair, dict):
+        act = pair.get("activation")
+        pair = {k: v for k, v in pair.items() if k != "activation"}
+    elif isinstance(pair, (tuple, list)) and len(pair) == 3:
+        pair, act = pair[:2], pair[2]
+    W, b = convert_layer(pair, name)
+    if isinstance(act, (list, tuple)):
+        if len(act) != len(W):
+            raise ValueError(f"{name}: {len(act)} activations for {len(W)} neurons")
+        acts = tuple(as_activation(a, f"{name}, neuron {j}, activation") for j, a in enumerate(act))
+    else:
+        acts = (as_activation(act, f"{name}, activation"),) * len(W)
+    return W, b, acts
 
 
 def _check_input_dim(W: tuple, name: str, in_dim: int) -> None:
@@ -81,19 +122,36 @@ def _check_input_dim(W: tuple, name: str, in_dim: int) -> None:
         )
 
 
-def layer_json(W: Sequence, b: Sequence) -> dict:
-    """One layer as JSON: ``{"W": rows of exact strings, "b": exact strings}`` (networks and families share it)."""
-    return {"W": [[fraction_str(v) for v in row] for row in W], "b": [fraction_str(v) for v in b]}
+def layer_json(W: Sequence, b: Sequence, acts: Sequence[Activation] | None = None) -> dict:
+    """One layer as JSON: ``{"W": rows of exact strings, "b": exact strings}`` (networks and families share it).
+
+    A hidden layer that is not all ReLU adds ``"activation"``: one activation for
+    every neuron, or a list of one per neuron (ReLU layers write nothing more, as
+    in release 0.1.0).
+    """
+    data = {"W": [[fraction_str(v) for v in row] for row in W], "b": [fraction_str(v) for v in b]}
+    if acts and any(a != RELU for a in acts):
+        as_json = [_activation_json(a) for a in acts]
+        data["activation"] = as_json[0] if all(a == acts[0] for a in acts) else as_json
+    return data
 
 
-def layers_from_json(value: Any, label: str, key: str) -> list:
-    """A JSON list of ``{"W": ..., "b": ...}`` objects, checked for shape and unknown keys (entries converted later)."""
+def _activation_json(a: Activation) -> Any:
+    return "relu" if a == RELU else "identity" if a.name == "identity" else a.to_json()
+
+
+def layers_from_json(value: Any, label: str, key: str, activation: bool = False) -> list:
+    """A JSON list of ``{"W": ..., "b": ...}`` objects, checked for shape and unknown keys (entries converted later).
+
+    With ``activation`` a layer may also have the key "activation" (a network's hidden layers).
+    """
     if not isinstance(value, list):
         raise ValueError(f"{label}: key {key!r} must be a list of {{'W': ..., 'b': ...}} objects")
+    keys = {"W", "b", "activation"} if activation else {"W", "b"}
     for i, layer in enumerate(value):
         if not isinstance(layer, dict):
             raise ValueError(f"{label}: {key}[{i}] must be an object with keys 'W' and 'b'")
-        no_unknown_keys(layer, {"W", "b"}, f"{label}: {key}[{i}]")
+        no_unknown_keys(layer, keys, f"{label}: {key}[{i}]")
     return value
 
 
@@ -107,10 +165,12 @@ def output_from_json(value: Any, label: str) -> dict | None:
 
 
 class Network:
-    """A ReLU network with exact rational weights.
+    """A network with exact rational weights and piecewise-linear activations (ReLU by default).
 
-    ``layers`` is a sequence of ``(W, b)`` pairs, a ReLU after every one;
-    ``output=(W_o, b_o)`` is an optional affine output layer without ReLU.
+    ``layers`` is a sequence of ``(W, b)`` pairs, a ReLU after every one, or
+    triples ``(W, b, activation)`` with an :class:`~exactrelu.nets.activation.Activation`
+    for every neuron or a list of one per neuron;
+    ``output=(W_o, b_o)`` is an optional affine output layer without activation.
     Every number is converted exactly (see :mod:`exactrelu.exact.numbers`); shapes
     are checked with messages naming the layer and both shapes.
     """
@@ -120,7 +180,9 @@ class Network:
             raise ValueError("layers must be a sequence of (W, b) pairs")
         if len(layers) == 0 and output is None:
             raise ValueError("a network needs at least one layer")
-        converted = [convert_layer(pair, f"layer {i}") for i, pair in enumerate(layers)]
+        hidden = [convert_hidden(pair, f"layer {i}") for i, pair in enumerate(layers)]
+        converted = [(W, b) for W, b, _ in hidden]
+        self._acts = tuple(acts for _, _, acts in hidden)
         for i in range(1, len(converted)):
             _check_input_dim(converted[i][0], f"layer {i}", len(converted[i - 1][0]))
         out = None
@@ -156,6 +218,30 @@ class Network:
         return self._input_dim
 
     @property
+    def activations(self) -> tuple:
+        """Per hidden layer, one :class:`~exactrelu.nets.activation.Activation` per neuron."""
+        return self._acts
+
+    @property
+    def is_relu(self) -> bool:
+        """Whether every hidden neuron is a ReLU (the networks of release 0.1.0)."""
+        return all(a == RELU for acts in self._acts for a in acts)
+
+    def require_relu(self, who: str) -> None:
+        """Refuse a network with other activations, naming ``who`` refuses and the first such layer.
+
+        >>> from exactrelu.nets.activation import hardtanh
+        >>> Network([([[1]], [0], hardtanh(0, 6))]).require_relu("the oracle")
+        Traceback (most recent call last):
+        ...
+        ValueError: the oracle handles ReLU networks only; layer 0 has hardtanh(0, 6) activations
+        """
+        for i, acts in enumerate(self._acts):
+            other = sorted({a.name for a in acts if a != RELU})
+            if other:
+                raise ValueError(f"{who} handles ReLU networks only; layer {i} has {', '.join(other)} activations")
+
+    @property
     def widths(self) -> tuple:
         """Hidden widths (d_1, ..., d_n)."""
         return tuple(len(W) for W, _ in self._layers)
@@ -180,7 +266,8 @@ class Network:
         return self._fmpq_out
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Network) and self._layers == other._layers and self._output == other._output
+        return (isinstance(other, Network) and self._layers == other._layers and self._output == other._output
+                and self._acts == other._acts)
 
     def __hash__(self) -> int:
         return hash((self._layers, self._output))
@@ -188,7 +275,9 @@ class Network:
     def __repr__(self) -> str:
         arch = "-".join(str(w) for w in (self.input_dim, *self.widths))
         out = f"-{self.output_dim} (affine output)" if self._output else ""
-        return f"<Network {arch}{out}, depth {self.depth}>"
+        names = sorted({a.name for acts in self._acts for a in acts})
+        kinds = f", activations {', '.join(names)}" if names != ["relu"] and names else ""
+        return f"<Network {arch}{out}, depth {self.depth}{kinds}>"
 
     # ------------------------------------------------------------ evaluation
     def _vector(self, x: Any) -> tuple:
@@ -222,11 +311,17 @@ class Network:
         return tuple(pre)
 
     def pattern(self, x: Any) -> Pattern:
-        """The activation pattern at x, with the exact ties (pre-activation exactly 0)."""
-        signs: list = []
-        self._run(x, self.depth, lambda Z: signs.append(_EXACT.signs(Z, 1)[0]))
-        layers = [[1 if s > 0 else 0 for s in z] for z in signs]
-        return Pattern(layers, [(i, j) for i, z in enumerate(signs) for j, s in enumerate(z) if s == 0])
+        """The activation pattern at x (each neuron's piece), with the exact ties (pre-activation on a breakpoint)."""
+        if self.is_relu:
+            signs: list = []
+            self._run(x, self.depth, lambda Z: signs.append(_EXACT.signs(Z, 1)[0]))
+            layers = [[1 if s > 0 else 0 for s in z] for z in signs]
+            return Pattern(layers, [(i, j) for i, z in enumerate(signs) for j, s in enumerate(z) if s == 0])
+        pre = self.pre_activations(x)
+        layers = [[f.piece(v) for f, v in zip(acts, z)] for acts, z in zip(self._acts, pre)]
+        ties = [(i, j) for i, (acts, z) in enumerate(zip(self._acts, pre)) for j, (f, v) in enumerate(zip(acts, z))
+                if v in f.breakpoints]
+        return Pattern(layers, ties)
 
     # ---------------------------------------------------- explicit expression
     def _check_pattern(self, pattern: Pattern, depth: int | None = None) -> None:
@@ -235,6 +330,16 @@ class Network:
         want = self.widths if depth is None else self.widths[:depth]
         if pattern.widths != want:
             raise ValueError(f"pattern has layer widths {pattern.widths}, the network has {want}")
+        for i, (pieces, acts) in enumerate(zip(pattern.layers, self._acts)):
+            for j, (p, f) in enumerate(zip(pieces, acts)):
+                if p >= f.pieces:
+                    raise ValueError(f"pattern layer {i}, neuron {j}: piece {p}, but its {f.name} has {f.pieces} pieces")
+        for i, j in pattern.ties:
+            f, p = self._acts[i][j], pattern.layers[i][j]
+            if p >= len(f.breakpoints):  # a tie sits on the breakpoint at the upper end of its piece
+                raise ValueError(f"tie {(i, j)} is on piece {p} of {f.name}, which has no breakpoint above it"
+                                 + (" (for ReLU: a tie means pre-activation 0, so inactive, not an active neuron)"
+                                    if f == RELU else ""))
 
     def affine_maps(self, memo: bool = False) -> AffineMaps:
         """The T1 maps of this network (:class:`~exactrelu.nets.affine.AffineMaps`).
@@ -270,20 +375,23 @@ class Network:
         """The activation domain of ``pattern`` as an exact Polyhedron.
 
         Active neurons give strict inequalities z > 0, inactive ones non-strict
-        z <= 0; intersected with ``within`` (a Box or Polyhedron) when given.
+        z <= 0; in general a neuron on piece p gives t_p < z <= t_{p+1} (the
+        breakpoints of its activation around the piece).  Intersected with
+        ``within`` (a Box or Polyhedron) when given.
         """
         from ..exact.polyhedron import Polyhedron
 
         self._check_pattern(pattern)
         strict, nonstrict = [], []
-        for (M, m), active in zip(self.prefix_maps(pattern), pattern.layers):
-            for j, a in enumerate(active):
+        for (M, m), pieces, acts in zip(self.prefix_maps(pattern), pattern.layers, self._acts):
+            for j, p in enumerate(pieces):
                 row = tuple(fmpq_to_fraction(M[j, k]) for k in range(M.ncols()))
                 off = fmpq_to_fraction(m[j, 0])
-                if a:  # z = row.x + off > 0  <=>  -row.x < off
-                    strict.append((tuple(-v for v in row), off))
-                else:  # z <= 0  <=>  row.x <= -off
-                    nonstrict.append((row, -off))
+                t = acts[j].breakpoints
+                if p > 0:  # z = row.x + off > t  <=>  -row.x < off - t
+                    strict.append((tuple(-v for v in row), off - t[p - 1]))
+                if p < len(t):  # z <= t  <=>  row.x <= t - off
+                    nonstrict.append((row, t[p] - off))
         P = Polyhedron(self.input_dim, inequalities=nonstrict, strict=strict)
         return P if within is None else P.intersect(within)
 
@@ -310,6 +418,7 @@ class Network:
         # The other layers are this network's, already exact and checked: shared, not converted again.
         net = Network.__new__(Network)
         net._layers, net._output, net._maps, net._input_dim = ((W, b), *self._layers[1:]), self._output, None, slice.dim
+        net._acts = self._acts
         first = (as_fmpq_mat(W, len(W), len(W[0])), as_fmpq_mat([[v] for v in b], len(b), 1))
         net._fmpq, net._fmpq_out = [first, *self._fmpq[1:]], self._fmpq_out
         return net
@@ -336,7 +445,7 @@ class Network:
     # ------------------------------------------------------------------ JSON
     def to_json(self, path: str | Path | None = None) -> dict:
         """The network in the exactrelu JSON format (entries as exact strings); written to ``path`` if given."""
-        data = envelope(FORMAT, VERSION, layers=[layer_json(W, b) for W, b in self._layers],
+        data = envelope(FORMAT, VERSION, layers=[layer_json(W, b, a) for (W, b), a in zip(self._layers, self._acts)],
                         output=layer_json(*self._output) if self._output else None)
         if path is not None:
             write_json(data, path)  # temp file then rename: never half-written
@@ -354,6 +463,6 @@ class Network:
     @classmethod
     def _from_dict(cls, data: Any) -> "Network":
         data = read_envelope(data, "network", FORMAT, VERSION, {"layers", "output"}, ("layers",))
-        layers = layers_from_json(data["layers"], "network JSON", "layers")
+        layers = layers_from_json(data["layers"], "network JSON", "layers", activation=True)
         return cls(layers, output=output_from_json(data.get("output"), "network JSON"))
 

@@ -1,9 +1,15 @@
-"""Activation patterns: which neurons are active, and which sit exactly on a boundary.
+"""Activation patterns: which piece of its activation each neuron is on, and which sit exactly on a boundary.
 
-A :class:`Pattern` holds, for every hidden layer, the tuple of 0/1
-activations (1 iff the pre-activation is > 0), plus ``ties``: the
-``(layer, neuron)`` pairs (0-based) whose pre-activation is exactly 0.
-The activation matrix D_i of THEORY.md is ``diag(pattern.layers[i])``.
+A :class:`Pattern` holds, for every hidden layer, the tuple of piece
+indices of its neurons (:mod:`exactrelu.nets.activation`: piece p means
+t_p < z <= t_{p+1}), plus ``ties``: the ``(layer, neuron)`` pairs (0-based)
+whose pre-activation is exactly on a breakpoint (the upper end of its piece).
+For ReLU the pieces are the 0/1 activations (1 iff the pre-activation is > 0)
+and a tie is a pre-activation exactly 0; the activation matrix D_i of
+THEORY.md is ``diag(pattern.layers[i])``.  Pieces 0-9 are written as digits
+and 10-35 as letters a-z in the compact form; JSON keeps that form, so the
+files of release 0.1.0 read unchanged.  A pattern alone does not know the
+activations: a Network checks it against its own (piece counts, ties).
 
 >>> p = Pattern([(1, 0), (0, 1, 1)], ties=[(0, 1)])
 >>> p
@@ -12,19 +18,30 @@ Pattern('10|011', ties=[(0, 1)])
 True
 >>> p.widths, p.n_active
 ((2, 3), 3)
+>>> Pattern.parse('012|1')       # hardtanh neurons on each of their three pieces
+Pattern('012|1')
 """
 
 from __future__ import annotations
 
 import numbers
+import string
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
 
 __all__ = ["Pattern"]
 
+_DIGITS = string.digits + string.ascii_lowercase  # piece p is written _DIGITS[p]
+_VALUE = {c: i for i, c in enumerate(_DIGITS)}
+
 
 def _is_int(v: Any) -> bool:
     return isinstance(v, numbers.Integral) and not isinstance(v, bool)
+
+
+def _is_piece(v: Any) -> bool:
+    # integers (bools and numpy integers too) and, as always, the numbers equal to 0 or 1
+    return (isinstance(v, numbers.Integral) or v in (0, 1)) and 0 <= v < len(_DIGITS)
 
 
 def _is_pair_of_ints(t: Any) -> bool:
@@ -33,21 +50,22 @@ def _is_pair_of_ints(t: Any) -> bool:
 
 @dataclass(frozen=True, order=True)
 class Pattern:
-    """An activation pattern: per layer a 0/1 tuple, plus the exact ties."""
+    """An activation pattern: per layer a tuple of piece indices (0/1 for ReLU), plus the exact ties."""
 
     layers: tuple = ()
     ties: tuple = field(default=())
 
     def __init__(self, layers: Sequence[Sequence[int]], ties: Iterable[tuple[int, int]] = ()):
         if isinstance(layers, (str, bytes)) or not isinstance(layers, Iterable):
-            raise ValueError(f"pattern layers must be a sequence of 0/1 sequences, got {type(layers).__name__}")
+            raise ValueError(f"pattern layers must be a sequence of sequences of pieces, got {type(layers).__name__}")
         rows = []
         for i, layer in enumerate(layers):
             if isinstance(layer, (str, bytes)) or not isinstance(layer, Iterable):
-                raise ValueError(f"pattern layer {i} must be a sequence of 0s and 1s, got {type(layer).__name__}")
-            bad = [j for j, v in enumerate(layer) if v not in (0, 1)]
+                raise ValueError(f"pattern layer {i} must be a sequence of piece indices, got {type(layer).__name__}")
+            bad = [j for j, v in enumerate(layer) if not _is_piece(v)]
             if bad:
-                raise ValueError(f"pattern layer {i}, neuron {bad[0]}: activations must be 0 or 1")
+                raise ValueError(f"pattern layer {i}, neuron {bad[0]}: a piece must be an integer 0..{len(_DIGITS) - 1} "
+                                 "(0 or 1 for ReLU)")
             rows.append(tuple(int(v) for v in layer))
         if isinstance(ties, (str, bytes)) or not isinstance(ties, Iterable):
             raise ValueError(f"ties must be a sequence of (layer, neuron) pairs, got {type(ties).__name__}")
@@ -58,22 +76,20 @@ class Pattern:
             li, nj = int(t[0]), int(t[1])
             if not (0 <= li < len(rows) and 0 <= nj < len(rows[li])):
                 raise ValueError(f"tie {tuple(t)} names no neuron of this pattern")
-            if rows[li][nj]:  # a tie is a pre-activation exactly 0, and 1 means > 0
-                raise ValueError(f"tie {(li, nj)} is on an active neuron (a tie means pre-activation 0, so inactive)")
             tie_list.append((li, nj))
         object.__setattr__(self, "layers", tuple(rows))
         object.__setattr__(self, "ties", tuple(sorted(set(tie_list))))
 
     @classmethod
     def parse(cls, text: str, ties: Iterable[tuple[int, int]] = ()) -> "Pattern":
-        """Build a pattern from its compact form ``'10|011'`` (layers separated by '|')."""
+        """Build a pattern from its compact form ``'10|011'`` (layers separated by '|', pieces 10.. as a-z)."""
         if not isinstance(text, str):
             raise ValueError(f"a pattern is written as a string like '10|011', got {type(text).__name__}")
         parts = text.strip().split("|") if text.strip() else []
         for i, part in enumerate(parts):
-            if not part or set(part) - {"0", "1"}:
-                raise ValueError(f"pattern layer {i}: {part!r} is not a string of 0s and 1s")
-        return cls([[int(c) for c in part] for part in parts], ties)
+            if not part or set(part) - set(_DIGITS):
+                raise ValueError(f"pattern layer {i}: {part!r} is not a string of pieces (0s and 1s for ReLU)")
+        return cls([[_VALUE[c] for c in part] for part in parts], ties)
 
     @property
     def widths(self) -> tuple:
@@ -85,7 +101,8 @@ class Pattern:
 
     @property
     def n_active(self) -> int:
-        return sum(sum(layer) for layer in self.layers)
+        """The number of neurons above their lowest piece (active neurons, for ReLU)."""
+        return sum(1 for layer in self.layers for v in layer if v)
 
     def prefix(self, k: int) -> "Pattern":
         """The pattern of the first ``k`` layers (ties kept where they fall inside)."""
@@ -95,7 +112,7 @@ class Pattern:
         return Pattern(self.layers)
 
     def __str__(self) -> str:
-        return "|".join("".join(map(str, layer)) for layer in self.layers)
+        return "|".join("".join(_DIGITS[v] for v in layer) for layer in self.layers)
 
     def __repr__(self) -> str:
         tie = f", ties={list(self.ties)}" if self.ties else ""

@@ -91,6 +91,32 @@ def next_maps(LT: np.ndarray, LeT: np.ndarray, bits: np.ndarray, Wf: np.ndarray,
     return out, inflate(err, w + 4)
 
 
+def pieces_maps(LT: np.ndarray, LeT: np.ndarray, S: np.ndarray, Se: np.ndarray, C: np.ndarray,
+                Ce: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The maps s z + c of a layer's activations on each region's pieces, with error bounds.
+
+    LT, LeT: (P, 3, w) maps of the pre-activations and their bounds; S, C:
+    (P, w) each neuron's slope and offset on its piece there (floats) and
+    Se, Ce their conversion errors.  The product s z is one rounding per
+    entry and c + s c_z one more: |exact - float| <= |S| Le + Se (|L| + Le)
+    + u |S L| (+ Ce + u |result| in the constant row).
+    """
+    A = LT * S[:, None, :]
+    err = np.abs(S)[:, None, :] * LeT + Se[:, None, :] * (np.abs(LT) + LeT) + U * np.abs(A)
+    A[:, 2, :] += C
+    err[:, 2, :] += Ce + U * np.abs(A[:, 2, :])
+    return A, inflate(err, 8)
+
+
+def shifted(LT: np.ndarray, LeT: np.ndarray, src: np.ndarray, T: np.ndarray, Te: np.ndarray) -> tuple:
+    """The maps z - t of the rows ``src`` of (P, 3, w) maps, for breakpoints T (floats, errors Te), with bounds."""
+    A = LT[:, :, src]
+    err = LeT[:, :, src]
+    A[:, 2, :] -= T
+    err[:, 2, :] += Te + U * np.abs(A[:, 2, :])
+    return A, inflate(err, 4)
+
+
 _J = np.array([1, 2, 0])
 _K = np.array([2, 0, 1])
 

@@ -62,14 +62,15 @@ def _cons_in(cons) -> tuple:
 
 
 def _bits_out(layers) -> str:
-    return "|".join("".join(map(str, layer)) for layer in layers)
+    return str(Pattern(layers))  # pieces as digits, then letters (Pattern's compact form)
 
 
 def encode_cell(cell: Cell) -> dict:
     """A cell as plain JSON-ready data (its affine maps are recomputed from its bits)."""
     return {
         "done": _bits_out(cell.done),
-        "cur": "".join(map(str, cell.cur)),
+        "cur": str(Pattern([cell.cur])),
+        "part": cell.part,
         "cuts": _cons_out(cell.cuts),
         "witness": _vec_out(cell.witness),
         "known": [_vec_out(v) for v in cell.known],
@@ -82,12 +83,13 @@ def decode_cell(splitter: Splitter, data: dict) -> Cell:
     done = Pattern.parse(data["done"]).layers
     return Cell(
         done,
-        tuple(int(c) for c in data["cur"]),
+        Pattern.parse(data["cur"]).layers[0] if data["cur"] else (),
         splitter.layer_map(done, len(done)),
         _cons_in(data["cuts"]),
         _vec_in(data["witness"]),
         tuple(_vec_in(v) for v in data["known"]),
         None if data["verts"] is None else tuple((_vec_in(v), frozenset(int(i) for i in t)) for v, t in data["verts"]),
+        int(data.get("part", 0)),
     )
 
 

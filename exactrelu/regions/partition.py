@@ -44,11 +44,12 @@ PARTITION_VERSION = 2
 
 
 def differing_neurons(a: Region, b: Region) -> tuple:
-    """The (layer, neuron) pairs whose bits differ between two regions' patterns.
+    """The (layer, neuron) pairs whose bits (pieces) differ between two regions' patterns.
 
     On a shared facet each of them is exactly 0 (its pre-activation is > 0 on
     one side and <= 0 on the other, and continuous), so the facet lies on
-    their hyperplanes.
+    their hyperplanes; for other activations it is exactly on the breakpoint
+    between the two pieces.
     """
     return tuple((i, j) for i, (x, y) in enumerate(zip(a.pattern.layers, b.pattern.layers))
                  for j, (u, v) in enumerate(zip(x, y)) if u != v)
@@ -159,22 +160,32 @@ class Partition(list):
         return out
 
     def _may_touch(self, i: int, j: int) -> bool:
-        """A necessary condition for a shared facet F, exact and cheap: every neuron whose bit differs is 0 on F
-        (see :func:`differing_neurons`), so its affine map on either region is a multiple of one affine function
-        (the rows [M | m] of all of them, from both regions' T1 maps, scale to one row)."""
+        """A necessary condition for a shared facet F, exact and cheap: every neuron whose piece differs is on
+        one breakpoint on F (see :func:`differing_neurons`; adjacent pieces only, as the pre-activation is
+        continuous), so its affine map on either region minus that breakpoint is a multiple of one affine function
+        (the rows [M | m - t] of all of them, from both regions' T1 maps, scale to one row)."""
         if self.net is None:
             return True
-        rows = {self._direction(r, layer, n) for layer, n in differing_neurons(self[i], self[j]) for r in (i, j)}
+        rows = set()
+        for layer, n in differing_neurons(self[i], self[j]):
+            p, q = self[i].pattern.layers[layer][n], self[j].pattern.layers[layer][n]
+            if abs(p - q) > 1:  # a piece lies between: the closures cannot meet in a facet
+                return False
+            bps = self._maps().breakpoints[layer]
+            t = None if bps is None else bps[n][min(p, q)]
+            rows.update(self._direction(r, layer, n, t) for r in (i, j))
         return len(rows) == 1 and None not in rows
 
-    def _direction(self, r: int, layer: int, n: int) -> int | None:
-        """Neuron n of ``layer`` on region r: the number of its row [M | m] scaled to a leading 1 (equal numbers,
-        equal rows), or None for a zero row."""
-        key = (r, layer, n)
+    def _direction(self, r: int, layer: int, n: int, t: Any = None) -> int | None:
+        """Neuron n of ``layer`` on region r, less its breakpoint ``t`` (None: 0): the number of its row
+        [M | m - t] scaled to a leading 1 (equal numbers, equal rows), or None for a zero row."""
+        key = (r, layer, n, t)
         cache = self._cached("directions", dict)
         if key not in cache:
             H = self._maps().layer(self[r].pattern.layers[:layer])
             row = H.entries()[n * H.ncols():(n + 1) * H.ncols()]
+            if t is not None:
+                row[-1] -= t
             lead = next((v for v in row if v != 0), None)
             numbers = self._cached("direction numbers", dict)
             cache[key] = None if lead is None else numbers.setdefault(tuple(v / lead for v in row), len(numbers))

@@ -17,6 +17,12 @@ signs on a polygon, so every piece has nonempty interior.  Exact vertices,
 polyhedra, witnesses and affine maps of the finished regions are built lazily
 from their exact defining lines.
 
+Other piecewise-linear activations cut the same way: a layer's "cutting rows"
+are, for each neuron and each breakpoint t of its activation, the line
+z - t = 0 (ReLU: z itself; identity neurons: none).  After the layer, a
+neuron's piece is the number of its cutting rows the piece lies above, and the
+next layer's maps go through each neuron's slope and offset on its piece.
+
 >>> from exactrelu.nets.network import Network
 >>> net = Network([([[1, 0], [0, 1], [1, 1]], [0, 0, 0])])  # three lines through 0: six sectors
 >>> regs = planar_regions(net, ([-1, -1], [1, 1]))
@@ -39,7 +45,9 @@ from ..nets.pattern import Pattern
 from ._planar_exact import frac, meet, orientation, q, side
 from ._planar_float import cross as float_cross
 from ._planar_float import next_maps as float_next_maps
+from ._planar_float import pieces_maps as float_pieces_maps
 from ._planar_float import polygon_signs as float_polygon_signs
+from ._planar_float import shifted as float_shifted
 from ._planar_float import signs as float_signs
 from ._planar_float import to_float_with_error
 from .algorithms import Job, Progress, RegionAlgorithm, find_regions, register
@@ -172,6 +180,48 @@ class _Grow:
         return self.a[: self.n]
 
 
+class _Cutting:
+    """Layer k's cutting rows and pieces when its activations are not all ReLU (else ``src``/``owner`` None).
+
+    ``src[r]``/``t[r]``: cutting row r is neuron src[r] less its breakpoint t[r] (exact; ``tf``/``te`` its
+    float and error), or ``src`` None when the rows are the neurons themselves (one breakpoint at 0 each,
+    as leaky ReLU); ``owner``: the neuron of each cutting row; slopes and offsets per (piece, neuron).
+    """
+
+    def __init__(self, maps: Any, k: int):
+        self.src = self.owner = None
+        bps = maps.breakpoints[k]
+        if bps is None:
+            return
+        acts = maps.activations[k]
+        self.owner = np.array([j for j, t in enumerate(bps) for _ in t], dtype=np.int64)
+        if any(t != (Fraction(0),) for t in (tuple(a.breakpoints) for a in acts)):
+            self.src = self.owner
+            self.t = [v for t in bps for v in t]
+            self.tf, self.te = to_float_with_error([frac(v) for v in self.t])
+        m = max(a.pieces for a in acts)
+        pad = [[a.slopes[min(p, a.pieces - 1)] for a in acts] for p in range(m)]
+        off = [[a.offsets[min(p, a.pieces - 1)] for a in acts] for p in range(m)]
+        (sf, se), (of, oe) = (to_float_with_error([v for row in x for v in row]) for x in (pad, off))
+        self.S, self.Se, self.C, self.Ce = (x.reshape(m, len(acts)) for x in (sf, se, of, oe))
+        self.width = len(acts)
+
+    def pieces(self, bits: list) -> list:
+        """Each piece's neuron pieces: per neuron, how many of its cutting rows the piece lies above."""
+        if not bits:
+            return []
+        B = np.array(bits, dtype=np.int64).reshape(len(bits), len(self.owner))
+        P = np.zeros((len(bits), self.width), dtype=np.int64)
+        np.add.at(P, (slice(None), self.owner), B)
+        return [tuple(row) for row in P.tolist()]
+
+    def slopes_offsets(self, pieces: list) -> tuple:
+        """(S, Se, C, Ce), each (P, w): the slope and offset of every neuron on its piece, floats and errors."""
+        idx = np.array(pieces, dtype=np.int64).reshape(len(pieces), self.width)
+        cols = np.arange(self.width)
+        return self.S[idx, cols], self.Se[idx, cols], self.C[idx, cols], self.Ce[idx, cols]
+
+
 class _Planar:
     """State of one enumeration: line and vertex tables, the pieces, exact caches."""
 
@@ -188,6 +238,7 @@ class _Planar:
             bf, be = to_float_with_error(b)
             shape = (len(W), len(W[0]))
             self.wf.append((Wf.reshape(shape), We.reshape(shape), bf, be))
+        self.cutting = [_Cutting(job.maps, k) for k in range(net.depth)]
         self.lines = _Grow((3,), float)  # float lines
         self.lines_err = _Grow((3,), float)
         self.line_src: list = []  # ("box", exact triple) or (layer, neuron, prefix)
@@ -235,9 +286,16 @@ class _Planar:
         return p
 
     def _exact_row(self, prefix: tuple, j: int) -> tuple:
-        """Neuron j's exact line (a1, a2, c) where the layers before it have bits ``prefix`` (T1)."""
+        """Cutting row j's exact line (a1, a2, c) where the layers before it have bits ``prefix`` (T1).
+
+        For ReLU and activations whose one breakpoint is 0, row j is neuron j; else
+        neuron src[j] less its breakpoint t[j]."""
         H = self.exact.layer(prefix)
-        return (H[j, 0], H[j, 1], H[j, 2])
+        cut = self.cutting[len(prefix)]
+        if cut.src is None:
+            return (H[j, 0], H[j, 1], H[j, 2])
+        n = int(cut.src[j])
+        return (H[n, 0], H[n, 1], H[n, 2] - cut.t[j])
 
     def _new_vertices(self, l1: np.ndarray, l2: np.ndarray) -> np.ndarray:
         """Add the intersections of line pairs; returns their vertex ids."""
@@ -354,18 +412,29 @@ class _Planar:
         set here, so calls may nest.
         """
         self.region_prefix = prefixes
-        self._set_maps(*maps)
-        out = self._layer(k, piece_vids, piece_edges, bar, limit)
+        cut = self.cutting[k]
+        self._set_maps(*(maps if cut.src is None else float_shifted(*maps, cut.src, cut.tf, cut.te)))
+        if cut.src is not None and not len(cut.src):  # no breakpoint in this layer: nothing cuts
+            self.piece_region = list(range(len(piece_vids)))
+            out = piece_vids, piece_edges, [()] * len(piece_vids)
+            bar.update(self.net.widths[k], pieces=len(piece_vids))
+        else:
+            out = self._layer(k, piece_vids, piece_edges, bar, limit)
         if out is None:
             return None
         new_vids, new_edges, bits = out
         region = np.asarray(self.piece_region, dtype=np.int64)
-        new_prefixes = [prefixes[r] + (b,) for r, b in zip(self.piece_region, bits)]
+        pieces = bits if cut.owner is None else cut.pieces(bits)
+        new_prefixes = [prefixes[r] + (b,) for r, b in zip(self.piece_region, pieces)]
         new_maps = None
         if k + 1 < self.net.depth:
-            Lf, Le = self.maps
+            Lf, Le = maps
             Wf, We, bf, be = self.wf[k + 1]
-            new_maps = float_next_maps(Lf[region], Le[region], np.array(bits, dtype=bool), Wf, We, bf, be)
+            if cut.owner is None:
+                new_maps = float_next_maps(Lf[region], Le[region], np.array(bits, dtype=bool), Wf, We, bf, be)
+            else:
+                A, Ae = float_pieces_maps(Lf[region], Le[region], *cut.slopes_offsets(pieces))
+                new_maps = float_next_maps(A, Ae, np.ones(A.shape[::2], dtype=bool), Wf, We, bf, be)
         return new_vids, new_edges, new_prefixes, new_maps
 
     def _collect(self, k: int, piece_vids: list, piece_edges: list, prefixes: list, maps: tuple, need: int,
@@ -411,7 +480,7 @@ class _Planar:
 
         Returns None as soon as there are more than ``limit`` pieces (if not None).
         """
-        w = self.wf[k][0].shape[0]
+        w = self.maps[0].shape[2]  # cutting rows (neurons, for ReLU)
         n = len(piece_vids)
         # fresh slots: (region, vertex) pairs; piece p is region p at the start of the layer
         flat, slot_signs, starts, pos, neg = self._polygon_signs(piece_vids)

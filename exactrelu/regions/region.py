@@ -113,12 +113,14 @@ class Region:
         at_x = net.pattern(x)
         if at_x.without_ties() != self.pattern.without_ties():
             raise VerificationError(f"region {self.pattern}: the network's pattern at the witness is {at_x}")
-        # A tie inside the region is only possible for a neuron that is the zero function there.
+        # A tie inside the region (pre-activation on a breakpoint: 0 for ReLU) is only possible for a
+        # neuron that is constant there (its constant value is then the breakpoint).
         maps = list(net.prefix_maps(self.pattern.without_ties()))
         for i, j in at_x.ties:
             M, m = maps[i]
-            if m[j, 0] != 0 or any(M[j, k] != 0 for k in range(M.ncols())):
-                raise VerificationError(f"region {self.pattern}: neuron {j} of layer {i} is exactly 0 at the witness")
+            if any(M[j, k] != 0 for k in range(M.ncols())):
+                raise VerificationError(f"region {self.pattern}: neuron {j} of layer {i} is exactly on a breakpoint "
+                                        "(0 for ReLU) at the witness")
         if tuple(map(tuple, net.affine_map(self.pattern))) != tuple(map(tuple, self.affine_map)):
             raise VerificationError(f"region {self.pattern}: the affine map is not the network's map (T1) on the region")
         return True

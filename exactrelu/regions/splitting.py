@@ -7,6 +7,12 @@ the next neuron, whose pre-activation f(x) = row.x + off is affine on the cell
 (T1: it depends only on the bits of the earlier layers), the cell is split in
 two when f takes both signs on its interior, and kept whole otherwise.
 
+Other piecewise-linear activations split the same way, once per breakpoint:
+a neuron with breakpoints t_1 < ... < t_m is decided by the hyperplanes
+f = t_1, then (on the side above) f = t_2, and so on; the side below t_p is
+piece p - 1, the side above the last one piece m (ReLU: one breakpoint at 0).
+A neuron without breakpoints (identity, a skip connection) never cuts.
+
 Why this is exact: the cell is full-dimensional, so f > 0 somewhere in its
 interior iff max f > 0 over the closed cell, and f has one strict sign on the
 whole interior iff it has that sign at one interior point and the other sign
@@ -83,12 +89,13 @@ class Cell:
     points of the closed cell, used to detect cuts before an LP.
     """
 
-    __slots__ = ("done", "cur", "H", "cuts", "witness", "known", "verts")
+    __slots__ = ("done", "cur", "H", "cuts", "witness", "known", "verts", "part")
 
-    def __init__(self, done, cur, H, cuts, witness, known, verts=None):
+    def __init__(self, done, cur, H, cuts, witness, known, verts=None, part=0):
         self.done, self.cur, self.H = done, cur, H
         self.cuts, self.witness, self.known = cuts, witness, known
         self.verts = verts
+        self.part = part  # the current neuron lies above its first `part` breakpoints (0 for ReLU)
 
 
 def _dot(a: Sequence, x: Sequence):
@@ -112,6 +119,7 @@ class Splitter:
         self.vertex_dim = VERTEX_MAX_DIM if vertex_dim is None else vertex_dim
         self.widths = self.maps.widths
         self.depth = self.maps.depth
+        self.breakpoints = self.maps.breakpoints  # per layer None (ReLU) or per neuron its breakpoints
         self.d = self.maps.input_dim
         self.lower = tuple(Q(v.numerator, v.denominator) for v in lower)
         self.upper = tuple(Q(v.numerator, v.denominator) for v in upper)
@@ -158,13 +166,19 @@ class Splitter:
             done = cell.done + (cell.cur,)
             H = None if k + 1 >= self.depth else self.maps.step(cell.H, cell.cur, k + 1)
             return [Cell(done, (), H, cell.cuts, cell.witness, cell.known, cell.verts)]
-        return self._split(cell, j)
+        bps = self.breakpoints[k]
+        if bps is None:
+            return self._split(cell, j, _ZERO)
+        if not bps[j]:  # no breakpoint: one piece, no cut
+            return [Cell(cell.done, cell.cur + (0,), cell.H, cell.cuts, cell.witness, cell.known, cell.verts)]
+        return self._split(cell, j, bps[j][cell.part])
 
     # ------------------------------------------------------------ splitting
-    def _split(self, cell: Cell, j: int) -> list:
+    def _split(self, cell: Cell, j: int, t) -> list:
+        """Split ``cell`` by the hyperplane where neuron j's pre-activation equals the breakpoint ``t``."""
         d = self.d
         row = tuple(cell.H[j, i] for i in range(d))
-        off = cell.H[j, d]
+        off = cell.H[j, d] - t
         if not any(row):  # constant on the cell: its sign is its bit, no constraint
             return [self._child(cell, 1 if off > 0 else 0, None, cell.witness, cell.known, cell.verts)]
         pos = (tuple(-v for v in row), off)  # f >= 0
@@ -285,9 +299,19 @@ class Splitter:
         return self._simplify(p_down, cell.cuts + (neg,)), self._simplify(p_up, cell.cuts + (pos,))
 
     def _child(self, cell: Cell, bit: int, cut: Any, witness: tuple, known: tuple, verts: Any) -> Cell:
-        """The cell with one more bit, cut by ``cut`` (a constraint, or None when it is not cut)."""
+        """The cell on side ``bit`` (1: above) of the current breakpoint, cut by ``cut`` (None: not cut).
+
+        Below breakpoint p the neuron's piece is p; above the last one it is the
+        top piece; above another one the next breakpoint decides (same neuron).
+        """
         cuts = cell.cuts if cut is None else cell.cuts + (cut,)
-        return Cell(cell.done, cell.cur + (bit,), cell.H, cuts, witness, known, verts)
+        bps = self.breakpoints[len(cell.done)]
+        if bps is None:
+            return Cell(cell.done, cell.cur + (bit,), cell.H, cuts, witness, known, verts)
+        p, m = cell.part, len(bps[len(cell.cur)])
+        if bit and p + 1 < m:
+            return Cell(cell.done, cell.cur, cell.H, cuts, witness, known, verts, p + 1)
+        return Cell(cell.done, cell.cur + (p + bit,), cell.H, cuts, witness, known, verts)
 
     def _box_range(self, row: tuple, off):
         lo = hi = off
@@ -365,20 +389,29 @@ def closed_region(maps: AffineMaps, lower: tuple, upper: tuple, pattern: Pattern
     """The closed region of ``pattern`` in the box: the box and every defining constraint, non-strict.
 
     Neuron j of layer i contributes z_ij >= 0 (active) or z_ij <= 0 (inactive),
-    with z_i = M_i x + m_i affine on the region (T1); neurons constant on it
-    contribute nothing (their sign is part of the pattern's consistency).
+    with z_i = M_i x + m_i affine on the region (T1); in general, on piece p,
+    t_p <= z_ij <= t_{p+1} for the breakpoints around the piece.  Neurons
+    constant on it contribute nothing (their piece is part of the pattern's consistency).
     """
     from ..exact.polyhedron import Polyhedron
 
     d = maps.input_dim
     unit = [tuple(Fraction(int(i == j)) for j in range(d)) for i in range(d)]
     rows = [(unit[i], upper[i]) for i in range(d)] + [(tuple(-v for v in unit[i]), -lower[i]) for i in range(d)]
-    for H, bits in zip(maps.prefix_maps(pattern.layers), pattern.layers):
+    for H, bits, bps in zip(maps.prefix_maps(pattern.layers), pattern.layers, maps.breakpoints):
         for j, bit in enumerate(bits):
             a = tuple(_frac(H[j, k]) for k in range(d))
-            if any(a):
-                b = _frac(H[j, d])
+            if not any(a):
+                continue
+            b = _frac(H[j, d])
+            if bps is None:
                 rows.append((tuple(-v for v in a), b) if bit else (a, -b))
+                continue
+            t = [_frac(v) for v in bps[j]]
+            if bit > 0:  # z >= t_p  <=>  -a.x <= b - t_p
+                rows.append((tuple(-v for v in a), b - t[bit - 1]))
+            if bit < len(t):  # z <= t_{p+1}  <=>  a.x <= t_{p+1} - b
+                rows.append((a, t[bit] - b))
     return Polyhedron(d, inequalities=rows)
 
 
