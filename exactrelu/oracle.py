@@ -160,6 +160,7 @@ def make_vectors(net: Network, inputs: Any) -> Vectors:
     """
     if not isinstance(net, Network):
         raise ValueError(f"make_vectors expects a Network, got {type(net).__name__}")
+    net.require_relu("make_vectors (test vectors record ReLU margins)")
     return Vectors(net, tuple(_vector(net, x, f"input {i}") for i, x in enumerate(_convert_inputs(net, inputs))))
 
 
@@ -193,6 +194,7 @@ def load_vectors(source: Any, *, verify: bool = True) -> Vectors:
         net = Network.from_json(data["network"])
     except ValueError as exc:
         raise ValueError(f"test vectors: embedded network: {exc}") from None
+    net.require_relu("test vectors (they record ReLU margins)")
     out = []
     for i, item in enumerate(data["vectors"]):
         out.append(_parse_vector(net, item, f"test vectors: vector {i}", verify))

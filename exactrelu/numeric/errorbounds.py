@@ -8,7 +8,11 @@ valid for ANY implementation that
   (any tie rule; with ``input_rounded=False`` the inputs are fed exactly),
 * computes each neuron's dot product plus bias in that format, in any
   summation order, with or without fused multiply-add,
-* applies ReLU exactly (it is), and the output layer without ReLU.
+* applies ReLU exactly (it is), and the output layer without ReLU;
+* applies another piecewise-linear activation (leaky ReLU, PReLU, hardtanh,
+  identity) as fl(fl(s) * z) (+ c) on the piece of the computed z, where every
+  piece is linear through 0 (c = 0) or constant (s = 0), and breakpoints and
+  constants are exact in the format (other activations are refused by name).
 
 Formats: ``"float64"`` (IEEE binary64, p = 53), ``"float32"`` (binary32,
 p = 24), or an integer ``p`` meaning p-bit floats with an unbounded exponent
@@ -38,7 +42,10 @@ layer z = W y + b and the computed input yhat, |yhat - y| <= e, and
 with F = |W| + |W - fl(W)| (all absolute values and inequalities entrywise).
 ReLU is 1-Lipschitz, and sharper: if z + e_z <= 0 both the exact and the
 computed neuron are 0, so the error after ReLU is min(e_z, max(0, z + e_z)).
-The input error is |x - fl(x)|.  Everything is computed exactly, from the
+The input error is |x - fl(x)|.  Another activation f, Lipschitz with
+constant L = max |s_q|: |fl(fl(s_q) zhat) - f(z)| <= L e_z + R (|z| + e_z) + eta_0
+with R = max_q (|s_q - fl(s_q)| + u |fl(s_q)|), the terms of a piece dropped
+where s_q is 0 or +-1 (the product is then exact); a constant piece is exact.  Everything is computed exactly, from the
 exact weights and the exact activations, in flint rationals, so the bound
 itself has no rounding error; to keep the integers small, gamma and the
 bounds e are rounded UP to dyadic rationals with 48 significant bits
@@ -256,6 +263,31 @@ class BoundContext(Context):
     def relu(self, state: _Bounds) -> _Bounds:
         Y, E = _relu_bound(state.Y, state.E)
         return _Bounds(Y, E, True, state.reasons)
+
+    def activation(self, acts: Any) -> tuple:
+        """(L, R, eta) of the module docstring for each neuron of a layer of other activations; refuses the rest."""
+        out = []
+        for j, f in enumerate(acts.funcs):
+            where = f"{acts.where}, neuron {j} ({f.name})"
+            if any(s and c for s, c in zip(f.slopes, f.offsets)):
+                raise ValueError(f"{where}: the float error bounds cover pieces s z or constants only")
+            if any(round_nearest(v, self.fmt) != v for v in (*f.breakpoints, *f.offsets)):
+                raise ValueError(f"{where}: the float error bounds need breakpoints exact in {self.fmt.name}")
+            R = [abs(s - round_nearest(s, self.fmt)) + self.fmt.u * abs(round_nearest(s, self.fmt))
+                 for s in f.slopes if abs(s) != 1 and s != 0]
+            out.append((_q(max(abs(s) for s in f.slopes)), _q(max(R, default=Fraction(0))),
+                        _q(self.fmt.eta if R else Fraction(0)), f))
+        return tuple(out)
+
+    def activate(self, state: _Bounds, acts: tuple) -> _Bounds:
+        Z, Ez = state.Y, state.E
+        n, z, e = Z.ncols(), Z.entries(), Ez.entries()
+        Y, E = [], []
+        for k, (zv, ev) in enumerate(zip(z, e)):
+            L, R, eta, f = acts[k // n]
+            Y.append(_q(f(Fraction(int(zv.p), int(zv.q)))))
+            E.append(_up(L * ev + R * (abs(zv) + ev) + eta))
+        return _Bounds(flint.fmpq_mat(Z.nrows(), n, Y), flint.fmpq_mat(Z.nrows(), n, E), False, state.reasons)
 
     def export(self, state: _Bounds, n: int) -> _Bounds:
         return state
