@@ -132,6 +132,7 @@ class _Layer:
     g64: float  # gamma_{d+1}(2^-53) for products P W (inner dimension d = rows of W)
     overflow: str | None = None
     signed: tuple | None = None  # (|fl_s(W)| where W >= 0, where W <= 0, the same for b): Lemma 1'
+    nonzero: tuple | None = None  # (W != 0, b != 0) as 0/1 float arrays: the terms that can be nonzero (Lemma 1)
     _sigma: float | None = None
 
     @property
@@ -209,6 +210,7 @@ class JacobianBoundContext(Context):
         return _Layer(
             where, W64, RW, absW, dWs, absWs, dbs, absbs, up(absW * absW), g=_gamma(n + 1, a.u), ua=float(a.u),
             eta=_fup((4 * n + 2) * a.eta), g64=_gamma(d + 1, Fraction(1, 2**53)), overflow=over, signed=signed,
+            nonzero=(_maybe_nonzero(W64, RW), _maybe_nonzero(b64, Rb)),
         )
 
     def batch(self, inputs: Any) -> _State:
@@ -232,7 +234,10 @@ class JacobianBoundContext(Context):
         A = st.Yup
         dY = st.dY if st.k == 0 else (up(float(m.storage.u) * A + float(m.storage.eta)) if m.rounds_inputs else 0 * A)
         S = up(L.absWs @ up(A + dY) + L.absbs)  # bounds sum |terms| of each dot product
-        rho = up(L.dWs @ A + L.dbs + L.absWs @ dY + _accumulation(L, S, None if st.k == 0 else up(A + dY)))
+        # a layer input that is exactly 0 (a ReLU certified inactive, a zero input) adds no rounding (Lemma 1)
+        nz = (st.Yup > 0) if st.k == 0 else st.live
+        acc = _accumulation(L, S, None if st.k == 0 else up(A + dY), nz)
+        rho = up(L.dWs @ A + L.dbs + L.absWs @ dY + acc)
         if m.rounds_outputs:
             rho = up(rho + float(m.output.u) * up(S * (1 + L.g) + L.eta) + float(m.output.eta))
         _check_range(S, L, m, st.reasons)
@@ -271,15 +276,34 @@ class JacobianBoundContext(Context):
         return st
 
 
-def _accumulation(L: _Layer, S: np.ndarray, Ay: np.ndarray | None) -> np.ndarray:
-    """The rounding error of the dot products: min of Lemma 1 and Lemma 1' (inputs ``Ay`` >= 0; None: unsigned)."""
-    lemma1 = up(L.g * S + L.eta)
+def _accumulation(L: _Layer, S: np.ndarray, Ay: np.ndarray | None, nz: np.ndarray) -> np.ndarray:
+    """The rounding error of the dot products: min of Lemma 1 and Lemma 1' (inputs ``Ay`` >= 0; None: unsigned),
+    with m = the number of terms that may be nonzero (``nz``: the inputs that may be) instead of n + 1."""
+    nzW, nzb = L.nonzero
+    m = nzW @ nz.astype(np.float64) + nzb  # exact small integers
+    mu = m * L.ua  # exact: u is a power of two
+    with np.errstate(divide="ignore"):
+        G = np.where(mu < 1, up(mu / np.where(mu < 1, 1 - mu, 1.0)), math.inf)  # gamma_m, 1 - m u exact
+    lemma1 = up(G * S + L.eta)
     if Ay is None:
-        return lemma1
-    Wpos, Wneg, bpos, bneg = L.signed
-    M = np.minimum(S, np.maximum(up(Wpos @ Ay + bpos), up(Wneg @ Ay + bneg)))  # largest |partial sum|, exactly
-    n = L.W64.shape[1]
-    return np.minimum(lemma1, up(L.ua * S + (n * L.ua) * up(M + L.g * S) + 2 * L.eta))
+        M = S
+    else:
+        Wpos, Wneg, bpos, bneg = L.signed
+        M = np.minimum(S, np.maximum(up(Wpos @ Ay + bpos), up(Wneg @ Ay + bneg)))  # largest |partial sum|, exactly
+    nodes = np.maximum(m - 1, 0.0)  # rounded sums and FMAs: at most m - 1 (Lemma 1')
+    return np.minimum(lemma1, up(L.ua * S + nodes * (L.ua * _pow2_floor(up(M + G * S + L.eta))) + 2 * L.eta))
+
+
+def _pow2_floor(B: np.ndarray) -> np.ndarray:
+    """2^floor(log2 B) entrywise (exact; B > 0; inf stays inf): rounding anything of size <= B errs by at most
+    u times it (Lemma 1')."""
+    _, e = np.frexp(np.where(np.isfinite(B), B, 1.0))
+    return np.where(np.isfinite(B), np.ldexp(1.0, e - 1), math.inf)
+
+
+def _maybe_nonzero(mid: np.ndarray, R: np.ndarray | None) -> np.ndarray:
+    """1.0 where a rational matrix (float64 midpoint ``mid``, radius ``R``) may be nonzero, else 0.0."""
+    return ((mid != 0) | (False if R is None else R > 0)).astype(np.float64)
 
 
 def _lower(enclosure: tuple) -> np.ndarray:
