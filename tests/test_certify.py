@@ -338,9 +338,12 @@ def test_certificate_file_round_trip_is_exact_and_atomic(tmp_path):
 
 def test_certificate_decimal_literals_are_read_exactly():
     # a hand-written certificate may say 0.75 for 3/4: read exactly, never through a float
-    cert = certify(t6_family())
+    found = certify(t6_family())
+    # |W| v <= q v with v = (1, 1): row sums 3/4 and 7/12 (the certifier picks a q nearer rho(|W|))
+    wit = dict(found.witnesses, v=(Fraction(1), Fraction(1)), q=Fraction(3, 4))
+    cert = Certificate(found.verdict, found.theorem, found.scope, wit, found.subject, found.limit)
     text = json.dumps(cert.to_json())
-    assert '"q": "3/4"' in text  # |W| v <= q v with v = (1, 1): row sums 3/4 and 7/12
+    assert '"q": "3/4"' in text and check(cert)
     back = Certificate.from_json(text.replace('"q": "3/4"', '"q": 0.75'))
     assert back.witnesses["q"] == Fraction(3, 4) and check(back)
     # 0.1 has no exact binary float: it must read as exactly 1/10 (and then fail the check: 3/4 > 1/10)

@@ -37,6 +37,7 @@ from ..kernel.rules import RULES
 from ..kernel.rules.common import apply_output, matvec, relu_layer, set_condition  # noqa: F401
 from ..kernel.rules.t4 import exp_bound
 from ..kernel.series import pow_upper, round_up
+from . import tails
 
 __all__ = ["Certificate", "CertificateError", "VERDICTS", "THEOREMS"]
 
@@ -124,7 +125,7 @@ def prefix_state(family: Any, x: tuple) -> tuple:
 
 def series_tail(s: Any, K: int) -> Fraction:
     """A rational bound of sum_{k > K} |a(k)| from a summable series certificate, fast for large K
-    (the kernel's :func:`exactrelu.kernel.series.series_tail`).
+    (the kernel's :func:`exactrelu.kernel.series.series_tail`: witnesses the kernel checks use this one).
 
     >>> from exactrelu.depth.series import summability
     >>> from exactrelu.depth.family import n
@@ -137,6 +138,12 @@ def series_tail(s: Any, K: int) -> Fraction:
     return tail(s.kernel(), K)
 
 
+def sharp_tail(s: Any, K: int) -> Fraction:
+    """:func:`series_tail` or smaller, with constants valid from K + 1 on (:mod:`exactrelu.depth.tails`);
+    for tail bounds of networks, never for witnesses (the kernel checks those with its own bound)."""
+    return tails.series_tail(s.kernel(), K)
+
+
 def family_json(family: Any) -> dict:
     """The family's JSON form as a dict (the canonical subject of a certificate)."""
     data = family.to_json()
@@ -144,11 +151,11 @@ def family_json(family: Any) -> dict:
 
 
 def layer_norms(family: Any, first: int, last: int) -> list:
-    """[(||W_n - I||, ||b_n||) for n = first..last], exactly."""
+    """[(||W_n - I||, ||b_n||, ||W_n||) for n = first..last], exactly."""
     out = []
     for k in range(first, last + 1):
         W, b = family.layer(k)
-        out.append((norm_minus_identity(W), norm_vec(b)))
+        out.append((norm_minus_identity(W), norm_vec(b), norm_mat(W)))
     return out
 
 
@@ -412,14 +419,31 @@ class Certificate:
         return hi
 
     def _t4_tail(self, depth: int, Rp: Fraction) -> Fraction:
-        w = self.witnesses
-        M = w["P"] * (Rp + w["B"])
+        """proofs/T4_sufficient_condition.md: sum_{n > K} (||W_n - I|| M_K + ||b_n||), M_K >= sup_{n >= K} ||y_n||."""
         # layers n = start..K have been applied; differences of later layers count.
         K = self.subject.start + depth - 1
-        bound = M * self._t4_sum(K, "W") + self._t4_sum(K, "b")
-        if depth == 0:  # the first step from y_0 (maybe negative): ||y_1 - y_0|| <= M + R'
-            return M + Rp + self._t4_tail(1, Rp)
-        return bound
+        if depth == 0:  # the first step from y_0 (maybe negative): ||y_1 - y_0|| <= ||y_1|| + R'
+            return self._state_bound(self.subject.start, Rp) + Rp + self._t4_tail(1, Rp)
+        return self._state_bound(K, Rp) * self._t4_sum(K, "W") + self._t4_sum(K, "b")
+
+    def _state_bound(self, K: int, Rp: Fraction) -> Fraction:
+        """M_K >= ||y_n|| for every n >= K: the head radii r_n = ||W_n|| r_(n-1) + ||b_n|| (n <= N) and,
+        past N, exp(T_W(N)) (r_N + T_b(N)); never more than the certificate's M = P (R' + B)."""
+        cache = self.__dict__.setdefault("_radius_cache", {})
+        if Rp not in cache:
+            w, N = self.witnesses, self.witnesses["N"]
+            radii = [Rp]  # radii[k] bounds ||y_(start + k - 1)||
+            for s_n, b_n, norm_w in self._norms():
+                radii.append(round_up(norm_w * radii[-1] + b_n))
+            growth = exp_upper(self._t4_sum(N, "W"))[0]
+            beyond = round_up(growth * (radii[-1] + self._t4_sum(N, "b")))
+            suffix = [beyond]  # suffix[i] = max(radii[len - i..], beyond), built backwards
+            for r in reversed(radii[1:]):
+                suffix.append(max(suffix[-1], r))
+            cache[Rp] = (suffix[::-1], beyond, w["P"] * (Rp + w["B"]))
+        suffix, beyond, old = cache[Rp]
+        k = K - self.subject.start  # y_K is radii[1 + k]
+        return min(old, suffix[k] if 0 <= k < len(suffix) else beyond)
 
     def _t4_sum(self, K: int, which: str) -> Fraction:
         """An upper bound of sum_{n > K} ||W_n - I|| (which='W') or ||b_n|| (which='b')."""
@@ -427,14 +451,13 @@ class Certificate:
         start = max(K + 1, self.subject.start)
         finite = Fraction(0)
         if start <= N:
-            norms = self._norms()
             idx = 0 if which == "W" else 1
-            finite = sum((norms[k - self.subject.start][idx] for k in range(start, N + 1)), Fraction(0))
+            finite = sum((t[idx] for t in self._norms()[start - self.subject.start:]), Fraction(0))
         from_ = max(K, N)
-        tails = sum((series_tail(e["series"], from_) for e in w[f"{which}_series"]), Fraction(0))
-        return finite + tails
+        return finite + sum((sharp_tail(e["series"], from_) for e in w[f"{which}_series"]), Fraction(0))
 
     def _norms(self) -> list:
+        """[(||W_n - I||, ||b_n||, ||W_n||) for the head n = start..N], exactly (cached)."""
         if getattr(self, "_norm_cache", None) is None:
             self._norm_cache = layer_norms(self.subject, self.subject.start, self.witnesses["N"])
         return self._norm_cache
@@ -447,29 +470,58 @@ class Certificate:
         return vmax * pow_upper(w["q"], depth) * (Rp / vmin + ystar_v)
 
     def _t6b_tail(self, depth: int, Rp: Fraction) -> Fraction:
-        """proofs/T6b_perturbed_contraction.md: delta_d <= q^(d - dK) (delta_d0 + E) + e(K)."""
+        """proofs/T6b_perturbed_contraction.md: for d > d0, delta_d <= q^(d - m) delta_m + sum_(m < j <= d)
+        q^(d - j) eps_j over a window of exact layers, with delta_m <= q^(m - dK) (delta_d0 + E(n0 - 1)) + E(K)
+        at the best split dK found."""
         w, fam = self.witnesses, self.subject
         v, y, q, n0 = w["v"], w["fixed_point"], w["q"], w["n0"]
         vmin, vmax, ynorm = min(v), max(v), norm_vec(y)
         d0 = n0 - fam.start
-        if getattr(self, "_head_cache", None) is None:  # (||W_n||, ||b_n||) of the head layers start..n0-1
-            self._head_cache = [(norm_mat(W), norm_vec(b)) for W, b in (fam.layer(k) for k in range(fam.start, n0))]
-        radii = [Rp]  # ||y_d|| <= radii[d] for d <= d0
-        for nw, nb in self._head_cache:
-            radii.append(round_up(nw * radii[-1] + nb))
+        radii = self._t6b_radii(Rp)  # |y_d| <= radii[d] componentwise for d <= d0 + 64
+        crude = ynorm + max(radii[depth], default=Fraction(0)) if depth < len(radii) else None
         if depth <= d0:
-            return ynorm + radii[depth]  # ||y_inf - y_d|| <= ||y*|| + ||y_d||
+            return crude  # ||y_inf - y_d|| <= ||y*|| + ||y_d||
 
         def e_tail(K: int) -> Fraction:  # >= sum_{n > K} ||F_n(y*) - y*||_v
-            om = sum((series_tail(t["series"], K) for t in w["W_series"]), Fraction(0))
-            be = sum((series_tail(t["series"], K) for t in w["b_series"]), Fraction(0))
-            return (om * ynorm + be) / vmin
+            om = sum((sharp_tail(t["series"], K) for t in w["W_series"]), Fraction(0))
+            be = sum((sharp_tail(t["series"], K) for t in w["b_series"]), Fraction(0))
+            return round_up((om * ynorm + be) / vmin)
 
-        delta0 = radii[d0] / vmin + max((abs(a) / c for a, c in zip(y, v)), default=Fraction(0))
-        dK = (d0 + depth) // 2
-        K = fam.start + dK - 1  # the index of the last layer applied at depth dK
-        delta = pow_upper(q, depth - dK) * (delta0 + e_tail(n0 - 1)) + e_tail(K)
-        return vmax * delta
+        A = round_up(max(((t + abs(a)) / c for t, a, c in zip(radii[d0], y, v)), default=Fraction(0)) + e_tail(n0 - 1))
+        m = max(d0, depth - self._t6b_window())
+        splits = {d0, m} | {m - (1 << i) for i in range((m - d0).bit_length())} | {d0 + (m - d0) * i // 8 for i in range(8)}
+        delta = min(pow_upper(q, m - dK) * A + e_tail(fam.start + dK - 1) for dK in splits)
+        for j in range(m + 1, depth + 1):  # delta_j <= q delta_(j-1) + eps_j, layer n_j = start + j - 1 >= n0
+            delta = round_up(q * delta + self._t6b_eps(fam.start + j - 1))
+        return vmax * delta if crude is None else min(crude, vmax * delta)
+
+    def _t6b_radii(self, Rp: Fraction) -> list:
+        """[u_0, ..., u_(d0 + 64)] with |y_d| <= u_d componentwise when ||y_0|| <= R' (cached per R'), from
+        |sigma(W y + b)| <= |W| |y| + |b| over the exact layers."""
+        cache = self.__dict__.setdefault("_radii_cache", {})
+        if Rp not in cache:
+            fam, n0 = self.subject, self.witnesses["n0"]
+            out = [[Rp] * fam.width]
+            for W, b in (fam.layer(k) for k in range(fam.start, n0 + 64)):
+                out.append([round_up(sum((abs(a) * t for a, t in zip(row, out[-1])), abs(c))) for row, c in zip(W, b)])
+            cache[Rp] = out
+        return cache[Rp]
+
+    def _t6b_window(self) -> int:
+        """How many last layers the T6b bound takes exactly: until q^J <= 2^-48, at most 128."""
+        q = self.witnesses["q"]
+        return min(128, math.ceil(48 / -math.log2(q))) if q > 0 else 1
+
+    def _t6b_eps(self, n: int) -> Fraction:
+        """eps_n = ||F_n(y*) - y*||_v, exactly, rounded up (cached)."""
+        cache = self.__dict__.setdefault("_eps_cache", {})
+        if n not in cache:
+            if len(cache) > 100_000:
+                cache.clear()
+            y, v = self.witnesses["fixed_point"], self.witnesses["v"]
+            z = relu_layer(*self.subject.layer(n), y)
+            cache[n] = round_up(max((abs(a - b) / c for a, b, c in zip(z, y, v)), default=Fraction(0)))
+        return cache[n]
 
     def _p1_tail(self, depth: int) -> Fraction:
         w = self.witnesses

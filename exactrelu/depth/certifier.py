@@ -164,30 +164,42 @@ def _fmt_expr(e: Any) -> str:
 def contraction_weights(W: tuple) -> tuple | None:
     """Exact (v, q) with v > 0, q < 1 and |W| v <= q v, or None (floats only propose q0).
 
+    Among the candidates (v = 1 with the largest row sum, and q0 just above the spectral radius
+    rho of |W| at several gaps) the one whose tail bound (max v / min v) q^d reaches 2^-40 at the
+    least depth d: q close to rho makes the bounds decay as fast as the network can.
+
     >>> contraction_weights(((Fraction(1, 2), Fraction(1, 4)), (Fraction(-1, 4), Fraction(1, 3))))
-    ((Fraction(1, 1), Fraction(1, 1)), Fraction(3, 4))
+    ((Fraction(949, 684), Fraction(1, 1)), Fraction(1861, 2736))
+    >>> contraction_weights(((Fraction(1, 2), Fraction(3, 5)), (Fraction(0), Fraction(3, 10))))  # rho = 1/2
+    ((Fraction(161, 1), Fraction(1, 1)), Fraction(811, 1610))
     """
+    import numpy as np
+
     A = [[abs(t) for t in row] for row in W]
     m = len(A)
     q1 = max(sum(row) for row in A)
-    if q1 < 1:
-        return (Fraction(1),) * m, q1
-    import numpy as np
-
+    found = [((Fraction(1),) * m, q1)] if q1 < 1 else []
     rho = float(max(abs(np.linalg.eigvals(np.array(A, dtype=float)))))
-    if not rho < 1:
-        return None
-    for t in (0.5, 0.25, 0.75, 0.1, 0.9):
-        q0 = Fraction(rho + (1 - rho) * t).limit_denominator(10**6)
-        v = _solve_weights(A, q0)
-        if v is None:
-            continue
-        for cand in (tuple(t.limit_denominator(1000) for t in v), v):  # prefer short numbers
-            if all(t > 0 for t in cand):
-                q = max(a / t for a, t in zip(matvec(A, cand), cand))
-                if q < 1:
-                    return cand, q
-    return None
+    if rho < 1:
+        for gap in (1e-6, 1e-4, 1e-2, 0.1, 0.5):
+            q0 = Fraction(rho + (1 - rho) * gap).limit_denominator(10**12)
+            v = _solve_weights(A, q0) if q0 < 1 else None
+            scaled = tuple(t / min(v) for t in v) if v else ()
+            for cand in (tuple(t.limit_denominator(1000) for t in scaled), scaled) if v else ():  # short first
+                if all(t > 0 for t in cand):
+                    q = max(a / t for a, t in zip(matvec(A, cand), cand))
+                    if q < 1:
+                        found.append((cand, q))
+                        break
+    return min(found, key=_decay_depth, default=None)
+
+
+def _decay_depth(vq: tuple) -> float:
+    """The depth at which (max v / min v) q^d falls below 2^-40 (a float score to choose among valid witnesses)."""
+    v, q = vq
+    if q == 0:
+        return 0.0
+    return (math.log2(max(v) / min(v)) + 40) / -math.log2(q)
 
 
 def _solve_weights(A: list, q0: Fraction) -> tuple | None:
@@ -295,9 +307,6 @@ def _rule_t6b(fam: Any, x: Any) -> Any:
     if found is None:
         return "T6b: the limit layer W is no contraction (no v > 0, q < 1 with |W| v <= q v)"
     v, q0 = found
-    q = round_up((q0 + 1) / 2, 16)
-    if q >= 1:
-        return "T6b: no room between the limit contraction factor and 1"
     wser, bser = [], []
     for key, items, exprs in (("W", wser, {(i, j): W[i][j] - _sym(WL[i][j]) for i in range(m) for j in range(m)}),
                               ("b", bser, {(i, None): b[i] - _sym(bL[i]) for i in range(m)})):
@@ -311,23 +320,43 @@ def _rule_t6b(fam: Any, x: Any) -> Any:
             items.append({"row": i, "col": j, "series": s})
     absW = [[abs(t) for t in row] for row in WL]
 
-    def fits(n0: int) -> bool:  # (|W| + tails from n0) v <= q v, as the checker verifies
+    def fits(n0: int, q: Fraction) -> bool:  # (|W| + tails from n0) v <= q v, as the checker verifies
         bound = [list(row) for row in absW]
         for e in wser:
             bound[e["row"]][e["col"]] += series_tail(e["series"], n0 - 1)
         return all(sum(bound[i][j] * v[j] for j in range(m)) <= q * v[i] for i in range(m))
 
-    n0 = fam.start
-    while not fits(n0):
-        n0 = 2 * n0 + 1
-        if n0 > 10_000:
-            return "T6b: the perturbations W_n - W stay too large for the contraction up to n = 10^4"
+    # q between the limit's q0 and 1: nearer q0 decays faster but needs a longer head before n0
+    options = []
+    for t in (64, 16, 4, 2):
+        q = round_up(q0 + (1 - q0) / t, 16)
+        n0 = _least_n0(lambda k: fits(k, q), fam.start) if q < 1 else None
+        if n0 is not None:
+            options.append((n0, q))
+    if not options:
+        return "T6b: the perturbations W_n - W stay too large for the contraction up to n = 10^4"
+    n0, q = min(options, key=lambda o: o[0] - fam.start + _decay_depth((v, o[1])))
     y = fixed_point(WL, bL)
     if y is None:
         return "T6b: no exact fixed point of the limit layer found"
     wit = {"n0": n0, "v": v, "q": q, "W_limit": WL, "b_limit": bL, "fixed_point": y,
            "W_series": tuple(wser), "b_series": tuple(bser)}
     return Certificate("converges", "T6b", {"kind": "everywhere"}, wit, fam, apply_output(fam, y))
+
+
+def _least_n0(fits: Any, start: int, limit: int = 10_000) -> int | None:
+    """The least n0 in [start, start + limit] with fits(n0) (fits is monotone: tails shrink with n0), or None."""
+    if fits(start):
+        return start
+    lo, hi = start, start + 1  # fits(lo) is false
+    while not fits(hi):
+        if hi - start >= limit:
+            return None
+        lo, hi = hi, min(start + 2 * (hi - start), start + limit)
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (lo, mid) if fits(mid) else (mid, hi)
+    return hi
 
 
 def _sym(q: Fraction) -> Any:
@@ -357,10 +386,10 @@ def _rule_t4(fam: Any, x: Any) -> Any:
     N = start + T4_HEAD - 1
     norms = layer_norms(fam, start, N)
     W_tail = sum((e["series"].tail_bound(N) for e in wser), Fraction(0))
-    S = round_up(sum((s for s, _ in norms), Fraction(0)) + W_tail)
-    B = round_up(sum((t for _, t in norms), Fraction(0)) + sum((e["series"].tail_bound(N) for e in bser), Fraction(0)))
+    S = round_up(sum((s for s, _, _ in norms), Fraction(0)) + W_tail)
+    B = round_up(sum((t for _, t, _ in norms), Fraction(0)) + sum((e["series"].tail_bound(N) for e in bser), Fraction(0)))
     head = Fraction(1)
-    for s_n, _ in norms:  # the exact product over the head, the series tail through exp
+    for s_n, _, _ in norms:  # the exact product over the head, the series tail through exp
         head = round_up(head * (1 + s_n))
     E, j = exp_upper(W_tail)
     P = round_up(head * E)

@@ -45,6 +45,7 @@ import sympy
 
 from ..exact import exactpoly as ep
 from ..exact.jsonio import envelope, read_envelope
+from .tails import least_N as _least_N
 from .series_check import (
     N_SYM,
     SeriesCertificate,
@@ -69,18 +70,6 @@ __all__ = [
 
 n = N_SYM
 _MAX_HEAD = 200  # prefer witnesses valid from start + this many terms on
-
-
-def _least_N(conds, start: int) -> int | None:
-    """Least N >= start at which every condition holds on [N, oo) (each is monotone in N)."""
-    N = start
-    for p, kind in conds:
-        f = ep.least_positive_from if kind == "pos" else ep.least_nonnegative_from
-        m = f(p, start)
-        if m is None:
-            return None
-        N = max(N, m)
-    return N
 
 
 def _mpf(q: Fraction) -> mpmath.mpf:

@@ -189,7 +189,8 @@ class SeriesCertificate:
         return self._checked[1]
 
     def tail_bound(self, K: int) -> Fraction:
-        """Exact upper bound of ``sum_{k > K, k >= start} |a(k)|`` (summable certificates; the kernel's bound)."""
+        """Exact upper bound of ``sum_{k > K, k >= start} |a(k)|`` (summable certificates; the kernel's bound,
+        which witnesses checked by the kernel must use; :mod:`exactrelu.depth.tails` has sharper ones)."""
         return _ks.tail_bound(self.kernel(), K)
 
     def depth_for(self, tol: Any) -> int:
