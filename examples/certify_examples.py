@@ -1,4 +1,4 @@
-"""Certify the examples that must come out right, print the verdicts, and assert them.
+"""Does the certifier reach the expected verdict (converges, diverges, inconclusive) and rule on each of ten reference families?
 
     python3 examples/certify_examples.py
 

@@ -1,4 +1,4 @@
-"""Run the exact oracle against torch: a correct model shows only rounding, a broken one real errors.
+"""Does the exact oracle tell torch's float32 rounding apart from a real bug (a bias off by one)?
 
     python examples/oracle_torch.py
 

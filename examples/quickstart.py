@@ -1,4 +1,4 @@
-"""Quick start: exact evaluation, patterns with ties, the explicit expression, and linear regions.
+"""What does exactrelu compute exactly for a small network: its value at a point, its ties, its explicit expression and its linear regions?
 
 Run: python3 examples/quickstart.py   (it checks everything it prints and exits non-zero on a mismatch)
 """

@@ -1,4 +1,6 @@
-"""The two region figures of the README, and the digits network the tests use, made reproducibly.
+"""What do the exact linear regions and decision boundaries of two trained classifiers look like (the README's two region figures)?
+
+It also makes, reproducibly, the digits network the tests use.
 
     python examples/region_figures.py --out docs/figures   # the README's figures
     python examples/region_figures.py                      # into a temporary folder (what the tests run)
