@@ -88,7 +88,8 @@ def test_from_torch_structure():
         (nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(2, 1)), "expects 2 inputs but the previous layer gives 3"),
         (nn.Sequential(nn.ReLU(), nn.Linear(2, 1)), "before any Linear"),
         (nn.Sequential(), "no Linear layer"),
-        (nn.Tanh(), "expects an nn.Sequential"),
+        (nn.Tanh(), r"node 'tanh' .* is not supported"),  # traced by torch.fx, refused by name
+        (3, "expects a torch nn.Module"),
     ],
 )
 def test_from_torch_refusals(module, message):
