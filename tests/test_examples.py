@@ -49,3 +49,9 @@ def test_each_example_opens_with_its_question():
         doc = ast.get_docstring(ast.parse(script.read_text())) or ""
         first = doc.split("\n\n", 1)[0]
         assert first.endswith("?") and first.count("?") == 1, f"{script.name}: the docstring must open with one question"
+
+
+def test_the_readme_lists_every_example():
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    listed = {line.split("|")[1].strip() for line in readme.splitlines() if line.startswith("| ") and ".py |" in line}
+    assert listed == {p.name for p in EXAMPLES}
