@@ -158,17 +158,28 @@ def test_unsupported_activation(op):
         network_from_onnx(mdl)
 
 
-def test_unsupported_conv_names_operator(tmp_path):
-    mdl = model([node("Conv", ["x", "w"], "y")], {"w": np.ones((1, 1, 1, 1), dtype=np.float32)}, in_shape=(1, 1, 2, 2))
+def test_unsupported_operator_is_named(tmp_path):
+    mdl = model([node("Sigmoid", ["x"], "y")], {}, in_shape=(1, 2))
     (tmp_path / "c.onnx").write_bytes(mdl.SerializeToString())
-    with pytest.raises(ValueError, match=r"c.onnx: node 0 \(Conv\): unsupported ONNX operator 'Conv'"):
+    with pytest.raises(ValueError, match=r"c.onnx: node 0 \(Sigmoid\): unsupported ONNX operator 'Sigmoid'"):
         load(tmp_path / "c.onnx")
+
+
+def test_a_skip_connection_is_read_exactly():
+    from fractions import Fraction
+
+    net = network_from_onnx(model([node("Relu", ["x"], "r"), node("Add", ["x", "r"], "y")], {}))
+    x = [Fraction(-3, 2), Fraction(1, 3)]
+    assert net(x) == tuple(v + max(v, 0) for v in x)  # x + relu(x); x rides along in identity neurons
+    assert [a.name for a in net.activations[0]] == ["relu", "relu", "identity", "identity"]
 
 
 @pytest.mark.parametrize(
     "nodes, inits, message",
     [
-        ([node("Relu", ["x"], "r"), node("Add", ["x", "r"], "y")], {}, "Add of two non-constant tensors"),
+        ([node("Relu", ["x"], "r"), node("Mul", ["x", "r"], "y")], {}, "Mul of two non-constant tensors"),
+        ([node("Relu", ["x"], "r"), node("Relu", ["r"], "s"), node("Add", ["r", "x"], "t"), node("Add", ["s", "t"], "y")],
+         {}, "graph branches"),
         ([node("Div", ["k", "x"], "y")], {"k": [1.0, 1.0]}, "Div of a constant by the tensor"),
         ([node("Div", ["x", "k"], "y")], {"k": [1.0, 0.0]}, "division by a zero constant"),
         ([node("Relu", ["x"], "r"), node("Relu", ["x"], "y")], {}, "branches"),

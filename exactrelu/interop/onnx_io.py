@@ -1,12 +1,17 @@
-"""ONNX import and export of ReLU networks, with every constant converted exactly.
+"""ONNX import and export of piecewise-linear networks, with every constant converted exactly.
 
 Import reads graphs built from ``Gemm``, ``MatMul`` + ``Add``, ``Relu``,
-``Flatten``, ``Reshape``, ``Identity``, ``Constant`` and elementwise ``Sub``,
-``Add``, ``Mul``, ``Div`` by constants.  It interprets the graph over the
+``LeakyRelu``, ``PRelu``, ``Clip``, ``Conv``, ``AveragePool``,
+``GlobalAveragePool``, ``MaxPool``, ``BatchNormalization`` (inference),
+``Flatten``, ``Reshape``, ``Identity``, ``Constant``, elementwise ``Sub``,
+``Add``, ``Mul``, ``Div`` by constants, and ``Add`` of two tensors (a skip
+connection, as in residual blocks).  It interprets the graph over the
 rationals: the running tensor is kept as an exact affine map ``A h + c`` of the
-last ReLU's output ``h`` (or of the input), every constant is folded into that
+last activation's output ``h`` (or of the input), every constant is folded into that
 map exactly (a float32 initializer means its exact binary value), and each
-``Relu`` closes one hidden layer.  So an input normalisation ``(x - m) / s``
+activation closes one hidden layer (:mod:`exactrelu.nets.build` folds the
+convolutions and pools, lowers MaxPool to exact comparisons and carries a
+skip's input through the layers in between by identity neurons).  So an input normalisation ``(x - m) / s``
 followed by ``MatMul`` becomes one affine layer with exact rational weights.
 This is the real-number function the graph denotes; a float runtime computes
 a rounding of it (see :mod:`exactrelu.oracle`), with extra roundings where a
@@ -14,8 +19,8 @@ folded step such as an input normalisation is rounded separately.  (MatMul
 then Add is fine: that is one dot product plus bias, summed in some order.)
 
 Anything else is refused with the operator's name: other operators,
-operations between two non-constant tensors (residual connections),
-branching graphs, external tensor data (it would read other files).
+other operations between two non-constant tensors, branching graphs other
+than skips, external tensor data (it would read other files).
 
 The ``onnx`` package is an optional extra, imported only here.
 
@@ -45,8 +50,10 @@ from typing import Any
 import flint
 import numpy as np
 
-from ..nets.network import Network
 from ..exact.numbers import fmpq_to_fraction
+from ..nets import build as B
+from ..nets.activation import RELU, Activation, leaky
+from ..nets.network import Network
 from ..optional import import_optional
 
 __all__ = [
@@ -64,7 +71,10 @@ __all__ = [
 MAX_ENTRIES = 10**7
 _FLOAT_INPUTS = ("FLOAT", "DOUBLE", "FLOAT16", "BFLOAT16")
 
-SUPPORTED = ("Gemm", "MatMul", "Add", "Sub", "Mul", "Div", "Relu", "Flatten", "Reshape", "Identity", "Constant")
+SUPPORTED = ("Gemm", "MatMul", "Add", "Sub", "Mul", "Div", "Relu", "LeakyRelu", "PRelu", "Clip", "Conv", "AveragePool",
+             "GlobalAveragePool", "MaxPool", "BatchNormalization", "Flatten", "Reshape", "Identity", "Constant")
+_ACTIVATIONS = ("Relu", "LeakyRelu", "PRelu", "Clip")
+_FOLDED = ("Conv", "AveragePool", "GlobalAveragePool", "MaxPool", "BatchNormalization")
 
 
 class UnsupportedOperatorError(ValueError):
@@ -108,8 +118,9 @@ def _fmpq_list(arr: np.ndarray) -> list:
 
 
 # ------------------------------------------------------------------ import
-def load_onnx(path: str | os.PathLike) -> Network:
-    """Load an ONNX file as an exact :class:`Network` (external tensor data refused).
+def load_onnx(path: str | os.PathLike, *, sqrt_bits: int | None = None) -> Network:
+    """Load an ONNX file as an exact :class:`Network` (external tensor data refused; ``sqrt_bits``: see
+    :func:`network_from_onnx`).
 
     >>> import os, tempfile
     >>> from exactrelu import Network
@@ -131,13 +142,17 @@ def load_onnx(path: str | os.PathLike) -> Network:
     if not model.HasField("graph") or not model.graph.node:
         raise ValueError(f"{name}: the ONNX model has no graph nodes (truncated or empty file?)")
     try:
-        return network_from_onnx(model)
+        return network_from_onnx(model, sqrt_bits=sqrt_bits)
     except ValueError as exc:
         raise type(exc)(f"{name}: {exc}") from None
 
 
-def network_from_onnx(model: Any) -> Network:
-    """Convert an in-memory ``onnx.ModelProto`` to an exact :class:`Network` (see the module docs)."""
+def network_from_onnx(model: Any, *, sqrt_bits: int | None = None) -> Network:
+    """Convert an in-memory ``onnx.ModelProto`` to an exact :class:`Network` (see the module docs).
+
+    BatchNormalization divides by sqrt(var + epsilon), irrational in general:
+    refused unless ``sqrt_bits`` says how many bits of the root to keep.
+    """
     onnx = _onnx()
     graph = model.graph
     consts: dict[str, np.ndarray] = {}
@@ -169,7 +184,8 @@ def network_from_onnx(model: Any) -> Network:
                 raise ValueError(f"{where}: input {name!r} is not produced by any earlier node")
             else:
                 args.append(values[name])
-        out = _apply(onnx, node, args, layers, where)
+        _check_bases(args, layers, n, where)
+        out = _apply(onnx, node, args, layers, where, sqrt_bits)
         if len(node.output) != 1:
             raise UnsupportedOperatorError(f"{where}: nodes with {len(node.output)} outputs are not supported")
         values[node.output[0]] = out
@@ -181,8 +197,16 @@ def network_from_onnx(model: Any) -> Network:
     return _build(layers, result)
 
 
+def _check_bases(args: list, layers: list, n: int, where: str) -> None:
+    """Every tensor's map still fits its base (a skip widens the layers it spans; a tensor left behind there is
+    a branch of the graph other than the skip)."""
+    for a in args:
+        if isinstance(a, _Affine) and a.A.ncols() != (layers[a.level - 1][0].nrows() if a.level else n):
+            raise UnsupportedOperatorError(f"{where}: the graph branches across a skip connection")
+
+
 def _build(layers: list, result: _Affine) -> Network:
-    hidden = [(_mat(W), _vec(b)) for W, b in layers]
+    hidden = [(_mat(W), _vec(b), acts) for W, b, acts in layers]
     base = result.A.ncols()
     is_identity = result.A.nrows() == base and result.A == _identity(base) and result.c == flint.fmpq_mat(base, 1)
     output = None if (is_identity and hidden) else (_mat(result.A), _vec(result.c))
@@ -245,10 +269,16 @@ _ATTRIBUTES = {
     "Flatten": {"axis"},
     "Reshape": {"allowzero"},
     "Constant": {"value"},
+    "LeakyRelu": {"alpha"},
+    "Clip": {"min", "max"},
+    "Conv": {"kernel_shape", "strides", "pads", "dilations", "group", "auto_pad"},
+    "AveragePool": {"kernel_shape", "strides", "pads", "count_include_pad", "ceil_mode", "auto_pad"},
+    "MaxPool": {"kernel_shape", "strides", "pads", "dilations", "ceil_mode", "auto_pad", "storage_order"},
+    "BatchNormalization": {"epsilon", "momentum", "training_mode", "spatial"},
 }
 
 
-def _apply(onnx: Any, node: Any, args: list, layers: list, where: str) -> Any:
+def _apply(onnx: Any, node: Any, args: list, layers: list, where: str, sqrt_bits: int | None = None) -> Any:
     op = node.op_type
     attrs = {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
     unknown = sorted(set(attrs) - _ATTRIBUTES.get(op, set()))
@@ -263,17 +293,21 @@ def _apply(onnx: Any, node: Any, args: list, layers: list, where: str) -> Any:
         return args[0]  # exporters copy shared initializers through Identity nodes
     if not dyn:
         raise UnsupportedOperatorError(f"{where}: computing on constants only is not supported (fold it in the exporter)")
+    if len(dyn) == 2 and op == "Add" and len(args) == 2:
+        return _skip(args[0], args[1], layers, where)
     if len(dyn) > 1:
         raise UnsupportedOperatorError(f"{where}: {op} of two non-constant tensors is not an affine layer")
     x = args[0]
     if op == "Identity":
         return x
-    if op == "Relu":
+    if op in _ACTIVATIONS:
         if x.level != len(layers):
-            raise UnsupportedOperatorError(f"{where}: the graph branches (a second Relu on an earlier tensor)")
-        layers.append((x.A, x.c))
+            raise UnsupportedOperatorError(f"{where}: the graph branches (a second activation on an earlier tensor)")
+        layers.append((x.A, x.c, _activations(op, args, attrs, x.shape, where)))
         n = x.A.nrows()
         return _Affine(_identity(n, where), flint.fmpq_mat(n, 1), x.shape, x.level + 1)
+    if op in _FOLDED:
+        return _folded(op, args, attrs, x, layers, where, sqrt_bits)
     if op == "Flatten":
         return _flatten(x, attrs.get("axis", 1), where)
     if op == "Reshape":
@@ -285,6 +319,105 @@ def _apply(onnx: Any, node: Any, args: list, layers: list, where: str) -> Any:
             raise UnsupportedOperatorError(f"{where}: MatMul with the constant on the left is not supported")
         return _matmul(x, args[1], where)
     return _gemm(args, attrs, where)
+
+
+def _activations(op: str, args: list, attrs: dict, shape: tuple, where: str) -> tuple:
+    """One exact activation per entry of the tensor for Relu, LeakyRelu, PRelu or Clip."""
+    n = _size(shape)
+    if op == "Relu":
+        return (RELU,) * n
+    if op == "LeakyRelu":  # a float32 attribute: its exact binary value
+        return (leaky(Fraction(float(np.float32(attrs.get("alpha", 0.01)))), where),) * n
+    if op == "PRelu":
+        slope = args[1] if len(args) > 1 else None
+        if not isinstance(slope, np.ndarray):
+            raise UnsupportedOperatorError(f"{where}: PRelu needs a constant slope")
+        vals, _ = _broadcast(slope, shape, where)
+        return tuple(leaky(fmpq_to_fraction(v), f"{where}, entry {i}") for i, v in enumerate(vals))
+    bounds = []
+    for i, key in ((1, "min"), (2, "max")):  # opset >= 11: inputs; before: attributes
+        v = args[i] if len(args) > i else attrs.get(key)
+        if v is not None and not isinstance(v, (np.ndarray, float, int)):
+            raise UnsupportedOperatorError(f"{where}: Clip needs constant bounds")
+        bounds.append(None if v is None else Fraction(float(np.asarray(v).reshape(()))))
+    lo, hi = bounds
+    if lo is not None and hi is not None and not lo < hi:
+        raise ValueError(f"{where}: Clip with min {lo} >= max {hi} is constant, not supported")
+    t = [v for v in (lo, hi) if v is not None]
+    slopes = ([0] if lo is not None else []) + [1] + ([0] if hi is not None else [])
+    offsets = ([lo] if lo is not None else []) + [0] + ([hi] if hi is not None else [])
+    return (Activation(t, slopes, offsets, where),) * n
+
+
+def _folded(op: str, args: list, attrs: dict, x: _Affine, layers: list, where: str, sqrt_bits: int | None) -> _Affine:
+    """Conv, pools and batch norm through :func:`exactrelu.nets.build.fold` (MaxPool adds hidden layers)."""
+    if len(x.shape) < 3 or x.shape[0] != 1:
+        raise ValueError(f"{where}: expects a tensor (1, channels, spatial...), got shape {x.shape}")
+    if op in ("Conv", "AveragePool", "MaxPool") and attrs.get("auto_pad", b"NOTSET") not in (b"NOTSET", "NOTSET"):
+        raise UnsupportedOperatorError(f"{where}: auto_pad={attrs['auto_pad']!r} is not supported (give pads)")
+    if attrs.get("ceil_mode", 0):
+        raise UnsupportedOperatorError(f"{where}: ceil_mode=1 is not supported")
+    spatial = len(x.shape) - 2
+    if spatial not in (1, 2):
+        raise UnsupportedOperatorError(f"{where}: {spatial}-D {op} is not supported (1-D and 2-D are)")
+    spec = _spec(op, args, attrs, x.shape, spatial, where, sqrt_bits)
+    spec.label = where
+    hidden, P, p, shape = B.fold(spec, x.shape[1:], x.A, x.c, where)
+    layers.extend(hidden)
+    return _Affine(P, p, (1, *shape), x.level + len(hidden))
+
+
+def _pads(attrs: dict, spatial: int, where: str) -> tuple:
+    pads = list(attrs.get("pads", [0] * (2 * spatial)))
+    if pads[:spatial] != pads[spatial:]:
+        raise UnsupportedOperatorError(f"{where}: asymmetric pads {pads} are not supported")
+    return tuple(pads[:spatial])
+
+
+def _spec(op: str, args: list, attrs: dict, shape: tuple, spatial: int, where: str, sqrt_bits: int | None) -> Any:
+    if op == "GlobalAveragePool":
+        return (B.AvgPool1d if spatial == 1 else B.AvgPool2d)(tuple(shape[2:]))
+    if op == "BatchNormalization":
+        if attrs.get("training_mode", 0):
+            raise UnsupportedOperatorError(f"{where}: training_mode=1 is not supported (inference only)")
+        consts = args[1:5]
+        if len(consts) != 4 or not all(isinstance(a, np.ndarray) for a in consts):
+            raise UnsupportedOperatorError(f"{where}: BatchNormalization needs constant scale, B, mean and var")
+        eps = Fraction(float(np.float32(attrs.get("epsilon", 1e-5))))
+        g, b, m, v = ([fmpq_to_fraction(q) for q in _fmpq_list(a.reshape(-1))] for a in consts)
+        return B.batchnorm(g, b, m, v, eps, sqrt_bits, where)
+    kernel = tuple(int(k) for k in attrs.get("kernel_shape", ()))
+    strides = tuple(int(k) for k in attrs.get("strides", (1,) * spatial))
+    pads = _pads(attrs, spatial, where)
+    dil = tuple(int(k) for k in attrs.get("dilations", (1,) * spatial))
+    if op == "Conv":
+        W = args[1] if len(args) > 1 else None
+        bias = args[2] if len(args) > 2 else None
+        if not isinstance(W, np.ndarray) or (bias is not None and not isinstance(bias, np.ndarray)):
+            raise UnsupportedOperatorError(f"{where}: Conv needs constant weights and bias")
+        Wq = np.array([fmpq_to_fraction(q) for q in _fmpq_list(W)] + [None], dtype=object)[:-1].reshape(W.shape)
+        bq = None if bias is None else [fmpq_to_fraction(q) for q in _fmpq_list(bias)]
+        return (B.Conv1d if spatial == 1 else B.Conv2d)(Wq, bq, strides, pads, dil, int(attrs.get("group", 1)))
+    if any(d != 1 for d in dil):
+        raise UnsupportedOperatorError(f"{where}: dilations {dil} of {op} are not supported")
+    if not kernel:
+        raise ValueError(f"{where}: {op} needs kernel_shape")
+    if op == "MaxPool":
+        return (B.MaxPool1d if spatial == 1 else B.MaxPool2d)(kernel, strides, pads)
+    return (B.AvgPool1d if spatial == 1 else B.AvgPool2d)(kernel, strides, pads,
+                                                         bool(attrs.get("count_include_pad", 0)))
+
+
+def _skip(x: _Affine, y: _Affine, layers: list, where: str) -> _Affine:
+    """x + y for two tensors (a skip connection): the layers between their bases carry the earlier one along."""
+    if x.level > y.level:
+        x, y = y, x
+    if tuple(x.shape) != tuple(y.shape):
+        raise UnsupportedOperatorError(f"{where}: Add of tensors of shapes {x.shape} and {y.shape} (no broadcasting)")
+    if y.level != len(layers) and x.level != y.level:
+        raise UnsupportedOperatorError(f"{where}: the graph branches (a skip into an earlier tensor)")
+    A, c = B.add_skip(layers, x.level, x.A, x.c, y.A, y.c) if x.level < y.level else (x.A + y.A, x.c + y.c)
+    return _Affine(A, c, y.shape, y.level)
 
 
 def _flatten(x: _Affine, axis: int, where: str) -> _Affine:
@@ -429,6 +562,7 @@ def network_to_onnx(net: Network, *, dtype: str = "float32", allow_rounding: boo
     if dtype not in ("float32", "float64"):
         raise ValueError(f"ONNX export supports dtype 'float32' or 'float64', got {dtype!r}")
     elem = TensorProto.FLOAT if dtype == "float32" else TensorProto.DOUBLE
+    net.require_relu("network_to_onnx (Gemm and Relu)")
     pairs = [(W, b, f"layer {i}", True) for i, (W, b) in enumerate(net.layers)]
     if net.output is not None:
         pairs.append((net.output[0], net.output[1], "output layer", False))

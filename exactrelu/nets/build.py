@@ -47,7 +47,7 @@ from ..exact.numbers import fmpq_to_fraction, to_fraction
 from .activation import RELU, Activation, as_activation, identity
 from .network import Network
 
-__all__ = ["build", "fold", "batchnorm", "Linear", "Conv1d", "Conv2d", "AvgPool1d", "AvgPool2d", "MaxPool1d", "MaxPool2d", "Flatten",
+__all__ = ["build", "fold", "batchnorm", "add_skip", "Linear", "Conv1d", "Conv2d", "AvgPool1d", "AvgPool2d", "MaxPool1d", "MaxPool2d", "Flatten",
            "BatchNorm", "Act", "Residual", "MAX_ENTRIES"]
 
 # A folded layer is a dense exact matrix: beyond this many entries exact arithmetic is hopeless anyway.
@@ -466,25 +466,35 @@ def fold(spec: Spec, shape: tuple, P: Any, p: Any, where: str) -> tuple:
 
 def _residual(st: _State, spec: Residual, where: str) -> None:
     """y -> y + F(y): F's hidden layers carry y along in identity neurons; its output adds it back."""
-    n, prev = st.size, st.P.ncols()
+    prev = st.P.ncols()
     inner = _State(st.shape, prev, st.P, st.p)
     inner.hidden = []
     _run(inner, spec.specs)
     if inner.shape != st.shape:
         raise ValueError(f"{where}: the block maps shape {st.shape} to {inner.shape}; a skip needs them equal")
-    if not inner.hidden:  # F affine: (I + A) y + a, folded
-        st.P, st.p = inner.P + st.P, inner.p + st.p
-        return
-    ident = [identity()] * n
-    for k, (W, b, acts) in enumerate(inner.hidden):
-        if k == 0:  # the block's input y = P h + p rides along
-            W2 = _stack(W, st.P)
-            b2 = _stack(b, st.p)
-        else:  # [W 0; 0 I] on [h; y]
+    start = len(st.hidden)
+    st.hidden += inner.hidden
+    st.P, st.p = add_skip(st.hidden, start, st.P, st.p, inner.P, inner.p)
+
+
+def add_skip(hidden: list, start: int, Px: Any, px: Any, Py: Any, py: Any) -> tuple:
+    """x + y where x = Px h + px is affine in the input of hidden layer ``start`` and y = Py g + py in the output
+    of the last one: layers start.. of ``hidden`` (flint (W, b, activations), changed in place) carry x along in
+    identity neurons (no breakpoint: they never split a region); returns the map (P, p) of x + y on the new output.
+    """
+    n = Px.nrows()
+    if start == len(hidden):  # no hidden layer between: both affine in the same state
+        return Px + Py, px + py
+    ident = (identity(),) * n
+    for k in range(start, len(hidden)):
+        W, b, acts = hidden[k]
+        if k == start:  # x rides along from the layer's input
+            W2, b2 = _stack(W, Px), _stack(b, px)
+        else:  # [W 0; 0 I] on [h; x]
             W2 = _stack(_side(W, flint.fmpq_mat(W.nrows(), n)), _side(flint.fmpq_mat(n, W.ncols()), _eye(n)))
             b2 = _stack(b, flint.fmpq_mat(n, 1))
-        st.hidden.append((W2, b2, acts + tuple(ident)))
-    st.P, st.p = _side(inner.P, _eye(n)), inner.p
+        hidden[k] = (W2, b2, tuple(acts) + ident)
+    return _side(Py, _eye(n)), py
 
 
 def _stack(A: Any, B: Any) -> Any:
