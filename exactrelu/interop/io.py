@@ -124,11 +124,12 @@ def save(
         raise ValueError(f"cannot save to {str(p)!r}: unknown suffix {p.suffix!r} (expected .json, .npz or .onnx)")
 
 
-def from_torch(module: Any) -> Network:
-    """Convert a torch ``nn.Sequential`` of ``Linear`` and ``ReLU`` exactly; see :mod:`exactrelu.interop.torch_io`."""
+def from_torch(module: Any, input_shape: Any = None, *, sqrt_bits: int | None = None) -> Network:
+    """Convert a torch model exactly (Linear, convolutions, pools, batch norm, piecewise-linear activations,
+    skips); see :mod:`exactrelu.interop.torch_io`."""
     from .torch_io import from_torch as _from_torch
 
-    return _from_torch(module)
+    return _from_torch(module, input_shape, sqrt_bits=sqrt_bits)
 
 
 def to_torch(net: Network, dtype: Any = "float64", *, allow_rounding: bool = True) -> Any:
@@ -147,6 +148,7 @@ def _npz_arrays(net: Network, dtype: str, allow_rounding: bool) -> dict:
             return np.array([fraction_str(v) for v in rows], dtype=str)
         return to_float_array(rows, dtype, where, allow_rounding)
 
+    net.require_relu(".npz files (they hold W and b only; save it as .json)")
     arrays = {}
     for i, (W, b) in enumerate(net.layers):
         arrays[f"W{i}"] = conv(W, f"layer {i}, W")
