@@ -31,6 +31,8 @@ _EXPORTS = {
     "Region": "regions",
     "Partition": "regions",
     "Slice": "nets.slice",
+    "Activation": "nets.activation",
+    "build": "nets.build",
     "decision_boundary": "regions.boundary",
     "count_regions": "regions",
     "RegionLimitExceeded": "regions",
