@@ -161,3 +161,27 @@ def test_demo_writes_the_built_in_network_once(tmp_path, capsys):
     assert main(["demo", "-o", str(path)]) == 0
     assert Network.from_json(path) == demo_network()
     assert main(["demo", "-o", str(path)]) == 2 and "exists; give --force" in capsys.readouterr().err
+
+
+def test_certify_prints_tail_bounds_rounded_up_or_exact(tmp_path, capsys):
+    import re
+    from fractions import Fraction
+
+    from exactrelu.cli._numbers import upper_text
+    from exactrelu.cli.families import template
+    from exactrelu.depth.certifier import certify
+    from exactrelu.depth.family import Family
+
+    fam = tmp_path / "f.json"
+    Family.from_json(template(2)).to_json(fam)
+    cert = certify(Family.from_json(fam), radius=2)
+    for extra in ([], ["--digits", "3"], ["--exact"]):
+        assert main(["certify", str(fam), "--radius", "2", *extra]) == 0
+        shown = re.findall(r"^- depth (\d+): \|\|N_inf\(x\) - N_\d+\(x\)\|\| <= (\S+)$", capsys.readouterr().out, re.M)
+        assert len(shown) >= 3
+        for d, text in shown:
+            bound = cert.tail_bound(int(d), 2)
+            if extra == ["--exact"]:
+                assert Fraction(text) == bound
+            else:  # a true bound: the exact one rounded up (tests/test_cli_numbers.py checks the rounding)
+                assert bound <= Fraction(text) and text == upper_text(bound, 3 if extra else 6)

@@ -60,3 +60,15 @@ def test_huge_and_tiny_values_need_no_float():
     for v in (q, 1 / q, -q):
         text = decimal_text(v, 4)
         assert re.fullmatch(r"~-?\d\.\d{3}e[+-]150[45]", text) and (Fraction(text[1:]), True) == truth(v, 4)
+
+
+@given(fractions, st.integers(1, 30))
+def test_upper_bounds_round_up_to_the_least_decimal_above(q, digits):
+    from decimal import ROUND_CEILING
+
+    from exactrelu.cli._numbers import upper_text
+
+    ctx = Context(prec=digits, rounding=ROUND_CEILING, Emax=10**6, Emin=-10**6)
+    text = upper_text(q, digits)
+    assert "~" not in text and Fraction(text) == Fraction(ctx.divide(Decimal(q.numerator), Decimal(q.denominator)))
+    assert Fraction(text) >= q

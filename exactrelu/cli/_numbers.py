@@ -15,6 +15,7 @@ magnitude. JSON output is always exact.
 from __future__ import annotations
 
 import argparse
+import math
 from fractions import Fraction
 from typing import Any, Callable, Iterable
 
@@ -44,20 +45,40 @@ def decimal_text(q: Fraction, digits: int = DEFAULT_DIGITS) -> str:
     >>> decimal_text(Fraction(999999, 10**6), 3), decimal_text(Fraction(1, 7), 1), decimal_text(Fraction(25, 1000), 1)
     ('~1', '~0.1', '~0.02')
     """
+    text, exact = _decimal(Fraction(q), digits, up=False)
+    return text if exact else ROUNDED + text
+
+
+def upper_text(q: Fraction, digits: int = DEFAULT_DIGITS) -> str:
+    """The least decimal of at most ``digits`` significant digits that is >= ``q`` (for upper bounds: no mark).
+
+    A bound rounded up still holds, so "||e|| <= 0.334" is true as printed when the exact bound is 1/3.
+
+    >>> upper_text(Fraction(1, 3), 3), upper_text(Fraction(-1, 3), 3), upper_text(Fraction(1, 4), 3)
+    ('0.334', '-0.333', '0.25')
+    >>> upper_text(Fraction(99951, 100000), 3), upper_text(Fraction(3, 10**9), 6)
+    ('1', '3e-09')
+    """
+    return _decimal(Fraction(q), digits, up=True)[0]
+
+
+def _decimal(q: Fraction, digits: int, up: bool) -> tuple:
+    """(text, exact): q rounded to ``digits`` significant digits, to nearest (half even) or up (toward +inf)."""
     if digits < 1:
         raise ValueError(f"digits must be at least 1, got {digits}")
-    q = Fraction(q)
     if q == 0:
-        return "0"
+        return "0", True
     a = abs(q)
     e = _exponent(a)
-    scaled = a * Fraction(10) ** (digits - 1 - e)
-    m = round(scaled)  # Fraction rounding: exact, half to even
+    scaled = a * _pow10(digits - 1 - e)
+    if not up:
+        m = round(scaled)  # Fraction rounding: exact, half to even
+    else:  # toward +inf: away from zero for q > 0, toward zero for q < 0
+        m = math.ceil(scaled) if q > 0 else math.floor(scaled)
     if m == 10**digits:  # 9.99...96 rounded up to 10.0...0: one more digit before the point
         m, e = m // 10, e + 1
     exact = m * _pow10(e - digits + 1) == a
-    text = _layout(m, e, digits)
-    return ("" if exact else ROUNDED) + ("-" if q < 0 else "") + text
+    return ("-" if q < 0 else "") + _layout(m, e, digits), exact
 
 
 def _exponent(a: Fraction) -> int:

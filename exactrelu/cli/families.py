@@ -12,13 +12,15 @@ start from, and prints what each of its fields means.
 
 from __future__ import annotations
 
+import re
 import sys
+from fractions import Fraction
 from typing import Any
 
 from ..exact.numbers import fraction_str, to_fraction, to_vector
 from ._help import HelpFormatter, epilog
 from ._inputs import allow_negative_values, check_new_file
-from ._numbers import NUMBERS_HELP, ROUNDED, add_number_options, formatter, vector_text
+from ._numbers import NUMBERS_HELP, ROUNDED, add_number_options, formatter, upper_text, vector_text
 
 
 FIELDS = """\
@@ -49,8 +51,8 @@ def register(sub: Any) -> None:
             [("exactrelu certify fam.json", "the proof for every input"),
              ("exactrelu certify fam.json --x 1,-1/2 --quiet", "one point, one line"),
              ("exactrelu certify fam.json --exact -o cert.json", "exact limit; write the certificate")],
-            NUMBERS_HELP + " This applies to the limit; tail bounds print as upper bounds in scientific "
-            "notation. The certificate file is always exact.",
+            NUMBERS_HELP + " This applies to the limit; the tail bounds are rounded up instead (no mark: "
+            "a bound rounded up still holds). The certificate file is always exact.",
             "Start from 'exactrelu init-family -o fam.json' to write a family file."),
         formatter_class=HelpFormatter))
     p.add_argument("family", help="family JSON file (format exactrelu.family; see 'exactrelu init-family --help')")
@@ -168,7 +170,7 @@ def _certify(args: Any) -> int:
         limit = "" if cert.limit is None else f"; limit {vector_text(cert.limit, fmt)}"
         print(f"{cert.verdict}{rule} for {cert.scope_text()}{limit}")
     else:
-        print(_readable_limit(cert.explain(), cert.limit, fmt, args.exact), end="")
+        print(_readable_tails(_readable_limit(cert.explain(), cert.limit, fmt, args.exact), cert, args), end="")
     if args.output:
         cert.to_json(args.output)
         print(f"wrote {args.output}", file=sys.stderr)
@@ -184,6 +186,30 @@ def _readable_limit(text: str, limit: Any, fmt: Any, exact: bool) -> str:
     rounded = any(fmt(t).startswith(ROUNDED) for t in limit)
     label = "**Limit** (~ marks a rounded value; --exact prints it exactly):" if rounded else "**Limit (exact):**"
     return text.replace(line, f"{label} {shown}", 1)
+
+
+_TAIL_HEAD = re.compile(r"^\*\*Tail bounds\*\* for \|\|x\|\| <= (\S+) \(max norm\):$")
+_TAIL_LINE = re.compile(r"^- depth (\d+): \|\|N_inf\(x\) - N_(\d+)\(x\)\|\| <= \S+$")
+
+
+def _readable_tails(text: str, cert: Any, args: Any) -> str:
+    """The tail-bound lines recomputed from the exact bounds: rounded up to --digits (so each still holds) or exact."""
+    if cert.verdict != "converges" or cert.theorem not in ("T4", "T6", "T6b"):
+        return text
+    R = cert.radius if cert.radius is not None else Fraction(1)
+    how = "exact" if args.exact else f"rounded up to {args.digits} significant digits, so each holds as printed"
+    lines = text.split("\n")
+    for i, line in enumerate(lines):
+        head = _TAIL_HEAD.match(line)
+        if head and to_fraction(head.group(1)) == R:
+            lines[i] = f"**Tail bounds** for ||x|| <= {fraction_str(R)} (max norm; {how}):"
+        tail = _TAIL_LINE.match(line)
+        if tail and tail.group(1) == tail.group(2):
+            d = int(tail.group(1))
+            bound = cert.tail_bound(d, R)
+            shown = fraction_str(bound) if args.exact else upper_text(bound, args.digits)
+            lines[i] = f"- depth {d}: ||N_inf(x) - N_{d}(x)|| <= {shown}"
+    return "\n".join(lines)
 
 
 def _check(args: Any) -> int:
