@@ -129,9 +129,10 @@ def figure_digits(net, out: Path) -> None:
     plot.regions(part, ax=ax, color_by="output", points=marks)
     from matplotlib.patches import Patch
 
-    from exactrelu.regions.boundary import argmax_cells
-
-    classes = sorted({k for r in part for k, _ in argmax_cells(r)})
+    # the classes that win somewhere: both sides of every boundary piece (a class winning a cell that is not
+    # the whole slice meets another class along the boundary), or the one class when there is no boundary
+    small = net.restrict(s)
+    classes = sorted({k for p in pieces for k in p.classes}) or [max(range(10), key=small(part[0].witness).__getitem__)]
     ax.legend(handles=[Patch(color=plt.get_cmap("tab10")(k), label=f"class {k}") for k in classes], fontsize=7,
               loc="upper right", framealpha=0.9)
     ax.set_title(f"64-64-64-10 on digits, the plane through three images:\n{len(part)} exact regions, "
