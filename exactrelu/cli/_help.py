@@ -26,17 +26,29 @@ class HelpFormatter(argparse.HelpFormatter):
         return "\n\n".join(blocks)
 
 
+NARROW = 50  # commands up to this long share their line with the comment
+
+
 def epilog(examples: Sequence[tuple[str, str]], *notes: str) -> str:
     """An epilog: 'Examples:' with one ``exactrelu ...`` line each (and its comment), then the notes.
 
-    >>> print(epilog([("exactrelu demo", "the built-in network")], "Exit 0 ok."))
+    >>> print(epilog([("exactrelu demo", "the built-in network"), ("exactrelu " + "x" * 50, "long")], "Exit 0 ok."))
     Examples:
       exactrelu demo    # the built-in network
+      # long
+      exactrelu xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx
     <BLANKLINE>
     Exit 0 ok.
     """
-    wide = max(len(cmd) for cmd, _ in examples)
-    lines = [f"  {cmd.ljust(wide)}    # {note}" if note else f"  {cmd}" for cmd, note in examples]
+    wide = max((len(cmd) for cmd, _ in examples if len(cmd) <= NARROW), default=0)
+    lines = []
+    for cmd, note in examples:
+        if not note:
+            lines.append(f"  {cmd}")
+        elif len(cmd) <= NARROW:
+            lines.append(f"  {cmd.ljust(wide)}    # {note}")
+        else:  # a long command: its comment goes on the line above, so that nothing runs past ~90 columns
+            lines += [f"  # {note}", f"  {cmd}"]
     return "\n\n".join(["\n".join(["Examples:", *lines]), *notes])
 
 
