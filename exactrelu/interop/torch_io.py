@@ -195,6 +195,12 @@ def _named(spec: Any, where: str) -> Any:
     return spec
 
 
+def _has_blocks(module: Any, torch: Any) -> bool:
+    """Whether a Sequential holds modules of its own making with submodules (blocks: read by tracing)."""
+    known = tuple(getattr(torch.nn, name) for name in _SPECS) + (torch.nn.Identity, torch.nn.Dropout)
+    return any(not isinstance(m, known) and any(True for _ in m.children()) for _, m in _flat_modules(module, torch))
+
+
 def _sequential_specs(module: Any, torch: Any, sqrt_bits: int | None) -> list:
     specs = []
     for name, m in _flat_modules(module, torch):
@@ -314,10 +320,12 @@ def from_torch(module: Any, input_shape: Any = None, *, sqrt_bits: int | None = 
     torch = _torch()
     if isinstance(module, torch.nn.Linear):
         module = torch.nn.Sequential(module)
-    if isinstance(module, torch.nn.Sequential):
+    if isinstance(module, torch.nn.Sequential) and not _has_blocks(module, torch):
         _plain(module, torch.nn.Sequential, "the module")
         specs = _sequential_specs(module, torch, sqrt_bits)
     elif isinstance(module, torch.nn.Module):
+        if isinstance(module, torch.nn.Sequential):
+            _plain(module, torch.nn.Sequential, "the module")
         specs = _traced_specs(module, torch, lambda m, where: _named(_spec(m, where, torch, sqrt_bits), where))
     else:
         raise ValueError(f"from_torch expects a torch nn.Module (an nn.Sequential, or a model torch.fx can trace), "
