@@ -129,7 +129,12 @@ def _digits(text: str) -> int:
 
 
 def formatter(args: Any) -> Callable[[Fraction], str]:
-    """The number format the options ask for: exact fractions, or decimals of ``args.digits`` digits."""
+    """The number format the options ask for: exact fractions, or decimals of ``args.digits`` digits.
+
+    >>> from argparse import Namespace
+    >>> formatter(Namespace(exact=False, digits=3))(Fraction(2, 3)), formatter(Namespace(exact=True))(Fraction(2, 3))
+    ('~0.667', '2/3')
+    """
     if getattr(args, "exact", False):
         return fraction_str
     digits = getattr(args, "digits", DEFAULT_DIGITS)
