@@ -105,6 +105,19 @@ class AffineMaps:
         other._cache = {}
         return other
 
+    def with_first_layer(self, W: flint.fmpq_mat, b: flint.fmpq_mat) -> "AffineMaps":
+        """The same maps with layer 0 (or the output layer, when there is no hidden one) replaced by (W, b) on a
+        new input (a network restricted to a slice): the other layers' matrices are shared, not rebuilt."""
+        other = copy.copy(self)
+        other._hom = list(self._hom)
+        if self.depth:
+            other._hom[0] = _homogeneous(W, b)
+        else:
+            other._out = _homogeneous(W, b)
+        other.input_dim = W.ncols()
+        other._cache = None if self._cache is None else {}
+        return other
+
     @classmethod
     def from_exact(cls, layers: Sequence, output: Any = None, memo: bool = False) -> "AffineMaps":
         """The maps of exact layers given as pairs (W, b) of exact numbers (or rational strings).

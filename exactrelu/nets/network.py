@@ -421,6 +421,7 @@ class Network:
         net._acts = self._acts
         first = (as_fmpq_mat(W, len(W), len(W[0])), as_fmpq_mat([[v] for v in b], len(b), 1))
         net._fmpq, net._fmpq_out = [first, *self._fmpq[1:]], self._fmpq_out
+        net._maps = self.affine_maps().with_first_layer(*first)  # the T1 matrices of layers 1.. shared
         return net
 
     def regions(self, box: Any, *, method: str = "auto", max_regions: int | None = None, progress: bool = False,

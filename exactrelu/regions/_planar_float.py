@@ -46,22 +46,56 @@ def to_float_with_error(values) -> tuple[np.ndarray, np.ndarray]:
     The bound is the exact difference rounded up (computed in rationals, then
     nudged up one ulp), so it is rigorous for any input, including values
     too large for a double (float inf, bound inf: uncertain everywhere).
+    A dyadic rational with a numerator below 2^53 is a double exactly (the
+    common case: weights read from float32/float64), with bound 0.
     """
     flat = list(values)
     out = np.empty(len(flat))
     err = np.zeros(len(flat))
     for i, q in enumerate(flat):
-        q = Fraction(q)
+        if type(q) is not Fraction:
+            q = Fraction(q)
+        n, d = q.numerator, q.denominator
+        if d & (d - 1) == 0 and -_EXACT_INT < n < _EXACT_INT and d.bit_length() < 1000:
+            out[i] = n / d  # exact: a 53-bit integer over a power of two, within the normal range
+            continue
         try:
-            f = float(q)  # correctly rounded int/int division
+            f = n / d  # correctly rounded int/int division
         except OverflowError:
             out[i], err[i] = np.inf, np.inf
             continue
         out[i] = f
-        if f.as_integer_ratio() != (q.numerator, q.denominator):  # inexact: bound the difference
-            d = abs(q - Fraction(f)) if np.isfinite(f) else None
-            err[i] = np.inf if d is None else np.nextafter(float(d), np.inf)
+        if f.as_integer_ratio() != (n, d):  # inexact: bound the difference
+            diff = abs(q - Fraction(f)) if np.isfinite(f) else None
+            err[i] = np.inf if diff is None else np.nextafter(float(diff), np.inf)
     return out, err
+
+
+_EXACT_INT = 1 << 53
+_LAYERS: dict = {}  # id(W) -> (W, b, floats): conversions of recently used layers (a slice's layers 1.. are shared)
+_LAYERS_KEPT = 64
+
+
+def float_layer(W: tuple, b: tuple) -> tuple:
+    """(Wf, We, bf, be) of an exact layer, W (rows of Fractions) and b: converted once and kept for reuse.
+
+    Kept by identity for the last few layers asked for (networks are immutable,
+    and a restriction to a slice shares its parent's layers after the first),
+    so repeated enumerations of one network convert its weights once.
+    """
+    hit = _LAYERS.get(id(W))
+    if hit is not None and hit[0] is W and hit[1] is b:
+        return hit[2]
+    Wf, We = to_float_with_error([v for row in W for v in row])
+    bf, be = to_float_with_error(b)
+    shape = (len(W), len(W[0]))
+    out = (Wf.reshape(shape), We.reshape(shape), bf, be)
+    for a in out:
+        a.setflags(write=False)  # shared between enumerations: never modified
+    if len(_LAYERS) >= _LAYERS_KEPT:
+        _LAYERS.pop(next(iter(_LAYERS)))
+    _LAYERS[id(W)] = (W, b, out)
+    return out
 
 
 def next_maps(LT: np.ndarray, LeT: np.ndarray, bits: np.ndarray, Wf: np.ndarray, We: np.ndarray,

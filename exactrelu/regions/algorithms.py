@@ -114,7 +114,7 @@ class Job:
 
     def exceeded(self, found: list) -> RegionLimitExceeded:
         """The error for more than ``max_regions`` regions, carrying the complete regions ``found`` (sorted)."""
-        part = Partition(sorted(found, key=lambda r: r.pattern), net=self.net, box=Box(self.lower, self.upper),
+        part = Partition(sorted(found, key=_order), net=self.net, box=Box(self.lower, self.upper),
                          partial=True, limit=self.max_regions)
         return RegionLimitExceeded(part, self.max_regions)
 
@@ -191,8 +191,13 @@ def find_regions(net: Any, box: Any, *, method: str = "auto", max_regions: int |
     job = Job(net, maps, (), (), check_limit(max_regions), progress, check_workers(workers), executor)
     algorithm = choose(method, job)  # before the box: "planar needs 2-D inputs" says more than a box mismatch
     job.lower, job.upper = box_bounds(box, maps.input_dim)
-    found = sorted(algorithm.run(job), key=lambda r: r.pattern)
+    found = sorted(algorithm.run(job), key=_order)
     return Partition(found, net=net, box=Box(job.lower, job.upper))
+
+
+def _order(region: Any) -> tuple:
+    """The sort key of regions: their patterns' order (the same tuples a Pattern compares, without its __lt__)."""
+    return region.pattern.layers, region.pattern.ties
 
 
 def _network_maps(net: Any) -> AffineMaps:

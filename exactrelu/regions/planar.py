@@ -44,6 +44,7 @@ import numpy as np
 from ..nets.pattern import Pattern
 from ._planar_exact import frac, meet, orientation, q, side
 from ._planar_float import cross as float_cross
+from ._planar_float import float_layer
 from ._planar_float import next_maps as float_next_maps
 from ._planar_float import pieces_maps as float_pieces_maps
 from ._planar_float import polygon_signs as float_polygon_signs
@@ -232,12 +233,7 @@ class _Planar:
         self.progress = job.progress
         self.exact = job.maps  # exact T1 maps of each prefix, memoised for the whole enumeration
         # float weights with rigorous conversion errors, once per network
-        self.wf = []
-        for W, b in net.layers:
-            Wf, We = to_float_with_error([v for row in W for v in row])
-            bf, be = to_float_with_error(b)
-            shape = (len(W), len(W[0]))
-            self.wf.append((Wf.reshape(shape), We.reshape(shape), bf, be))
+        self.wf = [float_layer(W, b) for W, b in net.layers]
         self.cutting = [_Cutting(job.maps, k) for k in range(net.depth)]
         self.lines = _Grow((3,), float)  # float lines
         self.lines_err = _Grow((3,), float)
