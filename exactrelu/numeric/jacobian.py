@@ -133,6 +133,7 @@ class _Layer:
     overflow: str | None = None
     signed: tuple | None = None  # (|fl_s(W)| where W >= 0, where W <= 0, the same for b): Lemma 1'
     nonzero: tuple | None = None  # (W != 0, b != 0) as 0/1 float arrays: the terms that can be nonzero (Lemma 1)
+    colmax: np.ndarray | None = None  # the largest |W| of each column (radii in _jacobian_rows)
     _sigma: float | None = None
 
     @property
@@ -210,7 +211,7 @@ class JacobianBoundContext(Context):
         return _Layer(
             where, W64, RW, absW, dWs, absWs, dbs, absbs, up(absW * absW), g=_gamma(n + 1, a.u), ua=float(a.u),
             eta=_fup((4 * n + 2) * a.eta), g64=_gamma(d + 1, Fraction(1, 2**53)), overflow=over, signed=signed,
-            nonzero=(_maybe_nonzero(W64, RW), _maybe_nonzero(b64, Rb)),
+            nonzero=(_maybe_nonzero(W64, RW), _maybe_nonzero(b64, Rb)), colmax=absW.max(axis=0),
         )
 
     def batch(self, inputs: Any) -> _State:
@@ -329,26 +330,30 @@ def _jacobian_rows(hist: list, rows: np.ndarray, inputs: np.ndarray) -> np.ndarr
     sum_i |P_k|_i rho_k,i + sum_{j<k} |Q_j| w_j, with Q_j = P_{j+1} W_{j+1}, P_j = Q_j D_j.
 
     ``hist[j]`` is (layer j, rho_j, w_j, D_j) (j = 0: the inputs, w_0 = |x_given - x|).
-    P starts as the unit rows; products are midpoint-radius enclosures (Lemma 4)."""
+    P starts as the unit rows; products are midpoint-radius enclosures (Lemma 4), the radius of a row
+    kept as s v + a (s, a per row; v = the column maxima of |W|), which costs no second matrix product."""
     rho = hist[-1][1]
     R = len(rows)
     P = np.zeros((R, rho.shape[0]))
     P[np.arange(R), rows] = 1.0
-    Rad = np.zeros_like(P)
+    s, v, a = np.zeros(R), np.zeros(rho.shape[0]), np.zeros(R)  # radius of P: s v + a entrywise
     total = rho[rows, inputs].copy()
     for j in range(len(hist) - 2, -1, -1):
         nxt = hist[j + 1][0]
         _, _, w, D = hist[j]
-        absP = np.abs(P)
-        rad = (nxt.g64 * absP + Rad) @ nxt.absW
+        absP1 = up(np.sum(np.abs(P), axis=1))
+        rad1 = up(s * float(up(np.sum(v))) + a * len(v))  # sum_i Rad_i, per row
+        # (g |P| + Rad) |W| + (|P| + Rad) |RW| <= (column maxima) times the row sums (Lemma 4(b))
+        s = up(nxt.g64 * absP1 + rad1)
+        v = nxt.colmax
         if nxt.RW is not None:
-            rad = rad + (absP + Rad) @ nxt.RW
-        P, Rad = P @ nxt.W64, up(rad)
-        total = total + np.sum(up(np.abs(P) + Rad) * w[:, inputs].T, axis=1)
+            s, v = np.maximum(s, up(absP1 + rad1)), up(v + nxt.RW.max(axis=0))
+        P, a = P @ nxt.W64, np.full(R, ETA)  # a: the underflow of the product (Lemma 4(b))
+        W = w[:, inputs].T
+        total = total + up(np.sum(np.abs(P) * W, axis=1) + s * up(W @ v) + a * np.sum(W, axis=1))
         if D is None:
             break
-        mask = D[:, inputs].T
-        P, Rad = np.where(mask, P, 0.0), np.where(mask, Rad, 0.0)
+        P = np.where(D[:, inputs].T, P, 0.0)  # the radius is left as it is: an upper bound still
     return up(total)
 
 
