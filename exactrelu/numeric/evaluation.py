@@ -125,9 +125,9 @@ class CrossCheck:
     ``max_abs_error`` and ``max_rel_error`` (exact Fractions) compare the
     context's outputs (arb: ball midpoints) with the exact outputs; the
     relative error skips exact zeros.  ``pattern_mismatches``: every hidden
-    neuron whose activation (z > 0) differs between the numeric and the
+    neuron whose activation (z > 0; for other activations, the piece) differs between the numeric and the
     exact pre-activation.  ``unstable``: every hidden neuron whose exact
-    margin |z| is at most the rigorous error bound of the context
+    margin |z| (distance to the nearest breakpoint; identity neurons have none) is at most the rigorous error bound of the context
     (:func:`~exactrelu.numeric.errorbounds.float_error_bounds`; arb: the ball
     radius).  ``violations``: values outside their rigorous bound (for arb,
     balls not containing the exact value).  ``unavailable``: inputs with no
@@ -193,6 +193,8 @@ def crosscheck(net: Any, X: Any, context: Any = "numpy", prec: int = 53) -> Cros
     skip = set(unavailable)
     mism, unst, viol = [], [], []
     for layer in range(net.depth):
+        # each neuron's breakpoints (ReLU: 0): the activation's piece is what a mismatch or instability is about
+        bps = [tuple(flint.fmpq(t.numerator, t.denominator) for t in a.breakpoints) for a in net.activations[layer]]
         for i in range(batch.n):
             if i in skip:
                 continue
@@ -201,10 +203,11 @@ def crosscheck(net: Any, X: Any, context: Any = "numpy", prec: int = 53) -> Cros
                     if r is not None:
                         viol.append(Violation(i, layer, j, _fr(e), None, _fr(r)))
                     continue
-                if (e > 0) != (v > 0):
+                if any((e > t) != (v > t) for t in bps[j]):
                     mism.append(Mismatch(i, layer, j, _fr(e), _fr(v)))
-                if abs(e) <= r:
-                    unst.append(Unstable(i, layer, j, _fr(abs(e)), _fr(r)))
+                margin = min((abs(e - t) for t in bps[j]), default=None)
+                if margin is not None and margin <= r:
+                    unst.append(Unstable(i, layer, j, _fr(margin), _fr(r)))
                 if abs(v - e) > r:
                     viol.append(Violation(i, layer, j, _fr(e), _fr(v), _fr(r)))
     zero = flint.fmpq(0)
