@@ -45,7 +45,8 @@ from .nets.network import Network
 from .exact.numbers import fraction_str, to_vector
 from .nets.pattern import Pattern
 
-__all__ = ["Vector", "Vectors", "Disagreement", "ComparisonReport", "make_vectors", "save", "load_vectors", "compare"]
+__all__ = ["Vector", "Vectors", "Disagreement", "ComparisonReport", "make_vectors", "save", "load_vectors", "compare",
+           "GradientDisagreement", "GradientReport", "compare_gradients"]
 
 FORMAT = "exactrelu.oracle"
 VERSION = 1
@@ -452,3 +453,177 @@ def compare(
     bounds = _bounds(net, vectors, model, given)
     n_exact, rounding, real = _classify(vectors, got, bounds)
     return ComparisonReport(model.name, n, k, n_exact, rounding, real, max_listed)
+
+
+# -------------------------------------------------------------- gradients
+@dataclass(frozen=True)
+class GradientDisagreement:
+    """One Jacobian row (input, output) where an implementation's gradient differs from every exact candidate
+    by more than its rounding bound (a real error), or from the one it matches within it (rounding).
+
+    ``coordinate`` is the worst entry (largest error / bound); ``pattern`` the candidate's activation
+    pattern; ``one_sided`` False when that pattern is reachable only through a rounding that flips an
+    uncertain neuron."""
+
+    input_index: int
+    output_index: int
+    coordinate: int
+    exact: Fraction
+    got: float
+    error: Any
+    bound: Fraction
+    pattern: str
+    one_sided: bool
+
+    @property
+    def ratio(self) -> float:
+        """error / bound of the worst entry (inf when the bound is 0 or the value is not finite)."""
+        if not isinstance(self.error, Fraction) or not self.bound:
+            return math.inf
+        return float(self.error / self.bound)
+
+    def __str__(self) -> str:
+        err = _g(self.error) if isinstance(self.error, Fraction) else "inf"
+        how = "" if self.one_sided else ", a pattern flipped by rounding"
+        return (f"input {self.input_index}, output {self.output_index}, d/dx{self.coordinate}: exact "
+                f"{_exact_text(self.exact)} (pattern {self.pattern}{how}), got {self.got!r}, error {err}, bound {_g(self.bound)}")
+
+
+@dataclass
+class GradientReport:
+    """The outcome of :func:`compare_gradients`: per (input, output) Jacobian row, ``rounding`` or
+    ``real_errors`` (worst first), and ``inconclusive`` inputs (with the reason) that were not judged."""
+
+    precision: str
+    n_inputs: int
+    n_outputs: int
+    n_exact: int
+    rounding: list
+    real_errors: list
+    inconclusive: list
+    max_listed: int = 5
+
+    @property
+    def ok(self) -> bool:
+        """True when every row was judged and is within its rounding bound."""
+        return not self.real_errors and not self.inconclusive
+
+    def __str__(self) -> str:
+        verdict = "OK" if self.ok else ("FAILED" if self.real_errors else "INCONCLUSIVE")
+        lines = [f"gradient comparison in {self.precision}: {self.n_inputs} inputs x {self.n_outputs} outputs",
+                 f"  exact rows: {self.n_exact}, rounding: {len(self.rounding)}, real errors: {len(self.real_errors)}, "
+                 f"inconclusive inputs: {len(self.inconclusive)} -> {verdict}"]
+        lines += [f"    {d}" for d in self.real_errors[: self.max_listed]]
+        lines += [f"    input {i}: inconclusive: {why}" for i, why in self.inconclusive[: self.max_listed]]
+        if self.rounding:
+            lines.append(f"  worst rounding ({self.rounding[0].ratio:.2%} of its bound):")
+            lines += [f"    {d}" for d in self.rounding[: min(self.max_listed, 3)]]
+        return "\n".join(lines)
+
+
+def _gradient_array(out: Any, n: int, k: int, dim: int) -> np.ndarray:
+    if hasattr(out, "detach"):
+        out = out.detach().cpu().float().numpy() if str(out.dtype) == "torch.bfloat16" else out.detach().cpu().numpy()
+    arr = np.asarray(out)
+    if arr.ndim == 2 and k == 1:
+        arr = arr[:, None, :]
+    if arr.shape != (n, k, dim):
+        raise ValueError(f"the gradient function returned shape {arr.shape}, expected ({n}, {k}, {dim}) "
+                         "(inputs, outputs, input coordinates)")
+    if arr.dtype.kind != "f":
+        raise ValueError(f"the gradient function returned values of dtype {arr.dtype}, expected floats")
+    return arr
+
+
+def _uncertain(vec: Vector, eb: Any) -> tuple:
+    """The non-tied neurons whose exact margin does not exceed the forward rounding bound."""
+    return tuple((i, j) for i, (z, e) in enumerate(zip(vec.margins, eb.preactivations))
+                 for j, (zj, ej) in enumerate(zip(z, e)) if zj != 0 and abs(zj) <= ej)
+
+
+def _judge_row(i: int, o: int, row: np.ndarray, cands: list, bounds: list) -> tuple:
+    """(kind, GradientDisagreement) for one Jacobian row: kind 'exact', 'rounding' or 'real'."""
+    best = None
+    for c, B in sorted(zip(cands, bounds), key=lambda cb: not cb[0].one_sided):
+        worst, fits = None, True
+        for j, (g, e, b) in enumerate(zip(row, c.jacobian[o], B[o])):
+            if not np.isfinite(g):
+                err, bnd, fits = math.inf, Fraction(float(b)), False
+                worst = worst or (j, e, g, err, bnd)
+                continue
+            err, bnd = abs(Fraction(*g.as_integer_ratio()) - e), Fraction(float(b))
+            fits = fits and err <= bnd
+            if worst is None or (isinstance(worst[3], Fraction) and err * worst[4] > worst[3] * bnd):
+                worst = (j, e, g, err, bnd)
+        d = GradientDisagreement(i, o, worst[0], worst[1], float(worst[2]), worst[3], worst[4], str(c.pattern), c.one_sided)
+        if fits:
+            return ("exact" if worst[3] == 0 else "rounding"), d
+        if best is None and c.one_sided:
+            best = d
+    return "real", best or d
+
+
+def compare_gradients(fn_grad: Callable[[np.ndarray], Any], vectors: Any, precision: str = "float64", *,
+                      max_listed: int = 5) -> GradientReport:
+    """Check an implementation's input gradients against the exact Jacobians of the regions (T1).
+
+    ``fn_grad`` maps a 2-D batch of inputs (rounded as in :func:`compare`)
+    to the Jacobians, shape (inputs, outputs, input dimension) (or (inputs,
+    dimension) for one output), e.g. torch autograd.  Each row (input,
+    output) passes when it is within the rigorous backward rounding bound
+    (:func:`exactrelu.numeric.gradients.backward_error_bounds`) of an exact
+    candidate: the region's Jacobian, at ties one of the exact set of
+    one-sided Jacobians (regions whose closure contains the point, decided
+    by exact LPs), or where the forward rounding bound does not certify a
+    neuron's sign, the Jacobian of the flipped pattern.  Inputs with more
+    than :data:`~exactrelu.numeric.gradients.MAX_FREE` such neurons are
+    reported inconclusive.  ReLU networks only.
+
+    >>> from exactrelu import Network
+    >>> net = Network([([[1, -1], [1, 1]], [0, 0])], output=([[1, 2]], [0]))
+    >>> vecs = make_vectors(net, [[1, 1], [2, 1]])        # input 0 is a tie: z_0 = 0
+    >>> W = np.array([[1., -1.], [1., 1.]])
+    >>> good = lambda X: np.array([[[1., 2.]] @ ((X[i] @ W.T > 0)[:, None] * W) for i in range(len(X))])[:, 0]
+    >>> r = compare_gradients(good, vecs)
+    >>> r.ok, r.n_exact
+    (True, 2)
+    >>> compare_gradients(lambda X: good(X) + [0., 1e-3], vecs).ok
+    False
+    """
+    # long: the docstring's example, then inputs, candidates, their bounds and the verdicts in one pass
+    from .numeric.gradients import backward_error_bounds, candidate_jacobians
+    from .numeric.jacobian import jacobian_error_bounds
+    from .numeric.precision import get_precision
+
+    if not isinstance(vectors, Vectors):
+        vectors = load_vectors(vectors)
+    model = get_precision(precision)
+    net = vectors.network
+    net.require_relu("compare_gradients")
+    n, k, dim = len(vectors), net.output_dim, net.input_dim
+    if n == 0:
+        raise ValueError("no test vectors: nothing to compare (make_vectors needs at least one input)")
+    given = vectors.inputs(model.input_dtype)
+    got = _gradient_array(fn_grad(given.copy()), n, k, dim)
+    exact = [[v.margins[j] for v in vectors] for j in range(net.depth)]
+    forward = jacobian_error_bounds(net, [v.input for v in vectors], model, given=given, exact=exact)
+    n_exact, rounding, real, inconclusive = 0, [], [], []
+    for i, (vec, eb) in enumerate(zip(vectors, forward)):
+        if not eb.available:
+            inconclusive.append((i, f"no forward rounding bound ({eb.reason})"))
+            continue
+        try:
+            cands = candidate_jacobians(net, vec.input, vec.pattern, _uncertain(vec, eb))
+        except ValueError as exc:
+            inconclusive.append((i, str(exc)))
+            continue
+        bounds = [backward_error_bounds(net, [list(layer) for layer in c.pattern.layers], model) for c in cands]
+        for o in range(k):
+            kind, d = _judge_row(i, o, got[i, o], cands, bounds)
+            if kind == "exact":
+                n_exact += 1
+            else:
+                (rounding if kind == "rounding" else real).append(d)
+    rounding.sort(key=lambda d: -d.ratio)
+    real.sort(key=lambda d: -d.ratio)
+    return GradientReport(model.name, n, k, n_exact, rounding, real, inconclusive, max_listed)

@@ -48,7 +48,7 @@ from ..nets.contexts import Context, ExactContext
 from .errorbounds import ErrorBounds, network_batch
 from .precision import Precision, get_precision, round_array, to_doubles
 
-__all__ = ["jacobian_error_bounds", "JacobianBoundContext", "up", "spectral_norm_upper"]
+__all__ = ["jacobian_error_bounds", "JacobianBoundContext", "up", "spectral_norm_upper", "dot_error", "enclose"]
 
 UP = 1.0 + 2.0**-30  # covers gamma_d(2^-53) for d <= 2^20 roundings, and the rounding of the product itself
 ETA = 2.0**-1000  # covers absolute underflow errors (at most 2^-1075 per operation, fewer than 2^70 of them)
@@ -282,17 +282,28 @@ def _accumulation(L: _Layer, S: np.ndarray, Ay: np.ndarray | None, nz: np.ndarra
     with m = the number of terms that may be nonzero (``nz``: the inputs that may be) instead of n + 1."""
     nzW, nzb = L.nonzero
     m = nzW @ nz.astype(np.float64) + nzb  # exact small integers
-    mu = m * L.ua  # exact: u is a power of two
-    with np.errstate(divide="ignore"):
-        G = np.where(mu < 1, up(mu / np.where(mu < 1, 1 - mu, 1.0)), math.inf)  # gamma_m, 1 - m u exact
-    lemma1 = up(G * S + L.eta)
     if Ay is None:
         M = S
     else:
         Wpos, Wneg, bpos, bneg = L.signed
         M = np.minimum(S, np.maximum(up(Wpos @ Ay + bpos), up(Wneg @ Ay + bneg)))  # largest |partial sum|, exactly
+    return dot_error(S, M, m, L.ua, L.eta)
+
+
+def dot_error(S: np.ndarray, M: np.ndarray, m: np.ndarray, u: float, eta: float) -> np.ndarray:
+    """Lemmas 1 and 1' (proofs/float_error_bounds.md): a bound on the rounding error of a dot product (any
+    order, FMA or not) with sum |terms| <= S, every partial sum <= M, at most m nonzero terms, unit
+    roundoff u (a power of two) and underflow term eta (= (4n + 2) eta of the format).
+
+    >>> float(dot_error(np.array(1.0), np.array(0.5), np.array(3.0), 2.0**-24, 0.0)) < 3 * 2.0**-24
+    True
+    """
+    mu = m * u  # exact: u is a power of two
+    with np.errstate(divide="ignore"):
+        G = np.where(mu < 1, up(mu / np.where(mu < 1, 1 - mu, 1.0)), math.inf)  # gamma_m, 1 - m u exact
+    lemma1 = up(G * S + eta)
     nodes = np.maximum(m - 1, 0.0)  # rounded sums and FMAs: at most m - 1 (Lemma 1')
-    return np.minimum(lemma1, up(L.ua * S + nodes * (L.ua * _pow2_floor(up(M + G * S + L.eta))) + 2 * L.eta))
+    return np.minimum(lemma1, up(u * S + nodes * (u * _pow2_floor(up(M + G * S + eta))) + 2 * eta))
 
 
 def _pow2_floor(B: np.ndarray) -> np.ndarray:
