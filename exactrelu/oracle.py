@@ -46,7 +46,7 @@ from .exact.numbers import fraction_str, to_vector
 from .nets.pattern import Pattern
 
 __all__ = ["Vector", "Vectors", "Disagreement", "ComparisonReport", "make_vectors", "save", "load_vectors", "compare",
-           "GradientDisagreement", "GradientReport", "compare_gradients"]
+           "GradientDisagreement", "GradientReport", "compare_gradients", "compare_regions"]
 
 FORMAT = "exactrelu.oracle"
 VERSION = 1
@@ -627,3 +627,30 @@ def compare_gradients(fn_grad: Callable[[np.ndarray], Any], vectors: Any, precis
     rounding.sort(key=lambda d: -d.ratio)
     real.sort(key=lambda d: -d.ratio)
     return GradientReport(model.name, n, k, n_exact, rounding, real, inconclusive, max_listed)
+
+
+# -------------------------------------------------------------- region lists
+def compare_regions(other: Any, partition: Any, *, area_rtol: Any = None) -> Any:
+    """Judge another tool's linear regions against the exact ``partition`` (from ``Network.regions``).
+
+    ``other``: a list of claimed regions (mappings with a "pattern", and
+    optionally an "area" and a witness "point" in the partition's
+    coordinates), or a regioncam ``Regioncam`` (its faces are read by
+    :func:`exactrelu.numeric.judge_regions.regions_from_regioncam`).  Returns a
+    :class:`~exactrelu.numeric.judge_regions.RegionsReport`: missing regions
+    (with exact areas), spurious and duplicated patterns, mislabelled witness
+    points, and exact area differences (flagged beyond ``area_rtol`` when given).
+
+    >>> from exactrelu import Network
+    >>> part = Network([([[1, -1]], [0])]).regions(([0, 0], [1, 1]))
+    >>> r = compare_regions([{"pattern": "1", "area": "1/2"}], part)
+    >>> r.ok, [(str(m.pattern), m.area) for m in r.missing]
+    (False, [('0', Fraction(1, 2))])
+    """
+    from .numeric.judge_regions import judge_regions, regions_from_regioncam
+
+    if hasattr(other, "faces") and hasattr(other, "vertex_inputs"):  # a regioncam object, without importing it
+        if getattr(partition, "net", None) is None:
+            raise ValueError("compare_regions needs a Partition that knows its network (from Network.regions)")
+        other = regions_from_regioncam(other, partition.net.depth)
+    return judge_regions(other, partition, area_rtol=area_rtol)
