@@ -116,6 +116,17 @@ def test_adjacency_is_exactly_the_shared_facets_on_their_breakpoints(net):
                 assert pre[layer][n] == net.activations[layer][n].breakpoints[lo]
 
 
+@settings(max_examples=10, deadline=None)
+@given(pwl_networks(depth=(2, 2), width=(2, 3)))
+def test_parallel_enumeration_of_pwl_networks_equals_the_serial_one(net):
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(2) as pool:  # cells travel as plain data: pieces, and the breakpoint being decided
+        par = net.regions(BOX2, method="general", executor=pool)
+    ser = net.regions(BOX2, method="general")
+    assert [(r.pattern, r.witness) for r in par] == [(r.pattern, r.witness) for r in ser]
+
+
 def test_identity_neurons_never_split_and_hardtanh_has_three_pieces():
     net = Network([([[1], [1]], [0, 0], [hardtanh(-1, 1), identity()])])
     part = net.regions(([-2], [2]))

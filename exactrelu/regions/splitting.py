@@ -120,6 +120,7 @@ class Splitter:
         self.widths = self.maps.widths
         self.depth = self.maps.depth
         self.breakpoints = self.maps.breakpoints  # per layer None (ReLU) or per neuron its breakpoints
+        self.relu = all(b is None for b in self.breakpoints)  # the plain ReLU path, without per-step lookups
         self.d = self.maps.input_dim
         self.lower = tuple(Q(v.numerator, v.denominator) for v in lower)
         self.upper = tuple(Q(v.numerator, v.denominator) for v in upper)
@@ -166,7 +167,7 @@ class Splitter:
             done = cell.done + (cell.cur,)
             H = None if k + 1 >= self.depth else self.maps.step(cell.H, cell.cur, k + 1)
             return [Cell(done, (), H, cell.cuts, cell.witness, cell.known, cell.verts)]
-        bps = self.breakpoints[k]
+        bps = None if self.relu else self.breakpoints[k]
         if bps is None:
             return self._split(cell, j, _ZERO)
         if not bps[j]:  # no breakpoint: one piece, no cut
@@ -178,7 +179,7 @@ class Splitter:
         """Split ``cell`` by the hyperplane where neuron j's pre-activation equals the breakpoint ``t``."""
         d = self.d
         row = tuple(cell.H[j, i] for i in range(d))
-        off = cell.H[j, d] - t
+        off = cell.H[j, d] - t if t else cell.H[j, d]
         if not any(row):  # constant on the cell: its sign is its bit, no constraint
             return [self._child(cell, 1 if off > 0 else 0, None, cell.witness, cell.known, cell.verts)]
         pos = (tuple(-v for v in row), off)  # f >= 0
@@ -305,7 +306,7 @@ class Splitter:
         top piece; above another one the next breakpoint decides (same neuron).
         """
         cuts = cell.cuts if cut is None else cell.cuts + (cut,)
-        bps = self.breakpoints[len(cell.done)]
+        bps = None if self.relu else self.breakpoints[len(cell.done)]
         if bps is None:
             return Cell(cell.done, cell.cur + (bit,), cell.H, cuts, witness, known, verts)
         p, m = cell.part, len(bps[len(cell.cur)])
