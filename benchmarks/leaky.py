@@ -9,8 +9,10 @@ exactly) are enumerated over [-1, 1]^2 by
   exact vertices of every region (the "exact vertices included" time), and
   the exact re-check that the regions tile the square (not timed).
 
-Prints counts, seconds (best of --repeat, wall and the CPU seconds of that
-run: the machine may be shared) and ratios; writes benchmarks/results/leaky.json.
+Prints counts, seconds (best of --repeat, wall clock) and ratios: exactrelu's
+enumeration and enumeration plus exact vertices against regioncam, and, as a
+peer inside exactrelu, the same weights with plain ReLU (what leaky ReLU costs
+over ReLU); writes benchmarks/results/leaky.json.
 A count difference is reported with its cause: exactrelu's regions are
 checked exactly (tiling, witness patterns), so a difference is regioncam's
 float32 arithmetic.
@@ -31,6 +33,7 @@ import time  # noqa: E402
 import zlib  # noqa: E402
 from fractions import Fraction  # noqa: E402
 from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
 
 import numpy as np  # noqa: E402
 
@@ -69,37 +72,46 @@ def regioncam_count(layers: list) -> int:
     return rc.num_faces
 
 
-def exact_network(layers: list):
+def exact_network(layers: list, slope: Any = SLOPE):
+    """The same float32 weights, exactly; ``slope`` None: plain ReLU (the peer inside exactrelu)."""
     from exactrelu import Network
     from exactrelu.nets.activation import leaky
 
-    act = leaky(Fraction(float(SLOPE)))
+    act = None if slope is None else leaky(Fraction(float(slope)))
     return Network([(W.astype(np.float64), b.astype(np.float64), act) for W, b in layers[:-1]],
                    output=(layers[-1][0].astype(np.float64), layers[-1][1].astype(np.float64)))
+
+
+def exact_run(net, repeat: int) -> tuple:
+    """(partition, best enumeration seconds, best enumeration + exact vertices seconds), wall clock."""
+    box = ([-1, -1], [1, 1])
+    part, enum, _ = timed(lambda: net.regions(box, method="planar"), repeat)
+
+    def with_vertices():
+        p = net.regions(box, method="planar")
+        return [r.vertices for r in p]
+
+    _, total, _ = timed(with_vertices, repeat)
+    return part, enum, total
 
 
 def run_case(arch: str, seed: int, repeat: int) -> dict:
     widths = [int(w) for w in arch.split("-")]
     layers = make_layers(widths, seed)
     net = exact_network(layers)
-    box = ([-1, -1], [1, 1])
-    count_rc, rc_wall, rc_cpu = timed(lambda: regioncam_count(layers), repeat)
-
-    def exact():
-        part = net.regions(box, method="planar")
-        t0 = time.process_time()
-        for r in part:
-            r.vertices
-        return part, time.process_time() - t0
-
-    (part, vert_cpu), wall, cpu = timed(exact, repeat)
+    count_rc, rc_wall, _ = timed(lambda: regioncam_count(layers), repeat)
+    part, enum, total = exact_run(net, repeat)
     assert sum(part.volumes()) == 4  # the regions tile the square exactly
     for r in part[:: max(1, len(part) // 50)]:  # a sample re-checked exactly: witness pattern, T1 map
         r.check(net)
-    row = {"case": arch, "seed": seed, "exactrelu": {"count": len(part), "seconds": round(wall, 5),
-                                                     "cpu_seconds": round(cpu, 5), "vertices_cpu": round(vert_cpu, 5)},
-           "regioncam": {"count": count_rc, "seconds": round(rc_wall, 5), "cpu_seconds": round(rc_cpu, 5)},
-           "ratio_wall": round(wall / rc_wall, 2), "ratio_cpu": round(cpu / max(rc_cpu, 1e-9), 2), "notes": []}
+    relu_part, relu_enum, relu_total = exact_run(exact_network(layers, None), repeat)
+    row = {"case": arch, "seed": seed,
+           "exactrelu": {"count": len(part), "enumerate_s": round(enum, 5), "with_vertices_s": round(total, 5)},
+           "regioncam": {"count": count_rc, "seconds": round(rc_wall, 6)},
+           "ratio_enumerate": round(enum / rc_wall, 2), "ratio_with_vertices": round(total / rc_wall, 2),
+           "relu_same_weights": {"count": len(relu_part), "enumerate_s": round(relu_enum, 5),
+                                 "with_vertices_s": round(relu_total, 5)},
+           "leaky_over_relu": round(total / relu_total, 2), "notes": []}
     if count_rc != len(part):
         row["notes"].append(f"regioncam counts {count_rc}, exactrelu {len(part)} (exactly checked): the difference "
                             "is regioncam's float32 arithmetic")
@@ -119,11 +131,13 @@ def main(argv: list | None = None) -> int:
         return 1
     rows = [run_case(arch, args.seed + zlib.crc32(arch.encode()) % 1000, args.repeat)
             for arch in (args.cases.split(",") if args.cases else CASES)]
-    print(f"{'case':<16}{'exactrelu':>10}{'s':>9}{'cpu s':>8}{'regioncam':>10}{'s':>9}{'ratio':>7}{'cpu ratio':>10}")
+    print(f"{'case':<14}{'exactrelu':>10}{'regioncam':>10}{'rc s':>9}{'enum s':>9}{'+vert s':>9}"
+          f"{'ratio':>7}{'ratio+v':>8}{'relu +v s':>10}{'leaky/relu':>11}")
     for r in rows:
         ex, rc = r["exactrelu"], r["regioncam"]
-        print(f"{r['case']:<16}{ex['count']:>10}{ex['seconds']:>9.4f}{ex['cpu_seconds']:>8.3f}{rc['count']:>10}"
-              f"{rc['seconds']:>9.4f}{r['ratio_wall']:>7.2f}{r['ratio_cpu']:>10.2f}")
+        print(f"{r['case']:<14}{ex['count']:>10}{rc['count']:>10}{rc['seconds']:>9.4f}{ex['enumerate_s']:>9.4f}"
+              f"{ex['with_vertices_s']:>9.4f}{r['ratio_enumerate']:>7.1f}{r['ratio_with_vertices']:>8.1f}"
+              f"{r['relu_same_weights']['with_vertices_s']:>10.4f}{r['leaky_over_relu']:>11.2f}")
         for note in r["notes"]:
             print(f"    note: {note}")
     out = ROOT / "benchmarks" / "results" / "leaky.json"
