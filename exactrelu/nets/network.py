@@ -414,12 +414,21 @@ class Network:
             raise ValueError(f"the slice lies in R^{slice.input_dim}, the network's input dimension is {self.input_dim}")
         if not self._layers:
             return Network([], output=slice.compose(*self._output))
-        W, b = slice.compose(*self._layers[0])
+        # t -> W (origin + D t) + b = (W D) t + (W origin + b): one exact flint product (Slice.compose's map)
+        W0, b0 = self._fmpq[0]
+        D = as_fmpq_mat([[d[i] for d in slice.directions] + [slice.origin[i]] for i in range(self.input_dim)],
+                        self.input_dim, slice.dim + 1)
+        WD = W0 * D
+        k = slice.dim
+        ents = WD.entries()
+        first = (flint.fmpq_mat(WD.nrows(), k, [v for i in range(WD.nrows()) for v in ents[i * (k + 1):i * (k + 1) + k]]),
+                 flint.fmpq_mat(WD.nrows(), 1, [ents[i * (k + 1) + k] for i in range(WD.nrows())]) + b0)
+        W = tuple(tuple(fmpq_to_fraction(v) for v in ents[i * (k + 1):i * (k + 1) + k]) for i in range(WD.nrows()))
+        b = tuple(fmpq_to_fraction(v) for v in first[1].entries())
         # The other layers are this network's, already exact and checked: shared, not converted again.
         net = Network.__new__(Network)
         net._layers, net._output, net._maps, net._input_dim = ((W, b), *self._layers[1:]), self._output, None, slice.dim
         net._acts = self._acts
-        first = (as_fmpq_mat(W, len(W), len(W[0])), as_fmpq_mat([[v] for v in b], len(b), 1))
         net._fmpq, net._fmpq_out = [first, *self._fmpq[1:]], self._fmpq_out
         net._maps = self.affine_maps().with_first_layer(*first)  # the T1 matrices of layers 1.. shared
         return net
