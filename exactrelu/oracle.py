@@ -367,7 +367,7 @@ def _as_array(out: Any, n: int, k: int) -> np.ndarray:
     return arr
 
 
-def _bounds(net: Network, vectors: Vectors, model: Any, given: np.ndarray) -> list:
+def _bounds(net: Network, vectors: Vectors, model: Any, given: np.ndarray, failure_probability: Any = None) -> list:
     """Per input, the rigorous bound on each output's error (proofs/float_error_bounds.md).
 
     It covers any implementation following the precision model ``model``
@@ -379,7 +379,8 @@ def _bounds(net: Network, vectors: Vectors, model: Any, given: np.ndarray) -> li
 
     exact = [[v.margins[k] for v in vectors] for k in range(net.depth)]
     out = []
-    for eb in jacobian_error_bounds(net, [v.input for v in vectors], model, given=given, exact=exact, preactivations=False):
+    for eb in jacobian_error_bounds(net, [v.input for v in vectors], model, given=given, exact=exact,
+                                    preactivations=False, failure_probability=failure_probability):
         # No bound (possible overflow): None, so every disagreement counts as a real error.
         out.append(eb.output if eb.available else (None,) * net.output_dim)
     return out
@@ -408,7 +409,8 @@ def _classify(vectors: Vectors, got: np.ndarray, bounds: list) -> tuple:
 
 
 def compare(
-    fn: Callable[[np.ndarray], Any], vectors: Any, precision: str = "float64", *, max_listed: int = 5
+    fn: Callable[[np.ndarray], Any], vectors: Any, precision: str = "float64", *, max_listed: int = 5,
+    failure_probability: float | None = None,
 ) -> ComparisonReport:
     """Run ``fn`` on the rounded inputs and classify each disagreement as rounding or a real error.
 
@@ -431,6 +433,14 @@ def compare(
     layers in a row that :func:`exactrelu.from_torch` composed, an ONNX input
     normalisation folded into the first layer) rounds more often and may exceed it.
 
+    ``failure_probability`` p switches to the PROBABILISTIC bound (never the
+    default; proofs/float_error_bounds.md, Theorem 3): rounding errors are
+    modelled as mean-zero and independent of what came before (Higham and
+    Mary), and under that model the bounds of all outputs hold together with
+    probability >= 1 - p.  Far tighter on wide networks, but not a
+    guarantee: an adversarial summation order can exceed it.  The report's
+    precision names it.
+
     >>> from exactrelu import Network
     >>> vecs = make_vectors(Network([([[1, 1]], [0])]), [["1/10", "2/10"]])
     >>> r = compare(lambda X: X.sum(axis=1), vecs, "float32")
@@ -450,9 +460,12 @@ def compare(
         raise ValueError("no test vectors: nothing to compare (make_vectors needs at least one input)")
     given = vectors.inputs(model.input_dtype)
     got = _as_array(fn(given.copy()), n, k)
-    bounds = _bounds(net, vectors, model, given)
+    bounds = _bounds(net, vectors, model, given, failure_probability)
     n_exact, rounding, real = _classify(vectors, got, bounds)
-    return ComparisonReport(model.name, n, k, n_exact, rounding, real, max_listed)
+    name = model.name
+    if failure_probability is not None:
+        name += f", probabilistic (failure probability <= {float(failure_probability):g})"
+    return ComparisonReport(name, n, k, n_exact, rounding, real, max_listed)
 
 
 # -------------------------------------------------------------- gradients

@@ -166,6 +166,8 @@ class _State:
     dY: np.ndarray | None
     hist: list = field(default_factory=list)
     reasons: list = field(default_factory=list)
+    prob: list = field(default_factory=list)  # probabilistic mode: per layer (deterministic part, variance proxy)
+    Eprob: np.ndarray | None = None  # probabilistic mode: the output bounds
 
 
 class JacobianBoundContext(Context):
@@ -181,10 +183,12 @@ class JacobianBoundContext(Context):
 
     name = "jacobian error bounds"
 
-    def __init__(self, precision: Any, given: np.ndarray | None = None, exact: list | None = None):
+    def __init__(self, precision: Any, given: np.ndarray | None = None, exact: list | None = None,
+                 lam: float | None = None):
         self.model: Precision = get_precision(precision)
         super().__init__(min(self.model.accumulation.p, 53))
         self.given, self.exact = given, exact or []
+        self.lam = lam  # not None: also the probabilistic output bound with this many standard deviations
 
     def cache_key(self) -> Any:
         return (type(self), self.model)
@@ -226,7 +230,9 @@ class JacobianBoundContext(Context):
             reasons[i] = f"an input overflows {self.model.storage.name}"
         ones = np.ones((dim, N), dtype=bool)
         N2 = np.array([_fro(d0[:, i]) for i in range(N)])
-        return _State(0, d0, d0, ones, ones, N2, G, None, np.abs(R - G), [(None, None, d0, None)], reasons)
+        st = _State(0, d0, d0, ones, ones, N2, G, None, np.abs(R - G), [(None, None, d0, None)], reasons)
+        st.prob = [(d0, np.zeros_like(d0))]  # the input's rounding is no random error
+        return st
 
     def affine(self, L: _Layer, st: _State) -> _State:
         k, m = st.k + 1, self.model
@@ -244,6 +250,7 @@ class JacobianBoundContext(Context):
         _check_range(S, L, m, st.reasons)
         E = up(np.sqrt(up(L.Wsq @ st.live.astype(np.float64))) * st.N2 + rho)  # the 2-norm bound (Lemma 3)
         hist = st.hist + [(L, rho, None, None)]
+        prob = st.prob + [_random_part(L, m, S, None if st.k == 0 else up(A + dY), nz, A, dY)] if self.lam is not None else []
         hidden = k <= len(self.exact)
         if hidden:  # the neurons the 2-norm bound leaves uncertain, most promising first, at most MAX_ROWS
             lo = self.exact[k - 1][1]
@@ -253,9 +260,15 @@ class JacobianBoundContext(Context):
                 r, c = r[keep], c[keep]
         else:
             r, c = np.nonzero(np.ones(E.shape, dtype=bool))
+        Eprob = None
         if len(r):
             E[r, c] = np.minimum(E[r, c], _jacobian_rows(hist, r, c))
-        return _State(k, E, E, st.U, st.live, st.N2, A, rho, None, hist, st.reasons)
+            if not hidden and self.lam is not None:
+                Eprob = E.copy()
+                Eprob[r, c] = np.minimum(E[r, c], _jacobian_rows(hist, r, c, prob, self.lam))
+        out = _State(k, E, E, st.U, st.live, st.N2, A, rho, None, hist, st.reasons)
+        out.prob, out.Eprob = prob, Eprob
+        return out
 
     def relu(self, st: _State) -> _State:
         sign, lo, hi = self.exact[st.k - 1]
@@ -271,7 +284,11 @@ class JacobianBoundContext(Context):
         weight = np.where(act, st.rho, np.where(unc, Ehat, 0.0))  # what each neuron adds (Theorem 1)
         hist = st.hist[:-1] + [(L, st.rho, weight, act)]
         Yup = up(np.where(sign > 0, hi, 0.0) + Ehat)
-        return _State(st.k, E, Ehat, unc, live, N2, Yup, None, None, hist, st.reasons)
+        out = _State(st.k, E, Ehat, unc, live, N2, Yup, None, None, hist, st.reasons)
+        if st.prob:  # the same weights split: deterministic (uncertain neurons too) and random parts
+            det, V = st.prob[-1]
+            out.prob = st.prob[:-1] + [(np.where(act, det, np.where(unc, Ehat, 0.0)), np.where(act, V, 0.0))]
+        return out
 
     def export(self, st: _State, n: int) -> _State:
         return st
@@ -290,6 +307,34 @@ def _accumulation(L: _Layer, S: np.ndarray, Ay: np.ndarray | None, nz: np.ndarra
     return dot_error(S, M, m, L.ua, L.eta)
 
 
+def _random_part(L: _Layer, model: Precision, S: np.ndarray, Ay: np.ndarray | None, nz: np.ndarray, A: np.ndarray,
+                 dY: np.ndarray) -> tuple:
+    """Theorem 3 (probabilistic): a layer's local error split into a deterministic part (storage roundings,
+    underflow) and the variance proxy sum c_t^2 of its accumulation and output roundings, per neuron."""
+    nzW, nzb = L.nonzero
+    m = nzW @ nz.astype(np.float64) + nzb
+    if Ay is None:
+        M = S
+    else:
+        Wpos, Wneg, bpos, bneg = L.signed
+        M = np.minimum(S, np.maximum(up(Wpos @ Ay + bpos), up(Wneg @ Ay + bneg)))
+    step = L.ua * _pow2_floor(up(M + _gamma_m(m, L.ua) * S + L.eta))  # one sum or FMA rounding, at most
+    AdY = up(A + dY)
+    V = up(np.maximum(m - 1, 0.0) * up(step * step) + (L.ua * L.ua) * up(up(L.absWs * L.absWs) @ up(AdY * AdY)))
+    det = up(L.dWs @ A + L.dbs + L.absWs @ dY + 2 * L.eta)
+    if model.rounds_outputs:
+        so = float(model.output.u) * _pow2_floor(up(S * (1 + L.g) + L.eta))
+        V, det = up(V + so * so), up(det + float(model.output.eta))
+    return det, V
+
+
+def _gamma_m(m: np.ndarray, u: float) -> np.ndarray:
+    """gamma_m(u) = m u / (1 - m u) entrywise, rounded up (inf where m u >= 1); m u and 1 - m u are exact."""
+    mu = m * u
+    with np.errstate(divide="ignore"):
+        return np.where(mu < 1, up(mu / np.where(mu < 1, 1 - mu, 1.0)), math.inf)
+
+
 def dot_error(S: np.ndarray, M: np.ndarray, m: np.ndarray, u: float, eta: float) -> np.ndarray:
     """Lemmas 1 and 1' (proofs/float_error_bounds.md): a bound on the rounding error of a dot product (any
     order, FMA or not) with sum |terms| <= S, every partial sum <= M, at most m nonzero terms, unit
@@ -298,9 +343,7 @@ def dot_error(S: np.ndarray, M: np.ndarray, m: np.ndarray, u: float, eta: float)
     >>> float(dot_error(np.array(1.0), np.array(0.5), np.array(3.0), 2.0**-24, 0.0)) < 3 * 2.0**-24
     True
     """
-    mu = m * u  # exact: u is a power of two
-    with np.errstate(divide="ignore"):
-        G = np.where(mu < 1, up(mu / np.where(mu < 1, 1 - mu, 1.0)), math.inf)  # gamma_m, 1 - m u exact
+    G = _gamma_m(m, u)  # exact m u: u is a power of two
     lemma1 = up(G * S + eta)
     nodes = np.maximum(m - 1, 0.0)  # rounded sums and FMAs: at most m - 1 (Lemma 1')
     return np.minimum(lemma1, up(u * S + nodes * (u * _pow2_floor(up(M + G * S + eta))) + 2 * eta))
@@ -336,19 +379,24 @@ def _check_range(S: np.ndarray, L: _Layer, m: Precision, reasons: list) -> None:
                 reasons[i] = reasons[i] or f"overflow in {L.where} ({fmt.name} max may be exceeded)"
 
 
-def _jacobian_rows(hist: list, rows: np.ndarray, inputs: np.ndarray) -> np.ndarray:
+def _jacobian_rows(hist: list, rows: np.ndarray, inputs: np.ndarray, prob: list | None = None,
+                   lam: float | None = None) -> np.ndarray:
     """Theorem 1's bound for the given (neuron, input) pairs of the last layer k in ``hist``:
     sum_i |P_k|_i rho_k,i + sum_{j<k} |Q_j| w_j, with Q_j = P_{j+1} W_{j+1}, P_j = Q_j D_j.
 
     ``hist[j]`` is (layer j, rho_j, w_j, D_j) (j = 0: the inputs, w_0 = |x_given - x|).
     P starts as the unit rows; products are midpoint-radius enclosures (Lemma 4), the radius of a row
-    kept as s v + a (s, a per row; v = the column maxima of |W|), which costs no second matrix product."""
+    kept as s v + a (s, a per row; v = the column maxima of |W|), which costs no second matrix product.
+    With ``prob`` (per layer: deterministic weights, variance proxies) and ``lam``, the probabilistic
+    bound of Theorem 3 instead: sum |P| w_det + lam sqrt(sum P^2 V)."""
     rho = hist[-1][1]
     R = len(rows)
     P = np.zeros((R, rho.shape[0]))
     P[np.arange(R), rows] = 1.0
     s, v, a = np.zeros(R), np.zeros(rho.shape[0]), np.zeros(R)  # radius of P: s v + a entrywise
     total = rho[rows, inputs].copy()
+    if prob is not None:
+        det, var = prob[-1][0][rows, inputs].copy(), prob[-1][1][rows, inputs].copy()
     for j in range(len(hist) - 2, -1, -1):
         nxt = hist[j + 1][0]
         _, _, w, D = hist[j]
@@ -360,11 +408,18 @@ def _jacobian_rows(hist: list, rows: np.ndarray, inputs: np.ndarray) -> np.ndarr
         if nxt.RW is not None:
             s, v = np.maximum(s, up(absP1 + rad1)), up(v + nxt.RW.max(axis=0))
         P, a = P @ nxt.W64, np.full(R, ETA)  # a: the underflow of the product (Lemma 4(b))
-        W = w[:, inputs].T
-        total = total + up(np.sum(np.abs(P) * W, axis=1) + s * up(W @ v) + a * np.sum(W, axis=1))
+        if prob is None:
+            W = w[:, inputs].T
+            total = total + up(np.sum(np.abs(P) * W, axis=1) + s * up(W @ v) + a * np.sum(W, axis=1))
+        else:
+            Pab = up(np.abs(P) + s[:, None] * v[None, :] + a[:, None])
+            det = det + up(np.sum(Pab * prob[j][0][:, inputs].T, axis=1))
+            var = var + up(np.sum(up(Pab * Pab) * prob[j][1][:, inputs].T, axis=1))
         if D is None:
             break
         P = np.where(D[:, inputs].T, P, 0.0)  # the radius is left as it is: an upper bound still
+    if prob is not None:
+        return up(up(det) + lam * up(np.sqrt(up(var))))
     return up(total)
 
 
@@ -415,7 +470,7 @@ def enclose(columns: list) -> tuple:
 
 
 def jacobian_error_bounds(net: Any, X: Any, precision: Any = "float32", *, given: Any = None, exact: Any = None,
-                          preactivations: bool = True) -> list:
+                          preactivations: bool = True, failure_probability: float | None = None) -> list:
     """Rigorous bounds on the rounding error of any implementation following ``precision``, one
     :class:`~exactrelu.numeric.errorbounds.ErrorBounds` per input (bounds are exact dyadic Fractions).
 
@@ -424,6 +479,14 @@ def jacobian_error_bounds(net: Any, X: Any, precision: Any = "float32", *, given
     ``exact``: the exact pre-activations per hidden layer, per input (as in
     ``Trace.pre``; default: computed by the exact context).  With
     ``preactivations=False`` only the output bounds are returned (faster).
+
+    ``failure_probability`` p (not the default): the output bounds are the
+    PROBABILISTIC ones of proofs/float_error_bounds.md, Theorem 3 (rounding
+    errors modelled as mean-zero and independent of the past, as in Higham
+    and Mary's analysis): under that model all of them hold together with
+    probability at least 1 - p.  They are not guaranteed: an adversarial
+    summation order can exceed them.  Networks without an output layer keep
+    the rigorous bound.
 
     >>> from exactrelu.nets.network import Network
     >>> net = Network([([[1, 1]], [0])], output=([[1]], [0]))
@@ -439,11 +502,21 @@ def jacobian_error_bounds(net: Any, X: Any, precision: Any = "float32", *, given
         exact = ExactContext().forward(net, batch, record=True).pre
     if given is not None:
         given = np.asarray(given, dtype=np.float64).reshape(batch.n, batch.dim)
-    ctx = JacobianBoundContext(model, given, [enclose(layer) for layer in exact])
+    lam, name = None, model.name
+    if failure_probability is not None:
+        p = float(failure_probability)
+        if not 0 < p < 1:
+            raise ValueError(f"failure_probability must be in (0, 1), got {failure_probability!r}")
+        # Azuma: one output bound fails with probability <= 2 exp(-lam^2 / 2); a union over all of them
+        lam = math.sqrt(2 * math.log(2 * batch.n * net.output_dim / p)) * (1 + 2.0**-40)
+        name = f"{model.name}, probabilistic (failure probability <= {p:g})"
+    ctx = JacobianBoundContext(model, given, [enclose(layer) for layer in exact], lam)
     pres: list = []
     out = ctx.run(ctx.prepared(net), ctx.batch(batch), pres.append)
     final = out.E if net.output is not None else out.Ehat
-    return [_result(final[:, i], [P.E[:, i] for P in pres] if preactivations else None, model.name, out.reasons[i])
+    if out.Eprob is not None:
+        final = out.Eprob
+    return [_result(final[:, i], [P.E[:, i] for P in pres] if preactivations else None, name, out.reasons[i])
             for i in range(batch.n)]
 
 
