@@ -165,6 +165,31 @@ class CrossCheck:
         return _report_text(self)
 
 
+def _hidden_checks(net: Any, layer: int, n: int, skip: set, values: tuple, out: tuple) -> None:
+    """Append hidden ``layer``'s pattern mismatches, unstable neurons and violations (crosscheck's lists ``out``).
+
+    Each neuron's breakpoints (ReLU: 0) say what its activation is: a mismatch is a different piece, an
+    unstable neuron one whose exact distance to a breakpoint is within the bound.
+    """
+    (ex, num, rad), (mism, unst, viol) = values, out
+    bps = [tuple(flint.fmpq(t.numerator, t.denominator) for t in a.breakpoints) for a in net.activations[layer]]
+    for i in range(n):
+        if i in skip:
+            continue
+        for j, (e, v, r) in enumerate(zip(ex[i], num[i], rad[i])):
+            if v is None:  # a float overflowed although a bound exists; an infinite arb ball decides nothing
+                if r is not None:
+                    viol.append(Violation(i, layer, j, _fr(e), None, _fr(r)))
+                continue
+            if any((e > t) != (v > t) for t in bps[j]):
+                mism.append(Mismatch(i, layer, j, _fr(e), _fr(v)))
+            margin = min((abs(e - t) for t in bps[j]), default=None)
+            if margin is not None and margin <= r:
+                unst.append(Unstable(i, layer, j, _fr(margin), _fr(r)))
+            if abs(v - e) > r:
+                viol.append(Violation(i, layer, j, _fr(e), _fr(v), _fr(r)))
+
+
 def crosscheck(net: Any, X: Any, context: Any = "numpy", prec: int = 53) -> CrossCheck:
     """Run ``net`` on ``X`` exactly and in ``context``; compare outputs, activation patterns and rigorous bounds.
 
@@ -193,23 +218,7 @@ def crosscheck(net: Any, X: Any, context: Any = "numpy", prec: int = 53) -> Cros
     skip = set(unavailable)
     mism, unst, viol = [], [], []
     for layer in range(net.depth):
-        # each neuron's breakpoints (ReLU: 0): the activation's piece is what a mismatch or instability is about
-        bps = [tuple(flint.fmpq(t.numerator, t.denominator) for t in a.breakpoints) for a in net.activations[layer]]
-        for i in range(batch.n):
-            if i in skip:
-                continue
-            for j, (e, v, r) in enumerate(zip(ex_pre[layer][i], num_pre[layer][i], rad_pre[layer][i])):
-                if v is None:  # a float overflowed although a bound exists; an infinite arb ball decides nothing
-                    if r is not None:
-                        viol.append(Violation(i, layer, j, _fr(e), None, _fr(r)))
-                    continue
-                if any((e > t) != (v > t) for t in bps[j]):
-                    mism.append(Mismatch(i, layer, j, _fr(e), _fr(v)))
-                margin = min((abs(e - t) for t in bps[j]), default=None)
-                if margin is not None and margin <= r:
-                    unst.append(Unstable(i, layer, j, _fr(margin), _fr(r)))
-                if abs(v - e) > r:
-                    viol.append(Violation(i, layer, j, _fr(e), _fr(v), _fr(r)))
+        _hidden_checks(net, layer, batch.n, skip, (ex_pre[layer], num_pre[layer], rad_pre[layer]), (mism, unst, viol))
     zero = flint.fmpq(0)
     abs_err, rel_err = zero, zero
     for i in range(batch.n):
