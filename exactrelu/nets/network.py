@@ -164,6 +164,21 @@ def output_from_json(value: Any, label: str) -> dict | None:
     return value
 
 
+def _compose_first(W0: flint.fmpq_mat, b0: flint.fmpq_mat, slice: Any) -> tuple:
+    """t -> W0 (origin + D t) + b0 = (W0 D) t + (W0 origin + b0), by one exact flint product (Slice.compose's map).
+
+    Returns the flint pair and the same (W, b) as Fraction tuples.
+    """
+    n, k = W0.ncols(), slice.dim
+    D = as_fmpq_mat([[d[i] for d in slice.directions] + [slice.origin[i]] for i in range(n)], n, k + 1)
+    ents = (W0 * D).entries()
+    rows = range(W0.nrows())
+    W = flint.fmpq_mat(W0.nrows(), k, [v for i in rows for v in ents[i * (k + 1):i * (k + 1) + k]])
+    b = flint.fmpq_mat(W0.nrows(), 1, [ents[i * (k + 1) + k] for i in rows]) + b0
+    return ((W, b), tuple(tuple(fmpq_to_fraction(v) for v in ents[i * (k + 1):i * (k + 1) + k]) for i in rows),
+            tuple(fmpq_to_fraction(v) for v in b.entries()))
+
+
 class Network:
     """A network with exact rational weights and piecewise-linear activations (ReLU by default).
 
@@ -414,17 +429,7 @@ class Network:
             raise ValueError(f"the slice lies in R^{slice.input_dim}, the network's input dimension is {self.input_dim}")
         if not self._layers:
             return Network([], output=slice.compose(*self._output))
-        # t -> W (origin + D t) + b = (W D) t + (W origin + b): one exact flint product (Slice.compose's map)
-        W0, b0 = self._fmpq[0]
-        D = as_fmpq_mat([[d[i] for d in slice.directions] + [slice.origin[i]] for i in range(self.input_dim)],
-                        self.input_dim, slice.dim + 1)
-        WD = W0 * D
-        k = slice.dim
-        ents = WD.entries()
-        first = (flint.fmpq_mat(WD.nrows(), k, [v for i in range(WD.nrows()) for v in ents[i * (k + 1):i * (k + 1) + k]]),
-                 flint.fmpq_mat(WD.nrows(), 1, [ents[i * (k + 1) + k] for i in range(WD.nrows())]) + b0)
-        W = tuple(tuple(fmpq_to_fraction(v) for v in ents[i * (k + 1):i * (k + 1) + k]) for i in range(WD.nrows()))
-        b = tuple(fmpq_to_fraction(v) for v in first[1].entries())
+        first, W, b = _compose_first(*self._fmpq[0], slice)
         # The other layers are this network's, already exact and checked: shared, not converted again.
         net = Network.__new__(Network)
         net._layers, net._output, net._maps, net._input_dim = ((W, b), *self._layers[1:]), self._output, None, slice.dim
