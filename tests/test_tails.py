@@ -164,3 +164,34 @@ def test_t6b_bounds_are_sound_on_random_perturbed_contractions(w, p, b, c):
     measured = _measured(cert, (1, 3, 10, 30, 80))
     for d, true in measured.items():
         assert true <= _mp(cert.tail_bound(d, 1)) * (1 + mpmath.mpf(10) ** -40), d
+
+
+# ------------------------------------------------------------ a posteriori (limit)
+def test_a_posteriori_bound_is_sound_and_smaller_than_the_uniform_one():
+    fam = Family([["1 + 1/n^2", "2/n^2"], ["0", "1 - 1/n^2"]], ["2^(-n)", "-2^(-n)"])
+    cert = certify(fam)
+    for x in _corners(2):
+        st_ = _states(fam, x, {10, 100, 1000, 20_000})
+        for d in (10, 100, 1000):
+            state = [F(float(abs(v))) * (1 + F(1, 10**6)) for v in st_[d]]
+            post = cert.tail_bound_at(d, state)
+            assert _gap(st_[20_000], st_[d]) - _mp(cert.tail_bound(20_000, 1)) <= _mp(post)
+            assert post <= cert.tail_bound(d, 1)
+    with pytest.raises(ValueError, match="needs a T4 certificate"):
+        certify(Family([["1/2"]], ["1"])).tail_bound_at(3, [1])
+    with pytest.raises(ValueError, match="nonnegative bounds"):
+        cert.tail_bound_at(3, [1])
+
+
+def test_limit_stops_at_the_a_posteriori_depth_and_encloses_the_closed_form():
+    from exactrelu import limit
+
+    # prod_(n >= 1) (1 + 1/n^2) = sinh(pi)/pi; with a prefix (x -> 2x) and an output layer (y -> 3 y_1 - 1).
+    # The uniform bound pays prod (1 + 4/n^2) = sinh(2 pi)/(2 pi) ~ 42 for the second row; at x = (1/2, 0)
+    # that component stays 0, and the a posteriori bound sees it.
+    fam = Family([["1 + 1/n^2", "0"], ["0", "1 + 4/n^2"]], ["0", "0"], prefix=[([[2, 0], [0, 2]], [0, 0])],
+                 output=([[3, 0]], [-1]))
+    enc = limit(fam, [F(1, 2), 0], "1/100")
+    truth = 3 * mpmath.sinh(mpmath.pi) / mpmath.pi - 1
+    assert _mp(enc.lower[0]) <= truth <= _mp(enc.upper[0]) and enc.width <= F(1, 100) and enc.agrees
+    assert enc.depth * 10 < enc.certificate.depth_for(F(1, 400), F(1, 2))  # far fewer layers than the uniform bound

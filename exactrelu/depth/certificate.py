@@ -418,6 +418,37 @@ class Certificate:
             lo, hi = (lo, mid) if bound(mid) <= t else (mid, hi)
         return hi
 
+    def tail_bound_at(self, depth: int, state: Any) -> Fraction:
+        """A posteriori T4 bound of ||N_inf(x) - N_depth(x)|| for one input whose formula state y_depth
+        (after the prefix and ``depth`` formula layers, before the output layer) satisfies |y_depth| <= state
+        componentwise; depth >= 1.  Usually far smaller than the uniform :meth:`tail_bound` because it
+        starts from the state itself (proofs/T4_sufficient_condition.md, "A posteriori bound").
+
+        >>> from exactrelu.depth.family import Family
+        >>> from exactrelu.depth.certifier import certify
+        >>> cert = certify(Family([["1 + 1/n^2"]], ["0"]))
+        >>> cert.tail_bound_at(100, [1]) < cert.tail_bound(100, radius=1) / 3
+        True
+        """
+        if self.theorem != "T4":
+            raise ValueError(f"tail_bound_at needs a T4 certificate (this one is {self.theorem})")
+        if not isinstance(depth, int) or isinstance(depth, bool) or depth < 1:
+            raise ValueError(f"depth must be an integer >= 1, got {depth!r}")
+        u = [to_fraction(t, "state") for t in state]
+        if len(u) != self.subject.width or any(t < 0 for t in u):
+            raise ValueError(f"state must be {self.subject.width} nonnegative bounds of |y_depth|")
+        K, N = self.subject.start + depth - 1, self.witnesses["N"]
+        M = round_up(exp_upper(self._t4_sum(K, "W"))[0] * (max(u, default=Fraction(0)) + self._t4_sum(K, "b")))
+        if K < N:  # inside the head: the scalar form
+            return output_factor(self.subject) * (M * self._t4_sum(K, "W") + self._t4_sum(K, "b"))
+        rows = [Fraction(0)] * self.subject.width  # component i moves by <= M sum_j t_ij(K) + t_i(K)
+        for key, weight in (("W_series", M), ("b_series", Fraction(1))):
+            for e in self.witnesses[key]:
+                rows[e["row"]] += weight * sharp_tail(e["series"], K)
+        if self.subject.output is not None:  # output k moves by <= sum_i |W_o[k][i]| rows[i]
+            rows = [sum((abs(w) * r for w, r in zip(row, rows)), Fraction(0)) for row in self.subject.output[0]]
+        return max(rows, default=Fraction(0))
+
     def _t4_tail(self, depth: int, Rp: Fraction) -> Fraction:
         """proofs/T4_sufficient_condition.md: sum_{n > K} (||W_n - I|| M_K + ||b_n||), M_K >= sup_{n >= K} ||y_n||."""
         # layers n = start..K have been applied; differences of later layers count.

@@ -366,7 +366,8 @@ def limit(family: Any, x: Any, tol: Any, *, max_depth: int = 10**6) -> LimitEncl
 
     Certifies convergence with :func:`exactrelu.certify` (ValueError with the
     certificate's reasons otherwise), picks the depth whose certified tail
-    bound is <= tol/4, evaluates N_depth(x) layer by layer (exact rationals
+    bound is <= tol/4 (for T4, the first checkpoint depth whose a posteriori
+    bound from the state at x is, when that comes first), evaluates N_depth(x) layer by layer (exact rationals
     while they stay small, then arb balls with radius <= tol/8), widens by the
     tail bound, rounds the endpoints outward to short dyadic rationals, and
     cross-checks with a plain mpmath evaluation.  ``max_depth`` guards against
@@ -380,7 +381,7 @@ def limit(family: Any, x: Any, tol: Any, *, max_depth: int = 10**6) -> LimitEncl
     """
     from ..depth.certifier import certify
     from ..depth.family import Family
-    from ..exact.numbers import fraction_brief, to_fraction, to_vector
+    from ..exact.numbers import to_fraction, to_vector
 
     if not isinstance(family, Family):
         raise ValueError(f"limit expects an exactrelu Family, got {type(family).__name__} (see exactrelu.Family)")
@@ -400,13 +401,10 @@ def limit(family: Any, x: Any, tol: Any, *, max_depth: int = 10**6) -> LimitEncl
     try:
         depth = cert.depth_for(t / 4, radius)
     except ValueError:  # its message may not even print (a tolerance with thousands of digits)
-        raise ValueError(f"no certified depth reaches tol {fraction_brief(t)}; raise tol") from None
-    if depth > max_depth:
-        raise ValueError(f"the certified tail bound needs depth {depth} for tol {fraction_brief(t)} (more than max_depth={max_depth}); "
-                         "raise tol or max_depth")
-    tail = cert.tail_bound(depth, radius)
-    layers = _family_layers(family, depth)
-    mid, rad, method, prec = _enclose(layers, xv, t / 8)
+        depth = None
+    stop = min(depth, max_depth) if depth is not None else max_depth
+    early = _a_posteriori(cert, xv, t, stop) if cert.theorem == "T4" else None
+    depth, tail, mid, rad, method, prec, layers = early or _uniform(cert, xv, t, depth, max_depth, radius)
     # width <= 2 (t/4 + t/8) = 3t/4; rounding outward to multiples of 2^-k <= t/16 keeps it <= t
     k = max(0, (16 * t.denominator // t.numerator).bit_length())
     lower = tuple(_floor_dyadic(m - r - tail, k) for m, r in zip(mid, rad))
@@ -417,6 +415,57 @@ def limit(family: Any, x: Any, tol: Any, *, max_depth: int = 10**6) -> LimitEncl
     if exact is not None:
         agrees = agrees and all(l <= v <= u for l, v, u in zip(lower, exact, upper))
     return LimitEnclosure(lower, upper, depth, tail, cert, tuple(mp_value), agrees, method, prec, t, exact)
+
+
+def _uniform(cert: Any, x: tuple, t: Fraction, depth: int | None, max_depth: int, radius: Any) -> tuple:
+    """The uniform route: the certificate's depth for tol/4 and the enclosure of N_depth(x) there."""
+    from ..exact.numbers import fraction_brief
+
+    if depth is None:
+        raise ValueError(f"no certified depth reaches tol {fraction_brief(t)}; raise tol")
+    if depth > max_depth:
+        raise ValueError(f"the certified tail bound needs depth {depth} for tol {fraction_brief(t)} (more than "
+                         f"max_depth={max_depth}); raise tol or max_depth")
+    layers = _family_layers(cert.subject, depth)
+    return (depth, cert.tail_bound(depth, radius), *_enclose(layers, x, t / 8), layers)
+
+
+def _a_posteriori(cert: Any, x: tuple, t: Fraction, stop: int) -> tuple | None:
+    """T4 at one input: the first checkpoint depth (64, 80, 100, ..., 25% apart, up to ``stop``) whose
+    a posteriori tail bound (Certificate.tail_bound_at, from the state itself) is <= t/4, with the enclosure of N_depth(x);
+    None when no such depth is found.  A float walk through the layers only proposes the depth; the
+    bound is then computed from the rigorous enclosure of the state."""
+    from ..depth.certificate import output_factor
+
+    family = cert.subject
+    head = [(W, b, True, f"prefix layer {i}") for i, (W, b) in enumerate(family.prefix)]
+    y = np.array([float(v) for v in _run(MpmathContext(53), head, x)] if head else [float(v) for v in x])
+    formula, d = [], 64
+    eps = t / (8 * max(Fraction(1), output_factor(family)))  # the output layer scales radii by <= ||W_o||
+    while d <= stop:
+        while len(formula) < d:
+            W, b = family.layer(family.start + len(formula))
+            formula.append((W, b, True, f"layer n = {family.start + len(formula)}"))
+            y = np.maximum(np.array(W, dtype=float) @ y + np.array(b, dtype=float), 0.0)
+        if not np.all(np.isfinite(y)):
+            return None
+        guess = [Fraction(float(abs(v))) * (1 + Fraction(1, 1 << 20)) + Fraction(1, 1 << 60) for v in y]
+        if cert.tail_bound_at(d, guess) <= t / 4 * Fraction(63, 64):  # the enclosure adds at most t/8 to |y|
+            mid, rad, method, prec = _enclose(head + formula, x, eps)
+            tail = cert.tail_bound_at(d, [abs(m) + r for m, r in zip(mid, rad)])
+            if tail <= t / 4:
+                break
+        d += max(1, d // 4)  # checkpoints 25% apart: the depth is at most 25% more than needed
+    else:
+        return None
+    if family.output is not None:  # the exact affine image of the box mid +- rad
+        Wo, bo = family.output
+        mid = tuple(sum((w * m for w, m in zip(row, mid)), c) for row, c in zip(Wo, bo))
+        rad = tuple(sum((abs(w) * r for w, r in zip(row, rad)), Fraction(0)) for row in Wo)
+        head_out = [(Wo, bo, False, "output layer")]
+    else:
+        head_out = []
+    return d, tail, mid, rad, method, prec, head + formula + head_out
 
 
 def _floor_dyadic(q: Fraction, k: int) -> Fraction:
