@@ -367,23 +367,47 @@ def _as_array(out: Any, n: int, k: int) -> np.ndarray:
     return arr
 
 
-def _bounds(net: Network, vectors: Vectors, model: Any, given: np.ndarray, failure_probability: Any = None) -> list:
+def _bounds(net: Network, vectors: Vectors, model: Any, given: np.ndarray, failure_probability: Any = None,
+            steps: Network | None = None) -> list:
     """Per input, the rigorous bound on each output's error (proofs/float_error_bounds.md).
 
     It covers any implementation following the precision model ``model``
     (weights, biases and inputs rounded to nearest, each neuron's dot product
     plus bias in any order, FMA or not) that receives the inputs ``given``;
-    the exact pre-activations come from the vectors.
+    the exact pre-activations come from the vectors, or, with ``steps`` (the
+    implementation's own rounded steps), from an exact pass of ``steps``.
     """
     from .numeric.jacobian import jacobian_error_bounds
 
     exact = [[v.margins[k] for v in vectors] for k in range(net.depth)]
+    if steps is not None:
+        exact, net = _steps_margins(steps, vectors), steps
     out = []
     for eb in jacobian_error_bounds(net, [v.input for v in vectors], model, given=given, exact=exact,
                                     preactivations=False, failure_probability=failure_probability):
         # No bound (possible overflow): None, so every disagreement counts as a real error.
         out.append(eb.output if eb.available else (None,) * net.output_dim)
     return out
+
+
+def _steps_margins(steps: Any, vectors: Vectors) -> list:
+    """The exact pre-activations of ``steps`` at the vectors' inputs, after checking that it computes the
+    vectors' network there (same dimensions, the same exact outputs)."""
+    from .nets.contexts import ExactContext
+
+    if not isinstance(steps, Network):
+        raise ValueError(f"steps must be a Network (the implementation's rounded steps), got {type(steps).__name__}")
+    net = vectors.network
+    if (steps.input_dim, steps.output_dim) != (net.input_dim, net.output_dim):
+        raise ValueError(f"steps maps {steps.input_dim} inputs to {steps.output_dim} outputs, the vectors' network "
+                         f"{net.input_dim} to {net.output_dim}")
+    trace = ExactContext().forward(steps, [v.input for v in vectors], record=True)
+    for i, (got, vec) in enumerate(zip(trace.output, vectors)):
+        for j, (a, b) in enumerate(zip(got, vec.output)):
+            if a != b:
+                raise ValueError(f"steps computes another function: at input {i}, output {j} it gives {_exact_text(a)}, "
+                                 f"the vectors' network {_exact_text(b)}")
+    return [[trace.pre[k][i] for i in range(len(vectors))] for k in range(steps.depth)]
 
 
 def _classify(vectors: Vectors, got: np.ndarray, bounds: list) -> tuple:
@@ -410,7 +434,7 @@ def _classify(vectors: Vectors, got: np.ndarray, bounds: list) -> tuple:
 
 def compare(
     fn: Callable[[np.ndarray], Any], vectors: Any, precision: str = "float64", *, max_listed: int = 5,
-    failure_probability: float | None = None,
+    failure_probability: float | None = None, steps: Network | None = None,
 ) -> ComparisonReport:
     """Run ``fn`` on the rounded inputs and classify each disagreement as rounding or a real error.
 
@@ -431,7 +455,13 @@ def compare(
     one dot product plus bias (any summation order, FMA or not).  An
     implementation that splits a layer into several rounded steps (two Linear
     layers in a row that :func:`exactrelu.from_torch` composed, an ONNX input
-    normalisation folded into the first layer) rounds more often and may exceed it.
+    normalisation folded into the first layer, a batch norm applied after its
+    Linear) rounds more often and may exceed it: pass ``steps``, a Network of
+    the implementation's own steps (identity neurons where it rounds between
+    two affine maps, or carries a skip connection), computing the same
+    function; the bound is then that of ``steps`` (checked exactly to agree
+    with the vectors' network at every test input).  Activations other than
+    ReLU and identity are refused, naming the layer.
 
     ``failure_probability`` p switches to the PROBABILISTIC bound (never the
     default; proofs/float_error_bounds.md, Theorem 3): rounding errors are
@@ -447,6 +477,7 @@ def compare(
     >>> r.ok, r.n_exact + len(r.rounding)
     (True, 1)
     """
+    # long: the docstring states the model, the probabilistic option and steps; the body is short
     from .numeric.precision import get_precision
 
     if not isinstance(vectors, Vectors):
@@ -460,7 +491,7 @@ def compare(
         raise ValueError("no test vectors: nothing to compare (make_vectors needs at least one input)")
     given = vectors.inputs(model.input_dtype)
     got = _as_array(fn(given.copy()), n, k)
-    bounds = _bounds(net, vectors, model, given, failure_probability)
+    bounds = _bounds(net, vectors, model, given, failure_probability, steps)
     n_exact, rounding, real = _classify(vectors, got, bounds)
     name = model.name
     if failure_probability is not None:

@@ -44,6 +44,7 @@ from typing import Any
 import numpy as np
 
 from ..exact.floats import FloatFormat, round_nearest
+from ..nets.activation import RELU
 from ..nets.contexts import Context, ExactContext
 from .errorbounds import ErrorBounds, network_batch
 from .precision import Precision, get_precision, round_array, to_doubles
@@ -167,6 +168,7 @@ class _State:
     hist: list = field(default_factory=list)
     reasons: list = field(default_factory=list)
     prob: list = field(default_factory=list)  # probabilistic mode: per layer (deterministic part, variance proxy)
+    signed: bool = True  # the next layer's inputs may be negative (the input, or identity neurons)
     Eprob: np.ndarray | None = None  # probabilistic mode: the output bounds
 
 
@@ -243,14 +245,15 @@ class JacobianBoundContext(Context):
         S = up(L.absWs @ up(A + dY) + L.absbs)  # bounds sum |terms| of each dot product
         # a layer input that is exactly 0 (a ReLU certified inactive, a zero input) adds no rounding (Lemma 1)
         nz = (st.Yup > 0) if st.k == 0 else st.live
-        acc = _accumulation(L, S, None if st.k == 0 else up(A + dY), nz)
+        Ay = None if st.signed else up(A + dY)  # Lemma 1' with the signs of the weights needs inputs >= 0
+        acc = _accumulation(L, S, Ay, nz)
         rho = up(L.dWs @ A + L.dbs + L.absWs @ dY + acc)
         if m.rounds_outputs:
             rho = up(rho + float(m.output.u) * up(S * (1 + L.g) + L.eta) + float(m.output.eta))
         _check_range(S, L, m, st.reasons)
         E = up(np.sqrt(up(L.Wsq @ st.live.astype(np.float64))) * st.N2 + rho)  # the 2-norm bound (Lemma 3)
         hist = st.hist + [(L, rho, None, None)]
-        prob = st.prob + [_random_part(L, m, S, None if st.k == 0 else up(A + dY), nz, A, dY)] if self.lam is not None else []
+        prob = st.prob + [_random_part(L, m, S, Ay, nz, A, dY)] if self.lam is not None else []
         hidden = k <= len(self.exact)
         if hidden:  # the neurons the 2-norm bound leaves uncertain, most promising first, at most MAX_ROWS
             lo = self.exact[k - 1][1]
@@ -271,10 +274,25 @@ class JacobianBoundContext(Context):
         return out
 
     def relu(self, st: _State) -> _State:
+        return self.activate(st, None)
+
+    def activation(self, acts: Any) -> tuple:
+        """A layer of ReLU and identity neurons (identity: a skip connection, or a step where the
+        implementation rounds between two affine maps) as a mask of its identity neurons; other
+        activations are refused, naming the layer."""
+        names = [("relu" if f == RELU else f.name) for f in acts.funcs]
+        bad = [j for j, n in enumerate(names) if n not in ("relu", "identity")]
+        if bad:
+            raise ValueError(f"{acts.where}, neuron {bad[0]}: the Jacobian bound handles ReLU and identity neurons "
+                             f"only; this layer has {acts.describe()} activations")
+        return (np.array([n == "identity" for n in names])[:, None],)  # a tuple: the kernel tests it for truth
+
+    def activate(self, st: _State, acts: tuple | None) -> _State:
         sign, lo, hi = self.exact[st.k - 1]
         E = st.E
-        act = (sign > 0) & (lo >= E)
-        dead = (sign < 0) & (lo >= E)
+        ident = np.zeros((E.shape[0], 1), dtype=bool) if acts is None else acts[0]
+        act = ident | ((sign > 0) & (lo >= E))  # slope 1 certified (identity neurons always)
+        dead = ~ident & (sign < 0) & (lo >= E)
         unc = ~(act | dead)
         Ehat = np.where(act, E, 0.0)
         Ehat = np.where(unc, np.minimum(E, np.where(sign < 0, up(np.maximum(E - lo, 0.0)), E)), Ehat)
@@ -283,8 +301,9 @@ class JacobianBoundContext(Context):
         N2 = np.minimum(_col_norms(Ehat), up(L.sigma * st.N2 + _col_norms(st.rho * live)))
         weight = np.where(act, st.rho, np.where(unc, Ehat, 0.0))  # what each neuron adds (Theorem 1)
         hist = st.hist[:-1] + [(L, st.rho, weight, act)]
-        Yup = up(np.where(sign > 0, hi, 0.0) + Ehat)
+        Yup = up(np.where((sign > 0) | ident, hi, 0.0) + Ehat)
         out = _State(st.k, E, Ehat, unc, live, N2, Yup, None, None, hist, st.reasons)
+        out.signed = bool(ident.any())
         if st.prob:  # the same weights split: deterministic (uncertain neurons too) and random parts
             det, V = st.prob[-1]
             out.prob = st.prob[:-1] + [(np.where(act, det, np.where(unc, Ehat, 0.0)), np.where(act, V, 0.0))]
