@@ -445,3 +445,37 @@ def test_unknown_attributes_are_refused_not_ignored():
     nodes = [node("Add", ["x", "c"], "u", broadcast=1, axis=0), node("Relu", ["u"], "y")]
     with pytest.raises(UnsupportedOperatorError, match="node 0 \\(Add\\): attribute 'axis' of Add"):
         network_from_onnx(model(nodes, {"c": [1.0, 2.0]}))
+
+
+def test_leaky_clip_and_prelu_read_exactly_and_agree_with_onnxruntime():
+    from fractions import Fraction
+
+    ort = pytest.importorskip("onnxruntime")
+    mdl = model([node("LeakyRelu", ["x"], "a", alpha=0.5), node("Clip", ["a", "lo", "hi"], "c"),
+                 node("PRelu", ["c", "s"], "y")],
+                {"lo": np.float32(-0.75), "hi": np.float32(2.0), "s": [0.25, 3.0]}, out_shape=[1, 2])
+    net = network_from_onnx(mdl)
+    assert net.depth == 3 and [a.name for a in net.activations[2]] == ["leaky_relu(1/4)", "leaky_relu(3)"]
+    X = np.array([[-4.0, 3.5], [-1.0, -0.5], [1.0, 0.25]], dtype=np.float32)
+    session = ort.InferenceSession(mdl.SerializeToString())
+    got = [session.run(None, {"x": x[None]})[0][0] for x in X]  # the model's batch is 1
+    for x, g in zip(X.tolist(), [g.tolist() for g in got]):  # every step exact in float32 here: equal, not just close
+        assert net(x) == tuple(Fraction(v) for v in g)
+    with pytest.raises(ValueError, match=r"node 0 \(Clip\): Clip with min 1 >= max 1"):
+        network_from_onnx(model([node("Clip", ["x", "lo", "hi"], "y")], {"lo": np.float32(1), "hi": np.float32(1)}))
+
+
+def test_conv_pool_and_batchnorm_need_what_they_say():
+    w = {"w": np.ones((1, 1, 2, 2), dtype=np.float32)}
+    with pytest.raises(ValueError, match=r"asymmetric pads"):
+        network_from_onnx(model([node("Conv", ["x", "w"], "y", pads=[0, 0, 1, 1])], w, in_shape=(1, 1, 3, 3)))
+    with pytest.raises(ValueError, match=r"auto_pad"):
+        network_from_onnx(model([node("MaxPool", ["x"], "y", kernel_shape=[2, 2], auto_pad="SAME_UPPER")], {},
+                                in_shape=(1, 1, 3, 3)))
+    bn = {"g": [1.0], "b": [0.0], "m": [0.0], "v": [2.0]}
+    with pytest.raises(ValueError, match=r"sqrt\(running_var \+ eps\) is irrational.*sqrt_bits"):
+        network_from_onnx(model([node("BatchNormalization", ["x", "g", "b", "m", "v"], "y")], bn,
+                                in_shape=(1, 1, 2, 2)))
+    net = network_from_onnx(model([node("BatchNormalization", ["x", "g", "b", "m", "v"], "y")], bn,
+                                  in_shape=(1, 1, 2, 2)), sqrt_bits=64)
+    assert abs(float(net([1, 0, 0, 0])[0]) - 1 / (2 + 1e-5) ** 0.5) < 1e-12
