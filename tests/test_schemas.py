@@ -160,6 +160,20 @@ def test_networks_and_test_vectors(tmp_path, data):
     assert len(written(tmp_path / "vectors.json")["vectors"]) == len(xs)
 
 
+@pytest.mark.parametrize("layer_activation", ["leaky", "hardtanh", "per neuron", "custom"])
+def test_networks_with_other_activations_and_their_regions(tmp_path, layer_activation):
+    from exactrelu.nets.activation import Activation, hardtanh, identity, leaky
+
+    acts = {"leaky": leaky("1/10"), "hardtanh": hardtanh(-1, "1/2"), "per neuron": [identity(), leaky("1/3"), hardtanh()],
+            "custom": Activation(["-1/2", "1/2"], [0, 2, "1/4"], ["-1", 0, "7/8"])}[layer_activation]
+    net = Network([([[1, 0], [0, 1], [1, -1]], [0, "1/4", 0], acts)], output=([[1, 1, 1]], [0]))
+    net.to_json(tmp_path / "net.json")
+    got = written(tmp_path / "net.json")
+    assert "activation" in got["layers"][0] and Network.from_json(got) == net
+    net.regions(Box([-1, -1], [1, 1])).save(tmp_path / "regions.json")
+    assert written(tmp_path / "regions.json")["regions"]
+
+
 def test_an_output_only_network(tmp_path):
     Network([], output=([[1, "-1/3"]], ["2/7"])).to_json(tmp_path / "net.json")
     assert written(tmp_path / "net.json")["layers"] == []
