@@ -95,8 +95,23 @@ def register(sub: Any) -> None:
                    help="precision model: float64, float32, tf32, bfloat16, float16, bits, or storage,accumulation,output "
                    "(default: the ONNX model's input type or the torch module's dtype, else float64)")
     c.add_argument("--max-listed", type=_nonnegative, default=5, help="how many worst cases to print (default 5)")
+    c.add_argument("--probabilistic", type=_probability, default=None, metavar="P",
+                   help="use the probabilistic bound (not a guarantee: rounding errors modelled as random, "
+                   "Higham-Mary); all bounds hold together with probability >= 1 - P under that model")
     add_number_options(c)
     c.set_defaults(run=_check)
+
+
+def _probability(text: str) -> float:
+    import argparse
+
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a probability in (0, 1), got {text!r}") from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"expected a probability in (0, 1), got {value}")
+    return value
 
 
 def _nonnegative(text: str) -> int:
@@ -261,7 +276,8 @@ def _check(args: Any) -> int:
     precision = args.precision or found or "float64"
     if args.precision is None:
         print(f"precision: {precision} (from {source if found else 'the default'}; set it with --precision)")
-    report = compare(_guarded(fn), vectors, precision, max_listed=args.max_listed)
+    report = compare(_guarded(fn), vectors, precision, max_listed=args.max_listed,
+                     failure_probability=args.probabilistic)
     print(report_text(report, formatter(args)))
     sys.stdout.flush()
     return 0 if report.ok else 1
