@@ -215,6 +215,12 @@ def test_cli_make_and_check(tmp_path, capsys, monkeypatch):
     assert "real errors: 2" in capsys.readouterr().out
     assert main(["oracle", "check", str(tmp_path / "v.json"), "--callable", "nosuchmodule_xyz:f"]) == 2
     assert "cannot import" in capsys.readouterr().err
+    args = ["oracle", "check", str(tmp_path / "v.json"), "--callable", f"{tmp_path / 'impl.py'}:good"]
+    assert main(args + ["--probabilistic", "1e-6"]) == 0
+    assert "probabilistic (failure probability <= 1e-06)" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as exit_:
+        main(args + ["--probabilistic", "2"])
+    assert exit_.value.code == 2 and "expected a probability in (0, 1)" in capsys.readouterr().err
 
 
 def test_cli_inputs_formats(tmp_path, capsys):
