@@ -275,6 +275,24 @@ def test_series_sums_and_products(tmp_path):
     assert through_file(t3.to_json(), tmp_path, "t3")["theorem"] == "T3"
 
 
+def test_files_the_command_line_writes(tmp_path, monkeypatch, capsys):
+    from exactrelu.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    assert main(["demo", "-o", "net.json"]) == 0
+    assert written(tmp_path / "net.json")["format"] == "exactrelu.network"
+    assert main(["regions", "net.json", "--json", "regions.json"]) == 0
+    written(tmp_path / "regions.json")
+    (tmp_path / "x.json").write_text('[["1/3", "-1/7"], [0, 0.5]]')
+    assert main(["oracle", "make", "net.json", "--inputs", "x.json", "-o", "vectors.json"]) == 0
+    assert len(written(tmp_path / "vectors.json")["vectors"]) == 2
+    assert main(["init-family", "-o", "family.json"]) == 0
+    written(tmp_path / "family.json")
+    assert main(["certify", "family.json", "-o", "cert.json"]) == 0
+    written(tmp_path / "cert.json")
+    capsys.readouterr()
+
+
 # ------------------------------------------------------------------ the schemas reject malformed files
 def network_doc() -> dict:
     return Network([([[1, -1], [1, 1]], [0, "-1/2"])], output=([[1, 2]], ["1/10"])).to_json()
