@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import doctest
 import importlib.util
+import json
 import re
 import subprocess
 import sys
@@ -59,6 +60,20 @@ def test_the_examples_on_each_page_run(page):
     runner.run(test, out=report.append)
     assert runner.failures == 0, "".join(report)
     assert runner.tries >= 3
+
+
+JSON_BLOCK = re.compile(r"```json\n(.*?)```", re.S)
+
+
+@pytest.mark.parametrize("page", [p for p in PAGES if JSON_BLOCK.search(p.read_text())], ids=lambda p: p.name)
+def test_the_example_files_on_each_page_are_read_by_exactrelu(page):
+    from exactrelu import Family, Network
+
+    readers = {"exactrelu.network": Network.from_json, "exactrelu.family": Family.from_json}
+    for text in JSON_BLOCK.findall(page.read_text()):
+        data = json.loads(text)
+        if isinstance(data, dict) and data.get("format") in readers:
+            readers[data["format"]](text)  # raises on anything the reader refuses
 
 
 def test_every_page_is_in_the_navigation():
