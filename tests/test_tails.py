@@ -20,7 +20,15 @@ from exactrelu.depth.series import n, summability
 from exactrelu.depth.tails import comparison_tail, series_tail
 from exactrelu.kernel import series as ks
 
-mpmath.mp.dps = 60
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _sixty_digits():
+    """60-digit mpmath for this module only (other modules rely on the default precision)."""
+    old = mpmath.mp.dps
+    mpmath.mp.dps = 60
+    yield
+    mpmath.mp.dps = old
 
 
 def _mp(q: F) -> mpmath.mpf:
