@@ -34,7 +34,6 @@ from exactrelu import (Box, Certificate, Family, Network, Partition, Polyhedron,
 from exactrelu.depth.series import SeriesSum, summable_sum  # noqa: E402
 from exactrelu.exact.lp import LPResult, solve_lp  # noqa: E402
 from exactrelu.kernel.rules import RULES  # noqa: E402
-from exactrelu.regions.region import Region  # noqa: E402
 
 PKG = Path(__file__).resolve().parents[1] / "exactrelu"
 SCHEMA_DIR = PKG / "schemas"  # package data: exactrelu/schemas/NAME.schema.json
