@@ -69,6 +69,8 @@ def validate(data, fmt=None, written=False) -> None:
     if error is not None:
         where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path).lstrip(".")
         raise ValueError(f"{fmt} JSON: at {where or 'the top level'}: {error.message[:300]}")
+
+
 DATA = Path(__file__).resolve().parent / "data"
 SEEN: set = set()  # the formats the tests below wrote (checked last: every schema is exercised)
 
