@@ -157,12 +157,17 @@ class AffineMaps:
             zeros = (_ZERO,) * c
             flat = [v for i, bit in enumerate(bits) for v in (ents[i * c:(i + 1) * c] if bit else zeros)]
         else:
-            flat = []
+            flat, zeros = [], [_ZERO] * c
             for i, p in enumerate(bits):
                 s, o = pieces[i][0][p], pieces[i][1][p]
-                row = ents[i * c:(i + 1) * c] if s == _ONE else [s * v for v in ents[i * c:(i + 1) * c]]
-                flat.extend(row[:-1])
-                flat.append(row[-1] + o)
+                row = ents[i * c:(i + 1) * c]
+                if s == _ZERO:
+                    row = zeros
+                elif s != _ONE:
+                    row = [s * v for v in row]
+                if o != _ZERO:  # (most pieces pass through 0: no new number for the offset column)
+                    row = [*row[:-1], row[-1] + o]
+                flat.extend(row)
         return flint.fmpq_mat(len(bits) + 1, c, flat + [_ZERO] * (c - 1) + [_ONE])
 
     def step(self, H: flint.fmpq_mat | None, bits: Sequence[int], k: int) -> flint.fmpq_mat:
