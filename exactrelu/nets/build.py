@@ -458,6 +458,10 @@ def fold(spec: Spec, shape: tuple, P: Any, p: Any, where: str) -> tuple:
 
     Returns (new hidden layers as (W, b, activations) with flint W, b; the new pending (P, p); the new shape):
     what other loaders (ONNX) use to fold a layer exactly as :func:`build` does.
+
+    >>> hidden, P, p, shape = fold(AvgPool1d(2), (1, 4), _eye(4), flint.fmpq_mat(4, 1), "pool")
+    >>> hidden, P.tolist(), shape                     # no hidden layer: the pool is affine
+    ([], [[1/2, 1/2, 0, 0], [0, 0, 1/2, 1/2]], (1, 2))
     """
     st = _State(tuple(shape), P.ncols(), P, p)
     _run(st, [spec])
@@ -481,6 +485,13 @@ def add_skip(hidden: list, start: int, Px: Any, px: Any, Py: Any, py: Any) -> tu
     """x + y where x = Px h + px is affine in the input of hidden layer ``start`` and y = Py g + py in the output
     of the last one: layers start.. of ``hidden`` (flint (W, b, activations), changed in place) carry x along in
     identity neurons (no breakpoint: they never split a region); returns the map (P, p) of x + y on the new output.
+
+    >>> layer = (flint.fmpq_mat(1, 1, [2]), flint.fmpq_mat(1, 1, [0]), (RELU,))    # g = relu(2 x)
+    >>> hidden = [layer]
+    >>> P, p = add_skip(hidden, 0, _eye(1), flint.fmpq_mat(1, 1), _eye(1), flint.fmpq_mat(1, 1))
+    >>> hidden[0][0], [a.name for a in hidden[0][2]], P                        # x + relu(2 x)
+    ([2]
+    [1], ['relu', 'identity'], [1, 1])
     """
     n = Px.nrows()
     if start == len(hidden):  # no hidden layer between: both affine in the same state
