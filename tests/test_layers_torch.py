@@ -135,3 +135,33 @@ def test_onnx_export_of_a_residual_conv_model_reads_exactly():
     from exactrelu import from_torch
 
     assert net == from_torch(m, input_shape=shape)  # the same exact network by both roads
+
+
+@st.composite
+def conv_geometries(draw):
+    groups = draw(st.sampled_from([1, 2]))
+    in_c, out_c = groups * draw(st.integers(1, 2)), groups * draw(st.integers(1, 2))
+    k, stride, pad, dil = (draw(st.integers(1, 3)), draw(st.integers(1, 2)), draw(st.integers(0, 1)),
+                           draw(st.integers(1, 2)))
+    size = draw(st.integers(dil * (k - 1) + 1, 5))
+    return in_c, out_c, groups, k, stride, pad, dil, size
+
+
+@settings(max_examples=25, deadline=None)
+@given(conv_geometries(), st.sampled_from(["avg", "max", "none"]), st.integers(0, 2**16))
+def test_random_conv_and_pool_geometries_fold_to_what_torch_computes(geom, pool, seed):
+    from exactrelu import from_torch
+
+    in_c, out_c, groups, k, stride, pad, dil, size = geom
+    torch.manual_seed(seed)
+    mods = [nn.Conv2d(in_c, out_c, k, stride=stride, padding=pad, dilation=dil, groups=groups), nn.LeakyReLU(0.25)]
+    out = (size + 2 * pad - dil * (k - 1) - 1) // stride + 1
+    if pool != "none" and out >= 2:
+        mods.append(nn.AvgPool2d(2, stride=1, padding=1) if pool == "avg" else nn.MaxPool2d(2, stride=1, padding=1))
+    m = nn.Sequential(*mods, nn.Flatten()).double().eval()
+    net = from_torch(m, input_shape=(in_c, size, size))
+    X = torch.randn(3, in_c, size, size, dtype=torch.float64)
+    with torch.no_grad():
+        T = m(X).numpy()
+    E = np.array([[float(v) for v in net(x)] for x in X.reshape(3, -1).tolist()])
+    assert T.shape == E.shape and np.abs(T - E).max() < 1e-12
