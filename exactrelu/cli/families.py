@@ -1,4 +1,4 @@
-"""Subcommands for infinite-depth families: ``certify``, ``check`` and ``init-family``.
+"""Subcommands for infinite-depth families: ``certify``, ``check``, ``limit`` and ``init-family``.
 
 ``exactrelu certify FAMILY.json [--x 1,0] [--radius R] [-o CERT.json]`` prints a
 readable proof (Markdown) of the verdict and optionally writes the certificate;
@@ -6,6 +6,8 @@ readable proof (Markdown) of the verdict and optionally writes the certificate;
 exactly and exits 0 when it is valid, 1 (with the reason) when it is rejected,
 2 when the file is not a certificate at all (unreadable, malformed JSON, another
 format or version): bad input, not a verdict.
+``exactrelu limit FAMILY.json --x 1,0 --tol 1/1000`` prints a certified
+enclosure of the infinite-depth limit N_inf(x).
 ``exactrelu init-family [-o FAMILY.json] [--dim N]`` writes a family file to
 start from, and prints what each of its fields means.
 """
@@ -75,6 +77,26 @@ def register(sub: Any) -> None:
     p.add_argument("certificate", help="certificate JSON file (format exactrelu.certificate)")
     p.add_argument("--family", help="also require the certificate to be about this family JSON file")
     p.set_defaults(run=_check)
+
+    p = allow_negative_values(sub.add_parser(
+        "limit", help="enclose the infinite-depth limit N_inf(x) of a family, certified",
+        description="Certify that the family converges at x, then enclose N_inf(x) in boxes of width <= --tol: "
+        "N_d(x) evaluated exactly (or in arb balls) at a depth whose certified tail bound is small enough "
+        "(for rule T4, an a posteriori bound from the state at x), widened by that bound. The printed "
+        "endpoints are rounded outward, so the printed box still encloses the limit. Exit 0 enclosed, "
+        "1 when the family is not certified to converge at x (the reason is printed), 2 bad input.",
+        epilog=epilog([("exactrelu limit fam.json --x 1,-1 --tol 1/100", "a box of width <= 1/100"),
+                       ("exactrelu limit fam.json --x 1,-1 --tol 1/50 --exact", "exact endpoints")],
+                      "Numbers: endpoints print with at most --digits significant digits, the lower one "
+                      "rounded down and the upper one rounded up (no mark: the rounded box is larger); "
+                      "--exact prints the exact dyadic endpoints."),
+        formatter_class=HelpFormatter))
+    p.add_argument("family", help="family JSON file (format exactrelu.family)")
+    p.add_argument("--x", required=True, help="the input point: comma-separated exact numbers ('1/2,-3')")
+    p.add_argument("--tol", required=True, help="the largest width of the enclosure (exact: '1/1000', '1e-3')")
+    p.add_argument("--max-depth", type=int, default=10**6, help="refuse depths beyond this (default 10^6)")
+    add_number_options(p)
+    p.set_defaults(run=_limit)
 
     p = sub.add_parser(
         "init-family", help="write a family file to start from (every field shown and explained)",
@@ -175,6 +197,37 @@ def _certify(args: Any) -> int:
         cert.to_json(args.output)
         print(f"wrote {args.output}", file=sys.stderr)
     return 0
+
+
+def _limit(args: Any) -> int:
+    from ..depth.family import Family
+    from ..numeric.evaluation import limit
+
+    fam = Family.from_json(args.family)
+    x = to_vector(args.x.split(","), "--x")
+    tol = to_fraction(args.tol, "--tol")
+    try:
+        enc = limit(fam, x, tol, max_depth=args.max_depth)
+    except ValueError as exc:
+        if "not certified to converge" in str(exc) or "DIVERGE" in str(exc):
+            print(f"no enclosure: {exc}")
+            return 1
+        raise
+    if args.exact:
+        boxes = [f"[{fraction_str(lo)}, {fraction_str(hi)}]" for lo, hi in zip(enc.lower, enc.upper)]
+    else:
+        boxes = [f"[{_lower_text(lo, args.digits)}, {upper_text(hi, args.digits)}]" for lo, hi in zip(enc.lower, enc.upper)]
+    print(f"N_inf(x) in {' x '.join(boxes)}")
+    tail = fraction_str(enc.tail) if args.exact else upper_text(enc.tail, args.digits)
+    print(f"(rule {enc.certificate.theorem}; depth {enc.depth}, tail <= {tail}, {enc.method}; "
+          f"mpmath cross-check {'agrees' if enc.agrees else 'DISAGREES'})")
+    return 0
+
+
+def _lower_text(q: Fraction, digits: int) -> str:
+    """The greatest decimal of at most ``digits`` significant digits that is <= q."""
+    text = upper_text(-q, digits)
+    return text[1:] if text.startswith("-") else ("0" if text == "0" else "-" + text)
 
 
 def _readable_limit(text: str, limit: Any, fmt: Any, exact: bool) -> str:
