@@ -20,7 +20,10 @@ compare() (layers prepared included) against make_vectors on the same
 inputs, wall clock and CPU time.  With a GPU the same rows run with cuBLAS
 (TF32 through ``allow_tf32``).  Writes benchmarks/results/oracle_precisions.json.
 
-    python benchmarks/oracle_precisions.py [--inputs 32] [--sizes 16-256x6-8,32-512x8-10] [--old]
+    python benchmarks/oracle_precisions.py [--inputs 32] [--sizes 16-256x6-8,32-512x8-10] [--old] [--blas-threads 1]
+
+make_vectors runs on one core (flint); ``--blas-threads 1`` gives compare's
+matrix products one core too (threadpoolctl), the like-for-like cost.
 """
 
 from __future__ import annotations
@@ -147,14 +150,21 @@ def main() -> int:
     p.add_argument("--inputs", type=int, default=32)
     p.add_argument("--sizes", default=SIZES)
     p.add_argument("--old", action="store_true", help="also time the old |W|-propagation bound (slow)")
+    p.add_argument("--blas-threads", type=int, default=None, help="limit numpy's BLAS threads (needs threadpoolctl)")
     args = p.parse_args()
+    if args.blas_threads is not None:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(args.blas_threads)
     devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
     print(f"devices: {devices}" + ("" if len(devices) > 1 else " (no GPU: CUDA rows skipped)"))
     rows = [one_size(torch, s, args.inputs, dev, args.old) for s in args.sizes.split(",") for dev in devices]
     print(table(rows))
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps({"machine": platform.platform(), "torch": torch.__version__, "rows": rows}, indent=1))
-    print(f"wrote {RESULTS}")
+    out = RESULTS if args.blas_threads is None else RESULTS.with_name(f"oracle_precisions_blas{args.blas_threads}.json")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({"machine": platform.platform(), "torch": torch.__version__,
+                                   "blas_threads": args.blas_threads, "rows": rows}, indent=1))
+    print(f"wrote {out}")
     return 0
 
 
