@@ -185,7 +185,6 @@ def test_torch_precisions_classified_under_each_model():
     assert not verdict[("float16", "float32")]
 
 
-
 @settings(max_examples=20, deadline=None)
 @given(net_and_inputs(max_n=3), st.sampled_from(["float32", "tf32", "bfloat16", "float16"]))
 def test_emulated_models_within_their_bounds(case, name):
