@@ -78,6 +78,26 @@ def register(sub: Any) -> None:
     p.add_argument("--family", help="also require the certificate to be about this family JSON file")
     p.set_defaults(run=_check)
 
+    _register_limit(sub)
+
+    p = sub.add_parser(
+        "init-family", help="write a family file to start from (every field shown and explained)",
+        description="Write a valid family file (format exactrelu.family) to edit: W(n) = I + A/n^2 with "
+        "mixed-sign A and b(n) = +-1/n^2, a family that converges (by rule T4), of width --dim. Every field "
+        "is written, defaults included; JSON has no comments, so the field guide below is printed with it "
+        "(to stdout with -o, to stderr when the JSON goes to stdout). An existing file is kept unless "
+        "--force. Exit 0 ok, 2 bad input.",
+        epilog=epilog([("exactrelu init-family -o fam.json", "write the template, then edit it"),
+                       ("exactrelu init-family --dim 3 -o fam3.json", "a 3 x 3 family")],
+                      FIELDS),
+        formatter_class=HelpFormatter)
+    p.add_argument("-o", "--output", help="the file to write (default: print the JSON on stdout)")
+    p.add_argument("--dim", type=_dim, default=2, help=f"the width m of the family (1 to {MAX_DIM}; default 2)")
+    p.add_argument("--force", action="store_true", help="replace an existing file")
+    p.set_defaults(run=_init_family)
+
+
+def _register_limit(sub: Any) -> None:
     p = allow_negative_values(sub.add_parser(
         "limit", help="enclose the infinite-depth limit N_inf(x) of a family, certified",
         description="Certify that the family converges at x, then enclose N_inf(x) in boxes of width <= --tol: "
@@ -97,22 +117,6 @@ def register(sub: Any) -> None:
     p.add_argument("--max-depth", type=int, default=10**6, help="refuse depths beyond this (default 10^6)")
     add_number_options(p)
     p.set_defaults(run=_limit)
-
-    p = sub.add_parser(
-        "init-family", help="write a family file to start from (every field shown and explained)",
-        description="Write a valid family file (format exactrelu.family) to edit: W(n) = I + A/n^2 with "
-        "mixed-sign A and b(n) = +-1/n^2, a family that converges (by rule T4), of width --dim. Every field "
-        "is written, defaults included; JSON has no comments, so the field guide below is printed with it "
-        "(to stdout with -o, to stderr when the JSON goes to stdout). An existing file is kept unless "
-        "--force. Exit 0 ok, 2 bad input.",
-        epilog=epilog([("exactrelu init-family -o fam.json", "write the template, then edit it"),
-                       ("exactrelu init-family --dim 3 -o fam3.json", "a 3 x 3 family")],
-                      FIELDS),
-        formatter_class=HelpFormatter)
-    p.add_argument("-o", "--output", help="the file to write (default: print the JSON on stdout)")
-    p.add_argument("--dim", type=_dim, default=2, help=f"the width m of the family (1 to {MAX_DIM}; default 2)")
-    p.add_argument("--force", action="store_true", help="replace an existing file")
-    p.set_defaults(run=_init_family)
 
 
 MAX_DIM = 100
