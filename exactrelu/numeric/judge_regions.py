@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 
 from ..exact.numbers import to_fraction, to_vector
+from ..nets.contexts import ExactContext, read_inputs
 from ..nets.pattern import Pattern
 
 __all__ = ["RegionsReport", "Missing", "judge_regions", "regions_from_regioncam"]
@@ -91,18 +92,22 @@ class RegionsReport:
         return "\n".join(lines)
 
 
-def _pattern(value: Any, where: str) -> Pattern:
+def _bits(value: Any, where: str) -> tuple:
+    """A claimed pattern as a tuple of tuples of piece indices (the form of ``Pattern.layers``)."""
     if isinstance(value, Pattern):
-        return Pattern(value.layers)
+        return value.layers
     if isinstance(value, str):
         try:
-            return Pattern.parse(value)
+            return Pattern.parse(value).layers
         except ValueError as exc:
             raise ValueError(f"{where}: {exc}") from None
     try:
-        return Pattern([[int(b) for b in layer] for layer in value])
+        out = tuple(tuple(int(b) for b in layer) for layer in value)
     except (TypeError, ValueError):
-        raise ValueError(f"{where}: 'pattern' must be a Pattern, a string like '01|10' or nested bits") from None
+        out = None
+    if out is None or any(b < 0 for layer in out for b in layer):
+        raise ValueError(f"{where}: 'pattern' must be a Pattern, a string like '01|10' or nested bits")
+    return out
 
 
 def _claims(other: Any) -> list:
@@ -118,22 +123,36 @@ def _claims(other: Any) -> list:
             raise ValueError(f"{where}: unknown key {sorted(unknown)[0]!r} (expected 'pattern', 'area', 'point')")
         area = None if c.get("area") is None else to_fraction(c["area"], f"{where}, area")
         point = None if c.get("point") is None else to_vector(c["point"], f"{where}, point")
-        out.append((_pattern(c["pattern"], where), area, point))
+        out.append((_bits(c["pattern"], where), area, point))
     return out
 
 
-def _pattern_at(partition: Any, point: tuple) -> tuple:
-    """(pattern, None) of the exact network at a point of the partition's coordinates, or (None, why)."""
-    box = partition.box
-    if len(point) != partition.dim:
-        return None, f"the point has {len(point)} coordinates, the partition {partition.dim}"
-    if box is not None and not all(lo <= v <= hi for v, lo, hi in zip(point, box.lower, box.upper)):
-        return None, "the point is outside the partition's box"
-    x = partition.slice.to_input(point) if partition.slice is not None else point
-    p = partition.net.pattern(x)
-    if p.ties:
-        return None, f"the point is exactly on a boundary (ties {list(p.ties)})"
-    return Pattern(p.layers), None
+def _patterns_at(partition: Any, points: list) -> list:
+    """Per point of the partition's coordinates: (bits, None) of the exact network there, or (None, why).
+    One exact batch forward pass for all the points inside the box."""
+    box, out, inside = partition.box, [], []
+    for t in points:
+        if len(t) != partition.dim:
+            out.append((None, f"the point has {len(t)} coordinates, the partition {partition.dim}"))
+        elif box is not None and not all(lo <= v <= hi for v, lo, hi in zip(t, box.lower, box.upper)):
+            out.append((None, "the point is outside the partition's box"))
+        else:
+            out.append(None)
+            inside.append(partition.slice.to_input(t) if partition.slice is not None else t)
+    if inside:
+        ctx, signs = ExactContext(), []
+        with ctx.precision():  # exact signs of every pre-activation, no Fractions built
+            ctx.run(ctx.prepared(partition.net), ctx.batch(read_inputs(inside, partition.net.input_dim)),
+                    lambda Z: signs.append(ctx.signs(Z, len(inside))))
+        found = iter(range(len(inside)))
+        for k, slot in enumerate(out):
+            if slot is None:
+                i = next(found)
+                z = [layer[i] for layer in signs]
+                ties = [(li, j) for li, zl in enumerate(z) for j, v in enumerate(zl) if v == 0]
+                out[k] = ((None, f"the point is exactly on a boundary (ties {ties})") if ties
+                          else (tuple(tuple(1 if v > 0 else 0 for v in zl) for zl in z), None))
+    return out
 
 
 def judge_regions(other: Any, partition: Any, *, area_rtol: Any = None) -> RegionsReport:
@@ -142,16 +161,19 @@ def judge_regions(other: Any, partition: Any, *, area_rtol: Any = None) -> Regio
         raise ValueError("the partition is partial (a limit stopped its enumeration): missing regions cannot be judged")
     if getattr(partition, "net", None) is None:
         raise ValueError("compare_regions needs a Partition that knows its network (from Network.regions)")
+    partition.net.require_relu("compare_regions")
     claims = _claims(other)
     rtol = None if area_rtol is None else to_fraction(area_rtol, "area_rtol")
     exact = {r.pattern.layers: i for i, r in enumerate(partition)}
-    counts = Counter(p.layers for p, _, _ in claims)
+    counts = Counter(p for p, _, _ in claims)
     rep = RegionsReport(len(partition), len(claims))
     rep.duplicated = [str(Pattern(k)) for k, n in counts.items() if n > 1]
+    with_points = [(ci, point) for ci, (_, _, point) in enumerate(claims) if point is not None]
+    at = dict(zip((ci for ci, _ in with_points), _patterns_at(partition, [pt for _, pt in with_points])))
     for ci, (p, area, point) in enumerate(claims):
-        ri = exact.get(p.layers)
+        ri = exact.get(p)
         if ri is None:
-            rep.spurious.append((ci, str(p), area))
+            rep.spurious.append((ci, str(Pattern(p)), area))
         else:
             rep.matched.append((ci, ri))
             if area is not None:
@@ -159,12 +181,12 @@ def judge_regions(other: Any, partition: Any, *, area_rtol: Any = None) -> Regio
                 rep.areas.append((ci, e, area, e - area))
                 if rtol is not None and abs(e - area) > rtol * e:
                     rep.area_flags.append(rep.areas[-1])
-        if point is not None:
-            at, why = _pattern_at(partition, point)
-            if at is None:
+        if ci in at:
+            bits, why = at[ci]
+            if bits is None:
                 rep.unjudged_points.append((ci, why))
-            elif at.layers != p.layers:
-                rep.mislabelled.append((ci, str(p), str(at)))
+            elif bits != p:
+                rep.mislabelled.append((ci, str(Pattern(p)), str(Pattern(bits))))
     claimed = set(counts)
     rep.missing = [Missing(i, r.pattern, r.volume()) for i, r in enumerate(partition) if r.pattern.layers not in claimed]
     return rep
@@ -184,7 +206,7 @@ def regions_from_regioncam(rc: Any, depth: int, relu_layers: Any = None) -> list
     V = np.asarray(rc.vertex_inputs, dtype=np.float64)
     out = []
     for face in rc.faces:
-        bits = [[int(np.any(col != 0)) for col in np.asarray(face.activations(l)).T] for l in relu_layers]
+        bits = [np.any(np.asarray(face.activations(l)) != 0, axis=0).astype(int).tolist() for l in relu_layers]
         point = V[np.asarray(face.vertex_ids)].mean(axis=0)
         out.append({"pattern": bits, "point": [Fraction(float(v)) for v in point], "area": Fraction(float(face.area))})
     return out
