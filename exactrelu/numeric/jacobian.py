@@ -16,7 +16,13 @@ exact margin exceeds their error bound (so the pattern is certain there):
 whose margin does not certify their sign fall back to a layer-by-layer term.
 The pre-activation bounds that decide which margins certify come first from a
 2-norm recursion (a rigorous spectral-norm bound per layer), then, for the
-neurons it leaves uncertain, from the same Jacobian rows.
+neurons it leaves uncertain, from the same Jacobian rows.  Each local error
+counts only the terms that may be nonzero (inputs of certified-inactive
+ReLUs are exact zeros) and bounds each rounded partial sum by u 2^floor(log2 B)
+(Lemmas 1 and 1').  Identity neurons (skips, or a step where an implementation
+rounds between two affine maps) are handled; other activations are refused.
+With ``failure_probability`` the output bounds are the optional PROBABILISTIC
+ones of Theorem 3 (a model of random rounding errors; not a guarantee).
 
 Everything is computed in float64 with rigorous upward rounding: every
 nonnegative quantity is computed in round-to-nearest and multiplied by
