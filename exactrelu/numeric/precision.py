@@ -162,8 +162,12 @@ def to_doubles(M: list) -> tuple[np.ndarray, np.ndarray]:
     shape = (len(M), len(M[0]))
     flat = list(itertools.chain.from_iterable(M))
     nums, dens = _parts(flat)
-    mid = np.array(list(map(operator.truediv, nums, dens))).reshape(shape)  # int / int rounds correctly
     den = math.lcm(*set(dens))
+    if den & (den - 1) == 0 and den.bit_length() <= 1001:  # dyadic, every denominator a power of two <= 2^1000
+        nf = np.fromiter(nums, np.float64, len(nums))  # float(n) is monotone, and exact for |n| < 2^53
+        if np.abs(nf).max() < 2.0**53:  # so this holds iff every |n| < 2^53: then n / 2^k is exact (normal range)
+            return (nf / np.fromiter(dens, np.float64, len(dens))).reshape(shape), np.ones(shape, dtype=bool)
+    mid = np.array(list(map(operator.truediv, nums, dens))).reshape(shape)  # int / int rounds correctly
     if den & (den - 1) == 0 and den.bit_length() <= 1075 and max(map(int.bit_length, nums)) <= 53:
         return mid, np.ones(shape, dtype=bool)  # reduced dyadic fractions: numerator bits are significant bits
     return mid, np.array([_is_double(n, d) for n, d in zip(nums, dens)]).reshape(shape)
