@@ -14,6 +14,11 @@ bound for that precision, network and input, the rounding of the input
 included) or a *real error* (outside it).  The comparison itself is exact:
 the foreign floats are converted to rationals.
 
+:func:`compare_gradients` does the same for input gradients (against the
+exact Jacobian of the region, at ties the exact set of one-sided Jacobians),
+and :func:`compare_regions` judges another tool's list of linear regions
+against the exact partition.
+
 >>> from exactrelu import Network
 >>> net = Network([([[1, -1], [1, 1]], [0, "-1/2"])], output=([[1, 2]], [0]))
 >>> vecs = make_vectors(net, [[1, "1/4"], ["1/3", 0]])
