@@ -441,10 +441,20 @@ class Certificate:
         M = round_up(exp_upper(self._t4_sum(K, "W"))[0] * (max(u, default=Fraction(0)) + self._t4_sum(K, "b")))
         if K < N:  # inside the head: the scalar form
             return output_factor(self.subject) * (M * self._t4_sum(K, "W") + self._t4_sum(K, "b"))
-        rows = [Fraction(0)] * self.subject.width  # component i moves by <= M sum_j t_ij(K) + t_i(K)
-        for key, weight in (("W_series", M), ("b_series", Fraction(1))):
-            for e in self.witnesses[key]:
-                rows[e["row"]] += weight * sharp_tail(e["series"], K)
+        m = self.subject.width
+        t_W = [(e["row"], e["col"], sharp_tail(e["series"], K)) for e in self.witnesses["W_series"]]
+        t_b = [Fraction(0)] * m
+        for e in self.witnesses["b_series"]:
+            t_b[e["row"]] += sharp_tail(e["series"], K)
+
+        def moves(bound: list) -> list:  # component i moves by <= sum_j t_ij(K) bound_j + t_i(K) past depth d
+            rows = list(t_b)
+            for i, j, t in t_W:
+                rows[i] += t * bound[j]
+            return rows
+
+        # |y_n,j| <= u_j + (how far component j moves) <= u_j + moves([M]*m)_j: then move again with these
+        rows = moves([a + r for a, r in zip(u, moves([M] * m))])
         if self.subject.output is not None:  # output k moves by <= sum_i |W_o[k][i]| rows[i]
             rows = [sum((abs(w) * r for w, r in zip(row, rows)), Fraction(0)) for row in self.subject.output[0]]
         return max(rows, default=Fraction(0))
