@@ -196,7 +196,7 @@ class JacobianBoundContext(Context):
         self.model: Precision = get_precision(precision)
         super().__init__(min(self.model.accumulation.p, 53))
         self.given, self.exact = given, exact or []
-        self.lam = lam  # not None: also the probabilistic output bound with this many standard deviations
+        self.lam = lam  # not None: probabilistic bounds (hidden and output) with this many standard deviations
 
     def cache_key(self) -> Any:
         return (type(self), self.model)
@@ -272,9 +272,13 @@ class JacobianBoundContext(Context):
         Eprob = None
         if len(r):
             E[r, c] = np.minimum(E[r, c], _jacobian_rows(hist, r, c))
-            if not hidden and self.lam is not None:
-                Eprob = E.copy()
-                Eprob[r, c] = np.minimum(E[r, c], _jacobian_rows(hist, r, c, prob, self.lam))
+            if self.lam is not None:  # this run's claims are all probabilistic (Theorem 3), certification too
+                Ep = _jacobian_rows(hist, r, c, prob, self.lam)
+                if hidden:
+                    E[r, c] = np.minimum(E[r, c], Ep)
+                else:
+                    Eprob = E.copy()
+                    Eprob[r, c] = np.minimum(E[r, c], Ep)
         out = _State(k, E, E, st.U, st.live, st.N2, A, rho, None, hist, st.reasons)
         out.prob, out.Eprob = prob, Eprob
         return out
@@ -527,20 +531,25 @@ def jacobian_error_bounds(net: Any, X: Any, precision: Any = "float32", *, given
         exact = ExactContext().forward(net, batch, record=True).pre
     if given is not None:
         given = np.asarray(given, dtype=np.float64).reshape(batch.n, batch.dim)
-    lam, name = None, model.name
+    enclosed = [enclose(layer) for layer in exact]
+    ctx = JacobianBoundContext(model, given, enclosed)
+    pres: list = []
+    out = ctx.run(ctx.prepared(net), ctx.batch(batch), pres.append)
+    final = out.E if net.output is not None else out.Ehat
+    name = model.name
     if failure_probability is not None:
         p = float(failure_probability)
         if not 0 < p < 1:
             raise ValueError(f"failure_probability must be in (0, 1), got {failure_probability!r}")
-        # Azuma: one output bound fails with probability <= 2 exp(-lam^2 / 2); a union over all of them
-        lam = math.sqrt(2 * math.log(2 * batch.n * net.output_dim / p)) * (1 + 2.0**-40)
+        # Azuma: one bound fails with probability <= 2 exp(-lam^2 / 2); a union over every output and every
+        # hidden neuron whose probabilistic bound may be used, at every input
+        claims = batch.n * (net.output_dim + sum(net.widths))
+        lam = math.sqrt(2 * math.log(2 * claims / p)) * (1 + 2.0**-40)
+        pctx = JacobianBoundContext(model, given, enclosed, lam)
+        pout = pctx.run(pctx.prepared(net), pctx.batch(batch))
+        if pout.Eprob is not None:
+            final = np.minimum(final, pout.Eprob)
         name = f"{model.name}, probabilistic (failure probability <= {p:g})"
-    ctx = JacobianBoundContext(model, given, [enclose(layer) for layer in exact], lam)
-    pres: list = []
-    out = ctx.run(ctx.prepared(net), ctx.batch(batch), pres.append)
-    final = out.E if net.output is not None else out.Ehat
-    if out.Eprob is not None:
-        final = out.Eprob
     return [_result(final[:, i], [P.E[:, i] for P in pres] if preactivations else None, name, out.reasons[i])
             for i in range(batch.n)]
 
