@@ -6,7 +6,8 @@ re-exports of ``exactrelu/__init__.py`` are the one exception.
 
 Layers, lowest first; a module may import only from its own layer or lower:
 exact < nets and regions (one layer: ``Network.regions`` is the front door to
-the region algorithms) < kernel < depth < numeric < interop < the top level
+the region algorithms) < kernel < depth < numeric < interop < verification (with
+``vnnlib``, its reader) < the top level
 (oracle, testing, demo, cli).  ``optional`` (which optional packages exist) is
 standard library only and sits with ``exact``.  Within a layer, the no-cycle
 test keeps the modules in order.
@@ -18,10 +19,10 @@ import ast
 from pathlib import Path
 
 PKG = Path(__file__).resolve().parents[1] / "exactrelu"
-LAYERS = ["exact", "nets", "kernel", "depth", "numeric", "interop", "top"]
+LAYERS = ["exact", "nets", "kernel", "depth", "numeric", "interop", "verification", "top"]
 FOLDERS = {"exact": "exact", "nets": "nets", "regions": "nets", "kernel": "kernel", "depth": "depth",
-           "numeric": "numeric", "interop": "interop"}
-BASE_MODULES = {"optional": "exact"}  # top-level modules that belong to a lower layer
+           "numeric": "numeric", "interop": "interop", "verification": "verification"}
+BASE_MODULES = {"optional": "exact", "vnnlib": "verification"}  # top-level modules that belong to a lower layer
 MAX_FUNCTION_LINES = 60
 
 
