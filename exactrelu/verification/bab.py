@@ -1,0 +1,164 @@
+"""Branch and bound over activation patterns: the untrusted search that finds counterexamples or proofs.
+
+A node is the set of inputs of a case's box whose first layers have fixed
+phases (see :mod:`exactrelu.verification.proof_check` for the exact rows).
+Neurons whose sign is constant on the box are fixed; a node is closed when
+exact interval arithmetic excludes one of the case's constraints, or when the
+exact LP (:func:`exactrelu.exact.lp.solve_lp`) proves its rows infeasible with
+a Farkas certificate; otherwise an unstable neuron of the current layer is split.
+A node with every phase fixed is a polyhedron in x on which the network is
+affine: the exact LP either finds a counterexample there or proves it empty.
+Floats only pick sample points that are then checked exactly.
+"""
+
+from __future__ import annotations
+
+import time
+from fractions import Fraction
+from typing import Any
+
+import flint
+import numpy as np
+
+from ..exact.lp import solve_lp
+from ..exact.numbers import fraction_str
+from .proof_check import _affine_interval, _Node, _output_row
+
+__all__ = ["search_case", "Timeout"]
+
+
+class Timeout(Exception):
+    """The time limit stopped the search."""
+
+
+def _frac(q: flint.fmpq) -> Fraction:
+    return Fraction(int(q.p), int(q.q))
+
+
+class _Search:
+    def __init__(self, net: Any, layers: list, case: Any, deadline: float | None, progress: Any):
+        self.net, self.layers, self.case = net, layers, case
+        self.C = [([flint.fmpq(v.numerator, v.denominator) for v in c], flint.fmpq(d.numerator, d.denominator))
+                  for c, d in case.constraints]
+        self.deadline, self.progress = deadline, progress
+        self.steps: list = []
+        self.stats = {"nodes": 0, "lps": 0, "splits": 0}
+
+    def tick(self) -> None:
+        self.stats["nodes"] += 1
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            raise Timeout(self.stats)
+        if self.progress is not None and self.stats["nodes"] % 200 == 0:
+            self.progress(self.stats)
+
+    def unsafe(self, x: tuple) -> bool:
+        """Exact check: x is in the box and N(x) meets every constraint of the case."""
+        if not all(a <= v <= b for a, v, b in zip(self.case.lower, x, self.case.upper)):
+            return False
+        y = self.net(x)
+        return all(sum(a * v for a, v in zip(c, y)) <= d for c, d in self.case.constraints)
+
+    def feasible(self, rows: list) -> tuple | list:
+        """A point meeting the rows (tuple), or the Farkas multipliers proving there is none (list)."""
+        self.stats["lps"] += 1
+        A = [[_frac(v) for v in a] for a, _ in rows]
+        b = [_frac(v) for _, v in rows]
+        r = solve_lp([0] * len(A[0]), A_ub=A, b_ub=b)
+        return r.x if r.status != "infeasible" else [fraction_str(v) for v in r.certificate.ineq]
+
+    def excluded(self, node: _Node) -> int | None:
+        L, U = node.output_interval()
+        for r, (c, d) in enumerate(self.C):
+            low = sum((a * (L[i] if a >= 0 else U[i]) for i, a in enumerate(c)), flint.fmpq(0))
+            if low > d:
+                return r
+        return None
+
+    def fix_stable(self, node: _Node) -> None:
+        """Fix every neuron of the current layer whose sign is constant on the box (repeat per layer)."""
+        while not node.complete:
+            k = node.k
+            L, U = _affine_interval(node.H, node.lo, node.hi)
+            for j, p in enumerate(list(node.phase)):
+                if p is None and (L[j] >= 0 or U[j] <= 0):
+                    phase = 1 if L[j] >= 0 else 0
+                    self.steps.append(["fix", k, j, phase])
+                    node.assign(j, phase)
+                    if node.k != k:
+                        break
+            if node.k == k:
+                return
+
+    def run(self, node: _Node, w: tuple) -> tuple | None:  # long: one node of the search; the steps it emits are the proof format
+        """Close ``node`` (emitting proof steps) or return a counterexample; ``w`` is a point of the node."""
+        self.tick()
+        self.fix_stable(node)
+        r = self.excluded(node)
+        if r is not None:
+            self.steps.append(["bound", r])
+            return None
+        if node.complete:
+            rows = node.rows + [_output_row(node, c, d) for c, d in self.C]
+            found = self.feasible(rows)
+            if isinstance(found, tuple):
+                return found
+            self.steps.append(["empty", found])
+            return None
+        if self.unsafe(w):
+            return w
+        L, U = _affine_interval(node.H, node.lo, node.hi)
+        j = max((j for j, p in enumerate(node.phase) if p is None), key=lambda j: min(-L[j], U[j]))
+        self.steps.append(["split", node.k, j])
+        self.stats["splits"] += 1
+        n = len(node.lo)
+        zw = sum((node.H[j, i] * flint.fmpq(v.numerator, v.denominator) for i, v in enumerate(w)), node.H[j, n])
+        on = node.copy()
+        on.assign(j, 1)
+        node.assign(j, 0)
+        for child, holds in ((on, zw >= 0), (node, zw <= 0)):
+            cw = w if holds else self.feasible(child.rows)
+            if isinstance(cw, list):
+                self.steps.append(["empty", cw])
+                continue
+            x = self.run(child, tuple(cw))
+            if x is not None:
+                return x
+        return None
+
+
+def _samples(search: _Search, count: int = 256, seed: int = 0) -> tuple | None:
+    """Float-guided attack: exact grid points of the box ranked by a float forward pass, best checked exactly."""
+    case, net = search.case, search.net
+    rng = np.random.default_rng(seed)
+    ks = rng.integers(0, 1025, size=(count, len(case.lower)))
+    pts = [tuple(a + (b - a) * Fraction(int(k), 1024) for a, b, k in zip(case.lower, case.upper, row)) for row in ks]
+    X = np.array([[float(v) for v in p] for p in pts])
+    for (W, b) in net.layers:
+        X = np.maximum(X @ np.array([[float(v) for v in r] for r in W]).T + np.array([float(v) for v in b]), 0)
+    if net.output is not None:
+        W, b = net.output
+        X = X @ np.array([[float(v) for v in r] for r in W]).T + np.array([float(v) for v in b])
+    C = np.array([[float(v) for v in c] for c, _ in case.constraints])
+    d = np.array([float(v) for _, v in case.constraints])
+    slack = (X @ C.T - d).max(axis=1)
+    for i in np.argsort(slack)[:4]:
+        if search.unsafe(pts[i]):
+            return pts[i]
+    return None
+
+
+def search_case(net: Any, layers: list, case: Any, deadline: float | None, progress: Any = None) -> tuple:
+    """("sat", x, stats) or ("unsat", steps, stats) for one case; raises Timeout."""
+    s = _Search(net, layers, case, deadline, progress)
+    x = _samples(s)
+    if x is None:
+        lo = [flint.fmpq(v.numerator, v.denominator) for v in case.lower]
+        hi = [flint.fmpq(v.numerator, v.denominator) for v in case.upper]
+        mid = tuple((a + b) / 2 for a, b in zip(case.lower, case.upper))
+        x = s.run(_Node(layers, lo, hi), mid)
+    if x is not None:
+        x = tuple(Fraction(v) for v in x)
+        if not s.unsafe(x):  # pragma: no cover - the LP point is in the node, where the network is affine
+            raise AssertionError("a counterexample failed the exact re-check")
+        return "sat", x, s.stats
+    return "unsat", s.steps, s.stats

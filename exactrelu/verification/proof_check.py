@@ -1,0 +1,272 @@
+"""Independent checker of "unsat" proofs: a property holds on a ReLU network.
+
+Trusted code: the standard library and python-flint only, nothing else from
+exactrelu (proofs/verification_proofs.md proves that an accepted proof implies
+the property).  Inputs are plain JSON values:
+
+* the network in the exactrelu.network JSON format (ReLU hidden layers only);
+* the property: ``{"inputs": n, "outputs": m, "cases": [{"lower": [...],
+  "upper": [...], "constraints": [[[c_0..c_{m-1}], d], ...]}, ...]}``, numbers as
+  exact strings "p/q"; case k is the unsafe set {x in [lower, upper] : C N(x) <= d};
+* the proof: ``{"trees": [tree per case]}``, a tree a flat pre-order list of steps:
+  ``["fix", layer, neuron, phase]`` (the neuron's pre-activation has that sign on the
+  whole box), ``["split", layer, neuron]`` (followed by the active subtree, then the
+  inactive one), ``["empty", [y...]]`` (a Farkas certificate for the node's rows) or
+  ``["bound", r]`` (interval arithmetic shows constraint r fails on the node).
+
+A node fixes phases of whole layers in order: a fix or split must name a neuron of
+the first layer that still has unassigned neurons.  Its rows ``a.x <= b`` are: the
+box (``x_i <= upper_i`` for each i, then ``-x_i <= -lower_i``), one row per assigned
+neuron in the order assigned (active ``-z <= 0``, inactive ``z <= 0``, z its
+pre-activation, affine in x), and, once every neuron is assigned, the case's
+constraints rewritten in x.
+
+>>> net = {"format": "exactrelu.network", "version": 1, "layers": [{"W": [["1"]], "b": ["0"]}], "output": None}
+>>> prop = {"inputs": 1, "outputs": 1, "cases": [{"lower": ["-1"], "upper": ["1"], "constraints": [[["-1"], "-2"]]}]}
+>>> check_proof(net, prop, {"trees": [[["bound", 0]]]})  # relu(x) >= 2 is impossible on [-1, 1]
+True
+>>> check_proof(net, prop, {"trees": [[["split", 0, 0], ["bound", 0], ["bound", 0], ["bound", 0]]]})
+Traceback (most recent call last):
+...
+exactrelu.verification.proof_check.ProofError: case 0, step 3: proof longer than its tree
+"""
+
+from __future__ import annotations
+
+import re
+
+import flint
+
+__all__ = ["ProofError", "check_proof"]
+
+_RATIONAL = re.compile(r"^-?\d+(/\d+)?$")
+
+
+class ProofError(ValueError):
+    """The proof is rejected; the message names the case and step."""
+
+
+def _q(s: object, where: str) -> flint.fmpq:
+    if isinstance(s, bool) or not (isinstance(s, int) or (isinstance(s, str) and _RATIONAL.match(s))):
+        raise ProofError(f"{where}: {s!r} is not an exact rational 'p/q'")
+    p, _, d = str(s).partition("/")
+    if d and int(d) == 0:
+        raise ProofError(f"{where}: {s!r} has denominator 0")
+    return flint.fmpq(int(p), int(d or 1))
+
+
+def _vec(v: object, n: int, where: str) -> list:
+    if not isinstance(v, list) or len(v) != n:
+        raise ProofError(f"{where}: expected a list of {n} numbers")
+    return [_q(s, f"{where}[{i}]") for i, s in enumerate(v)]
+
+
+def _layers(net: dict) -> list:
+    """The affine maps (W, b) of the network as fmpq_mat; the output layer (identity if absent) last."""
+    if not isinstance(net, dict) or net.get("format") != "exactrelu.network" or not isinstance(net.get("layers"), list):
+        raise ProofError("network: not an exactrelu.network JSON object")
+    raw = list(net["layers"]) + ([net["output"]] if net.get("output") is not None else [])
+    out, width = [], None
+    for k, layer in enumerate(raw):
+        if not isinstance(layer, dict) or set(layer) - {"W", "b", "activation"} or layer.get("activation", "relu") != "relu":
+            raise ProofError(f"network layer {k}: only ReLU layers {{'W', 'b'}} are supported")
+        W, b = layer.get("W"), layer.get("b")
+        if not isinstance(W, list) or not W or not isinstance(W[0], list) or not isinstance(b, list):
+            raise ProofError(f"network layer {k}: W must be a non-empty matrix and b a list")
+        cols = len(W[0]) if width is None else width
+        rows = [_vec(r, cols, f"network layer {k}, W row {i}") for i, r in enumerate(W)]
+        M = flint.fmpq_mat(rows)
+        out.append((M, flint.fmpq_mat([[v] for v in _vec(b, len(W), f"network layer {k}, b")]), *_signed(M)))
+        width = len(W)
+    if net.get("output") is None:  # no output layer: the outputs are the last hidden layer's values
+        eye = flint.fmpq_mat([[int(i == j) for j in range(width)] for i in range(width)])
+        out.append((eye, flint.fmpq_mat(width, 1), eye, flint.fmpq_mat(width, width)))
+    return out
+
+
+def _affine_interval(H: flint.fmpq_mat, lo: list, hi: list) -> tuple[list, list]:
+    """Exact range of each row of the affine map x -> H[:, :n] x + H[:, n] over the box."""
+    n = len(lo)
+    L, U = [], []
+    for i in range(H.nrows()):
+        l = u = H[i, n]
+        for j in range(n):
+            a = H[i, j]
+            l, u = (l + a * lo[j], u + a * hi[j]) if a >= 0 else (l + a * hi[j], u + a * lo[j])
+        L.append(l)
+        U.append(u)
+    return L, U
+
+
+def _relu_interval(L: flint.fmpq_mat, U: flint.fmpq_mat) -> tuple:
+    z = flint.fmpq(0)
+    return (flint.fmpq_mat([[v if v > z else z] for v in L.entries()]),
+            flint.fmpq_mat([[v if v > z else z] for v in U.entries()]))
+
+
+def _layer_interval(layer: tuple, L: flint.fmpq_mat, U: flint.fmpq_mat) -> tuple:
+    """Interval of W a + b for a in [L, U] (columns): W+ L + W- U + b and W+ U + W- L + b."""
+    _, b, Wp, Wn = layer
+    return Wp * L + Wn * U + b, Wp * U + Wn * L + b
+
+
+def _signed(W: flint.fmpq_mat) -> tuple:
+    z = flint.fmpq(0)
+    rows = [[W[i, j] for j in range(W.ncols())] for i in range(W.nrows())]
+    return (flint.fmpq_mat([[v if v > z else z for v in r] for r in rows]),
+            flint.fmpq_mat([[v if v < z else z for v in r] for r in rows]))
+
+
+class _Node:
+    """A node of the tree: fixed layers, the affine map H of the current layer k, rows so far."""
+
+    def __init__(self, layers: list, lo: list, hi: list):
+        n = len(lo)
+        self.layers, self.lo, self.hi, self.k = layers, lo, hi, 0
+        eye = flint.fmpq_mat([[int(i == j) for j in range(n)] + [0] for i in range(n)])
+        self.H = self._next(eye, 0)
+        self.phase: list = [None] * self.H.nrows()
+        one, zero = flint.fmpq(1), flint.fmpq(0)
+        self.rows = [([one if i == j else zero for j in range(n)], hi[i]) for i in range(n)]
+        self.rows += [([-one if i == j else zero for j in range(n)], -lo[i]) for i in range(n)]
+
+    def _next(self, G: flint.fmpq_mat, k: int) -> flint.fmpq_mat:
+        W, b = self.layers[k][:2]
+        n = len(self.lo)
+        H = W * G
+        for i in range(H.nrows()):
+            H[i, n] += b[i, 0]
+        return H
+
+    def copy(self) -> "_Node":
+        c = object.__new__(_Node)
+        c.layers, c.lo, c.hi, c.k, c.H = self.layers, self.lo, self.hi, self.k, self.H
+        c.phase, c.rows = list(self.phase), list(self.rows)
+        return c
+
+    @property
+    def complete(self) -> bool:
+        return self.k == len(self.layers) - 1
+
+    def assign(self, j: int, phase: int) -> None:
+        n = len(self.lo)
+        a = [self.H[j, i] for i in range(n)]
+        c = self.H[j, n]
+        self.rows.append(([-v for v in a], c) if phase else (a, -c))
+        self.phase[j] = phase
+        if all(p is not None for p in self.phase):
+            G = flint.fmpq_mat(self.H)
+            for i, p in enumerate(self.phase):
+                if not p:
+                    for col in range(n + 1):
+                        G[i, col] = 0
+            self.k += 1
+            self.H = self._next(G, self.k)
+            self.phase = [None] * self.H.nrows()
+
+    def output_interval(self) -> tuple[list, list]:
+        L, U = _affine_interval(self.H, self.lo, self.hi)
+        L, U = flint.fmpq_mat([[v] for v in L]), flint.fmpq_mat([[v] for v in U])
+        for layer in self.layers[self.k + 1:]:
+            L, U = _layer_interval(layer, *_relu_interval(L, U))
+        return L.entries(), U.entries()
+
+
+def _check_step(step: object, node: _Node, case: dict, where: str) -> list:
+    """Check one step at ``node``; returns the children to visit (in pre-order)."""
+    if not isinstance(step, list) or not step or step[0] not in ("fix", "split", "empty", "bound"):
+        raise ProofError(f"{where}: a step is ['fix'|'split'|'empty'|'bound', ...], got {step!r}")
+    kind = step[0]
+    if kind in ("fix", "split"):
+        if node.complete or len(step) != (4 if kind == "fix" else 3) or step[1] != node.k \
+                or not isinstance(step[2], int) or isinstance(step[2], bool) \
+                or not 0 <= step[2] < len(node.phase) or node.phase[step[2]] is not None:
+            raise ProofError(f"{where}: {kind} must name an unassigned neuron of layer {node.k}")
+        j = step[2]
+        if kind == "split":
+            on, off = node.copy(), node
+            on.assign(j, 1)
+            off.assign(j, 0)
+            return [on, off]
+        L, U = _affine_interval(_row(node.H, j), node.lo, node.hi)
+        if step[3] not in (0, 1) or isinstance(step[3], bool) or (step[3] == 1 and L[0] < 0) or (step[3] == 0 and U[0] > 0):
+            raise ProofError(f"{where}: neuron ({node.k}, {j}) does not have phase {step[3]!r} on the whole box")
+        node.assign(j, step[3])
+        return [node]
+    if kind == "bound":
+        r = step[1] if len(step) == 2 else None
+        if not isinstance(r, int) or isinstance(r, bool) or not 0 <= r < len(case["C"]):
+            raise ProofError(f"{where}: bound must name a constraint of the case")
+        (c, d), (L, U) = case["C"][r], node.output_interval()
+        low = sum((a * (L[i] if a >= 0 else U[i]) for i, a in enumerate(c)), flint.fmpq(0))
+        if not low > d:
+            raise ProofError(f"{where}: the interval bound does not exclude constraint {r}")
+        return []
+    rows = list(node.rows)
+    if node.complete:
+        rows += [_output_row(node, c, d) for c, d in case["C"]]
+    if len(step) != 2:
+        raise ProofError(f"{where}: empty takes one list of multipliers")
+    y = _vec(step[1], len(rows), f"{where}: multipliers")
+    _farkas(rows, y, len(node.lo), where)
+    return []
+
+
+def _row(H: flint.fmpq_mat, j: int) -> flint.fmpq_mat:
+    return flint.fmpq_mat([[H[j, i] for i in range(H.ncols())]])
+
+
+def _output_row(node: _Node, c: list, d: flint.fmpq) -> tuple:
+    """The constraint c . N(x) <= d as a row in x, on a node with every phase fixed."""
+    n = len(node.lo)
+    a = [sum((c[r] * node.H[r, i] for r in range(len(c))), flint.fmpq(0)) for i in range(n + 1)]
+    return a[:n], d - a[n]
+
+
+def _farkas(rows: list, y: list, n: int, where: str) -> None:
+    if any(v < 0 for v in y):
+        raise ProofError(f"{where}: a Farkas multiplier is negative")
+    combo = [sum((yi * a[i] for (a, _), yi in zip(rows, y) if yi), flint.fmpq(0)) for i in range(n)]
+    rhs = sum((yi * b for (_, b), yi in zip(rows, y) if yi), flint.fmpq(0))
+    if any(combo) or not rhs < 0:
+        raise ProofError(f"{where}: the multipliers do not combine the node's rows into 0 <= (negative)")
+
+
+def _case(raw: object, n: int, m: int, k: int) -> dict:
+    where = f"property case {k}"
+    if not isinstance(raw, dict) or set(raw) != {"lower", "upper", "constraints"} or not isinstance(raw["constraints"], list):
+        raise ProofError(f"{where}: expected keys lower, upper, constraints")
+    lo, hi = _vec(raw["lower"], n, f"{where} lower"), _vec(raw["upper"], n, f"{where} upper")
+    C = []
+    for r, con in enumerate(raw["constraints"]):
+        if not isinstance(con, list) or len(con) != 2:
+            raise ProofError(f"{where}, constraint {r}: expected [coefficients, rhs]")
+        C.append((_vec(con[0], m, f"{where}, constraint {r}"), _q(con[1], f"{where}, constraint {r} rhs")))
+    return {"lo": lo, "hi": hi, "C": C}
+
+
+def check_proof(network: dict, prop: dict, proof: dict) -> bool:
+    """True when ``proof`` shows that no input of any case of ``prop`` is unsafe for ``network``; else ProofError."""
+    layers = _layers(network)
+    if not isinstance(prop, dict) or not isinstance(prop.get("cases"), list) or not prop["cases"]:
+        raise ProofError("property: expected an object with a non-empty list 'cases'")
+    n, m = prop.get("inputs"), prop.get("outputs")
+    if n != layers[0][0].ncols() or m != layers[-1][0].nrows():
+        raise ProofError(f"property: {n} inputs and {m} outputs, the network has {layers[0][0].ncols()} and {layers[-1][0].nrows()}")
+    trees = proof.get("trees") if isinstance(proof, dict) else None
+    if not isinstance(trees, list) or len(trees) != len(prop["cases"]):
+        raise ProofError(f"proof: expected one tree per case ({len(prop['cases'])})")
+    for k, (raw, tree) in enumerate(zip(prop["cases"], trees)):
+        case = _case(raw, n, m, k)
+        if not isinstance(tree, list):
+            raise ProofError(f"case {k}: the tree must be a list of steps")
+        todo, i = [_Node(layers, case["lo"], case["hi"])], 0
+        while todo:  # pre-order walk with an explicit stack: every open node must be closed by the steps
+            if i >= len(tree):
+                raise ProofError(f"case {k}: the tree ends with {len(todo)} node(s) still open (truncated proof)")
+            children = _check_step(tree[i], todo.pop(), case, f"case {k}, step {i}")
+            todo.extend(reversed(children))
+            i += 1
+        if i != len(tree):
+            raise ProofError(f"case {k}, step {i}: proof longer than its tree")
+    return True
