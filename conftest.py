@@ -15,6 +15,7 @@ DOCTEST_NEEDS = {
     "exactrelu.interop.torch_io": ("torch",),
     "exactrelu.interop.onnx_io": ("onnx", "onnxruntime"),
     "exactrelu.plot": ("matplotlib",),
+    "exactrelu.oracle.steps_from_torch": ("torch",),
 }
 
 
