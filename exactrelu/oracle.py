@@ -51,7 +51,7 @@ from .exact.numbers import fraction_str, to_vector
 from .nets.pattern import Pattern
 
 __all__ = ["Vector", "Vectors", "Disagreement", "ComparisonReport", "make_vectors", "save", "load_vectors", "compare",
-           "GradientDisagreement", "GradientReport", "compare_gradients", "compare_regions"]
+           "GradientDisagreement", "GradientReport", "compare_gradients", "compare_regions", "steps_from_torch"]
 
 FORMAT = "exactrelu.oracle"
 VERSION = 1
@@ -465,8 +465,9 @@ def compare(
     the implementation's own steps (identity neurons where it rounds between
     two affine maps, or carries a skip connection), computing the same
     function; the bound is then that of ``steps`` (checked exactly to agree
-    with the vectors' network at every test input).  Activations other than
-    ReLU and identity are refused, naming the layer.
+    with the vectors' network at every test input; :func:`steps_from_torch`
+    reads it from an nn.Sequential).  Activations other than ReLU and
+    identity are refused, naming the layer.
 
     ``failure_probability`` p switches to the PROBABILISTIC bound (never the
     default; proofs/float_error_bounds.md, Theorem 3): rounding errors are
@@ -676,6 +677,44 @@ def compare_gradients(fn_grad: Callable[[np.ndarray], Any], vectors: Any, precis
     rounding.sort(key=lambda d: -d.ratio)
     real.sort(key=lambda d: -d.ratio)
     return GradientReport(model.name, n, k, n_exact, rounding, real, inconclusive, max_listed)
+
+
+def steps_from_torch(module: Any) -> Network:
+    """The rounded steps of a torch ``nn.Sequential`` of ``Linear`` and ``ReLU`` modules, for
+    ``compare(..., steps=...)``: each Linear its own layer, an identity layer wherever two Linear
+    modules follow each other (torch rounds between them; :func:`exactrelu.from_torch` composes them
+    into one layer).  Other modules are refused, naming them: build the steps network yourself.
+
+    >>> import torch
+    >>> m = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.Linear(3, 3), torch.nn.ReLU(), torch.nn.Linear(3, 1))
+    >>> steps_from_torch(m)
+    <Network 2-3-3-1 (affine output), depth 2, activations identity, relu>
+    """
+    from .interop.arrays import array_to_fractions
+    from .optional import import_optional
+
+    torch = import_optional("torch", "reading a torch model's steps")
+    if not isinstance(module, torch.nn.Sequential):
+        raise ValueError(f"steps_from_torch expects an nn.Sequential of Linear and ReLU, got {type(module).__name__}")
+    mods = list(module.named_children())
+    layers, pending = [], None
+    for i, (name, m) in enumerate(mods):
+        if isinstance(m, torch.nn.Linear):
+            if pending is not None:
+                layers.append((*pending, "identity"))  # torch rounds this Linear's output before the next
+            W = array_to_fractions(m.weight.detach().double().cpu().numpy(), f"module {name!r}, weight", 2)
+            b = (array_to_fractions(m.bias.detach().double().cpu().numpy(), f"module {name!r}, bias", 1)
+                 if m.bias is not None else (0,) * m.out_features)
+            pending = (W, b)
+        elif isinstance(m, torch.nn.ReLU) and pending is not None:
+            layers.append(pending)
+            pending = None
+        else:
+            raise ValueError(f"module {name!r} ({type(m).__name__}) is not supported: steps_from_torch reads "
+                             "Linear and ReLU (each ReLU after a Linear); build the steps network yourself")
+    if pending is None:
+        return Network(layers)
+    return Network(layers, output=pending)
 
 
 # -------------------------------------------------------------- region lists

@@ -39,10 +39,21 @@ def test_torch_rounding_between_two_linears_is_covered_by_the_steps_bound():
     fn = lambda X: m(torch.from_numpy(X)).detach()  # noqa: E731
     r = oracle.compare(fn, vecs, "float32", steps=steps)
     assert r.ok and r.precision == "float32"
+    assert oracle.steps_from_torch(m) == steps  # the same steps, read from the model's structure
     # the steps bound is a different claim from the composed one: it adds the intermediate rounding
     composed = jacobian_error_bounds(net, [v.input for v in vecs], "float32")
     stepped = jacobian_error_bounds(steps, [v.input for v in vecs], "float32")
     assert any(s > c for a, b in zip(stepped, composed) for s, c in zip(a.output, b.output))
+
+
+def test_steps_from_torch_refuses_what_it_cannot_read():
+    torch = pytest.importorskip("torch")
+    with pytest.raises(ValueError, match=r"module '1' \(Tanh\) is not supported"):
+        oracle.steps_from_torch(torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.Tanh()))
+    with pytest.raises(ValueError, match="expects an nn.Sequential"):
+        oracle.steps_from_torch(torch.nn.Linear(2, 2))
+    m = torch.nn.Sequential(torch.nn.Linear(2, 3, bias=False), torch.nn.ReLU())
+    assert oracle.steps_from_torch(m) == from_torch(m)  # nothing to split: the same network
 
 
 def _emulate_steps(net: Network, x: list, rng: random.Random) -> tuple:
