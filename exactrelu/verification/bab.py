@@ -66,6 +66,10 @@ class _Search:
         r = solve_lp([0] * len(A[0]), A_ub=A, b_ub=b)
         return r.x if r.status != "infeasible" else [fraction_str(v) for v in r.certificate.ineq]
 
+    def rows(self, node: _Node) -> list:
+        """The node's rows as the checker derives them: with the case's constraints once every phase is fixed."""
+        return node.rows + ([_output_row(node, c, d) for c, d in self.C] if node.complete else [])
+
     def excluded(self, node: _Node) -> int | None:
         L, U = node.output_interval()
         for r, (c, d) in enumerate(self.C):
@@ -98,8 +102,7 @@ class _Search:
             self.steps.append(["bound", r])
             return None
         if node.complete:
-            rows = node.rows + [_output_row(node, c, d) for c, d in self.C]
-            found = self.feasible(rows)
+            found = self.feasible(self.rows(node))
             if isinstance(found, tuple):
                 return found
             self.steps.append(["empty", found])
@@ -116,7 +119,7 @@ class _Search:
         on.assign(j, 1)
         node.assign(j, 0)
         for child, holds in ((on, zw >= 0), (node, zw <= 0)):
-            cw = w if holds else self.feasible(child.rows)
+            cw = w if holds and not child.complete else self.feasible(self.rows(child))
             if isinstance(cw, list):
                 self.steps.append(["empty", cw])
                 continue
