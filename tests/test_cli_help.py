@@ -2,7 +2,7 @@
 
 The examples run in a fresh temporary folder holding the files they read
 (net.json: the built-in network, fam.json, cert.json, vectors.json,
-points.txt, and impl.py: the implementation shown in 'oracle check --help');
+points.txt, prop.vnnlib, and impl.py: the implementation shown in 'oracle check --help');
 a file an example writes itself is left out, so a command's examples run in
 order as a user would type them.
 """
@@ -31,7 +31,7 @@ NEEDS = {("plot",): "matplotlib"}  # commands that need an optional package
 
 def test_every_command_is_covered():
     expected = {(), ("demo",), ("eval",), ("pattern",), ("regions",), ("certify",), ("check",), ("init-family",),
-                ("oracle",), ("oracle", "make"), ("oracle", "check"), ("plot",)}
+                ("oracle",), ("oracle", "make"), ("oracle", "check"), ("plot",), ("verify",)}
     assert expected <= set(PARSERS)  # a new command is covered by the tests below automatically
 
 
@@ -79,6 +79,11 @@ def workspace(tmp_path, monkeypatch):
         "vectors.json": lambda p: oracle.save(oracle.make_vectors(net, [[0, 0], ["1/3", "-1/7"]]), p),
         "points.txt": lambda p: p.write_text("1/3 -1/7\n0.5 0.5\n0 1\n"),
         "impl.py": lambda p: p.write_text(_impl_source()),
+        # the built-in network's output reaches 61/20 on [-1, 1]^2, so "Y_0 >= 3.1" never happens: unsat
+        "prop.vnnlib": lambda p: p.write_text(
+            "(declare-const X_0 Real)\n(declare-const X_1 Real)\n(declare-const Y_0 Real)\n"
+            "(assert (>= X_0 -1))\n(assert (<= X_0 1))\n(assert (>= X_1 -1))\n(assert (<= X_1 1))\n"
+            "(assert (>= Y_0 3.1))\n"),
     }
     monkeypatch.chdir(tmp_path)
 
