@@ -58,9 +58,11 @@ _EXPORTS = {
     "save": "interop.io",
     "from_torch": "interop.io",
     "to_torch": "interop.io",
+    "verify": "verification.decide",
+    "Property": "vnnlib",
 }
 
-_MODULES = ("regions", "oracle", "testing", "plot")  # public submodules, also imported lazily
+_MODULES = ("regions", "oracle", "testing", "plot", "vnnlib")  # public submodules, also imported lazily
 
 __all__ = sorted(_EXPORTS) + list(_MODULES)
 
