@@ -166,3 +166,36 @@ def test_acas_1_7_violates_property_3_exactly():
     assert all(y[0] <= y[j] for j in range(1, 5))
     case = prop.cases[0]
     assert all(a <= v <= b for a, v, b in zip(case.lower, r.counterexample, case.upper))
+
+
+def test_checker_cuts_the_box():
+    net = Network([([[1], [-1]], [0, 0])], output=([[1, 1]], [0])).to_json()  # |x|
+    prop = Property.box([-1], [1], [[([-1], "-3/2")]]).to_json()  # unsafe: |x| >= 3/2
+    assert check_proof(net, prop, {"trees": [[["cut", 0, "0"], ["bound", 0], ["bound", 0]]]})
+    for bad, message in [([["cut", 0, "2"], ["bound", 0], ["bound", 0]], "outside the node's range"),
+                         ([["cut", 1, "0"], ["bound", 0], ["bound", 0]], "input index"),
+                         ([["cut", 0, "0"], ["bound", 0]], "truncated")]:
+        with pytest.raises(ProofError, match=message):
+            check_proof(net, prop, {"trees": [bad]})
+    # a cut that leaves a violated half must not be closable: |x| >= 1/2 holds at x = 1
+    weak = Property.box([-1], [1], [[([-1], "-1/2")]]).to_json()
+    with pytest.raises(ProofError):
+        check_proof(net, weak, {"trees": [[["cut", 0, "0"], ["bound", 0], ["bound", 0]]]})
+
+
+@settings(max_examples=15, deadline=None)
+@given(small_nets, st.sampled_from([Fraction(-1, 3), Fraction(1, 1000)]))
+def test_verify_with_input_cuts_agrees_too(net, delta):
+    """The same answers (and accepted proofs) when the search also bisects the input box."""
+    from exactrelu.verification import bab
+
+    saved, bab.CUT_POLICY = bab.CUT_POLICY, (1, 1 / 8, 10)
+    try:
+        top = exact_max(net)
+        prop = at_least(top + delta)
+        r = verify(net, prop)
+    finally:
+        bab.CUT_POLICY = saved
+    assert r.status == ("unsat" if delta > 0 else "sat")
+    if r.status == "unsat":
+        assert check_proof(net.to_json(), prop.to_json(), r.proof)

@@ -109,7 +109,7 @@ def verify(net: Any, prop: Any, *, time_limit: float | None = None, progress: bo
     layers = _layers(net_json)
     deadline = None if time_limit is None else time.monotonic() + time_limit
     report = (lambda st: print(f"verify: {st['nodes']} nodes, {st['lps']} LPs", file=sys.stderr)) if progress else None
-    trees, stats = [], {"nodes": 0, "lps": 0, "splits": 0}
+    trees, stats = [], {"nodes": 0, "lps": 0, "splits": 0, "cuts": 0}
     for k, case in enumerate(prop.cases):
         try:
             status, found, st = search_case(net, layers, case, deadline, report)

@@ -14,9 +14,9 @@ the property).  Inputs are plain JSON values:
   inactive one), ``["empty", [y...]]`` (a Farkas certificate for the node's rows) or
   ``["bound", r]`` (interval arithmetic shows constraint r fails on the node).
 
-A node fixes phases of whole layers in order: a fix or split must name a neuron of
+A node has its own box (cuts shrink it) and fixes phases of whole layers in order: a fix or split must name a neuron of
 the first layer that still has unassigned neurons.  Its rows ``a.x <= b`` are: the
-box (``x_i <= upper_i`` for each i, then ``-x_i <= -lower_i``), one row per assigned
+node's box (``x_i <= upper_i`` for each i, then ``-x_i <= -lower_i``), one row per assigned
 neuron in the order assigned (active ``-z <= 0``, inactive ``z <= 0``, z its
 pre-activation, affine in x), and, once every neuron is assigned, the case's
 constraints rewritten in x.
@@ -122,7 +122,7 @@ class _Node:
 
     def __init__(self, layers: list, lo: list, hi: list):
         n = len(lo)
-        self.layers, self.lo, self.hi, self.k = layers, lo, hi, 0
+        self.layers, self.lo, self.hi, self.k = layers, list(lo), list(hi), 0
         eye = flint.fmpq_mat([[int(i == j) for j in range(n)] + [0] for i in range(n)])
         self.H = self._next(eye, 0)
         self.phase: list = [None] * self.H.nrows()
@@ -140,7 +140,7 @@ class _Node:
 
     def copy(self) -> "_Node":
         c = object.__new__(_Node)
-        c.layers, c.lo, c.hi, c.k, c.H = self.layers, self.lo, self.hi, self.k, self.H
+        c.layers, c.lo, c.hi, c.k, c.H = self.layers, list(self.lo), list(self.hi), self.k, self.H
         c.phase, c.rows = list(self.phase), list(self.rows)
         return c
 
@@ -164,6 +164,16 @@ class _Node:
             self.H = self._next(G, self.k)
             self.phase = [None] * self.H.nrows()
 
+    def cut(self, i: int, v: flint.fmpq, upper: bool) -> None:
+        """Shrink the box to x_i <= v (``upper``) or x_i >= v; its box row changes accordingly."""
+        n = len(self.lo)
+        if upper:
+            self.hi[i] = v
+            self.rows[i] = (self.rows[i][0], v)
+        else:
+            self.lo[i] = v
+            self.rows[n + i] = (self.rows[n + i][0], -v)
+
     def output_interval(self) -> tuple[list, list]:
         L, U = _affine_interval(self.H, self.lo, self.hi)
         L, U = flint.fmpq_mat([[v] for v in L]), flint.fmpq_mat([[v] for v in U])
@@ -174,9 +184,20 @@ class _Node:
 
 def _check_step(step: object, node: _Node, case: dict, where: str) -> list:
     """Check one step at ``node``; returns the children to visit (in pre-order)."""
-    if not isinstance(step, list) or not step or step[0] not in ("fix", "split", "empty", "bound"):
-        raise ProofError(f"{where}: a step is ['fix'|'split'|'empty'|'bound', ...], got {step!r}")
+    if not isinstance(step, list) or not step or step[0] not in ("fix", "split", "cut", "empty", "bound"):
+        raise ProofError(f"{where}: a step is ['fix'|'split'|'cut'|'empty'|'bound', ...], got {step!r}")
     kind = step[0]
+    if kind == "cut":
+        i = step[1] if len(step) == 3 else None
+        if not isinstance(i, int) or isinstance(i, bool) or not 0 <= i < len(node.lo):
+            raise ProofError(f"{where}: cut takes an input index and a value")
+        v = _q(step[2], f"{where}: cut value")
+        if not node.lo[i] <= v <= node.hi[i]:
+            raise ProofError(f"{where}: the cut value lies outside the node's range of x_{i}")
+        below, above = node.copy(), node
+        below.cut(i, v, True)
+        above.cut(i, v, False)
+        return [below, above]
     if kind in ("fix", "split"):
         if node.complete or len(step) != (4 if kind == "fix" else 3) or step[1] != node.k \
                 or not isinstance(step[2], int) or isinstance(step[2], bool) \
