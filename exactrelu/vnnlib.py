@@ -7,9 +7,10 @@ a file into a :class:`Property`: a list of :class:`Case` objects, each an
 input box and a conjunction of linear output constraints ``c . Y <= d``; the
 property is violated exactly when, for some case, some ``x`` in its box has
 ``N(x)`` meeting all of its constraints.  Decimal constants are read exactly
-("0.1" is 1/10).  The reader is a small S-expression parser of our own (the
-``vnnlib`` package on the index targets VNN-LIB 2.0 and brings compiled code);
-it never evaluates the text, and every malformed or unsupported construct is
+("0.1" is 1/10).  The reader is a small S-expression parser of our own: the
+``vnnlib`` package on the index (1.0.2, compiled) parses VNN-LIB 2.0 and rejects
+the 1.0 files VNN-COMP ships (ACAS Xu prop_3: "syntax error at line 3").
+It never evaluates the text, and every malformed or unsupported construct is
 a :class:`VnnlibError` naming file, line and column.
 
 >>> p = parse('''(declare-const X_0 Real)
