@@ -199,3 +199,16 @@ def test_verify_with_input_cuts_agrees_too(net, delta):
     assert r.status == ("unsat" if delta > 0 else "sat")
     if r.status == "unsat":
         assert check_proof(net.to_json(), prop.to_json(), r.proof)
+
+
+def test_several_cases():
+    net = Network([([[1], [-1]], [0, 0])], output=([[1, 1]], [0]))  # |x| on [-1, 1]
+    holds, fails = [([-1], -2)], [([-1], "-1/2")]  # |x| >= 2 never; |x| >= 1/2 somewhere
+    both = Property.box([-1], [1], [holds, holds])
+    r = verify(net, both)
+    assert r.status == "unsat" and len(r.proof["trees"]) == 2
+    assert check_proof(net.to_json(), both.to_json(), r.proof)
+    with pytest.raises(ProofError, match="one tree per case"):
+        check_proof(net.to_json(), both.to_json(), {"trees": r.proof["trees"][:1]})
+    r = verify(net, Property.box([-1], [1], [holds, fails]))
+    assert r.status == "sat" and r.case == 1 and abs(r.counterexample[0]) >= Fraction(1, 2)
