@@ -82,10 +82,9 @@ class _Search:
         return node.rows + ([_output_row(node, c, d) for c, d in self.C] if node.complete else [])
 
     def excluded(self, node: _Node) -> int | None:
-        L, U = node.output_interval()
+        Low, Up = node.output_equations()
         for r, (c, d) in enumerate(self.C):
-            low = sum((a * (L[i] if a >= 0 else U[i]) for i, a in enumerate(c)), flint.fmpq(0))
-            if low > d:
+            if node.floor(c, Low, Up) > d:
                 return r
         return None
 

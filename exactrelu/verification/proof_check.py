@@ -12,7 +12,7 @@ the property).  Inputs are plain JSON values:
   ``["fix", layer, neuron, phase]`` (the neuron's pre-activation has that sign on the
   whole box), ``["split", layer, neuron]`` (followed by the active subtree, then the
   inactive one), ``["empty", [y...]]`` (a Farkas certificate for the node's rows) or
-  ``["bound", r]`` (interval arithmetic shows constraint r fails on the node).
+  ``["bound", r]`` (symbolic interval arithmetic shows constraint r fails on the node).
 
 A node has its own box (cuts shrink it) and fixes phases of whole layers in order: a fix or split must name a neuron of
 the first layer that still has unassigned neurons.  Its rows ``a.x <= b`` are: the
@@ -98,18 +98,6 @@ def _affine_interval(H: flint.fmpq_mat, lo: list, hi: list) -> tuple[list, list]
     return L, U
 
 
-def _relu_interval(L: flint.fmpq_mat, U: flint.fmpq_mat) -> tuple:
-    z = flint.fmpq(0)
-    return (flint.fmpq_mat([[v if v > z else z] for v in L.entries()]),
-            flint.fmpq_mat([[v if v > z else z] for v in U.entries()]))
-
-
-def _layer_interval(layer: tuple, L: flint.fmpq_mat, U: flint.fmpq_mat) -> tuple:
-    """Interval of W a + b for a in [L, U] (columns): W+ L + W- U + b and W+ U + W- L + b."""
-    _, b, Wp, Wn = layer
-    return Wp * L + Wn * U + b, Wp * U + Wn * L + b
-
-
 def _signed(W: flint.fmpq_mat) -> tuple:
     z = flint.fmpq(0)
     rows = [[W[i, j] for j in range(W.ncols())] for i in range(W.nrows())]
@@ -174,12 +162,54 @@ class _Node:
             self.lo[i] = v
             self.rows[n + i] = (self.rows[n + i][0], -v)
 
-    def output_interval(self) -> tuple[list, list]:
-        L, U = _affine_interval(self.H, self.lo, self.hi)
-        L, U = flint.fmpq_mat([[v] for v in L]), flint.fmpq_mat([[v] for v in U])
+    def output_equations(self) -> tuple:
+        """Affine maps (Low, Up), rows per output, with Low(x) <= N(x) <= Up(x) on the node's set.
+
+        Layer k's pre-activations are exactly H; an assigned neuron's value is then H's row (phase 1)
+        or 0; each later layer maps the pair with W+ and W- and each ReLU keeps, zeroes or relaxes it
+        by the signs of the pair's ranges over the box (symbolic intervals, exact).
+        """
+        n, zero = len(self.lo), flint.fmpq_mat(1, len(self.lo) + 1)
+        if self.complete:
+            return self.H, self.H
+        Low, Up = self.H, self.H
+        phases = self.phase
         for layer in self.layers[self.k + 1:]:
-            L, U = _layer_interval(layer, *_relu_interval(L, U))
-        return L.entries(), U.entries()
+            Low, Up = self._relu(Low, Up, phases, n, zero)
+            _, b, Wp, Wn = layer
+            bb = flint.fmpq_mat([[0] * n + [b[i, 0]] for i in range(b.nrows())])
+            Low, Up = Wp * Low + Wn * Up + bb, Wp * Up + Wn * Low + bb
+            phases = [None] * Low.nrows()
+        return Low, Up
+
+    def _relu(self, Low: flint.fmpq_mat, Up: flint.fmpq_mat, phases: list, n: int, zero: flint.fmpq_mat) -> tuple:
+        lmin, _ = _affine_interval(Low, self.lo, self.hi)
+        umin, umax = _affine_interval(Up, self.lo, self.hi)
+        lows, ups = [], []
+        for j, p in enumerate(phases):
+            lo_row, up_row = _row(Low, j), _row(Up, j)
+            if p == 1 or (p is None and lmin[j] >= 0):  # z >= 0 on the node: relu(z) = z
+                lows.append(lo_row)
+                ups.append(up_row)
+            elif p == 0 or umax[j] <= 0:  # z <= 0 on the node: relu(z) = 0
+                lows.append(zero)
+                ups.append(zero)
+            else:  # 0 <= relu(z) <= max(Up, 0), which is Up where Up >= 0 on the box, else at most max Up
+                lows.append(zero)
+                ups.append(up_row if umin[j] >= 0 else flint.fmpq_mat([[0] * n + [umax[j]]]))
+        return _stack(lows, n), _stack(ups, n)
+
+    def floor(self, c: list, Low: flint.fmpq_mat, Up: flint.fmpq_mat) -> flint.fmpq:
+        """A lower bound of c . N(x) on the node: the minimum over the box of sum c+ Low + c- Up."""
+        g = flint.fmpq_mat(1, len(self.lo) + 1)
+        for i, a in enumerate(c):
+            if a:
+                g += a * _row(Low if a > 0 else Up, i)
+        return _affine_interval(g, self.lo, self.hi)[0][0]
+
+
+def _stack(rows: list, n: int) -> flint.fmpq_mat:
+    return flint.fmpq_mat([[r[0, i] for i in range(n + 1)] for r in rows])
 
 
 def _check_step(step: object, node: _Node, case: dict, where: str) -> list:
@@ -218,10 +248,9 @@ def _check_step(step: object, node: _Node, case: dict, where: str) -> list:
         r = step[1] if len(step) == 2 else None
         if not isinstance(r, int) or isinstance(r, bool) or not 0 <= r < len(case["C"]):
             raise ProofError(f"{where}: bound must name a constraint of the case")
-        (c, d), (L, U) = case["C"][r], node.output_interval()
-        low = sum((a * (L[i] if a >= 0 else U[i]) for i, a in enumerate(c)), flint.fmpq(0))
-        if not low > d:
-            raise ProofError(f"{where}: the interval bound does not exclude constraint {r}")
+        c, d = case["C"][r]
+        if not node.floor(c, *node.output_equations()) > d:
+            raise ProofError(f"{where}: the symbolic interval bound does not exclude constraint {r}")
         return []
     rows = list(node.rows)
     if node.complete:
