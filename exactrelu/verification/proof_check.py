@@ -183,7 +183,7 @@ class _Node:
         return Low, Up
 
     def _relu(self, Low: flint.fmpq_mat, Up: flint.fmpq_mat, phases: list, n: int, zero: flint.fmpq_mat) -> tuple:
-        lmin, _ = _affine_interval(Low, self.lo, self.hi)
+        lmin, lmax = _affine_interval(Low, self.lo, self.hi)
         umin, umax = _affine_interval(Up, self.lo, self.hi)
         lows, ups = [], []
         for j, p in enumerate(phases):
@@ -194,9 +194,9 @@ class _Node:
             elif p == 0 or umax[j] <= 0:  # z <= 0 on the node: relu(z) = 0
                 lows.append(zero)
                 ups.append(zero)
-            else:  # 0 <= relu(z) <= max(Up, 0), which is Up where Up >= 0 on the box, else at most max Up
-                lows.append(zero)
-                ups.append(up_row if umin[j] >= 0 else flint.fmpq_mat([[0] * n + [umax[j]]]))
+            else:  # relu(z) >= 0 and >= z >= Low; relu(z) <= Up if Up >= 0 on the box, else <= the chord
+                lows.append(lo_row if lmax[j] > -lmin[j] else zero)
+                ups.append(up_row if umin[j] >= 0 else _chord(up_row, umin[j], umax[j], n))
         return _stack(lows, n), _stack(ups, n)
 
     def floor(self, c: list, Low: flint.fmpq_mat, Up: flint.fmpq_mat) -> flint.fmpq:
@@ -206,6 +206,16 @@ class _Node:
             if a:
                 g += a * _row(Low if a > 0 else Up, i)
         return _affine_interval(g, self.lo, self.hi)[0][0]
+
+
+def _chord(up: flint.fmpq_mat, u0: flint.fmpq, u1: flint.fmpq, n: int) -> flint.fmpq_mat:
+    """lam (Up - u0) with lam >= u1 / (u1 - u0), rounded up to a multiple of 2^-16 (smaller numbers):
+    relu is below its chord on [u0, u1] and Up(x) - u0 >= 0 on the box, so this bounds relu(Up) >= relu(z)."""
+    t = u1 / (u1 - u0) * 65536
+    lam = flint.fmpq(-((-t.p) // t.q), 65536)  # ceil(t) / 2^16
+    row = lam * up
+    row[0, n] -= lam * u0
+    return row
 
 
 def _stack(rows: list, n: int) -> flint.fmpq_mat:
