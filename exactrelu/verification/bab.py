@@ -3,7 +3,8 @@
 A node is the set of inputs of a case's box whose first layers have fixed
 phases (see :mod:`exactrelu.verification.proof_check` for the exact rows).
 Neurons whose sign is constant on the box are fixed; a node is closed when
-exact interval arithmetic excludes one of the case's constraints, or when the
+exact symbolic interval arithmetic (affine lower and upper maps in x, chord
+relaxation of unstable ReLUs) excludes one of the case's constraints, or when the
 exact LP (:func:`exactrelu.exact.lp.solve_lp`) proves its rows infeasible with
 a Farkas certificate; otherwise an unstable neuron of the current layer is split.
 A node with every phase fixed is a polyhedron in x on which the network is
