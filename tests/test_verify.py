@@ -212,3 +212,19 @@ def test_several_cases():
         check_proof(net.to_json(), both.to_json(), {"trees": r.proof["trees"][:1]})
     r = verify(net, Property.box([-1], [1], [holds, fails]))
     assert r.status == "sat" and r.case == 1 and abs(r.counterexample[0]) >= Fraction(1, 2)
+
+
+@pytest.mark.skipif(not (ACAS / "ACASXU_run2a_1_6_batch_2000.onnx").is_file(), reason="ACAS Xu data not present")
+def test_acas_1_6_property_3_holds_with_a_checked_proof():
+    """A real network: the property holds (unsat), and the independent checker accepts the proof."""
+    pytest.importorskip("onnx")
+    from exactrelu.interop.io import load
+    from exactrelu.vnnlib import read
+
+    net, prop = load(ACAS / "ACASXU_run2a_1_6_batch_2000.onnx"), read(ACAS / "prop_3.vnnlib")
+    r = verify(net, prop, time_limit=300)
+    assert r.status == "unsat"
+    assert check_proof(net.to_json(), prop.to_json(), r.proof)
+    tree = r.proof["trees"][0]
+    with pytest.raises(ProofError, match="truncated"):
+        check_proof(net.to_json(), prop.to_json(), {"trees": [tree[:-1]]})
