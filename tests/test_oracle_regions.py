@@ -74,7 +74,7 @@ def test_bad_claims_refused(part):
 
 
 def test_regioncam_faces_judged():
-    regioncam = pytest.importorskip("regioncam")
+    regioncam = pytest.importorskip("regioncam", reason="needs regioncam (pip install \"exactrelu[regioncam]\")")
     net = _net(1, widths=(2, 16, 16, 1))
     part = net.regions(([-1, -1], [1, 1]))
     rc = regioncam.Regioncam(size=1.0)
