@@ -327,6 +327,10 @@ class ComparisonReport:
         return not self.real_errors
 
     def __str__(self) -> str:
+        return self.text()
+
+    def text(self, line: Callable[[Any], str] = str) -> str:
+        """The report, each listed disagreement written by ``line`` (the CLI passes its number format)."""
         total = self.n_inputs * self.n_outputs
         lines = [
             f"oracle comparison in {self.precision}: {self.n_inputs} inputs x {self.n_outputs} outputs = {total} values",
@@ -335,11 +339,10 @@ class ComparisonReport:
         ]
         if self.real_errors:
             lines.append("  worst real errors:")
-            lines += [f"    {d}" for d in self.real_errors[: self.max_listed]]
+            lines += [f"    {line(d)}" for d in self.real_errors[: self.max_listed]]
         if self.rounding:
-            worst = self.rounding[0]
-            lines.append(f"  worst rounding ({worst.ratio:.2%} of its bound):")
-            lines += [f"    {d}" for d in self.rounding[: min(self.max_listed, 3)]]
+            lines.append(f"  worst rounding ({self.rounding[0].ratio:.2%} of its bound):")
+            lines += [f"    {line(d)}" for d in self.rounding[: min(self.max_listed, 3)]]
         return "\n".join(lines)
 
 

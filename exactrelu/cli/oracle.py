@@ -297,20 +297,8 @@ def _torch_module(module: Any) -> Callable:
 
 
 def report_text(report: Any, fmt: Callable) -> str:
-    """The comparison report (as ``str(report)`` lays it out) with every value in the chosen number format."""
-    total = report.n_inputs * report.n_outputs
-    lines = [
-        f"oracle comparison in {report.precision}: {report.n_inputs} inputs x {report.n_outputs} outputs = {total} values",
-        f"  exact: {report.n_exact}, rounding: {len(report.rounding)}, real errors: {len(report.real_errors)}"
-        f" -> {'OK' if report.ok else 'FAILED'}",
-    ]
-    if report.real_errors:
-        lines.append("  worst real errors:")
-        lines += [f"    {_disagreement_text(d, fmt)}" for d in report.real_errors[: report.max_listed]]
-    if report.rounding:
-        lines.append(f"  worst rounding ({report.rounding[0].ratio:.2%} of its bound):")
-        lines += [f"    {_disagreement_text(d, fmt)}" for d in report.rounding[: min(report.max_listed, 3)]]
-    return "\n".join(lines)
+    """The comparison report (``str(report)``'s layout) with every value in the chosen number format."""
+    return report.text(lambda d: _disagreement_text(d, fmt))
 
 
 def _disagreement_text(d: Any, fmt: Callable) -> str:
