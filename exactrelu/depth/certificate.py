@@ -437,15 +437,19 @@ class Certificate:
         u = [to_fraction(t, "state") for t in state]
         if len(u) != self.subject.width or any(t < 0 for t in u):
             raise ValueError(f"state must be {self.subject.width} nonnegative bounds of |y_depth|")
-        K, N = self.subject.start + depth - 1, self.witnesses["N"]
-        M = round_up(exp_upper(self._t4_sum(K, "W"))[0] * (max(u, default=Fraction(0)) + self._t4_sum(K, "b")))
+        K, N, m = self.subject.start + depth - 1, self.witnesses["N"], self.subject.width
+
+        def sup_state(T_W: Fraction, T_b: Fraction) -> Fraction:  # >= ||y_n|| for every n >= K
+            return round_up(exp_upper(T_W)[0] * (max(u, default=Fraction(0)) + T_b))
+
         if K < N:  # inside the head: the scalar form
-            return output_factor(self.subject) * (M * self._t4_sum(K, "W") + self._t4_sum(K, "b"))
-        m = self.subject.width
+            T_W, T_b = self._t4_sum(K, "W"), self._t4_sum(K, "b")
+            return output_factor(self.subject) * (sup_state(T_W, T_b) * T_W + T_b)
         t_W = [(e["row"], e["col"], sharp_tail(e["series"], K)) for e in self.witnesses["W_series"]]
         t_b = [Fraction(0)] * m
         for e in self.witnesses["b_series"]:
             t_b[e["row"]] += sharp_tail(e["series"], K)
+        M = sup_state(sum((t for _, _, t in t_W), Fraction(0)), sum(t_b, Fraction(0)))  # T_W(K), T_b(K) past N
 
         def moves(bound: list) -> list:  # component i moves by <= sum_j t_ij(K) bound_j + t_i(K) past depth d
             rows = list(t_b)
