@@ -682,42 +682,21 @@ def compare_gradients(fn_grad: Callable[[np.ndarray], Any], vectors: Any, precis
     return GradientReport(model.name, n, k, n_exact, rounding, real, inconclusive, max_listed)
 
 
-def steps_from_torch(module: Any) -> Network:
-    """The rounded steps of a torch ``nn.Sequential`` of ``Linear`` and ``ReLU`` modules, for
-    ``compare(..., steps=...)``: each Linear its own layer, an identity layer wherever two Linear
-    modules follow each other (torch rounds between them; :func:`exactrelu.from_torch` composes them
-    into one layer).  Other modules are refused, naming them: build the steps network yourself.
+def steps_from_torch(module: Any, input_shape: Any = None) -> Network:
+    """The rounded steps of a torch model, for ``compare(..., steps=...)``: the network
+    :func:`exactrelu.from_torch` reads, except that where it composes two rounded affine modules
+    (Linear, Conv, AvgPool) a layer of identity neurons stores the first one's result, and a skip's
+    sum x + F(x) is a step of its own (torch rounds F(x), then the sum).  Batch norm and max pooling
+    are refused, naming the module (:func:`exactrelu.nets.build.build`, ``rounded_steps``).
 
     >>> import torch
     >>> m = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.Linear(3, 3), torch.nn.ReLU(), torch.nn.Linear(3, 1))
     >>> steps_from_torch(m)
     <Network 2-3-3-1 (affine output), depth 2, activations identity, relu>
     """
-    from .interop.arrays import array_to_fractions
-    from .optional import import_optional
+    from .interop.torch_io import steps_from_torch as steps
 
-    torch = import_optional("torch", "reading a torch model's steps")
-    if not isinstance(module, torch.nn.Sequential):
-        raise ValueError(f"steps_from_torch expects an nn.Sequential of Linear and ReLU, got {type(module).__name__}")
-    mods = list(module.named_children())
-    layers, pending = [], None
-    for i, (name, m) in enumerate(mods):
-        if isinstance(m, torch.nn.Linear):
-            if pending is not None:
-                layers.append((*pending, "identity"))  # torch rounds this Linear's output before the next
-            W = array_to_fractions(m.weight.detach().double().cpu().numpy(), f"module {name!r}, weight", 2)
-            b = (array_to_fractions(m.bias.detach().double().cpu().numpy(), f"module {name!r}, bias", 1)
-                 if m.bias is not None else (0,) * m.out_features)
-            pending = (W, b)
-        elif isinstance(m, torch.nn.ReLU) and pending is not None:
-            layers.append(pending)
-            pending = None
-        else:
-            raise ValueError(f"module {name!r} ({type(m).__name__}) is not supported: steps_from_torch reads "
-                             "Linear and ReLU (each ReLU after a Linear); build the steps network yourself")
-    if pending is None:
-        return Network(layers)
-    return Network(layers, output=pending)
+    return steps(module, input_shape)
 
 
 # -------------------------------------------------------------- region lists

@@ -50,8 +50,17 @@ def test_steps_from_torch_refuses_what_it_cannot_read():
     torch = pytest.importorskip("torch")
     with pytest.raises(ValueError, match=r"module '1' \(Tanh\) is not supported"):
         oracle.steps_from_torch(torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.Tanh()))
-    with pytest.raises(ValueError, match="expects an nn.Sequential"):
-        oracle.steps_from_torch(torch.nn.Linear(2, 2))
+    with pytest.raises(ValueError, match="expects a torch nn.Module"):
+        oracle.steps_from_torch(object())
+    bn = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.BatchNorm1d(2), torch.nn.ReLU()).eval()
+    with pytest.raises(ValueError, match=r"module '1' \(BatchNorm1d\): rounded steps of BatchNorm are not modelled"):
+        oracle.steps_from_torch(bn)
+    avg3 = torch.nn.Sequential(torch.nn.Conv1d(1, 1, 2), torch.nn.AvgPool1d(3), torch.nn.Flatten())
+    with pytest.raises(ValueError, match=r"module '1' \(AvgPool1d\): .* not a power of two"):
+        oracle.steps_from_torch(avg3, (1, 7))
+    pool = torch.nn.Sequential(torch.nn.Conv1d(1, 1, 2), torch.nn.MaxPool1d(2), torch.nn.Flatten())
+    with pytest.raises(ValueError, match=r"module '1' \(MaxPool1d\): rounded steps of MaxPool1d"):
+        oracle.steps_from_torch(pool, (1, 5))
     m = torch.nn.Sequential(torch.nn.Linear(2, 3, bias=False), torch.nn.ReLU())
     assert oracle.steps_from_torch(m) == from_torch(m)  # nothing to split: the same network
 
@@ -100,3 +109,65 @@ def test_steps_must_compute_the_same_function_and_use_supported_activations():
     lk = Network([([[1, 2]], [0], leaky("1/2"))], output=([[1]], [0]))
     with pytest.raises(ValueError, match="layer 0, neuron 0: the Jacobian bound handles ReLU and identity"):
         oracle.compare(lambda X: X.sum(axis=1, keepdims=True), vecs, "float32", steps=lk)
+
+
+def _conv_model(torch):
+    """conv -> relu -> avgpool -> flatten -> linear -> linear -> relu -> linear: torch rounds after the pool and
+    after the first of the two Linear modules, where from_torch composes."""
+    torch.manual_seed(5)
+    nn = torch.nn
+    return nn.Sequential(nn.Conv1d(1, 3, 3), nn.ReLU(), nn.AvgPool1d(2), nn.Flatten(), nn.Linear(12, 8),
+                         nn.Linear(8, 8), nn.ReLU(), nn.Linear(8, 2))
+
+
+def _residual_model(torch):
+    nn = torch.nn
+
+    class Res(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.inp, self.f1, self.f2, self.out = nn.Linear(4, 6), nn.Linear(6, 6), nn.Linear(6, 6), nn.Linear(6, 2)
+
+        def forward(self, x):
+            y = torch.relu(self.inp(x))
+            y = y + self.f2(torch.relu(self.f1(y)))  # torch rounds f2's output, then the sum
+            return self.out(torch.relu(y))
+
+    torch.manual_seed(6)
+    return Res()
+
+
+@pytest.mark.parametrize("which", ["conv", "residual"])
+def test_steps_of_conv_pool_and_skip_models_compute_the_same_function_and_bound_torch(which):
+    torch = pytest.importorskip("torch")
+    m = _conv_model(torch) if which == "conv" else _residual_model(torch)
+    shape = (1, 11) if which == "conv" else None
+    net, steps = from_torch(m, shape), oracle.steps_from_torch(m, shape)
+    extra = 2 if which == "conv" else 1  # conv: after the pool and after Linear(12, 8); skip: F's output stored
+    assert steps.depth == net.depth + extra
+    assert sum(a.name == "identity" for acts in steps.activations for a in acts) > 0
+    X = np.random.default_rng(2).uniform(-1, 1, (5, net.input_dim)).astype(np.float32)
+    for row in X:
+        x = [Fraction(float(v)) for v in row]
+        assert steps(x) == net(x)  # exactly the same function
+    got = m(torch.from_numpy(X).reshape(-1, *(shape or (net.input_dim,)))).detach().double().numpy()
+    for row, out, eb in zip(X, got, jacobian_error_bounds(steps, X, "float32")):
+        exact = net([Fraction(float(v)) for v in row])
+        assert all(abs(Fraction(float(g)) - e) <= bnd for g, e, bnd in zip(out, exact, eb.output))
+    if which == "conv":  # test vectors record ReLU margins: the composed network of a skip has identity neurons
+        fn = lambda A: m(torch.from_numpy(A).reshape(-1, *shape)).detach()  # noqa: E731
+        assert oracle.compare(fn, oracle.make_vectors(net, X), "float32", steps=steps).ok
+
+
+def test_random_orders_of_a_skip_implementation_within_its_steps_bound():
+    """The steps network of a skip block, run in float32 with every dot product in a random order (identity
+    neurons store their values), stays within the steps bound: the bound covers what torch may round."""
+    torch = pytest.importorskip("torch")
+    steps = oracle.steps_from_torch(_residual_model(torch))
+    X = np.random.default_rng(3).uniform(-1, 1, (3, 4)).astype(np.float32)
+    bounds = jacobian_error_bounds(steps, X, "float32")
+    for seed in range(4):
+        for row, eb in zip(X, bounds):
+            x = [Fraction(float(v)) for v in row]
+            got = _emulate_steps(steps, x, random.Random(seed))
+            assert all(abs(g - v) <= bnd for g, v, bnd in zip(got, steps(x), eb.output))

@@ -43,7 +43,7 @@ from ..nets.network import Network
 from ..optional import import_optional
 from .arrays import MAX_ENTRIES, array_to_fractions, to_float_array
 
-__all__ = ["from_torch", "to_torch"]
+__all__ = ["from_torch", "steps_from_torch", "to_torch"]
 
 
 def _torch() -> Any:
@@ -308,8 +308,8 @@ def from_torch(module: Any, input_shape: Any = None, *, sqrt_bits: int | None = 
     Batch norm divides by sqrt(running_var + eps), irrational in general:
     refused unless ``sqrt_bits`` says how many bits of it to keep.  Any other
     module is refused, naming it.  (Composed layers are the exact function;
-    torch rounds twice there, which :func:`exactrelu.oracle.compare`'s bound
-    does not model.)
+    torch rounds twice there: :func:`steps_from_torch` gives the steps it
+    rounds, for :func:`exactrelu.oracle.compare`'s bound.)
 
     >>> import torch
     >>> from_torch(torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.Sigmoid()))
@@ -317,20 +317,36 @@ def from_torch(module: Any, input_shape: Any = None, *, sqrt_bits: int | None = 
     ...
     ValueError: module '1' (Sigmoid) is not supported: from_torch reads Linear, Conv1d/2d, AvgPool1d/2d, MaxPool1d/2d, Flatten, BatchNorm1d/2d, ReLU, LeakyReLU, PReLU, Hardtanh, ReLU6, Identity, Dropout and skips
     """
+    specs = _module_specs(module, sqrt_bits)
+    return B.build(_input_shape(specs, input_shape), specs)
+
+
+def steps_from_torch(module: Any, input_shape: Any = None) -> Network:
+    """The steps torch rounds, as a network computing the same function as :func:`from_torch`'s (for
+    :func:`exactrelu.oracle.compare`'s ``steps``): :func:`~exactrelu.nets.build.build` with ``rounded_steps``.
+
+    >>> import torch
+    >>> m = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.Linear(3, 3), torch.nn.ReLU(), torch.nn.Linear(3, 1))
+    >>> from_torch(m), steps_from_torch(m)
+    (<Network 2-3-1 (affine output), depth 1>, <Network 2-3-3-1 (affine output), depth 2, activations identity, relu>)
+    """
+    specs = _module_specs(module, 53)  # any sqrt_bits: build then refuses batch norm, naming it, in steps mode
+    return B.build(_input_shape(specs, input_shape), specs, rounded_steps=True)
+
+
+def _module_specs(module: Any, sqrt_bits: int | None) -> list:
     torch = _torch()
     if isinstance(module, torch.nn.Linear):
         module = torch.nn.Sequential(module)
     if isinstance(module, torch.nn.Sequential) and not _has_blocks(module, torch):
         _plain(module, torch.nn.Sequential, "the module")
-        specs = _sequential_specs(module, torch, sqrt_bits)
-    elif isinstance(module, torch.nn.Module):
+        return _sequential_specs(module, torch, sqrt_bits)
+    if isinstance(module, torch.nn.Module):
         if isinstance(module, torch.nn.Sequential):
             _plain(module, torch.nn.Sequential, "the module")
-        specs = _traced_specs(module, torch, lambda m, where: _named(_spec(m, where, torch, sqrt_bits), where))
-    else:
-        raise ValueError(f"from_torch expects a torch nn.Module (an nn.Sequential, or a model torch.fx can trace), "
-                         f"got {type(module).__name__}")
-    return B.build(_input_shape(specs, input_shape), specs)
+        return _traced_specs(module, torch, lambda m, where: _named(_spec(m, where, torch, sqrt_bits), where))
+    raise ValueError(f"from_torch expects a torch nn.Module (an nn.Sequential, or a model torch.fx can trace), "
+                     f"got {type(module).__name__}")
 
 
 def to_torch(net: Network, dtype: Any = "float64", *, allow_rounding: bool = True) -> Any:

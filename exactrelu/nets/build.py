@@ -186,10 +186,13 @@ class Residual(Spec):
 
 # ------------------------------------------------------------------ the builder
 class _State:
-    """Hidden layers so far, and the pending affine map (P, p) from the last hidden state to the current tensor."""
+    """Hidden layers so far, and the pending affine map (P, p) from the last hidden state to the current tensor.
 
-    def __init__(self, shape: tuple, prev: int, P: Any = None, p: Any = None):
-        self.shape, self.hidden = shape, []
+    With ``steps`` (:func:`build`'s ``rounded_steps``), ``rounded`` says whether the pending map already holds a
+    rounded operation (an implementation stores its result before the next one)."""
+
+    def __init__(self, shape: tuple, prev: int, P: Any = None, p: Any = None, steps: bool = False):
+        self.shape, self.hidden, self.steps, self.rounded = shape, [], steps, False
         n = math.prod(shape)
         self.P = P if P is not None else _eye(prev)
         self.p = p if p is not None else flint.fmpq_mat(n, 1)
@@ -207,6 +210,12 @@ class _State:
     def close(self, acts: Sequence[Activation]) -> None:
         self.hidden.append((self.P, self.p, tuple(acts)))
         self.P, self.p = _eye(self.size), flint.fmpq_mat(self.size, 1)
+        self.rounded = False
+
+    def store(self) -> None:
+        """In steps mode, end the pending rounded operation with a layer of identity neurons (its stored result)."""
+        if self.steps and self.rounded:
+            self.close((identity(),) * self.size)
 
 
 def _eye(n: int) -> Any:
@@ -216,15 +225,28 @@ def _eye(n: int) -> Any:
     return M
 
 
-def build(input_shape: Any, specs: Sequence[Spec]) -> Network:
+def build(input_shape: Any, specs: Sequence[Spec], *, rounded_steps: bool = False) -> Network:
     """The exact network of ``specs`` applied to inputs of ``input_shape`` (e.g. ``(784,)``, ``(1, 28, 28)``).
 
     The network's input is the flattened tensor (C-order); its output layer is
     the affine map after the last activation (none when the specs end with one).
+
+    ``rounded_steps``: the same function as the steps a float implementation
+    rounds (for :func:`exactrelu.oracle.compare`'s ``steps``): instead of
+    composing two rounded affine operations (Linear, Conv, AvgPool; not
+    Flatten), a layer of identity neurons stores the first one's result, and
+    a skip's sum is its own step after F's output is stored.  Batch norm and
+    max pooling are refused there: an implementation computes them in ways
+    (a rounded square root, an exact max) that a step of dot products does
+    not model.
+
+    >>> spec = [Linear([[1, 2]]), Linear([[3]]), Act()]
+    >>> build((2,), spec), build((2,), spec, rounded_steps=True)
+    (<Network 2-1, depth 1>, <Network 2-1-1, depth 2, activations identity, relu>)
     """
     shape = _ints(input_shape, len(input_shape) if isinstance(input_shape, (tuple, list)) else 1, "input_shape",
                   "build", 1)
-    st = _State(shape, math.prod(shape))
+    st = _State(shape, math.prod(shape), steps=rounded_steps)
     _run(st, specs)
     if not st.hidden and st.P.nrows() == 0:
         raise ValueError("build: the specs leave nothing to compute")
@@ -255,10 +277,21 @@ def _run(st: _State, specs: Sequence[Spec]) -> None:
             st.close(_activations(spec.activation, st.shape, where))
         elif isinstance(spec, Residual):
             _residual(st, spec, where)
+        elif st.steps and (isinstance(spec, BatchNorm) or (isinstance(spec, _Pool) and spec.kind == "max")):
+            raise ValueError(f"{where}: rounded steps of {type(spec).__name__} are not modelled (an implementation "
+                             "computes it with a rounded square root or an exact max, not a dot product)")
         elif isinstance(spec, _Pool) and spec.kind == "max":
             _maxpool(st, spec, where)
-        else:
+        elif isinstance(spec, Flatten):  # a reshape: nothing rounds
             st.apply(*_affine(spec, st.shape, where), where)
+        else:
+            A, a, shape = _affine(spec, st.shape, where)
+            if st.steps and isinstance(spec, _Pool) and any(v and (v.p != 1 or v.q & (v.q - 1)) for v in A.entries()):
+                raise ValueError(f"{where}: rounded steps of an average over windows whose size is not a power of two "
+                                 "are not modelled (an implementation sums, then divides: one more rounding)")
+            st.store()
+            st.apply(A, a, shape, where)
+            st.rounded = True
 
 
 def _activations(value: Any, shape: tuple, where: str) -> list:
@@ -470,15 +503,16 @@ def fold(spec: Spec, shape: tuple, P: Any, p: Any, where: str) -> tuple:
 
 def _residual(st: _State, spec: Residual, where: str) -> None:
     """y -> y + F(y): F's hidden layers carry y along in identity neurons; its output adds it back."""
-    prev = st.P.ncols()
-    inner = _State(st.shape, prev, st.P, st.p)
-    inner.hidden = []
+    st.store()  # steps: the block's input x is stored before F and the sum read it
+    inner = _State(st.shape, st.P.ncols(), st.P, st.p, st.steps)
     _run(inner, spec.specs)
     if inner.shape != st.shape:
         raise ValueError(f"{where}: the block maps shape {st.shape} to {inner.shape}; a skip needs them equal")
+    inner.store()  # steps: F(x) is stored, then x + F(x) is a rounded step of its own
     start = len(st.hidden)
     st.hidden += inner.hidden
     st.P, st.p = add_skip(st.hidden, start, st.P, st.p, inner.P, inner.p)
+    st.rounded = True
 
 
 def add_skip(hidden: list, start: int, Px: Any, px: Any, Py: Any, py: Any) -> tuple:
