@@ -203,3 +203,42 @@ def test_limit_stops_at_the_a_posteriori_depth_and_encloses_the_closed_form():
     truth = 3 * mpmath.sinh(mpmath.pi) / mpmath.pi - 1
     assert _mp(enc.lower[0]) <= truth <= _mp(enc.upper[0]) and enc.width <= F(1, 100) and enc.agrees
     assert enc.depth * 10 < enc.certificate.depth_for(F(1, 400), F(1, 2))  # far fewer layers than the uniform bound
+
+
+def test_limit_progress_reports_the_layers_and_does_not_change_the_answer(monkeypatch, capsys):
+    import builtins
+
+    from exactrelu import limit
+    from exactrelu.numeric import evaluation
+    from exactrelu.regions.algorithms import Progress
+
+    real_import = builtins.__import__
+    monkeypatch.setattr(builtins, "__import__", lambda name, *a, **k: (_ for _ in ()).throw(ImportError(name))
+                        if name == "tqdm" else real_import(name, *a, **k))  # the plain stderr counter
+    fam = Family([["1/2"]], ["1"])
+    quiet = limit(fam, [0], "1/1000")
+    assert capsys.readouterr().err == ""
+    monkeypatch.setattr(evaluation, "Progress", lambda *a, **k: Progress(*a, **{**k, "delay": 0.0}))
+    shown = limit(fam, [0], "1/1000", progress=True)
+    err = capsys.readouterr().err
+    assert (shown.lower, shown.upper, shown.depth) == (quiet.lower, quiet.upper, quiet.depth)
+    assert f"limit: {2 * shown.depth}, {shown.depth} evaluated" in err  # each layer counted built, then evaluated
+
+
+def test_progress_waits_for_its_delay(capsys, monkeypatch):
+    import builtins
+
+    from exactrelu.regions.algorithms import Progress
+
+    real_import = builtins.__import__
+    monkeypatch.setattr(builtins, "__import__", lambda name, *a, **k: (_ for _ in ()).throw(ImportError(name))
+                        if name == "tqdm" else real_import(name, *a, **k))
+    bar = Progress(True, "work", unit=" steps", delay=3600.0)
+    for _ in range(5):
+        bar.update(1)
+    bar.close()
+    assert capsys.readouterr().err == ""  # quick work shows nothing
+    bar = Progress(True, "work", unit=" steps")
+    bar.update(2)
+    bar.close()
+    assert "work: 2" in capsys.readouterr().err

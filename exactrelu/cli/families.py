@@ -115,6 +115,8 @@ def _register_limit(sub: Any) -> None:
     p.add_argument("--x", required=True, help="the input point: comma-separated exact numbers ('1/2,-3')")
     p.add_argument("--tol", required=True, help="the largest width of the enclosure (exact: '1/1000', '1e-3')")
     p.add_argument("--max-depth", type=int, default=10**6, help="refuse depths beyond this (default 10^6)")
+    p.add_argument("--no-progress", action="store_true",
+                   help="no progress on stderr (shown by default once the work has taken a second)")
     add_number_options(p)
     p.set_defaults(run=_limit)
 
@@ -211,7 +213,7 @@ def _limit(args: Any) -> int:
     x = to_vector(args.x.split(","), "--x")
     tol = to_fraction(args.tol, "--tol")
     try:
-        enc = limit(fam, x, tol, max_depth=args.max_depth)
+        enc = limit(fam, x, tol, max_depth=args.max_depth, progress=not args.no_progress)
     except ValueError as exc:
         if "not certified to converge" in str(exc) or "DIVERGE" in str(exc):
             print(f"no enclosure: {exc}")

@@ -39,6 +39,7 @@ from ..nets.contexts import (
     read_inputs,
 )
 from ..nets.network import Network
+from ..regions.algorithms import Progress
 from .errorbounds import bound_matrices, get_format
 
 __all__ = ["evaluate", "crosscheck", "limit", "CrossCheck", "Mismatch", "Unstable", "Violation", "LimitEnclosure"]
@@ -361,7 +362,7 @@ class LimitEnclosure:
                 f"{self.certificate.theorem}; mpmath cross-check {'agrees' if self.agrees else 'DISAGREES'})")
 
 
-def limit(family: Any, x: Any, tol: Any, *, max_depth: int = 10**6) -> LimitEnclosure:
+def limit(family: Any, x: Any, tol: Any, *, max_depth: int = 10**6, progress: bool = False) -> LimitEnclosure:
     """Enclose the infinite-depth limit N_inf(x) of a certified family in intervals of width <= ``tol``.
 
     Certifies convergence with :func:`exactrelu.certify` (ValueError with the
@@ -372,7 +373,9 @@ def limit(family: Any, x: Any, tol: Any, *, max_depth: int = 10**6) -> LimitEncl
     tail bound, rounds the endpoints outward to short dyadic rationals, and
     cross-checks with a plain mpmath evaluation.  ``max_depth`` guards against
     tolerances whose certified depth would take very long (each layer is
-    computed exactly by ``family.layer``): ValueError beyond it.
+    computed exactly by ``family.layer``): ValueError beyond it.  ``progress``
+    shows the layers built and evaluated on stderr once the work has taken a
+    second.
 
     >>> from exactrelu.depth.family import Family
     >>> enc = limit(Family([["1/2"]], ["1"]), [0], "1/1000")   # y -> y/2 + 1, limit 2
@@ -403,8 +406,12 @@ def limit(family: Any, x: Any, tol: Any, *, max_depth: int = 10**6) -> LimitEncl
     except ValueError:  # its message may not even print (a tolerance with thousands of digits)
         depth = None
     stop = min(depth, max_depth) if depth is not None else max_depth
-    early = _a_posteriori(cert, xv, t, stop) if cert.theorem == "T4" else None
-    depth, tail, mid, rad, method, prec, layers = early or _uniform(cert, xv, t, depth, max_depth, radius)
+    bar = Progress(progress, "limit", unit=" layers", delay=1.0)
+    try:
+        early = _a_posteriori(cert, xv, t, stop, bar) if cert.theorem == "T4" else None
+        depth, tail, mid, rad, method, prec, layers = early or _uniform(cert, xv, t, depth, max_depth, radius, bar)
+    finally:
+        bar.close()
     # width <= 2 (t/4 + t/8) = 3t/4; rounding outward to multiples of 2^-k <= t/16 keeps it <= t
     k = max(0, (16 * t.denominator // t.numerator).bit_length())
     lower = tuple(_floor_dyadic(m - r - tail, k) for m, r in zip(mid, rad))
@@ -417,7 +424,7 @@ def limit(family: Any, x: Any, tol: Any, *, max_depth: int = 10**6) -> LimitEncl
     return LimitEnclosure(lower, upper, depth, tail, cert, tuple(mp_value), agrees, method, prec, t, exact)
 
 
-def _uniform(cert: Any, x: tuple, t: Fraction, depth: int | None, max_depth: int, radius: Any) -> tuple:
+def _uniform(cert: Any, x: tuple, t: Fraction, depth: int | None, max_depth: int, radius: Any, bar: Any) -> tuple:
     """The uniform route: the certificate's depth for tol/4 and the enclosure of N_depth(x) there."""
     from ..exact.numbers import fraction_brief
 
@@ -426,11 +433,11 @@ def _uniform(cert: Any, x: tuple, t: Fraction, depth: int | None, max_depth: int
     if depth > max_depth:
         raise ValueError(f"the certified tail bound needs depth {depth} for tol {fraction_brief(t)} (more than "
                          f"max_depth={max_depth}); raise tol or max_depth")
-    layers = _family_layers(cert.subject, depth)
-    return (depth, cert.tail_bound(depth, radius), *_enclose(layers, x, t / 8), layers)
+    layers = _family_layers(cert.subject, depth, bar)
+    return (depth, cert.tail_bound(depth, radius), *_enclose(layers, x, t / 8, bar), layers)
 
 
-def _a_posteriori(cert: Any, x: tuple, t: Fraction, stop: int) -> tuple | None:
+def _a_posteriori(cert: Any, x: tuple, t: Fraction, stop: int, bar: Any) -> tuple | None:
     """T4 at one input: the first checkpoint depth (64, 80, 100, ..., 25% apart, up to ``stop``) whose
     a posteriori tail bound (Certificate.tail_bound_at, from the state itself) is <= t/4, with the enclosure of N_depth(x);
     None when no such depth is found.  A float walk through the layers only proposes the depth; the
@@ -447,11 +454,12 @@ def _a_posteriori(cert: Any, x: tuple, t: Fraction, stop: int) -> tuple | None:
             W, b = family.layer(family.start + len(formula))
             formula.append((W, b, True, f"layer n = {family.start + len(formula)}"))
             y = np.maximum(np.array(W, dtype=float) @ y + np.array(b, dtype=float), 0.0)
+            bar.update(1, built=len(formula))
         if not np.all(np.isfinite(y)):
             return None
         guess = [Fraction(float(abs(v))) * (1 + Fraction(1, 1 << 20)) + Fraction(1, 1 << 60) for v in y]
         if cert.tail_bound_at(d, guess) <= t / 4 * Fraction(63, 64):  # the enclosure adds at most t/8 to |y|
-            mid, rad, method, prec = _enclose(head + formula, x, eps)
+            mid, rad, method, prec = _enclose(head + formula, x, eps, bar)
             tail = cert.tail_bound_at(d, [abs(m) + r for m, r in zip(mid, rad)])
             if tail <= t / 4:
                 break
@@ -473,10 +481,13 @@ def _floor_dyadic(q: Fraction, k: int) -> Fraction:
     return Fraction((q.numerator << k) // q.denominator, 1 << k)
 
 
-def _family_layers(family: Any, depth: int) -> list:
+def _family_layers(family: Any, depth: int, bar: Any = None) -> list:
     """[(W, b, hidden, where)] of N_depth: the prefix, the formula layers start..start+depth-1, the output layer."""
     layers = [(W, b, True, f"prefix layer {i}") for i, (W, b) in enumerate(family.prefix)]
-    layers += [(*family.layer(k), True, f"layer n = {k}") for k in range(family.start, family.start + depth)]
+    for k in range(family.start, family.start + depth):
+        layers.append((*family.layer(k), True, f"layer n = {k}"))
+        if bar is not None:
+            bar.update(1, built=k - family.start + 1)
     if family.output is not None:
         layers.append((*family.output, False, "output layer"))
     return layers
@@ -488,14 +499,16 @@ def _run(ctx: Context, layers: list, x: tuple) -> Any:
         return ctx.trace(ctx.convert(layers), ctx.batch(read_inputs([x], len(x))), 1).output[0]
 
 
-def _enclose(layers: list, x: tuple, eps: Fraction) -> tuple:
+def _enclose(layers: list, x: tuple, eps: Fraction, bar: Any = None) -> tuple:
     """Midpoints and radii (Fractions) enclosing N_depth(x), with radii <= eps; and the method used."""
     ex = ExactContext()
     Y = ex.batch(read_inputs([x], len(x)))
     for i, layer in enumerate(layers):
         Y = ex.run(ex.convert([layer]), Y)  # layer by layer: watch the size of the exact state
+        if bar is not None:
+            bar.update(1, evaluated=i + 1)
         if _bits(Y) > EXACT_BITS and i + 1 < len(layers):
-            return _enclose_arb(layers[i + 1:], ex.columns(Y, 1)[0], eps)
+            return _enclose_arb(layers[i + 1:], ex.columns(Y, 1)[0], eps, bar)
     value = ex.export(Y, 1)[0]
     return value, tuple(Fraction(0) for _ in value), "exact", None
 
@@ -505,11 +518,13 @@ def _bits(Y: Any) -> int:
     return max([int(D).bit_length() for D in dens] + [int(v).bit_length() for v in num.entries()])
 
 
-def _enclose_arb(layers: list, y: tuple, eps: Fraction) -> tuple:
+def _enclose_arb(layers: list, y: tuple, eps: Fraction, bar: Any = None) -> tuple:
     """Continue from the exact state y with arb balls, doubling the precision until every radius is <= eps."""
     prec = max(64, 2 * (eps.denominator.bit_length() - eps.numerator.bit_length()) + 32)
     while True:
         out = _run(ArbContext(prec), layers, y)
+        if bar is not None:
+            bar.update(len(layers), **{"bits (arb)": prec})
         ivs = [arb_to_interval(v) if v.is_finite() else None for v in out]
         if all(iv is not None and (iv[1] - iv[0]) / 2 <= eps for iv in ivs):
             return (tuple((l + u) / 2 for l, u in ivs), tuple((u - l) / 2 for l, u in ivs), "arb", prec)

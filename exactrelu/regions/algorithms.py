@@ -53,15 +53,17 @@ class Progress:
     ``update(n, **info)`` advances by n and shows ``info`` (e.g. pieces=12) beside the count.
     """
 
-    def __init__(self, enabled: bool, desc: str = "regions", total: int | None = None, unit: str = " regions"):
+    def __init__(self, enabled: bool, desc: str = "regions", total: int | None = None, unit: str = " regions",
+                 delay: float = 0.0):
         self.enabled, self.count, self.total, self.desc = enabled, 0, total, desc
-        self._bar, self._last, self._info = None, 0.0, {}
+        self._bar, self._info, self._shown = None, {}, False
+        self._last = time.monotonic() + delay - 0.5  # the stderr line: first after ``delay`` seconds
         self._noun = unit.strip().rstrip("s")  # " neurons" -> "neuron 3/10"
         if enabled:
             try:
                 from tqdm import tqdm
 
-                self._bar = tqdm(total=total, unit=unit, desc=desc, leave=False)
+                self._bar = tqdm(total=total, unit=unit, desc=desc, leave=False, delay=delay)
             except ImportError:
                 self._bar = None
 
@@ -75,7 +77,7 @@ class Progress:
                 self._bar.set_postfix(info, refresh=False)
             self._bar.update(n)
         elif time.monotonic() - self._last > 0.5:
-            self._last = time.monotonic()
+            self._last, self._shown = time.monotonic(), True
             print(f"\r{self._text()}", end="", file=sys.stderr, flush=True)
 
     def _text(self) -> str:
@@ -87,7 +89,7 @@ class Progress:
             return
         if self._bar is not None:
             self._bar.close()
-        else:
+        elif self._shown:  # the last count, on a line of its own
             print(f"\r{self._text()}", file=sys.stderr, flush=True)
         self.enabled = False  # closing twice prints nothing more
 
