@@ -8,6 +8,7 @@ forward passes (60 digits) against the certificate's exact limit or a far depth.
 from __future__ import annotations
 
 import math
+import sys
 from fractions import Fraction as F
 
 import mpmath
@@ -206,15 +207,11 @@ def test_limit_stops_at_the_a_posteriori_depth_and_encloses_the_closed_form():
 
 
 def test_limit_progress_reports_the_layers_and_does_not_change_the_answer(monkeypatch, capsys):
-    import builtins
-
     from exactrelu import limit
     from exactrelu.numeric import evaluation
     from exactrelu.regions.algorithms import Progress
 
-    real_import = builtins.__import__
-    monkeypatch.setattr(builtins, "__import__", lambda name, *a, **k: (_ for _ in ()).throw(ImportError(name))
-                        if name == "tqdm" else real_import(name, *a, **k))  # the plain stderr counter
+    monkeypatch.setitem(sys.modules, "tqdm", None)  # import tqdm raises ImportError: the plain stderr counter
     fam = Family([["1/2"]], ["1"])
     quiet = limit(fam, [0], "1/1000")
     assert capsys.readouterr().err == ""
@@ -226,13 +223,9 @@ def test_limit_progress_reports_the_layers_and_does_not_change_the_answer(monkey
 
 
 def test_progress_waits_for_its_delay(capsys, monkeypatch):
-    import builtins
-
     from exactrelu.regions.algorithms import Progress
 
-    real_import = builtins.__import__
-    monkeypatch.setattr(builtins, "__import__", lambda name, *a, **k: (_ for _ in ()).throw(ImportError(name))
-                        if name == "tqdm" else real_import(name, *a, **k))
+    monkeypatch.setitem(sys.modules, "tqdm", None)
     bar = Progress(True, "work", unit=" steps", delay=3600.0)
     for _ in range(5):
         bar.update(1)
