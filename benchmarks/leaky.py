@@ -29,13 +29,16 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # before numpy is imported
 import argparse  # noqa: E402
 import json  # noqa: E402
 import platform  # noqa: E402
-import time  # noqa: E402
+import sys  # noqa: E402
 import zlib  # noqa: E402
 from fractions import Fraction  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
 import numpy as np  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from regions import timed  # noqa: E402  (best of N: the same timing as the ReLU benchmark)
 
 ROOT = Path(__file__).resolve().parents[1]
 CASES = ["2-8-8-1", "2-16-16-1", "2-32-32-1", "2-16-16-16-1", "2-64-64-1"]
@@ -47,18 +50,6 @@ def make_layers(widths: list, seed: int) -> list:
     rng = np.random.default_rng(seed)
     return [(rng.normal(0.0, np.sqrt(2.0 / widths[i]), (widths[i + 1], widths[i])).astype(np.float32),
              rng.normal(0.0, 0.1, widths[i + 1]).astype(np.float32)) for i in range(len(widths) - 1)]
-
-
-def timed(fn, repeat: int) -> tuple:
-    """(result, best wall seconds, CPU seconds of that run)."""
-    best = None
-    for _ in range(repeat):
-        t0, c0 = time.perf_counter(), time.process_time()
-        out = fn()
-        wall, cpu = time.perf_counter() - t0, time.process_time() - c0
-        if best is None or wall < best[1]:
-            best = (out, wall, cpu)
-    return best
 
 
 def regioncam_count(layers: list) -> int:
