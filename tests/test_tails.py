@@ -235,3 +235,13 @@ def test_progress_waits_for_its_delay(capsys, monkeypatch):
     bar.update(2)
     bar.close()
     assert "work: 2" in capsys.readouterr().err
+
+
+def test_the_uniform_route_reuses_the_layers_the_walk_built():
+    from exactrelu.numeric.evaluation import _family_layers
+
+    fam = Family([["1 - 1/(n+1)^2", "1/n^3"], ["0", "1/2"]], ["1/n^2", "-1"], prefix=[([[1, 1], [0, 1]], [0, 0])])
+    fresh = _family_layers(fam, 12)
+    for k in (0, 5, 12, 20):  # the walk may have built fewer or more layers than the uniform depth
+        walked = _family_layers(fam, k)[1:]  # without the prefix layer
+        assert _family_layers(fam, 12, None, walked) == fresh

@@ -408,8 +408,10 @@ def limit(family: Any, x: Any, tol: Any, *, max_depth: int = 10**6, progress: bo
     stop = min(depth, max_depth) if depth is not None else max_depth
     bar = Progress(progress, "limit", unit=" layers", delay=1.0)
     try:
-        early = _a_posteriori(cert, xv, t, stop, bar) if cert.theorem == "T4" else None
-        depth, tail, mid, rad, method, prec, layers = early or _uniform(cert, xv, t, depth, max_depth, radius, bar)
+        built: list = []  # formula layers built by the a posteriori walk, reused by the uniform route
+        early = _a_posteriori(cert, xv, t, stop, bar, built) if cert.theorem == "T4" else None
+        depth, tail, mid, rad, method, prec, layers = early or _uniform(cert, xv, t, depth, max_depth, radius, bar,
+                                                                        built)
     finally:
         bar.close()
     # width <= 2 (t/4 + t/8) = 3t/4; rounding outward to multiples of 2^-k <= t/16 keeps it <= t
@@ -424,7 +426,8 @@ def limit(family: Any, x: Any, tol: Any, *, max_depth: int = 10**6, progress: bo
     return LimitEnclosure(lower, upper, depth, tail, cert, tuple(mp_value), agrees, method, prec, t, exact)
 
 
-def _uniform(cert: Any, x: tuple, t: Fraction, depth: int | None, max_depth: int, radius: Any, bar: Any) -> tuple:
+def _uniform(cert: Any, x: tuple, t: Fraction, depth: int | None, max_depth: int, radius: Any, bar: Any,
+             built: list) -> tuple:
     """The uniform route: the certificate's depth for tol/4 and the enclosure of N_depth(x) there."""
     from ..exact.numbers import fraction_brief
 
@@ -433,21 +436,22 @@ def _uniform(cert: Any, x: tuple, t: Fraction, depth: int | None, max_depth: int
     if depth > max_depth:
         raise ValueError(f"the certified tail bound needs depth {depth} for tol {fraction_brief(t)} (more than "
                          f"max_depth={max_depth}); raise tol or max_depth")
-    layers = _family_layers(cert.subject, depth, bar)
+    layers = _family_layers(cert.subject, depth, bar, built)
     return (depth, cert.tail_bound(depth, radius), *_enclose(layers, x, t / 8, bar), layers)
 
 
-def _a_posteriori(cert: Any, x: tuple, t: Fraction, stop: int, bar: Any) -> tuple | None:
+def _a_posteriori(cert: Any, x: tuple, t: Fraction, stop: int, bar: Any, formula: list) -> tuple | None:
     """T4 at one input: the first checkpoint depth (64, 80, 100, ..., 25% apart, up to ``stop``) whose
     a posteriori tail bound (Certificate.tail_bound_at, from the state itself) is <= t/4, with the enclosure of N_depth(x);
     None when no such depth is found.  A float walk through the layers only proposes the depth; the
-    bound is then computed from the rigorous enclosure of the state."""
+    bound is then computed from the rigorous enclosure of the state.  ``formula`` receives the layers built
+    (the uniform route reuses them)."""
     from ..depth.certificate import output_factor
 
     family = cert.subject
     head = [(W, b, True, f"prefix layer {i}") for i, (W, b) in enumerate(family.prefix)]
     y = np.array([float(v) for v in _run(MpmathContext(53), head, x)] if head else [float(v) for v in x])
-    formula, d = [], 64
+    d = 64
     eps = t / (8 * max(Fraction(1), output_factor(family)))  # the output layer scales radii by <= ||W_o||
     while d <= stop:
         while len(formula) < d:
@@ -481,10 +485,12 @@ def _floor_dyadic(q: Fraction, k: int) -> Fraction:
     return Fraction((q.numerator << k) // q.denominator, 1 << k)
 
 
-def _family_layers(family: Any, depth: int, bar: Any = None) -> list:
-    """[(W, b, hidden, where)] of N_depth: the prefix, the formula layers start..start+depth-1, the output layer."""
+def _family_layers(family: Any, depth: int, bar: Any = None, built: list = ()) -> list:
+    """[(W, b, hidden, where)] of N_depth: the prefix, the formula layers start..start+depth-1 (the first of them
+    from ``built`` where given), the output layer."""
     layers = [(W, b, True, f"prefix layer {i}") for i, (W, b) in enumerate(family.prefix)]
-    for k in range(family.start, family.start + depth):
+    layers += built[:depth]
+    for k in range(family.start + len(built[:depth]), family.start + depth):
         layers.append((*family.layer(k), True, f"layer n = {k}"))
         if bar is not None:
             bar.update(1, built=k - family.start + 1)
