@@ -406,14 +406,7 @@ def limit(family: Any, x: Any, tol: Any, *, max_depth: int = 10**6, progress: bo
     except ValueError:  # its message may not even print (a tolerance with thousands of digits)
         depth = None
     stop = min(depth, max_depth) if depth is not None else max_depth
-    bar = Progress(progress, "limit", unit=" layers", delay=1.0)
-    try:
-        built: list = []  # formula layers built by the a posteriori walk, reused by the uniform route
-        early = _a_posteriori(cert, xv, t, stop, bar, built) if cert.theorem == "T4" else None
-        depth, tail, mid, rad, method, prec, layers = early or _uniform(cert, xv, t, depth, max_depth, radius, bar,
-                                                                        built)
-    finally:
-        bar.close()
+    depth, tail, mid, rad, method, prec, layers = _route(cert, xv, t, depth, stop, max_depth, radius, progress)
     # width <= 2 (t/4 + t/8) = 3t/4; rounding outward to multiples of 2^-k <= t/16 keeps it <= t
     k = max(0, (16 * t.denominator // t.numerator).bit_length())
     lower = tuple(_floor_dyadic(m - r - tail, k) for m, r in zip(mid, rad))
@@ -424,6 +417,18 @@ def limit(family: Any, x: Any, tol: Any, *, max_depth: int = 10**6, progress: bo
     if exact is not None:
         agrees = agrees and all(l <= v <= u for l, v, u in zip(lower, exact, upper))
     return LimitEnclosure(lower, upper, depth, tail, cert, tuple(mp_value), agrees, method, prec, t, exact)
+
+
+def _route(cert: Any, x: tuple, t: Fraction, depth: int | None, stop: int, max_depth: int, radius: Any,
+           progress: bool) -> tuple:
+    """The a posteriori route (T4) when it finds a depth, else the uniform one; with the progress display."""
+    bar = Progress(progress, "limit", unit=" layers", delay=1.0)
+    try:
+        built: list = []  # formula layers built by the a posteriori walk, reused by the uniform route
+        early = _a_posteriori(cert, x, t, stop, bar, built) if cert.theorem == "T4" else None
+        return early or _uniform(cert, x, t, depth, max_depth, radius, bar, built)
+    finally:
+        bar.close()
 
 
 def _uniform(cert: Any, x: tuple, t: Fraction, depth: int | None, max_depth: int, radius: Any, bar: Any,
