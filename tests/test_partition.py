@@ -154,3 +154,13 @@ def test_a_boundary_through_a_box_corner_raises_its_degree():
     corner = (F(-1), F(-1))
     assert part.vertices()[corner] == (0, 1) and part.vertex_degrees()[corner] == 3
     assert part.vertex_degrees()[(F(1), F(-1))] == 2 and part.summary()["vertex_degrees"] == {2: 2, 3: 2}
+
+
+def test_a_neuron_constant_on_one_side_does_not_hide_a_shared_facet():
+    """Regression (found by the property test above): x -> relu(x) -> relu(relu(x)) on [-1, 1]. The regions x < 0
+    and x > 0 differ in both neurons; the second one's map is zero on x < 0 (its input is an inactive ReLU), a
+    zero multiple of x. They share the facet {0}."""
+    net = Network([([[1], [0]], [0, 0]), ([[0, 0], [1, 0]], [0, 0])])
+    part = net.regions(([-1], [1]), method="general")
+    assert [str(r.pattern) for r in part] == ["00|00", "10|01"]
+    assert [(i, j) for i, j, _ in part.adjacencies()] == [(0, 1)] == sorted(shared_facets(part))

@@ -162,8 +162,10 @@ class Partition(list):
     def _may_touch(self, i: int, j: int) -> bool:
         """A necessary condition for a shared facet F, exact and cheap: every neuron whose piece differs is on
         one breakpoint on F (see :func:`differing_neurons`; adjacent pieces only, as the pre-activation is
-        continuous), so its affine map on either region minus that breakpoint is a multiple of one affine function
-        (the rows [M | m - t] of all of them, from both regions' T1 maps, scale to one row)."""
+        continuous), so its affine map on either region minus that breakpoint vanishes on F's hyperplane: it is a
+        multiple of one affine function (the nonzero rows [M | m - t] of all of them, from both regions' T1 maps,
+        scale to one row).  A zero row (a neuron constant on a region, e.g. fed only by inactive ReLUs) is the
+        zero multiple and rules nothing out."""
         if self.net is None:
             return True
         rows = set()
@@ -174,7 +176,8 @@ class Partition(list):
             bps = self._maps().breakpoints[layer]
             t = None if bps is None else bps[n][min(p, q)]
             rows.update(self._direction(r, layer, n, t) for r in (i, j))
-        return len(rows) == 1 and None not in rows
+        rows.discard(None)
+        return len(rows) <= 1
 
     def _direction(self, r: int, layer: int, n: int, t: Any = None) -> int | None:
         """Neuron n of ``layer`` on region r, less its breakpoint ``t`` (None: 0): the number of its row
