@@ -3,9 +3,10 @@
 import json
 from fractions import Fraction
 
+import flint
 import numpy as np
 import pytest
-from hypothesis import assume, given, strategies as st
+from hypothesis import assume, given, settings, strategies as st
 
 from exactrelu import Network, Pattern
 
@@ -220,3 +221,25 @@ def test_json_file_errors_name_the_file_and_decimals_are_exact(tmp_path):
     assert net.layers[0] == (((Fraction(1, 10),),), (Fraction(1, 100),))  # not the floats nearest to them
     net.to_json(path)  # written atomically: the file reads back to the same network
     assert Network.from_json(str(path)) == net and sorted(p.name for p in tmp_path.iterdir()) == ["n.json"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.data())
+def test_integer_t1_maps_equal_the_rational_steps(data):
+    """ReLU networks compute T1 maps as integer matrices over a common denominator; they must equal the
+    plain fmpq_mat steps (with and without memo), for every prefix and the output."""
+    from exactrelu.nets.affine import AffineMaps
+
+    net = data.draw(networks())
+    bits = [tuple(data.draw(st.lists(st.integers(0, 1), min_size=w, max_size=w))) for w in net.widths]
+    for memo in (False, True):
+        maps = AffineMaps.of(net, memo)
+        H = None
+        for k in range(net.depth):
+            H = maps.step(H, bits[k - 1] if k else (), k)  # the rational path, one fmpq_mat product per layer
+            assert maps.layer(bits[:k]) == H
+            assert list(maps.prefix_maps(bits[: k + 1]))[-1] == H
+        out = maps._masked(H, bits[-1], net.depth - 1)
+        expected = (maps._out * out if maps._out is not None
+                    else flint.fmpq_mat(out.nrows() - 1, out.ncols(), out.entries()[: (out.nrows() - 1) * out.ncols()]))
+        assert maps.output(bits) == expected

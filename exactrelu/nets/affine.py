@@ -32,6 +32,7 @@ when asked to (the region algorithms share prefixes between regions).
 from __future__ import annotations
 
 import copy
+import math
 from fractions import Fraction
 from typing import Any, Iterator, Sequence
 
@@ -50,6 +51,34 @@ def _homogeneous(W: flint.fmpq_mat, b: flint.fmpq_mat) -> flint.fmpq_mat:
     k = W.ncols()
     ents, bs = W.entries(), b.entries()
     return flint.fmpq_mat(W.nrows(), k + 1, [v for i in range(W.nrows()) for v in (*ents[i * k:(i + 1) * k], bs[i])])
+
+
+def _as_integer(H: flint.fmpq_mat) -> tuple:
+    """(Z, d) with H = Z / d: Z an fmpz_mat, d the least common denominator of H's entries.
+
+    >>> _as_integer(flint.fmpq_mat(1, 2, [flint.fmpq(1, 2), flint.fmpq(3, 4)]))
+    ([2, 3], 4)
+    """
+    ents = H.entries()
+    d = 1
+    for v in ents:
+        q = int(v.q)
+        if d % q:
+            d = d * q // math.gcd(d, q)
+    return flint.fmpz_mat(H.nrows(), H.ncols(), [int(v.p) * (d // int(v.q)) for v in ents]), d
+
+
+def _zmasked(Z: flint.fmpz_mat, D: int, bits: Sequence[int]) -> flint.fmpz_mat:
+    """The integer form of [diag(bits) H ; 0 ... 0 1] times D, for H = Z / D (ReLU layers)."""
+    c = Z.ncols()
+    ents = Z.entries()
+    zeros = (0,) * c
+    flat = [v for i, bit in enumerate(bits) for v in (ents[i * c:(i + 1) * c] if bit else zeros)]
+    return flint.fmpz_mat(len(bits) + 1, c, flat + [0] * (c - 1) + [D])
+
+
+def _rational(Z: flint.fmpz_mat, D: int) -> flint.fmpq_mat:
+    return flint.fmpq_mat(Z) / D
 
 
 def _q(v: Fraction) -> flint.fmpq:
@@ -80,6 +109,8 @@ class AffineMaps:
         self._hom = [_homogeneous(W, b) for W, b in layers]
         self._out = None if output is None else _homogeneous(*output)
         self._cache: dict | None = {} if memo else None
+        self._zcache: dict = {}  # ReLU networks: prefix -> (Z, D), the layer's map as integers over D (memo only)
+        self._zhoms: dict = {}  # layer k (-1: the output layer) -> (Z, d), [W | b] = Z / d
         acts = [None] * len(layers) if activations is None else list(activations)
         relu = [a is None or all(f.is_relu for f in a) for a in acts]
         # per layer None (ReLU) or, per neuron, (slopes, offsets) by piece as flint rationals
@@ -102,7 +133,7 @@ class AffineMaps:
     def memoised(self) -> "AffineMaps":
         """The same maps with a fresh memo of their own (the layer matrices are shared, not copied)."""
         other = copy.copy(self)
-        other._cache = {}
+        other._cache, other._zcache = {}, {}
         return other
 
     def with_first_layer(self, W: flint.fmpq_mat, b: flint.fmpq_mat) -> "AffineMaps":
@@ -116,6 +147,7 @@ class AffineMaps:
             other._out = _homogeneous(W, b)
         other.input_dim = W.ncols()
         other._cache = None if self._cache is None else {}
+        other._zcache, other._zhoms = {}, {}
         return other
 
     @classmethod
@@ -180,29 +212,72 @@ class AffineMaps:
         """The (w_k x (d+1)) map [M_k | m_k] of layer k = len(prefix) where layers < k have bits ``prefix``."""
         prefix = tuple(tuple(bits) for bits in prefix)
         if self._cache is None:
+            if self.is_relu:
+                return _rational(*self._zlayer(prefix))
             H = None
             for k in range(len(prefix) + 1):
                 H = self.step(H, prefix[k - 1] if k else (), k)
             return H
         H = self._cache.get(prefix)
         if H is None:
-            H = self.step(self.layer(prefix[:-1]), prefix[-1], len(prefix)) if prefix else self._hom[0]
+            if self.is_relu:
+                H = _rational(*self._zlayer(prefix))
+            else:
+                H = self.step(self.layer(prefix[:-1]), prefix[-1], len(prefix)) if prefix else self._hom[0]
             self._cache[prefix] = H
         return H
+
+    # ReLU networks compute in integers: a map H = Z / D, D the product of the layers' common denominators (powers
+    # of two for float weights), one fmpz_mat product per step and no gcd until a rational is asked for; about
+    # five times faster than fmpq_mat products, which reduce every entry.
+    def _zhom(self, k: int) -> tuple:
+        got = self._zhoms.get(k)
+        if got is None:
+            got = self._zhoms[k] = _as_integer(self._out if k < 0 else self._hom[k])
+        return got
+
+    def _zstep(self, ZD: tuple, bits: Sequence[int], k: int) -> tuple:
+        Zw, dw = self._zhom(k)
+        return Zw * _zmasked(*ZD, bits), dw * ZD[1]
+
+    def _zlayer(self, prefix: tuple) -> tuple:
+        """(Z, D) with layer(prefix) = Z / D (ReLU networks), memoised with the rational maps."""
+        if self._cache is None:
+            ZD = self._zhom(0)
+            for k in range(1, len(prefix) + 1):
+                ZD = self._zstep(ZD, prefix[k - 1], k)
+            return ZD
+        ZD = self._zcache.get(prefix)
+        if ZD is None:
+            ZD = self._zstep(self._zlayer(prefix[:-1]), prefix[-1], len(prefix)) if prefix else self._zhom(0)
+            self._zcache[prefix] = ZD
+        return ZD
 
     def prefix_maps(self, layers: Sequence) -> Iterator[flint.fmpq_mat]:
         """The maps of layers 0 .. len(layers) - 1 on the bits ``layers``, in order (memoised when kept)."""
         layers = tuple(tuple(bits) for bits in layers)
         H = None
         for k in range(len(layers)):
-            H = self.layer(layers[:k]) if self._cache is not None else self.step(H, layers[k - 1] if k else (), k)
-            yield H
+            if self._cache is not None:
+                H = self.layer(layers[:k])
+            elif self.is_relu:
+                H = self._zhom(0) if k == 0 else self._zstep(H, layers[k - 1], k)
+            else:
+                H = self.step(H, layers[k - 1] if k else (), k)
+            yield _rational(*H) if self._cache is None and self.is_relu else H
 
     def output(self, layers: Sequence) -> flint.fmpq_mat:
         """[A | c] with N(x) = A x + c on the domain of the full pattern ``layers`` (output layer included)."""
         layers = tuple(tuple(bits) for bits in layers)
         if not layers:  # no hidden layer: the output layer alone (a network has one then)
             return self._out
+        if self.is_relu:
+            Z, D = self._zlayer(layers[:-1])
+            G = _zmasked(Z, D, layers[-1])
+            if self._out is None:
+                return _rational(flint.fmpz_mat(G.nrows() - 1, G.ncols(), G.entries()[: (G.nrows() - 1) * G.ncols()]), D)
+            Zo, do = self._zhom(-1)
+            return _rational(Zo * G, do * D)
         if self._cache is not None:
             H = self.layer(layers[:-1])
         else:
