@@ -11,7 +11,9 @@ from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from fractions import Fraction as F
 from unittest import mock
 
+import flint
 import pytest
+from hypothesis import given, settings, strategies as st
 
 import exactrelu
 from exactrelu import Network, Pattern
@@ -19,6 +21,7 @@ from exactrelu.regions import Region, RegionLimitExceeded, count_regions, region
 from exactrelu.regions import splitting as splitting_module
 from exactrelu.regions.splitting import Splitter
 from exactrelu.regions.parallel import decode_cell, encode_cell, solve_task
+from exactrelu.testing import networks
 
 SQUARE = ([-1, -1], [1, 1])
 
@@ -459,3 +462,28 @@ def test_region_json_round_trip_check_and_forgeries():
         Region.from_json({**data, "vertices": data["vertices"][1:]})
     with pytest.raises(ValueError, match="unknown key 'extra'"):
         Region.from_json({**data, "extra": 1})
+
+
+@settings(max_examples=25, deadline=None)
+@given(networks(input_dim=st.integers(2, 5), depth=st.integers(1, 2), widths=st.integers(1, 4),
+                denominators=(1, 2), weight_range=2))
+def test_vertex_mode_agrees_with_the_lp_mode(net):
+    """Vertex mode (float-filtered signs, edges from the tight-constraint bitmasks) and LP mode (exact LPs) are
+    independent deciders: the same cells, with small integer weights making degenerate vertices common.  Every
+    vertex a cell carries is tight exactly at the constraints of its mask."""
+    from exactrelu.regions.splitting import refine
+
+    box = (tuple(F(-1) for _ in range(net.input_dim)), tuple(F(1) for _ in range(net.input_dim)))
+    by_vertices = refine(Splitter(net, *box, vertex_dim=6), [Splitter(net, *box, vertex_dim=6).root()])
+    by_lps = refine(Splitter(net, *box, vertex_dim=0), [Splitter(net, *box, vertex_dim=0).root()])
+    assert sorted(c.done for c in by_vertices) == sorted(c.done for c in by_lps)
+    split = Splitter(net, *box)
+    cell = split.root()
+    while cell.verts is not None and not split.finished(cell):
+        cons = split.box_cuts + cell.cuts
+        for point, mask, _ in cell.verts:
+            tight = {i for i, (a, b) in enumerate(cons) if sum(x * y for x, y in zip(a, point)) == b}
+            assert tight == {i for i in range(len(cons)) if mask >> i & 1}
+            rows = [cons[i][0] for i in sorted(tight)]  # and it is a vertex: its tight rows have rank d
+            assert flint.fmpq_mat(len(rows), net.input_dim, [v for r in rows for v in r]).rank() == net.input_dim
+        cell = split.step(cell)[-1]

@@ -31,7 +31,7 @@ import flint
 
 from ..nets.affine import AffineMaps
 from ..nets.pattern import Pattern
-from .splitting import Cell, LimitReached, Splitter, cell_region, make_region, refine
+from .splitting import Cell, LimitReached, Splitter, _floats, cell_region, make_region, refine
 
 __all__ = ["solve_task", "encode_cell", "decode_cell"]
 
@@ -61,6 +61,11 @@ def _cons_in(cons) -> tuple:
     return tuple((_vec_in(a), _q(b)) for a, b in cons)
 
 
+def _vertex_in(v: Any, ids: Any) -> tuple:
+    point = _vec_in(v)
+    return point, sum(1 << int(i) for i in set(ids)), _floats(point)
+
+
 def _bits_out(layers) -> str:
     return str(Pattern(layers))  # pieces as digits, then letters (Pattern's compact form)
 
@@ -74,7 +79,8 @@ def encode_cell(cell: Cell) -> dict:
         "cuts": _cons_out(cell.cuts),
         "witness": _vec_out(cell.witness),
         "known": [_vec_out(v) for v in cell.known],
-        "verts": None if cell.verts is None else [[_vec_out(v), sorted(t)] for v, t in cell.verts],
+        "verts": None if cell.verts is None else [[_vec_out(v), [i for i in range(t.bit_length()) if t >> i & 1]]
+                                                   for v, t, _ in cell.verts],
     }
 
 
@@ -88,7 +94,7 @@ def decode_cell(splitter: Splitter, data: dict) -> Cell:
         _cons_in(data["cuts"]),
         _vec_in(data["witness"]),
         tuple(_vec_in(v) for v in data["known"]),
-        None if data["verts"] is None else tuple((_vec_in(v), frozenset(int(i) for i in t)) for v, t in data["verts"]),
+        None if data["verts"] is None else tuple(_vertex_in(v, t) for v, t in data["verts"]),
         int(data.get("part", 0)),
     )
 

@@ -21,9 +21,11 @@ with rationals, by one of two deciders:
 
 * vertex mode (input dimension <= ``VERTEX_MAX_DIM``): every cell carries its
   exact vertices, each with the set of constraints tight at it.  f cuts the
-  cell iff it takes both strict signs at the vertices; the new vertices are
-  the crossings of the edges, and two vertices span an edge iff the
-  constraints tight at both have rank d - 1.  No LP at all.
+  cell iff it takes both strict signs at the vertices (a float evaluation
+  with a rigorous error bound decides most signs, exact rationals the rest);
+  the new vertices are the crossings of the edges, and two vertices span an
+  edge iff no third vertex is tight at every constraint tight at both.  No LP
+  at all.
 * LP mode (higher dimension): an interval bound over the box, the sign of f
   at known exact points of the cell (box corners, earlier LP optima), and
   otherwise one exactly verified LP (:func:`exactrelu.exact.lp.solve_lp`).
@@ -48,9 +50,10 @@ The drivers are :mod:`exactrelu.regions.general` (serial, registered as
 
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 from functools import partial
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 import flint
 
@@ -98,6 +101,58 @@ class Cell:
         self.part = part  # the current neuron lies above its first `part` breakpoints (0 for ReLU)
 
 
+def _float(v: Any) -> float:
+    """v rounded to the nearest float64 (python-flint divides the Python integers: correctly rounded), inf past
+    the range (then every sign that uses it is decided exactly)."""
+    try:
+        return float(v)
+    except OverflowError:
+        return math.inf
+
+
+def _floats(point: Sequence) -> tuple:
+    """A vertex's coordinates in float64 (a guide for signs: see Splitter._vertex_signs)."""
+    return tuple(_float(v) for v in point)
+
+
+def _crossing_edges(masks: list, signs: list, d: int) -> Iterator[tuple]:
+    """The edges (i, k, common) of a polytope from a vertex i with sign > 0 to a vertex k with sign < 0, from the
+    bitmasks of the constraints tight at each vertex (``common`` = masks[i] & masks[k]).
+
+    The constraints tight at two vertices cut out the smallest face F containing both; F's vertices are exactly
+    the vertices tight at all of them.  A face with exactly two vertices is an edge (a face of dimension >= 2
+    has at least three), so i and k span an edge iff no third vertex is tight at every constraint of
+    ``common`` (such a vertex shares at least d - 1 of i's, as i and k do).  Exact and valid with degenerate
+    vertices and redundant constraints, as long as each mask lists every constraint tight at its vertex (the
+    cutting keeps them complete: a crossing of an edge is tight exactly at the edge's constraints and the cut).
+    """
+    at = {}  # constraint id -> bitmask of the vertices tight at it
+    for j, t in enumerate(masks):
+        while t:
+            low = t & -t
+            at[low] = at.get(low, 0) | (1 << j)
+            t ^= low
+    downs = [(k, tk) for k, (tk, x) in enumerate(zip(masks, signs)) if x < 0]
+    everyone = (1 << len(masks)) - 1
+    for i, (tu, x) in enumerate(zip(masks, signs)):
+        if x <= 0:
+            continue
+        for k, tk in downs:
+            common = tu & tk
+            if common.bit_count() >= d - 1 and _tight_at_all(common, at, everyone).bit_count() == 2:
+                yield i, k, common
+
+
+def _tight_at_all(common: int, at: dict, everyone: int) -> int:
+    """The bitmask of the vertices tight at every constraint of ``common`` (all of them when it is empty)."""
+    verts = everyone
+    while common:
+        low = common & -common
+        verts &= at[low]
+        common ^= low
+    return verts
+
+
 def _dot(a: Sequence, x: Sequence):
     total = _ZERO
     for ai, xi in zip(a, x):
@@ -139,19 +194,18 @@ class Splitter:
         H = self.layer_map((), 0)
         if self.d <= self.vertex_dim:
             return Cell((), (), H, (), centre, (), self._corners())
-        known = tuple(v for v, _ in self._corners()) if self.d <= _MAX_CORNER_DIM else ()
+        known = tuple(v for v, _, _ in self._corners()) if self.d <= _MAX_CORNER_DIM else ()
         return Cell((), (), H, (), centre, known)
 
     def _corners(self) -> tuple:
-        """The 2^d box corners, each with its tight faces: x_i = u_i is id i, x_i = l_i is id d + i."""
+        """The 2^d box corners, each with its tight faces (a bitmask: x_i = u_i is id i, x_i = l_i is id d + i) and
+        its float coordinates."""
         d = self.d
-        return tuple(
-            (
-                tuple(self.upper[i] if (mask >> i) & 1 else self.lower[i] for i in range(d)),
-                frozenset(i if (mask >> i) & 1 else d + i for i in range(d)),
-            )
-            for mask in range(1 << d)
-        )
+        corners = []
+        for mask in range(1 << d):
+            point = tuple(self.upper[i] if (mask >> i) & 1 else self.lower[i] for i in range(d))
+            corners.append((point, sum(1 << (i if (mask >> i) & 1 else d + i) for i in range(d)), _floats(point)))
+        return tuple(corners)
 
     def layer_map(self, done: tuple, k: int):
         """[M | m] with z_k = M x + m given the bits ``done`` of layers < k (None past the last layer)."""
@@ -234,40 +288,62 @@ class Splitter:
 
         A full-dimensional polytope meets both open sides of the hyperplane iff
         f takes both strict signs at its vertices.  The new vertices are the
-        crossings of the edges [u, v] with f(u) > 0 > f(v); u and v span an
-        edge iff the constraints tight at both have rank d - 1.
+        crossings of the edges [u, v] with f(u) > 0 > f(v) (:func:`_crossing_edges`).
+        Signs come from a float evaluation where its rigorous error bound
+        decides them, else exactly; the crossings are computed exactly.
         """
-        vals = [_dot(row, v) + off for v, _ in cell.verts]
-        if all(x >= 0 for x in vals) or all(x <= 0 for x in vals):
-            return self._keep(cell, any(x > 0 for x in vals), cell.known)
-        h = 2 * self.d + len(cell.cuts)  # the id the new constraint gets in the children
+        signs, exact = self._vertex_signs(cell.verts, row, off)
+        if all(x >= 0 for x in signs) or all(x <= 0 for x in signs):
+            return self._keep(cell, any(x > 0 for x in signs), cell.known)
+        h = 1 << (2 * self.d + len(cell.cuts))  # the bit of the id the new constraint gets in the children
         above_list, below_list = [], []
-        for (v, tight), x in zip(cell.verts, vals):
+        for vert, x in zip(cell.verts, signs):
             if x == 0:
-                above_list.append((v, tight | {h}))
-                below_list.append((v, tight | {h}))
+                on = (vert[0], vert[1] | h, vert[2])
+                above_list.append(on)
+                below_list.append(on)
             else:
-                (above_list if x > 0 else below_list).append((v, tight))
+                (above_list if x > 0 else below_list).append(vert)
         fresh = []
-        for (u, tu), xu in zip(cell.verts, vals):
-            if xu <= 0:
-                continue
-            for (v, tv), xv in zip(cell.verts, vals):
-                if xv < 0 and self._adjacent(tu & tv, cell.cuts):
-                    t = xu / (xu - xv)
-                    fresh.append((tuple(ui + t * (vi - ui) for ui, vi in zip(u, v)), (tu & tv) | {h}))
-        above = next(v for (v, _), x in zip(cell.verts, vals) if x > 0)
-        below = next(v for (v, _), x in zip(cell.verts, vals) if x < 0)
+        for i, k, common in _crossing_edges([t for _, t, _ in cell.verts], signs, self.d):
+            (u, _, _), (v, _, _) = cell.verts[i], cell.verts[k]
+            fu, fv = exact(i), exact(k)
+            t = fu / (fu - fv)
+            point = tuple(ui + t * (vi - ui) for ui, vi in zip(u, v))
+            fresh.append((point, common | h, _floats(point)))
+        above = next(v for (v, _, _), x in zip(cell.verts, signs) if x > 0)
+        below = next(v for (v, _, _), x in zip(cell.verts, signs) if x < 0)
         return below, above, ((), tuple(below_list + fresh)), ((), tuple(above_list + fresh))
 
-    def _adjacent(self, common: frozenset, cuts: tuple) -> bool:
-        d = self.d
-        if len(common) < d - 1:
-            return False
-        if d == 1:
-            return True
-        rows = [self.box_cuts[i][0] if i < 2 * d else cuts[i - 2 * d][0] for i in sorted(common)]
-        return flint.fmpq_mat(len(rows), d, [v for r in rows for v in r]).rank() == d - 1
+    def _vertex_signs(self, verts: tuple, row: tuple, off) -> tuple:
+        """The sign of f = row.x + off at each vertex, and a function giving f's exact value at vertex i.
+
+        f is evaluated in float64 first; a sign is taken from it only where |f| exceeds a rigorous bound on the
+        error (each of the 2d + 1 conversions to float errs by at most 2^-53 relatively, and the d products and
+        d sums by at most gamma_(2d+2)(2^-53) of sum |terms| together: under 8 (d + 2) 2^-53 sum |terms|),
+        else exactly.  A non-finite float is decided exactly too."""
+        rf, of = _floats(row), _float(off)
+        c = 8 * (self.d + 2) * 2.0**-53
+        values: dict = {}
+
+        def exact(i: int) -> Any:
+            if i not in values:
+                values[i] = _dot(row, verts[i][0]) + off
+            return values[i]
+
+        signs = []
+        for i, (_, _, vf) in enumerate(verts):
+            val, mag = of, abs(of)
+            for r, x in zip(rf, vf):
+                val += r * x
+                mag += abs(r * x)
+            bound = c * mag + 1e-300
+            if math.isfinite(val) and math.isfinite(bound) and abs(val) > bound:
+                signs.append(1 if val > 0 else -1)
+            else:
+                e = exact(i)
+                signs.append((e > 0) - (e < 0))
+        return signs, exact
 
     def _witnesses(self, cell: Cell, row: tuple, off, s, below: Any, above: Any, pos: tuple, neg: tuple) -> tuple:
         """Exact points strictly inside the two pieces (below: f < 0, above: f > 0).
