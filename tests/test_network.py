@@ -238,6 +238,8 @@ def test_integer_t1_maps_equal_the_rational_steps(data):
         for k in range(net.depth):
             H = maps.step(H, bits[k - 1] if k else (), k)  # the rational path, one fmpq_mat product per layer
             assert maps.layer(bits[:k]) == H
+            assert [maps.row(bits[:k], j) for j in range(H.nrows())] == \
+                [tuple(H[j, i] for i in range(H.ncols())) for j in range(H.nrows())]
             assert list(maps.prefix_maps(bits[: k + 1]))[-1] == H
         out = maps._masked(H, bits[-1], net.depth - 1)
         expected = (maps._out * out if maps._out is not None

@@ -68,17 +68,20 @@ def _as_integer(H: flint.fmpq_mat) -> tuple:
     return flint.fmpz_mat(H.nrows(), H.ncols(), [int(v.p) * (d // int(v.q)) for v in ents]), d
 
 
-def _zmasked(Z: flint.fmpz_mat, D: int, bits: Sequence[int]) -> flint.fmpz_mat:
-    """The integer form of [diag(bits) H ; 0 ... 0 1] times D, for H = Z / D (ReLU layers)."""
-    c = Z.ncols()
-    ents = Z.entries()
+def _zmasked(Zh: flint.fmpz_mat, bits: Sequence[int]) -> flint.fmpz_mat:
+    """[diag(bits) Z ; 0 ... 0 D] from a homogeneous integer map Zh = [Z ; 0 ... 0 D] (ReLU layers)."""
+    c = Zh.ncols()
+    ents = Zh.entries()
     zeros = (0,) * c
     flat = [v for i, bit in enumerate(bits) for v in (ents[i * c:(i + 1) * c] if bit else zeros)]
-    return flint.fmpz_mat(len(bits) + 1, c, flat + [0] * (c - 1) + [D])
+    return flint.fmpz_mat(len(bits) + 1, c, flat + ents[len(bits) * c:])
 
 
-def _rational(Z: flint.fmpz_mat, D: int) -> flint.fmpq_mat:
-    return flint.fmpq_mat(Z) / D
+def _rational(Zh: flint.fmpz_mat) -> flint.fmpq_mat:
+    """The map Z / D of a homogeneous integer map Zh = [Z ; 0 ... 0 D], as flint rationals."""
+    r, c = Zh.nrows() - 1, Zh.ncols()
+    ents = Zh.entries()
+    return flint.fmpq_mat(r, c, ents[: r * c]) / ents[-1]
 
 
 def _q(v: Fraction) -> flint.fmpq:
@@ -213,7 +216,7 @@ class AffineMaps:
         prefix = tuple(tuple(bits) for bits in prefix)
         if self._cache is None:
             if self.is_relu:
-                return _rational(*self._zlayer(prefix))
+                return _rational(self._zlayer(prefix))
             H = None
             for k in range(len(prefix) + 1):
                 H = self.step(H, prefix[k - 1] if k else (), k)
@@ -221,37 +224,68 @@ class AffineMaps:
         H = self._cache.get(prefix)
         if H is None:
             if self.is_relu:
-                H = _rational(*self._zlayer(prefix))
+                H = _rational(self._zlayer(prefix))
             else:
                 H = self.step(self.layer(prefix[:-1]), prefix[-1], len(prefix)) if prefix else self._hom[0]
             self._cache[prefix] = H
         return H
 
-    # ReLU networks compute in integers: a map H = Z / D, D the product of the layers' common denominators (powers
-    # of two for float weights), one fmpz_mat product per step and no gcd until a rational is asked for; about
-    # five times faster than fmpq_mat products, which reduce every entry.
-    def _zhom(self, k: int) -> tuple:
+    def row(self, prefix: Sequence, j: int) -> tuple:
+        """Row j of ``layer(prefix)``: neuron j's pre-activation z = a.x + c as the flint rationals (a..., c).
+
+        >>> AffineMaps.from_exact([(((1, -1), (2, 1)), (0, "1/2"))]).row((), 1)
+        (2, 1, 1/2)
+        """
+        prefix = tuple(tuple(bits) for bits in prefix)
+        if not self.is_relu:
+            H = self.layer(prefix)
+            return tuple(H[j, i] for i in range(H.ncols()))
+        Zh = self._zlayer(prefix)
+        D = Zh[Zh.nrows() - 1, Zh.ncols() - 1]
+        return tuple(flint.fmpq(Zh[j, i], D) for i in range(Zh.ncols()))
+
+    # ReLU networks compute in integers: a map H = Z / D kept homogeneous, Zh = [Z ; 0 ... 0 D], D the product of
+    # the layers' common denominators (powers of two for float weights): one fmpz_mat product per step and no
+    # gcd until a rational is asked for; about five times faster than fmpq_mat products, which reduce every entry.
+    def _zhom(self, k: int) -> flint.fmpz_mat:
+        """Layer k's [W | b] as the homogeneous integer map [Z ; 0 ... 0 d] with [W | b] = Z / d."""
         got = self._zhoms.get(k)
         if got is None:
-            got = self._zhoms[k] = _as_integer(self._out if k < 0 else self._hom[k])
+            Z, d = _as_integer(self._hom[k])
+            got = self._zhoms[k] = flint.fmpz_mat(Z.nrows() + 1, Z.ncols(), Z.entries() + [0] * (Z.ncols() - 1) + [d])
         return got
 
-    def _zstep(self, ZD: tuple, bits: Sequence[int], k: int) -> tuple:
-        Zw, dw = self._zhom(k)
-        return Zw * _zmasked(*ZD, bits), dw * ZD[1]
+    def _zout(self) -> tuple:
+        """The output layer [W | b] = Z / d as (Z's entries as a list, its shape, d), for masking its columns."""
+        got = self._zhoms.get(-1)
+        if got is None:
+            Z, d = _as_integer(self._out)
+            got = self._zhoms[-1] = (Z.entries(), Z.nrows(), Z.ncols(), d)
+        return got
 
-    def _zlayer(self, prefix: tuple) -> tuple:
-        """(Z, D) with layer(prefix) = Z / D (ReLU networks), memoised with the rational maps."""
+    def _zlayer(self, prefix: tuple) -> flint.fmpz_mat:
+        """Zh with layer(prefix) = Z / D (ReLU networks), memoised with the rational maps."""
         if self._cache is None:
-            ZD = self._zhom(0)
+            Zh = self._zhom(0)
             for k in range(1, len(prefix) + 1):
-                ZD = self._zstep(ZD, prefix[k - 1], k)
-            return ZD
-        ZD = self._zcache.get(prefix)
-        if ZD is None:
-            ZD = self._zstep(self._zlayer(prefix[:-1]), prefix[-1], len(prefix)) if prefix else self._zhom(0)
-            self._zcache[prefix] = ZD
-        return ZD
+                Zh = self._zhom(k) * _zmasked(Zh, prefix[k - 1])
+            return Zh
+        Zh = self._zcache.get(prefix)
+        if Zh is None:
+            Zh = self._zhom(len(prefix)) * _zmasked(self._zlayer(prefix[:-1]), prefix[-1]) if prefix else self._zhom(0)
+            self._zcache[prefix] = Zh
+        return Zh
+
+    def _zoutput(self, layers: tuple) -> flint.fmpq_mat:
+        """output(layers) of a ReLU network: the output layer's columns of inactive neurons zeroed (a few
+        entries) instead of the rows of the last hidden map."""
+        Zh = self._zlayer(layers[:-1])
+        if self._out is None:
+            return _rational(_zmasked(Zh, layers[-1]))
+        ents, m, c, d = self._zout()
+        bits = layers[-1]
+        masked = [v if j == c - 1 or bits[j] else 0 for i in range(m) for j, v in enumerate(ents[i * c:(i + 1) * c])]
+        return flint.fmpq_mat(flint.fmpz_mat(m, c, masked) * Zh) / (d * Zh[Zh.nrows() - 1, Zh.ncols() - 1])
 
     def prefix_maps(self, layers: Sequence) -> Iterator[flint.fmpq_mat]:
         """The maps of layers 0 .. len(layers) - 1 on the bits ``layers``, in order (memoised when kept)."""
@@ -261,10 +295,10 @@ class AffineMaps:
             if self._cache is not None:
                 H = self.layer(layers[:k])
             elif self.is_relu:
-                H = self._zhom(0) if k == 0 else self._zstep(H, layers[k - 1], k)
+                H = self._zhom(0) if k == 0 else self._zhom(k) * _zmasked(H, layers[k - 1])
             else:
                 H = self.step(H, layers[k - 1] if k else (), k)
-            yield _rational(*H) if self._cache is None and self.is_relu else H
+            yield _rational(H) if self._cache is None and self.is_relu else H
 
     def output(self, layers: Sequence) -> flint.fmpq_mat:
         """[A | c] with N(x) = A x + c on the domain of the full pattern ``layers`` (output layer included)."""
@@ -272,12 +306,7 @@ class AffineMaps:
         if not layers:  # no hidden layer: the output layer alone (a network has one then)
             return self._out
         if self.is_relu:
-            Z, D = self._zlayer(layers[:-1])
-            G = _zmasked(Z, D, layers[-1])
-            if self._out is None:
-                return _rational(flint.fmpz_mat(G.nrows() - 1, G.ncols(), G.entries()[: (G.nrows() - 1) * G.ncols()]), D)
-            Zo, do = self._zhom(-1)
-            return _rational(Zo * G, do * D)
+            return self._zoutput(layers)
         if self._cache is not None:
             H = self.layer(layers[:-1])
         else:

@@ -39,6 +39,7 @@ from fractions import Fraction
 from functools import partial
 from typing import Any
 
+import flint
 import numpy as np
 
 from ..nets.pattern import Pattern
@@ -62,17 +63,20 @@ class PlanarRegion(Region):
     """A region of a 2-D input network: a :class:`Region` that also knows its exact vertices.
 
     ``vertices`` lists the polygon's corners (Fraction pairs) counter-clockwise;
-    ``volume()`` is its exact area by the shoelace formula.
+    ``volume()`` is its exact area by the shoelace formula (``area``, a callable
+    that computes it from the enumerator's flint vertices, when given).
     """
 
-    __slots__ = ("_vertices",)
+    __slots__ = ("_vertices", "_area")
 
-    def __init__(self, pattern: Pattern, polyhedron: Any, affine_map: Any, witness: Any, vertices: Any):
+    def __init__(self, pattern: Pattern, polyhedron: Any, affine_map: Any, witness: Any, vertices: Any,
+                 area: Any = None):
         self.pattern = pattern
         self._polyhedron = polyhedron
         self._affine_map = affine_map
         self._witness = witness
         self._vertices = vertices
+        self._area = area
 
     @property
     def vertices(self) -> list:
@@ -81,6 +85,10 @@ class PlanarRegion(Region):
 
     def volume(self) -> Fraction:
         """The exact area of the polygon (shoelace formula)."""
+        if self._area is not None:
+            if callable(self._area):
+                self._area = self._area()
+            return self._area
         pts = self.vertices
         twice = sum(pts[i - 1][0] * p[1] - p[0] * pts[i - 1][1] for i, p in enumerate(pts))
         return Fraction(twice, 2)
@@ -286,12 +294,11 @@ class _Planar:
 
         For ReLU and activations whose one breakpoint is 0, row j is neuron j; else
         neuron src[j] less its breakpoint t[j]."""
-        H = self.exact.layer(prefix)
         cut = self.cutting[len(prefix)]
         if cut.src is None:
-            return (H[j, 0], H[j, 1], H[j, 2])
-        n = int(cut.src[j])
-        return (H[n, 0], H[n, 1], H[n, 2] - cut.t[j])
+            return self.exact.row(prefix, j)
+        a1, a2, c = self.exact.row(prefix, int(cut.src[j]))
+        return (a1, a2, c - cut.t[j])
 
     def _new_vertices(self, l1: np.ndarray, l2: np.ndarray) -> np.ndarray:
         """Add the intersections of line pairs; returns their vertex ids."""
@@ -611,10 +618,16 @@ class _Planar:
     def _region(self, prefix: tuple, vids: list, edges: list) -> PlanarRegion:
         pattern = _pattern(prefix)
         return PlanarRegion(pattern, partial(self._polyhedron, vids, edges), partial(self.exact.affine_map, prefix),
-                            partial(self._witness, vids), partial(self._vertices, vids))
+                            partial(self._witness, vids), partial(self._vertices, vids), partial(self._area, vids))
 
     def _vertices(self, vids: list) -> list:
         return [(frac(x), frac(y)) for x, y in (self.exact_vertex(v) for v in vids)]
+
+    def _area(self, vids: list) -> Fraction:
+        """The shoelace formula on the exact vertices, in flint rationals."""
+        pts = [self.exact_vertex(v) for v in vids]
+        twice = sum((pts[i - 1][0] * p[1] - p[0] * pts[i - 1][1] for i, p in enumerate(pts)), flint.fmpq(0))
+        return frac(twice / 2)
 
     def _witness(self, vids: list) -> tuple:
         # three consecutive corners of a convex polygon are never collinear: their centroid is inside
