@@ -245,3 +245,15 @@ def test_integer_t1_maps_equal_the_rational_steps(data):
         expected = (maps._out * out if maps._out is not None
                     else flint.fmpq_mat(out.nrows() - 1, out.ncols(), out.entries()[: (out.nrows() - 1) * out.ncols()]))
         assert maps.output(bits) == expected
+
+
+def test_integer_output_maps_with_many_outputs():
+    """More outputs than input dimensions + 1: the hidden map's rows are masked instead of the output's columns."""
+    from exactrelu.nets.affine import AffineMaps
+
+    net = Network([([["1/3"], ["-2"], ["1/2"]], ["1/5", 0, "-1/7"])],
+                  output=([[1, 2, 3], ["-1/3", 0, 1], [0, 0, "5/2"], [1, 1, 1]], [0, 1, "1/9", -2]))
+    maps = AffineMaps.of(net)
+    for bits in [(1, 0, 1), (0, 1, 1), (0, 0, 0)]:
+        H = maps.step(None, (), 0)
+        assert maps.output([bits]) == maps._out * maps._masked(H, bits, 0)

@@ -261,6 +261,7 @@ class AffineMaps:
         if got is None:
             Z, d = _as_integer(self._out)
             got = self._zhoms[-1] = (Z.entries(), Z.nrows(), Z.ncols(), d)
+            self._zhoms[-2] = Z
         return got
 
     def _zlayer(self, prefix: tuple) -> flint.fmpz_mat:
@@ -283,9 +284,11 @@ class AffineMaps:
         if self._out is None:
             return _rational(_zmasked(Zh, layers[-1]))
         ents, m, c, d = self._zout()
-        bits = layers[-1]
+        bits, D = layers[-1], Zh[Zh.nrows() - 1, Zh.ncols() - 1]
+        if m > Zh.ncols():  # many outputs: masking the hidden map's rows is fewer entries
+            return flint.fmpq_mat(self._zhoms[-2] * _zmasked(Zh, bits)) / (d * D)
         masked = [v if j == c - 1 or bits[j] else 0 for i in range(m) for j, v in enumerate(ents[i * c:(i + 1) * c])]
-        return flint.fmpq_mat(flint.fmpz_mat(m, c, masked) * Zh) / (d * Zh[Zh.nrows() - 1, Zh.ncols() - 1])
+        return flint.fmpq_mat(flint.fmpz_mat(m, c, masked) * Zh) / (d * D)
 
     def prefix_maps(self, layers: Sequence) -> Iterator[flint.fmpq_mat]:
         """The maps of layers 0 .. len(layers) - 1 on the bits ``layers``, in order (memoised when kept)."""
