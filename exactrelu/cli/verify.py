@@ -65,8 +65,11 @@ def _verify(args: Any) -> int:
         with open(args.output, "w", encoding="utf-8") as f:
             f.write(text)
     if args.proof and r.proof is not None:
+        from ..verification.results import proof_document
+
         with open(args.proof, "w", encoding="utf-8") as f:
-            json.dump({"network": net.to_json(), "property": prop.to_json(), **r.proof}, f)
+            json.dump(proof_document(net, prop, r), f)
+        print(f"proof written to {args.proof} (re-check it with: exactrelu check {args.proof})")
     return {"unsat": 0, "sat": 1}.get(r.status, 3)
 
 
@@ -100,3 +103,63 @@ def _onnxruntime_note(path: str, x: tuple) -> None:
 
     y = onnxruntime_function(path)(np.array([[float(v) for v in x]]))
     print(f"onnxruntime at the same input: Y = [{', '.join(repr(float(v)) for v in np.ravel(y))}]")
+
+
+def check_proof_command(path: str, data: Any, network: str | None, prop: str | None) -> int:
+    """``exactrelu check PROOF.json [--network NET --property PROP]``: 0 accepted, 1 rejected, 2 malformed.
+
+    The check itself is :func:`~exactrelu.verification.proof_check.check_proof_file` (stdlib and flint only);
+    ``network`` and ``prop`` additionally require the proof to be about those files (exact comparison).
+    """
+    from ..verification.proof_check import ProofError, ProofFormatError, check_proof_file
+
+    try:
+        summary = check_proof_file(data)
+    except ProofFormatError as exc:
+        raise ValueError(f"{path}: {exc}") from None
+    except ProofError as exc:
+        print(f"rejected: {exc}")
+        return 1
+    mismatch = _about(data, network, prop)
+    if mismatch:
+        print(f"rejected: {mismatch}")
+        return 1
+    print(f"accepted: the property holds (unsat) for the network with SHA-256 {summary['digest']}: no input "
+          f"of its {summary['cases']} case(s) over {summary['inputs']} inputs is unsafe for its "
+          f"{summary['outputs']} outputs ({summary['leaves']} leaves, {summary['steps']} steps checked)")
+    for k, case in enumerate(data["property"]["cases"]):
+        box = ", ".join(f"[{a}, {b}]" for a, b in zip(case["lower"], case["upper"]))
+        rows = " and ".join(_constraint_text(c, d) for c, d in case["constraints"]) or "(no output constraint)"
+        print(f"  case {k}: x in {box}; unsafe when {rows}")
+    for what, given in (("network", network), ("property", prop)):
+        if given:
+            print(f"the proof's {what} is exactly {given}")
+    return 0
+
+
+def _constraint_text(c: list, d: str) -> str:
+    terms = " + ".join({"1": "", "-1": "-"}.get(str(a), f"{a}*") + f"Y_{j}" for j, a in enumerate(c) if str(a) != "0")
+    return f"{terms or '0'} <= {d}"
+
+
+def _about(data: dict, network: str | None, prop: str | None) -> str:
+    """Why the proof is not about the given network / property files ('' when it is, or none is given)."""
+    from fractions import Fraction
+
+    from ..nets.network import Network
+    from ..vnnlib import read
+
+    mine = Network.from_json(data["network"])
+    if network:
+        theirs = load_network(network)
+        if theirs.to_json() != mine.to_json():
+            return f"the proof is about another network than {network} (the weights differ exactly)"
+    if prop:
+        from ..verification.decide import _padded
+
+        exact = _padded(read(prop), mine.output_dim).to_json()
+        as_q = lambda v: [as_q(x) for x in v] if isinstance(v, list) else (  # noqa: E731
+            {k: as_q(x) for k, x in v.items()} if isinstance(v, dict) else Fraction(v) if isinstance(v, str) else v)
+        if as_q(exact) != as_q(data["property"]):
+            return f"the proof is about another property than {prop} (its boxes or constraints differ exactly)"
+    return ""

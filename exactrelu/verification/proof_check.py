@@ -29,21 +29,33 @@ True
 Traceback (most recent call last):
 ...
 exactrelu.verification.proof_check.ProofError: case 0, step 3: proof longer than its tree
+
+A proof *file* (``exactrelu verify --proof``, format :data:`FORMAT`) carries the network and the
+property beside the trees, so that it can be checked alone (:func:`check_proof_file`).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 
 import flint
 
-__all__ = ["ProofError", "check_proof"]
+__all__ = ["FORMAT", "VERSION", "ProofError", "ProofFormatError", "check_proof", "check_proof_file", "network_digest"]
+
+FORMAT = "exactrelu.verification-proof"
+VERSION = 1
 
 _RATIONAL = re.compile(r"^-?\d+(/\d+)?$")
 
 
 class ProofError(ValueError):
     """The proof is rejected; the message names the case and step."""
+
+
+class ProofFormatError(ValueError):
+    """The file is not a verification proof this checker reads (another format or version, missing parts)."""
 
 
 def _q(s: object, where: str) -> flint.fmpq:
@@ -330,3 +342,49 @@ def check_proof(network: dict, prop: dict, proof: dict) -> bool:
         if i != len(tree):
             raise ProofError(f"case {k}, step {i}: proof longer than its tree")
     return True
+
+
+def network_digest(network: dict) -> str:
+    """SHA-256 of the network's canonical JSON (sorted keys, no blanks): names the network a proof is about.
+
+    >>> network_digest({"b": 1, "a": [2]}) == network_digest({"a": [2], "b": 1})
+    True
+    """
+    text = json.dumps(network, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hashlib.sha256(text.encode("ascii")).hexdigest()
+
+
+def check_proof_file(doc: object) -> dict:
+    """Check a whole proof file (parsed JSON); returns what it proves, else ProofError (or ProofFormatError
+    when ``doc`` is not a version-1 proof object with a network, a property and trees).
+
+    The summary: ``digest`` (:func:`network_digest`), ``inputs``, ``outputs``, ``cases``, ``leaves``
+    (steps closing a node), ``steps``.
+
+    >>> net = {"format": "exactrelu.network", "version": 1, "layers": [{"W": [["1"]], "b": ["0"]}], "output": None}
+    >>> prop = {"inputs": 1, "outputs": 1, "cases": [{"lower": ["-1"], "upper": ["1"], "constraints": [[["-1"], "-2"]]}]}
+    >>> doc = {"format": FORMAT, "version": 1, "network": net, "property": prop, "trees": [[["bound", 0]]]}
+    >>> check_proof_file(doc)["leaves"]
+    1
+    >>> check_proof_file({**doc, "version": 2})
+    Traceback (most recent call last):
+    ...
+    exactrelu.verification.proof_check.ProofFormatError: unsupported proof version 2 (expected 1)
+    """
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+        shown = repr(doc.get("format"))[:60] if isinstance(doc, dict) else "not a JSON object"
+        raise ProofFormatError(f"not a verification proof (format {shown}, expected {FORMAT!r})")
+    if type(doc.get("version")) is not int or doc["version"] != VERSION:
+        raise ProofFormatError(f"unsupported proof version {doc.get('version')!r} (expected {VERSION})")
+    extra = set(doc) - {"format", "version", "network", "property", "trees"}
+    missing = {"network", "property", "trees"} - set(doc)
+    if missing or extra:
+        raise ProofFormatError(f"a proof object has keys format, version, network, property, trees "
+                               f"({'missing ' + ', '.join(sorted(missing)) if missing else 'unknown ' + ', '.join(sorted(extra))})")
+    if not isinstance(doc["trees"], list) or not all(isinstance(t, list) for t in doc["trees"]):
+        raise ProofFormatError("trees: expected a list of trees, each a list of steps")
+    check_proof(doc["network"], doc["property"], doc)
+    leaves = sum(1 for t in doc["trees"] for step in t if step[0] in ("empty", "bound"))
+    return {"digest": network_digest(doc["network"]), "inputs": doc["property"]["inputs"],
+            "outputs": doc["property"]["outputs"], "cases": len(doc["trees"]), "leaves": leaves,
+            "steps": sum(len(t) for t in doc["trees"])}

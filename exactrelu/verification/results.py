@@ -21,7 +21,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-__all__ = ["JudgedResult", "judge", "read_result", "read_result_text"]
+__all__ = ["JudgedResult", "judge", "proof_document", "read_result", "read_result_text"]
 
 _PAIR = re.compile(r"\(\s*([XY])_(\d+)\s+([^\s()]+)\s*\)")
 _NUMBER = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
@@ -116,3 +116,24 @@ def judge(net: Any, prop: Any, claim: JudgedResult, *, tolerance: Any = Fraction
         return {"verdict": "correct", "detail": "the property holds (exactrelu's proof checked)", "ours": ours}
     return {"verdict": "wrong", "detail": "the property is violated: exact counterexample below", "ours": ours,
             "counterexample": ours.counterexample}
+
+
+def proof_document(net: Any, prop: Any, result: Any) -> dict:
+    """The self-contained proof file of an "unsat" ``result``: format, version, the network, the property
+    (widened to the network's outputs, as verify checked it) and the trees; ``exactrelu check`` reads it.
+
+    >>> from exactrelu import Network
+    >>> from exactrelu.verification import verify
+    >>> from exactrelu.vnnlib import Property
+    >>> from exactrelu.verification.proof_check import check_proof_file
+    >>> net = Network([([[1], [-1]], [0, 0])], output=([[1, 1]], [0]))
+    >>> prop = Property.box([-1], [1], [[([-1], -2)]])
+    >>> check_proof_file(proof_document(net, prop, verify(net, prop)))["cases"]
+    1
+    """
+    from .decide import _padded
+
+    if result.status != "unsat" or result.proof is None:
+        raise ValueError(f"only an unsat answer has a proof (this one is {result.status})")
+    return {"format": result.proof["format"], "version": result.proof["version"], "network": net.to_json(),
+            "property": _padded(prop, net.output_dim).to_json(), "trees": result.proof["trees"]}
