@@ -70,12 +70,19 @@ def register(sub: Any) -> None:
         description="Re-verify a certificate written by 'exactrelu certify -o' with the small trusted checker "
         "(exact arithmetic only, none of the certifier's code): every witness and every inequality the rule "
         "needs is checked again. Exit 0 valid, 1 rejected (with the reason), 2 when the file is not a "
-        "certificate at all (unreadable, malformed JSON, another format or version).",
+        "certificate at all (unreadable, malformed JSON, another format or version). A verification proof "
+        "('exactrelu verify --proof') is re-checked by its own independent checker "
+        "(exactrelu.verification.proof_check) and the property it proves is printed.",
         epilog=epilog([("exactrelu check cert.json", "valid? exit 0; rejected? exit 1 and why"),
-                       ("exactrelu check cert.json --family fam.json", "and is it about this family?")]),
+                       ("exactrelu check cert.json --family fam.json", "and is it about this family?"),
+                       ("exactrelu check proof.json --network net.json --property prop.vnnlib",
+                        "a verification proof, about these files?")]),
         formatter_class=HelpFormatter)
-    p.add_argument("certificate", help="certificate JSON file (format exactrelu.certificate)")
+    p.add_argument("certificate", help="certificate JSON file (format exactrelu.certificate), or a verification "
+                   "proof (format exactrelu.verification-proof, from 'exactrelu verify --proof')")
     p.add_argument("--family", help="also require the certificate to be about this family JSON file")
+    p.add_argument("--network", help="with a verification proof: also require it to be about this network file")
+    p.add_argument("--property", help="with a verification proof: also require it to be about this VNN-LIB file")
     p.set_defaults(run=_check)
 
     _register_limit(sub)
@@ -275,12 +282,20 @@ def _check(args: Any) -> int:
     from ..depth.certificate import Certificate, CertificateError
     from ..depth.checker import check
 
+    data = _certificate_json(args.certificate)  # unreadable or not a certificate: ValueError, exit 2
+    if data.get("format") == "exactrelu.verification-proof":  # checked by verification.proof_check, not the kernel
+        from .verify import check_proof_command
+
+        if args.family:
+            raise ValueError("--family applies to certificates; a verification proof takes --network and --property")
+        return check_proof_command(args.certificate, data, args.network, args.property)
+    if args.network or args.property:
+        raise ValueError("--network and --property apply to verification proofs; use --family for a certificate")
     family = None
     if args.family:
         from ..depth.family import Family
 
         family = Family.from_json(args.family)
-    data = _certificate_json(args.certificate)  # unreadable or not a certificate: ValueError, exit 2
     try:
         cert = Certificate.from_json(data)
         check(cert, family=family)
@@ -301,6 +316,8 @@ def _certificate_json(path: str) -> dict:
     if not isinstance(data, dict):
         raise ValueError(f"{path}: not a certificate (the top level must be a JSON object)")
     fmt, version = data.get("format"), data.get("version")
+    if fmt == "exactrelu.verification-proof":  # its own checker reads its version
+        return data
     if fmt != FORMAT:
         shown = repr(fmt) if len(repr(fmt)) <= 60 else repr(fmt)[:57] + "..."
         raise ValueError(f"{path}: not a certificate (format {shown}, expected {FORMAT!r})")
