@@ -2,12 +2,13 @@
 
 The examples run in a fresh temporary folder holding the files they read
 (net.json: the built-in network, fam.json, cert.json, vectors.json,
-points.txt, prop.vnnlib, and impl.py: the implementation shown in 'oracle check --help');
+points.txt, prop.vnnlib, proof.json (its proof), and impl.py: the implementation shown in 'oracle check --help');
 a file an example writes itself is left out, so a command's examples run in
 order as a user would type them.
 """
 
 import argparse
+import json
 import shlex
 
 import pytest
@@ -59,8 +60,18 @@ def _written(lines):
     out = set()
     for line in lines:
         words = shlex.split(line)
-        out |= {b for a, b in zip(words, words[1:]) if a in ("-o", "--output", "--json")}
+        out |= {b for a, b in zip(words, words[1:]) if a in ("-o", "--output", "--json", "--proof")}
     return out
+
+
+def _proof(net) -> dict:
+    """The proof file 'exactrelu verify net.json prop.vnnlib --proof proof.json' writes (same property)."""
+    from exactrelu.verification import verify
+    from exactrelu.verification.results import proof_document
+    from exactrelu.vnnlib import Property
+
+    prop = Property.box([-1, -1], [1, 1], [[([-1], "-31/10")]])
+    return proof_document(net, prop, verify(net, prop))
 
 
 @pytest.fixture
@@ -84,6 +95,7 @@ def workspace(tmp_path, monkeypatch):
             "(declare-const X_0 Real)\n(declare-const X_1 Real)\n(declare-const Y_0 Real)\n"
             "(assert (>= X_0 -1))\n(assert (<= X_0 1))\n(assert (>= X_1 -1))\n(assert (<= X_1 1))\n"
             "(assert (>= Y_0 3.1))\n"),
+        "proof.json": lambda p: p.write_text(json.dumps(_proof(net))),
     }
     monkeypatch.chdir(tmp_path)
 
