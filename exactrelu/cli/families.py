@@ -65,6 +65,28 @@ def register(sub: Any) -> None:
     add_number_options(p)
     p.set_defaults(run=_certify)
 
+    _register_check(sub)
+
+    _register_limit(sub)
+
+    p = sub.add_parser(
+        "init-family", help="write a family file to start from (every field shown and explained)",
+        description="Write a valid family file (format exactrelu.family) to edit: W(n) = I + A/n^2 with "
+        "mixed-sign A and b(n) = +-1/n^2, a family that converges (by rule T4), of width --dim. Every field "
+        "is written, defaults included; JSON has no comments, so the field guide below is printed with it "
+        "(to stdout with -o, to stderr when the JSON goes to stdout). An existing file is kept unless "
+        "--force. Exit 0 ok, 2 bad input.",
+        epilog=epilog([("exactrelu init-family -o fam.json", "write the template, then edit it"),
+                       ("exactrelu init-family --dim 3 -o fam3.json", "a 3 x 3 family")],
+                      FIELDS),
+        formatter_class=HelpFormatter)
+    p.add_argument("-o", "--output", help="the file to write (default: print the JSON on stdout)")
+    p.add_argument("--dim", type=_dim, default=2, help=f"the width m of the family (1 to {MAX_DIM}; default 2)")
+    p.add_argument("--force", action="store_true", help="replace an existing file")
+    p.set_defaults(run=_init_family)
+
+
+def _register_check(sub: Any) -> None:
     p = sub.add_parser(
         "check", help="re-verify a certificate exactly (exit 0 valid, 1 rejected, 2 unreadable)",
         description="Re-verify a certificate written by 'exactrelu certify -o' with the small trusted checker "
@@ -84,24 +106,6 @@ def register(sub: Any) -> None:
     p.add_argument("--network", help="with a verification proof: also require it to be about this network file")
     p.add_argument("--property", help="with a verification proof: also require it to be about this VNN-LIB file")
     p.set_defaults(run=_check)
-
-    _register_limit(sub)
-
-    p = sub.add_parser(
-        "init-family", help="write a family file to start from (every field shown and explained)",
-        description="Write a valid family file (format exactrelu.family) to edit: W(n) = I + A/n^2 with "
-        "mixed-sign A and b(n) = +-1/n^2, a family that converges (by rule T4), of width --dim. Every field "
-        "is written, defaults included; JSON has no comments, so the field guide below is printed with it "
-        "(to stdout with -o, to stderr when the JSON goes to stdout). An existing file is kept unless "
-        "--force. Exit 0 ok, 2 bad input.",
-        epilog=epilog([("exactrelu init-family -o fam.json", "write the template, then edit it"),
-                       ("exactrelu init-family --dim 3 -o fam3.json", "a 3 x 3 family")],
-                      FIELDS),
-        formatter_class=HelpFormatter)
-    p.add_argument("-o", "--output", help="the file to write (default: print the JSON on stdout)")
-    p.add_argument("--dim", type=_dim, default=2, help=f"the width m of the family (1 to {MAX_DIM}; default 2)")
-    p.add_argument("--force", action="store_true", help="replace an existing file")
-    p.set_defaults(run=_init_family)
 
 
 def _register_limit(sub: Any) -> None:
