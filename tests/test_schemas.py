@@ -291,7 +291,15 @@ def test_files_the_command_line_writes(tmp_path, monkeypatch, capsys):
     written(tmp_path / "family.json")
     assert main(["certify", "family.json", "-o", "cert.json"]) == 0
     written(tmp_path / "cert.json")
+    (tmp_path / "prop.vnnlib").write_text(VNNLIB)
+    assert main(["verify", "net.json", "prop.vnnlib", "--proof", "proof.json"]) == 0
+    written(tmp_path / "proof.json")
     capsys.readouterr()
+
+
+# the demo network stays below 3.1 on [-1, 1]^2: the property holds and verify writes a proof
+VNNLIB = ("(declare-const X_0 Real)\n(declare-const X_1 Real)\n(declare-const Y_0 Real)\n(assert (>= X_0 -1))\n"
+          "(assert (<= X_0 1))\n(assert (>= X_1 -1))\n(assert (<= X_1 1))\n(assert (>= Y_0 3.1))\n")
 
 
 # ------------------------------------------------------------------ the schemas reject malformed files
@@ -356,6 +364,22 @@ def slice_doc() -> dict:
 
 def family_doc() -> dict:
     return CERTIFIED["T4"][0].to_json()
+
+
+def proof_doc() -> dict:
+    from exactrelu.verification import verify
+    from exactrelu.verification.results import proof_document
+    from exactrelu.vnnlib import Property
+
+    net = Network.from_json(network_doc())
+    prop = Property.box([-1, -1], [1, 1], [[([-1], "-4")]])
+    return proof_document(net, prop, verify(net, prop))
+
+
+def proof_reader(doc: dict) -> None:
+    from exactrelu.verification.proof_check import check_proof_file
+
+    check_proof_file(doc)
 
 
 def mutations() -> list:
@@ -428,6 +452,9 @@ def mutations() -> list:
         ("family start 0", family_doc, setv(["start"], 0), Family.from_json),
         ("family prefix layer with activation", family_doc,
          setv(["prefix"], [{"W": [["1"]], "b": ["0"], "activation": "relu"}]), Family.from_json),
+        ("proof without trees", proof_doc, delete(["trees"]), proof_reader),
+        ("proof step of an unknown kind", proof_doc, setv(["trees", 0, 0], ["guess", 0]), proof_reader),
+        ("proof case without upper", proof_doc, delete(["property", "cases", 0, "upper"]), proof_reader),
         ("series unknown witness", cert, setv(["witnesses", "W_series", 0, "series", "witnesses", "Z"], "1"),
          check),
     ]
