@@ -6,6 +6,7 @@ is returned; "sat" comes with a rational counterexample whose exact outputs
 meet the unsafe condition; "unknown" means the time limit stopped the search.
 
 >>> from exactrelu import Network
+>>> from exactrelu.verification import verify
 >>> from exactrelu.vnnlib import Property
 >>> net = Network([([[1], [-1]], [0, 0])], output=([[1, 1]], [0]))  # |x|
 >>> verify(net, Property.box([-1], [1], [[([-1], "-3/2")]])).status   # |x| >= 3/2 on [-1, 1]?
@@ -18,7 +19,16 @@ meet the unsafe condition; "unknown" means the time limit stopped the search.
 from __future__ import annotations
 
 from fractions import Fraction  # noqa: F401  (the doctests use it)
-
-from .decide import VerificationResult, verify
+from typing import Any
 
 __all__ = ["VerificationResult", "verify"]
+
+
+def __getattr__(name: str) -> Any:
+    """Lazy re-exports: importing the independent checker (``proof_check``) must not load the search
+    (decide, bab: numpy, the LP), so that checking a proof runs on the standard library and flint alone."""
+    if name in __all__:
+        from . import decide
+
+        return getattr(decide, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
