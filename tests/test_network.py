@@ -257,3 +257,29 @@ def test_integer_output_maps_with_many_outputs():
     for bits in [(1, 0, 1), (0, 1, 1), (0, 0, 0)]:
         H = maps.step(None, (), 0)
         assert maps.output([bits]) == maps._out * maps._masked(H, bits, 0)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.data())
+def test_integer_t1_maps_of_piecewise_linear_layers_equal_the_rational_steps(data):
+    """Leaky ReLU, hardtanh and identity pieces (slopes and offsets with other denominators than the weights)
+    in the integer maps, against the plain fmpq_mat steps."""
+    from exactrelu.nets.activation import hardtanh, identity, leaky
+    from exactrelu.nets.affine import AffineMaps
+
+    base = data.draw(networks())
+    kinds = [None, leaky("1/3"), leaky("-2/5"), hardtanh("-1/2", 3), identity()]
+    acts = [data.draw(st.sampled_from(kinds)) for _ in base.widths]
+    net = Network([(W, b, a) for (W, b), a in zip(base.layers, acts)], output=base.output)
+    bits = [tuple(data.draw(st.integers(0, len(f.slopes) - 1)) for f in layer) for layer in net.activations]
+    for memo in (False, True):
+        maps = AffineMaps.of(net, memo)
+        H = None
+        for k in range(net.depth):
+            H = maps.step(H, bits[k - 1] if k else (), k)
+            assert maps.layer(bits[:k]) == H
+            assert maps.row(bits[:k], 0) == tuple(H[0, i] for i in range(H.ncols()))
+        out = maps._masked(H, bits[-1], net.depth - 1)
+        expected = (maps._out * out if maps._out is not None
+                    else flint.fmpq_mat(out.nrows() - 1, out.ncols(), out.entries()[: (out.nrows() - 1) * out.ncols()]))
+        assert maps.output(bits) == expected

@@ -68,13 +68,42 @@ def _as_integer(H: flint.fmpq_mat) -> tuple:
     return flint.fmpz_mat(H.nrows(), H.ncols(), [int(v.p) * (d // int(v.q)) for v in ents]), d
 
 
-def _zmasked(Zh: flint.fmpz_mat, bits: Sequence[int]) -> flint.fmpz_mat:
-    """[diag(bits) Z ; 0 ... 0 D] from a homogeneous integer map Zh = [Z ; 0 ... 0 D] (ReLU layers)."""
+def _zmasked(Zh: flint.fmpz_mat, bits: Sequence[int], pieces: tuple | None = None) -> flint.fmpz_mat:
+    """Each row of a homogeneous integer map Zh = [Z ; 0 ... 0 D] through its neuron's piece, as a homogeneous
+    integer map over L D.
+
+    ReLU (``pieces`` None, L = 1): the rows of inactive neurons zeroed.  Else ``pieces`` = (L, slopes, offsets)
+    with every piece f(z) = s z + c given as the integers s L and c L: row i becomes (s L) Z_i + (c L) D e_last.
+    """
     c = Zh.ncols()
     ents = Zh.entries()
-    zeros = (0,) * c
-    flat = [v for i, bit in enumerate(bits) for v in (ents[i * c:(i + 1) * c] if bit else zeros)]
-    return flint.fmpz_mat(len(bits) + 1, c, flat + ents[len(bits) * c:])
+    n = len(bits)
+    if pieces is None:
+        zeros = (0,) * c
+        flat = [v for i, bit in enumerate(bits) for v in (ents[i * c:(i + 1) * c] if bit else zeros)]
+        return flint.fmpz_mat(n + 1, c, flat + ents[n * c:])
+    L, slopes, offsets = pieces
+    D, flat, zeros = ents[-1], [], [0] * c
+    for i, p in enumerate(bits):
+        sl, off = slopes[i][p], offsets[i][p]
+        row = zeros if sl == 0 else ents[i * c:(i + 1) * c] if sl == 1 else [sl * v for v in ents[i * c:(i + 1) * c]]
+        if off:  # (most pieces pass through 0: no new number for the offset column)
+            row = [*row[:-1], row[-1] + off * D]
+        flat.extend(row)
+    return flint.fmpz_mat(n + 1, c, flat + [0] * (c - 1) + [L * D])
+
+
+def _integer_pieces(pieces: tuple | None) -> tuple | None:
+    """(L, slopes * L, offsets * L) per neuron and piece, L the least common denominator of them all."""
+    if pieces is None:
+        return None
+    L = 1
+    for slopes, offsets in pieces:
+        for v in (*slopes, *offsets):
+            q = int(v.q)
+            L = L * q // math.gcd(L, q)
+    return (L, tuple(tuple(int(v * L) for v in sl) for sl, _ in pieces),
+            tuple(tuple(int(v * L) for v in off) for _, off in pieces))
 
 
 def _rational(Zh: flint.fmpz_mat) -> flint.fmpq_mat:
@@ -112,13 +141,14 @@ class AffineMaps:
         self._hom = [_homogeneous(W, b) for W, b in layers]
         self._out = None if output is None else _homogeneous(*output)
         self._cache: dict | None = {} if memo else None
-        self._zcache: dict = {}  # ReLU networks: prefix -> (Z, D), the layer's map as integers over D (memo only)
-        self._zhoms: dict = {}  # layer k (-1: the output layer) -> (Z, d), [W | b] = Z / d
+        self._zcache: dict = {}  # prefix -> the layer's homogeneous integer map (memo only)
+        self._zhoms: dict = {}  # layer k -> its homogeneous integer [W | b]; -1, -2: the output layer
         acts = [None] * len(layers) if activations is None else list(activations)
         relu = [a is None or all(f.is_relu for f in a) for a in acts]
         # per layer None (ReLU) or, per neuron, (slopes, offsets) by piece as flint rationals
         self._pieces = [None if r else tuple((tuple(map(_q, f.slopes)), tuple(map(_q, f.offsets))) for f in a)
                         for a, r in zip(acts, relu)]
+        self._zpieces = [_integer_pieces(p) for p in self._pieces]
         self.breakpoints = tuple(None if r else tuple(tuple(map(_q, f.breakpoints)) for f in a)
                                  for a, r in zip(acts, relu))
         self.activations = tuple(None if r else tuple(a) for a, r in zip(acts, relu))
@@ -215,19 +245,10 @@ class AffineMaps:
         """The (w_k x (d+1)) map [M_k | m_k] of layer k = len(prefix) where layers < k have bits ``prefix``."""
         prefix = tuple(tuple(bits) for bits in prefix)
         if self._cache is None:
-            if self.is_relu:
-                return _rational(self._zlayer(prefix))
-            H = None
-            for k in range(len(prefix) + 1):
-                H = self.step(H, prefix[k - 1] if k else (), k)
-            return H
+            return _rational(self._zlayer(prefix))
         H = self._cache.get(prefix)
         if H is None:
-            if self.is_relu:
-                H = _rational(self._zlayer(prefix))
-            else:
-                H = self.step(self.layer(prefix[:-1]), prefix[-1], len(prefix)) if prefix else self._hom[0]
-            self._cache[prefix] = H
+            H = self._cache[prefix] = _rational(self._zlayer(prefix))
         return H
 
     def row(self, prefix: Sequence, j: int) -> tuple:
@@ -236,17 +257,14 @@ class AffineMaps:
         >>> AffineMaps.from_exact([(((1, -1), (2, 1)), (0, "1/2"))]).row((), 1)
         (2, 1, 1/2)
         """
-        prefix = tuple(tuple(bits) for bits in prefix)
-        if not self.is_relu:
-            H = self.layer(prefix)
-            return tuple(H[j, i] for i in range(H.ncols()))
-        Zh = self._zlayer(prefix)
+        Zh = self._zlayer(tuple(tuple(bits) for bits in prefix))
         D = Zh[Zh.nrows() - 1, Zh.ncols() - 1]
         return tuple(flint.fmpq(Zh[j, i], D) for i in range(Zh.ncols()))
 
-    # ReLU networks compute in integers: a map H = Z / D kept homogeneous, Zh = [Z ; 0 ... 0 D], D the product of
-    # the layers' common denominators (powers of two for float weights): one fmpz_mat product per step and no
-    # gcd until a rational is asked for; about five times faster than fmpq_mat products, which reduce every entry.
+    # The maps are computed in integers: H = Z / D kept homogeneous, Zh = [Z ; 0 ... 0 D], D the product of the
+    # layers' (and pieces') common denominators (powers of two for float weights): one fmpz_mat product per step
+    # and no gcd until a rational is asked for; about five times faster than fmpq_mat products, which reduce
+    # every entry.  ``step`` and ``_masked`` keep the plain rational form (the general algorithm's cells).
     def _zhom(self, k: int) -> flint.fmpz_mat:
         """Layer k's [W | b] as the homogeneous integer map [Z ; 0 ... 0 d] with [W | b] = Z / d."""
         got = self._zhoms.get(k)
@@ -265,28 +283,33 @@ class AffineMaps:
         return got
 
     def _zlayer(self, prefix: tuple) -> flint.fmpz_mat:
-        """Zh with layer(prefix) = Z / D (ReLU networks), memoised with the rational maps."""
+        """Zh with layer(prefix) = Z / D, memoised with the rational maps."""
         if self._cache is None:
             Zh = self._zhom(0)
             for k in range(1, len(prefix) + 1):
-                Zh = self._zhom(k) * _zmasked(Zh, prefix[k - 1])
+                Zh = self._zstep(Zh, prefix[k - 1], k)
             return Zh
         Zh = self._zcache.get(prefix)
         if Zh is None:
-            Zh = self._zhom(len(prefix)) * _zmasked(self._zlayer(prefix[:-1]), prefix[-1]) if prefix else self._zhom(0)
+            Zh = self._zstep(self._zlayer(prefix[:-1]), prefix[-1], len(prefix)) if prefix else self._zhom(0)
             self._zcache[prefix] = Zh
         return Zh
 
+    def _zstep(self, Zh: flint.fmpz_mat, bits: Sequence[int], k: int) -> flint.fmpz_mat:
+        return self._zhom(k) * _zmasked(Zh, bits, self._zpieces[k - 1])
+
     def _zoutput(self, layers: tuple) -> flint.fmpq_mat:
-        """output(layers) of a ReLU network: the output layer's columns of inactive neurons zeroed (a few
+        """output(layers): after a ReLU layer, the output layer's columns of inactive neurons zeroed (a few
         entries) instead of the rows of the last hidden map."""
         Zh = self._zlayer(layers[:-1])
+        pieces = self._zpieces[len(layers) - 1]
         if self._out is None:
-            return _rational(_zmasked(Zh, layers[-1]))
+            return _rational(_zmasked(Zh, layers[-1], pieces))
         ents, m, c, d = self._zout()
         bits, D = layers[-1], Zh[Zh.nrows() - 1, Zh.ncols() - 1]
-        if m > Zh.ncols():  # many outputs: masking the hidden map's rows is fewer entries
-            return flint.fmpq_mat(self._zhoms[-2] * _zmasked(Zh, bits)) / (d * D)
+        if m > Zh.ncols() or pieces is not None:  # many outputs, or pieces: mask the hidden map's rows
+            G = _zmasked(Zh, bits, pieces)
+            return flint.fmpq_mat(self._zhoms[-2] * G) / (d * G[G.nrows() - 1, G.ncols() - 1])
         masked = [v if j == c - 1 or bits[j] else 0 for i in range(m) for j, v in enumerate(ents[i * c:(i + 1) * c])]
         return flint.fmpq_mat(flint.fmpz_mat(m, c, masked) * Zh) / (d * D)
 
@@ -296,28 +319,17 @@ class AffineMaps:
         H = None
         for k in range(len(layers)):
             if self._cache is not None:
-                H = self.layer(layers[:k])
-            elif self.is_relu:
-                H = self._zhom(0) if k == 0 else self._zhom(k) * _zmasked(H, layers[k - 1])
+                yield self.layer(layers[:k])
             else:
-                H = self.step(H, layers[k - 1] if k else (), k)
-            yield _rational(H) if self._cache is None and self.is_relu else H
+                H = self._zhom(0) if k == 0 else self._zstep(H, layers[k - 1], k)
+                yield _rational(H)
 
     def output(self, layers: Sequence) -> flint.fmpq_mat:
         """[A | c] with N(x) = A x + c on the domain of the full pattern ``layers`` (output layer included)."""
         layers = tuple(tuple(bits) for bits in layers)
         if not layers:  # no hidden layer: the output layer alone (a network has one then)
             return self._out
-        if self.is_relu:
-            return self._zoutput(layers)
-        if self._cache is not None:
-            H = self.layer(layers[:-1])
-        else:
-            *_, H = self.prefix_maps(layers)
-        G = self._masked(H, layers[-1], len(layers) - 1)
-        if self._out is None:
-            return flint.fmpq_mat(G.nrows() - 1, G.ncols(), G.entries()[: (G.nrows() - 1) * G.ncols()])
-        return self._out * G
+        return self._zoutput(layers)
 
     def affine_map(self, layers: Sequence) -> tuple[tuple, tuple]:
         """(A, c) as Fraction tuples with N(x) = A x + c on the domain of ``layers`` (T1)."""
