@@ -56,7 +56,9 @@ def _verify(args: Any) -> int:
     from ..verification import verify
 
     r = verify(net, prop, time_limit=args.timeout)
-    text = "timeout\n" if r.status == "unknown" and "time limit" in r.reason else r.vnncomp()
+    from ..verification.results import result_text
+
+    text = result_text(r)
     print(f"{r.status}  ({r.stats['nodes']} nodes, {r.stats['lps']} exact LPs){'  ' + r.reason if r.reason else ''}")
     if r.status == "sat":
         print(f"counterexample (case {r.case}), exact: X = [{', '.join(map(str, r.counterexample))}]")

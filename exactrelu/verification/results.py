@@ -21,7 +21,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-__all__ = ["JudgedResult", "judge", "proof_document", "read_result", "read_result_text"]
+__all__ = ["JudgedResult", "judge", "proof_document", "read_result", "read_result_text", "result_text"]
 
 _PAIR = re.compile(r"\(\s*([XY])_(\d+)\s+([^\s()]+)\s*\)")
 _NUMBER = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
@@ -106,7 +106,7 @@ def judge(net: Any, prop: Any, claim: JudgedResult, *, tolerance: Any = Fraction
             return {"verdict": "correct", "detail": "its input, read exactly, is a counterexample (exact forward pass)",
                     "outputs": net(claim.inputs)}
         within = excess <= Fraction(tolerance)
-        return {"verdict": "invalid counterexample", "outputs": net(claim.inputs),
+        return {"verdict": "invalid counterexample", "outputs": net(claim.inputs), "within_tolerance": within,
                 "detail": f"exactly, the unsafe condition fails by {float(excess):.3g}"
                 + (f" (within the replay tolerance {float(tolerance):g})" if within else "")}
     ours = verify(net, prop, time_limit=time_limit)
@@ -116,6 +116,12 @@ def judge(net: Any, prop: Any, claim: JudgedResult, *, tolerance: Any = Fraction
         return {"verdict": "correct", "detail": "the property holds (exactrelu's proof checked)", "ours": ours}
     return {"verdict": "wrong", "detail": "the property is violated: exact counterexample below", "ours": ours,
             "counterexample": ours.counterexample}
+
+
+def result_text(result: Any) -> str:
+    """The VNN-COMP result file text of a :class:`~exactrelu.verification.VerificationResult`:
+    "timeout" when the time limit stopped it, else its ``vnncomp()`` text."""
+    return "timeout\n" if result.status == "unknown" and "time limit" in result.reason else result.vnncomp()
 
 
 def proof_document(net: Any, prop: Any, result: Any) -> dict:
