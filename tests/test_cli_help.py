@@ -2,7 +2,7 @@
 
 The examples run in a fresh temporary folder holding the files they read
 (net.json: the built-in network, fam.json, cert.json, vectors.json,
-points.txt, prop.vnnlib, proof.json (its proof), and impl.py: the implementation shown in 'oracle check --help');
+points.txt, prop.vnnlib, proof.json (its proof), instances.csv (one instance: them), and impl.py: the implementation shown in 'oracle check --help');
 a file an example writes itself is left out, so a command's examples run in
 order as a user would type them.
 """
@@ -96,6 +96,7 @@ def workspace(tmp_path, monkeypatch):
             "(assert (>= X_0 -1))\n(assert (<= X_0 1))\n(assert (>= X_1 -1))\n(assert (<= X_1 1))\n"
             "(assert (>= Y_0 3.1))\n"),
         "proof.json": lambda p: p.write_text(json.dumps(_proof(net))),
+        "instances.csv": lambda p: p.write_text("net.json,prop.vnnlib,60\n"),  # VNN-COMP's rows: onnx,vnnlib,timeout
     }
     monkeypatch.chdir(tmp_path)
 
