@@ -35,7 +35,9 @@ Use them in your own tests, for example to check an implementation with
 
 from __future__ import annotations
 
+import os
 from fractions import Fraction
+from pathlib import Path
 from typing import Any, Sequence
 
 from .nets.network import Network
@@ -44,7 +46,23 @@ from .exact.numbers import to_fraction
 
 st = import_optional("hypothesis.strategies", "exactrelu.testing")
 
-__all__ = ["networks", "inputs", "families", "rationals"]
+__all__ = ["networks", "inputs", "families", "rationals", "acas_dir"]
+
+
+def acas_dir() -> Path | None:
+    """The ACAS Xu example data (networks ``ACASXU_run2a_*.onnx``, ``prop_*.vnnlib``) that tests and
+    benchmarks use: ``$EXACTRELU_ACAS_DIR``, else ``shared/data/acasxu`` beside the repository checkout
+    (as CI lays it out); None when neither is a folder.
+
+    >>> d = acas_dir()
+    >>> d is None or d.is_dir()
+    True
+    """
+    beside_repo = Path(__file__).resolve().parents[2] / "shared" / "data" / "acasxu"
+    for cand in (os.environ.get("EXACTRELU_ACAS_DIR"), beside_repo):
+        if cand and Path(cand).is_dir():
+            return Path(cand)
+    return None
 
 IntLike = Any  # an int or a strategy of ints
 

@@ -18,17 +18,9 @@ from onnx import TensorProto, helper, numpy_helper  # noqa: E402
 from exactrelu import Network  # noqa: E402
 from exactrelu.interop.io import load, save  # noqa: E402
 from exactrelu.interop.onnx_io import UnsupportedOperatorError, network_from_onnx, network_to_onnx  # noqa: E402
+from exactrelu.testing import acas_dir  # noqa: E402
 
-def _acas_dir() -> Path:
-    """The ACAS Xu data: $EXACTRELU_ACAS_DIR, else the shared/ folder beside the repository (as CI has it)."""
-    beside_repo = Path(__file__).resolve().parents[2] / "shared" / "data" / "acasxu"
-    for cand in (os.environ.get("EXACTRELU_ACAS_DIR"), beside_repo):
-        if cand and Path(cand).is_dir():
-            return Path(cand)
-    return Path("/nonexistent")
-
-
-ACAS = _acas_dir()
+ACAS = acas_dir() or Path("/nonexistent")  # the one locator: exactrelu.testing.acas_dir
 ACAS_NETS = sorted(ACAS.glob("ACASXU_*.onnx")) if ACAS.is_dir() else []
 
 

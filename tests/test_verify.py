@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import os
 from fractions import Fraction
 from pathlib import Path
 
@@ -13,7 +12,7 @@ from hypothesis import strategies as st
 
 from exactrelu import Network
 from exactrelu.exact.polyhedron import Box
-from exactrelu.testing import networks
+from exactrelu.testing import acas_dir, networks
 from exactrelu.verification import verify
 from exactrelu.verification.proof_check import ProofError, check_proof
 from exactrelu.vnnlib import Property
@@ -142,15 +141,7 @@ def test_vnncomp_text():
 
 
 # ------------------------------------------------------------ ACAS Xu
-def _acas_dir() -> Path:
-    beside_repo = Path(__file__).resolve().parents[2] / "shared" / "data" / "acasxu"
-    for cand in (os.environ.get("EXACTRELU_ACAS_DIR"), beside_repo):
-        if cand and Path(cand).is_dir():
-            return Path(cand)
-    return Path("/nonexistent")
-
-
-ACAS = _acas_dir()
+ACAS = acas_dir() or Path("/nonexistent")
 
 
 @pytest.mark.skipif(not (ACAS / "ACASXU_run2a_1_7_batch_2000.onnx").is_file(), reason="ACAS Xu data not present")
