@@ -1,8 +1,8 @@
 """Benchmark: exact verification (exactrelu.verify) on ACAS Xu and on tiny networks near their exact maximum.
 
 Part 1, ACAS Xu: the shipped networks and VNN-LIB properties (../shared/data/acasxu, or
-$EXACTRELU_ACAS_DIR): property 3 on 1_6 (holds), 1_7 (violated) and 1_1, property 1 on 1_1;
-each with a time limit (--acas-timeout, default 60 s). Reports status, seconds, nodes and exact LPs.
+$EXACTRELU_ACAS_DIR): properties 3 and 4 on 1_1, 1_6 and 1_7 (property 4: tests/data/acasxu_prop_4.vnnlib,
+the data ships properties 1 and 3 only), property 1 on 1_1; each with a time limit (--acas-timeout, default 60 s). Reports status, seconds, nodes and exact LPs.
 
 Part 2, tiny networks: random 2-4-4-1 networks (float32 weights, read exactly), input box
 [-1, 1]^2, unsafe set "Y_0 >= t" with t the exact maximum moved by a relative offset
@@ -32,18 +32,13 @@ import numpy as np
 from exactrelu import Network
 from exactrelu.exact.polyhedron import Box
 from exactrelu.optional import available
+from exactrelu.testing import acas_dir
 from exactrelu.verification import verify
 from exactrelu.vnnlib import Property
 
 HERE = Path(__file__).resolve().parent
 OFFSETS = (-1e-4, -1e-7, 1e-7, 1e-4)
-
-
-def acas_dir() -> Path | None:
-    for cand in (os.environ.get("EXACTRELU_ACAS_DIR"), HERE.parents[1] / "shared" / "data" / "acasxu"):
-        if cand and Path(cand).is_dir():
-            return Path(cand)
-    return None
+PROP_4 = HERE.parent / "tests" / "data" / "acasxu_prop_4.vnnlib"  # written from Katz et al.'s phi_4 (see its comments)
 
 
 def run_acas(timeout: float) -> list:
@@ -55,8 +50,9 @@ def run_acas(timeout: float) -> list:
         print("ACAS Xu data not found: part 1 skipped")
         return []
     rows = []
-    for net_id, prop in [("1_6", "prop_3"), ("1_7", "prop_3"), ("1_1", "prop_3"), ("1_1", "prop_1")]:
-        net, p = load(d / f"ACASXU_run2a_{net_id}_batch_2000.onnx"), read(d / f"{prop}.vnnlib")
+    props = {"prop_1": d / "prop_1.vnnlib", "prop_3": d / "prop_3.vnnlib", "prop_4": PROP_4}
+    for net_id, prop in [(n, p) for p in ("prop_3", "prop_4") for n in ("1_1", "1_6", "1_7")] + [("1_1", "prop_1")]:
+        net, p = load(d / f"ACASXU_run2a_{net_id}_batch_2000.onnx"), read(props[prop])
         t = time.perf_counter()
         r = verify(net, p, time_limit=timeout)
         rows.append({"network": net_id, "property": prop, "status": r.status, "seconds": time.perf_counter() - t,
