@@ -4,12 +4,19 @@ A node is the set of inputs of a case's box whose first layers have fixed
 phases (see :mod:`exactrelu.verification.proof_check` for the exact rows).
 Neurons whose sign is constant on the box are fixed; a node is closed when
 exact symbolic interval arithmetic (affine lower and upper maps in x, chord
-relaxation of unstable ReLUs) excludes one of the case's constraints, or when the
-exact LP (:func:`exactrelu.exact.lp.solve_lp`) proves its rows infeasible with
-a Farkas certificate; otherwise an unstable neuron of the current layer is split.
-A node with every phase fixed is a polyhedron in x on which the network is
-affine: the exact LP either finds a counterexample there or proves it empty.
-Floats only pick sample points that are then checked exactly.
+relaxation of unstable ReLUs) excludes one of the case's constraints, or when its
+rows are proved infeasible by an exact Farkas certificate; otherwise an unstable
+neuron of the current layer is split.  A node with every phase fixed is a
+polyhedron in x on which the network is affine: an LP either finds a
+counterexample there or proves it empty.
+
+Floats only guide, and every answer they suggest is made exact before use: a
+float replica of the symbolic intervals says which nodes are worth the exact
+bound (a wrong guess costs a split, never a wrong step); one float LP (HiGHS)
+per node proposes a point, kept only if it meets every row exactly, or the
+support of a Farkas certificate, whose multipliers are then solved for exactly;
+when neither works the exact LP (:func:`exactrelu.exact.lp.solve_lp`) decides.
+Sample points are checked exactly.  The checker re-verifies every step.
 """
 
 from __future__ import annotations
@@ -55,6 +62,9 @@ class _Search:
         W0 = layers[0][0]
         self.influence = [sum(abs(float(W0[r, i])) for r in range(W0.nrows())) for i in range(W0.ncols())]
         self.min_unstable, self.min_width, self.max_cut_layer = CUT_POLICY
+        self.fl = [(np.array([[float(W[i, j]) for j in range(W.ncols())] for i in range(W.nrows())]),
+                    np.array([float(b[i, 0]) for i in range(b.nrows())])) for W, b, *_ in layers]
+        self.fC = [(np.array([float(v) for v in c]), float(d)) for c, d in self.C]
 
     def tick(self) -> None:
         self.stats["nodes"] += 1
@@ -73,6 +83,9 @@ class _Search:
     def feasible(self, rows: list) -> tuple | list:
         """A point meeting the rows (tuple), or the Farkas multipliers proving there is none (list)."""
         self.stats["lps"] += 1
+        quick = _guided_feasible(rows, len(self.case.lower))
+        if quick is not None:
+            return quick
         A = [[_frac(v) for v in a] for a, _ in rows]
         b = [_frac(v) for _, v in rows]
         r = solve_lp([0] * len(A[0]), A_ub=A, b_ub=b)
@@ -83,11 +96,59 @@ class _Search:
         return node.rows + ([_output_row(node, c, d) for c, d in self.C] if node.complete else [])
 
     def excluded(self, node: _Node) -> int | None:
+        """A constraint the exact symbolic intervals exclude on the node, tried only where the float
+        replica of that computation (a guide, never trusted) comes close to excluding one."""
+        guess, scale = self.float_floors(node)
+        hopeful = [r for r in np.argsort(-guess) if guess[r] > -1e-6 * scale[r]]  # rounding slack: try the exact bound
+        if not hopeful:
+            return None
         Low, Up = node.output_equations()
-        for r, (c, d) in enumerate(self.C):
+        for r in hopeful:
+            c, d = self.C[r]
             if node.floor(c, Low, Up) > d:
-                return r
+                return int(r)
         return None
+
+    def float_floors(self, node: _Node) -> tuple:
+        """floor(c) - d per constraint, as node.output_equations and node.floor compute it, in floats,
+        and the size of the terms it sums (to judge rounding)."""
+        n = len(node.lo)
+        lo = np.array([float(v) for v in node.lo])
+        hi = np.array([float(v) for v in node.hi])
+        mid, rad = (lo + hi) / 2, (hi - lo) / 2
+        H = np.array([[float(node.H[i, j]) for j in range(n + 1)] for i in range(node.H.nrows())])
+
+        def ranges(M: np.ndarray) -> tuple:
+            m, r = M[:, :n] @ mid + M[:, n], np.abs(M[:, :n]) @ rad
+            return m - r, m + r
+
+        Low = Up = H
+        phases = node.phase
+        for W, b in ([] if node.complete else self.fl[node.k + 1:]):
+            lmin, lmax = ranges(Low)
+            umin, umax = ranges(Up)
+            p = np.array([-1 if v is None else v for v in phases])
+            act = (p == 1) | ((p == -1) & (lmin >= 0))
+            dead = ~act & ((p == 0) | (umax <= 0))
+            free = ~act & ~dead
+            keep_low = act | (free & (lmax > -lmin))
+            keep_up = act | (free & (umin >= 0))
+            chord = free & (umin < 0)
+            lam = np.where(chord, umax / np.where(chord, umax - umin, 1.0), 0.0)
+            L2 = np.where(keep_low[:, None], Low, 0.0)
+            U2 = np.where(keep_up[:, None], Up, 0.0) + lam[:, None] * Up
+            U2[:, n] -= lam * umin
+            Wp, Wn = np.maximum(W, 0), np.minimum(W, 0)
+            Low, Up = Wp @ L2 + Wn @ U2, Wp @ U2 + Wn @ L2
+            Low[:, n] += b
+            Up[:, n] += b
+            phases = [None] * len(b)
+        out, size = [], []
+        for c, d in self.fC:
+            g = np.maximum(c, 0) @ Low + np.minimum(c, 0) @ Up
+            out.append(g[:n] @ mid + g[n] - np.abs(g[:n]) @ rad - d)
+            size.append(1 + np.abs(g[:n]) @ (np.abs(mid) + rad) + abs(g[n]) + abs(d))
+        return np.nan_to_num(np.array(out), nan=-np.inf), np.array(size)
 
     def fix_stable(self, node: _Node) -> None:
         """Fix every neuron of the current layer whose sign is constant on the box (repeat per layer)."""
@@ -171,6 +232,75 @@ class _Search:
             if x is not None:
                 return x
         return None
+
+
+def _guided_feasible(rows: list, n: int) -> tuple | list | None:
+    """One float LP (HiGHS: minimise t with A x - t <= b, rows scaled) as a guide, its answer made exact:
+    a float point is returned only if it meets every row exactly; a float dual solution only proposes
+    the support of a Farkas certificate, which is then solved for exactly.  None when neither works
+    (the caller falls back to the exact LP, as it does without scipy)."""
+    try:
+        from scipy.optimize import linprog
+    except ImportError:
+        return None
+    try:
+        A = np.array([[float(v) for v in a] for a, _ in rows])
+        b = np.array([float(v) for _, v in rows])
+    except OverflowError:
+        return None
+    if not (np.isfinite(A).all() and np.isfinite(b).all()):
+        return None
+    scale = np.abs(A).max(axis=1)
+    scale[scale == 0] = 1.0
+    m = len(rows)
+    cost = np.zeros(n + 1)
+    cost[n] = 1.0
+    try:
+        res = linprog(cost, A_ub=np.hstack([A / scale[:, None], -np.ones((m, 1))]), b_ub=b / scale,
+                      bounds=[(None, None)] * n + [(-1.0, None)], method="highs")
+    except (ValueError, RuntimeError):
+        return None
+    if res.status != 0:
+        return None
+    if res.x[n] < -1e-9:  # strictly inside (in floats): check the rounded point exactly
+        point = tuple(Fraction(float(v)) for v in res.x[:n])  # the float's exact binary value
+        x = [flint.fmpq(v.numerator, v.denominator) for v in point]
+        if all(sum((ai * xi for ai, xi in zip(a, x)), flint.fmpq(0)) <= bi for a, bi in rows):
+            return point
+        return None
+    if res.x[n] > 1e-9:
+        return _exact_farkas(rows, -res.ineqlin.marginals / scale, n)
+    return None
+
+
+def _exact_farkas(rows: list, y: np.ndarray, n: int) -> list | None:
+    """Multipliers >= 0 on the support of the float guess ``y`` with sum y_r a_r = 0 and sum y_r b_r = -1,
+    solved exactly (rref); None when that support does not carry a unique nonnegative solution."""
+    top = y.max()
+    if not top > 0:
+        return None
+    support = [r for r in np.argsort(-y) if y[r] > 1e-9 * top][: n + 1]
+    k = len(support)
+    aug = flint.fmpq_mat(n + 1, k + 1)
+    for col, r in enumerate(support):
+        a, bi = rows[r]
+        for i in range(n):
+            aug[i, col] = a[i]
+        aug[n, col] = bi
+    aug[n, k] = -1
+    R, rank = aug.rref()
+    if rank != k or any(R[i, i] != 1 for i in range(k)):  # the support's columns must be independent and the system consistent
+        return None
+    z = flint.fmpq(0)
+    out = [z] * len(rows)
+    for col, r in enumerate(support):
+        if R[col, k] < 0:
+            return None
+        out[r] = R[col, k]
+    if any(sum((out[r] * rows[r][0][i] for r in support), z) != 0 for i in range(n)) \
+            or sum((out[r] * rows[r][1] for r in support), z) != -1:
+        return None
+    return [str(v) for v in out]
 
 
 def _samples(search: _Search, count: int = 256, seed: int = 0) -> tuple | None:
