@@ -10,7 +10,9 @@ exactly) are enumerated over [-1, 1]^d by
   tells whether a count difference comes from the rounding of the weights or
   from regioncam's float32 arithmetic;
 - baseline_highs: our float64 LP-splitting baseline with tolerance 1e-9, run
-  in a child process under a per-case time limit.
+  in a child process under a per-case time limit;
+- relucent (d > 2, with --relucent): its breadth-first search over the cells
+  of the same float64 network meeting the cube, in a child process.
 
 Besides the random He-normal cases there are degenerate ones where many
 boundaries meet in common points: "integer-..." (weights in [-3, 3], biases
@@ -172,6 +174,8 @@ def _child(queue, kind: str, layers: list, dim: int) -> None:
     try:
         if kind == "baseline":
             n = count_regions_highs(layers[:-1], [-1.0] * dim, [1.0] * dim)
+        elif kind == "relucent":
+            n = count_relucent(layers)
         else:
             from exactrelu.regions import regions
 
@@ -182,6 +186,24 @@ def _child(queue, kind: str, layers: list, dim: int) -> None:
         queue.put(("timeout", exc.pieces, time.perf_counter() - t0))
     except Exception as exc:  # reported in the table, never hidden
         queue.put(("error", f"{type(exc).__name__}: {exc}", time.perf_counter() - t0))
+
+
+def count_relucent(layers: list) -> int:
+    """relucent's count: the cells of the same float64 network (torch) that its breadth-first search finds
+    meeting the cube [-1, 1]^d (cube_mode "intersect")."""
+    import relucent
+    import torch
+
+    mods = []
+    for i, (W, b) in enumerate(layers):
+        lin = torch.nn.Linear(W.shape[1], W.shape[0]).double()
+        with torch.no_grad():
+            lin.weight.copy_(torch.from_numpy(np.asarray(W, dtype=np.float64)))
+            lin.bias.copy_(torch.from_numpy(np.asarray(b, dtype=np.float64)))
+        mods += [lin, torch.nn.ReLU()] if i < len(layers) - 1 else [lin]
+    cx = relucent.Complex(torch.nn.Sequential(*mods))
+    cx.bfs(cube_radius=1.0, cube_mode="intersect", verbose=0)
+    return len(cx)
 
 
 def _box(dim: int):
@@ -226,7 +248,7 @@ def general_available() -> str | None:
     return None
 
 
-def run_case(arch: str, seed: int, timeout: float, repeat: int, baseline: bool) -> dict:
+def run_case(arch: str, seed: int, timeout: float, repeat: int, baseline: bool, relucent: bool = False) -> dict:
     widths, _ = parse_case(arch)
     dim = widths[0]
     layers = build_layers(arch, seed)
@@ -261,6 +283,15 @@ def run_case(arch: str, seed: int, timeout: float, repeat: int, baseline: bool) 
         else:
             res = in_child("general", layers, dim, timeout)
             row["exactrelu"] = {"method": "general", **res}
+    if relucent and dim > 2:
+        res = row["relucent"] = in_child("relucent", layers, dim, timeout)
+        ours = row["exactrelu"].get("count")
+        if res["status"] == "ok" and row["exactrelu"].get("seconds"):
+            row["ratio_vs_relucent"] = round(row["exactrelu"]["seconds"] / res["seconds"], 4)
+            if res["count"] != ours:
+                row["notes"].append(f"relucent finds {res['count']} cells meeting the cube, exactrelu {ours} regions")
+        elif res["status"] != "ok":
+            row["notes"].append(f"relucent: {res['status']} {res.get('error', '')}".rstrip())
     if baseline:
         res = in_child("baseline", layers, dim, timeout)
         row["baseline_highs"] = res
@@ -304,6 +335,10 @@ def print_table(rows: list) -> None:
               f"{fmt(ex.get('cpu'), '.3f'):>8}{fmt(rc.get('count')):>10}{fmt(rc.get('seconds'), '.4f'):>9}"
               f"{fmt(r.get('ratio_vs_regioncam')):>7}{fmt(bl_count):>9}{fmt(bl.get('seconds'), '.2f'):>9}"
               f"{fmt(r.get('ratio_vs_baseline')):>8}")
+        if "relucent" in r:
+            rl = r["relucent"]
+            print(f"    relucent: {fmt(rl.get('count', rl.get('status')))} cells in {fmt(rl.get('seconds'), '.2f')} s, "
+                  f"ratio exactrelu / relucent {fmt(r.get('ratio_vs_relucent'))}")
         for note in r["notes"]:
             print(f"    note: {note}")
 
@@ -315,6 +350,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--timeout", type=float, default=120.0, help="seconds per case for the baseline and general path")
     ap.add_argument("--repeat", type=int, default=5, help="runs of the fast methods; the best wall time counts")
     ap.add_argument("--no-baseline", action="store_true", help="skip the HiGHS baseline")
+    ap.add_argument("--relucent", action="store_true", help="also time relucent (d > 2; needs relucent and torch)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", default=str(RESULTS))
     ap.add_argument("--merge", action="store_true",
@@ -326,7 +362,7 @@ def main(argv: list[str] | None = None) -> int:
         arch = arch.strip()
         # the seed depends on the case only, so that cases run separately build the same networks
         seed = args.seed + (ALL_CASES.index(arch) if arch in ALL_CASES else zlib.crc32(arch.encode()))
-        rows.append(run_case(arch, seed, args.timeout, args.repeat, not args.no_baseline))
+        rows.append(run_case(arch, seed, args.timeout, args.repeat, not args.no_baseline, args.relucent))
         print(f"done {arch}", file=sys.stderr)
     out = Path(args.out)
     if args.merge and out.exists():
