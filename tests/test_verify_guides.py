@@ -94,3 +94,24 @@ def test_a_lying_guide_changes_no_answer(net, delta, above, lie):
         assert check_proof(net.to_json(), prop.to_json(), r.proof)
     else:
         assert net(r.counterexample)[0] >= t
+
+
+def test_a_failed_unconfirmed_proof_is_searched_again_with_every_bound_exact():
+    """verify() returns an unsat proof only after the checker accepts it: when the quick search's
+    proof fails (here forged), it searches again with confirm=True and returns that proof."""
+    from exactrelu.verification import decide
+
+    net = Network([([[1], [-1]], [0, 0])], output=([[1, 1]], [0]))  # |x|
+    prop = Property.box([-1], [1], [[([-1], -2)]])  # |x| >= 2 on [-1, 1]: impossible
+    real, calls = decide.search_case, []
+
+    def forging(*args, **kw):
+        calls.append(args[5] if len(args) > 5 else kw.get("confirm", False))
+        status, steps, stats = real(*args, **kw)
+        return (status, [["split", 0, 0], ["bound", 0]], stats) if not calls[-1] else (status, steps, stats)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(decide, "search_case", forging)
+        r = decide.verify(net, prop)
+    assert calls == [False, True] and r.status == "unsat"
+    assert check_proof(net.to_json(), prop.to_json(), r.proof)

@@ -30,7 +30,7 @@ import numpy as np
 
 from ..exact.lp import solve_lp
 from ..exact.numbers import fraction_str
-from .proof_check import _affine_interval, _Node, _output_row
+from .proof_check import _affine_interval, _Node, _output_row, _row
 
 __all__ = ["search_case", "Timeout"]
 
@@ -51,11 +51,11 @@ def _frac(q: flint.fmpq) -> Fraction:
 
 
 class _Search:
-    def __init__(self, net: Any, layers: list, case: Any, deadline: float | None, progress: Any):
+    def __init__(self, net: Any, layers: list, case: Any, deadline: float | None, progress: Any, confirm: bool = False):
         self.net, self.layers, self.case = net, layers, case
         self.C = [([flint.fmpq(v.numerator, v.denominator) for v in c], flint.fmpq(d.numerator, d.denominator))
                   for c, d in case.constraints]
-        self.deadline, self.progress = deadline, progress
+        self.deadline, self.progress, self.confirm = deadline, progress, confirm
         self.steps: list = []
         self.stats = {"nodes": 0, "lps": 0, "splits": 0, "cuts": 0}
         self.widths = [float(b - a) for a, b in zip(case.lower, case.upper)]
@@ -97,11 +97,15 @@ class _Search:
 
     def excluded(self, node: _Node) -> int | None:
         """A constraint the exact symbolic intervals exclude on the node, tried only where the float
-        replica of that computation (a guide, never trusted) comes close to excluding one."""
+        replica of that computation (a guide, never trusted) comes close to excluding one.  Where the
+        replica excludes one by a wide margin the step is emitted unconfirmed (unless ``confirm``):
+        the checker computes it exactly, and verify() searches again with ``confirm`` if it fails."""
         guess, scale = self.float_floors(node)
         hopeful = [r for r in np.argsort(-guess) if guess[r] > -1e-6 * scale[r]]  # rounding slack: try the exact bound
         if not hopeful:
             return None
+        if not self.confirm and guess[hopeful[0]] > 1e-3 * scale[hopeful[0]]:
+            return int(hopeful[0])
         Low, Up = node.output_equations()
         for r in hopeful:
             c, d = self.C[r]
@@ -116,7 +120,7 @@ class _Search:
         lo = np.array([float(v) for v in node.lo])
         hi = np.array([float(v) for v in node.hi])
         mid, rad = (lo + hi) / 2, (hi - lo) / 2
-        H = np.array([[float(node.H[i, j]) for j in range(n + 1)] for i in range(node.H.nrows())])
+        H = np.array([[float(v) for v in node.H.entries()]]).reshape(node.H.nrows(), n + 1)
 
         def ranges(M: np.ndarray) -> tuple:
             m, r = M[:, :n] @ mid + M[:, n], np.abs(M[:, :n]) @ rad
@@ -150,14 +154,27 @@ class _Search:
             size.append(1 + np.abs(g[:n]) @ (np.abs(mid) + rad) + abs(g[n]) + abs(d))
         return np.nan_to_num(np.array(out), nan=-np.inf), np.array(size)
 
+    def float_ranges(self, node: _Node) -> tuple:
+        """Float ranges of the current layer's pre-activations over the box, and their terms' size."""
+        n = len(node.lo)
+        lo = np.array([float(v) for v in node.lo])
+        hi = np.array([float(v) for v in node.hi])
+        mid, rad = (lo + hi) / 2, (hi - lo) / 2
+        H = np.array([[float(v) for v in node.H.entries()]]).reshape(node.H.nrows(), n + 1)
+        m, r = H[:, :n] @ mid + H[:, n], np.abs(H[:, :n]) @ rad
+        return m - r, m + r, 1 + np.abs(H[:, :n]) @ (np.abs(mid) + rad) + np.abs(H[:, n])
+
     def fix_stable(self, node: _Node) -> None:
         """Fix every neuron of the current layer whose sign is constant on the box (repeat per layer)."""
         while not node.complete:
             k = node.k
-            L, U = _affine_interval(node.H, node.lo, node.hi)
+            fL, fU, size = self.float_ranges(node)
             for j, p in enumerate(list(node.phase)):
-                if p is None and (L[j] >= 0 or U[j] <= 0):
-                    phase = 1 if L[j] >= 0 else 0
+                if p is not None or -1e-9 * size[j] < fL[j] and fU[j] < 1e-9 * size[j]:
+                    continue  # the float range (a guide) straddles 0 clearly: not worth the exact range
+                (L,), (U,) = _affine_interval(_row(node.H, j), node.lo, node.hi)
+                if L >= 0 or U <= 0:
+                    phase = 1 if L >= 0 else 0
                     self.steps.append(["fix", k, j, phase])
                     node.assign(j, phase)
                     if node.k != k:
@@ -189,7 +206,7 @@ class _Search:
             return None
         if self.unsafe(w):
             return w
-        L, U = _affine_interval(node.H, node.lo, node.hi)
+        L, U, _ = self.float_ranges(node)  # only to choose what to split
         cut = self.cut_dimension(node, L, U)
         if cut is not None:
             return self.cut(node, cut, w)
@@ -324,9 +341,11 @@ def _samples(search: _Search, count: int = 256, seed: int = 0) -> tuple | None:
     return None
 
 
-def search_case(net: Any, layers: list, case: Any, deadline: float | None, progress: Any = None) -> tuple:
-    """("sat", x, stats) or ("unsat", steps, stats) for one case; raises Timeout."""
-    s = _Search(net, layers, case, deadline, progress)
+def search_case(net: Any, layers: list, case: Any, deadline: float | None, progress: Any = None,
+                confirm: bool = False) -> tuple:
+    """("sat", x, stats) or ("unsat", steps, stats) for one case; raises Timeout.  With ``confirm``
+    every bound step is computed exactly before it is emitted (else only the close calls are)."""
+    s = _Search(net, layers, case, deadline, progress, confirm)
     x = _samples(s)
     if x is None:
         lo = [flint.fmpq(v.numerator, v.denominator) for v in case.lower]
