@@ -1,8 +1,9 @@
 """Benchmark: exact verification (exactrelu.verify) on ACAS Xu and on tiny networks near their exact maximum.
 
 Part 1, ACAS Xu: the shipped networks and VNN-LIB properties (../shared/data/acasxu, or
-$EXACTRELU_ACAS_DIR): properties 3 and 4 on 1_1, 1_6 and 1_7 (property 4: tests/data/acasxu_prop_4.vnnlib,
-the data ships properties 1 and 3 only), property 1 on 1_1; each with a time limit (--acas-timeout, default 60 s). Reports status, seconds, nodes and exact LPs.
+$EXACTRELU_ACAS_DIR): properties 3, 4 and 1 on 1_1, 1_6 and 1_7 (property 4:
+tests/data/acasxu_prop_4.vnnlib, the data ships properties 1 and 3 only), each with a time limit
+(--acas-timeout, default 60 s). Reports status, seconds, nodes and exact LPs.
 
 Part 2, tiny networks: random 2-4-4-1 networks (float32 weights, read exactly), input box
 [-1, 1]^2, unsafe set "Y_0 >= t" with t the exact maximum moved by a relative offset
@@ -12,7 +13,7 @@ Compared in the same run: exactrelu.verify and Marabou (maraboupy, if installed)
 answers and reports the median time per query and the ratio exactrelu / Marabou.
 
 Prints tables and writes benchmarks/results/verify.json.
-Usage: python benchmarks/verify.py [--quick] [--nets N] [--acas-timeout S] [--skip-acas]
+Usage: python benchmarks/verify.py [--quick] [--nets N] [--acas-timeout S] [--skip-acas | --skip-tiny]
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ def run_acas(timeout: float) -> list:
         return []
     rows = []
     props = {"prop_1": d / "prop_1.vnnlib", "prop_3": d / "prop_3.vnnlib", "prop_4": PROP_4}
-    for net_id, prop in [(n, p) for p in ("prop_3", "prop_4") for n in ("1_1", "1_6", "1_7")] + [("1_1", "prop_1")]:
+    for net_id, prop in [(n, p) for p in ("prop_3", "prop_4", "prop_1") for n in ("1_1", "1_6", "1_7")]:
         net, p = load(d / f"ACASXU_run2a_{net_id}_batch_2000.onnx"), read(props[prop])
         t = time.perf_counter()
         r = verify(net, p, time_limit=timeout)
@@ -130,20 +131,24 @@ def main(argv=None) -> int:
     ap.add_argument("--nets", type=int, default=25, help="tiny networks (4 queries each)")
     ap.add_argument("--acas-timeout", type=float, default=60.0, help="seconds per ACAS Xu query")
     ap.add_argument("--skip-acas", action="store_true", help="only part 2")
+    ap.add_argument("--skip-tiny", action="store_true", help="only part 1")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
     nets, acas_limit = (6, 20.0) if args.quick else (args.nets, args.acas_timeout)
     print("Part 1: ACAS Xu (exact, proof-checked)\nnet   prop    status    seconds    nodes    LPs")
     acas = [] if args.skip_acas else run_acas(acas_limit)
-    print(f"\nPart 2: {nets} random 2-4-4-1 networks x {len(OFFSETS)} thresholds near the exact maximum")
-    tiny = run_tiny(nets, args.seed)
+    if args.skip_tiny:
+        tiny = {}
+    else:
+        print(f"\nPart 2: {nets} random 2-4-4-1 networks x {len(OFFSETS)} thresholds near the exact maximum")
+        tiny = run_tiny(nets, args.seed)
     print("tool        queries  wrong  unknown  median ms/query")
     for name, r in tiny.items():
         print(f"{name:11} {len(r['times']):7} {r['wrong']:6} {r['unknown']:8} {1000 * statistics.median(r['times']):12.1f}")
     if "marabou" in tiny:
         ratio = statistics.median(tiny["exactrelu"]["times"]) / statistics.median(tiny["marabou"]["times"])
         print(f"exactrelu / Marabou median time: {ratio:.2f}x")
-    else:
+    elif tiny:
         print("maraboupy is not installed: no float verifier to compare with")
     out = {"platform": platform.platform(), "acas": acas, "tiny": {k: {**v, "median_s": statistics.median(v["times"])}
                                                                     for k, v in tiny.items()}}
