@@ -23,6 +23,7 @@ __all__ = ["EXTRAS", "import_optional", "available"]
 # importable name -> the pyproject extra that installs it (pip install "exactrelu[EXTRA]")
 EXTRAS = {
     "scipy": "lp",
+    "highspy": "lp",
     "tqdm": "progress",
     "onnx": "onnx",
     "onnxruntime": "onnx",

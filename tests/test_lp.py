@@ -185,10 +185,21 @@ def test_zero_variables():
     assert r.status == "infeasible" and verify_lp([], A_eq=[[]], b_eq=[2], result=r)
 
 
-def test_without_scipy_uses_exact_path(monkeypatch):
+def test_without_a_float_solver_uses_exact_path(monkeypatch):
     monkeypatch.setitem(sys.modules, "scipy.optimize", None)  # import now raises ImportError
+    monkeypatch.setitem(sys.modules, "highspy", None)
     r = solve_lp([1, 1], [[-1, 0], [0, -1]], [0, 0], guide=True)
     assert r.status == "optimal" and r.method == "exact" and r.value == 0
+
+
+@pytest.mark.parametrize("solver", ["highspy", "scipy.optimize"])
+def test_either_float_solver_guides(monkeypatch, solver):
+    """highspy alone, or scipy alone: the guide proposes, the exact check accepts the same optimum."""
+    pytest.importorskip(solver)
+    other = "scipy.optimize" if solver == "highspy" else "highspy"
+    monkeypatch.setitem(sys.modules, other, None)
+    r = solve_lp([1, 2, 3, 4, 5, 6], [[-1 if i == j else 0 for j in range(6)] for i in range(6)], [0] * 6, guide=True)
+    assert r.status == "optimal" and r.method == "guided" and r.value == 0 and r.x == (0,) * 6
 
 
 def test_guided_path_is_used_when_scipy_present():

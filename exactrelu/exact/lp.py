@@ -15,13 +15,14 @@ rational arithmetic before it is returned:
   ``A_eq r = 0`` and ``c.r`` improving (``< 0`` when minimising, ``> 0`` when
   maximising).
 
-How the evidence is found: by default a float LP (scipy's HiGHS, imported
-lazily) proposes an optimal basis or a Farkas support on larger LPs, and the
-exact revised simplex of :mod:`exactrelu.exact._simplex` is warm-started from it
-(zero pivots when the proposal is right).  On small LPs, when scipy is
-missing, when the proposal is wrong, or with ``guide=False`` (or the module
-switch :data:`USE_FLOAT_GUIDE` off), the exact simplex runs from scratch.
-Floats never decide anything.
+How the evidence is found: by default a float LP (HiGHS through highspy or
+scipy, imported lazily: :mod:`exactrelu.exact.float_lp`) proposes an optimal
+basis or a Farkas support on larger LPs, and the exact revised simplex of
+:mod:`exactrelu.exact._simplex` is warm-started from it (zero pivots when the
+proposal is right).  On small LPs, when no float LP solver is installed, when
+the proposal is wrong, or with ``guide=False`` (or the module switch
+:data:`USE_FLOAT_GUIDE` off), the exact simplex runs from scratch.  Floats
+never decide anything.
 
 >>> r = solve_lp([1, 1], A_ub=[[-1, 0], [0, -1]], b_ub=[0, "-1/2"])
 >>> r.status, r.x, r.value
@@ -44,7 +45,7 @@ from .numbers import fraction_str, to_fraction, to_matrix, to_vector
 
 __all__ = ["LPResult", "LPCertificate", "solve_lp", "verify_lp", "USE_FLOAT_GUIDE"]
 
-#: Module switch for ``guide=None``: True lets a float LP (scipy HiGHS) propose solutions, verified
+#: Module switch for ``guide=None``: True lets a float LP (HiGHS) propose solutions, verified
 #: exactly, on LPs large enough to profit; "always" uses it on every LP; False never.
 USE_FLOAT_GUIDE: bool | str = True
 
@@ -367,11 +368,10 @@ def _solve_zero_dim(P: _Problem) -> LPResult:
 
 
 def _guided(P: _Problem) -> LPResult | None:
-    try:
-        from scipy.optimize import linprog
-        import numpy as np
-    except ImportError:
-        return None
+    import numpy as np
+
+    from .float_lp import minimize
+
     rows, rhs = _stacked(P)
     try:
         A = np.array([[float(v) for v in r] for r in rows], dtype=float).reshape(len(rows), P.n)
@@ -381,14 +381,12 @@ def _guided(P: _Problem) -> LPResult | None:
         return None
     if not (np.all(np.isfinite(A)) and np.all(np.isfinite(b)) and np.all(np.isfinite(c))):
         return None
-    kw = dict(bounds=[(None, None)] * P.n, method="highs")
-    try:
-        res = linprog(c, A_ub=A if len(rows) else None, b_ub=b if len(rows) else None, **kw)
-    except (ValueError, RuntimeError):
+    res = minimize(c, A, b)
+    if res is None:
         return None
-    if res.status == 0:
+    if res.status == "optimal":
         return _guided_optimal(P, rows, A, b, res)
-    if res.status == 2:
+    if res.status == "infeasible":
         return _guided_farkas(P, A, b)
     return None  # unbounded or numerical trouble: the exact path decides
 
@@ -417,7 +415,7 @@ def _independent_rows(A, order, n: int) -> list[int]:
 def _guided_optimal(P: _Problem, rows, A, b, res) -> LPResult | None:
     import numpy as np
 
-    marg = np.abs(res.ineqlin.marginals) if res.ineqlin is not None else np.zeros(len(rows))
+    marg = res.marginals if res.marginals is not None else np.zeros(len(rows))
     slack = b - A @ res.x
     scale = 1.0 + np.abs(b)
     active = np.where((slack <= 1e-7 * scale) | (marg > 1e-9))[0]
@@ -460,17 +458,16 @@ def _orient_equations(P: _Problem, basis: list[int]) -> list[int]:
 def _guided_farkas(P: _Problem, A, b) -> LPResult | None:
     """Ask HiGHS for y >= 0 with A^T y = 0, b.y = -1, then confirm its support exactly."""
     import numpy as np
-    from scipy.optimize import linprog
+
+    from .float_lp import minimize
 
     m = A.shape[0]
     Aeq = np.vstack([A.T, b.reshape(1, -1)])
     beq = np.zeros(P.n + 1)
     beq[-1] = -1.0
-    try:
-        res = linprog(np.zeros(m), A_eq=Aeq, b_eq=beq, bounds=[(0, None)] * m, method="highs")
-    except (ValueError, RuntimeError):
-        return None
-    if res.status != 0:
+    # y >= 0 and Aeq y = beq, as inequalities in free variables
+    res = minimize(np.zeros(m), np.vstack([-np.eye(m), Aeq, -Aeq]), np.concatenate([np.zeros(m), beq, -beq]))
+    if res is None or res.status != "optimal":
         return None
     order = sorted(range(m), key=lambda j: -res.x[j])
     support = [j for j in order if res.x[j] > 1e-12]

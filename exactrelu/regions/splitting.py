@@ -275,11 +275,15 @@ class Splitter:
         other = next((v for v in cell.known if sign * (_dot(row, v) + off) < 0), None)
         known = cell.known
         if other is None:
+            other = self._float_crossing(cell, row, off, sign)
+        if other is None:
             v = self._lp_extreme(cell, row, minimize=sign > 0)
             known = _add_known(known, v)
             if sign * (_dot(row, v) + off) >= 0:  # f keeps the sign of s on the whole interior
                 return self._keep(cell, sign > 0, known)
             other = v
+        else:
+            known = _add_known(known, other)
         below, above = (other, None) if sign > 0 else (None, other)
         return below, above, *sides(known)
 
@@ -416,6 +420,26 @@ class Splitter:
             if self._inside(q, cuts):
                 return q
         return p
+
+    def _float_crossing(self, cell: Cell, row: tuple, off, sign: int) -> tuple | None:
+        """A point of the closed cell where sign * f < 0, proposed by a float LP and checked exactly; None when
+        the float LP is unavailable or its proposal does not check (then the exact LP decides).
+
+        The float optimum x, read exactly, may miss the cell by rounding: the points w + t (x - w) for t just
+        below 1 (w the witness, strictly inside) are tried, each checked in rationals against every constraint."""
+        from ..exact.float_lp import minimize
+
+        w, cons = cell.witness, self.box_cuts + cell.cuts
+        res = minimize([sign * _float(v) for v in row], [[_float(v) for v in a] for a, _ in cons],
+                       [_float(b) for _, b in cons])
+        if res is None or res.status != "optimal":
+            return None
+        xq = tuple(Q(*float(v).as_integer_ratio()) for v in res.x)
+        for t in (Q(1), Q(2**30 - 1, 2**30), Q(4095, 4096)):
+            p = xq if t == 1 else tuple(wi + t * (xi - wi) for wi, xi in zip(w, xq))
+            if sign * (_dot(row, p) + off) < 0 and all(_dot(a, p) <= b for a, b in cons):
+                return p
+        return None
 
     def _lp_extreme(self, cell: Cell, row: tuple, minimize: bool) -> tuple:
         """An exact point of the closed cell minimizing (or maximizing) row.x, by an exact LP."""
