@@ -52,12 +52,13 @@ import math
 import weakref
 from dataclasses import dataclass
 from fractions import Fraction
-from functools import partial
+from functools import lru_cache, partial
 from math import lcm
 from typing import Any, Callable, Hashable, Iterable, Iterator, Sequence
 
 import flint
 import numpy as np
+from flint.utils.flint_exceptions import DomainError
 
 from ..exact.floats import round_nearest
 from ..exact.numbers import fraction_brief, to_fraction
@@ -234,7 +235,8 @@ class Context:
         followed by a ReLU (``hidden`` True) or by their own activations
         (``hidden`` what :meth:`activation` made of a
         :class:`~exactrelu.nets.activation.LayerActivation`), and ``on_pre`` (if given) sees their
-        pre-activations in the context's state form.  ``layers`` may be any
+        pre-activations in the context's state form, to read before it returns (the exact context's
+        ReLU then zeroes that state in place).  ``layers`` may be any
         iterable (a generator of a million layers is fine).  Every forward
         pass of the package is this loop.
 
@@ -409,15 +411,25 @@ _PREPARED = _PerObject()
 
 # ---------------------------------------------------------------- exact
 class ExactContext(Context):
-    """Exact rational arithmetic on whole batches.
+    """Exact rational arithmetic on whole batches, in flint integers, with a float guide for the ReLU signs.
 
-    A layer is an integer matrix ``q W`` and an integer column ``q b`` with
-    one common denominator ``q``; a batch is an integer matrix of numerators
-    (one column per input) and one denominator ``D_j`` per input (so one
-    input with a large denominator does not slow down the others).  Then
-    column j of ``Z`` is ``(qW Y + qb D^T)_j / (q D_j)`` exactly, by flint
-    ``fmpz_mat`` products over the whole batch; ReLU keeps the positive
-    numerators, and each column is reduced by its gcd so the integers stay small.
+    A state's exact part is an integer matrix with one column per input
+    whose last row holds each input's denominator: column j is
+    ``(y_j, D_j)`` for the exact values ``y_j / D_j``.  A layer is the
+    integer matrix ``[[q W, q b], [0, q]]`` (``q`` the common denominator of
+    ``W`` and ``b``), so one ``fmpz_mat`` product per layer applies the
+    weights and the biases to the whole batch and carries the denominators
+    along.  Float inputs (doubles are dyadic) share one power-of-two
+    denominator; other rationals keep their own, so one input with a large
+    denominator does not slow down the others.
+
+    ReLU must zero the negative entries without reading every entry into
+    Python: a float64 pass runs alongside with a rigorous bound on its error
+    (:class:`_Guide`), and decides each sign whose float value is farther
+    from zero than its bound; the other entries are read exactly.  Then the
+    state is divided by the gcd of all its entries, found in C
+    (:func:`_reduce`), so the integers stay small.  Fractions are built only
+    when a result is read (:meth:`columns`).
     """
 
     name = "exact"
@@ -426,47 +438,65 @@ class ExactContext(Context):
     def layer(self, W, b, where):
         q = lcm(*(v.denominator for row in W for v in row), *(v.denominator for v in b))
         d, k = len(W), len(W[0])
-        Wq = flint.fmpz_mat(d, k, [v.numerator * (q // v.denominator) for row in W for v in row])
-        bq = flint.fmpz_mat(d, 1, [v.numerator * (q // v.denominator) for v in b])
-        return Wq, bq, flint.fmpz(q)
+        ents = []
+        for row, bj in zip(W, b):
+            ents += [v.numerator * (q // v.denominator) for v in row]
+            ents.append(bj.numerator * (q // bj.denominator))
+        ents += [0] * k + [q]
+        return _Layer(flint.fmpz_mat(d + 1, k + 1, ents), W, b)
 
     def batch(self, inputs):
+        guided = inputs.n >= _GUIDED  # a few inputs: reading every entry costs less than the floats
+        if inputs._array is not None:
+            return _State(_dyadic_batch(inputs._array), *(_Guide.exact(inputs._array) if guided else ()))
         rows = inputs.fractions()
         dens = [lcm(1, *(v.denominator for v in row)) for row in rows]
         n, dim = inputs.n, inputs.dim
         entries = [rows[i][j].numerator * (dens[i] // rows[i][j].denominator) for j in range(dim) for i in range(n)]
-        return flint.fmpz_mat(dim, n, entries), [flint.fmpz(D) for D in dens]
+        return _State(flint.fmpz_mat(dim + 1, n, entries + dens), *(_Guide.rounded(inputs) if guided else ()))
 
     def affine(self, layer, Y):
-        (Wq, bq, q), (num, dens) = layer, Y
-        return Wq * num + bq * flint.fmpz_mat(1, len(dens), dens), [q * D for D in dens]
+        f = e = None
+        if Y.f is not None:
+            guide = layer.guide()
+            if guide is not None:
+                f, e = guide.affine(Y.f, Y.e)
+        return _State(layer.M * Y.M, f, e)
 
     def relu(self, Z):
-        num, dens = Z
-        zero = flint.fmpz(0)
-        ents = [v if v > zero else zero for v in num.entries()]
-        return _reduce(ents, num.nrows(), num.ncols(), dens)
+        M, d, n = Z.M, Z.M.nrows() - 1, Z.M.ncols()
+        if Z.f is None:  # no guide: read every entry
+            zero = flint.fmpz(0)
+            return _State(_reduce([v if v > zero else zero for v in M.entries()], d + 1, n))
+        neg, und = _Guide.signs(Z.f, Z.e)
+        neg, und = neg.T, und.T  # one row per neuron, as in M
+        for j in range(d):  # M is the fresh product of affine(): zeroed in place (run's on_pre has read it)
+            for i in np.flatnonzero(und[j]).tolist():
+                if M[j, i] < 0:
+                    M[j, i] = 0
+            for i in np.flatnonzero(neg[j]).tolist():
+                M[j, i] = 0
+        return _State(_reduce_matrix(M), np.maximum(Z.f, 0.0), Z.e)  # ReLU is 1-Lipschitz: the bound stays
 
     def activation(self, acts):
         return acts
 
     def activate(self, Z, acts):
-        num, dens = Z
-        d, n = num.nrows(), num.ncols()
-        ents = num.entries()
-        cols = [[f(Fraction(int(ents[r * n + i]), int(dens[i]))) for r, f in enumerate(acts.funcs)] for i in range(n)]
-        new_dens = [lcm(*(v.denominator for v in col)) for col in cols]
-        flat = [cols[i][r].numerator * (new_dens[i] // cols[i][r].denominator) for r in range(d) for i in range(n)]
-        return _reduce([flint.fmpz(v) for v in flat], d, n, [flint.fmpz(D) for D in new_dens])
+        n = Z.M.ncols()
+        cols = [tuple(f(v) for f, v in zip(acts.funcs, col)) for col in self.columns(Z, n)]
+        dens = [lcm(1, *(v.denominator for v in col)) for col in cols]
+        d = len(acts.funcs)
+        flat = [cols[i][r].numerator * (dens[i] // cols[i][r].denominator) for r in range(d) for i in range(n)]
+        return _State(_reduce([flint.fmpz(v) for v in flat + dens], d + 1, n))  # no guide from here on
 
     def export(self, Y, n):
         return self.columns(Y, n)
 
     def columns(self, Z, n):
-        num, dens = Z
-        d = num.nrows()
-        ents = [int(v) for v in num.entries()]
-        return [tuple(Fraction(ents[j * n + i], int(dens[i])) for j in range(d)) for i in range(n)]
+        ents = [int(v) for v in Z.M.entries()]
+        d = Z.M.nrows() - 1
+        dens = ents[d * n:]
+        return [tuple(Fraction(ents[j * n + i], dens[i]) for j in range(d)) for i in range(n)]
 
     def signs(self, Z: Any, n: int) -> list:
         """Per input, the exact sign (-1, 0 or 1) of each entry of a state: the signs of the numerators.
@@ -475,31 +505,188 @@ class ExactContext(Context):
         >>> ctx.signs(ctx.batch(read_inputs([["-1/3", 0, 2]], 3)), 1)
         [(-1, 0, 1)]
         """
-        num, _ = Z  # every denominator is positive
-        d, ents = num.nrows(), num.entries()
+        d, ents = Z.M.nrows() - 1, Z.M.entries()  # every denominator is positive
         zero = flint.fmpz(0)
         return [tuple((ents[j * n + i] > zero) - (ents[j * n + i] < zero) for j in range(d)) for i in range(n)]
 
     def value(self, v):
         return flint.fmpq(v.numerator, v.denominator), flint.fmpq(0)
 
+    def bits(self, Z: Any) -> int:
+        """The size of a state: the bit length of its longest integer (values and denominators).
 
-def _reduce(ents: list, d: int, n: int, dens: list) -> tuple:
-    """Divide each column's numerators and its denominator by their gcd, so the integers stay small."""
-    one = flint.fmpz(1)
-    dens = list(dens)
-    for i in range(n):
-        g = dens[i]
-        for j in range(i, d * n, n):
-            if g == one:
-                break
-            if ents[j]:
-                g = g.gcd(ents[j])
-        if g != one:
-            for j in range(i, d * n, n):
-                ents[j] = ents[j] // g
-            dens[i] = dens[i] // g
-    return flint.fmpz_mat(d, n, ents), dens
+        >>> ctx = ExactContext()
+        >>> ctx.bits(ctx.batch(read_inputs([["-1/3", 4]], 2)))
+        4
+        """
+        return max((v.bit_length() for v in Z.M.entries()), default=0)
+
+
+class _Layer:
+    """An exact-context layer: the integer matrix ``[[q W, q b], [0, q]]``, and its float guide, made when
+    first asked for (single inputs never need one)."""
+
+    __slots__ = ("M", "_exact", "_guide")
+
+    def __init__(self, M: Any, W: tuple, b: tuple):
+        self.M, self._exact, self._guide = M, (W, b), False
+
+    def guide(self) -> "_Guide | None":
+        if self._guide is False:
+            self._guide = _Guide.layer(*self._exact)
+        return self._guide
+
+
+_GUIDED = 16  # batches of at least this many inputs get a float guide for their ReLU signs
+
+
+class _State:
+    """An exact-context state: ``M``, the integer matrix (one column per input, denominators in the last row),
+    and, when there is one, the float guide: ``f`` the values as float64 (one row per input) and ``e`` a
+    rigorous bound on ``|f - exact|``, entry by entry (inf or NaN where the floats overflowed: then undecided)."""
+
+    __slots__ = ("M", "f", "e")
+
+    def __init__(self, M: Any, f: np.ndarray | None = None, e: np.ndarray | None = None):
+        self.M, self.f, self.e = M, f, e
+
+
+_U = 2.0**-53  # unit roundoff of float64
+_ETA = 2.0**-1074  # the smallest subnormal: the absolute error of rounding into the subnormal range is at most half
+
+
+class _Guide:
+    """A layer in float64 (rounded to nearest) and the rigorous error bound of one affine step.
+
+    For exact ``W, b`` rounded to ``W~, b~`` (``|W - W~| <= u |W~| + eta`` entry by entry), an input ``y~``
+    with ``|y - y~| <= e`` and ``z~ = fl(W~ y~ + b~)`` computed by any summation order (BLAS):
+
+        |z - z~| <= (u + g) (|W~| |y~| + |b~|) + (1 + u) |W~| e + eta (sum |y~| + sum e + 1) + (k + 2) eta
+
+    with ``g = gamma_{k+1}`` (Higham, Accuracy and Stability, 3.1: the dot product bound, which holds for
+    every order and with FMA).  The bound is itself computed in floats, rounding to nearest: a sum of
+    ``k + 2`` nonnegative terms computed so is at least ``(1 - gamma_{k+2})`` times the exact one, so the
+    result is inflated by ``1 + 4 (k + 3) u``; products that underflow lose at most ``eta`` each, covered by
+    the additive terms.  Infinite or NaN values (overflow) compare false both ways: their signs are read exactly.
+    """
+
+    __slots__ = ("WT", "bf", "aWT", "ab", "k")
+
+    def __init__(self, WT: np.ndarray, bf: np.ndarray):
+        self.WT, self.bf = WT, bf
+        self.aWT, self.ab, self.k = np.abs(WT), np.abs(bf), WT.shape[0]
+
+    @staticmethod
+    def layer(W: tuple, b: tuple) -> "_Guide | None":
+        try:  # float(Fraction) is correctly rounded (integer true division)
+            WT = np.array([[float(v) for v in row] for row in W], dtype=np.float64).T.copy()
+            bf = np.array([float(v) for v in b], dtype=np.float64)
+        except OverflowError:
+            return None
+        return _Guide(WT, bf)
+
+    @staticmethod
+    def exact(X: np.ndarray) -> tuple:
+        """Doubles are their own exact values: error 0."""
+        return X, np.zeros_like(X)
+
+    @staticmethod
+    def rounded(inputs: Batch) -> tuple:
+        """Rationals rounded to nearest double: error at most u |x~| + eta."""
+        try:
+            f = inputs.float64()
+        except ValueError:  # too large for a double: no guide
+            return None, None
+        return f, (_U * np.abs(f) + _ETA) * (1 + 4 * _U)
+
+    def affine(self, f: np.ndarray, e: np.ndarray) -> tuple:
+        k = self.k
+        g = (k + 1) * _U / (1 - (k + 1) * _U)
+        with np.errstate(all="ignore"):  # overflow gives inf/NaN: undecided, read exactly
+            z = f @ self.WT + self.bf
+            mag = np.abs(f) @ self.aWT + self.ab
+            prop = e @ self.aWT
+            eta = _ETA * (np.abs(f).sum(axis=1, keepdims=True) + e.sum(axis=1, keepdims=True) + 1 + (k + 2))
+            err = ((_U + g) * mag + (1 + _U) * prop + eta) * (1 + 4 * (k + 3) * _U)
+        return z, err
+
+    @staticmethod
+    def signs(f: np.ndarray, e: np.ndarray) -> tuple:
+        """(surely negative, undecided) masks: negative where f < -e; undecided unless f > e or f < -e."""
+        with np.errstate(invalid="ignore"):
+            pos, neg = f > e, f < -e
+        return neg, ~(pos | neg)
+
+
+def _dyadic_batch(X: np.ndarray) -> Any:
+    """Finite doubles (one input per row) as a state matrix over one common power-of-two denominator, read
+    exactly: x = m 2^e with m an odd integer, without building a Fraction per entry.
+
+    >>> _dyadic_batch(np.array([[0.75, -2.0], [0.0, 0.125]]))
+    [  6, 0]
+    [-16, 1]
+    [  8, 8]
+    """
+    n, dim = X.shape
+    mant, exp = np.frexp(X.T)  # X = mant 2^exp, 1/2 <= |mant| < 1: mant 2^53 is an exact int64
+    m = (mant * 2.0**53).astype(np.int64)
+    nz = m != 0
+    low = m & -m  # the lowest set bit: a power of two, exact as a double
+    tz = np.log2(np.where(nz, low, 1).astype(np.float64)).astype(np.int64)
+    m, e = np.where(nz, m >> tz, 0), np.where(nz, exp.astype(np.int64) - 53 + tz, 0)
+    e0 = min(0, int(e[nz].min())) if nz.any() else 0  # the common denominator is 2^-e0
+    ents = [int(v) << s for v, s in zip(m.ravel().tolist(), (e - e0).ravel().tolist())]
+    return flint.fmpz_mat(dim + 1, n, ents + [1 << -e0] * n)
+
+
+def _reduce(ents: list, d: int, n: int) -> Any:
+    """The state matrix with entries ``ents`` (row-major, d x n, the denominators last), fully reduced."""
+    return _reduce_matrix(flint.fmpz_mat(d, n, ents))
+
+
+def _reduce_matrix(M: Any) -> Any:
+    """``M`` (the denominators in its last row) divided by the gcd g of all its entries, when that pays.
+
+    g is found in C: the gcd of a denominator and the entries of R M S, for small fixed mixing matrices R,
+    S, is a multiple of g, and the exact division ``M / g`` (which flint refuses unless every entry is
+    divisible) confirms it; when it does not, g is computed entry by entry.  Small states (up to
+    ``_SMALL`` entries: a single input, the depth code's orbits and limits) are always fully reduced, so
+    their integers are the canonical ones.  Larger ones are divided only once g has ``_LAZY_BITS`` bits: a
+    division costs about a fifth of a layer's product and a few bits save less; a common factor left in
+    stays in the next state's gcd, so the integers are never more than ``_LAZY_BITS`` bits longer than
+    reduced ones.
+    """
+    d, n = M.nrows(), M.ncols()
+    if n == 0:
+        return M
+    one, g = flint.fmpz(1), M[d - 1, 0]  # a denominator: positive
+    for seed in (0, 1):
+        R, S = _mixing(d, n, seed)
+        for v in (R * M * S).entries():
+            g = g.gcd(v)
+        if g == one or (d * n > _SMALL and g.bit_length() < _LAZY_BITS):
+            return M
+        try:
+            return M / g
+        except DomainError:  # g is a proper multiple of the gcd (rare): mix again, then read every entry
+            pass
+    for v in M.entries():
+        if g == one:
+            return M
+        g = g.gcd(v)
+    return M / g
+
+
+_SMALL = 1024
+_LAZY_BITS = 16
+
+
+@lru_cache(maxsize=16)
+def _mixing(d: int, n: int, seed: int) -> tuple:
+    """Fixed pseudo-random integer matrices, 4 x d and n x 4 (sixteen combinations of a state's entries)."""
+    rng = np.random.default_rng([d, n, seed])
+    return (flint.fmpz_mat(4, d, rng.integers(-2**20, 2**20, 4 * d).tolist()),
+            flint.fmpz_mat(n, 4, rng.integers(-2**20, 2**20, 4 * n).tolist()))
 
 
 # ---------------------------------------------------------------- numpy

@@ -518,15 +518,10 @@ def _enclose(layers: list, x: tuple, eps: Fraction, bar: Any = None) -> tuple:
         Y = ex.run(ex.convert([layer]), Y)  # layer by layer: watch the size of the exact state
         if bar is not None:
             bar.update(1, evaluated=i + 1)
-        if _bits(Y) > EXACT_BITS and i + 1 < len(layers):
+        if ex.bits(Y) > EXACT_BITS and i + 1 < len(layers):
             return _enclose_arb(layers[i + 1:], ex.columns(Y, 1)[0], eps, bar)
     value = ex.export(Y, 1)[0]
     return value, tuple(Fraction(0) for _ in value), "exact", None
-
-
-def _bits(Y: Any) -> int:
-    num, dens = Y
-    return max([int(D).bit_length() for D in dens] + [int(v).bit_length() for v in num.entries()])
 
 
 def _enclose_arb(layers: list, y: tuple, eps: Fraction, bar: Any = None) -> tuple:
