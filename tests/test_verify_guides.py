@@ -81,13 +81,13 @@ def test_a_lying_guide_changes_no_answer(net, delta, above, lie):
     """With the float bound guide replaced by nonsense the answers still match region enumeration
     and every proof is still accepted (the exact bound and the LP decide)."""
     rng = np.random.default_rng(0)
-    fake = {"never": lambda k: np.full(k, -np.inf), "always": lambda k: np.full(k, np.inf),
-            "random": lambda k: rng.normal(size=k)}[lie]
+    fake = {"never": lambda k: np.full((2, k), -np.inf), "always": lambda k: np.full((2, k), np.inf),
+            "random": lambda k: rng.normal(size=(2, k))}[lie]
     top = _exact_max(net)
     t = top + delta if above else top - delta
     prop = Property.box(*BOX, [[([-1], -t)]])
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(bab._Search, "float_floors", lambda self, node: (fake(len(self.C)), np.ones(len(self.C))))
+        mp.setattr(bab._Search, "float_floors", lambda self, node: (fake(len(self.C)), np.ones((2, len(self.C)))))
         r = verify(net, prop)
     assert r.status == ("unsat" if t > top else "sat")
     if r.status == "unsat":

@@ -95,27 +95,34 @@ class _Search:
         """The node's rows as the checker derives them: with the case's constraints once every phase is fixed."""
         return node.rows + ([_output_row(node, c, d) for c, d in self.C] if node.complete else [])
 
-    def excluded(self, node: _Node) -> int | None:
-        """A constraint the exact symbolic intervals exclude on the node, tried only where the float
-        replica of that computation (a guide, never trusted) comes close to excluding one.  Where the
-        replica excludes one by a wide margin the step is emitted unconfirmed (unless ``confirm``):
+    def excluded(self, node: _Node) -> tuple | None:
+        """A step ("bound" or "back", constraint r) that excludes a constraint on the node exactly, tried
+        only where the float replica of that computation (a guide, never trusted) comes close.  Where
+        the replica clears it by a wide margin the step is emitted unconfirmed (unless ``confirm``):
         the checker computes it exactly, and verify() searches again with ``confirm`` if it fails."""
         guess, scale = self.float_floors(node)
-        hopeful = [r for r in np.argsort(-guess) if guess[r] > -1e-6 * scale[r]]  # rounding slack: try the exact bound
+        order = sorted(np.ndindex(*guess.shape), key=lambda i: -guess[i])
+        hopeful = [i for i in order if guess[i] > -1e-6 * scale[i]]  # rounding slack: try the exact bound
         if not hopeful:
             return None
+        kinds = ("bound", "back")
         if not self.confirm and guess[hopeful[0]] > 1e-3 * scale[hopeful[0]]:
-            return int(hopeful[0])
-        Low, Up = node.output_equations()
-        for r in hopeful:
+            return kinds[hopeful[0][0]], int(hopeful[0][1])
+        forward = None
+        for kind, r in hopeful:
             c, d = self.C[r]
-            if node.floor(c, Low, Up) > d:
-                return int(r)
+            if kind == 1:
+                if node.back_floor(c) > d:
+                    return "back", int(r)
+                continue
+            forward = forward or node.output_equations()
+            if node.floor(c, *forward) > d:
+                return "bound", int(r)
         return None
 
-    def float_floors(self, node: _Node) -> tuple:
-        """floor(c) - d per constraint, as node.output_equations and node.floor compute it, in floats,
-        and the size of the terms it sums (to judge rounding)."""
+    def float_floors(self, node: _Node) -> tuple:  # long: a float mirror of output_equations, floor and back_floor
+        """Rows ("bound", "back") of floor - d per constraint, computed as node.floor and node.back_floor
+        compute them but in floats, and the size of the terms each sums (to judge rounding)."""
         n = len(node.lo)
         lo = np.array([float(v) for v in node.lo])
         hi = np.array([float(v) for v in node.hi])
@@ -128,6 +135,7 @@ class _Search:
 
         Low = Up = H
         phases = node.phase
+        relus = []
         for W, b in ([] if node.complete else self.fl[node.k + 1:]):
             lmin, lmax = ranges(Low)
             umin, umax = ranges(Up)
@@ -135,6 +143,7 @@ class _Search:
             act = (p == 1) | ((p == -1) & (lmin >= 0))
             dead = ~act & ((p == 0) | (umax <= 0))
             free = ~act & ~dead
+            relus.append((act, free, lmin, umax))
             keep_low = act | (free & (lmax > -lmin))
             keep_up = act | (free & (umin >= 0))
             chord = free & (umin < 0)
@@ -147,12 +156,34 @@ class _Search:
             Low[:, n] += b
             Up[:, n] += b
             phases = [None] * len(b)
-        out, size = [], []
-        for c, d in self.fC:
-            g = np.maximum(c, 0) @ Low + np.minimum(c, 0) @ Up
-            out.append(g[:n] @ mid + g[n] - np.abs(g[:n]) @ rad - d)
-            size.append(1 + np.abs(g[:n]) @ (np.abs(mid) + rad) + abs(g[n]) + abs(d))
-        return np.nan_to_num(np.array(out), nan=-np.inf), np.array(size)
+        out, size = np.empty((2, len(self.fC))), np.empty((2, len(self.fC)))
+        for r, (c, d) in enumerate(self.fC):
+            for kind, (g, extra) in enumerate((self._forward_row(c, Low, Up), self._back_row(c, relus, node))):
+                out[kind, r] = g[:n] @ mid + g[n] - np.abs(g[:n]) @ rad - d
+                size[kind, r] = 1 + np.abs(g[:n]) @ (np.abs(mid) + rad) + abs(g[n]) + abs(d) + extra
+        return np.nan_to_num(out, nan=-np.inf), size
+
+    @staticmethod
+    def _forward_row(c: np.ndarray, Low: np.ndarray, Up: np.ndarray) -> tuple:
+        return np.maximum(c, 0) @ Low + np.minimum(c, 0) @ Up, 0.0
+
+    def _back_row(self, c: np.ndarray, relus: list, node: _Node) -> tuple:
+        """The affine function of x that back_floor minimises (floats), and the size of its constant's terms."""
+        lam, const, size = c, 0.0, 0.0
+        for (W, b), (act, free, l, u) in zip(reversed(self.fl[node.k + 1:]), reversed(relus)):
+            const += lam @ b
+            size += np.abs(lam) @ np.abs(b)
+            mu = lam @ W
+            s = np.where(free, u / np.where(free, u - l, 1.0), 0.0)
+            neg = free & (mu < 0)
+            shift = np.where(neg, mu * s * l, 0.0)
+            const -= shift.sum()
+            size += np.abs(shift).sum()
+            lam = np.where(act, mu, 0.0) + np.where(free & (mu > 0) & (u > -l), mu, 0.0) + np.where(neg, mu * s, 0.0)
+        H = np.array([[float(v) for v in node.H.entries()]]).reshape(node.H.nrows(), -1)
+        g = lam @ H
+        g[-1] += const
+        return g, size
 
     def float_ranges(self, node: _Node) -> tuple:
         """Float ranges of the current layer's pre-activations over the box, and their terms' size."""
@@ -194,9 +225,9 @@ class _Search:
                 return found
             w = found
         self.fix_stable(node)
-        r = self.excluded(node)
-        if r is not None:
-            self.steps.append(["bound", r])
+        closing = self.excluded(node)
+        if closing is not None:
+            self.steps.append(list(closing))
             return None
         if node.complete:
             found = self.feasible(self.rows(node))

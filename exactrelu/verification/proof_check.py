@@ -12,7 +12,9 @@ the property).  Inputs are plain JSON values:
   ``["fix", layer, neuron, phase]`` (the neuron's pre-activation has that sign on the
   whole box), ``["split", layer, neuron]`` (followed by the active subtree, then the
   inactive one), ``["empty", [y...]]`` (a Farkas certificate for the node's rows) or
-  ``["bound", r]`` (symbolic interval arithmetic shows constraint r fails on the node).
+  ``["bound", r]`` (symbolic interval arithmetic shows constraint r fails on the node) or
+  ``["back", r]`` (the same intervals' ranges, then constraint r's row back-substituted through
+  linear ReLU bounds to the node's exact map, show it fails).
 
 A node has its own box (cuts shrink it) and fixes phases of whole layers in order: a fix or split must name a neuron of
 the first layer that still has unassigned neurons.  Its rows ``a.x <= b`` are: the
@@ -174,12 +176,13 @@ class _Node:
             self.lo[i] = v
             self.rows[n + i] = (self.rows[n + i][0], -v)
 
-    def output_equations(self) -> tuple:
+    def output_equations(self, ranges: list | None = None) -> tuple:
         """Affine maps (Low, Up), rows per output, with Low(x) <= N(x) <= Up(x) on the node's set.
 
         Layer k's pre-activations are exactly H; an assigned neuron's value is then H's row (phase 1)
         or 0; each later layer maps the pair with W+ and W- and each ReLU keeps, zeroes or relaxes it
-        by the signs of the pair's ranges over the box (symbolic intervals, exact).
+        by the signs of the pair's ranges over the box (symbolic intervals, exact).  ``ranges``, if
+        given, receives per ReLU layer (phases, lower end of Low, upper end of Up).
         """
         n, zero = len(self.lo), flint.fmpq_mat(1, len(self.lo) + 1)
         if self.complete:
@@ -187,16 +190,19 @@ class _Node:
         Low, Up = self.H, self.H
         phases = self.phase
         for layer in self.layers[self.k + 1:]:
-            Low, Up = self._relu(Low, Up, phases, n, zero)
+            Low, Up = self._relu(Low, Up, phases, n, zero, ranges)
             _, b, Wp, Wn = layer
             bb = flint.fmpq_mat([[0] * n + [b[i, 0]] for i in range(b.nrows())])
             Low, Up = Wp * Low + Wn * Up + bb, Wp * Up + Wn * Low + bb
             phases = [None] * Low.nrows()
         return Low, Up
 
-    def _relu(self, Low: flint.fmpq_mat, Up: flint.fmpq_mat, phases: list, n: int, zero: flint.fmpq_mat) -> tuple:
+    def _relu(self, Low: flint.fmpq_mat, Up: flint.fmpq_mat, phases: list, n: int, zero: flint.fmpq_mat,
+              ranges: list | None = None) -> tuple:
         lmin, lmax = _affine_interval(Low, self.lo, self.hi)
         umin, umax = _affine_interval(Up, self.lo, self.hi)
+        if ranges is not None:
+            ranges.append((phases, lmin, umax))
         lows, ups = [], []
         for j, p in enumerate(phases):
             lo_row, up_row = _row(Low, j), _row(Up, j)
@@ -220,6 +226,46 @@ class _Node:
         return _affine_interval(g, self.lo, self.hi)[0][0]
 
 
+    def back_floor(self, c: list) -> flint.fmpq:
+        """A lower bound of c . N(x) on the node: c's row carried back through each ReLU layer's linear
+        bounds (from the symbolic intervals' ranges [l, u] of its pre-activations) to the node's map H.
+
+        Per neuron with coefficient m on relu(z): phase 1 or l >= 0 keeps m on z; phase 0 or u <= 0
+        drops it; otherwise m >= 0 uses relu(z) >= z (if u > -l) or >= 0, and m < 0 uses
+        relu(z) <= s (z - l) with s >= u / (u - l) a multiple of 2^-16 rounded up.
+        """
+        ranges: list = []
+        self.output_equations(ranges)
+        n, zero, one = len(self.lo), flint.fmpq(0), flint.fmpq(1)
+        lam, const = flint.fmpq_mat([list(c)]), zero
+        for (W, b, *_), (phases, l, u) in zip(reversed(self.layers[self.k + 1:]), reversed(ranges)):
+            const += (lam * b)[0, 0]
+            mu = lam * W
+            row = []
+            for j, p in enumerate(phases):
+                m = mu[0, j]
+                if p == 1 or (p is None and l[j] >= 0):
+                    row.append(m)
+                elif p == 0 or u[j] <= 0 or m == 0:
+                    row.append(zero)
+                elif m > 0:
+                    row.append(m if u[j] > -l[j] else zero)
+                else:
+                    s = _slope(l[j], u[j])
+                    row.append(m * s)
+                    const -= m * s * l[j]
+            lam = flint.fmpq_mat([row])
+        g = lam * self.H
+        g[0, n] += const
+        return _affine_interval(g, self.lo, self.hi)[0][0]
+
+
+def _slope(l: flint.fmpq, u: flint.fmpq) -> flint.fmpq:
+    """u / (u - l) rounded up to a multiple of 2^-16 (l < 0 < u)."""
+    t = u / (u - l) * 65536
+    return flint.fmpq(-((-t.p) // t.q), 65536)
+
+
 def _chord(up: flint.fmpq_mat, u0: flint.fmpq, u1: flint.fmpq, n: int) -> flint.fmpq_mat:
     """lam (Up - u0) with lam >= u1 / (u1 - u0), rounded up to a multiple of 2^-16 (smaller numbers):
     relu is below its chord on [u0, u1] and Up(x) - u0 >= 0 on the box, so this bounds relu(Up) >= relu(z)."""
@@ -236,8 +282,8 @@ def _stack(rows: list, n: int) -> flint.fmpq_mat:
 
 def _check_step(step: object, node: _Node, case: dict, where: str) -> list:
     """Check one step at ``node``; returns the children to visit (in pre-order)."""
-    if not isinstance(step, list) or not step or step[0] not in ("fix", "split", "cut", "empty", "bound"):
-        raise ProofError(f"{where}: a step is ['fix'|'split'|'cut'|'empty'|'bound', ...], got {step!r}")
+    if not isinstance(step, list) or not step or step[0] not in ("fix", "split", "cut", "empty", "bound", "back"):
+        raise ProofError(f"{where}: a step is ['fix'|'split'|'cut'|'empty'|'bound'|'back', ...], got {step!r}")
     kind = step[0]
     if kind == "cut":
         i = step[1] if len(step) == 3 else None
@@ -266,13 +312,15 @@ def _check_step(step: object, node: _Node, case: dict, where: str) -> list:
             raise ProofError(f"{where}: neuron ({node.k}, {j}) does not have phase {step[3]!r} on the whole box")
         node.assign(j, step[3])
         return [node]
-    if kind == "bound":
+    if kind in ("bound", "back"):
         r = step[1] if len(step) == 2 else None
         if not isinstance(r, int) or isinstance(r, bool) or not 0 <= r < len(case["C"]):
-            raise ProofError(f"{where}: bound must name a constraint of the case")
+            raise ProofError(f"{where}: {kind} must name a constraint of the case")
         c, d = case["C"][r]
-        if not node.floor(c, *node.output_equations()) > d:
+        if kind == "bound" and not node.floor(c, *node.output_equations()) > d:
             raise ProofError(f"{where}: the symbolic interval bound does not exclude constraint {r}")
+        if kind == "back" and not node.back_floor(c) > d:
+            raise ProofError(f"{where}: the back-substituted bound does not exclude constraint {r}")
         return []
     rows = list(node.rows)
     if node.complete:
@@ -384,7 +432,7 @@ def check_proof_file(doc: object) -> dict:
     if not isinstance(doc["trees"], list) or not all(isinstance(t, list) for t in doc["trees"]):
         raise ProofFormatError("trees: expected a list of trees, each a list of steps")
     check_proof(doc["network"], doc["property"], doc)
-    leaves = sum(1 for t in doc["trees"] for step in t if step[0] in ("empty", "bound"))
+    leaves = sum(1 for t in doc["trees"] for step in t if step[0] in ("empty", "bound", "back"))
     return {"digest": network_digest(doc["network"]), "inputs": doc["property"]["inputs"],
             "outputs": doc["property"]["outputs"], "cases": len(doc["trees"]), "leaves": leaves,
             "steps": sum(len(t) for t in doc["trees"])}
