@@ -640,8 +640,18 @@ def _dyadic_batch(X: np.ndarray) -> Any:
 
 
 def _reduce(ents: list, d: int, n: int) -> Any:
-    """The state matrix with entries ``ents`` (row-major, d x n, the denominators last), fully reduced."""
-    return _reduce_matrix(flint.fmpz_mat(d, n, ents))
+    """The state matrix with entries ``ents`` (fmpz, row-major, d x n, the denominators last), reduced as
+    :func:`_reduce_matrix` does; a small state's gcd is read off its entries (cheaper than the mixing)."""
+    if len(ents) > _SMALL or n == 0:
+        return _reduce_matrix(flint.fmpz_mat(d, n, ents))
+    one, g = flint.fmpz(1), ents[-1]  # a denominator: positive
+    for v in ents:
+        if g == one:
+            return flint.fmpz_mat(d, n, ents)
+        if v:
+            g = g.gcd(v)
+    M = flint.fmpz_mat(d, n, ents)
+    return M if g == one else M / g
 
 
 def _reduce_matrix(M: Any) -> Any:
