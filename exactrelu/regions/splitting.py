@@ -153,6 +153,16 @@ def _tight_at_all(common: int, at: dict, everyone: int) -> int:
     return verts
 
 
+def _below(af: Sequence[float], pf: Sequence[float], bf: float, c: float) -> bool:
+    """True when a.p < b for certain from the floats of a, p and b (relative error bound ``c`` of the sum of
+    |terms|); False means "not decided here" (the caller checks exactly)."""
+    val, mag = -bf, abs(bf)
+    for x, y in zip(af, pf):
+        val += x * y
+        mag += abs(x * y)
+    return math.isfinite(val) and math.isfinite(mag) and val < -(c * mag + 1e-300)
+
+
 def _dot(a: Sequence, x: Sequence):
     total = _ZERO
     for ai, xi in zip(a, x):
@@ -430,14 +440,18 @@ class Splitter:
         from ..exact.float_lp import minimize
 
         w, cons = cell.witness, self.box_cuts + cell.cuts
-        res = minimize([sign * _float(v) for v in row], [[_float(v) for v in a] for a, _ in cons],
-                       [_float(b) for _, b in cons])
+        A, b = [_floats(a) for a, _ in cons], [_float(b) for _, b in cons]
+        res = minimize([sign * _float(v) for v in row], A, b)
         if res is None or res.status != "optimal":
             return None
         xq = tuple(Q(*float(v).as_integer_ratio()) for v in res.x)
+        c = 8 * (self.d + 2) * 2.0**-53  # as in _vertex_signs: a.p - b in floats errs by less than c sum |terms|
         for t in (Q(1), Q(2**30 - 1, 2**30), Q(4095, 4096)):
             p = xq if t == 1 else tuple(wi + t * (xi - wi) for wi, xi in zip(w, xq))
-            if sign * (_dot(row, p) + off) < 0 and all(_dot(a, p) <= b for a, b in cons):
+            if sign * (_dot(row, p) + off) >= 0:
+                continue
+            pf = _floats(p)
+            if all(_below(af, pf, bf, c) or _dot(a, p) <= bv for af, bf, (a, bv) in zip(A, b, cons)):
                 return p
         return None
 
