@@ -129,7 +129,7 @@ def test_guide_bound_holds(k, n, data):
 def test_reduction_is_complete_when_the_mixing_misleads(monkeypatch):
     # zero mixing matrices make every combination 0: the candidate gcd is the denominator itself, the exact
     # division fails and the entry-by-entry gcd takes over; the state is still fully reduced
-    monkeypatch.setattr(kernel, "_mixing", lambda d, n, seed: (flint.fmpz_mat(4, d), flint.fmpz_mat(n, 4)))
+    monkeypatch.setattr(kernel, "_mixing", lambda d, n, seed: (flint.fmpz_mat(2, d), flint.fmpz_mat(n, 2)))
     M = flint.fmpz_mat(2, 2, [6, -12, 36, 36])
     assert kernel._reduce_matrix(M) == flint.fmpz_mat(2, 2, [1, -2, 6, 6])
 

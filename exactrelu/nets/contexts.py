@@ -670,16 +670,16 @@ def _reduce_matrix(M: Any) -> Any:
     if n == 0:
         return M
     one, g = flint.fmpz(1), M[d - 1, 0]  # a denominator: positive
-    for seed in (0, 1):
+    for seed in (0, 1):  # the second mixing only when a division is due: it rules out most false factors
         R, S = _mixing(d, n, seed)
         for v in (R * M * S).entries():
             g = g.gcd(v)
         if g == one or (d * n > _SMALL and g.bit_length() < _LAZY_BITS):
             return M
-        try:
-            return M / g
-        except DomainError:  # g is a proper multiple of the gcd (rare): mix again, then read every entry
-            pass
+    try:
+        return M / g
+    except DomainError:  # g is a proper multiple of the gcd (rare): read every entry
+        pass
     for v in M.entries():
         if g == one:
             return M
@@ -693,10 +693,11 @@ _LAZY_BITS = 16
 
 @lru_cache(maxsize=16)
 def _mixing(d: int, n: int, seed: int) -> tuple:
-    """Fixed pseudo-random integer matrices, 4 x d and n x 4 (sixteen combinations of a state's entries)."""
+    """Fixed pseudo-random integer matrices, 2 x d and n x 2 (four combinations of a state's entries: R M
+    costs 2/d of a layer's product)."""
     rng = np.random.default_rng([d, n, seed])
-    return (flint.fmpz_mat(4, d, rng.integers(-2**20, 2**20, 4 * d).tolist()),
-            flint.fmpz_mat(n, 4, rng.integers(-2**20, 2**20, 4 * n).tolist()))
+    return (flint.fmpz_mat(2, d, rng.integers(-2**20, 2**20, 2 * d).tolist()),
+            flint.fmpz_mat(n, 2, rng.integers(-2**20, 2**20, 2 * n).tolist()))
 
 
 # ---------------------------------------------------------------- numpy
