@@ -55,9 +55,23 @@ def test_guided_feasibility_is_exact_or_silent(system):
 
 @needs_scipy
 def test_guided_feasibility_on_an_empty_interval():
-    """x <= 0 and -x <= -1 (x >= 1): the certificate 1*(x <= 0) + 1*(-x <= -1) gives 0 <= -1."""
-    out = bab._guided_feasible(_fmpq_rows([([Fraction(1)], Fraction(0)), ([Fraction(-1)], Fraction(-1))]), 1)
-    assert out == ["1", "1"]
+    """2x <= 0 and -x <= -1 (x >= 1): the certificate 1/2*(2x <= 0) + 1*(-x <= -1) gives 0 <= -1."""
+    out = bab._guided_feasible(_fmpq_rows([([Fraction(2)], Fraction(0)), ([Fraction(-1)], Fraction(-1))]), 1)
+    assert out == ["1/2", "1"]
+
+
+@needs_scipy
+def test_guided_feasibility_in_a_flat_box():
+    """A box of width 0 in x_1 (as ACAS Xu property 4 has) still gets a point or a certificate, not the exact LP:
+    the box is given to the float LP as bounds, so only the other rows need slack."""
+    q = Fraction
+    box = [([q(1), q(0)], q(1)), ([q(0), q(1)], q(1, 3)), ([q(-1), q(0)], q(1)), ([q(0), q(-1)], q(-1, 3))]
+    inside = bab._guided_feasible(_fmpq_rows(box + [([q(1), q(1)], q(1))]), 2)  # x_0 + x_1 <= 1, x_1 = 1/3
+    assert isinstance(inside, tuple) and inside[1] == q(1, 3) and inside[0] + inside[1] <= 1
+    empty = bab._guided_feasible(_fmpq_rows(box + [([q(0), q(-3)], q(-2))]), 2)  # x_1 >= 2/3: none
+    assert isinstance(empty, list)
+    _farkas(_fmpq_rows(box + [([q(0), q(-3)], q(-2))]), [flint.fmpq(Fraction(v).numerator, Fraction(v).denominator)
+                                                        for v in empty], 2, "test")
 
 
 def test_a_wrong_support_gives_no_certificate():

@@ -282,42 +282,59 @@ class _Search:
         return None
 
 
-def _guided_feasible(rows: list, n: int) -> tuple | list | None:
-    """One float LP (HiGHS: minimise t with A x - t <= b, rows scaled) as a guide, its answer made exact:
-    a float point is returned only if it meets every row exactly; a float dual solution only proposes
-    the support of a Farkas certificate, which is then solved for exactly.  None when neither works
-    (the caller falls back to the exact LP, as it does without scipy)."""
+def _box(rows: list, n: int) -> tuple | None:
+    """(lo, hi) when the first 2n rows are a box as the checker writes it (x_i <= hi_i, then -x_i <= -lo_i)."""
+    if len(rows) < 2 * n:
+        return None
+    for i in range(n):
+        if any(rows[i][0][j] != (i == j) or rows[n + i][0][j] != -(i == j) for j in range(n)):
+            return None
+    return [-rows[n + i][1] for i in range(n)], [rows[i][1] for i in range(n)]
+
+
+def _guided_feasible(rows: list, n: int) -> tuple | list | None:  # long: one float LP, each of its answers made exact
+    """One float LP (HiGHS: minimise t with A x - t <= b, rows scaled, a leading box as variable bounds) as a
+    guide, its answer made exact: a point (clamped into the box) is returned only if it meets every row
+    exactly; a float dual solution only proposes the support of a Farkas certificate, which is then solved
+    for exactly.  None when neither works (the caller falls back to the exact LP, as it does without scipy)."""
     try:
         from scipy.optimize import linprog
     except ImportError:
         return None
+    box = _box(rows, n)
+    body = rows[2 * n:] if box else rows
     try:
-        A = np.array([[float(v) for v in a] for a, _ in rows])
-        b = np.array([float(v) for _, v in rows])
+        A = np.array([[float(v) for v in a] for a, _ in body]).reshape(len(body), n)
+        b = np.array([float(v) for _, v in body])
+        bounds = [(float(lo), float(hi)) for lo, hi in zip(*box)] if box else [(None, None)] * n
     except OverflowError:
         return None
-    if not (np.isfinite(A).all() and np.isfinite(b).all()):
+    if not (np.isfinite(A).all() and np.isfinite(b).all()) or any(lo > hi for lo, hi in bounds if box):
         return None
-    scale = np.abs(A).max(axis=1)
+    scale = np.abs(A).max(axis=1) if len(body) else np.ones(0)
     scale[scale == 0] = 1.0
-    m = len(rows)
     cost = np.zeros(n + 1)
     cost[n] = 1.0
     try:
-        res = linprog(cost, A_ub=np.hstack([A / scale[:, None], -np.ones((m, 1))]), b_ub=b / scale,
-                      bounds=[(None, None)] * n + [(-1.0, None)], method="highs")
+        res = linprog(cost, A_ub=np.hstack([A / scale[:, None], -np.ones((len(body), 1))]) if len(body) else None,
+                      b_ub=b / scale if len(body) else None, bounds=bounds + [(-1.0, None)], method="highs")
     except (ValueError, RuntimeError):
         return None
     if res.status != 0:
         return None
-    if res.x[n] < -1e-9:  # strictly inside (in floats): check the rounded point exactly
-        point = tuple(Fraction(float(v)) for v in res.x[:n])  # the float's exact binary value
+    if res.x[n] < -1e-9:  # strictly inside the rows (in floats): check the rounded point exactly
+        point = [Fraction(float(v)) for v in res.x[:n]]  # the float's exact binary value
+        if box:
+            point = [min(max(v, _frac(lo)), _frac(hi)) for v, lo, hi in zip(point, *box)]
         x = [flint.fmpq(v.numerator, v.denominator) for v in point]
         if all(sum((ai * xi for ai, xi in zip(a, x)), flint.fmpq(0)) <= bi for a, bi in rows):
-            return point
+            return tuple(point)
         return None
     if res.x[n] > 1e-9:
-        return _exact_farkas(rows, -res.ineqlin.marginals / scale, n)
+        y = -res.ineqlin.marginals / scale if len(body) else np.zeros(0)
+        if box:
+            y = np.concatenate([-res.upper.marginals[:n], res.lower.marginals[:n], y])
+        return _exact_farkas(rows, np.maximum(y, 0.0), n)
     return None
 
 
