@@ -143,3 +143,19 @@ def test_small_states_are_fully_reduced_and_large_ones_lazily():
     g = 2**kernel._LAZY_BITS * 3
     big = flint.fmpz_mat(2, n, [g] * n + [5 * g] * n)
     assert kernel._reduce_matrix(big) == flint.fmpz_mat(2, n, [1] * n + [5] * n)
+
+
+def test_relu_of_mostly_negative_and_mostly_positive_batches():
+    # both ways of applying ReLU under the guide: zeroing the negatives in place (at most 2/3 of the entries)
+    # and copying the others into a zero matrix (mostly negative), each checked against the Fraction loop
+    xs = [[Fraction(i, 7) - 1] for i in range(20)]
+    out = ([[1, -1, 3]], [0])
+    cases = [([([[1], [2], [-1]], [Fraction(1, 3), 0, Fraction(-1, 5)])], False),
+             ([([[-1], [-2], [-1]], [-2, -3, Fraction(1, 5)])], True)]
+    for layers, mostly_negative in cases:
+        ref = [fraction_loop(layers, out, tuple(x)) for x in xs]
+        negative = sum(z < 0 for _, pre in ref for z in pre[0])
+        assert (3 * negative > 2 * 3 * len(xs)) == mostly_negative  # the case exercises the branch it names
+        with guided(1):
+            got = ExactContext().forward(Network(layers, output=out), xs).output
+        assert got == [y for y, _ in ref]
