@@ -90,18 +90,21 @@ def _exact_max(net: Network) -> Fraction:
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(small_nets, st.sampled_from([Fraction(0), Fraction(1, 1000)]), st.booleans(), st.sampled_from(["never", "always", "random"]))
+@given(small_nets, st.sampled_from([Fraction(0), Fraction(1, 1000)]), st.booleans(), st.sampled_from(["honest", "never", "always", "random"]))
 def test_a_lying_guide_changes_no_answer(net, delta, above, lie):
-    """With the float bound guide replaced by nonsense the answers still match region enumeration
-    and every proof is still accepted (the exact bound and the LP decide)."""
+    """With the guides on for these small networks (GUIDE_MIN_SIZE 0), honest or with the float bound
+    guide replaced by nonsense, the answers still match region enumeration and every proof is
+    still accepted (the exact bound and the LP decide)."""
     rng = np.random.default_rng(0)
-    fake = {"never": lambda k: np.full((2, k), -np.inf), "always": lambda k: np.full((2, k), np.inf),
+    fake = {"honest": None, "never": lambda k: np.full((2, k), -np.inf), "always": lambda k: np.full((2, k), np.inf),
             "random": lambda k: rng.normal(size=(2, k))}[lie]
     top = _exact_max(net)
     t = top + delta if above else top - delta
     prop = Property.box(*BOX, [[([-1], -t)]])
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(bab._Search, "float_floors", lambda self, node: (fake(len(self.C)), np.ones((2, len(self.C)))))
+        mp.setattr(bab, "GUIDE_MIN_SIZE", 0)
+        if fake is not None:
+            mp.setattr(bab._Search, "float_floors", lambda self, node: (fake(len(self.C)), np.ones((2, len(self.C)))))
         r = verify(net, prop)
     assert r.status == ("unsat" if t > top else "sat")
     if r.status == "unsat":

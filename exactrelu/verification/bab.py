@@ -42,6 +42,11 @@ __all__ = ["search_case", "Timeout"]
 CUT_POLICY = (2, 1 / 64, -1)
 
 
+# Float guides from this size on (LP: rows x inputs; bounds: hidden neurons x inputs); below, exact work
+# alone is faster (2-4-4-1 networks, same load: median 27 ms per query without, 37 ms with the guides).
+GUIDE_MIN_SIZE = 100
+
+
 class Timeout(Exception):
     """The time limit stopped the search."""
 
@@ -65,6 +70,7 @@ class _Search:
         self.fl = [(np.array([[float(W[i, j]) for j in range(W.ncols())] for i in range(W.nrows())]),
                     np.array([float(b[i, 0]) for i in range(b.nrows())])) for W, b, *_ in layers]
         self.fC = [(np.array([float(v) for v in c]), float(d)) for c, d in self.C]
+        self.small = sum(W.nrows() for W, *_ in layers) * len(case.lower) < GUIDE_MIN_SIZE
 
     def tick(self) -> None:
         self.stats["nodes"] += 1
@@ -83,7 +89,8 @@ class _Search:
     def feasible(self, rows: list) -> tuple | list:
         """A point meeting the rows (tuple), or the Farkas multipliers proving there is none (list)."""
         self.stats["lps"] += 1
-        quick = _guided_feasible(rows, len(self.case.lower))
+        n = len(self.case.lower)
+        quick = _guided_feasible(rows, n) if len(rows) * n >= GUIDE_MIN_SIZE else None
         if quick is not None:
             return quick
         A = [[_frac(v) for v in a] for a, _ in rows]
@@ -100,14 +107,16 @@ class _Search:
         only where the float replica of that computation (a guide, never trusted) comes close.  Where
         the replica clears it by a wide margin the step is emitted unconfirmed (unless ``confirm``):
         the checker computes it exactly, and verify() searches again with ``confirm`` if it fails."""
-        guess, scale = self.float_floors(node)
-        order = sorted(np.ndindex(*guess.shape), key=lambda i: -guess[i])
-        hopeful = [i for i in order if guess[i] > -1e-6 * scale[i]]  # rounding slack: try the exact bound
-        if not hopeful:
-            return None
-        kinds = ("bound", "back")
-        if not self.confirm and guess[hopeful[0]] > 1e-3 * scale[hopeful[0]]:
-            return kinds[hopeful[0][0]], int(hopeful[0][1])
+        if self.small:  # exact forward bounds are cheap here: no float guide (and no back step, which rarely pays there)
+            hopeful = [(0, r) for r in range(len(self.C))]
+        else:
+            guess, scale = self.float_floors(node)
+            order = sorted(np.ndindex(*guess.shape), key=lambda i: -guess[i])
+            hopeful = [i for i in order if guess[i] > -1e-6 * scale[i]]  # rounding slack: try the exact bound
+            if not hopeful:
+                return None
+            if not self.confirm and guess[hopeful[0]] > 1e-3 * scale[hopeful[0]]:
+                return ("bound", "back")[hopeful[0][0]], int(hopeful[0][1])
         forward = None
         for kind, r in hopeful:
             c, d = self.C[r]
