@@ -70,6 +70,8 @@ class _Search:
         self.fl = [(np.array([[float(W[i, j]) for j in range(W.ncols())] for i in range(W.nrows())]),
                     np.array([float(b[i, 0]) for i in range(b.nrows())])) for W, b, *_ in layers]
         self.fC = [(np.array([float(v) for v in c]), float(d)) for c, d in self.C]
+        self._float_map: tuple = (None, None)
+        self._float_rows: dict = {}
         self.small = sum(W.nrows() for W, *_ in layers) * len(case.lower) < GUIDE_MIN_SIZE
 
     def tick(self) -> None:
@@ -90,7 +92,7 @@ class _Search:
         """A point meeting the rows (tuple), or the Farkas multipliers proving there is none (list)."""
         self.stats["lps"] += 1
         n = len(self.case.lower)
-        quick = _guided_feasible(rows, n) if len(rows) * n >= GUIDE_MIN_SIZE else None
+        quick = _guided_feasible(rows, n, self._float_rows) if len(rows) * n >= GUIDE_MIN_SIZE else None
         if quick is not None:
             return quick
         A = [[_frac(v) for v in a] for a, _ in rows]
@@ -136,7 +138,7 @@ class _Search:
         lo = np.array([float(v) for v in node.lo])
         hi = np.array([float(v) for v in node.hi])
         mid, rad = (lo + hi) / 2, (hi - lo) / 2
-        H = np.array([[float(v) for v in node.H.entries()]]).reshape(node.H.nrows(), n + 1)
+        H = self.float_map(node)
 
         def ranges(M: np.ndarray) -> tuple:
             m, r = M[:, :n] @ mid + M[:, n], np.abs(M[:, :n]) @ rad
@@ -167,7 +169,7 @@ class _Search:
             phases = [None] * len(b)
         out, size = np.empty((2, len(self.fC))), np.empty((2, len(self.fC)))
         for r, (c, d) in enumerate(self.fC):
-            for kind, (g, extra) in enumerate((self._forward_row(c, Low, Up), self._back_row(c, relus, node))):
+            for kind, (g, extra) in enumerate((self._forward_row(c, Low, Up), self._back_row(c, relus, node, H))):
                 out[kind, r] = g[:n] @ mid + g[n] - np.abs(g[:n]) @ rad - d
                 size[kind, r] = 1 + np.abs(g[:n]) @ (np.abs(mid) + rad) + abs(g[n]) + abs(d) + extra
         return np.nan_to_num(out, nan=-np.inf), size
@@ -176,7 +178,7 @@ class _Search:
     def _forward_row(c: np.ndarray, Low: np.ndarray, Up: np.ndarray) -> tuple:
         return np.maximum(c, 0) @ Low + np.minimum(c, 0) @ Up, 0.0
 
-    def _back_row(self, c: np.ndarray, relus: list, node: _Node) -> tuple:
+    def _back_row(self, c: np.ndarray, relus: list, node: _Node, H: np.ndarray) -> tuple:
         """The affine function of x that back_floor minimises (floats), and the size of its constant's terms."""
         lam, const, size = c, 0.0, 0.0
         for (W, b), (act, free, l, u) in zip(reversed(self.fl[node.k + 1:]), reversed(relus)):
@@ -189,10 +191,16 @@ class _Search:
             const -= shift.sum()
             size += np.abs(shift).sum()
             lam = np.where(act, mu, 0.0) + np.where(free & (mu > 0) & (u > -l), mu, 0.0) + np.where(neg, mu * s, 0.0)
-        H = np.array([[float(v) for v in node.H.entries()]]).reshape(node.H.nrows(), -1)
         g = lam @ H
         g[-1] += const
         return g, size
+
+    def float_map(self, node: _Node) -> np.ndarray:
+        """node.H in floats (the last one converted is kept: a node's children share their parent's map)."""
+        if self._float_map[0] is not node.H:
+            H = node.H
+            self._float_map = (H, np.array([float(v) for v in H.entries()]).reshape(H.nrows(), H.ncols()))
+        return self._float_map[1]
 
     def float_ranges(self, node: _Node) -> tuple:
         """Float ranges of the current layer's pre-activations over the box, and their terms' size."""
@@ -200,7 +208,7 @@ class _Search:
         lo = np.array([float(v) for v in node.lo])
         hi = np.array([float(v) for v in node.hi])
         mid, rad = (lo + hi) / 2, (hi - lo) / 2
-        H = np.array([[float(v) for v in node.H.entries()]]).reshape(node.H.nrows(), n + 1)
+        H = self.float_map(node)
         m, r = H[:, :n] @ mid + H[:, n], np.abs(H[:, :n]) @ rad
         return m - r, m + r, 1 + np.abs(H[:, :n]) @ (np.abs(mid) + rad) + np.abs(H[:, n])
 
@@ -291,6 +299,16 @@ class _Search:
         return None
 
 
+def _float_row(row: tuple, cache: dict | None) -> tuple:
+    """A row (a, b) in floats; ``cache`` keeps them by the row's identity (rows are shared, never changed)."""
+    if cache is None:
+        return [float(v) for v in row[0]], float(row[1])
+    hit = cache.get(id(row))
+    if hit is None or hit[0] is not row:
+        hit = cache[id(row)] = (row, ([float(v) for v in row[0]], float(row[1])))
+    return hit[1]
+
+
 def _box(rows: list, n: int) -> tuple | None:
     """(lo, hi) when the first 2n rows are a box as the checker writes it (x_i <= hi_i, then -x_i <= -lo_i)."""
     if len(rows) < 2 * n:
@@ -301,7 +319,7 @@ def _box(rows: list, n: int) -> tuple | None:
     return [-rows[n + i][1] for i in range(n)], [rows[i][1] for i in range(n)]
 
 
-def _guided_feasible(rows: list, n: int) -> tuple | list | None:  # long: one float LP, each of its answers made exact
+def _guided_feasible(rows: list, n: int, cache: dict | None = None) -> tuple | list | None:  # long: one float LP, each answer made exact
     """One float LP (HiGHS: minimise t with A x - t <= b, rows scaled, a leading box as variable bounds) as a
     guide, its answer made exact: a point (clamped into the box) is returned only if it meets every row
     exactly; a float dual solution only proposes the support of a Farkas certificate, which is then solved
@@ -313,8 +331,9 @@ def _guided_feasible(rows: list, n: int) -> tuple | list | None:  # long: one fl
     box = _box(rows, n)
     body = rows[2 * n:] if box else rows
     try:
-        A = np.array([[float(v) for v in a] for a, _ in body]).reshape(len(body), n)
-        b = np.array([float(v) for _, v in body])
+        floats = [_float_row(row, cache) for row in body]
+        A = np.array([a for a, _ in floats]).reshape(len(body), n)
+        b = np.array([v for _, v in floats])
         bounds = [(float(lo), float(hi)) for lo, hi in zip(*box)] if box else [(None, None)] * n
     except OverflowError:
         return None
