@@ -37,8 +37,10 @@ __all__ = ["search_case", "Timeout"]
 
 # When the search bisects the input box instead of splitting a neuron: at least this many unstable
 # neurons in the current layer, the box wider than this fraction of the case's box (per dimension),
-# and the current layer at most this one.  Off by default (layer -1): cutting made ACAS Xu slower
-# (1_6 / property 3: 13 s without cuts, not done in 90 s with (2, 1/64, 0); same with plain intervals).
+# and the current layer at most this one.  Off by default (layer -1): cutting makes ACAS Xu slower,
+# with forward intervals only (1_6 / property 3: 13 s without cuts, not done in 90 s with (2, 1/64, 0))
+# and still with the back-substituted bounds and float guides (1_6 / property 3: 2.5 s without cuts,
+# 111 s with (2, 1/64, 5); property 4: 67 s without, 108 s with; most of it checking the cut leaves).
 CUT_POLICY = (2, 1 / 64, -1)
 
 
