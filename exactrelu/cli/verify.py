@@ -157,9 +157,9 @@ def _about(data: dict, network: str | None, prop: str | None) -> str:
         if theirs.to_json() != mine.to_json():
             return f"the proof is about another network than {network} (the weights differ exactly)"
     if prop:
-        from ..verification.decide import _padded
+        from ..verification.decide import widened
 
-        exact = _padded(read(prop), mine.output_dim).to_json()
+        exact = widened(read(prop), mine.output_dim).to_json()
         as_q = lambda v: [as_q(x) for x in v] if isinstance(v, list) else (  # noqa: E731
             {k: as_q(x) for k, x in v.items()} if isinstance(v, dict) else Fraction(v) if isinstance(v, str) else v)
         if as_q(exact) != as_q(data["property"]):

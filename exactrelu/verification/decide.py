@@ -12,7 +12,7 @@ from ..exact.numbers import fraction_str
 from .bab import Timeout, search_case
 from .proof_check import ProofError, _layers, check_proof
 
-__all__ = ["VerificationResult", "decimal_text", "verify"]
+__all__ = ["VerificationResult", "decimal_text", "verify", "widened"]
 
 
 @dataclass(frozen=True)
@@ -73,8 +73,9 @@ def _check_shapes(net: Any, prop: Any) -> None:
         raise ValueError(f"the property names output Y_{prop.outputs - 1}, the network has {net.output_dim} outputs")
 
 
-def _padded(prop: Any, m: int) -> Any:
-    """The property with constraint rows widened to the network's m outputs (VNN-LIB may declare fewer Y_j)."""
+def widened(prop: Any, m: int) -> Any:
+    """The property with constraint rows widened to the network's m outputs (VNN-LIB may declare fewer Y_j):
+    what verify decides and what a proof file records."""
     from ..vnnlib import Case, Property
 
     if prop.outputs == m:
@@ -104,7 +105,7 @@ def verify(net: Any, prop: Any, *, time_limit: float | None = None, progress: bo
 
         prop = read(prop)
     _check_shapes(net, prop)
-    prop = _padded(prop, net.output_dim)
+    prop = widened(prop, net.output_dim)
     net_json = net.to_json()
     layers = _layers(net_json)
     deadline = None if time_limit is None else time.monotonic() + time_limit

@@ -137,9 +137,9 @@ def proof_document(net: Any, prop: Any, result: Any) -> dict:
     >>> check_proof_file(proof_document(net, prop, verify(net, prop)))["cases"]
     1
     """
-    from .decide import _padded
+    from .decide import widened
 
     if result.status != "unsat" or result.proof is None:
         raise ValueError(f"only an unsat answer has a proof (this one is {result.status})")
     return {"format": result.proof["format"], "version": result.proof["version"], "network": net.to_json(),
-            "property": _padded(prop, net.output_dim).to_json(), "trees": result.proof["trees"]}
+            "property": widened(prop, net.output_dim).to_json(), "trees": result.proof["trees"]}
