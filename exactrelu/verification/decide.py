@@ -98,7 +98,9 @@ def verify(net: Any, prop: Any, *, time_limit: float | None = None, progress: bo
     """Decide exactly whether some input of ``prop`` is unsafe for the ReLU network ``net``.
 
     ``prop`` is an :class:`exactrelu.vnnlib.Property` (or a path to a VNN-LIB file).
-    ``time_limit`` in seconds gives "unknown" when reached; ``progress`` reports on stderr.
+    ``time_limit`` in seconds gives "unknown" when the search reaches it; the independent check of an
+    "unsat" proof runs after the search and is not cut short (it adds a few seconds on ACAS Xu: a
+    proof found just inside the limit may be returned after it).  ``progress`` reports on stderr.
     """
     if not hasattr(prop, "cases"):
         from ..vnnlib import read
