@@ -487,3 +487,34 @@ def test_vertex_mode_agrees_with_the_lp_mode(net):
             rows = [cons[i][0] for i in sorted(tight)]  # and it is a vertex: its tight rows have rank d
             assert flint.fmpq_mat(len(rows), net.input_dim, [v for r in rows for v in r]).rank() == net.input_dim
         cell = split.step(cell)[-1]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(2, 5), st.data())
+def test_dual_keep_is_sound_whatever_the_float_multipliers(d, data):
+    """LP mode decides "no cut" from exact multipliers on the d constraints a float LP ranks first. Whatever
+    that ranking (HiGHS's, or arbitrary), a "keep" must be true: sign * f >= 0 on the whole closed cell (the
+    exact LP's minimum, with f's offset put just above, at or just below it)."""
+    from exactrelu.exact.float_lp import minimize
+    from exactrelu.exact.lp import solve_lp
+
+    small = st.integers(-3, 3)
+    split = Splitter(Network([([[1] * d], [0])]), (F(-1),) * d, (F(1),) * d, vertex_dim=0)
+    cuts = tuple((tuple(flint.fmpq(data.draw(small)) for _ in range(d)), flint.fmpq(data.draw(st.integers(0, 3))))
+                 for _ in range(data.draw(st.integers(0, 3))))
+    cons = split.box_cuts + cuts
+    row = tuple(flint.fmpq(data.draw(small)) for _ in range(d))
+    sign = data.draw(st.sampled_from([1, -1]))
+    frac = lambda v: F(int(v.p), int(v.q))  # noqa: E731
+    low = solve_lp([sign * frac(v) for v in row], [[frac(v) for v in a] for a, _ in cons], [frac(b) for _, b in cons])
+    assert low.status == "optimal"  # the box keeps the cell bounded and its centre is inside
+    delta = data.draw(st.sampled_from([F(-1, 4), F(0), F(1, 4)]))
+    shift = sign * (delta - low.value)
+    off = flint.fmpq(shift.numerator, shift.denominator)  # min of sign * f over the cell is exactly delta
+    guide = minimize([sign * float(v) for v in row], [[float(v) for v in a] for a, _ in cons], [float(b) for _, b in cons])
+    if data.draw(st.booleans()) or guide is None:
+        marginals = data.draw(st.lists(st.floats(0, 1), min_size=len(cons), max_size=len(cons)))
+    else:
+        marginals = guide.marginals
+    if split._dual_keeps(cons, row, off, sign, marginals):
+        assert delta >= 0

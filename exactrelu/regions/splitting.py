@@ -286,6 +286,8 @@ class Splitter:
         known = cell.known
         if other is None:
             other = self._float_crossing(cell, row, off, sign)
+            if other == "keep":
+                return self._keep(cell, sign > 0, known)
         if other is None:
             v = self._lp_extreme(cell, row, minimize=sign > 0)
             known = _add_known(known, v)
@@ -431,12 +433,14 @@ class Splitter:
                 return q
         return p
 
-    def _float_crossing(self, cell: Cell, row: tuple, off, sign: int) -> tuple | None:
-        """A point of the closed cell where sign * f < 0, proposed by a float LP and checked exactly; None when
-        the float LP is unavailable or its proposal does not check (then the exact LP decides).
+    def _float_crossing(self, cell: Cell, row: tuple, off, sign: int) -> Any:
+        """A point of the closed cell where sign * f < 0, or "keep" when sign * f >= 0 on the whole closed cell,
+        both proposed by a float LP and checked exactly; None when the float LP is unavailable or its proposal
+        does not check (then the exact LP decides).
 
         The float optimum x, read exactly, may miss the cell by rounding: the points w + t (x - w) for t just
-        below 1 (w the witness, strictly inside) are tried, each checked in rationals against every constraint."""
+        below 1 (w the witness, strictly inside) are tried, each checked in rationals against every constraint.
+        "keep" rests on exact dual multipliers (:meth:`_dual_keeps`)."""
         from ..exact.float_lp import minimize
 
         w, cons = cell.witness, self.box_cuts + cell.cuts
@@ -453,7 +457,24 @@ class Splitter:
             pf = _floats(p)
             if all(_below(af, pf, bf, c) or _dot(a, p) <= bv for af, bf, (a, bv) in zip(A, b, cons)):
                 return p
-        return None
+        return "keep" if self._dual_keeps(cons, row, off, sign, res.marginals) else None
+
+    def _dual_keeps(self, cons: tuple, row: tuple, off, sign: int, marginals: Any) -> bool:
+        """Whether exact multipliers y >= 0 on d constraints a_i.x <= b_i, those with the largest float
+        multipliers, satisfy sum y_i a_i = -sign row and sum y_i b_i <= sign off: then for every x of the
+        closed cell sign (row.x) = -sum y_i a_i.x >= -sum y_i b_i >= -sign off, so sign * f >= 0 there
+        (weak LP duality, every number exact).  False when the system is singular or a check fails."""
+        d = self.d
+        if marginals is None or len(marginals) < d:
+            return False
+        basis = sorted(range(len(cons)), key=lambda i: -marginals[i])[:d]
+        M = flint.fmpq_mat(d, d, [cons[i][0][r] for r in range(d) for i in basis])  # columns: the rows a_i
+        try:
+            y = M.solve(flint.fmpq_mat(d, 1, [-sign * v for v in row]))
+        except ZeroDivisionError:
+            return False
+        ys = [y[k, 0] for k in range(d)]
+        return all(v >= 0 for v in ys) and sum((v * cons[i][1] for v, i in zip(ys, basis)), Q(0)) <= sign * off
 
     def _lp_extreme(self, cell: Cell, row: tuple, minimize: bool) -> tuple:
         """An exact point of the closed cell minimizing (or maximizing) row.x, by an exact LP."""
