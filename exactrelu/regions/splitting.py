@@ -67,9 +67,11 @@ Q = flint.fmpq
 _ZERO = Q(0)
 _HALF = Q(1, 2)
 # Up to this input dimension cells carry all their vertices and no LP is needed;
-# above it (vertex counts grow fast) cuts are decided by exact LPs.  Measured on
-# random networks: vertex mode is 3-45x faster for d <= 6, slower from d = 7.
-VERTEX_MAX_DIM = 6
+# above it (vertex counts grow fast) cuts are decided by LPs (a float LP whose point or
+# multipliers are checked exactly, else an exact LP).  Measured on He-normal networks
+# (seed 0): vertex mode 3.6x faster at d = 4 (4-12-12-1), 1.3x at d = 5 (5-10-10-1),
+# 2.3x slower at d = 6 (6-6-6-1).
+VERTEX_MAX_DIM = 5
 # Box corners seed the known points of the LP mode only in low dimension (2^d of them).
 _MAX_CORNER_DIM = 4
 # At most this many known closure points are carried by a cell.
