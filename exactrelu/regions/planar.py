@@ -86,9 +86,7 @@ class PlanarRegion(Region):
     def volume(self) -> Fraction:
         """The exact area of the polygon (shoelace formula)."""
         if self._area is not None:
-            if callable(self._area):
-                self._area = self._area()
-            return self._area
+            return self._get("_area")
         pts = self.vertices
         twice = sum(pts[i - 1][0] * p[1] - p[0] * pts[i - 1][1] for i, p in enumerate(pts))
         return Fraction(twice, 2)
