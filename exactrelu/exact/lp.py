@@ -379,9 +379,7 @@ def _guided(P: _Problem) -> LPResult | None:
         c = np.array([float(v) for v in _min_cost(P)], dtype=float)
     except OverflowError:
         return None
-    if not (np.all(np.isfinite(A)) and np.all(np.isfinite(b)) and np.all(np.isfinite(c))):
-        return None
-    res = minimize(c, A, b)
+    res = minimize(c, A, b)  # None for data that are not finite, or without a float solver
     if res is None:
         return None
     if res.status == "optimal":
