@@ -155,14 +155,17 @@ def _tight_at_all(common: int, at: dict, everyone: int) -> int:
     return verts
 
 
-def _below(af: Sequence[float], pf: Sequence[float], bf: float, c: float) -> bool:
-    """True when a.p < b for certain from the floats of a, p and b (relative error bound ``c`` of the sum of
-    |terms|); False means "not decided here" (the caller checks exactly)."""
-    val, mag = -bf, abs(bf)
+def _float_sign(af: Sequence[float], pf: Sequence[float], cf: float, rel: float) -> int | None:
+    """The sign of a.p + c from the floats of a, p and c when the float value's rigorous error bound (``rel``
+    times the sum of |terms|, plus underflow) decides it; None (decide exactly) otherwise or when not finite."""
+    val, mag = cf, abs(cf)
     for x, y in zip(af, pf):
         val += x * y
         mag += abs(x * y)
-    return math.isfinite(val) and math.isfinite(mag) and val < -(c * mag + 1e-300)
+    bound = rel * mag + 1e-300
+    if not (math.isfinite(val) and math.isfinite(bound)) or abs(val) <= bound:
+        return None
+    return 1 if val > 0 else -1
 
 
 def _dot(a: Sequence, x: Sequence):
@@ -189,6 +192,10 @@ class Splitter:
         self.breakpoints = self.maps.breakpoints  # per layer None (ReLU) or per neuron its breakpoints
         self.relu = all(b is None for b in self.breakpoints)  # the plain ReLU path, without per-step lookups
         self.d = self.maps.input_dim
+        # a.x + c evaluated in float64 from correctly rounded a, x, c (d + 1 terms): each of the 2d + 1
+        # conversions errs by at most 2^-53 relatively, the d products and d sums by gamma_(2d+2)(2^-53) of
+        # sum |terms| together, under 8 (d + 2) 2^-53 sum |terms| in all (:func:`_float_sign`)
+        self.float_rel = 8 * (self.d + 2) * 2.0**-53
         self.lower = tuple(Q(v.numerator, v.denominator) for v in lower)
         self.upper = tuple(Q(v.numerator, v.denominator) for v in upper)
         self.lower_fr, self.upper_fr = tuple(lower), tuple(upper)
@@ -336,12 +343,8 @@ class Splitter:
     def _vertex_signs(self, verts: tuple, row: tuple, off) -> tuple:
         """The sign of f = row.x + off at each vertex, and a function giving f's exact value at vertex i.
 
-        f is evaluated in float64 first; a sign is taken from it only where |f| exceeds a rigorous bound on the
-        error (each of the 2d + 1 conversions to float errs by at most 2^-53 relatively, and the d products and
-        d sums by at most gamma_(2d+2)(2^-53) of sum |terms| together: under 8 (d + 2) 2^-53 sum |terms|),
-        else exactly.  A non-finite float is decided exactly too."""
+        f is evaluated in float64 first (:func:`_float_sign`, with the bound ``float_rel``), else exactly."""
         rf, of = _floats(row), _float(off)
-        c = 8 * (self.d + 2) * 2.0**-53
         values: dict = {}
 
         def exact(i: int) -> Any:
@@ -351,16 +354,11 @@ class Splitter:
 
         signs = []
         for i, (_, _, vf) in enumerate(verts):
-            val, mag = of, abs(of)
-            for r, x in zip(rf, vf):
-                val += r * x
-                mag += abs(r * x)
-            bound = c * mag + 1e-300
-            if math.isfinite(val) and math.isfinite(bound) and abs(val) > bound:
-                signs.append(1 if val > 0 else -1)
-            else:
+            sg = _float_sign(rf, vf, of, self.float_rel)
+            if sg is None:
                 e = exact(i)
-                signs.append((e > 0) - (e < 0))
+                sg = (e > 0) - (e < 0)
+            signs.append(sg)
         return signs, exact
 
     def _witnesses(self, cell: Cell, row: tuple, off, s, below: Any, above: Any, pos: tuple, neg: tuple) -> tuple:
@@ -451,13 +449,13 @@ class Splitter:
         if res is None or res.status != "optimal":
             return None
         xq = tuple(Q(*float(v).as_integer_ratio()) for v in res.x)
-        c = 8 * (self.d + 2) * 2.0**-53  # as in _vertex_signs: a.p - b in floats errs by less than c sum |terms|
         for t in (Q(1), Q(2**30 - 1, 2**30), Q(4095, 4096)):
             p = xq if t == 1 else tuple(wi + t * (xi - wi) for wi, xi in zip(w, xq))
             if sign * (_dot(row, p) + off) >= 0:
                 continue
             pf = _floats(p)
-            if all(_below(af, pf, bf, c) or _dot(a, p) <= bv for af, bf, (a, bv) in zip(A, b, cons)):
+            if all(_float_sign(af, pf, -bf, self.float_rel) == -1 or _dot(a, p) <= bv
+                   for af, bf, (a, bv) in zip(A, b, cons)):
                 return p
         return "keep" if self._dual_keeps(cons, row, off, sign, res.marginals) else None
 
