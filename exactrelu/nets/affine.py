@@ -60,12 +60,18 @@ def _as_integer(H: flint.fmpq_mat) -> tuple:
     ([2, 3], 4)
     """
     ents = H.entries()
+    d = _common_denominator(ents)
+    return flint.fmpz_mat(H.nrows(), H.ncols(), [int(v.p) * (d // int(v.q)) for v in ents]), d
+
+
+def _common_denominator(values: Sequence) -> int:
+    """The least common denominator of flint rationals."""
     d = 1
-    for v in ents:
+    for v in values:
         q = int(v.q)
         if d % q:
             d = d * q // math.gcd(d, q)
-    return flint.fmpz_mat(H.nrows(), H.ncols(), [int(v.p) * (d // int(v.q)) for v in ents]), d
+    return d
 
 
 def _zmasked(Zh: flint.fmpz_mat, bits: Sequence[int], pieces: tuple | None = None) -> flint.fmpz_mat:
@@ -97,11 +103,7 @@ def _integer_pieces(pieces: tuple | None) -> tuple | None:
     """(L, slopes * L, offsets * L) per neuron and piece, L the least common denominator of them all."""
     if pieces is None:
         return None
-    L = 1
-    for slopes, offsets in pieces:
-        for v in (*slopes, *offsets):
-            q = int(v.q)
-            L = L * q // math.gcd(L, q)
+    L = _common_denominator([v for slopes, offsets in pieces for v in (*slopes, *offsets)])
     return (L, tuple(tuple(int(v * L) for v in sl) for sl, _ in pieces),
             tuple(tuple(int(v * L) for v in off) for _, off in pieces))
 
@@ -142,7 +144,7 @@ class AffineMaps:
         self._out = None if output is None else _homogeneous(*output)
         self._cache: dict | None = {} if memo else None
         self._zcache: dict = {}  # prefix -> the layer's homogeneous integer map (memo only)
-        self._zhoms: dict = {}  # layer k -> its homogeneous integer [W | b]; -1, -2: the output layer
+        self._zhoms: dict = {}  # layer k -> its homogeneous integer [W | b]; -1: the output layer (_zout)
         acts = [None] * len(layers) if activations is None else list(activations)
         relu = [a is None or all(f.is_relu for f in a) for a in acts]
         # per layer None (ReLU) or, per neuron, (slopes, offsets) by piece as flint rationals
@@ -274,12 +276,11 @@ class AffineMaps:
         return got
 
     def _zout(self) -> tuple:
-        """The output layer [W | b] = Z / d as (Z's entries as a list, its shape, d), for masking its columns."""
+        """The output layer [W | b] = Z / d as (Z, Z's entries as a list, d): the list for masking its columns."""
         got = self._zhoms.get(-1)
         if got is None:
             Z, d = _as_integer(self._out)
-            got = self._zhoms[-1] = (Z.entries(), Z.nrows(), Z.ncols(), d)
-            self._zhoms[-2] = Z
+            got = self._zhoms[-1] = (Z, Z.entries(), d)
         return got
 
     def _zlayer(self, prefix: tuple) -> flint.fmpz_mat:
@@ -305,11 +306,12 @@ class AffineMaps:
         pieces = self._zpieces[len(layers) - 1]
         if self._out is None:
             return _rational(_zmasked(Zh, layers[-1], pieces))
-        ents, m, c, d = self._zout()
+        Zo, ents, d = self._zout()
+        m, c = Zo.nrows(), Zo.ncols()
         bits, D = layers[-1], Zh[Zh.nrows() - 1, Zh.ncols() - 1]
         if m > Zh.ncols() or pieces is not None:  # many outputs, or pieces: mask the hidden map's rows
             G = _zmasked(Zh, bits, pieces)
-            return flint.fmpq_mat(self._zhoms[-2] * G) / (d * G[G.nrows() - 1, G.ncols() - 1])
+            return flint.fmpq_mat(Zo * G) / (d * G[G.nrows() - 1, G.ncols() - 1])
         masked = [v if j == c - 1 or bits[j] else 0 for i in range(m) for j, v in enumerate(ents[i * c:(i + 1) * c])]
         return flint.fmpq_mat(flint.fmpz_mat(m, c, masked) * Zh) / (d * D)
 
