@@ -144,13 +144,18 @@ def test_vnncomp_text():
 ACAS = acas_dir() or Path("/nonexistent")
 
 
-@pytest.mark.skipif(not (ACAS / "ACASXU_run2a_1_7_batch_2000.onnx").is_file(), reason="ACAS Xu data not present")
-def test_acas_1_7_violates_property_3_exactly():
+def _acas(network: str, prop: str) -> tuple:
+    """ACAS Xu network ``network`` (e.g. "1_7") read from its ONNX file, and a shipped VNN-LIB property."""
     pytest.importorskip("onnx")
     from exactrelu.interop.io import load
     from exactrelu.vnnlib import read
 
-    net, prop = load(ACAS / "ACASXU_run2a_1_7_batch_2000.onnx"), read(ACAS / "prop_3.vnnlib")
+    return load(ACAS / f"ACASXU_run2a_{network}_batch_2000.onnx"), read(ACAS / prop)
+
+
+@pytest.mark.skipif(not (ACAS / "ACASXU_run2a_1_7_batch_2000.onnx").is_file(), reason="ACAS Xu data not present")
+def test_acas_1_7_violates_property_3_exactly():
+    net, prop = _acas("1_7", "prop_3.vnnlib")
     r = verify(net, prop, time_limit=120)
     assert r.status == "sat"
     y = net(r.counterexample)  # exact re-check: COC (Y_0) is minimal at an input of the box
@@ -208,11 +213,7 @@ def test_several_cases():
 @pytest.mark.skipif(not (ACAS / "ACASXU_run2a_1_6_batch_2000.onnx").is_file(), reason="ACAS Xu data not present")
 def test_acas_1_6_property_3_holds_with_a_checked_proof():
     """A real network: the property holds (unsat), and the independent checker accepts the proof."""
-    pytest.importorskip("onnx")
-    from exactrelu.interop.io import load
-    from exactrelu.vnnlib import read
-
-    net, prop = load(ACAS / "ACASXU_run2a_1_6_batch_2000.onnx"), read(ACAS / "prop_3.vnnlib")
+    net, prop = _acas("1_6", "prop_3.vnnlib")
     r = verify(net, prop, time_limit=300)
     assert r.status == "unsat"
     assert check_proof(net.to_json(), prop.to_json(), r.proof)
