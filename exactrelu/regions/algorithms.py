@@ -29,10 +29,12 @@ ValueError: method 'planar' cannot run this job: it needs 2-D inputs, the networ
 
 from __future__ import annotations
 
+import gc
 import numbers
 import sys
 import time
 from concurrent.futures import Executor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -193,8 +195,26 @@ def find_regions(net: Any, box: Any, *, method: str = "auto", max_regions: int |
     job = Job(net, maps, (), (), check_limit(max_regions), progress, check_workers(workers), executor)
     algorithm = choose(method, job)  # before the box: "planar needs 2-D inputs" says more than a box mismatch
     job.lower, job.upper = box_bounds(box, maps.input_dim)
-    found = sorted(algorithm.run(job), key=_order)
-    return Partition(found, net=net, box=Box(job.lower, job.upper))
+    found = algorithm.run(job)
+    with gc_paused():
+        return Partition(sorted(found, key=_order), net=net, box=Box(job.lower, job.upper))
+
+
+@contextmanager
+def gc_paused():
+    """Cyclic garbage collection off for the block (restored after, also on errors).
+
+    An enumeration allocates millions of small acyclic objects (pieces, patterns,
+    lazy fields), and each full collection walks all of them: with collection on,
+    sorting 14,000 freshly made planar regions took 0.2 s of a 0.6 s enumeration.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _order(region: Any) -> tuple:

@@ -34,7 +34,6 @@ Fraction(4, 1)
 
 from __future__ import annotations
 
-import gc
 from fractions import Fraction
 from functools import partial
 from typing import Any
@@ -52,7 +51,7 @@ from ._planar_float import polygon_signs as float_polygon_signs
 from ._planar_float import shifted as float_shifted
 from ._planar_float import signs as float_signs
 from ._planar_float import to_float_with_error
-from .algorithms import Job, Progress, RegionAlgorithm, find_regions, register
+from .algorithms import Job, Progress, RegionAlgorithm, find_regions, gc_paused, register
 from .errors import RegionLimitExceeded
 from .region import Region
 
@@ -107,15 +106,8 @@ class PlanarAlgorithm(RegionAlgorithm):
         return None
 
     def run(self, job: Job) -> list:
-        # the enumeration allocates millions of small acyclic objects: cyclic GC passes only cost time
-        was_enabled = gc.isenabled()
-        gc.disable()
-        try:
-            with np.errstate(all="ignore"):  # overflow -> inf/NaN -> uncertain -> exact (see _planar_float)
-                return _Planar(job).run()
-        finally:
-            if was_enabled:
-                gc.enable()
+        with gc_paused(), np.errstate(all="ignore"):  # overflow -> inf/NaN -> uncertain -> exact (see _planar_float)
+            return _Planar(job).run()
 
 
 register(PlanarAlgorithm())
@@ -153,6 +145,27 @@ def planar_regions(net: Any, box: Any, *, max_regions: int | None = None, progre
     4 4 True
     """
     return find_regions(net, box, method="planar", max_regions=max_regions, progress=progress)
+
+
+def _pattern_order(history: list) -> np.ndarray:
+    """The final pieces' indices sorted by pattern (lexicographic over the layers' pieces, as Patterns compare).
+
+    ``history``: per layer, each piece's parent among the layer's input pieces and the
+    pieces' (P, w) int8 neuron pieces.  Rows of the concatenated patterns compare as
+    bytes (pieces are small nonnegative integers), so one argsort replaces sorting
+    tuples of tuples in Python.
+    """
+    if not history:
+        return np.arange(1)
+    n = len(history[-1][1])
+    columns, at = [], np.arange(n)
+    for parent, pieces in reversed(history):
+        columns.append(pieces[at])
+        at = parent[at]
+    rows = np.ascontiguousarray(np.concatenate(columns[::-1], axis=1).astype(np.uint8))
+    if not rows.shape[1]:
+        return np.arange(n)
+    return np.argsort(rows.view(np.dtype((np.void, rows.shape[1]))).ravel(), kind="stable")
 
 
 def _pattern(layers: tuple) -> Pattern:
@@ -213,18 +226,15 @@ class _Cutting:
         self.S, self.Se, self.C, self.Ce = (x.reshape(m, len(acts)) for x in (sf, se, of, oe))
         self.width = len(acts)
 
-    def pieces(self, bits: list) -> list:
-        """Each piece's neuron pieces: per neuron, how many of its cutting rows the piece lies above."""
-        if not bits:
-            return []
-        B = np.array(bits, dtype=np.int64).reshape(len(bits), len(self.owner))
-        P = np.zeros((len(bits), self.width), dtype=np.int64)
-        np.add.at(P, (slice(None), self.owner), B)
-        return [tuple(row) for row in P.tolist()]
+    def pieces(self, bits: np.ndarray) -> np.ndarray:
+        """Each piece's neuron pieces (P, w) int8: per neuron, how many of its cutting rows the piece lies above."""
+        P = np.zeros((len(bits), self.width), dtype=np.int8)
+        np.add.at(P, (slice(None), self.owner), bits)
+        return P
 
-    def slopes_offsets(self, pieces: list) -> tuple:
+    def slopes_offsets(self, pieces: np.ndarray) -> tuple:
         """(S, Se, C, Ce), each (P, w): the slope and offset of every neuron on its piece, floats and errors."""
-        idx = np.array(pieces, dtype=np.int64).reshape(len(pieces), self.width)
+        idx = pieces.astype(np.int64)
         cols = np.arange(self.width)
         return self.S[idx, cols], self.Se[idx, cols], self.C[idx, cols], self.Ce[idx, cols]
 
@@ -380,6 +390,7 @@ class _Planar:
         piece_vids = [list(self.box_vertices.tolist())]
         piece_edges = [list(self.box_edges)]
         prefixes: list = [()]
+        history: list = []  # per layer: (each piece's parent piece, each piece's pieces (P, w) int8), for the order
         maps = None
         if net.depth:
             Wf, We, bf, be = self.wf[0]
@@ -396,12 +407,13 @@ class _Planar:
                     found = self._collect(k, piece_vids, piece_edges, prefixes, maps, limit)
                     raise self._exceeded(found)
                 piece_vids, piece_edges, prefixes, maps = done
+                history.append((np.asarray(self.piece_region, dtype=np.int64), self.piece_bits))
         finally:
             bar.close()
         if limit is not None and len(piece_vids) > limit:  # e.g. no hidden layer
             raise self._exceeded([(p, v, e) for p, v, e in zip(prefixes, piece_vids, piece_edges)][:limit])
         self.maps = self.zero_rows = None  # the lazy fields need only the exact tables and line/vertex ids
-        return [self._region(p, v, e) for p, v, e in zip(prefixes, piece_vids, piece_edges)]
+        return [self._region(prefixes[i], piece_vids[i], piece_edges[i]) for i in _pattern_order(history).tolist()]
 
     def _advance(self, k: int, piece_vids: list, piece_edges: list, prefixes: list, maps: tuple, bar: Progress,
                  limit: int | None) -> tuple | None:
@@ -417,7 +429,7 @@ class _Planar:
         self._set_maps(*(maps if cut.src is None else float_shifted(*maps, cut.src, cut.tf, cut.te)))
         if cut.src is not None and not len(cut.src):  # no breakpoint in this layer: nothing cuts
             self.piece_region = list(range(len(piece_vids)))
-            out = piece_vids, piece_edges, [()] * len(piece_vids)
+            out = piece_vids, piece_edges, np.zeros((len(piece_vids), 0), np.int8)
             bar.update(self.net.widths[k], pieces=len(piece_vids))
         else:
             out = self._layer(k, piece_vids, piece_edges, bar, limit)
@@ -425,16 +437,17 @@ class _Planar:
             return None
         new_vids, new_edges, bits = out
         region = np.asarray(self.piece_region, dtype=np.int64)
-        pieces = bits if cut.owner is None else cut.pieces(bits)
+        self.piece_bits = bits if cut.owner is None else cut.pieces(bits)
+        pieces = [tuple(row) for row in self.piece_bits.tolist()]
         new_prefixes = [prefixes[r] + (b,) for r, b in zip(self.piece_region, pieces)]
         new_maps = None
         if k + 1 < self.net.depth:
             Lf, Le = maps
             Wf, We, bf, be = self.wf[k + 1]
             if cut.owner is None:
-                new_maps = float_next_maps(Lf[region], Le[region], np.array(bits, dtype=bool), Wf, We, bf, be)
+                new_maps = float_next_maps(Lf[region], Le[region], bits.astype(bool), Wf, We, bf, be)
             else:
-                A, Ae = float_pieces_maps(Lf[region], Le[region], *cut.slopes_offsets(pieces))
+                A, Ae = float_pieces_maps(Lf[region], Le[region], *cut.slopes_offsets(self.piece_bits))
                 new_maps = float_next_maps(A, Ae, np.ones(A.shape[::2], dtype=bool), Wf, We, bf, be)
         return new_vids, new_edges, new_prefixes, new_maps
 
@@ -508,13 +521,13 @@ class _Planar:
             if limit is not None and len(piece_slots) > limit:
                 return None
         self.piece_region = piece_region
-        bits = (POS.view & ~NEG.view).astype(np.int8).tolist()
+        bits = (POS.view & ~NEG.view).astype(np.int8)
         flat = slot_vid.a[np.fromiter((t for sl in piece_slots for t in sl), np.int64)].tolist()
         new_vids, at = [], 0
         for sl in piece_slots:
             new_vids.append(flat[at:at + len(sl)])
             at += len(sl)
-        return new_vids, piece_edges, [tuple(b) for b in bits]
+        return new_vids, piece_edges, bits
 
     def _cut(self, k, j, cut, piece_slots, piece_edges, piece_region, slot_vid, slot_region, S, POS, NEG, Lf, Le):
         """Split the pieces in ``cut`` by neuron j of layer k (signs known exactly at their slots)."""
