@@ -36,6 +36,7 @@ EXTRAS = {
     "hypothesis": "test",
     "jsonschema": "docs",
     "mkdocs": "docs",
+    "numba": "fast",
 }
 
 

@@ -427,13 +427,18 @@ def test_limit_error_does_bounded_work(monkeypatch):
     net = Network([(rng.normal(0, 1 if i == 0 else 0.3, (dims[i + 1], dims[i])), rng.normal(0, 0.3, dims[i + 1]))
                    for i in range(3)])
     seen = []
-    original = planar._Planar._layer
+    python, compiled = planar._Planar._layer, planar._Planar._layer_compiled
 
     def counting(self, k, piece_vids, *args):
         seen.append((k, len(piece_vids)))
-        return original(self, k, piece_vids, *args)
+        return python(self, k, piece_vids, *args)
 
-    monkeypatch.setattr(planar._Planar, "_layer", counting)
+    def counting_compiled(self, jit, k, piece_vids, *args):
+        seen.append((k, len(piece_vids)))
+        return compiled(self, jit, k, piece_vids, *args)
+
+    monkeypatch.setattr(planar._Planar, "_layer", counting)  # whichever cuts run (numba installed or not)
+    monkeypatch.setattr(planar._Planar, "_layer_compiled", counting_compiled)
     full = planar_regions(net, BOX)
     last_full = sum(n for k, n in seen if k == 2)
     seen.clear()

@@ -108,21 +108,45 @@ def next_maps(LT: np.ndarray, LeT: np.ndarray, bits: np.ndarray, Wf: np.ndarray,
     (P, 3, w') maps of z' = W D z + b, where
     |exact - float| <= gamma_w |Wf| D |L| + |Wf| D Le + We D (|L| + Le)
     (+ u |c'| + be in the constant row for the bias addition).
+    Computed a few thousand regions at a time, so the temporaries stay small
+    (at 50,000 regions of width 128 whole-array temporaries cost more in page
+    faults than the products).
     """
     P, _, w = LT.shape
     wn = Wf.shape[0]
-    mask = bits[:, None, :]
-    A = np.where(mask, LT, 0.0).reshape(3 * P, w)
-    Ea = np.where(mask, LeT, 0.0).reshape(3 * P, w)
-    absA = np.abs(A)
-    out = (A @ Wf.T).reshape(P, 3, wn)  # one gemm for all regions
+    out = np.empty((P, 3, wn))
+    err = np.empty((P, 3, wn))
+    absW, WeT, g = np.abs(Wf).T, We.T if We.any() else None, gamma(w)
+    for a in range(0, P, _CHUNK):
+        b = min(P, a + _CHUNK)
+        mask = bits[a:b, None, :]
+        A = np.where(mask, LT[a:b], 0.0).reshape(3 * (b - a), w)
+        Ea = np.where(mask, LeT[a:b], 0.0).reshape(3 * (b - a), w)
+        absA = np.abs(A)
+        np.matmul(A, Wf.T, out=out[a:b].reshape(3 * (b - a), wn))  # one gemm per chunk of regions
+        E = err[a:b].reshape(3 * (b - a), wn)
+        if WeT is not None:
+            E[:] = (absA + Ea) @ WeT
+            absA *= g
+            absA += Ea
+            E += absA @ absW
+        else:
+            absA *= g
+            absA += Ea
+            np.matmul(absA, absW, out=E)
     out[:, 2, :] += bf
-    err = (gamma(w) * absA + Ea) @ np.abs(Wf).T
-    if We.any():
-        err += (absA + Ea) @ We.T
-    err = err.reshape(P, 3, wn)
     err[:, 2, :] += U * np.abs(out[:, 2, :]) + be
-    return out, inflate(err, w + 4)
+    return out, inflate_in_place(err, w + 4)
+
+
+_CHUNK = 2048  # regions per block of next_maps
+
+
+def inflate_in_place(bound: np.ndarray, n: int) -> np.ndarray:
+    """:func:`inflate`, overwriting ``bound`` (which it returns)."""
+    bound *= 1.0 + (4 * n + 16) * U
+    bound += (n + 1) * ETA
+    return bound
 
 
 def pieces_maps(LT: np.ndarray, LeT: np.ndarray, S: np.ndarray, Se: np.ndarray, C: np.ndarray,

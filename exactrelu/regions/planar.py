@@ -34,6 +34,7 @@ Fraction(4, 1)
 
 from __future__ import annotations
 
+import importlib
 from fractions import Fraction
 from functools import partial
 from typing import Any
@@ -42,6 +43,7 @@ import flint
 import numpy as np
 
 from ..nets.pattern import Pattern
+from ..optional import available
 from ._planar_exact import frac, meet, orientation, q, side
 from ._planar_float import cross as float_cross
 from ._planar_float import float_layer
@@ -62,20 +64,25 @@ class PlanarRegion(Region):
     """A region of a 2-D input network: a :class:`Region` that also knows its exact vertices.
 
     ``vertices`` lists the polygon's corners (Fraction pairs) counter-clockwise;
-    ``volume()`` is its exact area by the shoelace formula (``area``, a callable
-    that computes it from the enumerator's flint vertices, when given).
+    ``volume()`` is its exact area by the shoelace formula.  Every exact field is
+    computed on first use by the enumeration that found the region (``source``,
+    from its vertex and edge ids), then kept: a region holds no closures, so a
+    hundred thousand of them stay cheap to make and to collect.
     """
 
-    __slots__ = ("_vertices", "_area")
+    __slots__ = ("_vertices", "_area", "_source", "_vids", "_edges")
 
-    def __init__(self, pattern: Pattern, polyhedron: Any, affine_map: Any, witness: Any, vertices: Any,
-                 area: Any = None):
+    def __init__(self, pattern: Pattern, source: Any, vids: list, edges: list):
         self.pattern = pattern
-        self._polyhedron = polyhedron
-        self._affine_map = affine_map
-        self._witness = witness
-        self._vertices = vertices
-        self._area = area
+        self._source, self._vids, self._edges = source, vids, edges
+        self._polyhedron = self._affine_map = self._witness = self._vertices = self._area = None
+
+    def _get(self, slot: str) -> Any:
+        value = getattr(self, slot)
+        if value is None:  # not yet computed: the source's method of the same name computes it
+            value = getattr(self._source, slot)(self)
+            setattr(self, slot, value)
+        return value
 
     @property
     def vertices(self) -> list:
@@ -84,11 +91,7 @@ class PlanarRegion(Region):
 
     def volume(self) -> Fraction:
         """The exact area of the polygon (shoelace formula)."""
-        if self._area is not None:
-            return self._get("_area")
-        pts = self.vertices
-        twice = sum(pts[i - 1][0] * p[1] - p[0] * pts[i - 1][1] for i, p in enumerate(pts))
-        return Fraction(twice, 2)
+        return self._get("_area")
 
 
 class PlanarAlgorithm(RegionAlgorithm):
@@ -97,6 +100,7 @@ class PlanarAlgorithm(RegionAlgorithm):
     name = "planar"
     summary = "2-D inputs only: float filters with exact fallback, fast"
     priority = 10  # preferred by method="auto" wherever it applies
+    sorted = True  # by one argsort of the pieces' patterns (_pattern_order)
 
     def supports(self, job: Job) -> str | None:
         if job.dim != 2:
@@ -147,6 +151,21 @@ def planar_regions(net: Any, box: Any, *, max_regions: int | None = None, progre
     return find_regions(net, box, method="planar", max_regions=max_regions, progress=progress)
 
 
+_COMPILED: list = []  # [module or None] once looked up
+
+
+def compiled() -> Any:
+    """The compiled cuts (:mod:`._planar_jit`) when numba is installed and ``USE_COMPILED``, else None."""
+    if not USE_COMPILED:
+        return None
+    if not _COMPILED:
+        _COMPILED.append(importlib.import_module(f"{__package__}._planar_jit") if available("numba") else None)
+    return _COMPILED[0]
+
+
+USE_COMPILED = True  # False: the pure Python cuts (tests compare the two)
+
+
 def _pattern_order(history: list) -> np.ndarray:
     """The final pieces' indices sorted by pattern (lexicographic over the layers' pieces, as Patterns compare).
 
@@ -195,6 +214,13 @@ class _Grow:
         self.n = need
         return start
 
+    def reserve(self, need: int) -> None:
+        """Capacity for at least ``need`` rows."""
+        if need > len(self.a):
+            b = np.zeros((max(need, 2 * len(self.a)), *self.a.shape[1:]), dtype=self.a.dtype)
+            b[: self.n] = self.a[: self.n]
+            self.a = b
+
     @property
     def view(self) -> np.ndarray:
         return self.a[: self.n]
@@ -237,6 +263,57 @@ class _Cutting:
         idx = pieces.astype(np.int64)
         cols = np.arange(self.width)
         return self.S[idx, cols], self.Se[idx, cols], self.C[idx, cols], self.Ce[idx, cols]
+
+
+def _ranges(start: np.ndarray, size: np.ndarray) -> np.ndarray:
+    """The concatenated index ranges start[i] .. start[i] + size[i] - 1, in order."""
+    ends = np.cumsum(size)
+    return np.arange(int(ends[-1]) if len(ends) else 0) + np.repeat(start - (ends - size), size)
+
+
+class _Tables:
+    """The slot and piece tables of one layer's compiled cuts (see :mod:`._planar_jit`), grown on demand."""
+
+    NAMES = ("S", "slot_vid", "slot_region", "pool_slot", "pool_edge", "start", "size", "piece_region", "bits",
+             "line_region", "line_neuron", "unsure")
+
+    MIN = 1024  # rows at least (tests lower it to make the tables grow)
+
+    def __init__(self, slots: int, pieces: int, w: int):
+        cap = max(self.MIN, 8 * slots)  # a layer's cuts often multiply the pieces by several
+        self.S = np.zeros((w, cap), np.int8)  # neuron-major, as the compiled pass reads it
+        self.slot_vid, self.slot_region = np.zeros(cap, np.int64), np.zeros(cap, np.int64)
+        self.pool_slot, self.pool_edge = np.zeros(2 * cap, np.int64), np.zeros(2 * cap, np.int64)
+        pcap = max(self.MIN, 8 * pieces)
+        self.start, self.size, self.piece_region = (np.zeros(pcap, np.int64) for _ in range(3))
+        self.bits = np.zeros((w, pcap), np.int8)
+        self.line_region, self.line_neuron = np.zeros(pcap, np.int64), np.zeros(pcap, np.int64)
+        self.unsure = np.zeros(cap, np.int64)
+
+    def arrays(self) -> list:
+        return [getattr(self, name) for name in self.NAMES]
+
+    def grow(self, planar: "_Planar", counts: np.ndarray, jit: Any) -> None:
+        """Room for the next neuron's cuts (see ``_planar_jit._room``): the pool compacted to the live
+        pieces, and every table short of room for the next neuron grown to twice what it needs."""
+        P = int(counts[jit.N_PIECES])
+        idx = _ranges(self.start[:P], self.size[:P])
+        self.pool_slot[:len(idx)], self.pool_edge[:len(idx)] = self.pool_slot[idx], self.pool_edge[idx]
+        self.start[:P] = np.cumsum(self.size[:P]) - self.size[:P]
+        counts[jit.N_POOL] = live = len(idx)
+        slots = int(counts[jit.N_SLOTS]) + 2 * P
+        need = {"S": slots, "slot_vid": slots, "slot_region": slots, "unsure": 2 * P, "pool_slot": 3 * live + 4 * P,
+                "pool_edge": 3 * live + 4 * P, "start": 2 * P, "size": 2 * P, "piece_region": 2 * P, "bits": 2 * P,
+                "line_region": P, "line_neuron": P}
+        for name, n in need.items():
+            a = getattr(self, name)
+            if a.shape[-1] < n:  # S and bits grow along their last axis, the rest along their only one
+                b = np.zeros((*a.shape[:-1], 4 * n), a.dtype)
+                b[..., :a.shape[-1]] = a
+                setattr(self, name, b)
+        for table, n in ((planar.lines, P), (planar.lines_err, P), (planar.verts, 2 * P), (planar.verts_err, 2 * P),
+                         (planar.vert_lines, 2 * P)):
+            table.reserve(table.n + 4 * n)
 
 
 class _Planar:
@@ -432,7 +509,9 @@ class _Planar:
             out = piece_vids, piece_edges, np.zeros((len(piece_vids), 0), np.int8)
             bar.update(self.net.widths[k], pieces=len(piece_vids))
         else:
-            out = self._layer(k, piece_vids, piece_edges, bar, limit)
+            jit = compiled()
+            layer = self._layer if jit is None else partial(self._layer_compiled, jit)
+            out = layer(k, piece_vids, piece_edges, bar, limit)
         if out is None:
             return None
         new_vids, new_edges, bits = out
@@ -528,6 +607,78 @@ class _Planar:
             new_vids.append(flat[at:at + len(sl)])
             at += len(sl)
         return new_vids, piece_edges, bits
+
+    def _layer_compiled(self, jit: Any, k: int, piece_vids: list, piece_edges: list, bar: Progress,
+                        limit: int | None) -> tuple | None:
+        """:meth:`_layer` with the cuts made by :func:`._planar_jit.cut_neurons` (same pieces, ids and bits)."""
+        Lf, Le = (np.ascontiguousarray(a) for a in self.maps)
+        R, w = Lf.shape[0], Lf.shape[2]
+        sizes = np.fromiter((len(v) for v in piece_vids), np.int64, R)
+        n = int(sizes.sum())
+        t = _Tables(n, R, w)
+        t.slot_vid[:n] = np.fromiter((v for vs in piece_vids for v in vs), np.int64, n)
+        t.slot_region[:n] = np.repeat(np.arange(R), sizes)
+        t.pool_slot[:n] = np.arange(n)
+        t.pool_edge[:n] = np.fromiter((e for es in piece_edges for e in es), np.int64, n)
+        t.start[:R], t.size[:R], t.piece_region[:R] = np.cumsum(sizes) - sizes, sizes, np.arange(R)
+        counts = np.array([self.lines.n, self.verts.n, n, n, R, 0, 0], np.int64)
+        open_signs = np.zeros(w, np.int64)
+        jit.first_signs(n, Lf, Le, self.zero_rows, self.verts.a, self.verts_err.a, t.slot_vid, t.slot_region, t.S,
+                        open_signs)
+        j, done = 0, 0
+        while j < w:
+            chunk = max(1, (1 << 20) // max(1, int(counts[jit.N_POOL])))  # about a million slot visits a call
+            status, j = jit.cut_neurons(j, min(w, j + chunk), -1 if limit is None else limit, Lf, Le, self.zero_rows,
+                                        counts, self.lines.a, self.lines_err.a, self.verts.a, self.verts_err.a,
+                                        self.vert_lines.a, *t.arrays(), open_signs)
+            self._adopt(k, t, counts, jit)
+            if status == jit.NEED_ROOM:
+                t.grow(self, counts, jit)
+            elif status == jit.NEED_SIGNS:
+                self._settle(t, int(counts[jit.N_SLOTS]), j, jit.UNKNOWN)
+                open_signs[j] = 0
+            bar.update(j - done, pieces=int(counts[jit.N_PIECES]))
+            done = j
+            if status == jit.LIMIT:
+                return None
+        P = int(counts[jit.N_PIECES])
+        self.piece_region = t.piece_region[:P].tolist()
+        idx = _ranges(t.start[:P], t.size[:P])
+        flat_vids, flat_edges = t.slot_vid[t.pool_slot[idx]].tolist(), t.pool_edge[idx].tolist()
+        new_vids, new_edges, at = [], [], 0
+        for n in t.size[:P].tolist():
+            new_vids.append(flat_vids[at:at + n])
+            new_edges.append(flat_edges[at:at + n])
+            at += n
+        piece_edges[:] = new_edges
+        return new_vids, piece_edges, np.ascontiguousarray(t.bits[:, :P].T)
+
+    def _adopt(self, k: int, t: "_Tables", counts: np.ndarray, jit: Any) -> None:
+        """After a compiled pass: the used table lengths, the new lines' exact sources, unsure vertices oriented."""
+        self.lines.n, self.lines_err.n = int(counts[jit.N_LINES]), int(counts[jit.N_LINES])
+        self.verts.n = self.verts_err.n = self.vert_lines.n = int(counts[jit.N_VERTS])
+        prefixes = self.region_prefix
+        made = int(counts[jit.N_RECORDS])
+        self.line_src.extend((k, j, prefixes[r]) for r, j in zip(t.line_region[:made].tolist(),
+                                                                  t.line_neuron[:made].tolist()))
+        for vid in t.unsure[:int(counts[jit.N_UNSURE])].tolist():  # the bound left the orientation open
+            l1, l2 = self.vert_lines.a[vid]
+            o = orientation(self.exact_line(int(l1)), self.exact_line(int(l2)))
+            if o == 0:
+                raise AssertionError("internal error: parallel lines asked to meet")
+            if (o < 0) != (self.verts.a[vid, 2] < 0):
+                self.verts.a[vid] = -self.verts.a[vid]
+        counts[jit.N_RECORDS] = counts[jit.N_UNSURE] = 0
+
+    def _settle(self, t: "_Tables", n_slots: int, j: int, unknown: int) -> None:
+        """Decide exactly the signs of cutting row j the float bound left open (``unknown``) at the slots."""
+        col = t.S[j, :n_slots]
+        open_ = np.flatnonzero(col == unknown).tolist()
+        prefixes = self.region_prefix
+        for s in open_:
+            line = self._exact_row(prefixes[int(t.slot_region[s])], j)
+            col[s] = side(line, self.exact_vertex(int(t.slot_vid[s])))
+        self.exact_signs += len(open_)
 
     def _cut(self, k, j, cut, piece_slots, piece_edges, piece_region, slot_vid, slot_region, S, POS, NEG, Lf, Le):
         """Split the pieces in ``cut`` by neuron j of layer k (signs known exactly at their slots)."""
@@ -627,31 +778,33 @@ class _Planar:
 
     # ---------------------------------------------------------- results
     def _region(self, prefix: tuple, vids: list, edges: list) -> PlanarRegion:
-        pattern = _pattern(prefix)
-        return PlanarRegion(pattern, partial(self._polyhedron, vids, edges), partial(self.exact.affine_map, prefix),
-                            partial(self._witness, vids), partial(self._vertices, vids), partial(self._area, vids))
+        return PlanarRegion(_pattern(prefix), self, vids, edges)
 
-    def _vertices(self, vids: list) -> list:
-        return [(frac(x), frac(y)) for x, y in (self.exact_vertex(v) for v in vids)]
+    # the lazy fields of a PlanarRegion (see PlanarRegion._get)
+    def _affine_map(self, region: PlanarRegion) -> tuple:
+        return self.exact.affine_map(region.pattern.layers)
 
-    def _area(self, vids: list) -> Fraction:
+    def _vertices(self, region: PlanarRegion) -> list:
+        return [(frac(x), frac(y)) for x, y in (self.exact_vertex(v) for v in region._vids)]
+
+    def _area(self, region: PlanarRegion) -> Fraction:
         """The shoelace formula on the exact vertices, in flint rationals."""
-        pts = [self.exact_vertex(v) for v in vids]
+        pts = [self.exact_vertex(v) for v in region._vids]
         twice = sum((pts[i - 1][0] * p[1] - p[0] * pts[i - 1][1] for i, p in enumerate(pts)), flint.fmpq(0))
         return frac(twice / 2)
 
-    def _witness(self, vids: list) -> tuple:
+    def _witness(self, region: PlanarRegion) -> tuple:
         # three consecutive corners of a convex polygon are never collinear: their centroid is inside
-        (x0, y0), (x1, y1), (x2, y2) = (self.exact_vertex(v) for v in vids[:3])
+        (x0, y0), (x1, y1), (x2, y2) = (self.exact_vertex(v) for v in region._vids[:3])
         return (frac((x0 + x1 + x2) / 3), frac((y0 + y1 + y2) / 3))
 
-    def _polyhedron(self, vids: list, edges: list):
+    def _polyhedron(self, region: PlanarRegion):
         """The closed polygon as the intersection of the half-planes of its edges."""
         from ..exact.polyhedron import Polyhedron
 
-        inside = tuple(q(t) for t in self._witness(vids))
+        inside = tuple(q(t) for t in region.witness)
         ineqs = []
-        for lid in dict.fromkeys(edges):
+        for lid in dict.fromkeys(region._edges):
             a1, a2, c = self.exact_line(lid)
             s = side((a1, a2, c), inside)
             # s * (a1 x + a2 y + c) >= 0  <=>  -s a1 x - s a2 y <= s c

@@ -1,0 +1,218 @@
+"""The planar enumerator's cuts, compiled (optional: numba, the ``fast`` extra).
+
+:mod:`.planar` cuts the pieces of a layer by each neuron in turn with a Python
+loop over the pieces (``_Planar._cut``).  :func:`cut_neurons` makes the same cuts
+in one compiled pass over a range of neurons, with the float filters and error
+bounds of :mod:`._planar_float` (same formulas, any summation order).  It never
+settles an uncertain sign or orientation itself; it stops, and the caller
+settles it exactly and calls again:
+
+* a sign its bound leaves open is stored as UNKNOWN and counted in ``open_signs``;
+  before neuron j cuts, every slot's sign for j must be known, else the pass
+  returns NEED_SIGNS at j;
+* a new vertex whose orientation is uncertain gets an infinite error bound (so
+  every float sign at it is UNKNOWN) and is listed in ``unsure`` for the caller
+  to orient exactly;
+* when a table could overflow during the next neuron it returns NEED_ROOM at j.
+
+Tables (the caller owns and grows them; ``counts`` holds their used lengths,
+in the order of the ``N_*`` indices): lines and lines_err (rows a1, a2, c);
+verts, verts_err and vert_lines (the two lines a vertex was made from); the
+slots (a vertex of a start-of-layer region): S (signs, one column per
+neuron), slot_vid, slot_region; the pieces: piece p's slots are
+pool_slot[start[p]: start[p] + size[p]] counter-clockwise, its edge i (from
+slot i to slot i + 1) on line pool_edge[start[p] + i]; piece_region and bits
+(per neuron, each piece's side of it, for the neurons cut so far).  Each new cutting line is
+recorded as (line_region, line_neuron) for the caller's exact tables.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from ._planar_float import ETA, U
+
+UNKNOWN = 2
+DONE, NEED_SIGNS, NEED_ROOM, LIMIT = 0, 1, 2, 3
+N_LINES, N_VERTS, N_SLOTS, N_POOL, N_PIECES, N_RECORDS, N_UNSURE = range(7)
+
+_G2 = (2 * U / (1.0 - 2 * U)) * (1.0 + 4 * U)  # _planar_float.gamma(2), gamma(3)
+_G3 = (3 * U / (1.0 - 3 * U)) * (1.0 + 4 * U)
+
+
+@njit(cache=True)
+def _inflate(b: float, n: int) -> float:
+    return b * (1.0 + (4 * n + 16) * U) + (n + 1) * ETA
+
+
+@njit(cache=True)
+def _sign(Lf, Le, r, c, v, ve) -> int:
+    """_planar_float.signs for one line (region r's column c) at one vertex: -1, 0, 1 or UNKNOWN."""
+    val = Lf[r, 0, c] * v[0] + Lf[r, 1, c] * v[1] + Lf[r, 2, c] * v[2]
+    bound = 0.0
+    for i in range(3):
+        av = abs(v[i])
+        bound += (av + ve[i]) * Le[r, i, c] + (ve[i] + _G3 * av) * abs(Lf[r, i, c])
+    bound = _inflate(bound, 12)
+    if val > bound:
+        return 1
+    if val < -bound:
+        return -1
+    return UNKNOWN
+
+
+@njit(cache=True)
+def first_signs(n, Lf, Le, zero_rows, verts, verts_err, slot_vid, slot_region, S, open_signs) -> None:
+    """The signs S[c, t] of every neuron c at the first n slots (the pieces' vertices at the start of the layer)."""
+    for t in range(n):
+        r, vid = slot_region[t], slot_vid[t]
+        for c in range(Lf.shape[2]):
+            sg = 0 if zero_rows[r, c] else _sign(Lf, Le, r, c, verts[vid], verts_err[vid])
+            S[c, t] = sg
+            if sg == UNKNOWN:
+                open_signs[c] += 1
+
+
+@njit(cache=True)
+def _new_vertex(lines, lines_err, e, cl, verts, verts_err, vert_lines, vid) -> bool:
+    """Vertex vid = lines e x cl, oriented (last coordinate > 0) when the bound allows; False if unsure."""
+    for i in range(3):
+        j, k = (i + 1) % 3, (i + 2) % 3
+        p = lines[e, j] * lines[cl, k]
+        q = lines[e, k] * lines[cl, j]
+        data = (abs(lines[e, j]) * lines_err[cl, k] + lines_err[e, j] * (abs(lines[cl, k]) + lines_err[cl, k])
+                + abs(lines[e, k]) * lines_err[cl, j] + lines_err[e, k] * (abs(lines[cl, j]) + lines_err[cl, j]))
+        verts[vid, i] = p - q
+        verts_err[vid, i] = _inflate(data + _G2 * (abs(p) + abs(q)), 8)
+    vert_lines[vid, 0], vert_lines[vid, 1] = e, cl
+    if abs(verts[vid, 2]) > verts_err[vid, 2]:
+        if verts[vid, 2] < 0:
+            for i in range(3):
+                verts[vid, i] = -verts[vid, i]
+        return True
+    for i in range(3):
+        verts_err[vid, i] = math.inf
+    return False
+
+
+@njit(cache=True)
+def _room(counts, P, live, R, lines, verts, S, pool_slot, bits, line_region, unsure) -> bool:
+    """Whether every table can take one more neuron's cuts (at most every piece cut once)."""
+    return (counts[N_LINES] + R <= lines.shape[0] and counts[N_RECORDS] + R <= line_region.shape[0]
+            and counts[N_VERTS] + 2 * P <= verts.shape[0] and counts[N_UNSURE] + 2 * P <= unsure.shape[0]
+            and counts[N_SLOTS] + 2 * P <= S.shape[1] and counts[N_POOL] + 2 * live + 4 * P <= pool_slot.shape[0]
+            and 2 * P <= bits.shape[1])
+
+
+@njit(cache=True)
+def cut_neurons(j0, j1, limit, Lf, Le, zero_rows, counts, lines, lines_err, verts, verts_err, vert_lines,
+                S, slot_vid, slot_region, pool_slot, pool_edge, start, size, piece_region, bits,
+                line_region, line_neuron, unsure, open_signs):
+    """Cut every piece by neurons j0 .. j1 - 1 in turn; returns (status, the neuron to resume at).
+
+    ``open_signs[c]`` counts the slots whose sign for neuron c is UNKNOWN (the caller zeroes it when
+    it settles them)."""
+    # long: one pass per neuron over every piece, each cut walking its polygon once and writing
+    # every table as it goes; split up, the compiled loop would pass twenty arrays between parts
+    R, w = Lf.shape[0], Lf.shape[2]
+    cut_line = np.empty(R, np.int64)
+    live = 0
+    for p in range(counts[N_PIECES]):
+        live += size[p]
+    for j in range(j0, j1):
+        if open_signs[j]:
+            return NEED_SIGNS, j
+        P = counts[N_PIECES]
+        if not _room(counts, P, live, R, lines, verts, S, pool_slot, bits, line_region, unsure):
+            return NEED_ROOM, j
+        cut_line[:] = -1
+        for p in range(P):
+            s0, m = start[p], size[p]
+            has_pos = has_neg = False
+            for i in range(m):
+                sg = S[j, pool_slot[s0 + i]]
+                has_pos |= sg > 0
+                has_neg |= sg < 0
+            if not (has_pos and has_neg):
+                bits[j, p] = 1 if has_pos else 0
+                continue
+            r = piece_region[p]
+            cl = cut_line[r]
+            if cl < 0:
+                cl = cut_line[r] = counts[N_LINES]
+                counts[N_LINES] += 1
+                for i in range(3):
+                    lines[cl, i], lines_err[cl, i] = Lf[r, i, j], Le[r, i, j]
+                line_region[counts[N_RECORDS]], line_neuron[counts[N_RECORDS]] = r, j
+                counts[N_RECORDS] += 1
+            pos_slot = np.empty(m + 2, np.int64)
+            pos_edge = np.empty(m + 2, np.int64)
+            neg_slot = np.empty(m + 2, np.int64)
+            neg_edge = np.empty(m + 2, np.int64)
+            npos = nneg = 0
+            for i in range(m):
+                a = pool_slot[s0 + i]
+                b = pool_slot[s0 + (i + 1) % m]
+                e = pool_edge[s0 + i]
+                sa, sb = S[j, a], S[j, b]
+                t = -1
+                if (sa > 0 and sb < 0) or (sa < 0 and sb > 0):  # the edge crosses the cutting line: a new slot
+                    t = counts[N_SLOTS]
+                    counts[N_SLOTS] += 1
+                    vid = counts[N_VERTS]
+                    counts[N_VERTS] += 1
+                    if not _new_vertex(lines, lines_err, e, cl, verts, verts_err, vert_lines, vid):
+                        unsure[counts[N_UNSURE]] = vid
+                        counts[N_UNSURE] += 1
+                    slot_vid[t], slot_region[t] = vid, r
+                    for c in range(j + 1):  # columns <= j are never read again
+                        S[c, t] = 0
+                    for c in range(j + 1, w):
+                        sg = 0 if zero_rows[r, c] else _sign(Lf, Le, r, c, verts[vid], verts_err[vid])
+                        S[c, t] = sg
+                        if sg == UNKNOWN:
+                            open_signs[c] += 1
+                if sa > 0:
+                    pos_slot[npos], pos_edge[npos] = a, e
+                    npos += 1
+                    if t >= 0:  # leaving the positive side on edge e
+                        pos_slot[npos], pos_edge[npos] = t, cl
+                        neg_slot[nneg], neg_edge[nneg] = t, e
+                        npos += 1
+                        nneg += 1
+                elif sa < 0:
+                    neg_slot[nneg], neg_edge[nneg] = a, e
+                    nneg += 1
+                    if t >= 0:  # entering the positive side on edge e
+                        neg_slot[nneg], neg_edge[nneg] = t, cl
+                        pos_slot[npos], pos_edge[npos] = t, e
+                        npos += 1
+                        nneg += 1
+                else:  # on the cutting line: shared by both pieces
+                    pos_slot[npos] = neg_slot[nneg] = a
+                    if sb > 0:
+                        pos_edge[npos], neg_edge[nneg] = e, cl
+                    elif sb < 0:
+                        pos_edge[npos], neg_edge[nneg] = cl, e
+                    else:
+                        raise AssertionError("internal error: an edge on the cutting line of a cut polygon")
+                    npos += 1
+                    nneg += 1
+            q = counts[N_PIECES]
+            counts[N_PIECES] += 1
+            at = counts[N_POOL]
+            pool_slot[at: at + npos], pool_edge[at: at + npos] = pos_slot[:npos], pos_edge[:npos]
+            pool_slot[at + npos: at + npos + nneg] = neg_slot[:nneg]
+            pool_edge[at + npos: at + npos + nneg] = neg_edge[:nneg]
+            counts[N_POOL] = at + npos + nneg
+            live += npos + nneg - m
+            start[p], size[p], start[q], size[q] = at, npos, at + npos, nneg
+            piece_region[q] = r
+            bits[:j, q] = bits[:j, p]
+            bits[j, p], bits[j, q] = 1, 0
+        if limit >= 0 and counts[N_PIECES] > limit:
+            return LIMIT, j + 1
+    return DONE, j1

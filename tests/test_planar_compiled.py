@@ -1,0 +1,163 @@
+"""The compiled cuts of the planar enumerator (numba, the ``fast`` extra) against the pure Python ones.
+
+Both make the same cuts from the same filtered signs, so they must return the
+same regions: the same patterns in the same order, the same exact vertices and
+the same edges.  Networks with small integer weights make many boundaries meet
+in common points, where the float bounds leave signs and orientations open and
+the exact fallback (``NEED_SIGNS``, unsure vertices) runs; tiny starting tables
+make the tables grow mid-layer (``NEED_ROOM``).
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction as F
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+pytest.importorskip("numba", reason="the compiled planar cuts need numba: pip install 'exactrelu[fast]'")
+
+from exactrelu import Network  # noqa: E402
+from exactrelu.regions import planar  # noqa: E402
+
+from test_layers import pwl_networks  # noqa: E402
+
+BOX = ([-2, -2], [2, 2])
+
+
+def _regions(net, compiled: bool, box=BOX, **kw):
+    old = planar.USE_COMPILED
+    planar.USE_COMPILED = compiled
+    try:
+        return planar.planar_regions(net, box, **kw)
+    finally:
+        planar.USE_COMPILED = old
+
+
+def _same(net, box=BOX):
+    fast, slow = _regions(net, True, box), _regions(net, False, box)
+    assert [r.pattern for r in fast] == [r.pattern for r in slow]
+    assert [r.vertices for r in fast] == [r.vertices for r in slow]
+    assert [[planar_line(r, e) for e in r._edges] for r in fast] == [[planar_line(r, e) for e in r._edges] for r in slow]
+    assert sum(r.volume() for r in fast) == (F(box[1][0]) - F(box[0][0])) * (F(box[1][1]) - F(box[0][1]))
+    for r in fast:
+        assert net.pattern(r.witness).without_ties() == r.pattern
+    return fast
+
+
+def planar_line(region, lid):
+    """A region's edge as its exact line (ids may differ between runs; lines may not)."""
+    return region._source.exact_line(lid)
+
+
+def test_the_compiled_cuts_are_used_when_numba_is_installed():
+    assert planar.compiled() is not None
+
+
+integers = st.integers(-3, 3)
+
+
+@st.composite
+def integer_networks(draw):
+    """Small integer weights and biases: many lines through common points, many open float signs."""
+    dims = [2] + [draw(st.integers(1, 6)) for _ in range(draw(st.integers(1, 3)))]
+    layers = [([[draw(integers) for _ in range(a)] for _ in range(b)], [draw(st.integers(-2, 2)) for _ in range(b)])
+              for a, b in zip(dims, dims[1:])]
+    return Network(layers, output=([[1] * dims[-1]], [0]))
+
+
+@settings(max_examples=60, deadline=None)
+@given(integer_networks())
+def test_compiled_and_python_cuts_give_the_same_regions(net):
+    _same(net)
+
+
+@settings(max_examples=30, deadline=None)
+@given(pwl_networks(width=(1, 5)))
+def test_compiled_and_python_cuts_agree_on_piecewise_linear_activations(net):
+    _same(net)
+
+
+def test_open_signs_and_orientations_are_settled_exactly(monkeypatch):
+    """Every boundary through one point that is not a float: the bounds leave signs open there."""
+    L0 = [(3, 0, -1), (0, 5, -1), (3, 5, -2), (3, -5, 0), (6, 5, -3), (3, 10, -3), (9, -5, -2), (-3, 5, 0)]
+    W1 = [[(i * 7 + j * 3) % 5 - 2 for j in range(8)] for i in range(8)]
+    net = Network([([r[:2] for r in L0], [r[2] for r in L0]), (W1, [0] * 8)], output=([[1] * 8], [0]))
+    settled = []
+    original = planar._Planar._settle
+    monkeypatch.setattr(planar._Planar, "_settle", lambda self, *a: settled.append(a[2]) or original(self, *a))
+    regs = _same(net, ([0, 0], [1, 1]))
+    assert settled  # the exact fallback ran (and gave the Python path's regions)
+    assert len(regs) > 8
+
+
+def test_tables_grow_mid_layer(monkeypatch):
+    monkeypatch.setattr(planar._Tables, "MIN", 4)
+    grown = []
+    original = planar._Tables.grow
+    monkeypatch.setattr(planar._Tables, "grow", lambda self, *a: grown.append(1) or original(self, *a))
+    net = Network([([[1, 0], [0, 1], [1, 1], [1, -1], [2, 1], [1, 2]], [0, 0, 0, 0, "1/3", "-1/3"]),
+                   ([[1, -1, 1, -1, 1, -1], [1, 1, -1, -1, 1, 1], [2, -1, 0, 1, -1, 0]], [0, "1/2", "-1/2"])])
+    _same(net)
+    assert grown
+
+
+def test_the_limit_stops_the_compiled_cuts_with_the_python_cuts_regions():
+    net = Network([([[1, 0], [0, 1], [1, 0], [0, 1]], [0, 0, "-1/2", "-1/2"])])  # 9 squares of [-1, 1]^2
+    box = ([-1, -1], [1, 1])
+    found = []
+    for compiled in (True, False):
+        with pytest.raises(planar.RegionLimitExceeded) as err:
+            _regions(net, compiled, box, max_regions=4)
+        found.append([(r.pattern, r.vertices) for r in err.value.regions])
+    assert found[0] == found[1] and len(found[0]) == 4
+
+
+@settings(max_examples=30, deadline=None)
+@given(integer_networks())
+def test_planar_regions_come_sorted_by_pattern(net):
+    regs = _regions(net, True)
+    assert [r.pattern for r in regs] == sorted(r.pattern for r in regs)
+
+
+def test_a_vertex_of_nearly_parallel_uncertain_lines_is_left_unoriented():
+    import numpy as np
+
+    from exactrelu.regions import _planar_jit as jit
+
+    lines = np.array([[1.0, 0.0, 0.0], [1.0, 1e-12, 0.5]])
+    lines_err = np.full((2, 3), 1e-10)
+    verts, verts_err, vert_lines = np.zeros((1, 3)), np.zeros((1, 3)), np.zeros((1, 2), np.int64)
+    assert not jit._new_vertex(lines, lines_err, 0, 1, verts, verts_err, vert_lines, 0)
+    assert np.isinf(verts_err[0]).all() and vert_lines[0].tolist() == [0, 1]
+    lines_err[:] = 0.0  # exact lines: the last coordinate 1e-12 is certain, and positive already
+    assert jit._new_vertex(lines, lines_err, 0, 1, verts, verts_err, vert_lines, 0)
+    assert verts[0, 2] > 0 and np.isfinite(verts_err[0]).all()
+
+
+def test_unsure_vertices_are_oriented_exactly(monkeypatch):
+    """Mark every new vertex unsure, with its float point reversed: the exact orientation must repair it."""
+    import numpy as np
+
+    jit = planar.compiled()
+    real = jit.cut_neurons
+    marked = []
+
+    def cut_and_mark(*args):
+        counts, verts, verts_err, unsure = args[6], args[9], args[10], args[-2]
+        before = int(counts[jit.N_VERTS])
+        out = real(*args)
+        for vid in range(before, int(counts[jit.N_VERTS])):
+            if counts[jit.N_UNSURE] < len(unsure):
+                verts[vid], verts_err[vid] = -verts[vid], np.inf
+                unsure[counts[jit.N_UNSURE]] = vid
+                counts[jit.N_UNSURE] += 1
+                marked.append(vid)
+        return out
+
+    monkeypatch.setattr(jit, "cut_neurons", cut_and_mark)
+    net = Network([([[1, 0], [0, 1], [1, 1], [1, -1]], [0, "1/3", 0, "-1/4"]), ([[1, -1, 1, -1], [1, 1, -1, 2]], [0, 1])],
+                  output=([[1, 1]], [0]))
+    _same(net)
+    assert marked
