@@ -263,9 +263,47 @@ def as_fmpq_mat(m: Iterable[Iterable[Fraction]], nrows: int, ncols: int) -> flin
     return flint.fmpq_mat(nrows, ncols, [flint.fmpq(x.numerator, x.denominator) for row in m for x in row])
 
 
+def _coprime_maker() -> Any:
+    """The fastest way this Python has to make a Fraction from a numerator and a positive denominator that are
+    already coprime: no second gcd, no type checks.
+
+    3.12+ has ``Fraction._from_coprime_ints``.  Earlier versions get the same two slot assignments by hand, used
+    only after a self-test shows they make Fractions equal (value, hash, arithmetic) to normalised ones; else the
+    plain constructor.
+    """
+    made = getattr(Fraction, "_from_coprime_ints", None)
+    if made is not None:
+        return made
+    new = object.__new__
+
+    def by_hand(n: int, d: int) -> Fraction:
+        f = new(Fraction)
+        f._numerator, f._denominator = n, d
+        return f
+
+    try:
+        for n, d in ((-6, 35), (0, 1), (7, 1), (2**100 + 1, 3**70)):
+            f, g = by_hand(n, d), Fraction(n, d)
+            if not (f == g and hash(f) == hash(g) and (f.numerator, f.denominator) == (n, d) and f + 1 == g + 1
+                    and type(f) is Fraction):
+                return Fraction
+    except (AttributeError, TypeError):
+        return Fraction
+    return by_hand
+
+
+# Internal: coprime_fraction(n, d) is Fraction(n, d) for ints already in lowest terms with d > 0.  Not checked:
+# the callers' numbers come from flint's canonical rationals or were divided by their gcd.
+coprime_fraction = _coprime_maker()
+
+
 def fmpq_to_fraction(x: flint.fmpq) -> Fraction:
-    """Internal: one flint rational as a Fraction."""
-    return Fraction(int(x.p), int(x.q))
+    """Internal: one flint rational as a Fraction (flint keeps fmpq in lowest terms, denominator > 0: no gcd again).
+
+    >>> fmpq_to_fraction(flint.fmpq(-6, 4)), fmpq_to_fraction(flint.fmpq(0, -5))
+    (Fraction(-3, 2), Fraction(0, 1))
+    """
+    return coprime_fraction(int(x.p), int(x.q))
 
 
 def fmpq_mat_to_tuple(m: flint.fmpq_mat) -> tuple:
