@@ -13,6 +13,8 @@ from fractions import Fraction
 
 import flint
 
+from ..exact.numbers import fmpq_to_fraction
+
 Q = flint.fmpq
 
 
@@ -21,19 +23,56 @@ def q(x: Fraction) -> flint.fmpq:
     return Q(x.numerator, x.denominator)
 
 
+class Coordinate(flint.fmpq):
+    """A vertex coordinate: a flint rational that keeps its Fraction once :func:`frac` made it.
+
+    Every region around a vertex reads its coordinates, and turning a big
+    fmpq into Python integers costs more than the vertex's own arithmetic.
+    Arithmetic on a Coordinate gives plain flint rationals.
+    """
+
+    __slots__ = ("_fraction",)
+
+
 def frac(x: flint.fmpq) -> Fraction:
-    """A flint rational as a Fraction."""
-    return Fraction(int(x.p), int(x.q))
+    """A flint rational as a Fraction (flint's are in lowest terms already: no second gcd).
+
+    >>> frac(Q(-6, 4)), frac(meet((Q(1), Q(0), Q(-1, 3)), (Q(0), Q(1), Q(0)))[0])
+    (Fraction(-3, 2), Fraction(1, 3))
+    """
+    if type(x) is Coordinate:
+        try:
+            return x._fraction
+        except AttributeError:
+            f = x._fraction = fmpq_to_fraction(x)
+            return f
+    return fmpq_to_fraction(x)
 
 
 def meet(l1: tuple, l2: tuple) -> tuple:
-    """The exact intersection point of two crossing lines (ValueError if parallel)."""
+    """The exact intersection point of two crossing lines (ValueError if parallel).
+
+    Rows of the T1 maps carry ``scaled``, the line times a positive integer
+    (:class:`exactrelu.nets.affine.ScaledRow`); scaling a line does not move
+    it, so two such lines meet by Cramer's rule in integers, one division
+    (with its gcd) per coordinate.
+
+    >>> meet((Q(1), Q(1), Q(-1)), (Q(1), Q(-1), Q(0)))
+    (1/2, 1/2)
+    """
+    s1, s2 = getattr(l1, "scaled", None), getattr(l2, "scaled", None)
+    if s1 is not None and s2 is not None:
+        (a1, b1, c1), (a2, b2, c2) = s1, s2
+        d = a1 * b2 - b1 * a2
+        if d == 0:
+            raise ValueError("internal error: a vertex of two parallel lines")
+        return (Coordinate(b1 * c2 - c1 * b2, d), Coordinate(c1 * a2 - a1 * c2, d))
     d = l1[0] * l2[1] - l1[1] * l2[0]
     if d == 0:
         raise ValueError("internal error: a vertex of two parallel lines")
     x = (l1[1] * l2[2] - l1[2] * l2[1]) / d
     y = (l1[2] * l2[0] - l1[0] * l2[2]) / d
-    return (x, y)
+    return (Coordinate(x), Coordinate(y))
 
 
 def orientation(l1: tuple, l2: tuple) -> int:

@@ -1,0 +1,177 @@
+"""The fast exact building blocks of the planar read-out return exactly what the plain formulas return.
+
+Each test keeps the old formula as its reference: Fractions from flint
+rationals without a second gcd, rows of T1 maps pulled back through one layer,
+output maps pulled back through the last layer, the in-place ReLU masking, and
+where two lines meet (Cramer's rule in integers on the scaled rows).
+"""
+
+import math
+from fractions import Fraction
+
+import flint
+import pytest
+from hypothesis import assume, given, settings, strategies as st
+
+from exactrelu.exact.numbers import coprime_fraction, fmpq_to_fraction
+from exactrelu.nets.affine import AffineMaps, ScaledRow, _zero_inactive, _zmasked
+from exactrelu.regions._planar_exact import Coordinate, frac, meet
+from exactrelu.testing import networks
+
+big = st.integers(-(2**200), 2**200)
+nonzero = big.filter(lambda v: v != 0)
+small_q = st.fractions(min_value=-5, max_value=5, max_denominator=7)
+
+
+def old_frac(x: flint.fmpq) -> Fraction:
+    return Fraction(int(x.p), int(x.q))
+
+
+@settings(max_examples=200, deadline=None)
+@given(big, nonzero)
+def test_fractions_from_flint_rationals_need_no_second_gcd(n, d):
+    """flint keeps an fmpq in lowest terms with a positive denominator (zero as 0/1), which is what lets the
+    Fraction skip its gcd; the result equals the normalising constructor's in value, parts, type and hash."""
+    q = flint.fmpq(n, d)
+    p, den = int(q.p), int(q.q)
+    assert den > 0 and math.gcd(p, den) == 1
+    assert p != 0 or den == 1
+    for f in (fmpq_to_fraction(q), frac(q), coprime_fraction(p, den)):
+        ref = old_frac(q)
+        assert type(f) is Fraction and f == ref == Fraction(n, d)
+        assert (f.numerator, f.denominator) == (ref.numerator, ref.denominator) and hash(f) == hash(ref)
+        assert f + Fraction(1, 3) == ref + Fraction(1, 3) and str(f) == str(ref)
+
+
+@settings(max_examples=100, deadline=None)
+@given(big, nonzero)
+def test_a_coordinate_keeps_its_fraction(n, d):
+    c = Coordinate(n, d)
+    assert c == flint.fmpq(n, d) and type(c + 1) is flint.fmpq
+    first = frac(c)
+    assert first == Fraction(n, d) and frac(c) is first  # made once, then kept
+
+
+def old_zmasked(Zh: flint.fmpz_mat, bits) -> flint.fmpz_mat:
+    """The former ReLU masking: the entries listed, inactive rows replaced by zeros, a new matrix built."""
+    c, ents, n = Zh.ncols(), Zh.entries(), len(bits)
+    flat = [v for i, bit in enumerate(bits) for v in (ents[i * c:(i + 1) * c] if bit else (0,) * c)]
+    return flint.fmpz_mat(n + 1, c, flat + ents[n * c:])
+
+
+@st.composite
+def integer_maps(draw):
+    n, c = draw(st.integers(1, 6)), draw(st.integers(1, 4))
+    ents = draw(st.lists(big, min_size=(n + 1) * c, max_size=(n + 1) * c))
+    return flint.fmpz_mat(n + 1, c, ents), tuple(draw(st.lists(st.integers(0, 1), min_size=n, max_size=n)))
+
+
+@settings(max_examples=100, deadline=None)
+@given(integer_maps())
+def test_relu_masking_in_place_equals_the_listed_masking(case):
+    Zh, bits = case
+    before = Zh.entries()
+    assert _zmasked(Zh, bits) == old_zmasked(Zh, bits)
+    # the columns' version, on the transpose: the last (homogeneous) column is kept
+    T = Zh.transpose()
+    assert _zero_inactive(T, bits) == old_zmasked(Zh, bits).transpose()
+    assert Zh.entries() == before  # the input is copied, never changed
+
+
+def rational_maps(maps: AffineMaps, bits: list) -> list:
+    """The plain fmpq_mat steps (the reference): layer k's [M_k | m_k] for every k."""
+    H, out = None, []
+    for k in range(maps.depth):
+        H = maps.step(H, bits[k - 1] if k else (), k)
+        out.append(H)
+    return out
+
+
+def bits_for(draw, net) -> list:
+    return [tuple(draw(st.lists(st.integers(0, 1), min_size=w, max_size=w))) for w in net.widths]
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.data())
+def test_rows_pulled_back_through_one_layer_equal_the_whole_map(data):
+    """Rows asked before any whole map of their prefix exists (memo or not) are the rational maps' rows, and
+    ``scaled`` is each row times one positive integer."""
+    net = data.draw(networks(input_dim=st.integers(1, 3), depth=st.integers(1, 4)))
+    bits = bits_for(data.draw, net)
+    ref = rational_maps(AffineMaps.of(net), bits)
+    for memo in (False, True):
+        maps = AffineMaps.of(net, memo)
+        for k in reversed(range(net.depth)):  # deepest first: no prefix's whole map is cached yet
+            for j in range(net.widths[k]):
+                row = maps.row(bits[:k], j)
+                assert type(row) is ScaledRow
+                assert row == tuple(ref[k][j, i] for i in range(ref[k].ncols()))
+                ratios = {Fraction(int(s)) / old_frac(v) for s, v in zip(row.scaled, row) if v != 0}
+                assert all((s == 0) == (v == 0) for s, v in zip(row.scaled, row))
+                assert len(ratios) <= 1 and all(r > 0 and r.denominator == 1 for r in ratios)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.data())
+def test_output_maps_pulled_back_equal_the_rational_product(data):
+    """output and affine_map, asked first (pulled back through the last layer) and after the last hidden map is
+    cached (the forward product), equal the plain fmpq_mat product and its Fractions."""
+    net = data.draw(networks(input_dim=st.integers(1, 3), depth=st.integers(1, 4), output=st.integers(0, 5)))
+    bits = bits_for(data.draw, net)
+    probe = AffineMaps.of(net)
+    H = rational_maps(probe, bits)[-1]
+    G = probe._masked(H, bits[-1], net.depth - 1)
+    expected = probe._out * G if probe._out is not None else \
+        flint.fmpq_mat(G.nrows() - 1, G.ncols(), G.entries()[: (G.nrows() - 1) * G.ncols()])
+    r, c, ents = expected.nrows(), expected.ncols(), expected.entries()
+    ref_fractions = (tuple(tuple(old_frac(ents[i * c + j]) for j in range(c - 1)) for i in range(r)),
+                     tuple(old_frac(ents[i * c + c - 1]) for i in range(r)))
+    for memo, warm in ((False, False), (True, False), (True, True)):
+        maps = AffineMaps.of(net, memo)
+        if warm:
+            maps.layer(bits[:-1])
+        assert maps.output(bits) == expected
+        A, c = maps.affine_map(bits)
+        assert (A, c) == ref_fractions
+        assert all(type(v) is Fraction for v in (*c, *(x for r in A for x in r)))
+
+
+def cramer(l1, l2):
+    """The reference vertex: the 2x2 system a1 x + a2 y = -c solved with Fractions."""
+    (a1, b1, c1), (a2, b2, c2) = [[old_frac(flint.fmpq(v)) for v in line] for line in (l1, l2)]
+    d = a1 * b2 - b1 * a2
+    return ((b1 * c2 - c1 * b2) / d, (c1 * a2 - a1 * c2) / d)
+
+
+def scaled_row(line, factor):
+    """A ScaledRow as AffineMaps.row makes one: the rationals, and the integers factor * line."""
+    r = ScaledRow(flint.fmpq(v.numerator, v.denominator) for v in line)
+    ints = [v * factor for v in line]
+    assume(all(v.denominator == 1 for v in ints))
+    r.scaled = tuple(flint.fmpz(int(v)) for v in ints)
+    return r
+
+
+lines = st.tuples(small_q, small_q, small_q)
+
+
+@settings(max_examples=200, deadline=None)
+@given(lines, lines, st.integers(1, 4), st.integers(1, 4), st.booleans(), st.booleans())
+def test_meet_equals_cramers_rule(l1, l2, k1, k2, s1, s2):
+    """Lines with and without integer forms (as rows of T1 maps and box edges come); scaling never moves them."""
+    assume(l1[0] * l2[1] - l1[1] * l2[0] != 0)
+    f1 = scaled_row(l1, 420 * k1) if s1 else tuple(flint.fmpq(v.numerator, v.denominator) for v in l1)
+    f2 = scaled_row(l2, 420 * k2) if s2 else tuple(flint.fmpq(v.numerator, v.denominator) for v in l2)
+    x, y = meet(f1, f2)
+    assert type(x) is Coordinate and type(y) is Coordinate
+    assert (old_frac(x), old_frac(y)) == cramer(f1, f2) == (frac(x), frac(y))
+
+
+@given(lines, st.fractions(min_value=-3, max_value=3, max_denominator=4).filter(lambda t: t != 0), st.booleans())
+def test_meet_refuses_parallel_lines(line, t, scaled):
+    assume(line[0] != 0 or line[1] != 0)
+    other = (line[0] * t, line[1] * t, line[2] + 1)
+    f1, f2 = (scaled_row(line, 420), scaled_row(other, 5040)) if scaled else \
+        [tuple(flint.fmpq(v.numerator, v.denominator) for v in ln) for ln in (line, other)]
+    with pytest.raises(ValueError, match="parallel"):
+        meet(f1, f2)
