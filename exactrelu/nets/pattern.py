@@ -48,7 +48,7 @@ def _is_pair_of_ints(t: Any) -> bool:
     return isinstance(t, (tuple, list)) and len(t) == 2 and _is_int(t[0]) and _is_int(t[1])
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)  # slots: no __dict__ per pattern (enumerations make 100,000s)
 class Pattern:
     """An activation pattern: per layer a tuple of piece indices (0/1 for ReLU), plus the exact ties."""
 

@@ -70,11 +70,11 @@ class PlanarRegion(Region):
     hundred thousand of them stay cheap to make and to collect.
     """
 
-    __slots__ = ("_vertices", "_area", "_source", "_vids", "_edges")
+    __slots__ = ("_vertices", "_area", "_source", "_index")
 
-    def __init__(self, pattern: Pattern, source: Any, vids: list, edges: list):
+    def __init__(self, pattern: Pattern, source: Any, index: int):
         self.pattern = pattern
-        self._source, self._vids, self._edges = source, vids, edges
+        self._source, self._index = source, index  # the region is piece `index` of the source's final pieces
         self._polyhedron = self._affine_map = self._witness = self._vertices = self._area = None
 
     def _get(self, slot: str) -> Any:
@@ -263,6 +263,41 @@ class _Cutting:
         idx = pieces.astype(np.int64)
         cols = np.arange(self.width)
         return self.S[idx, cols], self.Se[idx, cols], self.C[idx, cols], self.Ce[idx, cols]
+
+
+class _Pieces:
+    """Each piece's vertex (or edge line) ids in one flat array, piece i at flat[start[i]: start[i] + size[i]].
+
+    What the compiled cuts return instead of a list per piece; indexing gives a
+    piece's list, as the Python cuts' lists of lists do.
+    """
+
+    __slots__ = ("flat", "start", "size")
+
+    def __init__(self, flat: np.ndarray, start: np.ndarray, size: np.ndarray):
+        self.flat, self.start, self.size = flat, start, size
+
+    @classmethod
+    def of(cls, pieces: Any) -> "_Pieces":
+        if isinstance(pieces, _Pieces):
+            return pieces
+        size = np.fromiter((len(p) for p in pieces), np.int64, len(pieces))
+        flat = np.fromiter((v for p in pieces for v in p), np.int64, int(size.sum()))
+        return cls(flat, np.cumsum(size) - size, size)
+
+    def concatenated(self) -> np.ndarray:
+        """Every piece's ids, piece after piece."""
+        return self.flat[_ranges(self.start, self.size)]
+
+    def __len__(self) -> int:
+        return len(self.size)
+
+    def __getitem__(self, i: int) -> list:
+        a = int(self.start[i])
+        return self.flat[a:a + int(self.size[i])].tolist()
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
 
 
 def _ranges(start: np.ndarray, size: np.ndarray) -> np.ndarray:
@@ -488,9 +523,8 @@ class _Planar:
         finally:
             bar.close()
         if limit is not None and len(piece_vids) > limit:  # e.g. no hidden layer
-            raise self._exceeded([(p, v, e) for p, v, e in zip(prefixes, piece_vids, piece_edges)][:limit])
-        self.maps = self.zero_rows = None  # the lazy fields need only the exact tables and line/vertex ids
-        return [self._region(prefixes[i], piece_vids[i], piece_edges[i]) for i in _pattern_order(history).tolist()]
+            raise self._exceeded(list(zip(prefixes, piece_vids, piece_edges))[:limit])
+        return self._regions(prefixes, piece_vids, piece_edges, _pattern_order(history).tolist())
 
     def _advance(self, k: int, piece_vids: list, piece_edges: list, prefixes: list, maps: tuple, bar: Progress,
                  limit: int | None) -> tuple | None:
@@ -564,9 +598,9 @@ class _Planar:
         return found
 
     def _exceeded(self, found: list) -> RegionLimitExceeded:
-        """The public error for more than max_regions regions, carrying ``found`` as Regions."""
-        self.maps = self.zero_rows = None
-        return self.job.exceeded([self._region(p, v, e) for p, v, e in found])
+        """The public error for more than max_regions regions, carrying ``found`` (prefix, vids, edges) as Regions."""
+        prefixes, vids, edges = (list(x) for x in zip(*found)) if found else ([], [], [])
+        return self.job.exceeded(self._regions(prefixes, vids, edges, range(len(found))))
 
     def _layer(self, k: int, piece_vids: list, piece_edges: list, bar: Progress, limit: int | None) -> tuple | None:
         """Cut every piece by every neuron of layer k; returns the new pieces and their bits.
@@ -613,13 +647,13 @@ class _Planar:
         """:meth:`_layer` with the cuts made by :func:`._planar_jit.cut_neurons` (same pieces, ids and bits)."""
         Lf, Le = (np.ascontiguousarray(a) for a in self.maps)
         R, w = Lf.shape[0], Lf.shape[2]
-        sizes = np.fromiter((len(v) for v in piece_vids), np.int64, R)
+        vids, edges = _Pieces.of(piece_vids), _Pieces.of(piece_edges)
+        sizes = vids.size
         n = int(sizes.sum())
         t = _Tables(n, R, w)
-        t.slot_vid[:n] = np.fromiter((v for vs in piece_vids for v in vs), np.int64, n)
+        t.slot_vid[:n], t.pool_edge[:n] = vids.concatenated(), edges.concatenated()
         t.slot_region[:n] = np.repeat(np.arange(R), sizes)
         t.pool_slot[:n] = np.arange(n)
-        t.pool_edge[:n] = np.fromiter((e for es in piece_edges for e in es), np.int64, n)
         t.start[:R], t.size[:R], t.piece_region[:R] = np.cumsum(sizes) - sizes, sizes, np.arange(R)
         counts = np.array([self.lines.n, self.verts.n, n, n, R, 0, 0], np.int64)
         open_signs = np.zeros(w, np.int64)
@@ -644,14 +678,10 @@ class _Planar:
         P = int(counts[jit.N_PIECES])
         self.piece_region = t.piece_region[:P].tolist()
         idx = _ranges(t.start[:P], t.size[:P])
-        flat_vids, flat_edges = t.slot_vid[t.pool_slot[idx]].tolist(), t.pool_edge[idx].tolist()
-        new_vids, new_edges, at = [], [], 0
-        for n in t.size[:P].tolist():
-            new_vids.append(flat_vids[at:at + n])
-            new_edges.append(flat_edges[at:at + n])
-            at += n
-        piece_edges[:] = new_edges
-        return new_vids, piece_edges, np.ascontiguousarray(t.bits[:, :P].T)
+        size = t.size[:P].copy()
+        start = np.cumsum(size) - size
+        return (_Pieces(t.slot_vid[t.pool_slot[idx]], start, size), _Pieces(t.pool_edge[idx], start, size),
+                np.ascontiguousarray(t.bits[:, :P].T))
 
     def _adopt(self, k: int, t: "_Tables", counts: np.ndarray, jit: Any) -> None:
         """After a compiled pass: the used table lengths, the new lines' exact sources, unsure vertices oriented."""
@@ -777,25 +807,28 @@ class _Planar:
         NEG.extend(neg[1::2])
 
     # ---------------------------------------------------------- results
-    def _region(self, prefix: tuple, vids: list, edges: list) -> PlanarRegion:
-        return PlanarRegion(_pattern(prefix), self, vids, edges)
+    def _regions(self, prefixes: list, vids: Any, edges: Any, order: Any) -> list:
+        """The final pieces (vertex and edge ids: lists of lists or _Pieces) as PlanarRegions, in ``order``."""
+        self.maps = self.zero_rows = None  # the lazy fields need only the exact tables and line/vertex ids
+        self.final_vids, self.final_edges = vids, edges
+        return [PlanarRegion(_pattern(prefixes[i]), self, i) for i in order]
 
     # the lazy fields of a PlanarRegion (see PlanarRegion._get)
     def _affine_map(self, region: PlanarRegion) -> tuple:
         return self.exact.affine_map(region.pattern.layers)
 
     def _vertices(self, region: PlanarRegion) -> list:
-        return [(frac(x), frac(y)) for x, y in (self.exact_vertex(v) for v in region._vids)]
+        return [(frac(x), frac(y)) for x, y in (self.exact_vertex(v) for v in self.final_vids[region._index])]
 
     def _area(self, region: PlanarRegion) -> Fraction:
         """The shoelace formula on the exact vertices, in flint rationals."""
-        pts = [self.exact_vertex(v) for v in region._vids]
+        pts = [self.exact_vertex(v) for v in self.final_vids[region._index]]
         twice = sum((pts[i - 1][0] * p[1] - p[0] * pts[i - 1][1] for i, p in enumerate(pts)), flint.fmpq(0))
         return frac(twice / 2)
 
     def _witness(self, region: PlanarRegion) -> tuple:
         # three consecutive corners of a convex polygon are never collinear: their centroid is inside
-        (x0, y0), (x1, y1), (x2, y2) = (self.exact_vertex(v) for v in region._vids[:3])
+        (x0, y0), (x1, y1), (x2, y2) = (self.exact_vertex(v) for v in self.final_vids[region._index][:3])
         return (frac((x0 + x1 + x2) / 3), frac((y0 + y1 + y2) / 3))
 
     def _polyhedron(self, region: PlanarRegion):
@@ -804,7 +837,7 @@ class _Planar:
 
         inside = tuple(q(t) for t in region.witness)
         ineqs = []
-        for lid in dict.fromkeys(region._edges):
+        for lid in dict.fromkeys(self.final_edges[region._index]):
             a1, a2, c = self.exact_line(lid)
             s = side((a1, a2, c), inside)
             # s * (a1 x + a2 y + c) >= 0  <=>  -s a1 x - s a2 y <= s c
