@@ -34,6 +34,12 @@ class Coordinate(flint.fmpq):
     __slots__ = ("_fraction",)
 
 
+def _coordinate(*args) -> Coordinate:
+    c = Coordinate(*args)
+    c._fraction = None  # (a slot left unset would make frac's first read raise: 1.3 us, more than the vertex)
+    return c
+
+
 def frac(x: flint.fmpq) -> Fraction:
     """A flint rational as a Fraction (flint's are in lowest terms already: no second gcd).
 
@@ -41,11 +47,10 @@ def frac(x: flint.fmpq) -> Fraction:
     (Fraction(-3, 2), Fraction(1, 3))
     """
     if type(x) is Coordinate:
-        try:
-            return x._fraction
-        except AttributeError:
+        f = getattr(x, "_fraction", None)  # (set to None by meet; a Coordinate made elsewhere may lack it)
+        if f is None:
             f = x._fraction = fmpq_to_fraction(x)
-            return f
+        return f
     return fmpq_to_fraction(x)
 
 
@@ -66,13 +71,13 @@ def meet(l1: tuple, l2: tuple) -> tuple:
         d = a1 * b2 - b1 * a2
         if d == 0:
             raise ValueError("internal error: a vertex of two parallel lines")
-        return (Coordinate(b1 * c2 - c1 * b2, d), Coordinate(c1 * a2 - a1 * c2, d))
+        return (_coordinate(b1 * c2 - c1 * b2, d), _coordinate(c1 * a2 - a1 * c2, d))
     d = l1[0] * l2[1] - l1[1] * l2[0]
     if d == 0:
         raise ValueError("internal error: a vertex of two parallel lines")
     x = (l1[1] * l2[2] - l1[2] * l2[1]) / d
     y = (l1[2] * l2[0] - l1[0] * l2[2]) / d
-    return (Coordinate(x), Coordinate(y))
+    return (_coordinate(x), _coordinate(y))
 
 
 def orientation(l1: tuple, l2: tuple) -> int:
