@@ -272,28 +272,25 @@ class _Pieces:
     piece's list, as the Python cuts' lists of lists do.
     """
 
-    __slots__ = ("flat", "start", "size")
+    __slots__ = ("flat", "size", "_start")
 
-    def __init__(self, flat: np.ndarray, start: np.ndarray, size: np.ndarray):
-        self.flat, self.start, self.size = flat, start, size
+    def __init__(self, flat: np.ndarray, size: np.ndarray):
+        self.flat, self.size, self._start = flat, size, None  # piece after piece: flat is all of them in order
 
     @classmethod
     def of(cls, pieces: Any) -> "_Pieces":
         if isinstance(pieces, _Pieces):
             return pieces
         size = np.fromiter((len(p) for p in pieces), np.int64, len(pieces))
-        flat = np.fromiter((v for p in pieces for v in p), np.int64, int(size.sum()))
-        return cls(flat, np.cumsum(size) - size, size)
-
-    def concatenated(self) -> np.ndarray:
-        """Every piece's ids, piece after piece."""
-        return self.flat[_ranges(self.start, self.size)]
+        return cls(np.fromiter((v for p in pieces for v in p), np.int64, int(size.sum())), size)
 
     def __len__(self) -> int:
         return len(self.size)
 
     def __getitem__(self, i: int) -> list:
-        a = int(self.start[i])
+        if self._start is None:
+            self._start = (np.cumsum(self.size) - self.size).tolist()
+        a = self._start[i]
         return self.flat[a:a + int(self.size[i])].tolist()
 
     def __iter__(self):
@@ -383,8 +380,13 @@ class _Planar:
         self.lines_err.extend(errs.reshape(4, 3))
         for line in exact:
             self.line_src.append(("box", tuple(q(t) for t in line)))
-        # corner i is where edge i-1 meets edge i: (lo0, lo1), (hi0, lo1), (hi0, hi1), (lo0, hi1)
-        self.box_vertices = self._new_vertices(np.array([3, 0, 1, 2]), np.array([0, 1, 2, 3]))
+        # corner i is where edge i-1 meets edge i: (lo0, lo1), (hi0, lo1), (hi0, hi1), (lo0, hi1), which
+        # is (x, y, 1) homogeneously: the coordinates' conversion errors bound the floats' (no product rounds)
+        (x0, x1, y0, y1), (e0, e1, f0, f1) = to_float_with_error([lo[0], hi[0], lo[1], hi[1]])
+        start = self.verts.extend(np.array([[x0, y0, 1], [x1, y0, 1], [x1, y1, 1], [x0, y1, 1]]))
+        self.verts_err.extend(np.array([[e0, f0, 0], [e1, f0, 0], [e1, f1, 0], [e0, f1, 0]]))
+        self.vert_lines.extend(np.array([[3, 0], [0, 1], [1, 2], [2, 3]]))
+        self.box_vertices = np.arange(start, start + 4)
         self.box_edges = [0, 1, 2, 3]
 
     def _add_lines(self, Lf: np.ndarray, Le: np.ndarray, srcs: list) -> int:
@@ -651,7 +653,7 @@ class _Planar:
         sizes = vids.size
         n = int(sizes.sum())
         t = _Tables(n, R, w)
-        t.slot_vid[:n], t.pool_edge[:n] = vids.concatenated(), edges.concatenated()
+        t.slot_vid[:n], t.pool_edge[:n] = vids.flat, edges.flat
         t.slot_region[:n] = np.repeat(np.arange(R), sizes)
         t.pool_slot[:n] = np.arange(n)
         t.start[:R], t.size[:R], t.piece_region[:R] = np.cumsum(sizes) - sizes, sizes, np.arange(R)
@@ -679,8 +681,7 @@ class _Planar:
         self.piece_region = t.piece_region[:P].tolist()
         idx = _ranges(t.start[:P], t.size[:P])
         size = t.size[:P].copy()
-        start = np.cumsum(size) - size
-        return (_Pieces(t.slot_vid[t.pool_slot[idx]], start, size), _Pieces(t.pool_edge[idx], start, size),
+        return (_Pieces(t.slot_vid[t.pool_slot[idx]], size), _Pieces(t.pool_edge[idx], size),
                 np.ascontiguousarray(t.bits[:, :P].T))
 
     def _adopt(self, k: int, t: "_Tables", counts: np.ndarray, jit: Any) -> None:
