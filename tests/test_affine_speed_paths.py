@@ -15,7 +15,7 @@ from hypothesis import assume, given, settings, strategies as st
 
 from exactrelu.exact.numbers import coprime_fraction, fmpq_to_fraction
 from exactrelu.nets.affine import AffineMaps, ScaledRow, _zero_inactive, _zmasked
-from exactrelu.regions._planar_exact import Coordinate, frac, meet
+from exactrelu.regions._planar_exact import Coordinate, Point, frac, meet, polygon_area, side
 from exactrelu.testing import networks
 
 big = st.integers(-(2**200), 2**200)
@@ -162,9 +162,12 @@ def test_meet_equals_cramers_rule(l1, l2, k1, k2, s1, s2):
     assume(l1[0] * l2[1] - l1[1] * l2[0] != 0)
     f1 = scaled_row(l1, 420 * k1) if s1 else tuple(flint.fmpq(v.numerator, v.denominator) for v in l1)
     f2 = scaled_row(l2, 420 * k2) if s2 else tuple(flint.fmpq(v.numerator, v.denominator) for v in l2)
-    x, y = meet(f1, f2)
-    assert type(x) is Coordinate and type(y) is Coordinate
+    p = meet(f1, f2)
+    x, y = p
+    assert type(p) is Point and type(x) is Coordinate and type(y) is Coordinate
     assert (old_frac(x), old_frac(y)) == cramer(f1, f2) == (frac(x), frac(y))
+    X, Y, d = p.scaled
+    assert d != 0 and (Fraction(int(X), int(d)), Fraction(int(Y), int(d))) == cramer(f1, f2)
 
 
 @given(lines, st.fractions(min_value=-3, max_value=3, max_denominator=4).filter(lambda t: t != 0), st.booleans())
@@ -175,3 +178,41 @@ def test_meet_refuses_parallel_lines(line, t, scaled):
         [tuple(flint.fmpq(v.numerator, v.denominator) for v in ln) for ln in (line, other)]
     with pytest.raises(ValueError, match="parallel"):
         meet(f1, f2)
+
+
+def as_line(line, scaled):
+    return scaled_row(line, 420) if scaled else tuple(flint.fmpq(v.numerator, v.denominator) for v in line)
+
+
+@st.composite
+def exact_points(draw):
+    """A point as the planar enumerator has them (where two lines meet, with ``scaled``) or a plain pair."""
+    if draw(st.booleans()):
+        l1, l2 = draw(lines), draw(lines)
+        assume(l1[0] * l2[1] - l1[1] * l2[0] != 0)
+        return meet(as_line(l1, draw(st.booleans())), as_line(l2, draw(st.booleans())))
+    return tuple(flint.fmpq(v.numerator, v.denominator) for v in (draw(small_q), draw(small_q)))
+
+
+def sign(v):
+    return (v > 0) - (v < 0)
+
+
+@settings(max_examples=200, deadline=None)
+@given(lines, st.booleans(), exact_points())
+def test_side_in_integers_equals_the_rational_sign(line, scaled, point):
+    x, y = (old_frac(v) for v in point)
+    expected = sign(line[0] * x + line[1] * y + line[2])
+    assert side(as_line(line, scaled), point) == expected
+    assert side(tuple(flint.fmpq(v.numerator, v.denominator) for v in line), tuple(flint.fmpq(v) for v in point)) == expected
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(exact_points(), min_size=3, max_size=7))
+def test_polygon_area_equals_the_rational_shoelace(points):
+    """The old formula: the shoelace sum in flint rationals, halved, as a Fraction (signed, any polygon)."""
+    twice = sum((points[i - 1][0] * p[1] - p[0] * points[i - 1][1] for i, p in enumerate(points)), flint.fmpq(0))
+    expected = old_frac(twice / 2)
+    assert polygon_area(points) == expected
+    assert sum(((old_frac(points[i - 1][0]) * old_frac(p[1]) - old_frac(p[0]) * old_frac(points[i - 1][1]))
+                for i, p in enumerate(points)), Fraction(0)) / 2 == expected

@@ -10,6 +10,7 @@ the two exact lines it was created from.
 from __future__ import annotations
 
 from fractions import Fraction
+from typing import Sequence
 
 import flint
 
@@ -54,7 +55,28 @@ def frac(x: flint.fmpq) -> Fraction:
     return fmpq_to_fraction(x)
 
 
-def meet(l1: tuple, l2: tuple) -> tuple:
+class Point(tuple):
+    """A vertex (x, y) of Coordinates that also carries ``scaled`` = (X, Y, d), flint integers with
+    x = X / d and y = Y / d (d != 0, not in lowest terms): the vertex in homogeneous integer coordinates,
+    for sums and signs without a gcd at each step."""
+
+
+def _point(X: flint.fmpz, Y: flint.fmpz, d: flint.fmpz) -> Point:
+    p = Point((_coordinate(X, d), _coordinate(Y, d)))
+    p.scaled = (X, Y, d)
+    return p
+
+
+def _scaled_point(p: tuple) -> tuple:
+    """(X, Y, d) with p = (X / d, Y / d), for any pair of flint rationals."""
+    got = getattr(p, "scaled", None)
+    if got is None:
+        x, y = Q(p[0]), Q(p[1])
+        got = (x.p * y.q, y.p * x.q, x.q * y.q)
+    return got
+
+
+def meet(l1: tuple, l2: tuple) -> Point:
     """The exact intersection point of two crossing lines (ValueError if parallel).
 
     Rows of the T1 maps carry ``scaled``, the line times a positive integer
@@ -62,8 +84,9 @@ def meet(l1: tuple, l2: tuple) -> tuple:
     it, so two such lines meet by Cramer's rule in integers, one division
     (with its gcd) per coordinate.
 
-    >>> meet((Q(1), Q(1), Q(-1)), (Q(1), Q(-1), Q(0)))
-    (1/2, 1/2)
+    >>> p = meet((Q(1), Q(1), Q(-1)), (Q(1), Q(-1), Q(0)))
+    >>> p, p.scaled
+    ((1/2, 1/2), (2, 2, 4))
     """
     s1, s2 = getattr(l1, "scaled", None), getattr(l2, "scaled", None)
     if s1 is not None and s2 is not None:
@@ -71,13 +94,13 @@ def meet(l1: tuple, l2: tuple) -> tuple:
         d = a1 * b2 - b1 * a2
         if d == 0:
             raise ValueError("internal error: a vertex of two parallel lines")
-        return (_coordinate(b1 * c2 - c1 * b2, d), _coordinate(c1 * a2 - a1 * c2, d))
+        return _point(b1 * c2 - c1 * b2, c1 * a2 - a1 * c2, d)
     d = l1[0] * l2[1] - l1[1] * l2[0]
     if d == 0:
         raise ValueError("internal error: a vertex of two parallel lines")
     x = (l1[1] * l2[2] - l1[2] * l2[1]) / d
     y = (l1[2] * l2[0] - l1[0] * l2[2]) / d
-    return (_coordinate(x), _coordinate(y))
+    return _point(x.p * y.q, y.p * x.q, x.q * y.q)
 
 
 def orientation(l1: tuple, l2: tuple) -> int:
@@ -87,6 +110,38 @@ def orientation(l1: tuple, l2: tuple) -> int:
 
 
 def side(line: tuple, point: tuple) -> int:
-    """Exact sign of z = a1 x + a2 y + c at a point."""
+    """Exact sign of z = a1 x + a2 y + c at a point.
+
+    With a scaled row k (a1, a2, c) (k > 0) and a scaled point (X, Y, d):
+    z = (k a1 X + k a2 Y + k c d) / (k d), signs of integers only.
+
+    >>> side((Q(1), Q(1), Q(-1)), (Q(1, 3), Q(1, 2))), side((Q(1), Q(1), Q(-1)), (Q(1, 2), Q(1, 2)))
+    (-1, 0)
+    """
+    sl, sp = getattr(line, "scaled", None), getattr(point, "scaled", None)
+    if sl is not None and sp is not None:
+        (a1, a2, c), (X, Y, d) = sl, sp
+        z = a1 * X + a2 * Y + c * d
+        return ((z > 0) - (z < 0)) * (1 if d > 0 else -1)
     z = line[0] * point[0] + line[1] * point[1] + line[2]
     return (z > 0) - (z < 0)
+
+
+def polygon_area(points: Sequence[tuple]) -> Fraction:
+    """The signed exact area of a polygon (the shoelace formula: positive when its vertices run counterclockwise).
+
+    The terms x_{i-1} y_i - x_i y_{i-1} = (X_{i-1} Y_i - X_i Y_{i-1}) / (d_{i-1} d_i) are added as one
+    unreduced integer fraction: a single gcd at the end, where flint rationals reduce after every step.
+
+    >>> polygon_area([(Q(0), Q(0)), (Q(1), Q(0)), (Q(1, 2), Q(1, 3))])
+    Fraction(1, 6)
+    """
+    pts = [_scaled_point(p) for p in points]
+    num, den = flint.fmpz(0), flint.fmpz(1)
+    X0, Y0, d0 = pts[-1]
+    for X1, Y1, d1 in pts:
+        b = d0 * d1
+        num, den = num * b + (X0 * Y1 - X1 * Y0) * den, den * b
+        X0, Y0, d0 = X1, Y1, d1
+    return fmpq_to_fraction(Q(num, 2 * den))
+
