@@ -181,10 +181,12 @@ def _pattern_order(history: list) -> np.ndarray:
     for parent, pieces in reversed(history):
         columns.append(pieces[at])
         at = parent[at]
-    rows = np.ascontiguousarray(np.concatenate(columns[::-1], axis=1).astype(np.uint8))
+    rows = np.concatenate(columns[::-1], axis=1)
     if not rows.shape[1]:
         return np.arange(n)
-    return np.argsort(rows.view(np.dtype((np.void, rows.shape[1]))).ravel(), kind="stable")
+    # big-endian unsigned bytes compare as the numbers do (pieces past 255: activations with that many pieces)
+    rows = np.ascontiguousarray(rows.astype(np.uint8 if rows.max() < 256 else ">u4"))
+    return np.argsort(rows.view(np.dtype((np.void, rows.itemsize * rows.shape[1]))).ravel(), kind="stable")
 
 
 def _pattern(layers: tuple) -> Pattern:
@@ -253,8 +255,8 @@ class _Cutting:
         self.width = len(acts)
 
     def pieces(self, bits: np.ndarray) -> np.ndarray:
-        """Each piece's neuron pieces (P, w) int8: per neuron, how many of its cutting rows the piece lies above."""
-        P = np.zeros((len(bits), self.width), dtype=np.int8)
+        """Each piece's neuron pieces (P, w): per neuron, how many of its cutting rows the piece lies above."""
+        P = np.zeros((len(bits), self.width), dtype=np.int8 if len(self.S) <= 127 else np.int64)
         np.add.at(P, (slice(None), self.owner), bits)
         return P
 
