@@ -217,3 +217,37 @@ def test_polygon_area_equals_the_rational_shoelace(points):
     assert polygon_area(points) == expected
     assert sum(((old_frac(points[i - 1][0]) * old_frac(p[1]) - old_frac(p[0]) * old_frac(points[i - 1][1]))
                 for i, p in enumerate(points)), Fraction(0)) / 2 == expected
+
+
+def reference_output(net, bits):
+    probe = AffineMaps.of(net)
+    H = rational_maps(probe, bits)[-1]
+    G = probe._masked(H, bits[-1], net.depth - 1)
+    return probe._out * G if probe._out is not None else \
+        flint.fmpq_mat(G.nrows() - 1, G.ncols(), G.entries()[: (G.nrows() - 1) * G.ncols()])
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.data())
+def test_output_maps_updated_from_the_last_region_equal_the_rational_product(data):
+    """Patterns asked one after another, each a few bits away from the one before (as regions come), some far
+    (a fresh start), on one memoised instance and on a copy of it used in between: every output map is the
+    plain product.  Bits are read by truth (2 is on), as the masks read them."""
+    net = data.draw(networks(input_dim=st.integers(1, 2), depth=st.integers(2, 3), widths=st.integers(1, 5),
+                             output=st.integers(1, 2)))
+    maps = AffineMaps.of(net, True)
+    other = maps.memoised()
+    bits = bits_for(data.draw, net)
+    for step in range(data.draw(st.integers(2, 8))):
+        if data.draw(st.booleans()):
+            bits = bits_for(data.draw, net)
+        else:
+            k = data.draw(st.integers(max(0, net.depth - 2), net.depth - 1))
+            layer = list(bits[k])
+            for i in data.draw(st.lists(st.integers(0, len(layer) - 1), max_size=3)):
+                layer[i] = 0 if layer[i] else data.draw(st.sampled_from([1, 2]))
+            bits = bits[:k] + [tuple(layer)] + bits[k + 1:]
+        plain = [tuple(int(bool(b)) for b in layer) for layer in bits]
+        expected = reference_output(net, plain)
+        for m in (maps, other) if step % 2 else (maps,):
+            assert m.output(bits) == expected
