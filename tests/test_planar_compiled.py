@@ -146,7 +146,8 @@ def test_unsure_vertices_are_oriented_exactly(monkeypatch):
     marked = []
 
     def cut_and_mark(*args):
-        counts, verts, verts_err, unsure = args[6], args[9], args[10], args[-2]
+        counts, verts, verts_err = args[6], args[9], args[10]
+        unsure = args[12 + planar._Tables.NAMES.index("unsure")]  # the tables follow the 12 leading arguments
         before = int(counts[jit.N_VERTS])
         out = real(*args)
         for vid in range(before, int(counts[jit.N_VERTS])):
@@ -162,3 +163,32 @@ def test_unsure_vertices_are_oriented_exactly(monkeypatch):
                   output=([[1, 1]], [0]))
     _same(net)
     assert marked
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 4), st.integers(1, 7), st.integers(1, 5), st.integers(0, 2**32 - 1))
+def test_region_products_plus_crossing_neurons_enclose_the_exact_next_maps(R, w, wn, seed):
+    """masked_products over regions + add_crossing per piece + add_bias: the exact W D L + b within the bound."""
+    import numpy as np
+
+    from exactrelu.regions._planar_float import add_bias, gamma, masked_products
+
+    rng = np.random.default_rng(seed)
+    scale = 10.0 ** rng.integers(-3, 4, size=(R, 3, w))
+    Lf, Le = rng.normal(size=(R, 3, w)) * scale, np.abs(rng.normal(size=(R, 3, w))) * 1e-12 * scale
+    crosses, side = rng.random((R, w)) < 0.5, rng.integers(0, 2, (R, w)).astype(np.int8)
+    region = rng.integers(0, R, 3 * R)
+    bits = np.where(crosses[region], rng.integers(0, 2, (len(region), w)), side[region]).astype(np.int8)
+    Wf, bf = rng.normal(size=(wn, w)), rng.normal(size=wn)
+    out, err = masked_products(Lf, Le, (side == 1) & ~crosses, Wf, np.zeros_like(Wf))
+    out, err = out[region], err[region]
+    planar.compiled().add_crossing(out, err, Lf, Le, region, bits, crosses, np.ascontiguousarray(Wf.T), gamma(w))
+    out, err = add_bias(out, err, bf, np.zeros(wn), w)
+    for p, r in enumerate(region.tolist()):
+        for i in range(3):
+            for n in range(wn):
+                # the exact map at the float data and at its farthest corner within Le
+                for sign in (0, 1, -1):
+                    z = sum(F(Wf[n, c]) * bits[p, c] * (F(Lf[r, i, c]) + sign * F(Le[r, i, c])) for c in range(w))
+                    z += F(bf[n]) if i == 2 else 0
+                    assert abs(z - F(out[p, i, n])) <= F(err[p, i, n])

@@ -108,9 +108,20 @@ def next_maps(LT: np.ndarray, LeT: np.ndarray, bits: np.ndarray, Wf: np.ndarray,
     (P, 3, w') maps of z' = W D z + b, where
     |exact - float| <= gamma_w |Wf| D |L| + |Wf| D Le + We D (|L| + Le)
     (+ u |c'| + be in the constant row for the bias addition).
-    Computed a few thousand regions at a time, so the temporaries stay small
-    (at 50,000 regions of width 128 whole-array temporaries cost more in page
-    faults than the products).
+    """
+    out, err = masked_products(LT, LeT, bits, Wf, We)
+    return add_bias(out, err, bf, be, LT.shape[2])
+
+
+def masked_products(LT: np.ndarray, LeT: np.ndarray, bits: np.ndarray, Wf: np.ndarray,
+                    We: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The sums W D z of :func:`next_maps` (P, 3, w') and their error bounds before the bias, not inflated.
+
+    The bound gamma_w |Wf| D |L| + |Wf| D Le + We D (|L| + Le) holds for any order of the w
+    products' sum, so a caller may add more of the products later (:mod:`._planar_jit`'s
+    ``add_crossing``).  Computed a few thousand regions at a time, so the temporaries stay
+    small (at 50,000 regions of width 128 whole-array temporaries cost more in page faults
+    than the products).
     """
     P, _, w = LT.shape
     wn = Wf.shape[0]
@@ -134,6 +145,11 @@ def next_maps(LT: np.ndarray, LeT: np.ndarray, bits: np.ndarray, Wf: np.ndarray,
             absA *= g
             absA += Ea
             np.matmul(absA, absW, out=E)
+    return out, err
+
+
+def add_bias(out: np.ndarray, err: np.ndarray, bf: np.ndarray, be: np.ndarray, w: int) -> tuple:
+    """Finish :func:`masked_products` (in place): the bias added to the constant row, the bound inflated."""
     out[:, 2, :] += bf
     err[:, 2, :] += U * np.abs(out[:, 2, :]) + be
     return out, inflate_in_place(err, w + 4)

@@ -65,15 +65,33 @@ def _sign(Lf, Le, r, c, v, ve) -> int:
 
 
 @njit(cache=True)
-def first_signs(n, Lf, Le, zero_rows, verts, verts_err, slot_vid, slot_region, S, open_signs) -> None:
-    """The signs S[c, t] of every neuron c at the first n slots (the pieces' vertices at the start of the layer)."""
+def first_signs(n, Lf, Le, zero_rows, verts, verts_err, slot_vid, slot_region, S, open_signs, crosses, side) -> None:
+    """The signs S[c, t] of every neuron c at the first n slots (the pieces' vertices at the start of the layer).
+
+    Also, per start-of-layer region r (piece r) and neuron c: ``crosses[r, c]``, whether c's line may cross
+    the polygon (signs of both strict kinds, or one left open), and else ``side[r, c]``, the piece every part
+    of the polygon takes (1 if some vertex is positive; a part with interior keeps a vertex off the line).
+    Where the line cannot cross, no part of the polygon is cut by it and its signs are never read again.
+    """
+    w = Lf.shape[2]
+    pos = np.zeros((Lf.shape[0], w), np.bool_)
+    neg = np.zeros((Lf.shape[0], w), np.bool_)
     for t in range(n):
         r, vid = slot_region[t], slot_vid[t]
-        for c in range(Lf.shape[2]):
+        for c in range(w):
             sg = 0 if zero_rows[r, c] else _sign(Lf, Le, r, c, verts[vid], verts_err[vid])
             S[c, t] = sg
             if sg == UNKNOWN:
                 open_signs[c] += 1
+                pos[r, c] = neg[r, c] = True
+            elif sg > 0:
+                pos[r, c] = True
+            elif sg < 0:
+                neg[r, c] = True
+    for r in range(Lf.shape[0]):
+        for c in range(w):
+            crosses[r, c] = pos[r, c] and neg[r, c]
+            side[r, c] = 1 if pos[r, c] and not neg[r, c] else 0
 
 
 @njit(cache=True)
@@ -110,11 +128,12 @@ def _room(counts, P, live, R, lines, verts, S, pool_slot, bits, line_region, uns
 @njit(cache=True)
 def cut_neurons(j0, j1, limit, Lf, Le, zero_rows, counts, lines, lines_err, verts, verts_err, vert_lines,
                 S, slot_vid, slot_region, pool_slot, pool_edge, start, size, piece_region, bits,
-                line_region, line_neuron, unsure, open_signs):
+                line_region, line_neuron, unsure, open_signs, crosses, side):
     """Cut every piece by neurons j0 .. j1 - 1 in turn; returns (status, the neuron to resume at).
 
     ``open_signs[c]`` counts the slots whose sign for neuron c is UNKNOWN (the caller zeroes it when
-    it settles them)."""
+    it settles them); ``crosses`` and ``side`` are :func:`first_signs`'s: a piece of region r is only
+    looked at for neuron c if c's line may cross r's polygon, and only those signs are computed."""
     # long: one pass per neuron over every piece, each cut walking its polygon once and writing
     # every table as it goes; split up, the compiled loop would pass twenty arrays between parts
     R, w = Lf.shape[0], Lf.shape[2]
@@ -130,6 +149,10 @@ def cut_neurons(j0, j1, limit, Lf, Le, zero_rows, counts, lines, lines_err, vert
             return NEED_ROOM, j
         cut_line[:] = -1
         for p in range(P):
+            r = piece_region[p]
+            if not crosses[r, j]:
+                bits[j, p] = side[r, j]
+                continue
             s0, m = start[p], size[p]
             has_pos = has_neg = False
             for i in range(m):
@@ -139,7 +162,6 @@ def cut_neurons(j0, j1, limit, Lf, Le, zero_rows, counts, lines, lines_err, vert
             if not (has_pos and has_neg):
                 bits[j, p] = 1 if has_pos else 0
                 continue
-            r = piece_region[p]
             cl = cut_line[r]
             if cl < 0:
                 cl = cut_line[r] = counts[N_LINES]
@@ -171,6 +193,9 @@ def cut_neurons(j0, j1, limit, Lf, Le, zero_rows, counts, lines, lines_err, vert
                     for c in range(j + 1):  # columns <= j are never read again
                         S[c, t] = 0
                     for c in range(j + 1, w):
+                        if not crosses[r, c]:
+                            S[c, t] = 0  # never read: c's line does not cross the region
+                            continue
                         sg = 0 if zero_rows[r, c] else _sign(Lf, Le, r, c, verts[vid], verts_err[vid])
                         S[c, t] = sg
                         if sg == UNKNOWN:
@@ -216,3 +241,28 @@ def cut_neurons(j0, j1, limit, Lf, Le, zero_rows, counts, lines, lines_err, vert
         if limit >= 0 and counts[N_PIECES] > limit:
             return LIMIT, j + 1
     return DONE, j1
+
+
+@njit(cache=True)
+def add_crossing(out, err, Lf, Le, region, bits, crosses, WfT, g) -> None:
+    """Add to each piece's sums W D z the products of its active neurons whose lines cross its region.
+
+    ``out``/``err`` (P, 3, w'): piece p starts from its region's sums over the neurons whose lines
+    do not cross the region (their bits are the region's for every piece of it:
+    ``first_signs``'s ``side``); each active crossing neuron c adds L[r, :, c] W[:, c] and its
+    bound (g |L| + Le) |W| (g = gamma_w): the w products are then summed in another order, which
+    the bound of :func:`._planar_float.masked_products` allows.  WfT: W transposed (w, w').
+    """
+    wn = WfT.shape[1]
+    for p in range(region.shape[0]):
+        r = region[p]
+        for c in range(Lf.shape[2]):
+            if not (crosses[r, c] and bits[p, c]):
+                continue
+            for i in range(3):
+                a = Lf[r, i, c]
+                e = g * abs(a) + Le[r, i, c]
+                for n in range(wn):
+                    out[p, i, n] += a * WfT[c, n]
+                    err[p, i, n] += e * abs(WfT[c, n])
+

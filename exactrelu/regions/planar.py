@@ -47,6 +47,7 @@ from ..optional import available
 from ._planar_exact import frac, meet, orientation, q, side
 from ._planar_float import cross as float_cross
 from ._planar_float import float_layer
+from ._planar_float import add_bias, gamma, masked_products
 from ._planar_float import next_maps as float_next_maps
 from ._planar_float import pieces_maps as float_pieces_maps
 from ._planar_float import polygon_signs as float_polygon_signs
@@ -540,6 +541,7 @@ class _Planar:
         set here, so calls may nest.
         """
         self.region_prefix = prefixes
+        self.crossing = None  # set by the compiled cuts
         cut = self.cutting[k]
         self._set_maps(*(maps if cut.src is None else float_shifted(*maps, cut.src, cut.tf, cut.te)))
         if cut.src is not None and not len(cut.src):  # no breakpoint in this layer: nothing cuts
@@ -561,12 +563,29 @@ class _Planar:
         if k + 1 < self.net.depth:
             Lf, Le = maps
             Wf, We, bf, be = self.wf[k + 1]
-            if cut.owner is None:
+            if cut.owner is None and self.crossing is not None and not We.any():
+                new_maps = self._next_maps_by_region(Lf, Le, region, bits, Wf, We, bf, be)
+            elif cut.owner is None:
                 new_maps = float_next_maps(Lf[region], Le[region], bits.astype(bool), Wf, We, bf, be)
             else:
                 A, Ae = float_pieces_maps(Lf[region], Le[region], *cut.slopes_offsets(self.piece_bits))
                 new_maps = float_next_maps(A, Ae, np.ones(A.shape[::2], dtype=bool), Wf, We, bf, be)
         return new_vids, new_edges, new_prefixes, new_maps
+
+    def _next_maps_by_region(self, Lf: np.ndarray, Le: np.ndarray, region: np.ndarray, bits: np.ndarray,
+                             Wf: np.ndarray, We: np.ndarray, bf: np.ndarray, be: np.ndarray) -> tuple:
+        """float_next_maps after compiled ReLU cuts: one product per start-of-layer region, not per piece.
+
+        The pieces of a region share its bits for every neuron whose line does not cross it
+        (``crossing``: the compiled pass's crosses and side), so those products are made once per
+        region and each piece adds only its own active crossing neurons (``_planar_jit.add_crossing``).
+        """
+        jit, (crosses, side) = compiled(), self.crossing
+        out, err = masked_products(Lf, Le, (side == 1) & ~crosses, Wf, We)
+        out, err = out[region], err[region]
+        jit.add_crossing(out, err, np.ascontiguousarray(Lf), np.ascontiguousarray(Le), region,
+                         np.ascontiguousarray(bits), crosses, np.ascontiguousarray(Wf.T), gamma(Lf.shape[2]))
+        return add_bias(out, err, bf, be, Lf.shape[2])
 
     def _collect(self, k: int, piece_vids: list, piece_edges: list, prefixes: list, maps: tuple, need: int,
                  first: int = 256, cap: int = 8192) -> list:
@@ -661,14 +680,16 @@ class _Planar:
         t.start[:R], t.size[:R], t.piece_region[:R] = np.cumsum(sizes) - sizes, sizes, np.arange(R)
         counts = np.array([self.lines.n, self.verts.n, n, n, R, 0, 0], np.int64)
         open_signs = np.zeros(w, np.int64)
+        crosses, side = np.zeros((R, w), np.bool_), np.zeros((R, w), np.int8)
+        self.crossing = crosses, side
         jit.first_signs(n, Lf, Le, self.zero_rows, self.verts.a, self.verts_err.a, t.slot_vid, t.slot_region, t.S,
-                        open_signs)
+                        open_signs, crosses, side)
         j, done = 0, 0
         while j < w:
             chunk = max(1, (1 << 20) // max(1, int(counts[jit.N_POOL])))  # about a million slot visits a call
             status, j = jit.cut_neurons(j, min(w, j + chunk), -1 if limit is None else limit, Lf, Le, self.zero_rows,
                                         counts, self.lines.a, self.lines_err.a, self.verts.a, self.verts_err.a,
-                                        self.vert_lines.a, *t.arrays(), open_signs)
+                                        self.vert_lines.a, *t.arrays(), open_signs, crosses, side)
             self._adopt(k, t, counts, jit)
             if status == jit.NEED_ROOM:
                 t.grow(self, counts, jit)
