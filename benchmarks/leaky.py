@@ -38,7 +38,7 @@ from typing import Any  # noqa: E402
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from regions import timed  # noqa: E402  (best of N: the same timing as the ReLU benchmark)
+from regions import planar_cuts, timed  # noqa: E402  (best of N: the same timing as the ReLU benchmark)
 
 ROOT = Path(__file__).resolve().parents[1]
 CASES = ["2-8-8-1", "2-16-16-1", "2-32-32-1", "2-16-16-16-1", "2-64-64-1"]
@@ -133,7 +133,8 @@ def main(argv: list | None = None) -> int:
             print(f"    note: {note}")
     out = ROOT / "benchmarks" / "results" / "leaky.json"
     out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps({"machine": platform.platform(), "slope": float(SLOPE), "repeat": args.repeat,
+    print(f"planar cuts: {planar_cuts()}")
+    out.write_text(json.dumps({"machine": platform.platform(), "planar_cuts": planar_cuts(), "slope": float(SLOPE), "repeat": args.repeat,
                                "cases": rows}, indent=1))
     print(f"wrote {out}")
     return 0

@@ -377,10 +377,18 @@ def main(argv: list[str] | None = None) -> int:
         rows = sorted(old + rows, key=lambda r: order.get(r["case"], len(order)))
     print_table(rows)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"machine": platform.platform(), "cpus": os.cpu_count(), "timeout": args.timeout,
+    print(f"planar cuts: {planar_cuts()}")
+    out.write_text(json.dumps({"machine": platform.platform(), "planar_cuts": planar_cuts(), "cpus": os.cpu_count(), "timeout": args.timeout,
                                "repeat": args.repeat, "cases": rows}, indent=1))
     print(f"wrote {out}")
     return 0
+
+
+def planar_cuts() -> str:
+    """Which planar cuts ran: compiled (the fast extra, numba) or Python."""
+    from exactrelu.regions.planar import compiled
+
+    return "compiled (numba)" if compiled() is not None else "Python (pip install 'exactrelu[fast]' to compile them)"
 
 
 if __name__ == "__main__":

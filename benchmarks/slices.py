@@ -33,11 +33,15 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import argparse  # noqa: E402
 import json  # noqa: E402
 import platform  # noqa: E402
+import sys  # noqa: E402
 import time  # noqa: E402
 from fractions import Fraction  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from regions import planar_cuts  # noqa: E402  (which planar cuts ran)
 
 ROOT = Path(__file__).resolve().parents[1]
 ACAS = ROOT.parent / "shared" / "data" / "acasxu" / "ACASXU_run2a_1_1_batch_2000.onnx"
@@ -139,7 +143,8 @@ def main() -> None:
               f"  (first enumeration {ex['first_enumeration']:.3f}s)")
     out = ROOT / "benchmarks" / "results" / "slices.json"
     out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps({"machine": platform.platform(), "rows": rows}, indent=1))
+    print(f"planar cuts: {planar_cuts()}")
+    out.write_text(json.dumps({"machine": platform.platform(), "planar_cuts": planar_cuts(), "rows": rows}, indent=1))
     print(f"wrote {out}")
 
 
