@@ -15,7 +15,7 @@ from hypothesis import assume, given, settings, strategies as st
 
 from exactrelu.exact.numbers import coprime_fraction, fmpq_to_fraction
 from exactrelu.nets.affine import AffineMaps, ScaledRow, _zero_inactive, _zmasked
-from exactrelu.regions._planar_exact import Coordinate, Point, frac, meet, polygon_area, side
+from exactrelu.regions._planar_exact import Coordinate, _scaled_point, frac, meet, polygon_area, side
 from exactrelu.testing import networks
 
 big = st.integers(-(2**200), 2**200)
@@ -164,9 +164,9 @@ def test_meet_equals_cramers_rule(l1, l2, k1, k2, s1, s2):
     f2 = scaled_row(l2, 420 * k2) if s2 else tuple(flint.fmpq(v.numerator, v.denominator) for v in l2)
     p = meet(f1, f2)
     x, y = p
-    assert type(p) is Point and type(x) is Coordinate and type(y) is Coordinate
+    assert type(x) is Coordinate and type(y) is Coordinate
     assert (old_frac(x), old_frac(y)) == cramer(f1, f2) == (frac(x), frac(y))
-    X, Y, d = p.scaled
+    X, Y, d = _scaled_point(p)
     assert d != 0 and (Fraction(int(X), int(d)), Fraction(int(Y), int(d))) == cramer(f1, f2)
 
 

@@ -25,19 +25,21 @@ def q(x: Fraction) -> flint.fmpq:
 
 
 class Coordinate(flint.fmpq):
-    """A vertex coordinate: a flint rational that keeps its Fraction once :func:`frac` made it.
+    """A vertex coordinate num / den: a flint rational that keeps the integers it was made from (``_num``,
+    ``_den``, the same den for both coordinates of a vertex: homogeneous coordinates for sums and signs
+    without a gcd at each step) and its Fraction once :func:`frac` made it.
 
     Every region around a vertex reads its coordinates, and turning a big
     fmpq into Python integers costs more than the vertex's own arithmetic.
     Arithmetic on a Coordinate gives plain flint rationals.
     """
 
-    __slots__ = ("_fraction",)
+    __slots__ = ("_fraction", "_num", "_den")
 
 
-def _coordinate(*args) -> Coordinate:
-    c = Coordinate(*args)
-    c._fraction = None  # (a slot left unset would make frac's first read raise: 1.3 us, more than the vertex)
+def _coordinate(num: flint.fmpz, den: flint.fmpz) -> Coordinate:
+    c = Coordinate(num, den)
+    c._fraction, c._num, c._den = None, num, den  # (an unset slot would make frac's first read raise: 1.3 us)
     return c
 
 
@@ -55,28 +57,26 @@ def frac(x: flint.fmpq) -> Fraction:
     return fmpq_to_fraction(x)
 
 
-class Point(tuple):
-    """A vertex (x, y) of Coordinates that also carries ``scaled`` = (X, Y, d), flint integers with
-    x = X / d and y = Y / d (d != 0, not in lowest terms): the vertex in homogeneous integer coordinates,
-    for sums and signs without a gcd at each step."""
-
-
-def _point(X: flint.fmpz, Y: flint.fmpz, d: flint.fmpz) -> Point:
-    p = Point((_coordinate(X, d), _coordinate(Y, d)))
-    p.scaled = (X, Y, d)
-    return p
+def _point(X: flint.fmpz, Y: flint.fmpz, d: flint.fmpz) -> tuple:
+    return (_coordinate(X, d), _coordinate(Y, d))
 
 
 def _scaled_point(p: tuple) -> tuple:
-    """(X, Y, d) with p = (X / d, Y / d), for any pair of flint rationals."""
-    got = getattr(p, "scaled", None)
-    if got is None:
-        x, y = Q(p[0]), Q(p[1])
-        got = (x.p * y.q, y.p * x.q, x.q * y.q)
-    return got
+    """(X, Y, d) with p = (X / d, Y / d), flint integers, d != 0: from meet's Coordinates without arithmetic,
+    for any other pair of flint rationals by cross-multiplying.
+
+    >>> _scaled_point(meet((Q(1), Q(1), Q(-1)), (Q(1), Q(-1), Q(0)))), _scaled_point((Q(1, 2), Q(-2, 3)))
+    ((2, 2, 4), (3, -4, 6))
+    """
+    x, y = p
+    dx, dy = getattr(x, "_den", None), getattr(y, "_den", None)
+    if dx is not None and dy is not None:
+        return (x._num, y._num, dx) if dx is dy else (x._num * dy, y._num * dx, dx * dy)
+    x, y = Q(x), Q(y)
+    return (x.p * y.q, y.p * x.q, x.q * y.q)
 
 
-def meet(l1: tuple, l2: tuple) -> Point:
+def meet(l1: tuple, l2: tuple) -> tuple:
     """The exact intersection point of two crossing lines (ValueError if parallel).
 
     Rows of the T1 maps carry ``scaled``, the line times a positive integer
@@ -84,9 +84,8 @@ def meet(l1: tuple, l2: tuple) -> Point:
     it, so two such lines meet by Cramer's rule in integers, one division
     (with its gcd) per coordinate.
 
-    >>> p = meet((Q(1), Q(1), Q(-1)), (Q(1), Q(-1), Q(0)))
-    >>> p, p.scaled
-    ((1/2, 1/2), (2, 2, 4))
+    >>> meet((Q(1), Q(1), Q(-1)), (Q(1), Q(-1), Q(0)))
+    (1/2, 1/2)
     """
     s1, s2 = getattr(l1, "scaled", None), getattr(l2, "scaled", None)
     if s1 is not None and s2 is not None:
@@ -112,15 +111,15 @@ def orientation(l1: tuple, l2: tuple) -> int:
 def side(line: tuple, point: tuple) -> int:
     """Exact sign of z = a1 x + a2 y + c at a point.
 
-    With a scaled row k (a1, a2, c) (k > 0) and a scaled point (X, Y, d):
+    With a scaled row k (a1, a2, c) (k > 0) and the point as (X / d, Y / d):
     z = (k a1 X + k a2 Y + k c d) / (k d), signs of integers only.
 
     >>> side((Q(1), Q(1), Q(-1)), (Q(1, 3), Q(1, 2))), side((Q(1), Q(1), Q(-1)), (Q(1, 2), Q(1, 2)))
     (-1, 0)
     """
-    sl, sp = getattr(line, "scaled", None), getattr(point, "scaled", None)
-    if sl is not None and sp is not None:
-        (a1, a2, c), (X, Y, d) = sl, sp
+    sl = getattr(line, "scaled", None)
+    if sl is not None:
+        (a1, a2, c), (X, Y, d) = sl, _scaled_point(point)
         z = a1 * X + a2 * Y + c * d
         return ((z > 0) - (z < 0)) * (1 if d > 0 else -1)
     z = line[0] * point[0] + line[1] * point[1] + line[2]
