@@ -12,6 +12,7 @@ Every enumeration is checked two ways:
   and at every vertex).
 """
 
+import math
 from fractions import Fraction
 
 import numpy as np
@@ -446,3 +447,18 @@ def test_limit_error_does_bounded_work(monkeypatch):
         planar_regions(net, BOX, max_regions=5)
     assert len(info.value.regions) == 5 and len(full) > 100
     assert sum(n for k, n in seen if k == 2) <= 5 < last_full
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.fractions(), st.builds(lambda n, k: Fraction(n, 2**k), st.integers(-2**80, 2**80), st.integers(0, 1200)),
+                 st.builds(lambda n, d: Fraction(n, d), st.integers(-10**400, 10**400), st.integers(1, 10**30))))
+def test_float_conversion_bounds_hold_for_any_rational(q):
+    """The float filters' inputs: |q - f| <= e exactly, e = 0 exactly when f is q, inf only past the doubles."""
+    from exactrelu.regions._planar_float import to_float_with_error
+
+    (f,), (e,) = to_float_with_error([q])
+    if math.isinf(f):
+        assert math.isinf(e) and abs(q) > 2**1023
+        return
+    assert abs(q - Fraction(f)) <= Fraction(e)
+    assert (e == 0) == (Fraction(f) == q)

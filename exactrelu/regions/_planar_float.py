@@ -43,11 +43,16 @@ def inflate(bound: np.ndarray, n: int) -> np.ndarray:
 def to_float_with_error(values) -> tuple[np.ndarray, np.ndarray]:
     """Exact Fractions -> (nearest float64, rigorous bound on |exact - float|).
 
-    The bound is the exact difference rounded up (computed in rationals, then
-    nudged up one ulp), so it is rigorous for any input, including values
-    too large for a double (float inf, bound inf: uncertain everywhere).
-    A dyadic rational with a numerator below 2^53 is a double exactly (the
-    common case: weights read from float32/float64), with bound 0.
+    Python's int / int division rounds correctly, so an inexact f is within
+    u |q| <= 2u |f| of q (u = 2^-53) when f is normal, and within 2^-1075 when it
+    is subnormal or zero: the bound 2^-52 |f| + 2^-1074 (exact in floats) holds
+    for any input; too large for a double gives inf, bound inf (uncertain
+    everywhere).  A rational that is a double (f's ratio is n/d: weights read
+    from float32/float64, and most sums of them) has bound 0.
+
+    >>> f, e = to_float_with_error([Fraction(1, 4), Fraction(1, 3)])
+    >>> e[0], abs(Fraction(1, 3) - Fraction(f[1])) <= Fraction(e[1])
+    (np.float64(0.0), True)
     """
     flat = list(values)
     out = np.empty(len(flat))
@@ -65,9 +70,8 @@ def to_float_with_error(values) -> tuple[np.ndarray, np.ndarray]:
             out[i], err[i] = np.inf, np.inf
             continue
         out[i] = f
-        if f.as_integer_ratio() != (n, d):  # inexact: bound the difference
-            diff = abs(q - Fraction(f)) if np.isfinite(f) else None
-            err[i] = np.inf if diff is None else np.nextafter(float(diff), np.inf)
+        if f.as_integer_ratio() != (n, d):  # inexact
+            err[i] = abs(f) * 2.0**-52 + 2.0**-1074
     return out, err
 
 
@@ -79,12 +83,13 @@ _LAYERS_KEPT = 64
 def float_layer(W: tuple, b: tuple) -> tuple:
     """(Wf, We, bf, be) of an exact layer, W (rows of Fractions) and b: converted once and kept for reuse.
 
-    Kept by identity for the last few layers asked for (networks are immutable,
+    Kept by identity for the layers most recently asked for (networks are immutable,
     and a restriction to a slice shares its parent's layers after the first),
     so repeated enumerations of one network convert its weights once.
     """
     hit = _LAYERS.get(id(W))
     if hit is not None and hit[0] is W and hit[1] is b:
+        _LAYERS[id(W)] = _LAYERS.pop(id(W))  # most recently used last: the slices' shared layers stay
         return hit[2]
     Wf, We = to_float_with_error([v for row in W for v in row])
     bf, be = to_float_with_error(b)
