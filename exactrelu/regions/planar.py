@@ -76,10 +76,9 @@ class PlanarRegion(Region):
     def __init__(self, pattern: Pattern, source: Any, index: int):
         self.pattern = pattern
         self._source, self._index = source, index  # the region is piece `index` of the source's final pieces
-        self._polyhedron = self._affine_map = self._witness = self._vertices = self._area = None
 
     def _get(self, slot: str) -> Any:
-        value = getattr(self, slot)
+        value = getattr(self, slot, None)
         if value is None:  # not yet computed: the source's method of the same name computes it
             value = getattr(self._source, slot)(self)
             setattr(self, slot, value)
@@ -709,13 +708,13 @@ class _Planar:
 
     def _adopt(self, k: int, t: "_Tables", counts: np.ndarray, jit: Any) -> None:
         """After a compiled pass: the used table lengths, the new lines' exact sources, unsure vertices oriented."""
-        self.lines.n, self.lines_err.n = int(counts[jit.N_LINES]), int(counts[jit.N_LINES])
-        self.verts.n = self.verts_err.n = self.vert_lines.n = int(counts[jit.N_VERTS])
+        lines, verts, made, unsure = counts[[jit.N_LINES, jit.N_VERTS, jit.N_RECORDS, jit.N_UNSURE]].tolist()
+        self.lines.n = self.lines_err.n = lines
+        self.verts.n = self.verts_err.n = self.vert_lines.n = verts
         prefixes = self.region_prefix
-        made = int(counts[jit.N_RECORDS])
         self.line_src.extend((k, j, prefixes[r]) for r, j in zip(t.line_region[:made].tolist(),
                                                                   t.line_neuron[:made].tolist()))
-        for vid in t.unsure[:int(counts[jit.N_UNSURE])].tolist():  # the bound left the orientation open
+        for vid in t.unsure[:unsure].tolist():  # the bound left the orientation open
             l1, l2 = self.vert_lines.a[vid]
             o = orientation(self.exact_line(int(l1)), self.exact_line(int(l2)))
             if o == 0:
