@@ -39,12 +39,11 @@ from fractions import Fraction
 from functools import partial
 from typing import Any
 
-import flint
 import numpy as np
 
 from ..nets.pattern import Pattern
 from ..optional import available
-from ._planar_exact import frac, meet, orientation, q, side
+from ._planar_exact import frac, meet, orientation, polygon_area, q, side
 from ._planar_float import cross as float_cross
 from ._planar_float import float_layer
 from ._planar_float import add_bias, gamma, masked_products
@@ -844,10 +843,8 @@ class _Planar:
         return [(frac(x), frac(y)) for x, y in (self.exact_vertex(v) for v in self.final_vids[region._index])]
 
     def _area(self, region: PlanarRegion) -> Fraction:
-        """The shoelace formula on the exact vertices, in flint rationals."""
-        pts = [self.exact_vertex(v) for v in self.final_vids[region._index]]
-        twice = sum((pts[i - 1][0] * p[1] - p[0] * pts[i - 1][1] for i, p in enumerate(pts)), flint.fmpq(0))
-        return frac(twice / 2)
+        """The shoelace formula on the exact vertices (counter-clockwise: positive)."""
+        return polygon_area([self.exact_vertex(v) for v in self.final_vids[region._index]])
 
     def _witness(self, region: PlanarRegion) -> tuple:
         # three consecutive corners of a convex polygon are never collinear: their centroid is inside
