@@ -18,12 +18,15 @@ settles it exactly and calls again:
 Tables (the caller owns and grows them; ``counts`` holds their used lengths,
 in the order of the ``N_*`` indices): lines and lines_err (rows a1, a2, c);
 verts, verts_err and vert_lines (the two lines a vertex was made from); the
-slots (a vertex of a start-of-layer region): S (signs, one column per
-neuron), slot_vid, slot_region; the pieces: piece p's slots are
-pool_slot[start[p]: start[p] + size[p]] counter-clockwise, its edge i (from
-slot i to slot i + 1) on line pool_edge[start[p] + i]; piece_region and bits
-(per neuron, each piece's side of it, for the neurons cut so far).  Each new cutting line is
-recorded as (line_region, line_neuron) for the caller's exact tables.
+slots (a vertex of a start-of-layer region): S (signs, one row per neuron,
+so that a neuron's pass reads one contiguous row), slot_vid, slot_region;
+the pieces: piece p's slots are pool_slot[start[p]: start[p] + size[p]]
+counter-clockwise, its edge i (from slot i to slot i + 1) on line
+pool_edge[start[p] + i]; piece_region and bits (per neuron, each piece's side
+of it, for the neurons cut so far).  Each new cutting line is recorded as
+(line_region, line_neuron) for the caller's exact tables.  :func:`first_signs`
+also records which neurons' lines may cross each start-of-layer region: only
+those are looked at, and only their signs computed, for the region's pieces.
 """
 
 from __future__ import annotations
@@ -33,19 +36,18 @@ import math
 import numpy as np
 from numba import njit
 
-from ._planar_float import ETA, U
+from ._planar_float import ETA, U, gamma
 
 UNKNOWN = 2
 DONE, NEED_SIGNS, NEED_ROOM, LIMIT = 0, 1, 2, 3
 N_LINES, N_VERTS, N_SLOTS, N_POOL, N_PIECES, N_RECORDS, N_UNSURE = range(7)
 
-_G2 = (2 * U / (1.0 - 2 * U)) * (1.0 + 4 * U)  # _planar_float.gamma(2), gamma(3)
-_G3 = (3 * U / (1.0 - 3 * U)) * (1.0 + 4 * U)
+_G2, _G3 = gamma(2), gamma(3)  # compiled in as constants
 
 
 @njit(cache=True)
 def _inflate(b: float, n: int) -> float:
-    return b * (1.0 + (4 * n + 16) * U) + (n + 1) * ETA
+    return b * (1.0 + (4 * n + 16) * U) + (n + 1) * ETA  # _planar_float.inflate, for one float
 
 
 @njit(cache=True)
