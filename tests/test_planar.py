@@ -462,3 +462,27 @@ def test_float_conversion_bounds_hold_for_any_rational(q):
         return
     assert abs(q - Fraction(f)) <= Fraction(e)
     assert (e == 0) == (Fraction(f) == q)
+
+
+def test_enumeration_leaves_the_garbage_collector_as_it_found_it():
+    """Collection is paused during an enumeration and restored after; objects the program froze stay frozen."""
+    import gc
+
+    net = Network([([[1, 0], [0, 1], [1, 1]], [0, 0, "-1/3"])])
+    assert gc.isenabled()
+    gc.freeze()  # the program's own frozen objects (as a server freezes before forking)
+    try:
+        frozen = gc.get_freeze_count()
+        assert frozen > 0
+        planar_regions(net, BOX)
+        assert gc.isenabled() and gc.get_freeze_count() == frozen
+    finally:
+        gc.unfreeze()
+    gc.disable()  # a program that runs with collection off keeps it off
+    try:
+        planar_regions(net, BOX)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    planar_regions(net, BOX)
+    assert gc.isenabled() and gc.get_freeze_count() == 0

@@ -217,7 +217,23 @@ def gc_paused():
         yield
     finally:
         if was_enabled:
+            _age_young_objects()
             gc.enable()
+
+
+def _age_young_objects() -> None:
+    """Move the objects made while collection was off into the oldest generation, unexamined.
+
+    They are the enumeration's result, long-lived by nature; left young, the first collection
+    after ``gc.enable`` walks every one of them (80 ms of a 0.17 s enumeration of 16,757 regions).
+    ``gc.freeze`` then ``gc.unfreeze`` moves all tracked objects into the oldest generation
+    without visiting them; it is skipped when the program has frozen objects of its own
+    (unfreezing would release them).  Nothing is freed or kept by this: cyclic garbage is
+    collected as always, at the next full collection.
+    """
+    if gc.get_freeze_count() == 0:
+        gc.freeze()
+        gc.unfreeze()
 
 
 def _order(region: Any) -> tuple:
