@@ -164,3 +164,17 @@ def test_a_neuron_constant_on_one_side_does_not_hide_a_shared_facet():
     part = net.regions(([-1], [1]), method="general")
     assert [str(r.pattern) for r in part] == ["00|00", "10|01"]
     assert [(i, j) for i, j, _ in part.adjacencies()] == [(0, 1)] == sorted(shared_facets(part))
+
+
+@pytest.mark.parametrize("method", ["planar", "general"])
+def test_exact_fields_computes_what_each_region_gives(method):
+    net = Network([([[1, -1], [1, 1], [2, -1]], [0, "-1/2", "1/3"]), ([[1, 1, -1], [-1, 2, 1]], [0, "1/4"])],
+                  output=([[1, -2]], [0]))
+    box = ([-1, -1], [1, 1])
+    fresh = net.regions(box, method=method)
+    part = net.regions(box, method=method)
+    assert part.exact_fields() is part
+    for r, s in zip(part, fresh):
+        assert (r.affine_map, r.witness, r.volume()) == (s.affine_map, s.witness, s.volume())
+        assert getattr(r, "vertices", None) == getattr(s, "vertices", None)
+    assert sum(part.volumes()) == 4

@@ -35,6 +35,7 @@ from ..exact.polyhedron import Box
 from ..nets.slice import Slice
 from ..optional import import_optional
 from .boundary import decision_boundary, polygon
+from .gcpause import gc_paused
 from .region import Region
 
 __all__ = ["Partition", "PARTITION_FORMAT", "differing_neurons", "polygon"]
@@ -262,7 +263,26 @@ class Partition(list):
 
     def volumes(self) -> list:
         """The exact volume (area in 2-D) of every region."""
-        return [r.volume() for r in self]
+        with gc_paused():
+            return [r.volume() for r in self]
+
+    def exact_fields(self) -> "Partition":
+        """Compute now, once, every region's exact fields: affine map, witness, volume, and in 2-D vertices.
+
+        The same values as asking each region (they are kept on it), in one pass with cyclic garbage
+        collection paused: they are many small objects that live as long as the partition, and
+        collecting while they are made walks them again and again (about a fifth of the time on a
+        planar partition).  Returns the partition.
+
+        >>> from exactrelu import Network
+        >>> part = Network([([[1, -1]], [0])]).regions(([0, 0], [1, 1])).exact_fields()
+        >>> [(str(r.pattern), r.volume(), r.witness) for r in part]
+        [('0', Fraction(1, 2), (Fraction(1, 3), Fraction(2, 3))), ('1', Fraction(1, 2), (Fraction(2, 3), Fraction(1, 3)))]
+        """
+        with gc_paused():
+            for r in self:
+                _ = (r.affine_map, r.witness, r.volume(), getattr(r, "vertices", None))  # computed, kept on r
+        return self
 
     def summary(self) -> dict:
         """Count, per-layer counts, exact total/min/max volume, and in 2-D the vertex-degree histogram."""

@@ -53,7 +53,8 @@ from ._planar_float import polygon_signs as float_polygon_signs
 from ._planar_float import shifted as float_shifted
 from ._planar_float import signs as float_signs
 from ._planar_float import to_float_with_error
-from .algorithms import Job, Progress, RegionAlgorithm, find_regions, gc_paused, register
+from .algorithms import Job, Progress, RegionAlgorithm, find_regions, register
+from .gcpause import gc_paused
 from .errors import RegionLimitExceeded
 from .region import Region
 
