@@ -271,8 +271,7 @@ class Partition(list):
 
         The same values as asking each region (they are kept on it), in one pass with cyclic garbage
         collection paused: they are many small objects that live as long as the partition, and
-        collecting while they are made walks them again and again (about a fifth of the time on a
-        planar partition).  Returns the partition.
+        collecting while they are made walks them again and again.  Returns the partition.
 
         >>> from exactrelu import Network
         >>> part = Network([([[1, -1]], [0])]).regions(([0, 0], [1, 1])).exact_fields()
