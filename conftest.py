@@ -19,6 +19,17 @@ DOCTEST_NEEDS = {
 }
 
 
+# modules that import an optional package at the top (compiled code, no doctests): not collected without it
+IMPORT_NEEDS = {("exactrelu", "regions", "_planar_jit.py"): "numba"}
+
+
+def pytest_ignore_collect(collection_path, config: pytest.Config) -> bool | None:
+    for parts, package in IMPORT_NEEDS.items():
+        if collection_path.parts[-len(parts):] == parts and not available(package):
+            return True
+    return None
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list) -> None:
     for item in items:
         if not isinstance(item, pytest.DoctestItem):
