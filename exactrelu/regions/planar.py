@@ -34,6 +34,7 @@ Fraction(4, 1)
 
 from __future__ import annotations
 
+import functools
 import importlib
 import math
 from fractions import Fraction
@@ -176,17 +177,19 @@ USE_COMPILED = True  # False: the pure Python cuts (tests compare the two)
 LOAD_WORK = 100_000  # pieces x cutting rows of a layer worth loading the compiled cuts for
 
 
-def _pattern_order(history: list) -> np.ndarray:
+def _pattern_order(history: list, prefixes: list) -> np.ndarray:
     """The final pieces' indices sorted by pattern (lexicographic over the layers' pieces, as Patterns compare).
 
     ``history``: per layer, each piece's parent among the layer's input pieces and the
-    pieces' (P, w) int8 neuron pieces.  Rows of the concatenated patterns compare as
-    bytes (pieces are small nonnegative integers), so one argsort replaces sorting
-    tuples of tuples in Python.
+    pieces' (P, w) int8 neuron pieces; ``prefixes``: the final pieces' patterns as tuples.
+    Rows of the concatenated patterns compare as bytes (pieces are small nonnegative
+    integers), so one argsort replaces sorting tuples of tuples in Python.
     """
     if not history:
         return np.arange(1)
     n = len(history[-1][1])
+    if n <= 512:  # a few hundred pieces: Python's sort of their tuples is quicker than the arrays' argsort
+        return np.array(sorted(range(n), key=prefixes.__getitem__), dtype=np.int64)
     columns, at = [], np.arange(n)
     for parent, pieces in reversed(history):
         columns.append(pieces[at])
@@ -360,6 +363,24 @@ class _Tables:
             table.reserve(table.n + 4 * n)
 
 
+@functools.lru_cache(maxsize=32)
+def _box_tables(lo: tuple, hi: tuple) -> tuple:
+    """The box's four edge lines (floats, errors, exact sources) and corners (floats, errors), made once per box."""
+    # edges counter-clockwise: bottom y >= lo1, right x <= hi0, top y <= hi1, left x >= lo0
+    exact = [(0, 1, -lo[1]), (-1, 0, hi[0]), (0, -1, hi[1]), (1, 0, -lo[0])]
+    exact = [tuple(Fraction(t) for t in line) for line in exact]
+    vals, errs = to_float_with_error([t for line in exact for t in line])
+    sources = tuple(("box", tuple(q(t) for t in line)) for line in exact)
+    # corner i is where edge i-1 meets edge i: (lo0, lo1), (hi0, lo1), (hi0, hi1), (lo0, hi1), which
+    # is (x, y, 1) homogeneously: the coordinates' conversion errors bound the floats' (no product rounds)
+    (x0, x1, y0, y1), (e0, e1, f0, f1) = to_float_with_error([lo[0], hi[0], lo[1], hi[1]])
+    out = (vals.reshape(4, 3), errs.reshape(4, 3), sources, np.array([[x0, y0, 1], [x1, y0, 1], [x1, y1, 1], [x0, y1, 1]]),
+           np.array([[e0, f0, 0], [e1, f0, 0], [e1, f1, 0], [e0, f1, 0]]))
+    for a in (out[0], out[1], out[3], out[4]):
+        a.setflags(write=False)  # shared between enumerations of the same box
+    return out
+
+
 class _Planar:
     """State of one enumeration: line and vertex tables, the pieces, exact caches."""
 
@@ -384,19 +405,12 @@ class _Planar:
 
     # ----------------------------------------------------------- tables
     def _box(self, lo: tuple, hi: tuple) -> None:
-        # edges counter-clockwise: bottom y >= lo1, right x <= hi0, top y <= hi1, left x >= lo0
-        exact = [(0, 1, -lo[1]), (-1, 0, hi[0]), (0, -1, hi[1]), (1, 0, -lo[0])]
-        exact = [tuple(Fraction(t) for t in line) for line in exact]
-        vals, errs = to_float_with_error([t for line in exact for t in line])
-        self.lines.extend(vals.reshape(4, 3))
-        self.lines_err.extend(errs.reshape(4, 3))
-        for line in exact:
-            self.line_src.append(("box", tuple(q(t) for t in line)))
-        # corner i is where edge i-1 meets edge i: (lo0, lo1), (hi0, lo1), (hi0, hi1), (lo0, hi1), which
-        # is (x, y, 1) homogeneously: the coordinates' conversion errors bound the floats' (no product rounds)
-        (x0, x1, y0, y1), (e0, e1, f0, f1) = to_float_with_error([lo[0], hi[0], lo[1], hi[1]])
-        start = self.verts.extend(np.array([[x0, y0, 1], [x1, y0, 1], [x1, y1, 1], [x0, y1, 1]]))
-        self.verts_err.extend(np.array([[e0, f0, 0], [e1, f0, 0], [e1, f1, 0], [e0, f1, 0]]))
+        lines, lines_err, sources, verts, verts_err = _box_tables(lo, hi)
+        self.lines.extend(lines)
+        self.lines_err.extend(lines_err)
+        self.line_src.extend(sources)
+        start = self.verts.extend(verts)
+        self.verts_err.extend(verts_err)
         self.vert_lines.extend(np.array([[3, 0], [0, 1], [1, 2], [2, 3]]))
         self.box_vertices = np.arange(start, start + 4)
         self.box_edges = [0, 1, 2, 3]
@@ -536,7 +550,7 @@ class _Planar:
             bar.close()
         if limit is not None and len(piece_vids) > limit:  # e.g. no hidden layer
             raise self._exceeded(list(zip(prefixes, piece_vids, piece_edges))[:limit])
-        return self._regions(prefixes, piece_vids, piece_edges, _pattern_order(history).tolist())
+        return self._regions(prefixes, piece_vids, piece_edges, _pattern_order(history, prefixes).tolist())
 
     def _advance(self, k: int, piece_vids: list, piece_edges: list, prefixes: list, maps: tuple, bar: Progress,
                  limit: int | None) -> tuple | None:
