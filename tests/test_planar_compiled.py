@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 pytest.importorskip("numba", reason="the compiled planar cuts need numba: pip install 'exactrelu[fast]'")
 
 from exactrelu import Network  # noqa: E402
+from exactrelu.regions import _planar_compiled as compiled_cuts  # noqa: E402
 from exactrelu.regions import planar  # noqa: E402
 
 from test_layers import pwl_networks  # noqa: E402
@@ -27,12 +28,13 @@ BOX = ([-2, -2], [2, 2])
 
 
 def _regions(net, compiled: bool, box=BOX, **kw):
-    old = planar.USE_COMPILED
-    planar.USE_COMPILED = compiled
+    old = compiled_cuts.USE_COMPILED
+    compiled_cuts.USE_COMPILED = compiled
+    assert not compiled or compiled_cuts.compiled() is not None  # loaded, so even small layers use it
     try:
         return planar.planar_regions(net, box, **kw)
     finally:
-        planar.USE_COMPILED = old
+        compiled_cuts.USE_COMPILED = old
 
 
 def _same(net, box=BOX):
@@ -58,9 +60,9 @@ def test_the_compiled_cuts_are_used_when_numba_is_installed():
 
 def test_small_layers_do_not_load_the_compiled_cuts_and_mixed_layers_agree(monkeypatch):
     """A fresh process does not load numba for small layers; a compiled layer may precede a Python one."""
-    monkeypatch.setattr(planar, "_COMPILED", [])
-    assert planar.compiled(planar.LOAD_WORK - 1) is None and planar._COMPILED == []
-    assert planar.compiled(planar.LOAD_WORK) is not None
+    monkeypatch.setattr(compiled_cuts, "_COMPILED", [])
+    assert planar.compiled(compiled_cuts.LOAD_WORK - 1) is None and compiled_cuts._COMPILED == []
+    assert planar.compiled(compiled_cuts.LOAD_WORK) is not None
     jit, calls = planar.compiled(), []
 
     def alternate(work=0):  # compiled for the first layer of each enumeration, Python for the next
@@ -114,10 +116,10 @@ def test_open_signs_and_orientations_are_settled_exactly(monkeypatch):
 
 
 def test_tables_grow_mid_layer(monkeypatch):
-    monkeypatch.setattr(planar._Tables, "MIN", 4)
+    monkeypatch.setattr(compiled_cuts._Tables, "MIN", 4)
     grown = []
-    original = planar._Tables.grow
-    monkeypatch.setattr(planar._Tables, "grow", lambda self, *a: grown.append(1) or original(self, *a))
+    original = compiled_cuts._Tables.grow
+    monkeypatch.setattr(compiled_cuts._Tables, "grow", lambda self, *a: grown.append(1) or original(self, *a))
     net = Network([([[1, 0], [0, 1], [1, 1], [1, -1], [2, 1], [1, 2]], [0, 0, 0, 0, "1/3", "-1/3"]),
                    ([[1, -1, 1, -1, 1, -1], [1, 1, -1, -1, 1, 1], [2, -1, 0, 1, -1, 0]], [0, "1/2", "-1/2"])])
     _same(net)
@@ -167,7 +169,7 @@ def test_unsure_vertices_are_oriented_exactly(monkeypatch):
 
     def cut_and_mark(*args):
         counts, verts, verts_err = args[6], args[9], args[10]
-        unsure = args[12 + planar._Tables.NAMES.index("unsure")]  # the tables follow the 12 leading arguments
+        unsure = args[12 + compiled_cuts._Tables.NAMES.index("unsure")]  # the tables follow the 12 leading arguments
         before = int(counts[jit.N_VERTS])
         out = real(*args)
         for vid in range(before, int(counts[jit.N_VERTS])):
