@@ -17,6 +17,7 @@ from exactrelu.exact.numbers import coprime_fraction, fmpq_to_fraction
 from exactrelu.nets.affine import AffineMaps, ScaledRow, _zero_inactive, _zmasked
 from exactrelu.regions._planar_exact import Coordinate, _scaled_point, frac, meet, polygon_area, side
 from exactrelu.testing import networks
+from test_layers import pwl_networks
 
 big = st.integers(-(2**200), 2**200)
 nonzero = big.filter(lambda v: v != 0)
@@ -251,3 +252,20 @@ def test_output_maps_updated_from_the_last_region_equal_the_rational_product(dat
         expected = reference_output(net, plain)
         for m in (maps, other) if step % 2 else (maps,):
             assert m.output(bits) == expected
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.data())
+def test_rows_pulled_back_through_piecewise_linear_layers_equal_the_whole_map(data):
+    """As for ReLU, through layers of leaky, clipped and identity neurons: each neuron on a drawn piece."""
+    net = data.draw(pwl_networks(depth=(1, 3), width=(1, 4)))
+    pieces = [tuple(data.draw(st.integers(0, a.pieces - 1)) for a in acts) for acts in net.activations]
+    ref = rational_maps(AffineMaps.of(net), pieces)
+    for memo in (False, True):
+        maps = AffineMaps.of(net, memo)
+        for k in reversed(range(net.depth)):
+            for j in range(net.widths[k]):
+                row = maps.row(pieces[:k], j)
+                assert row == tuple(ref[k][j, i] for i in range(ref[k].ncols()))
+                ratios = {Fraction(int(s)) / old_frac(v) for s, v in zip(row.scaled, row) if v != 0}
+                assert len(ratios) <= 1 and all(r > 0 and r.denominator == 1 for r in ratios)

@@ -168,6 +168,20 @@ def _zero_inactive(R: flint.fmpz_mat, bits: Sequence[int]) -> flint.fmpz_mat:
     return M
 
 
+def _through_pieces(R: flint.fmpz_mat, pieces_of: Sequence[int], pieces: tuple) -> flint.fmpz_mat:
+    """A row R = [r_1 .. r_w | r_b] of a layer's integer [W | b] through the pieces of the layer before, times L.
+
+    With neuron i on its piece f(z) = s_i z + c_i, given as the integers s_i L and c_i L (``pieces`` =
+    (L, slopes, offsets), as :func:`_zmasked` takes them), R times that layer's ``_zmasked`` map is this row
+    times its map: (r_i s_i L)_i, then r_b L + sum_i r_i c_i L in the homogeneous column.
+    """
+    L, slopes, offsets = pieces
+    ents = R.entries()
+    row = [v * slopes[i][p] for i, (v, p) in enumerate(zip(ents, pieces_of))]
+    last = ents[len(pieces_of)] * L + sum(ents[i] * offsets[i][p] for i, p in enumerate(pieces_of) if offsets[i][p])
+    return flint.fmpz_mat(1, len(ents), row + [last])
+
+
 def _reduced(n: int, d: int) -> Fraction:
     """n / d (d > 0) in lowest terms: one gcd, as Fraction(n, d) does, without its other checks."""
     g = math.gcd(n, d)
@@ -328,13 +342,17 @@ class AffineMaps:
         """
         prefix = tuple(tuple(bits) for bits in prefix)
         k = len(prefix)
-        if k and self._zpieces[k - 1] is None and (self._cache is None or prefix not in self._zcache):
-            # layer k's row j is row j of [W_k | b_k] D_{k-1} times layer k-1's map: one 1 x w product instead of
-            # layer k's whole map (the planar enumerator asks one or two rows of most prefixes)
+        if k and (self._cache is None or prefix not in self._zcache):
+            # layer k's row j is row j of [W_k | b_k] through layer k-1's pieces, times layer k-1's map: one
+            # 1 x w product instead of layer k's whole map (the planar enumerator asks one or two rows of most prefixes)
             prev = self._zlayer(prefix[:-1])
             Zr, d = self._zrows(k)
-            P, r = _zero_inactive(Zr[j], prefix[-1]) * prev, 0
-            D = d * prev[prev.nrows() - 1, prev.ncols() - 1]
+            pieces = self._zpieces[k - 1]
+            if pieces is None:
+                P, D = _zero_inactive(Zr[j], prefix[-1]) * prev, d
+            else:
+                P, D = _through_pieces(Zr[j], prefix[-1], pieces) * prev, d * pieces[0]
+            r, D = 0, D * prev[prev.nrows() - 1, prev.ncols() - 1]
         else:
             P = self._zlayer(prefix)
             r, D = j, P[P.nrows() - 1, P.ncols() - 1]
