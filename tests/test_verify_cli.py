@@ -92,3 +92,10 @@ def test_acas_1_7_property_3_through_the_cli(tmp_path, capsys):
     assert "verdict: correct" in out and "onnxruntime at the same input" in out
     (tmp_path / "wrong.txt").write_text("unsat\n")
     assert main(["verify", str(net), str(prop), "--judge", str(tmp_path / "wrong.txt"), "--timeout", "120"]) == 1
+
+
+@pytest.mark.parametrize("bad", ["nan", "inf", "-1", "0", "soon"])
+def test_verify_refuses_a_timeout_that_is_not_a_positive_number_of_seconds(bad, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["verify", "net.json", "prop.vnnlib", "--timeout", bad])
+    assert exc.value.code == 2 and "seconds" in capsys.readouterr().err

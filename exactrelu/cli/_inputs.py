@@ -176,6 +176,28 @@ def read_slice(path: str, margin: str, dim: int) -> Any:
     raise ValueError(f"--slice {path!r}: expected 2 points (a line) or 3 (a plane), found {len(pts)}")
 
 
+def seconds(text: str) -> float:
+    """An argparse type for time limits: a finite positive number of seconds.
+
+    >>> seconds("2.5")
+    2.5
+    >>> seconds("nan")
+    Traceback (most recent call last):
+    ...
+    argparse.ArgumentTypeError: expected a positive number of seconds, got 'nan'
+    """
+    import argparse
+    import math
+
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
+    return value
+
+
 def check_new_file(path: str, force: bool, option: str = "-o") -> None:
     """Refuse, before any work, to replace an existing file (unless ``force``) or to write where nothing can be."""
     p = Path(path)

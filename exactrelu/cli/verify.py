@@ -11,7 +11,7 @@ import sys
 from typing import Any
 
 from ._help import epilog
-from ._inputs import check_new_file, load_network, network_command
+from ._inputs import check_new_file, load_network, network_command, seconds
 
 EXIT = ("Exit status: 0 the property holds (unsat), 1 it is violated (sat, exact counterexample), 3 unknown "
         "or timeout, 2 bad input. With --judge: 0 the other tool's answer is correct, 1 it is wrong or its "
@@ -35,7 +35,7 @@ def register(sub: Any) -> None:
                "Networks: .json, .npz or .onnx (ReLU only). Property constants are read exactly ('0.1' is 1/10)."),
     )
     p.add_argument("property", help="VNN-LIB property file (input box(es), linear output constraints)")
-    p.add_argument("--timeout", type=float, default=None, help="stop after this many seconds: result 'timeout' (exit 3)")
+    p.add_argument("--timeout", type=seconds, default=None, help="stop after this many seconds: result 'timeout' (exit 3)")
     p.add_argument("-o", "--output", help="write the VNN-COMP result file here (an existing file is kept unless --force)")
     p.add_argument("--proof", help="with an unsat answer, write the proof (JSON, for the checker) here")
     p.add_argument("--force", action="store_true", help="replace existing -o/--proof files")

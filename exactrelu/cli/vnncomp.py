@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ._help import HelpFormatter, epilog
+from ._inputs import seconds
 
 CSV_HELP = ("An instances.csv has one row 'onnx,vnnlib,timeout' per instance, paths relative to the csv's folder; "
             "files ending in .gz (or named without .gz when only the .gz file exists) are read through gzip. "
@@ -35,7 +36,7 @@ def register(sub: Any) -> None:
     p.add_argument("network", help="network file (.onnx, .json or .npz; .gz allowed)")
     p.add_argument("property", help="VNN-LIB property file (.gz allowed)")
     p.add_argument("result", help="the result file to write")
-    p.add_argument("timeout", type=_seconds, help="seconds for the whole instance")
+    p.add_argument("timeout", type=seconds, help="seconds for the whole instance")
     p.set_defaults(run=_run_instance)
 
     p = sub.add_parser(
@@ -65,23 +66,10 @@ def register(sub: Any) -> None:
         formatter_class=HelpFormatter)
     p.add_argument("instances", help="the instances.csv file")
     p.add_argument("results_dir", metavar="RESULTS_DIR", help="the folder holding the other tool's result files")
-    p.add_argument("--timeout", type=_seconds, default=None,
+    p.add_argument("--timeout", type=seconds, default=None,
                    help="seconds to re-decide an unsat claim (default: the instance's timeout)")
     p.add_argument("--tolerance", default="0.0001", help="the replay tolerance to report against (default 1e-4)")
     p.set_defaults(run=_judge_instances)
-
-
-def _seconds(text: str) -> float:
-    import argparse
-    import math
-
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
-    if not math.isfinite(value) or value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
-    return value
 
 
 def _run_instance(args: Any) -> int:
