@@ -36,8 +36,15 @@ def gamma(n: int) -> float:
 
 
 def inflate(bound: np.ndarray, n: int) -> np.ndarray:
-    """Make a float-computed bound of an expression with about n operations rigorous."""
-    return bound * (1.0 + (4 * n + 16) * U) + (n + 1) * ETA
+    """Make a float-computed bound of an expression with about n operations rigorous (a new array)."""
+    return inflate_in_place(np.array(bound, dtype=float), n)
+
+
+def inflate_in_place(bound: np.ndarray, n: int) -> np.ndarray:
+    """:func:`inflate`, overwriting ``bound`` (which it returns)."""
+    bound *= 1.0 + (4 * n + 16) * U
+    bound += (n + 1) * ETA
+    return bound
 
 
 def to_float_with_error(values) -> tuple[np.ndarray, np.ndarray]:
@@ -141,15 +148,12 @@ def masked_products(LT: np.ndarray, LeT: np.ndarray, bits: np.ndarray, Wf: np.nd
         absA = np.abs(A)
         np.matmul(A, Wf.T, out=out[a:b].reshape(3 * (b - a), wn))  # one gemm per chunk of regions
         E = err[a:b].reshape(3 * (b - a), wn)
-        if WeT is not None:
-            E[:] = (absA + Ea) @ WeT
-            absA *= g
-            absA += Ea
-            E += absA @ absW
-        else:
-            absA *= g
-            absA += Ea
-            np.matmul(absA, absW, out=E)
+        weights_err = (absA + Ea) @ WeT if WeT is not None else None  # before absA becomes g |A| + Ea
+        absA *= g
+        absA += Ea
+        np.matmul(absA, absW, out=E)
+        if weights_err is not None:
+            E += weights_err
     return out, err
 
 
@@ -161,13 +165,6 @@ def add_bias(out: np.ndarray, err: np.ndarray, bf: np.ndarray, be: np.ndarray, w
 
 
 _CHUNK = 2048  # regions per block of next_maps
-
-
-def inflate_in_place(bound: np.ndarray, n: int) -> np.ndarray:
-    """:func:`inflate`, overwriting ``bound`` (which it returns)."""
-    bound *= 1.0 + (4 * n + 16) * U
-    bound += (n + 1) * ETA
-    return bound
 
 
 def pieces_maps(LT: np.ndarray, LeT: np.ndarray, S: np.ndarray, Se: np.ndarray, C: np.ndarray,
