@@ -114,6 +114,11 @@ def _integer_pieces(pieces: tuple | None) -> tuple | None:
             tuple(tuple(int(v * L) for v in off) for _, off in pieces))
 
 
+def _den(Zh: flint.fmpz_mat) -> flint.fmpz:
+    """D of a homogeneous integer map Zh = [Z ; 0 ... 0 D] (its last entry)."""
+    return Zh[Zh.nrows() - 1, Zh.ncols() - 1]
+
+
 def _rational(Zh: flint.fmpz_mat) -> flint.fmpq_mat:
     """The map Z / D of a homogeneous integer map Zh = [Z ; 0 ... 0 D], as flint rationals."""
     r, c = Zh.nrows() - 1, Zh.ncols()
@@ -352,10 +357,10 @@ class AffineMaps:
                 P, D = _zero_inactive(Zr[j], prefix[-1]) * prev, d
             else:
                 P, D = _through_pieces(Zr[j], prefix[-1], pieces) * prev, d * pieces[0]
-            r, D = 0, D * prev[prev.nrows() - 1, prev.ncols() - 1]
+            r, D = 0, D * _den(prev)
         else:
             P = self._zlayer(prefix)
-            r, D = j, P[P.nrows() - 1, P.ncols() - 1]
+            r, D = j, _den(P)
         ints = tuple(P[r, i] for i in range(P.ncols()))
         row = ScaledRow(flint.fmpq(v, D) for v in ints)
         row.scaled = ints
@@ -422,13 +427,13 @@ class AffineMaps:
         Zo, d = self._zout()
         if Zo.nrows() > self.input_dim + 1 or pieces is not None:  # many outputs, or pieces: mask the map's rows
             G = _zmasked(self._zlayer(prefix), layers[-1], pieces)
-            return Zo * G, d * G[G.nrows() - 1, G.ncols() - 1]
+            return Zo * G, d * _den(G)
         if k and self._zpieces[k - 1] is None and (self._cache is None or prefix not in self._zcache):
             prev, Zk = self._zlayer(prefix[:-1]), self._zhom(k)
             P = self._pulled_back(k, Zo, Zk, prev, prefix[-1], layers[-1])
-            return P, d * Zk[Zk.nrows() - 1, Zk.ncols() - 1] * prev[prev.nrows() - 1, prev.ncols() - 1]
+            return P, d * _den(Zk) * _den(prev)
         Zh = self._zlayer(prefix)
-        return _zero_inactive(Zo, layers[-1]) * Zh, d * Zh[Zh.nrows() - 1, Zh.ncols() - 1]
+        return _zero_inactive(Zo, layers[-1]) * Zh, d * _den(Zh)
 
     def _pulled_back(self, k: int, Zo: flint.fmpz_mat, Zk: flint.fmpz_mat, prev: flint.fmpz_mat,
                      inner: tuple, outer: tuple) -> flint.fmpz_mat:
