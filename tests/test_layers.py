@@ -135,6 +135,24 @@ def test_identity_neurons_never_split_and_hardtanh_has_three_pieces():
     assert net.pattern([1]) == Pattern([[1, 0]], ties=[(0, 0)])  # on the breakpoint: the piece below
 
 
+def test_planar_cutting_rows_count_pieces_and_are_made_once_per_network():
+    import numpy as np
+
+    from exactrelu.regions.planar import _Cutting
+
+    # identity has no breakpoint and hardtanh two: three cutting rows for three neurons, owned by neurons 1, 1, 2
+    net = Network([([[1, 0], [0, 1], [1, 1]], [0, 0, 0], [identity(), hardtanh(-1, 1), leaky("1/4")])])
+    maps = net.affine_maps()
+    cut = _Cutting.of(maps, 0)
+    assert cut.owner.tolist() == [1, 1, 2] and not cut.one_each
+    bits = np.array([[0, 0, 1], [1, 0, 0], [1, 1, 1]], np.int8)
+    assert cut.pieces(bits).tolist() == [[0, 0, 1], [0, 1, 0], [0, 2, 1]]
+    assert _Cutting.of(net.affine_maps(), 0) is cut  # a second enumeration shares the converted slopes
+    leaky_net = Network([([[1, 0], [0, 1]], [0, 0], leaky("1/4"))])
+    one = _Cutting.of(leaky_net.affine_maps(), 0)
+    assert one.one_each and one.pieces(bits[:, :2]).tolist() == bits[:, :2].tolist()
+
+
 def test_json_of_other_activations_round_trips_and_relu_json_is_unchanged():
     net = Network([([[1, 2]], [0], leaky("1/8")), ([[1], [2]], [0, 1], [hardtanh(0, 6), "identity"])],
                   output=([[1, 1]], [0]))

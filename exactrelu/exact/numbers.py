@@ -187,7 +187,9 @@ def to_vector(values: Any, where: str = "", length: int | None = None) -> tuple:
     if not _is_sequence(values):
         raise ValueError(f"{_at(where)}expected a vector (a sequence of numbers), got {type(values).__name__}")
     sep = ", " if where else ""
-    out = tuple(to_fraction(v, f"{where}{sep}entry {i}") for i, v in enumerate(values))
+    # (exact ints and Fractions, the common case, skip formatting the place of an error that cannot happen)
+    out = tuple(v if type(v) is Fraction else Fraction(v) if type(v) is int else to_fraction(v, f"{where}{sep}entry {i}")
+                for i, v in enumerate(values))
     if length is not None and len(out) != length:
         raise ValueError(f"{_at(where)}expected length {length}, got {len(out)}")
     return out

@@ -26,6 +26,7 @@ Polyhedron(2: x0 + x1 <= 1, -x0 < 0, -x1 < 0)
 
 from __future__ import annotations
 
+import functools
 from collections import namedtuple
 from dataclasses import dataclass
 from fractions import Fraction
@@ -562,6 +563,18 @@ def _rank(rows: Sequence, d: int) -> int:
     return m.rank()
 
 
+@functools.lru_cache(maxsize=64)
+def _box_rows(lo: tuple, hi: tuple) -> tuple:
+    """A box's inequality rows (x_k <= hi_k, -x_k <= -lo_k) and its centre, for Fraction tuples (immutable, shared)."""
+    d = len(lo)
+    rows = []
+    for k in range(d):
+        unit = tuple(_F1 if j == k else _F0 for j in range(d))
+        rows.append((unit, hi[k]))
+        rows.append((tuple(-v for v in unit), -lo[k]))
+    return tuple(rows), tuple((l + u) / 2 for l, u in zip(lo, hi))
+
+
 class Box(Polyhedron):
     """The closed box ``lower <= x <= upper`` (coordinate-wise), a Polyhedron with .lower, .upper.
 
@@ -582,17 +595,26 @@ class Box(Polyhedron):
         for k, (l, u) in enumerate(zip(lo, hi)):
             if l > u:
                 raise ValueError(f"Box: coordinate {k}: lower bound {fraction_str(l)} exceeds upper bound {fraction_str(u)}")
-        d = len(lo)
-        rows = []
-        for k in range(d):
-            unit = tuple(_F1 if j == k else _F0 for j in range(d))
-            rows.append((unit, hi[k]))
-            rows.append((tuple(-v for v in unit), -lo[k]))
-        self._dim = d
-        self._cons = Constraints(tuple(rows), (), ())
+        self._set(lo, hi)
+
+    @classmethod
+    def of_fractions(cls, lower: tuple, upper: tuple) -> "Box":
+        """Box(lower, upper) for bounds already checked: tuples of Fractions of one length, lower <= upper
+        (the region algorithms' boxes, validated once on the way in; skips the checks and shares the rows).
+
+        >>> Box.of_fractions((Fraction(0),), (Fraction(2),)) == Box([0], [2])
+        True
+        """
+        box = cls.__new__(cls)
+        box._set(lower, upper)
+        return box
+
+    def _set(self, lo: tuple, hi: tuple) -> None:
+        rows, center = _box_rows(lo, hi)
+        self._dim = len(lo)
+        self._cons = Constraints(rows, (), ())
         self._cache = {}
         self.lower, self.upper = lo, hi
-        center = tuple((l + u) / 2 for l, u in zip(lo, hi))
         # A box is never empty and its centre is a witness; answers are immediate.
         self._cache["feas"] = (center, None)
         self._cache["box"] = ("bounded", list(zip(lo, hi)))

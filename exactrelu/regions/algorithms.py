@@ -34,7 +34,6 @@ import sys
 import time
 from concurrent.futures import Executor
 from dataclasses import dataclass
-from fractions import Fraction
 from typing import Any
 
 from ..exact.numbers import to_vector
@@ -199,7 +198,7 @@ def find_regions(net: Any, box: Any, *, method: str = "auto", max_regions: int |
     found = algorithm.run(job)
     with gc_paused():
         return Partition(found if algorithm.sorted else sorted(found, key=_order), net=net,
-                         box=Box(job.lower, job.upper))
+                         box=Box.of_fractions(job.lower, job.upper))
 
 
 def _order(region: Any) -> tuple:
@@ -245,7 +244,7 @@ def box_bounds(box: Any, dim: int) -> tuple:
             raise ValueError(
                 f"box coordinate {i}: lower {lo} must be less than upper {hi} (a box with empty interior has no regions)"
             )
-    return tuple(Fraction(v) for v in lower), tuple(Fraction(v) for v in upper)
+    return lower, upper  # (to_vector's tuples of Fractions, or a Box's)
 
 
 def check_limit(max_regions: Any) -> int | None:

@@ -164,7 +164,7 @@ def _pattern_order(history: list, prefixes: list) -> np.ndarray:
     if not history:
         return np.arange(1)
     n = len(history[-1][1])
-    if n <= 512:  # a few hundred pieces: Python's sort of their tuples is quicker than the arrays' argsort
+    if n <= 32:  # a few dozen pieces: Python's sort of their tuples is quicker than the arrays' argsort (~25 us)
         return np.array(sorted(range(n), key=prefixes.__getitem__), dtype=np.int64)
     columns, at = [], np.arange(n)
     for parent, pieces in reversed(history):
@@ -178,12 +178,20 @@ def _pattern_order(history: list, prefixes: list) -> np.ndarray:
     return np.argsort(rows.view(np.dtype((np.void, rows.itemsize * rows.shape[1]))).ravel(), kind="stable")
 
 
-def _pattern(layers: tuple) -> Pattern:
-    """A tie-free Pattern from 0/1 int tuples made here, skipping re-validation (a hot spot)."""
-    p = object.__new__(Pattern)
-    object.__setattr__(p, "layers", layers)
-    object.__setattr__(p, "ties", ())
-    return p
+_NEW = object.__new__
+# a frozen slots dataclass's fields are member descriptors: setting through them skips the frozen __setattr__
+_SET_LAYERS, _SET_TIES = Pattern.__dict__["layers"].__set__, Pattern.__dict__["ties"].__set__
+
+
+def _planar_region(layers: tuple, source: Any, index: int) -> PlanarRegion:
+    """PlanarRegion(Pattern(layers), source, index) for 0/1 int tuples made here, without the calls' overhead or
+    the Pattern's re-validation (a hot spot: about 0.7 us a region instead of 1)."""
+    p = _NEW(Pattern)
+    _SET_LAYERS(p, layers)
+    _SET_TIES(p, ())
+    r = _NEW(PlanarRegion)
+    r.pattern, r._source, r._index = p, source, index
+    return r
 
 
 class _Grow:
@@ -242,10 +250,35 @@ class _Cutting:
         (sf, se), (of, oe) = (to_float_with_error([v for row in x for v in row]) for x in (pad, off))
         self.S, self.Se, self.C, self.Ce = (x.reshape(m, len(acts)) for x in (sf, se, of, oe))
         self.width = len(acts)
+        # one cutting row per neuron, in order (leaky ReLU): row j is neuron j
+        self.one_each = np.array_equal(self.owner, np.arange(self.width))
+        for a in (self.owner, self.S, self.Se, self.C, self.Ce):
+            a.setflags(write=False)  # shared by every enumeration of the network (see ``of``)
+
+    _KEPT: dict = {}  # id(activations) -> (activations, breakpoints, _Cutting), the most recent networks'
+
+    @classmethod
+    def of(cls, maps: Any, k: int) -> "_Cutting":
+        """_Cutting(maps, k), made once per network layer: every enumeration of a network shares its
+        activations and breakpoints (immutable tuples), and converting the slopes costs ~70 us a layer."""
+        acts, bps = maps.activations[k], maps.breakpoints[k]
+        if bps is None:
+            return cls(maps, k)
+        hit = cls._KEPT.get(id(acts))
+        if hit is not None and hit[0] is acts and hit[1] is bps:
+            return hit[2]
+        if len(cls._KEPT) >= 64:
+            cls._KEPT.pop(next(iter(cls._KEPT)))
+        cut = cls(maps, k)
+        cls._KEPT[id(acts)] = (acts, bps, cut)
+        return cut
 
     def pieces(self, bits: np.ndarray) -> np.ndarray:
         """Each piece's neuron pieces (P, w): per neuron, how many of its cutting rows the piece lies above."""
-        P = np.zeros((len(bits), self.width), dtype=np.int8 if len(self.S) <= 127 else np.int64)
+        dtype = np.int8 if len(self.S) <= 127 else np.int64
+        if self.one_each:  # (owner is 0 .. w-1 in order: each neuron's piece is its row's bit)
+            return bits.astype(dtype)
+        P = np.zeros((len(bits), self.width), dtype=dtype)
         np.add.at(P, (slice(None), self.owner), bits)
         return P
 
@@ -285,7 +318,7 @@ class _Planar(CompiledCuts):
         self.exact = job.maps  # exact T1 maps of each prefix, memoised for the whole enumeration
         # float weights with rigorous conversion errors, once per network
         self.wf = [float_layer(W, b) for W, b in net.layers]
-        self.cutting = [_Cutting(job.maps, k) for k in range(net.depth)]
+        self.cutting = [_Cutting.of(job.maps, k) for k in range(net.depth)]
         self.lines = _Grow((3,), float)  # float lines
         self.lines_err = _Grow((3,), float)
         self.line_src: list = []  # ("box", exact triple) or (layer, neuron, prefix)
@@ -362,7 +395,8 @@ class _Planar(CompiledCuts):
     def _set_maps(self, LT: np.ndarray, LeT: np.ndarray) -> None:
         """Install the current layer's per-region float maps (P, 3, w): rows a1, a2, c; and bounds."""
         self.maps = (LT, LeT)
-        self.zero_rows = ~(LT.any(axis=1) | LeT.any(axis=1))  # exactly zero: z == 0 on the region
+        # exactly zero: z == 0 on the region (the ufuncs themselves: ndarray.any's wrapper costs more on small maps)
+        self.zero_rows = ~np.logical_or(np.logical_or.reduce(LT, axis=1), np.logical_or.reduce(LeT, axis=1))
 
     def _resolve(self, sign: np.ndarray, certain: np.ndarray, regions: np.ndarray, vids: np.ndarray,
                  first: int = 0) -> None:
@@ -427,7 +461,7 @@ class _Planar(CompiledCuts):
         maps = None
         if net.depth:
             Wf, We, bf, be = self.wf[0]
-            maps = (np.stack([Wf[:, 0], Wf[:, 1], bf])[None], np.stack([We[:, 0], We[:, 1], be])[None])
+            maps = (np.concatenate((Wf.T, bf[None]))[None], np.concatenate((We.T, be[None]))[None])  # (1, 3, w)
         bar = Progress(self.progress, "planar regions", total=sum(net.widths), unit=" neurons")
         try:
             for k in range(net.depth):
@@ -473,7 +507,7 @@ class _Planar(CompiledCuts):
         new_vids, new_edges, bits = out
         region = np.asarray(self.piece_region, dtype=np.int64)
         self.piece_bits = bits if cut.owner is None else cut.pieces(bits)
-        pieces = [tuple(row) for row in self.piece_bits.tolist()]
+        pieces = list(map(tuple, self.piece_bits.tolist()))
         new_prefixes = [prefixes[r] + (b,) for r, b in zip(self.piece_region, pieces)]
         new_maps = None
         if k + 1 < self.net.depth:
@@ -667,7 +701,7 @@ class _Planar(CompiledCuts):
         """The final pieces (vertex and edge ids: lists of lists or _Pieces) as PlanarRegions, in ``order``."""
         self.maps = self.zero_rows = None  # the lazy fields need only the exact tables and line/vertex ids
         self.final_vids, self.final_edges = vids, edges
-        return [PlanarRegion(_pattern(prefixes[i]), self, i) for i in order]
+        return [_planar_region(prefixes[i], self, i) for i in order]
 
     # the lazy fields of a PlanarRegion (see PlanarRegion._get)
     def _affine_map(self, region: PlanarRegion) -> tuple:
