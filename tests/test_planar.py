@@ -486,3 +486,26 @@ def test_enumeration_leaves_the_garbage_collector_as_it_found_it():
         gc.enable()
     planar_regions(net, BOX)
     assert gc.isenabled() and gc.get_freeze_count() == 0
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.data())
+def test_pattern_order_sorts_like_patterns_on_every_path(data):
+    """_pattern_order against Python's sort of the prefixes: few pieces (tuple sort), patterns that fit one
+    int64 key, and wide or many-piece patterns (bytes), with pieces up to 300 (past one byte)."""
+    from exactrelu.regions.planar import _pattern_order
+
+    widths = data.draw(st.lists(st.integers(1, 40), min_size=1, max_size=3))
+    top = data.draw(st.sampled_from([1, 2, 300]))
+    n_start, history, prefixes = 1, [], [()]
+    for w in widths:
+        n = data.draw(st.integers(1, 80))
+        parent = np.array(data.draw(st.lists(st.integers(0, n_start - 1), min_size=n, max_size=n)), dtype=np.int64)
+        pieces = np.array(data.draw(st.lists(st.lists(st.integers(0, top), min_size=w, max_size=w),
+                                             min_size=n, max_size=n)), dtype=np.int64 if top > 127 else np.int8)
+        history.append((parent, pieces))
+        prefixes = [prefixes[p] + (tuple(row),) for p, row in zip(parent.tolist(), pieces.tolist())]
+        n_start = n
+    order = _pattern_order(history, prefixes).tolist()
+    assert sorted(order) == list(range(len(prefixes)))
+    assert [prefixes[i] for i in order] == sorted(prefixes)

@@ -214,3 +214,17 @@ def test_region_products_plus_crossing_neurons_enclose_the_exact_next_maps(R, w,
                     z = sum(F(Wf[n, c]) * bits[p, c] * (F(Lf[r, i, c]) + sign * F(Le[r, i, c])) for c in range(w))
                     z += F(bf[n]) if i == 2 else 0
                     assert abs(z - F(out[p, i, n])) <= F(err[p, i, n])
+
+
+def test_compiled_zero_rows_agree_with_numpy_nan_included():
+    import numpy as np
+
+    from exactrelu.regions import _planar_jit as jit
+
+    rng = np.random.default_rng(3)
+    LT = rng.choice([0.0, 0.0, 1.5, -2.0, np.nan, np.inf], size=(40, 3, 7))
+    LeT = rng.choice([0.0, 0.0, 0.0, 1e-300, np.nan], size=(40, 3, 7))
+    want = ~(LT.any(axis=1) | LeT.any(axis=1))
+    assert want.any() and not want.all()
+    assert (jit.zero_rows(LT, LeT) == want).all()
+    assert (jit.zero_rows(LT[:, :, ::2], LeT[:, :, ::2]) == want[:, ::2]).all()  # strided maps too

@@ -142,10 +142,8 @@ class CompiledCuts:
         sizes = vids.size
         n = int(sizes.sum())
         t = _Tables(n, R, w)
-        t.slot_vid[:n], t.pool_edge[:n] = vids.flat, edges.flat
-        t.slot_region[:n] = np.repeat(np.arange(R), sizes)
-        t.pool_slot[:n] = np.arange(n)
-        t.start[:R], t.size[:R], t.piece_region[:R] = np.cumsum(sizes) - sizes, sizes, np.arange(R)
+        jit.load_pieces(vids.flat, edges.flat, sizes, t.slot_vid, t.pool_edge, t.slot_region, t.pool_slot, t.start,
+                        t.size, t.piece_region)
         counts = np.array([self.lines.n, self.verts.n, n, n, R, 0, 0], np.int64)
         open_signs = np.zeros(w, np.int64)
         crosses, side = np.zeros((R, w), np.bool_), np.zeros((R, w), np.int8)
@@ -170,10 +168,9 @@ class CompiledCuts:
                 return None
         P = int(counts[jit.N_PIECES])
         self.piece_region = t.piece_region[:P].tolist()
-        idx = _ranges(t.start[:P], t.size[:P])
         size = t.size[:P].copy()
-        return (_Pieces(t.slot_vid[t.pool_slot[idx]], size), _Pieces(t.pool_edge[idx], size),
-                np.ascontiguousarray(t.bits[:, :P].T))
+        new_vids, new_edges = jit.gather_pieces(P, t.start, t.size, t.slot_vid, t.pool_slot, t.pool_edge)
+        return _Pieces(new_vids, size), _Pieces(new_edges, size), np.ascontiguousarray(t.bits[:, :P].T)
 
     def _adopt(self, k: int, t: "_Tables", counts: np.ndarray, jit: Any) -> None:
         """After a compiled pass: the used table lengths, the new lines' exact sources, unsure vertices oriented."""

@@ -268,3 +268,45 @@ def add_crossing(out, err, Lf, Le, region, bits, crosses, WfT, g) -> None:
                     out[p, i, n] += a * WfT[c, n]
                     err[p, i, n] += e * abs(WfT[c, n])
 
+
+
+@njit(cache=True)
+def load_pieces(vflat, eflat, sizes, slot_vid, pool_edge, slot_region, pool_slot, start, size, piece_region) -> None:
+    """The tables' first rows from the start-of-layer pieces (flat vertex and edge ids, sizes): piece r is
+    start-of-layer region r, its slots are its vertices in order (one numpy pass each, in Python)."""
+    n = 0
+    for r in range(len(sizes)):
+        start[r], size[r], piece_region[r] = n, sizes[r], r
+        for _ in range(sizes[r]):
+            slot_vid[n], pool_edge[n], slot_region[n], pool_slot[n] = vflat[n], eflat[n], r, n
+            n += 1
+
+
+@njit(cache=True)
+def gather_pieces(P, start, size, slot_vid, pool_slot, pool_edge):
+    """The first P pieces' vertex and edge ids, flat, piece after piece (the next layer's start)."""
+    total = 0
+    for p in range(P):
+        total += size[p]
+    vids, edges = np.empty(total, np.int64), np.empty(total, np.int64)
+    k = 0
+    for p in range(P):
+        for i in range(start[p], start[p] + size[p]):
+            vids[k], edges[k] = slot_vid[pool_slot[i]], pool_edge[i]
+            k += 1
+    return vids, edges
+
+
+@njit(cache=True)
+def zero_rows(LT, LeT):
+    """_Planar._set_maps' zero rows: (P, w), whether region p's map of neuron c and its bound are exactly 0
+    (NaN is not 0: such a row is not zero, as ndarray.any counts it)."""
+    P, _, w = LT.shape
+    out = np.ones((P, w), np.bool_)
+    for p in range(P):
+        for c in range(w):
+            for i in range(3):
+                if LT[p, i, c] != 0.0 or LeT[p, i, c] != 0.0:
+                    out[p, c] = False
+                    break
+    return out

@@ -158,8 +158,8 @@ def _pattern_order(history: list, prefixes: list) -> np.ndarray:
 
     ``history``: per layer, each piece's parent among the layer's input pieces and the
     pieces' (P, w) int8 neuron pieces; ``prefixes``: the final pieces' patterns as tuples.
-    Rows of the concatenated patterns compare as bytes (pieces are small nonnegative
-    integers), so one argsort replaces sorting tuples of tuples in Python.
+    The concatenated patterns compare as base-2^b numbers (one int64 key each, while they fit) or as
+    bytes (pieces are small nonnegative integers), so one argsort replaces sorting tuples of tuples in Python.
     """
     if not history:
         return np.arange(1)
@@ -173,8 +173,13 @@ def _pattern_order(history: list, prefixes: list) -> np.ndarray:
     rows = np.concatenate(columns[::-1], axis=1)
     if not rows.shape[1]:
         return np.arange(n)
+    top = int(rows.max())
+    width = max(1, top.bit_length())
+    if width * rows.shape[1] <= 62:  # the whole pattern fits one int64 (ReLU: 62 neurons), first neuron highest
+        place = np.left_shift(np.int64(1), width * np.arange(rows.shape[1] - 1, -1, -1, dtype=np.int64))
+        return np.argsort(rows.astype(np.int64) @ place, kind="stable")
     # big-endian unsigned bytes compare as the numbers do (pieces past 255: activations with that many pieces)
-    rows = np.ascontiguousarray(rows.astype(np.uint8 if rows.max() < 256 else ">u4"))
+    rows = np.ascontiguousarray(rows.astype(np.uint8 if top < 256 else ">u4"))
     return np.argsort(rows.view(np.dtype((np.void, rows.itemsize * rows.shape[1]))).ravel(), kind="stable")
 
 
@@ -392,11 +397,11 @@ class _Planar(CompiledCuts):
         return np.arange(start, start + len(v))
 
     # ------------------------------------------------------------ signs
-    def _set_maps(self, LT: np.ndarray, LeT: np.ndarray) -> None:
+    def _set_maps(self, LT: np.ndarray, LeT: np.ndarray, jit: Any = None) -> None:
         """Install the current layer's per-region float maps (P, 3, w): rows a1, a2, c; and bounds."""
         self.maps = (LT, LeT)
-        # exactly zero: z == 0 on the region (the ufuncs themselves: ndarray.any's wrapper costs more on small maps)
-        self.zero_rows = ~np.logical_or(np.logical_or.reduce(LT, axis=1), np.logical_or.reduce(LeT, axis=1))
+        # exactly zero: z == 0 on the region (compiled when the cuts are: numpy's reductions cost ~8 us each)
+        self.zero_rows = ~(LT.any(axis=1) | LeT.any(axis=1)) if jit is None else jit.zero_rows(LT, LeT)
 
     def _resolve(self, sign: np.ndarray, certain: np.ndarray, regions: np.ndarray, vids: np.ndarray,
                  first: int = 0) -> None:
@@ -491,13 +496,14 @@ class _Planar(CompiledCuts):
         self.region_prefix = prefixes
         self.crossing = None  # set by the compiled cuts
         cut = self.cutting[k]
-        self._set_maps(*(maps if cut.src is None else float_shifted(*maps, cut.src, cut.tf, cut.te)))
+        LT, LeT = maps if cut.src is None else float_shifted(*maps, cut.src, cut.tf, cut.te)
+        jit = compiled(len(piece_vids) * LT.shape[2])
+        self._set_maps(LT, LeT, jit)
         if cut.src is not None and not len(cut.src):  # no breakpoint in this layer: nothing cuts
             self.piece_region = list(range(len(piece_vids)))
             out = piece_vids, piece_edges, np.zeros((len(piece_vids), 0), np.int8)
             bar.update(self.net.widths[k], pieces=len(piece_vids))
         else:
-            jit = compiled(len(piece_vids) * self.maps[0].shape[2])
             if jit is not None:
                 out = self._layer_compiled(jit, k, piece_vids, piece_edges, bar, limit)
             else:  # the Python cuts take lists and rewrite the edge lists in place
