@@ -15,7 +15,7 @@ from hypothesis import assume, given, settings, strategies as st
 
 from exactrelu.exact.numbers import coprime_fraction, fmpq_to_fraction
 from exactrelu.nets.affine import AffineMaps, ScaledRow, _zero_inactive, _zmasked
-from exactrelu.regions._planar_exact import Coordinate, _scaled_point, frac, meet, polygon_area, side
+from exactrelu.regions._planar_exact import Vertex, _scaled_point, frac, meet, polygon_area, side
 from exactrelu.testing import networks
 from test_layers import pwl_networks
 
@@ -44,13 +44,8 @@ def test_fractions_from_flint_rationals_need_no_second_gcd(n, d):
         assert f + Fraction(1, 3) == ref + Fraction(1, 3) and str(f) == str(ref)
 
 
-@settings(max_examples=100, deadline=None)
-@given(big, nonzero)
-def test_a_coordinate_keeps_its_fraction(n, d):
-    c = Coordinate(n, d)
-    assert c == flint.fmpq(n, d) and type(c + 1) is flint.fmpq
-    first = frac(c)
-    assert first == Fraction(n, d) and frac(c) is first  # made once, then kept
+def as_fraction(v) -> Fraction:
+    return v if isinstance(v, Fraction) else old_frac(v)
 
 
 def old_zmasked(Zh: flint.fmpz_mat, bits) -> flint.fmpz_mat:
@@ -165,10 +160,11 @@ def test_meet_equals_cramers_rule(l1, l2, k1, k2, s1, s2):
     f2 = scaled_row(l2, 420 * k2) if s2 else tuple(flint.fmpq(v.numerator, v.denominator) for v in l2)
     p = meet(f1, f2)
     x, y = p
-    assert type(x) is Coordinate and type(y) is Coordinate
-    assert (old_frac(x), old_frac(y)) == cramer(f1, f2) == (frac(x), frac(y))
+    assert type(p) is Vertex and type(x) is Fraction and type(y) is Fraction
+    assert (x, y) == cramer(f1, f2)
+    assert (x.numerator, x.denominator) == (Fraction(x).numerator, Fraction(x).denominator)  # in lowest terms
     X, Y, d = _scaled_point(p)
-    assert d != 0 and (Fraction(int(X), int(d)), Fraction(int(Y), int(d))) == cramer(f1, f2)
+    assert d > 0 and (Fraction(X, d), Fraction(Y, d)) == cramer(f1, f2)
 
 
 @given(lines, st.fractions(min_value=-3, max_value=3, max_denominator=4).filter(lambda t: t != 0), st.booleans())
@@ -202,22 +198,24 @@ def sign(v):
 @settings(max_examples=200, deadline=None)
 @given(lines, st.booleans(), exact_points())
 def test_side_in_integers_equals_the_rational_sign(line, scaled, point):
-    x, y = (old_frac(v) for v in point)
+    x, y = (as_fraction(v) for v in point)
     expected = sign(line[0] * x + line[1] * y + line[2])
     assert side(as_line(line, scaled), point) == expected
     plain_line = tuple(flint.fmpq(v.numerator, v.denominator) for v in line)
-    assert side(plain_line, tuple(flint.fmpq(v) for v in point)) == expected  # the rational path
+    assert side(plain_line, (x, y)) == expected  # a plain pair of Fractions
+    assert side(plain_line, tuple(flint.fmpq(v.numerator, v.denominator) for v in (x, y))) == expected
 
 
 @settings(max_examples=150, deadline=None)
 @given(st.lists(exact_points(), min_size=3, max_size=7))
 def test_polygon_area_equals_the_rational_shoelace(points):
     """The old formula: the shoelace sum in flint rationals, halved, as a Fraction (signed, any polygon)."""
-    twice = sum((points[i - 1][0] * p[1] - p[0] * points[i - 1][1] for i, p in enumerate(points)), flint.fmpq(0))
+    pts = [tuple(flint.fmpq(f.numerator, f.denominator) for f in map(as_fraction, p)) for p in points]
+    twice = sum((pts[i - 1][0] * p[1] - p[0] * pts[i - 1][1] for i, p in enumerate(pts)), flint.fmpq(0))
     expected = old_frac(twice / 2)
-    assert polygon_area(points) == expected
-    assert sum(((old_frac(points[i - 1][0]) * old_frac(p[1]) - old_frac(p[0]) * old_frac(points[i - 1][1]))
-                for i, p in enumerate(points)), Fraction(0)) / 2 == expected
+    got = polygon_area(points)
+    assert got == expected and type(got) is Fraction
+    assert (got.numerator, got.denominator) == (expected.numerator, expected.denominator)
 
 
 def reference_output(net, bits):

@@ -38,9 +38,9 @@ from typing import Any, Iterator, Sequence
 
 import flint
 
-from ..exact.numbers import coprime_fraction, fmpq_to_fraction, to_matrix, to_vector
+from ..exact.numbers import fmpq_to_fraction, reduced_fraction, to_matrix, to_vector
 
-__all__ = ["AffineMaps", "ScaledRow", "split", "split_fractions"]
+__all__ = ["AffineMaps", "ScaledRow", "map_fractions", "split", "split_fractions"]
 
 _ZERO = flint.fmpq(0)
 _ONE = flint.fmpq(1)
@@ -187,15 +187,9 @@ def _through_pieces(R: flint.fmpz_mat, pieces_of: Sequence[int], pieces: tuple) 
     return flint.fmpz_mat(1, len(ents), row + [last])
 
 
-def _reduced(n: int, d: int) -> Fraction:
-    """n / d (d > 0) in lowest terms: one gcd, as Fraction(n, d) does, without its other checks."""
-    g = math.gcd(n, d)
-    return coprime_fraction(n // g, d // g)
-
-
 class ScaledRow(tuple):
     """A row (a..., c) of flint rationals that also carries ``scaled``: the same row times a positive integer,
-    as flint integers.
+    as integers (flint's, or Python's from a batch).
 
     What only needs a row up to a positive factor (where two lines meet, on which side of a line a point is)
     can skip the denominators.
@@ -204,6 +198,13 @@ class ScaledRow(tuple):
     >>> r, r.scaled
     ((1, -1/2, 1/4), (4, -2, 1))
     """
+
+    @classmethod
+    def of(cls, ints: tuple, D: Any) -> "ScaledRow":
+        """The row ints / D (D > 0) from its flint integers ``ints``, which it keeps as ``scaled``."""
+        row = cls(flint.fmpq(v, D) for v in ints)
+        row.scaled = ints
+        return row
 
 
 class AffineMaps:
@@ -361,10 +362,7 @@ class AffineMaps:
         else:
             P = self._zlayer(prefix)
             r, D = j, _den(P)
-        ints = tuple(P[r, i] for i in range(P.ncols()))
-        row = ScaledRow(flint.fmpq(v, D) for v in ints)
-        row.scaled = ints
-        return row
+        return ScaledRow.of(tuple(P[r, i] for i in range(P.ncols())), D)
 
     # The maps are computed in integers: H = Z / D kept homogeneous, Zh = [Z ; 0 ... 0 D], D the product of the
     # layers' (and pieces') common denominators (powers of two for float weights): one fmpz_mat product per step
@@ -377,6 +375,17 @@ class AffineMaps:
             Z, d = _as_integer(self._hom[k])
             got = self._zhoms[k] = flint.fmpz_mat(Z.nrows() + 1, Z.ncols(), Z.entries() + [0] * (Z.ncols() - 1) + [d])
         return got
+
+    def integer_layers(self) -> tuple:
+        """(the hidden layers' homogeneous integer maps [Z_k ; 0 ... 0 d_k] with [W_k | b_k] = Z_k / d_k, and
+        the output layer's (Z, d) or None): the integers every map here is built from, for batched products.
+
+        >>> hidden, (Zo, d) = AffineMaps.from_exact([(((1, "1/2"),), (0,))], (((3,),), ("1/4",))).integer_layers()
+        >>> hidden[0], Zo, d
+        ([2, 1, 0]
+        [0, 0, 2], [12, 1], 4)
+        """
+        return [self._zhom(k) for k in range(self.depth)], None if self._out is None else self._zout()
 
     def _zrows(self, k: int) -> tuple:
         """Layer k's [W | b] = Z / d as (its rows, each a 1 x (w + 1) fmpz_mat, d), for row-by-row products."""
@@ -503,9 +512,19 @@ class AffineMaps:
         if not layers:
             return split_fractions(self._out)
         P, den = self._zoutput(layers)
-        r, c, den = P.nrows(), P.ncols(), int(den)
-        ents = [_reduced(int(v), den) for v in P.entries()]
-        return tuple(tuple(ents[i * c:(i + 1) * c - 1]) for i in range(r)), tuple(ents[i * c + c - 1] for i in range(r))
+        return map_fractions(P.entries(), P.ncols(), int(den))
+
+
+def map_fractions(flat: Sequence, c: int, den: int) -> tuple[tuple, tuple]:
+    """(A, c) as Fraction tuples from the integers of the rows [A_i | c_i] (``flat``, rows of c entries, read
+    row after row) over one denominator den > 0: one gcd per entry.
+
+    >>> map_fractions([2, -4, 3], 3, 6)
+    (((Fraction(1, 3), Fraction(-2, 3)),), (Fraction(1, 2),))
+    """
+    ents = [reduced_fraction(int(v), den) for v in flat]
+    r = len(ents) // c
+    return tuple(tuple(ents[i * c:(i + 1) * c - 1]) for i in range(r)), tuple(ents[i * c + c - 1] for i in range(r))
 
 
 def split(H: flint.fmpq_mat) -> tuple[flint.fmpq_mat, flint.fmpq_mat]:

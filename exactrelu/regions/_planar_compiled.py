@@ -178,7 +178,7 @@ class CompiledCuts:
         self.lines.n = self.lines_err.n = lines
         self.verts.n = self.verts_err.n = self.vert_lines.n = verts
         prefixes = self.region_prefix
-        self.line_src.extend((k, j, prefixes[r]) for r, j in zip(t.line_region[:made].tolist(),
+        self.line_src.extend((k, j, prefixes[r], r) for r, j in zip(t.line_region[:made].tolist(),
                                                                   t.line_neuron[:made].tolist()))
         for vid in t.unsure[:unsure].tolist():  # the bound left the orientation open
             l1, l2 = self.vert_lines.a[vid]

@@ -14,7 +14,7 @@ from typing import Sequence
 
 import flint
 
-from ..exact.numbers import fmpq_to_fraction
+from ..exact.numbers import fmpq_to_fraction, reduced_fraction
 
 Q = flint.fmpq
 
@@ -24,55 +24,40 @@ def q(x: Fraction) -> flint.fmpq:
     return Q(x.numerator, x.denominator)
 
 
-class Coordinate(flint.fmpq):
-    """A vertex coordinate num / den: a flint rational that keeps the integers it was made from (``_num``,
-    ``_den``, the same den for both coordinates of a vertex: homogeneous coordinates for sums and signs
-    without a gcd at each step) and its Fraction once :func:`frac` made it.
-
-    Every region around a vertex reads its coordinates, and turning a big
-    fmpq into Python integers costs more than the vertex's own arithmetic.
-    Arithmetic on a Coordinate gives plain flint rationals.
+class Vertex(tuple):
+    """An exact vertex: the pair (x, y) of Fractions, which also carries ``scaled`` = (X, Y, d), Python
+    integers with x = X / d, y = Y / d and d > 0 (homogeneous coordinates: sums and signs without a gcd at
+    each step).  Every region around a vertex shares it; it is made once, where two lines meet.
     """
 
-    __slots__ = ("_fraction", "_num", "_den")
 
-
-def _coordinate(num: flint.fmpz, den: flint.fmpz) -> Coordinate:
-    c = Coordinate(num, den)
-    c._fraction, c._num, c._den = None, num, den  # (an unset slot would make frac's first read raise: 1.3 us)
-    return c
+def _vertex(X: int, Y: int, d: int) -> Vertex:
+    X, Y, d = (int(X), int(Y), int(d)) if d > 0 else (-int(X), -int(Y), -int(d))
+    v = Vertex((reduced_fraction(X, d), reduced_fraction(Y, d)))
+    v.scaled = (X, Y, d)
+    return v
 
 
 def frac(x: flint.fmpq) -> Fraction:
     """A flint rational as a Fraction (flint's are in lowest terms already: no second gcd).
 
-    >>> frac(Q(-6, 4)), frac(meet((Q(1), Q(0), Q(-1, 3)), (Q(0), Q(1), Q(0)))[0])
+    >>> frac(Q(-6, 4)), meet((Q(1), Q(0), Q(-1, 3)), (Q(0), Q(1), Q(0)))[0]
     (Fraction(-3, 2), Fraction(1, 3))
     """
-    if type(x) is Coordinate:
-        f = getattr(x, "_fraction", None)  # (set to None by meet; a Coordinate made elsewhere may lack it)
-        if f is None:
-            f = x._fraction = fmpq_to_fraction(x)
-        return f
     return fmpq_to_fraction(x)
 
 
-def _point(X: flint.fmpz, Y: flint.fmpz, d: flint.fmpz) -> tuple:
-    return (_coordinate(X, d), _coordinate(Y, d))
-
-
 def _scaled_point(p: tuple) -> tuple:
-    """(X, Y, d) with p = (X / d, Y / d), flint integers, d != 0: from meet's Coordinates without arithmetic,
-    for any other pair of flint rationals by cross-multiplying.
+    """(X, Y, d) with p = (X / d, Y / d), integers, d > 0: a Vertex's own, for any other pair of rationals (flint
+    or Fraction) by cross-multiplying.
 
     >>> _scaled_point(meet((Q(1), Q(1), Q(-1)), (Q(1), Q(-1), Q(0)))), _scaled_point((Q(1, 2), Q(-2, 3)))
     ((2, 2, 4), (3, -4, 6))
     """
-    x, y = p
-    dx, dy = getattr(x, "_den", None), getattr(y, "_den", None)
-    if dx is not None and dy is not None:
-        return (x._num, y._num, dx) if dx is dy else (x._num * dy, y._num * dx, dx * dy)
-    x, y = Q(x), Q(y)
+    s = getattr(p, "scaled", None)
+    if s is not None:
+        return s
+    x, y = (Q(v) if isinstance(v, flint.fmpq) else Q(v.numerator, v.denominator) for v in p)
     return (x.p * y.q, y.p * x.q, x.q * y.q)
 
 
@@ -85,7 +70,7 @@ def meet(l1: tuple, l2: tuple) -> tuple:
     (with its gcd) per coordinate.
 
     >>> meet((Q(1), Q(1), Q(-1)), (Q(1), Q(-1), Q(0)))
-    (1/2, 1/2)
+    (Fraction(1, 2), Fraction(1, 2))
     """
     s1, s2 = getattr(l1, "scaled", None), getattr(l2, "scaled", None)
     if s1 is not None and s2 is not None:
@@ -93,13 +78,13 @@ def meet(l1: tuple, l2: tuple) -> tuple:
         d = a1 * b2 - b1 * a2
         if d == 0:
             raise ValueError("internal error: a vertex of two parallel lines")
-        return _point(b1 * c2 - c1 * b2, c1 * a2 - a1 * c2, d)
+        return _vertex(b1 * c2 - c1 * b2, c1 * a2 - a1 * c2, d)
     d = l1[0] * l2[1] - l1[1] * l2[0]
     if d == 0:
         raise ValueError("internal error: a vertex of two parallel lines")
     x = (l1[1] * l2[2] - l1[2] * l2[1]) / d
     y = (l1[2] * l2[0] - l1[0] * l2[2]) / d
-    return _point(x.p * y.q, y.p * x.q, x.q * y.q)
+    return _vertex(x.p * y.q, y.p * x.q, x.q * y.q)
 
 
 def orientation(l1: tuple, l2: tuple) -> int:
@@ -111,18 +96,14 @@ def orientation(l1: tuple, l2: tuple) -> int:
 def side(line: tuple, point: tuple) -> int:
     """Exact sign of z = a1 x + a2 y + c at a point.
 
-    With a scaled row k (a1, a2, c) (k > 0) and the point as (X / d, Y / d):
+    With a scaled row k (a1, a2, c) (k > 0) and the point as (X / d, Y / d), d > 0:
     z = (k a1 X + k a2 Y + k c d) / (k d), signs of integers only.
 
     >>> side((Q(1), Q(1), Q(-1)), (Q(1, 3), Q(1, 2))), side((Q(1), Q(1), Q(-1)), (Q(1, 2), Q(1, 2)))
     (-1, 0)
     """
-    sl = getattr(line, "scaled", None)
-    if sl is not None:
-        (a1, a2, c), (X, Y, d) = sl, _scaled_point(point)
-        z = a1 * X + a2 * Y + c * d
-        return ((z > 0) - (z < 0)) * (1 if d > 0 else -1)
-    z = line[0] * point[0] + line[1] * point[1] + line[2]
+    (a1, a2, c), (X, Y, d) = getattr(line, "scaled", line), _scaled_point(point)
+    z = a1 * X + a2 * Y + c * d  # (d > 0)
     return (z > 0) - (z < 0)
 
 
@@ -136,11 +117,11 @@ def polygon_area(points: Sequence[tuple]) -> Fraction:
     Fraction(1, 6)
     """
     pts = [_scaled_point(p) for p in points]
-    num, den = flint.fmpz(0), flint.fmpz(1)
+    num, den = 0, 1
     X0, Y0, d0 = pts[-1]
     for X1, Y1, d1 in pts:
         b = d0 * d1
         num, den = num * b + (X0 * Y1 - X1 * Y0) * den, den * b
         X0, Y0, d0 = X1, Y1, d1
-    return fmpq_to_fraction(Q(num, 2 * den))
+    return reduced_fraction(int(num), int(2 * den))  # (every d > 0)
 

@@ -44,7 +44,9 @@ from typing import Any
 
 import numpy as np
 
+from ..exact.numbers import reduced_fraction
 from ..nets.pattern import Pattern
+from ._planar_batch import BatchedFields
 from ._planar_compiled import CompiledCuts, compiled
 from ._planar_exact import frac, meet, orientation, polygon_area, q, side
 from ._planar_float import cross as float_cross
@@ -312,7 +314,7 @@ def _box_tables(lo: tuple, hi: tuple) -> tuple:
     return out
 
 
-class _Planar(CompiledCuts):
+class _Planar(CompiledCuts, BatchedFields):
     """State of one enumeration: line and vertex tables, the pieces, exact caches."""
 
     def __init__(self, job: Job):
@@ -326,8 +328,11 @@ class _Planar(CompiledCuts):
         self.cutting = [_Cutting.of(job.maps, k) for k in range(net.depth)]
         self.lines = _Grow((3,), float)  # float lines
         self.lines_err = _Grow((3,), float)
-        self.line_src: list = []  # ("box", exact triple) or (layer, neuron, prefix)
+        self.line_src: list = []  # ("box", exact triple) or (layer, neuron, prefix, start-of-layer piece)
         self.exact_lines: dict = {}
+        self.history = self.batch_maps = None  # set when the enumeration completes / by BatchedFields
+        self._lazy = 0  # exact lines and maps computed one by one so far (BatchedFields)
+        self._vert_pairs: list | None = None  # vert_lines as lists, once the enumeration is finished
         self.verts = _Grow((3,), float)  # homogeneous, last coordinate > 0
         self.verts_err = _Grow((3,), float)
         self.vert_lines = _Grow((2,), np.int64)
@@ -354,6 +359,8 @@ class _Planar(CompiledCuts):
 
     def exact_line(self, lid: int) -> tuple:
         line = self.exact_lines.get(lid)
+        if line is None and self.line_src[lid][0] != "box" and self._batch_due():
+            line = self.exact_lines.get(lid)
         if line is None:
             src = self.line_src[lid]
             line = src[1] if src[0] == "box" else self._exact_row(src[2], src[1])
@@ -363,8 +370,13 @@ class _Planar(CompiledCuts):
     def exact_vertex(self, vid: int) -> tuple:
         p = self.exact_verts.get(vid)
         if p is None:
-            l1, l2 = self.vert_lines.a[vid]
-            p = meet(self.exact_line(int(l1)), self.exact_line(int(l2)))
+            if self.history is None:  # enumerating: the table still grows
+                l1, l2 = self.vert_lines.a[vid].tolist()
+            else:  # finished: the table as lists, made once (a numpy row costs ~1 us a read)
+                if self._vert_pairs is None:
+                    self._vert_pairs = self.vert_lines.view.tolist()
+                l1, l2 = self._vert_pairs[vid]
+            p = meet(self.exact_line(l1), self.exact_line(l2))
             self.exact_verts[vid] = p
         return p
 
@@ -482,6 +494,7 @@ class _Planar(CompiledCuts):
             bar.close()
         if limit is not None and len(piece_vids) > limit:  # e.g. no hidden layer
             raise self._exceeded(list(zip(prefixes, piece_vids, piece_edges))[:limit])
+        self.history = history
         return self._regions(prefixes, piece_vids, piece_edges, _pattern_order(history, prefixes).tolist())
 
     def _advance(self, k: int, piece_vids: list, piece_edges: list, prefixes: list, maps: tuple, bar: Progress,
@@ -672,7 +685,7 @@ class _Planar(CompiledCuts):
         # the cutting lines, then the new vertices and their exact signs for the neurons after j
         line_regions = np.fromiter(cut_line, np.int64, len(cut_line))
         prefixes = self.region_prefix
-        self._add_lines(Lf[line_regions, :, j], Le[line_regions, :, j], [(k, j, prefixes[r]) for r in cut_line])
+        self._add_lines(Lf[line_regions, :, j], Le[line_regions, :, j], [(k, j, prefixes[r], r) for r in cut_line])
         vids = self._new_vertices(np.array(new_edge, dtype=np.int64), np.array(new_line, dtype=np.int64))
         regs = np.array(new_region, dtype=np.int64)
         w = Lf.shape[2]
@@ -711,19 +724,23 @@ class _Planar(CompiledCuts):
 
     # the lazy fields of a PlanarRegion (see PlanarRegion._get)
     def _affine_map(self, region: PlanarRegion) -> tuple:
-        return self.exact.affine_map(region.pattern.layers)
+        got = self._batched_map(region._index)
+        return self.exact.affine_map(region.pattern.layers) if got is None else got
 
     def _vertices(self, region: PlanarRegion) -> list:
-        return [(frac(x), frac(y)) for x, y in (self.exact_vertex(v) for v in self.final_vids[region._index])]
+        return [self.exact_vertex(v) for v in self.final_vids[region._index]]  # (Vertex: a pair of Fractions)
 
     def _area(self, region: PlanarRegion) -> Fraction:
         """The shoelace formula on the exact vertices (counter-clockwise: positive)."""
         return polygon_area([self.exact_vertex(v) for v in self.final_vids[region._index]])
 
     def _witness(self, region: PlanarRegion) -> tuple:
-        # three consecutive corners of a convex polygon are never collinear: their centroid is inside
-        (x0, y0), (x1, y1), (x2, y2) = (self.exact_vertex(v) for v in self.final_vids[region._index][:3])
-        return (frac((x0 + x1 + x2) / 3), frac((y0 + y1 + y2) / 3))
+        # three consecutive corners of a convex polygon are never collinear: their centroid is inside; in the
+        # vertices' integers (X_i / d_i, Y_i / d_i): (X_0 d_1 d_2 + X_1 d_0 d_2 + X_2 d_0 d_1) / (3 d_0 d_1 d_2)
+        (X0, Y0, d0), (X1, Y1, d1), (X2, Y2, d2) = (self.exact_vertex(v).scaled
+                                                    for v in self.final_vids[region._index][:3])
+        e0, e1, e2, D = d1 * d2, d0 * d2, d0 * d1, 3 * d0 * d1 * d2
+        return (reduced_fraction(X0 * e0 + X1 * e1 + X2 * e2, D), reduced_fraction(Y0 * e0 + Y1 * e1 + Y2 * e2, D))
 
     def _polyhedron(self, region: PlanarRegion):
         """The closed polygon as the intersection of the half-planes of its edges."""
