@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from contextlib import contextmanager
+from fractions import Fraction
 
 import numpy as np
 from hypothesis import given, settings
@@ -42,15 +43,27 @@ def _fields(net, box, first):
         part = net.regions(box)
         got = [(r.pattern, list(r.vertices), r.affine_map, r.witness, r.volume()) for r in part]
     sources = {id(r._source): r._source for r in part}
-    return got, [s.batch_maps is not None for s in sources.values()]
+    return got, [s.batched and set(s.batch_tables) == {"map", "area", "witness"} for s in sources.values()]
+
+
+def _plain(fields) -> bool:
+    """Whether every number in the fields is a Fraction of Python ints (not flint's, not numpy's)."""
+    def numbers(x):
+        if isinstance(x, (tuple, list)):
+            for y in x:
+                yield from numbers(y)
+        elif not hasattr(x, "layers"):  # (skip the pattern)
+            yield x
+    return all(type(v) is Fraction and type(v.numerator) is int and type(v.denominator) is int
+               for v in numbers(fields))
 
 
 def _same_as_lazy(net, box=BOX, batched=True):
     lazy, ran = _fields(net, box, None)
-    assert not any(ran)
+    assert not any(ran) and _plain(lazy)
     for first in (1, 7):  # from the first request, and after some lines were made one by one (if as many)
         fast, ran = _fields(net, box, first)
-        assert fast == lazy
+        assert fast == lazy and _plain(fast)
         assert first > 1 or all(ran) == batched
 
 
@@ -95,7 +108,7 @@ def test_the_batch_reads_a_slice_and_skips_what_it_does_not_cover():
     plane = Slice.through_points([0, 0, 0, 0], [1, 0, 1, 0], [0, 1, 0, -1])
     lazy, _ = _fields(net, plane, None)
     fast, ran = _fields(net, plane, 1)
-    assert fast == lazy and all(ran)
+    assert fast == lazy and all(ran) and _plain(fast)
     leaky_net = Network([([[1, 2], [2, -1], [1, 1]], [0, 1, -1], leaky("1/4"))], output=([[1, 1, 1]], [0]))
     _same_as_lazy(leaky_net, batched=False)  # other activations stay lazy
 

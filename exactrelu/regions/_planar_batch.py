@@ -18,13 +18,16 @@ exactly, fixes how many primes make the reconstruction exact.
 
 from __future__ import annotations
 
+import math
 from typing import Sequence
 
 import flint
 import numpy as np
 
 from ..exact.modular import primes, reconstruct, reduce, residues
-from ..nets.affine import ScaledRow, map_fractions
+from ..exact.numbers import coprime_fraction
+from ..nets.affine import ScaledRow
+from ._planar_exact import meet_all
 
 __all__ = ["BatchedFields", "exact_lines_and_maps"]
 
@@ -37,6 +40,16 @@ def _abs(M: flint.fmpz_mat) -> flint.fmpz_mat:
 
 def _array(M: flint.fmpz_mat) -> np.ndarray:
     return np.array([int(v) for v in M.entries()], dtype=object).reshape(M.nrows(), M.ncols())
+
+
+def _integers(line: tuple) -> tuple:
+    """A line's Python integers: a ScaledRow's ``scaled`` (flint's when made one by one), or flint rationals
+    (a box edge) times their common denominator."""
+    scaled = getattr(line, "scaled", None)
+    if scaled is not None:
+        return tuple(int(v) for v in scaled)
+    den = math.lcm(*(int(v.q) for v in line))
+    return tuple(int(v.p) * (den // int(v.q)) for v in line)
 
 
 def _max(M: flint.fmpz_mat, rows: int) -> int:
@@ -106,39 +119,120 @@ def exact_lines_and_maps(hidden: Sequence[flint.fmpz_mat], output: tuple, histor
 
 
 class BatchedFields:
-    """The planar enumerator's exact lines and maps in one batch, once enough of them are asked for (a mixin).
+    """The planar enumerator's exact fields in batches, once enough of them are asked for (a mixin).
 
-    One region's fields stay lazy and cheap; a program that reads many (every region's vertices or maps)
-    has the rest computed together after ``BATCH_AFTER`` lazy ones, or one per ``BATCH_PER`` regions if more
-    (a few regions of a big partition stay cheap, while the lazy work before a batch stays a few per cent of
-    it), where the batch applies: ReLU layers, an output layer, and a complete enumeration (``history`` set;
-    a limit's partial regions stay lazy).
+    One region's fields stay lazy and cheap.  A program that reads many has the rest computed together:
+    after ``BATCH_AFTER`` lazy requests of a kind, or one per ``BATCH_PER`` regions if more (a few regions of
+    a big partition stay cheap, while the lazy work before a batch stays a few per cent of it).  The first
+    batch makes every exact line, every vertex of the final regions and the integers of every output map
+    (:func:`exact_lines_and_maps`, :func:`meet_all`); maps, areas and witnesses are then each made for all
+    regions at once, in whole-array integer arithmetic, when that kind is due.  It applies to ReLU layers
+    with an output layer and a complete enumeration (``history`` set; a limit's partial regions stay lazy).
     """
 
     BATCH_AFTER = 32
     BATCH_PER = 64
 
-    def _batch_due(self) -> bool:
-        """Count one lazy line or map; at the threshold, compute every remaining one now (True if done)."""
+    def _due(self, kind: str) -> bool:
+        """Count one lazy request of ``kind``; True once, at its threshold, where the batch applies."""
         if not self.history:  # enumerating (its exact fallback asks lines too), stopped at a limit, or no hidden layer
             return False
-        self._lazy += 1
-        if self._lazy != max(self.BATCH_AFTER, len(self.history[-1][0]) // self.BATCH_PER) or not self.exact.is_relu:
-            return False
+        n = self._lazy[kind] = self._lazy.get(kind, 0) + 1
+        return n == max(self.BATCH_AFTER, len(self.history[-1][0]) // self.BATCH_PER) and self._batchable()
+
+    def _batchable(self) -> bool:
+        return self.exact.is_relu and self.exact.integer_layers()[1] is not None
+
+    def _batch_lines(self) -> None:
+        """Every exact line, the final regions' vertices and the output maps' integers (once)."""
+        if self.batched:
+            return
         hidden, output = self.exact.integer_layers()
-        if output is None:
-            return False
         todo = [lid for lid, src in enumerate(self.line_src) if src[0] != "box" and lid not in self.exact_lines]
         wanted = [(src[0], src[1], src[3]) for src in (self.line_src[lid] for lid in todo)]
         rows, dens, maps, den = exact_lines_and_maps(hidden, output, self.history, wanted)
         for lid, (k, _, _), row in zip(todo, wanted, rows.tolist()):
             self.exact_lines[lid] = ScaledRow.of(tuple(row), dens[k])  # (scaled in Python integers)
-        self.batch_maps = (maps.tolist(), den)  # nested lists: one region's read is a few list steps, no numpy call
-        return True
+        self._map_integers = (maps, den)
+        self.batched = True
+        self._all_vertices()
 
-    def _batched_map(self, index: int) -> tuple | None:
-        """Final piece ``index``'s exact (A, c) from the batch, or None before it ran."""
-        if self.batch_maps is None and not self._batch_due():
-            return None
-        maps, den = self.batch_maps
-        return map_fractions([v for row in maps[index] for v in row], 3, den)
+    def _all_vertices(self) -> None:
+        """Every vertex of the final regions not made yet, by :func:`meet_all` on the lines' integers."""
+        flat, _ = self._piece_vertices()
+        used = np.unique(flat).tolist()
+        todo = [v for v in used if v not in self.exact_verts]
+        if todo:
+            pairs = self.vert_lines.view[todo]
+            table = np.empty((self.lines.n, 3), dtype=object)
+            for lid in np.unique(pairs).tolist():
+                table[lid] = _integers(self.exact_line(lid))
+            for vid, v in zip(todo, meet_all(table[pairs[:, 0]], table[pairs[:, 1]])):
+                self.exact_verts[vid] = v
+        # every used vertex's (X, Y, d) by id, for the areas and witnesses in whole arrays
+        self._vertex_integers = np.empty((self.verts.n, 3), dtype=object)
+        self._vertex_integers[used] = [self.exact_verts[v].scaled for v in used]
+
+    def _piece_vertices(self) -> tuple:
+        """The final pieces' vertex ids, flat, and each piece's count."""
+        vids = self.final_vids
+        if hasattr(vids, "flat"):
+            return vids.flat, vids.size
+        return (np.fromiter((v for p in vids for v in p), np.int64),
+                np.fromiter((len(p) for p in vids), np.int64, len(vids)))
+
+    def _batched(self, kind: str, index: int) -> object:
+        """Final piece ``index``'s exact ``kind`` ("map", "area" or "witness") from its batch, or None (lazy)."""
+        table = self.batch_tables.get(kind)
+        if table is None:
+            if not self._due(kind):
+                return None
+            self._batch_lines()
+            made = {"map": self._all_maps, "area": self._all_areas, "witness": self._all_witnesses}[kind]
+            table = self.batch_tables[kind] = made()
+        return table[index]
+
+    def _all_maps(self) -> list:
+        maps, den = self._map_integers  # (pieces, outputs, 3) over den
+        g = np.gcd(maps, den)
+        out = []
+        for nums, dens in zip((maps // g).tolist(), (den // g).tolist()):
+            rows = [[coprime_fraction(n, d) for n, d in zip(rn, rd)] for rn, rd in zip(nums, dens)]
+            out.append((tuple(tuple(r[:-1]) for r in rows), tuple(r[-1] for r in rows)))
+        return out
+
+    def _scaled(self, vids: np.ndarray) -> tuple:
+        """The vertices' homogeneous integers X, Y, d (d > 0) as three object arrays."""
+        S = self._vertex_integers[vids]
+        return S[:, 0], S[:, 1], S[:, 2]
+
+    def _all_areas(self) -> list:
+        """polygon_area of every final piece, all pieces at once: with D = d_0 ... d_{k-1} (the vertices'
+        denominators), 2 area D = sum_i (X_{i-1} Y_i - X_i Y_{i-1}) D / (d_{i-1} d_i), each quotient exact."""
+        flat, size = self._piece_vertices()
+        start = np.cumsum(size) - size
+        prev = np.arange(len(flat)) - 1
+        prev[start] = start + size - 1
+        X, Y, d = self._scaled(flat)
+        rows, cols = np.repeat(np.arange(len(size)), size), np.arange(len(flat)) - np.repeat(start, size)
+        padded = np.ones((len(size), int(size.max())), dtype=object)
+        padded[rows, cols] = d
+        D = padded[:, 0]
+        for i in range(1, padded.shape[1]):
+            D = D * padded[:, i]
+        terms = (X[prev] * Y - X * Y[prev]) * (D[rows] // (d[prev] * d))
+        return _fractions(np.add.reduceat(terms, start), 2 * D)
+
+    def _all_witnesses(self) -> list:
+        """_witness of every final piece: the centroid of its first three vertices, in their integers."""
+        flat, size = self._piece_vertices()
+        start = np.cumsum(size) - size
+        (X0, Y0, d0), (X1, Y1, d1), (X2, Y2, d2) = (self._scaled(flat[start + i]) for i in range(3))
+        e0, e1, e2, D = d1 * d2, d0 * d2, d0 * d1, 3 * d0 * d1 * d2
+        return list(zip(_fractions(X0 * e0 + X1 * e1 + X2 * e2, D), _fractions(Y0 * e0 + Y1 * e1 + Y2 * e2, D)))
+
+
+def _fractions(num: np.ndarray, den: np.ndarray) -> list:
+    """num / den in lowest terms as Fractions, for object arrays of integers with den > 0."""
+    g = np.gcd(num, den)
+    return [coprime_fraction(n, d) for n, d in zip((num // g).tolist(), (den // g).tolist())]

@@ -13,8 +13,9 @@ from fractions import Fraction
 from typing import Sequence
 
 import flint
+import numpy as np
 
-from ..exact.numbers import fmpq_to_fraction, reduced_fraction
+from ..exact.numbers import coprime_fraction, fmpq_to_fraction, reduced_fraction
 
 Q = flint.fmpq
 
@@ -85,6 +86,29 @@ def meet(l1: tuple, l2: tuple) -> tuple:
     x = (l1[1] * l2[2] - l1[2] * l2[1]) / d
     y = (l1[2] * l2[0] - l1[0] * l2[2]) / d
     return _vertex(x.p * y.q, y.p * x.q, x.q * y.q)
+
+
+def meet_all(A: np.ndarray, B: np.ndarray) -> list:
+    """:func:`meet` for many pairs of lines at once, each line as the integers of a positive multiple of it:
+    A, B object arrays (n, 3).  The same Vertex values, from whole-array products (no call per vertex).
+
+    >>> meet_all(np.array([[1, 1, -1]], dtype=object), np.array([[2, -2, 0]], dtype=object))
+    [(Fraction(1, 2), Fraction(1, 2))]
+    """
+    d = A[:, 0] * B[:, 1] - A[:, 1] * B[:, 0]
+    if (d == 0).any():
+        raise ValueError("internal error: a vertex of two parallel lines")
+    sign = np.where(d < 0, -1, 1).astype(object)
+    X, Y, d = (A[:, 1] * B[:, 2] - A[:, 2] * B[:, 1]) * sign, (A[:, 2] * B[:, 0] - A[:, 0] * B[:, 2]) * sign, d * sign
+    gx, gy = np.gcd(X, d), np.gcd(Y, d)
+    g = np.gcd(gx, gy)  # the homogeneous integers kept in lowest terms: later sums and products stay small
+    out = []
+    for x, dx, y, dy, scaled in zip((X // gx).tolist(), (d // gx).tolist(), (Y // gy).tolist(), (d // gy).tolist(),
+                                    zip((X // g).tolist(), (Y // g).tolist(), (d // g).tolist())):
+        v = Vertex((coprime_fraction(x, dx), coprime_fraction(y, dy)))
+        v.scaled = scaled
+        out.append(v)
+    return out
 
 
 def orientation(l1: tuple, l2: tuple) -> int:

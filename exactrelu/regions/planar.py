@@ -330,8 +330,8 @@ class _Planar(CompiledCuts, BatchedFields):
         self.lines_err = _Grow((3,), float)
         self.line_src: list = []  # ("box", exact triple) or (layer, neuron, prefix, start-of-layer piece)
         self.exact_lines: dict = {}
-        self.history = self.batch_maps = None  # set when the enumeration completes / by BatchedFields
-        self._lazy = 0  # exact lines and maps computed one by one so far (BatchedFields)
+        self.history = None  # set when the enumeration completes
+        self.batched, self.batch_tables, self._lazy = False, {}, {}  # BatchedFields: done, tables, lazy requests
         self._vert_pairs: list | None = None  # vert_lines as lists, once the enumeration is finished
         self.verts = _Grow((3,), float)  # homogeneous, last coordinate > 0
         self.verts_err = _Grow((3,), float)
@@ -359,7 +359,8 @@ class _Planar(CompiledCuts, BatchedFields):
 
     def exact_line(self, lid: int) -> tuple:
         line = self.exact_lines.get(lid)
-        if line is None and self.line_src[lid][0] != "box" and self._batch_due():
+        if line is None and self.line_src[lid][0] != "box" and self._due("line"):
+            self._batch_lines()
             line = self.exact_lines.get(lid)
         if line is None:
             src = self.line_src[lid]
@@ -722,23 +723,27 @@ class _Planar(CompiledCuts, BatchedFields):
         self.final_vids, self.final_edges = vids, edges
         return [_planar_region(prefixes[i], self, i) for i in order]
 
-    # the lazy fields of a PlanarRegion (see PlanarRegion._get)
+    # the lazy fields of a PlanarRegion (see PlanarRegion._get), each from its batch once due (BatchedFields)
     def _affine_map(self, region: PlanarRegion) -> tuple:
-        got = self._batched_map(region._index)
+        got = self._batched("map", region._index)
         return self.exact.affine_map(region.pattern.layers) if got is None else got
 
     def _vertices(self, region: PlanarRegion) -> list:
         return [self.exact_vertex(v) for v in self.final_vids[region._index]]  # (Vertex: a pair of Fractions)
 
+    # one by one, the area and the witness read the region's vertex list (made once, kept on the region)
     def _area(self, region: PlanarRegion) -> Fraction:
         """The shoelace formula on the exact vertices (counter-clockwise: positive)."""
-        return polygon_area([self.exact_vertex(v) for v in self.final_vids[region._index]])
+        got = self._batched("area", region._index)
+        return polygon_area(region.vertices) if got is None else got
 
     def _witness(self, region: PlanarRegion) -> tuple:
+        got = self._batched("witness", region._index)
+        if got is not None:
+            return got
         # three consecutive corners of a convex polygon are never collinear: their centroid is inside; in the
         # vertices' integers (X_i / d_i, Y_i / d_i): (X_0 d_1 d_2 + X_1 d_0 d_2 + X_2 d_0 d_1) / (3 d_0 d_1 d_2)
-        (X0, Y0, d0), (X1, Y1, d1), (X2, Y2, d2) = (self.exact_vertex(v).scaled
-                                                    for v in self.final_vids[region._index][:3])
+        (X0, Y0, d0), (X1, Y1, d1), (X2, Y2, d2) = (v.scaled for v in region.vertices[:3])
         e0, e1, e2, D = d1 * d2, d0 * d2, d0 * d1, 3 * d0 * d1 * d2
         return (reduced_fraction(X0 * e0 + X1 * e1 + X2 * e2, D), reduced_fraction(Y0 * e0 + Y1 * e1 + Y2 * e2, D))
 
