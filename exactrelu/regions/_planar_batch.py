@@ -28,6 +28,7 @@ from ..exact.modular import primes, reconstruct, reduce, residues
 from ..exact.numbers import coprime_fraction
 from ..nets.affine import ScaledRow
 from ._planar_exact import meet_all
+from .gcpause import gc_paused
 
 __all__ = ["BatchedFields", "exact_lines_and_maps"]
 
@@ -147,6 +148,10 @@ class BatchedFields:
         """Every exact line, the final regions' vertices and the output maps' integers (once)."""
         if self.batched:
             return
+        with gc_paused():  # (hundreds of thousands of long-lived integers and Fractions: see gcpause)
+            self._lines_and_vertices()
+
+    def _lines_and_vertices(self) -> None:
         hidden, output = self.exact.integer_layers()
         todo = [lid for lid, src in enumerate(self.line_src) if src[0] != "box" and lid not in self.exact_lines]
         wanted = [(src[0], src[1], src[3]) for src in (self.line_src[lid] for lid in todo)]
@@ -189,7 +194,8 @@ class BatchedFields:
                 return None
             self._batch_lines()
             made = {"map": self._all_maps, "area": self._all_areas, "witness": self._all_witnesses}[kind]
-            table = self.batch_tables[kind] = made()
+            with gc_paused():
+                table = self.batch_tables[kind] = made()
         return table[index]
 
     def _all_maps(self) -> list:
