@@ -142,3 +142,17 @@ def test_reduce_at_the_edges():
         Y = np.array([0, 1, p - 1, p, p + 1, 2 * p - 1, 7 * p, 7 * p - 1, 2**53 - 1, 2**53 - p, 2**52 + 3], float)
         want = [int(v) % p for v in Y.tolist()]
         assert reduce(Y.copy(), p).tolist() == want
+
+
+def test_the_batch_keeps_denominators_past_a_machine_word():
+    """Layer denominators of 2^63 and more (tiny float weights, slices through rational points) stay integers."""
+    F = Fraction
+    net = Network([([[F(3, 2**63), F(-1, 2**70)], [F(5, 3**41), F(7, 2**64)], [1, F(1, 2**65)]],
+                    [F(1, 2**66), 0, F(-1, 2**63)]),
+                   ([[1, -2, F(1, 2**64)], [F(3, 2**67), 1, 1]], [0, F(1, 2**80)])],
+                  output=([[1, F(-1, 2**63)]], [F(1, 2**90)]))
+    _same_as_lazy(net, box=([F(-1, 2**62), -1], [1, F(1, 2**61)]))
+    # one layer's denominator in [2^63, 2^64), the next's small: numpy would make them uint64 and int64, then floats
+    word = Network([([[F(3, 2**63), 1], [1, F(-5, 2**63)], [1, 1]], [0, F(1, 2**63), -1]),
+                    ([[1, -2, 1], [3, 1, 1]], [0, F(1, 2)])], output=([[1, -1]], [0]))
+    _same_as_lazy(word)

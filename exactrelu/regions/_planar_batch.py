@@ -1,10 +1,11 @@
-"""Every exact line and output map of a finished planar enumeration at once (ReLU layers), by residues.
+"""The exact fields of a finished planar enumeration for all regions at once (ReLU layers).
 
 Asked one by one, a region's exact lines and map cost one flint product or more each, and at
 tens of thousands of regions the calls, not the arithmetic, dominate.  Here the T1 maps of all
 the enumeration's pieces are computed layer by layer as a few large float64 matrix products per
 prime (:mod:`exactrelu.exact.modular`), and only the entries the regions need are recovered as
-integers.  In the integer form of :class:`~exactrelu.nets.affine.AffineMaps` (Zh_k = [Z_k ; 0 .. 0 d_k]
+integers; vertices, areas and witnesses follow in whole arrays of Python integers, one gcd per
+number of the result.  In the integer form of :class:`~exactrelu.nets.affine.AffineMaps` (Zh_k = [Z_k ; 0 .. 0 d_k]
 with [W_k | b_k] = Z_k / d_k), the start-of-layer-k pieces' maps are
 
     G_0 = Zh_0,    G_k(piece) = Zh_k  D(bits of the piece's layer k-1)  G_{k-1}(its parent piece),
@@ -18,7 +19,9 @@ exactly, fixes how many primes make the reconstruction exact.
 
 from __future__ import annotations
 
+import itertools
 import math
+import operator
 from typing import Sequence
 
 import flint
@@ -90,7 +93,7 @@ def exact_lines_and_maps(hidden: Sequence[flint.fmpz_mat], output: tuple, histor
     """
     Zo, d_out = output
     depth = len(hidden)
-    dens = list(np.cumprod([int(Zh[Zh.nrows() - 1, Zh.ncols() - 1]) for Zh in hidden], dtype=object))
+    dens = list(itertools.accumulate((int(Zh[Zh.nrows() - 1, Zh.ncols() - 1]) for Zh in hidden), operator.mul))
     bound, layer_bound = _abs(hidden[0]), []
     for k in range(depth):
         if k:

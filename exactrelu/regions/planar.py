@@ -15,7 +15,8 @@ recomputed exactly from the exact defining lines with flint rationals
 (:mod:`._planar_exact`).  A cut is made only where a neuron takes both strict
 signs on a polygon, so every piece has nonempty interior.  Exact vertices,
 polyhedra, witnesses and affine maps of the finished regions are built lazily
-from their exact defining lines.
+from their exact defining lines; once a program reads many, the rest of each
+kind are made for all regions at once (:mod:`._planar_batch`).
 
 Other piecewise-linear activations cut the same way: a layer's "cutting rows"
 are, for each neuron and each breakpoint t of its activation, the line
