@@ -88,8 +88,9 @@ def exact_lines_and_maps(hidden: Sequence[flint.fmpz_mat], output: tuple, histor
     (P, w_k) 0/1 bits); ``lines``: (k, j, piece) for row j of G_k of start-of-layer-k piece ``piece``.
 
     Returns (rows, dens, maps, den): ``rows[i]`` the three integers of line i, whose true line is them over
-    ``dens[k]`` = d_0 ... d_k for its layer k; ``maps`` an object array (final pieces, outputs, 3) of integers,
-    the true output map of each final piece being them over ``den``.
+    ``dens[k]`` = d_0 ... d_k for its layer k; ``maps()`` an object array (final pieces, outputs, 3) of
+    integers, the true output map of each final piece being them over ``den`` (recovered when called: the
+    residues are kept, the reconstruction is left to whoever wants the maps).
     """
     Zo, d_out = output
     depth = len(hidden)
@@ -119,7 +120,7 @@ def exact_lines_and_maps(hidden: Sequence[flint.fmpz_mat], output: tuple, histor
         map_res.append(_through(residues(Zs[-1], p).T, G, parent, bits, p).transpose(0, 2, 1))
         line_res.append(np.concatenate(got)[order])
     rows = reconstruct(line_res, ps) if lines else np.zeros((0, 3), dtype=object)
-    return rows, dens, reconstruct(map_res, ps), int(d_out) * dens[-1]
+    return rows, dens, lambda: reconstruct(map_res, ps), int(d_out) * dens[-1]
 
 
 class BatchedFields:
@@ -203,6 +204,7 @@ class BatchedFields:
 
     def _all_maps(self) -> list:
         maps, den = self._map_integers  # (pieces, outputs, 3) over den
+        maps = maps()
         g = np.gcd(maps, den)
         out = []
         for nums, dens in zip((maps // g).tolist(), (den // g).tolist()):
