@@ -63,8 +63,7 @@ class _Pieces:
     def of(cls, pieces: Any) -> "_Pieces":
         if isinstance(pieces, _Pieces):
             return pieces
-        size = np.fromiter((len(p) for p in pieces), np.int64, len(pieces))
-        return cls(np.fromiter((v for p in pieces for v in p), np.int64, int(size.sum())), size)
+        return cls(np.array([v for p in pieces for v in p], np.int64), np.array([len(p) for p in pieces], np.int64))
 
     def __len__(self) -> int:
         return len(self.size)
@@ -140,7 +139,7 @@ class CompiledCuts:
         R, w = Lf.shape[0], Lf.shape[2]
         vids, edges = _Pieces.of(piece_vids), _Pieces.of(piece_edges)
         sizes = vids.size
-        n = int(sizes.sum())
+        n = len(vids.flat)
         t = _Tables(n, R, w)
         jit.load_pieces(vids.flat, edges.flat, sizes, t.slot_vid, t.pool_edge, t.slot_region, t.pool_slot, t.start,
                         t.size, t.piece_region)

@@ -139,7 +139,7 @@ def masked_products(LT: np.ndarray, LeT: np.ndarray, bits: np.ndarray, Wf: np.nd
     wn = Wf.shape[0]
     out = np.empty((P, 3, wn))
     err = np.empty((P, 3, wn))
-    absW, WeT, g = np.abs(Wf).T, We.T if We.any() else None, gamma(w)
+    absW, WeT, g = np.abs(Wf).T, We.T if np.count_nonzero(We) else None, gamma(w)  # (no ndarray.any wrapper)
     for a in range(0, P, _CHUNK):
         b = min(P, a + _CHUNK)
         mask = bits[a:b, None, :]

@@ -534,7 +534,7 @@ class _Planar(CompiledCuts, BatchedFields):
         if k + 1 < self.net.depth:
             Lf, Le = maps
             Wf, We, bf, be = self.wf[k + 1]
-            if cut.owner is None and self.crossing is not None and not We.any():
+            if cut.owner is None and self.crossing is not None and not np.count_nonzero(We):
                 new_maps = self._next_maps_by_region(Lf, Le, region, bits, Wf, We, bf, be)
             elif cut.owner is None:
                 new_maps = float_next_maps(Lf[region], Le[region], bits.astype(bool), Wf, We, bf, be)
