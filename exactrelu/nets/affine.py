@@ -200,7 +200,7 @@ class ScaledRow(tuple):
 
     @classmethod
     def of(cls, ints: tuple, D: Any) -> "ScaledRow":
-        """The row ints / D (D > 0) from its flint integers ``ints``, which it keeps as ``scaled``."""
+        """The row ints / D (D > 0) from its integers ``ints`` (flint's or Python's), kept as ``scaled``."""
         row = cls(flint.fmpq(v, D) for v in ints)
         row.scaled = ints
         return row
