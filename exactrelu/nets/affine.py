@@ -39,7 +39,7 @@ import flint
 
 from ..exact.numbers import fmpq_to_fraction, reduced_fraction, to_matrix, to_vector
 
-__all__ = ["AffineMaps", "ScaledRow", "map_fractions", "split", "split_fractions"]
+__all__ = ["AffineMaps", "ScaledRow", "map_of_rows", "split", "split_fractions"]
 
 _ZERO = flint.fmpq(0)
 _ONE = flint.fmpq(1)
@@ -517,17 +517,16 @@ class AffineMaps:
         if not layers:
             return split_fractions(self._out)
         P, den = self._zoutput(layers)
-        return map_fractions(P.entries(), P.ncols(), int(den))
+        den = int(den)
+        return map_of_rows([reduced_fraction(int(v), den) for v in P.entries()], P.ncols())
 
 
-def map_fractions(flat: Sequence, c: int, den: int) -> tuple[tuple, tuple]:
-    """(A, c) as Fraction tuples from the integers of the rows [A_i | c_i] (``flat``, rows of c entries, read
-    row after row) over one denominator den > 0: one gcd per entry.
+def map_of_rows(ents: Sequence, c: int) -> tuple[tuple, tuple]:
+    """(A, c) as tuples from the entries of the homogeneous rows [A_i | c_i], c entries each, row after row.
 
-    >>> map_fractions([2, -4, 3], 3, 6)
-    (((Fraction(1, 3), Fraction(-2, 3)),), (Fraction(1, 2),))
+    >>> map_of_rows([1, 2, 3, 4, 5, 6], 3)
+    (((1, 2), (4, 5)), (3, 6))
     """
-    ents = [reduced_fraction(int(v), den) for v in flat]
     r = len(ents) // c
     return tuple(tuple(ents[i * c:(i + 1) * c - 1]) for i in range(r)), tuple(ents[i * c + c - 1] for i in range(r))
 
@@ -542,6 +541,4 @@ def split(H: flint.fmpq_mat) -> tuple[flint.fmpq_mat, flint.fmpq_mat]:
 
 def split_fractions(H: flint.fmpq_mat) -> tuple[tuple, tuple]:
     """A homogeneous [A | c] as Fraction tuples (A, c)."""
-    r, c = H.nrows(), H.ncols()
-    ents = [_frac(v) for v in H.entries()]
-    return tuple(tuple(ents[i * c:(i + 1) * c - 1]) for i in range(r)), tuple(ents[i * c + c - 1] for i in range(r))
+    return map_of_rows([_frac(v) for v in H.entries()], H.ncols())

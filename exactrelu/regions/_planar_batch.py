@@ -29,7 +29,7 @@ import numpy as np
 
 from ..exact.modular import primes, reconstruct, reduce, residues
 from ..exact.numbers import coprime_fraction
-from ..nets.affine import ScaledRow
+from ..nets.affine import ScaledRow, map_of_rows
 from ._planar_exact import meet_all
 from .gcpause import gc_paused
 
@@ -168,7 +168,7 @@ class BatchedFields:
 
     def _all_vertices(self) -> None:
         """Every vertex of the final regions not made yet, by :func:`meet_all` on the lines' integers."""
-        flat, _ = self._piece_vertices()
+        flat, _, _ = self._piece_vertices()
         used = np.unique(flat).tolist()
         todo = [v for v in used if v not in self.exact_verts]
         if todo:
@@ -183,12 +183,14 @@ class BatchedFields:
         self._vertex_integers[used] = [self.exact_verts[v].scaled for v in used]
 
     def _piece_vertices(self) -> tuple:
-        """The final pieces' vertex ids, flat, and each piece's count."""
+        """The final pieces' vertex ids, flat, each piece's count and where each starts in the flat ids."""
         vids = self.final_vids
         if hasattr(vids, "flat"):
-            return vids.flat, vids.size
-        return (np.fromiter((v for p in vids for v in p), np.int64),
-                np.fromiter((len(p) for p in vids), np.int64, len(vids)))
+            flat, size = vids.flat, vids.size
+        else:
+            flat = np.fromiter((v for p in vids for v in p), np.int64)
+            size = np.fromiter((len(p) for p in vids), np.int64, len(vids))
+        return flat, size, np.cumsum(size) - size
 
     def _batched(self, kind: str, index: int) -> object:
         """Final piece ``index``'s exact ``kind`` ("map", "area" or "witness") from its batch, or None (lazy)."""
@@ -203,14 +205,11 @@ class BatchedFields:
         return table[index]
 
     def _all_maps(self) -> list:
-        maps, den = self._map_integers  # (pieces, outputs, 3) over den
+        maps, den = self._map_integers  # (pieces, outputs, 3) over den, once reconstructed
         maps = maps()
-        g = np.gcd(maps, den)
-        out = []
-        for nums, dens in zip((maps // g).tolist(), (den // g).tolist()):
-            rows = [[coprime_fraction(n, d) for n, d in zip(rn, rd)] for rn, rd in zip(nums, dens)]
-            out.append((tuple(tuple(r[:-1]) for r in rows), tuple(r[-1] for r in rows)))
-        return out
+        per_piece = maps.shape[1] * 3
+        ents = _fractions(maps.ravel(), den)
+        return [map_of_rows(ents[i:i + per_piece], 3) for i in range(0, len(ents), per_piece)]
 
     def _scaled(self, vids: np.ndarray) -> tuple:
         """The vertices' homogeneous integers X, Y, d (d > 0) as three object arrays."""
@@ -220,8 +219,7 @@ class BatchedFields:
     def _all_areas(self) -> list:
         """polygon_area of every final piece, all pieces at once: with D = d_0 ... d_{k-1} (the vertices'
         denominators), 2 area D = sum_i (X_{i-1} Y_i - X_i Y_{i-1}) D / (d_{i-1} d_i), each quotient exact."""
-        flat, size = self._piece_vertices()
-        start = np.cumsum(size) - size
+        flat, size, start = self._piece_vertices()
         prev = np.arange(len(flat)) - 1
         prev[start] = start + size - 1
         X, Y, d = self._scaled(flat)
@@ -236,8 +234,7 @@ class BatchedFields:
 
     def _all_witnesses(self) -> list:
         """_witness of every final piece: the centroid of its first three vertices, in their integers."""
-        flat, size = self._piece_vertices()
-        start = np.cumsum(size) - size
+        flat, _, start = self._piece_vertices()
         (X0, Y0, d0), (X1, Y1, d1), (X2, Y2, d2) = (self._scaled(flat[start + i]) for i in range(3))
         e0, e1, e2, D = d1 * d2, d0 * d2, d0 * d1, 3 * d0 * d1 * d2
         return list(zip(_fractions(X0 * e0 + X1 * e1 + X2 * e2, D), _fractions(Y0 * e0 + Y1 * e1 + Y2 * e2, D)))
