@@ -20,8 +20,10 @@ from hypothesis import strategies as st
 
 from exactrelu import Network, Slice
 from exactrelu.nets.activation import leaky
-from exactrelu.exact.modular import primes, reconstruct, reduce, residues
-from exactrelu.regions._planar_batch import BatchedFields
+from exactrelu.exact.modular import primes, reconstruct, reduce, residue_stack, residues
+from exactrelu.regions import _planar_batch
+from exactrelu.regions._planar_batch import BatchedFields, _Layer
+from exactrelu.regions._planar_float import float_layer
 from exactrelu.testing import networks
 
 BOX = ([-2, -2], [2, 2])
@@ -43,7 +45,7 @@ def _fields(net, box, first):
         part = net.regions(box)
         got = [(r.pattern, list(r.vertices), r.affine_map, r.witness, r.volume()) for r in part]
     sources = {id(r._source): r._source for r in part}
-    return got, [s.batched and set(s.batch_tables) == {"map", "area", "witness"} for s in sources.values()]
+    return got, [s.batched and set(s.batch_tables) == {"vertices", "map", "area", "witness"} for s in sources.values()]
 
 
 def _plain(fields) -> bool:
@@ -101,6 +103,42 @@ def test_the_batch_equals_the_lazy_read_out_on_float32_weights(seed, widths):
     _same_as_lazy(Network(layers, output=head), box=([-1, -1], [1, 1]))
 
 
+def test_the_maps_made_with_the_lines_equal_the_maps_made_later(monkeypatch):
+    """Past KEEP_BYTES the last layer's maps are made in the lines' pass; else later, from kept residues."""
+    rng = np.random.default_rng(11)
+    layers = [(rng.integers(-4, 5, (7, 2)), rng.integers(-3, 4, 7)), (rng.integers(-4, 5, (6, 7)), rng.integers(-3, 4, 6)),
+              (rng.integers(-4, 5, (5, 6)), rng.integers(-3, 4, 5))]
+    net = Network(layers, output=(rng.integers(-2, 3, (2, 5)), [1, -1]))
+    kept, _ = _fields(net, BOX, 1)
+    monkeypatch.setattr(_planar_batch, "KEEP_BYTES", 0)
+    _same_as_lazy(net)
+    assert _fields(net, BOX, 1)[0] == kept
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 9), st.integers(1, 9), st.sampled_from(["float32", "float64", "rational"]))
+def test_a_layers_integers_from_its_floats_equal_flints(seed, rows, cols, kind):
+    """The fast path that reads a float layer's integers from its floats gives flint's integers, residues and
+    bound; a layer whose floats are not exact takes flint's path."""
+    rng = np.random.default_rng(seed)
+    W, b = rng.normal(0, 2.0**rng.integers(-30, 10), (rows, cols)), rng.normal(0, 1, rows)
+    if kind == "float32":  # (of one scale: its integers fit 62 bits; float64's may not, then flint's path)
+        W, b = rng.normal(0, 1, (rows, cols)).astype(np.float32), b.astype(np.float32)
+    elif kind == "rational":
+        W = [[Fraction(3 * int(v * 1000) + 1, 3) for v in row] for row in W]  # (no third is a float)
+    net = Network([(W, b)], output=([[1] * rows], [0]))
+    from exactrelu.nets.affine import AffineMaps
+
+    [Zh], _ = AffineMaps.of(net).integer_layers()
+    d = int(Zh[rows, cols])
+    fast, slow = _Layer(Zh, d, float_layer(*net.layers[0])), _Layer(Zh, d, None)
+    assert fast.small is not None if kind == "float32" else kind == "float64" or fast.small is None
+    assert fast.ints.tolist() == slow.ints.tolist() == [[int(v) for v in r] for r in Zh.tolist()]
+    assert fast.absolute == slow.absolute
+    ps = primes(cols + 1, 2**200)
+    assert np.array_equal(fast.residues(ps), slow.residues(ps))
+
+
 def test_the_batch_reads_a_slice_and_skips_what_it_does_not_cover():
     rng = np.random.default_rng(5)
     net = Network([(rng.integers(-3, 4, (6, 4)), rng.integers(-2, 3, 6)), (rng.integers(-3, 4, (5, 6)), [0] * 5)],
@@ -121,6 +159,17 @@ def test_residues_reconstruct_every_integer_within_the_bound(inner, bound, data)
     values = [bound, -bound, 0] + data.draw(st.lists(st.integers(-bound, bound), max_size=20))
     got = reconstruct([residues(np.array(values, dtype=object), p) for p in ps], ps)
     assert got.tolist() == values
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(-(2**300), 2**300) | st.sampled_from([2**64 - 1, -(2**64), 2**15, -(2**15) - 1, 0]),
+                max_size=30), st.integers(1, 3000), st.integers(1, 2**200))
+def test_a_residue_stack_equals_each_primes_residues(values, inner, bound):
+    """All primes at once from 16-bit limbs (two's complement) equal Python's % prime by prime."""
+    ps = primes(inner, bound)
+    got = residue_stack(np.array(values, dtype=object).reshape(len(values), 1), ps)
+    assert got.shape == (len(ps), len(values), 1)
+    assert [got[i].ravel().tolist() for i in range(len(ps))] == [[float(v % p) for v in values] for p in ps]
 
 
 @settings(max_examples=60, deadline=None)

@@ -39,6 +39,25 @@ def test_restrict_is_the_network_on_the_slice_exactly(pair, data):
     assert small(t) == net(s.to_input(t)) and small.pattern(t) == net.pattern(s.to_input(t))
 
 
+@settings(max_examples=30, deadline=None)
+@given(nets_and_slices(), st.data())
+def test_a_restriction_shares_the_deeper_integer_layers_and_not_the_first(pair, data):
+    """restrict() hands the deeper layers' integer forms to the restricted maps (made once); the first layer's,
+    and what is made from it (its rows), are the restriction's own, even when the parent had made its own."""
+    net, s = pair
+    parent = net.affine_maps()
+    hidden, _ = parent.integer_layers()
+    parent._zrows(0)  # (the parent's own first-layer rows made, as an enumeration of the parent would)
+    small = net.restrict(s)
+    got, want = small.affine_maps().integer_layers(), Network(small.layers, output=small.output).affine_maps()
+    assert str(got) == str(want.integer_layers())
+    assert all(a is b for a, b in zip(got[0][1:], hidden[1:]))
+    bits = small.pattern([data.draw(rationals()) for _ in range(s.dim)]).layers
+    for k in range(net.depth):
+        for j in range(net.widths[k]):
+            assert small.affine_maps().row(tuple(bits[:k]), j) == want.row(tuple(bits[:k]), j)
+
+
 @settings(max_examples=25, deadline=None)
 @given(st.sampled_from([1, 2]).flatmap(lambda k: nets_and_slices(k=k)))
 def test_regions_of_a_slice_tile_its_box_and_know_their_input_points(pair):

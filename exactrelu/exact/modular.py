@@ -26,7 +26,7 @@ from typing import Sequence
 import flint
 import numpy as np
 
-__all__ = ["primes", "residues", "reduce", "reconstruct"]
+__all__ = ["primes", "residues", "residue_stack", "reduce", "reconstruct"]
 
 _EXACT = 2**53  # floats hold every integer below this exactly
 
@@ -68,6 +68,39 @@ def residues(values: np.ndarray, p: int) -> np.ndarray:
     [4.0, 1.0, 2.0]
     """
     return (np.asarray(values, dtype=object) % p).astype(np.float64)
+
+
+def residue_stack(values: np.ndarray, ps: Sequence[int]) -> np.ndarray:
+    """An array of Python integers modulo every prime of ``ps`` (each below 2**26.5), as float64 in [0, p):
+    shape (len(ps), *values.shape).
+
+    Each integer is cut once into 16-bit limbs (its two's complement bytes), and the limbs times
+    2**(16 i) mod p are summed by one float64 product for all primes at once: a limb is below 2**16
+    and a power below 2**26.5, so each term is an integer below 2**42.5 and a sum of up to 1024 of
+    them (16,384-bit integers; longer ones take Python's %) stays below 2**53, exact.
+
+    >>> residue_stack(np.array([[-1, 2**80], [7, -(2**70) - 3]], dtype=object), (5, 7)).tolist()
+    [[[4.0, 1.0], [2.0, 3.0]], [[6.0, 4.0], [0.0, 2.0]]]
+    """
+    values = np.asarray(values, dtype=object)
+    flat = values.ravel().tolist()
+    if not flat:
+        return np.zeros((len(ps), *values.shape))
+    size = 2 * ((max(-min(flat), max(flat)).bit_length() + 16) // 16)  # bytes: 16-bit limbs, a sign bit to spare
+    if size > 2048:
+        return np.stack([residues(values, p) for p in ps])
+    limbs = np.frombuffer(b"".join(v.to_bytes(size, "little", signed=True) for v in flat), dtype="<u2")
+    limbs = limbs.reshape(len(flat), size // 2).astype(np.float64)
+    weights = np.array([[pow(2, 16 * i, p) for p in ps] for i in range(size // 2)], dtype=np.float64)
+    R = limbs @ weights  # (values, primes): the unsigned value of the bytes modulo each p, unreduced
+    P = np.array(ps, dtype=np.float64)
+    R -= np.floor(R * (1.0 / P)) * P  # (R / P below 2**53 / p: the floor may be off by one, as in reduce)
+    # two's complement: the bytes of a negative value read 2**(8 size) more than it
+    R -= np.outer(limbs[:, -1] >= 2**15, [pow(2, 8 * size, p) for p in ps])
+    R += P * (R < 0)  # now in (-2p, 2p): at most two corrections each way
+    R += P * (R < 0)
+    R -= P * (R >= P)
+    return R.T.reshape(len(ps), *values.shape)
 
 
 def reduce(Y: np.ndarray, p: int) -> np.ndarray:

@@ -27,10 +27,11 @@ from typing import Sequence
 import flint
 import numpy as np
 
-from ..exact.modular import primes, reconstruct, reduce, residues
+from ..exact.modular import primes, reconstruct, reduce, residue_stack
 from ..exact.numbers import coprime_fraction
 from ..nets.affine import ScaledRow, map_of_rows
 from ._planar_exact import meet_all
+from ._planar_float import float_layer
 from .gcpause import gc_paused
 
 __all__ = ["BatchedFields", "exact_lines_and_maps"]
@@ -38,12 +39,75 @@ __all__ = ["BatchedFields", "exact_lines_and_maps"]
 _CHUNK = 4096  # pieces per product: bounds the gathered block (width x 3 x 4096 floats)
 
 
-def _abs(M: flint.fmpz_mat) -> flint.fmpz_mat:
-    return flint.fmpz_mat(M.nrows(), M.ncols(), [abs(v) for v in M.entries()])
+# id(M) -> _Layer of M: a network's layers are the same objects from one enumeration to the next (a slice's
+# restrictions share all but the first), so each is converted once.  Only small layers are kept (a bounded
+# memory); an entry holds its matrix, so the id stays the matrix's own while cached.
+_LAYER_CACHE: dict = {}
+_LAYER_CACHE_SIZE, _LAYER_CACHE_ENTRIES = 16, 2**16
 
 
-def _array(M: flint.fmpz_mat) -> np.ndarray:
-    return np.array([int(v) for v in M.entries()], dtype=object).reshape(M.nrows(), M.ncols())
+class _Layer:
+    """One layer's integers as the batch uses them: M (an fmpz_mat, [Z ; 0 ... 0 d] for a hidden layer, Z for
+    the output layer), its entries (Python integers; int64 too when they fit), |M| as a matrix (the bound),
+    and M modulo one set of primes."""
+
+    def __init__(self, M: flint.fmpz_mat, d: int, floats: tuple | None):
+        self.M, self.small = M, _small_integers(M, d, floats)
+        self.ints = self.small.astype(object) if self.small is not None else \
+            np.array([int(v) for v in M.entries()], dtype=object).reshape(M.nrows(), M.ncols())
+        self.absolute = flint.fmpz_mat(M.nrows(), M.ncols(), np.abs(self.ints).ravel().tolist())
+        self._residues: tuple = ((), None)
+
+    @classmethod
+    def of(cls, M: flint.fmpz_mat, d: int, floats: tuple | None = None) -> "_Layer":
+        """The layer of M, made once while it is among the recent small ones (kept by identity)."""
+        got = _LAYER_CACHE.get(id(M))
+        if got is None or got.M is not M:
+            got = cls(M, d, floats)
+            if got.ints.size <= _LAYER_CACHE_ENTRIES:
+                if len(_LAYER_CACHE) >= _LAYER_CACHE_SIZE:
+                    _LAYER_CACHE.pop(next(iter(_LAYER_CACHE)))  # (the oldest)
+                _LAYER_CACHE[id(M)] = got
+        return got
+
+    def residues(self, ps: tuple) -> np.ndarray:
+        """M modulo each prime, transposed: (primes, columns, rows) float64."""
+        if self._residues[0] != ps:
+            if self.small is not None:
+                got = (self.small[None] % np.array(ps, dtype=np.int64)[:, None, None]).astype(np.float64)
+            else:
+                got = residue_stack(self.ints, ps)
+            self._residues = (ps, got.transpose(0, 2, 1))
+        return self._residues[1]
+
+
+def _small_integers(M: flint.fmpz_mat, d: int, floats: tuple | None) -> np.ndarray | None:
+    """M's entries as int64, from its layer's floats (Wf, We, bf, be), or None.
+
+    Where those floats are exact (float weights: every error 0) and the layer's denominator d is a power of
+    two, M = [W | b] d entry by entry (a hidden layer's with the last row 0 ... 0 d), each a float times a power
+    of two, so exact; used when every entry is below 2**62.  (python-flint spends ~0.5 us on each entry it
+    converts: this is most of a new network's first read-out.)"""
+    if floats is None:
+        return None
+    Wf, We, bf, be = floats
+    r, c = M.nrows(), M.ncols()
+    w = Wf.shape[0]
+    if (Wf.shape[1] + 1 != c) or r not in (w, w + 1) or d <= 0 or d & (d - 1) or d.bit_length() > 900 \
+            or We.any() or be.any():
+        return None
+    H = np.zeros((r, c))
+    H[:w, :-1], H[:w, -1] = Wf, bf
+    H *= float(d)
+    if r > w:
+        H[w, -1] = d
+    if not np.all(np.abs(H) < 2.0**62):
+        return None
+    Z = H.astype(np.int64)
+    # the rows' first and last entries against M: a slip between the floats and the exact layer would show
+    if any(int(M[i, j]) != int(Z[i, j]) for i in (0, r - 1) for j in (0, c - 1)):
+        raise AssertionError("internal error: a layer's floats and its exact integers disagree")
+    return Z
 
 
 def _integers(line: tuple) -> tuple:
@@ -79,48 +143,102 @@ def _through(ZpT: np.ndarray, G: np.ndarray, parent: np.ndarray, bits: np.ndarra
     return out
 
 
+def _wanted_rows(ZpT: np.ndarray, G: np.ndarray, parent: np.ndarray, bits: np.ndarray, rows: np.ndarray,
+                 pieces: np.ndarray, p: int) -> np.ndarray:
+    """Row ``rows[i]`` of (Zp D(bits) G(parent))^T of piece ``pieces[i]`` mod p, (lines, 3): only the lines
+    asked for, not every row of every piece, in chunks of lines."""
+    out = np.empty((len(rows), 3))
+    inner = G.shape[2]
+    for a in range(0, len(rows), _CHUNK):
+        b = min(len(rows), a + _CHUNK)
+        Z = ZpT.T[rows[a:b]]  # (lines, inner): each line's row of Zp, times its piece's bits
+        Z[:, : inner - 1] *= bits[pieces[a:b]]
+        X = G[parent[pieces[a:b]]]  # (lines, 3, inner)
+        X *= Z[:, None, :]
+        # the sums (of non-negative integers, below 2**53: exact in any order) as one matrix-vector product
+        out[a:b] = reduce((X.reshape(-1, inner) @ np.ones(inner)).reshape(b - a, 3), p)
+    return out
+
+
+# the residues of the last hidden layer's inputs are kept for the maps (asked for later, or never) up to this
+# many bytes; past it the maps are made with the lines, in one pass over the layers
+KEEP_BYTES = 64 * 2**20
+
+
 def exact_lines_and_maps(hidden: Sequence[flint.fmpz_mat], output: tuple, history: Sequence[tuple],
-                         lines: Sequence[tuple]) -> tuple:
+                         lines: Sequence[tuple], floats: Sequence | None = None) -> tuple:
     """The integer rows of the requested lines and the integer output maps of every final piece.
 
     ``hidden``/``output``: ``AffineMaps.integer_layers()`` (ReLU layers, at least one, and an output layer);
     ``history[k]``: (parent, bits) of the pieces after layer k's cuts (their start-of-layer-k piece, their
-    (P, w_k) 0/1 bits); ``lines``: (k, j, piece) for row j of G_k of start-of-layer-k piece ``piece``.
+    (P, w_k) 0/1 bits); ``lines``: (k, j, piece) for row j of G_k of start-of-layer-k piece ``piece``;
+    ``floats``: per layer, the output's last, :func:`float_layer`'s floats and errors, or None (a fast path
+    for float weights).
 
     Returns (rows, dens, maps, den): ``rows[i]`` the three integers of line i, whose true line is them over
     ``dens[k]`` = d_0 ... d_k for its layer k; ``maps()`` an object array (final pieces, outputs, 3) of
-    integers, the true output map of each final piece being them over ``den`` (recovered when called: the
-    residues are kept, the reconstruction is left to whoever wants the maps).
+    integers, the true output map of each final piece being them over ``den``.  The lines of the last hidden
+    layer are made row by row; its whole maps, which only the output maps need, are made when ``maps()`` is
+    called (from the kept residues of the layer before, up to ``KEEP_BYTES``; else with the lines).
     """
     Zo, d_out = output
     depth = len(hidden)
     dens = list(itertools.accumulate((int(Zh[Zh.nrows() - 1, Zh.ncols() - 1]) for Zh in hidden), operator.mul))
-    bound, layer_bound = _abs(hidden[0]), []
-    for k in range(depth):
-        if k:
-            bound = _abs(hidden[k]) * bound
-        layer_bound.append(_max(bound, hidden[k].nrows() - 1))
-    out_bound = _max(_abs(Zo) * bound, Zo.nrows())
+    floats = list(floats) if floats is not None else [None] * (depth + 1)
+    layers = [_Layer.of(M, int(d), f) for M, d, f in zip((*hidden, Zo), (*(Zh[Zh.nrows() - 1, Zh.ncols() - 1]
+                                                                          for Zh in hidden), d_out), floats)]
     inner = max([Zh.ncols() for Zh in hidden] + [Zo.ncols()])
-    ps = primes(inner, max([out_bound, *(layer_bound[k] for k, _, _ in lines)]))
-    Zs = [_array(Zh) for Zh in hidden] + [_array(Zo)]
+    ps = primes(inner, _bound(layers, {k for k, _, _ in lines}))
+    Rs = [layer.residues(ps) for layer in layers]  # per layer (primes, inner, rows): Zp^T
     by_layer = [[i for i, (k, _, _) in enumerate(lines) if k == layer] for layer in range(depth)]
     want = [(np.array([lines[i][1] for i in ids], np.int64), np.array([lines[i][2] for i in ids], np.int64))
             for ids in by_layer]
     order = np.argsort(np.concatenate([np.array(ids, np.int64) for ids in by_layer]), kind="stable")
-    line_res, map_res = [], []
-    for p in ps:
-        G = residues(Zs[0], p).T[None]  # G_0 of the one start piece (the box), transposed: (1, 3, w_0 + 1)
+    last = depth - 1
+    kept_pieces = len(history[last - 2][0]) if last >= 2 else 1  # G_{last-1}'s
+    keep = last > 0 and kept_pieces * 3 * inner * 8 * len(ps) <= KEEP_BYTES
+    line_res, kept, map_res = [], [], []
+    for i, p in enumerate(ps):
+        G = Rs[0][i][None]  # G_0 of the one start piece (the box), transposed: (1, 3, w_0 + 1)
         got = [G[want[0][1], :, want[0][0]]]
         for k in range(1, depth):
             parent, bits = history[k - 1]
-            G = _through(residues(Zs[k], p).T, G, parent, bits, p)
+            if k == last and keep:  # the last hidden layer's lines only, row by row; G_{last-1} kept for the maps
+                got.append(_wanted_rows(Rs[k][i], G, parent, bits, want[k][0], want[k][1], p))
+                kept.append(G)
+                break
+            G = _through(Rs[k][i], G, parent, bits, p)
             got.append(G[want[k][1], :, want[k][0]])
-        parent, bits = history[depth - 1]
-        map_res.append(_through(residues(Zs[-1], p).T, G, parent, bits, p).transpose(0, 2, 1))
+        else:
+            map_res.append(_output_maps(Rs, i, G, history, p))
         line_res.append(np.concatenate(got)[order])
     rows = reconstruct(line_res, ps) if lines else np.zeros((0, 3), dtype=object)
-    return rows, dens, lambda: reconstruct(map_res, ps), int(d_out) * dens[-1]
+
+    def maps() -> np.ndarray:
+        if kept:
+            parent, bits = history[last - 1]
+            got = [_output_maps(Rs, i, _through(Rs[last][i], G, parent, bits, p), history, p)
+                   for i, (p, G) in enumerate(zip(ps, kept))]
+        return reconstruct(got if kept else map_res, ps)
+
+    return rows, dens, maps, int(d_out) * dens[-1]
+
+
+def _bound(layers: Sequence[_Layer], line_layers: set) -> int:
+    """A bound on every integer the batch recovers: the entries of |Z_k| ... |Z_0| (the hidden layers' rows
+    of the layers with lines; every output map's)."""
+    bound, most = None, 0
+    for k, layer in enumerate(layers[:-1]):
+        bound = layer.absolute if k == 0 else layer.absolute * bound
+        if k in line_layers:
+            most = max(most, _max(bound, layer.M.nrows() - 1))
+    return max(most, _max(layers[-1].absolute * bound, layers[-1].M.nrows()))
+
+
+def _output_maps(Rs: list, i: int, G: np.ndarray, history: Sequence[tuple], p: int) -> np.ndarray:
+    """Zo D(bits) G_{L-1}(parent) mod the i-th prime, (final pieces, outputs, 3)."""
+    parent, bits = history[-1]
+    return _through(Rs[-1][i], G, parent, bits, p).transpose(0, 2, 1)
 
 
 class BatchedFields:
@@ -129,13 +247,14 @@ class BatchedFields:
     One region's fields stay lazy and cheap.  A program that reads many has the rest computed together:
     after ``BATCH_AFTER`` lazy requests of a kind, or one per ``BATCH_PER`` regions if more (a few regions of
     a big partition stay cheap, while the lazy work before a batch stays a few per cent of it).  The first
-    batch makes every exact line, every vertex of the final regions and the integers of every output map
-    (:func:`exact_lines_and_maps`, :func:`meet_all`); maps, areas and witnesses are then each made for all
-    regions at once, in whole-array integer arithmetic, when that kind is due.  It applies to ReLU layers
-    with an output layer and a complete enumeration (``history`` set; a limit's partial regions stay lazy).
+    batch makes every exact line (as integers: a line's rationals are made if it is asked for) and every
+    vertex of the final regions, with each region's vertex list (:func:`exact_lines_and_maps`,
+    :func:`meet_all`).  Maps, areas and witnesses are each made for all regions at once, in whole-array
+    integer arithmetic, when that kind is due.  It applies to ReLU layers with an output layer and a
+    complete enumeration (``history`` set; a limit's partial regions stay lazy).
     """
 
-    BATCH_AFTER = 32
+    BATCH_AFTER = 8
     BATCH_PER = 64
 
     def _due(self, kind: str) -> bool:
@@ -159,28 +278,45 @@ class BatchedFields:
         hidden, output = self.exact.integer_layers()
         todo = [lid for lid, src in enumerate(self.line_src) if src[0] != "box" and lid not in self.exact_lines]
         wanted = [(src[0], src[1], src[3]) for src in (self.line_src[lid] for lid in todo)]
-        rows, dens, maps, den = exact_lines_and_maps(hidden, output, self.history, wanted)
-        for lid, (k, _, _), row in zip(todo, wanted, rows.tolist()):
-            self.exact_lines[lid] = ScaledRow.of(tuple(row), dens[k])  # (scaled in Python integers)
+        floats = [*self.wf, float_layer(*self.net.output)]
+        rows, dens, maps, den = exact_lines_and_maps(hidden, output, self.history, wanted, floats)
+        # the lines as integers; each one's rationals are made only if it is asked for (few are, after the batch)
+        self._line_rows = (np.array(todo, dtype=np.int64), rows, [dens[k] for k, _, _ in wanted],
+                           dict(zip(todo, range(len(todo)))))
         self._map_integers = (maps, den)
         self.batched = True
         self._all_vertices()
 
+    def _batch_line(self, lid: int) -> ScaledRow | None:
+        """Line ``lid`` from the batch's integers, or None where the batch did not make it (or has not run)."""
+        if not self.batched:
+            return None
+        _, rows, dens, index = self._line_rows
+        i = index.get(lid)
+        return None if i is None else ScaledRow.of(tuple(rows[i].tolist()), dens[i])
+
     def _all_vertices(self) -> None:
         """Every vertex of the final regions not made yet, by :func:`meet_all` on the lines' integers."""
-        flat, _, _ = self._piece_vertices()
+        flat, size, start = self._piece_vertices()
         used = np.unique(flat).tolist()
         todo = [v for v in used if v not in self.exact_verts]
         if todo:
             pairs = self.vert_lines.view[todo]
             table = np.empty((self.lines.n, 3), dtype=object)
+            lids, rows, _, index = self._line_rows
+            table[lids] = rows
             for lid in np.unique(pairs).tolist():
-                table[lid] = _integers(self.exact_line(lid))
+                if lid not in index:  # (a box edge, or a line made before the batch)
+                    table[lid] = _integers(self.exact_line(lid))
             for vid, v in zip(todo, meet_all(table[pairs[:, 0]], table[pairs[:, 1]])):
                 self.exact_verts[vid] = v
-        # every used vertex's (X, Y, d) by id, for the areas and witnesses in whole arrays
+        # every used vertex's (X, Y, d) by id, for the areas and witnesses in whole arrays; each piece's vertex list
+        by_id = np.empty(self.verts.n, dtype=object)
+        by_id[used] = made = [self.exact_verts[v] for v in used]
         self._vertex_integers = np.empty((self.verts.n, 3), dtype=object)
-        self._vertex_integers[used] = [self.exact_verts[v].scaled for v in used]
+        self._vertex_integers[used] = [v.scaled for v in made]
+        listed = by_id[flat].tolist()
+        self.batch_tables["vertices"] = [listed[a:a + n] for a, n in zip(start.tolist(), size.tolist())]
 
     def _piece_vertices(self) -> tuple:
         """The final pieces' vertex ids, flat, each piece's count and where each starts in the flat ids."""

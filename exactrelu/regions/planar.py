@@ -330,7 +330,7 @@ class _Planar(CompiledCuts, BatchedFields):
         self.lines = _Grow((3,), float)  # float lines
         self.lines_err = _Grow((3,), float)
         self.line_src: list = []  # ("box", exact triple) or (layer, neuron, prefix, start-of-layer piece)
-        self.exact_lines: dict = {}
+        self.exact_lines: dict = {}  # lid -> exact line (made when asked; a batch's lines as integers until then)
         self.history = None  # set when the enumeration completes
         self.batched, self.batch_tables, self._lazy = False, {}, {}  # BatchedFields: done, tables, lazy requests
         self._vert_pairs: list | None = None  # vert_lines as lists, once the enumeration is finished
@@ -360,12 +360,14 @@ class _Planar(CompiledCuts, BatchedFields):
 
     def exact_line(self, lid: int) -> tuple:
         line = self.exact_lines.get(lid)
-        if line is None and self.line_src[lid][0] != "box" and self._due("line"):
-            self._batch_lines()
-            line = self.exact_lines.get(lid)
         if line is None:
             src = self.line_src[lid]
-            line = src[1] if src[0] == "box" else self._exact_row(src[2], src[1])
+            if src[0] == "box":
+                line = src[1]
+            else:
+                if self._due("line"):
+                    self._batch_lines()
+                line = self._batch_line(lid) or self._exact_row(src[2], src[1])
             self.exact_lines[lid] = line
         return line
 
@@ -730,6 +732,9 @@ class _Planar(CompiledCuts, BatchedFields):
         return self.exact.affine_map(region.pattern.layers) if got is None else got
 
     def _vertices(self, region: PlanarRegion) -> list:
+        table = self.batch_tables.get("vertices")  # (made with the batch's lines)
+        if table is not None:
+            return table[region._index]
         return [self.exact_vertex(v) for v in self.final_vids[region._index]]  # (Vertex: a pair of Fractions)
 
     # one by one, the area and the witness read the region's vertex list (made once, kept on the region)
