@@ -228,3 +228,41 @@ def test_compiled_zero_rows_agree_with_numpy_nan_included():
     assert want.any() and not want.all()
     assert (jit.zero_rows(LT, LeT) == want).all()
     assert (jit.zero_rows(LT[:, :, ::2], LeT[:, :, ::2]) == want[:, ::2]).all()  # strided maps too
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 4), st.integers(1, 7), st.integers(1, 5), st.integers(1, 3), st.integers(0, 2**32 - 1),
+       st.booleans())
+def test_compiled_pieces_next_maps_enclose_the_exact_maps_and_agree_with_numpy(R, w, wn, m, seed, inexact_weights):
+    """pieces_next_maps (one compiled pass) against exact arithmetic: W (s L + c) + b over every piece's slopes
+    and offsets, at the float data and the far corners of the input bounds, lies within its bound; and its
+    floats agree with the numpy kernels' (pieces_maps, next_maps) within both bounds."""
+    import numpy as np
+
+    from exactrelu.regions._planar_float import gamma, next_maps, pieces_maps
+
+    rng = np.random.default_rng(seed)
+    scale = 10.0 ** rng.integers(-3, 4, size=(R, 3, w))
+    Lf, Le = rng.normal(size=(R, 3, w)) * scale, np.abs(rng.normal(size=(R, 3, w))) * 1e-12 * scale
+    exact_S = [[F(int(v), 7) for v in rng.integers(-9, 10, w)] for _ in range(m)]  # (sevenths: inexact floats)
+    exact_C = [[F(int(v), 3) for v in rng.integers(-5, 6, w)] for _ in range(m)]
+    # floats off their exact values by up to a millionth, as declared by their error bounds
+    S, C = (np.array(x, dtype=float) * (1 + rng.uniform(-1e-6, 1e-6, (m, w))) for x in (exact_S, exact_C))
+    Se, Ce = (np.abs(np.array(x, dtype=float)) * 2e-6 for x in (exact_S, exact_C))
+    region = rng.integers(0, R, 3 * R)
+    pieces = rng.integers(0, m, (len(region), w)).astype(np.int8)
+    Wf, bf = rng.normal(size=(wn, w)), rng.normal(size=wn)
+    We, be = (np.abs(Wf) * 2.0**-40, np.abs(bf) * 2.0**-40) if inexact_weights else (np.zeros_like(Wf), np.zeros(wn))
+    out, err = planar.compiled().pieces_next_maps(Lf, Le, region, pieces, S, Se, C, Ce, Wf, We, bf, be, gamma(w))
+    cols = np.arange(w)
+    A, Ae = pieces_maps(Lf[region], Le[region], S[pieces, cols], Se[pieces, cols], C[pieces, cols], Ce[pieces, cols])
+    out2, err2 = next_maps(A, Ae, np.ones((len(region), w), dtype=bool), Wf, We, bf, be)
+    assert (np.abs(out - out2) <= err + err2).all()
+    for p, r in enumerate(region.tolist()):
+        for i in range(3):
+            for n in range(wn):
+                for sign, wsign in ((0, 0), (1, 1), (-1, 1), (1, -1), (-1, -1)):  # (weights within We, be too)
+                    z = sum((F(Wf[n, c]) + wsign * F(We[n, c])) * (exact_S[pieces[p, c]][c] * (F(Lf[r, i, c])
+                            + sign * F(Le[r, i, c])) + (exact_C[pieces[p, c]][c] if i == 2 else 0)) for c in range(w))
+                    z += F(bf[n]) + wsign * F(be[n]) if i == 2 else 0
+                    assert abs(z - F(out[p, i, n])) <= F(err[p, i, n])

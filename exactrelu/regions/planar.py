@@ -51,7 +51,7 @@ from ._planar_batch import BatchedFields
 from ._planar_compiled import CompiledCuts, compiled
 from ._planar_exact import frac, meet, orientation, polygon_area, q, side
 from ._planar_float import cross as float_cross
-from ._planar_float import float_layer
+from ._planar_float import float_layer, gamma
 from ._planar_float import next_maps as float_next_maps
 from ._planar_float import pieces_maps as float_pieces_maps
 from ._planar_float import polygon_signs as float_polygon_signs
@@ -185,6 +185,10 @@ def _pattern_order(history: list, prefixes: list) -> np.ndarray:
     rows = np.ascontiguousarray(rows.astype(np.uint8 if top < 256 else ">u4"))
     return np.argsort(rows.view(np.dtype((np.void, rows.itemsize * rows.shape[1]))).ravel(), kind="stable")
 
+
+# pieces x width x next width up to which a compiled loop makes a piecewise-linear layer's next maps (past it,
+# numpy's products: BLAS outruns the loop, and the calls' overhead no longer counts)
+_LOOP_WORK = 1 << 16
 
 _NEW = object.__new__
 # a frozen slots dataclass's fields are member descriptors: setting through them skips the frozen __setattr__
@@ -540,6 +544,9 @@ class _Planar(CompiledCuts, BatchedFields):
                 new_maps = self._next_maps_by_region(Lf, Le, region, bits, Wf, We, bf, be)
             elif cut.owner is None:
                 new_maps = float_next_maps(Lf[region], Le[region], bits.astype(bool), Wf, We, bf, be)
+            elif jit is not None and len(region) * Lf.shape[2] * len(Wf) <= _LOOP_WORK:
+                new_maps = jit.pieces_next_maps(Lf, Le, region, self.piece_bits, cut.S, cut.Se, cut.C, cut.Ce,
+                                                Wf, We, bf, be, gamma(Lf.shape[2]))
             else:
                 A, Ae = float_pieces_maps(Lf[region], Le[region], *cut.slopes_offsets(self.piece_bits))
                 new_maps = float_next_maps(A, Ae, np.ones(A.shape[::2], dtype=bool), Wf, We, bf, be)
