@@ -342,7 +342,7 @@ class BatchedFields:
 
     def _all_maps(self) -> list:
         maps, den = self._map_integers  # (pieces, outputs, 3) over den, once reconstructed
-        maps = maps()
+        maps, self._map_integers = maps(), None  # (the kept residues freed: the table is made once)
         per_piece = maps.shape[1] * 3
         ents = _fractions(maps.ravel(), den)
         return [map_of_rows(ents[i:i + per_piece], 3) for i in range(0, len(ents), per_piece)]
