@@ -33,17 +33,16 @@ from ..nets.affine import ScaledRow, map_of_rows
 from ._planar_exact import meet_all
 from ._planar_float import float_layer
 from .gcpause import gc_paused
+from .kept import KeptByIdentity
 
 __all__ = ["BatchedFields", "exact_lines_and_maps"]
 
 _CHUNK = 4096  # pieces per product: bounds the gathered block (width x 3 x 4096 floats)
 
 
-# id(M) -> _Layer of M: a network's layers are the same objects from one enumeration to the next (a slice's
-# restrictions share all but the first), so each is converted once.  Only small layers are kept (a bounded
-# memory); an entry holds its matrix, so the id stays the matrix's own while cached.
-_LAYER_CACHE: dict = {}
-_LAYER_CACHE_SIZE, _LAYER_CACHE_ENTRIES = 16, 2**16
+# a network's layers are the same matrices from one enumeration to the next (a slice's restrictions share all
+# but the first), so each is converted once; only small layers are kept (a bounded memory)
+_LAYERS, _LAYER_KEPT_ENTRIES = KeptByIdentity(16), 2**16
 
 
 class _Layer:
@@ -61,14 +60,7 @@ class _Layer:
     @classmethod
     def of(cls, M: flint.fmpz_mat, d: int, floats: tuple | None = None) -> "_Layer":
         """The layer of M, made once while it is among the recent small ones (kept by identity)."""
-        got = _LAYER_CACHE.get(id(M))
-        if got is None or got.M is not M:
-            got = cls(M, d, floats)
-            if got.ints.size <= _LAYER_CACHE_ENTRIES:
-                if len(_LAYER_CACHE) >= _LAYER_CACHE_SIZE:
-                    _LAYER_CACHE.pop(next(iter(_LAYER_CACHE)))  # (the oldest)
-                _LAYER_CACHE[id(M)] = got
-        return got
+        return _LAYERS.get((M,), lambda: cls(M, d, floats), lambda layer: layer.ints.size <= _LAYER_KEPT_ENTRIES)
 
     def residues(self, ps: tuple) -> np.ndarray:
         """M modulo each prime, transposed: (primes, columns, rows) float64."""

@@ -25,6 +25,8 @@ from fractions import Fraction
 
 import numpy as np
 
+from .kept import KeptByIdentity
+
 U = 2.0**-53
 ETA = 2.0**-1000  # far above any underflow loss (2^-1074 per operation), far below any real value
 
@@ -83,8 +85,7 @@ def to_float_with_error(values) -> tuple[np.ndarray, np.ndarray]:
 
 
 _EXACT_INT = 1 << 53
-_LAYERS: dict = {}  # id(W) -> (W, b, floats): conversions of recently used layers (a slice's layers 1.. are shared)
-_LAYERS_KEPT = 64
+_LAYERS = KeptByIdentity(64)  # conversions of recently used layers (a slice's layers 1.. are shared)
 
 
 def float_layer(W: tuple, b: tuple) -> tuple:
@@ -94,19 +95,16 @@ def float_layer(W: tuple, b: tuple) -> tuple:
     and a restriction to a slice shares its parent's layers after the first),
     so repeated enumerations of one network convert its weights once.
     """
-    hit = _LAYERS.get(id(W))
-    if hit is not None and hit[0] is W and hit[1] is b:
-        _LAYERS[id(W)] = _LAYERS.pop(id(W))  # most recently used last: the slices' shared layers stay
-        return hit[2]
+    return _LAYERS.get((W, b), lambda: _float_layer(W, b))
+
+
+def _float_layer(W: tuple, b: tuple) -> tuple:
     Wf, We = to_float_with_error([v for row in W for v in row])
     bf, be = to_float_with_error(b)
     shape = (len(W), len(W[0]))
     out = (Wf.reshape(shape), We.reshape(shape), bf, be)
     for a in out:
         a.setflags(write=False)  # shared between enumerations: never modified
-    if len(_LAYERS) >= _LAYERS_KEPT:
-        _LAYERS.pop(next(iter(_LAYERS)))
-    _LAYERS[id(W)] = (W, b, out)
     return out
 
 

@@ -59,8 +59,9 @@ from ._planar_float import shifted as float_shifted
 from ._planar_float import signs as float_signs
 from ._planar_float import to_float_with_error
 from .algorithms import Job, Progress, RegionAlgorithm, find_regions, register
-from .gcpause import gc_paused
 from .errors import RegionLimitExceeded
+from .gcpause import gc_paused
+from .kept import KeptByIdentity
 from .region import Region
 
 __all__ = ["planar_regions", "PlanarRegion", "PlanarAlgorithm"]
@@ -267,7 +268,7 @@ class _Cutting:
         for a in (self.owner, self.S, self.Se, self.C, self.Ce):
             a.setflags(write=False)  # shared by every enumeration of the network (see ``of``)
 
-    _KEPT: dict = {}  # id(activations) -> (activations, breakpoints, _Cutting), the most recent networks'
+    _KEPT = KeptByIdentity(64)  # the most recent networks' layers, by their activations and breakpoints
 
     @classmethod
     def of(cls, maps: Any, k: int) -> "_Cutting":
@@ -276,14 +277,7 @@ class _Cutting:
         acts, bps = maps.activations[k], maps.breakpoints[k]
         if bps is None:
             return cls(maps, k)
-        hit = cls._KEPT.get(id(acts))
-        if hit is not None and hit[0] is acts and hit[1] is bps:
-            return hit[2]
-        if len(cls._KEPT) >= 64:
-            cls._KEPT.pop(next(iter(cls._KEPT)))
-        cut = cls(maps, k)
-        cls._KEPT[id(acts)] = (acts, bps, cut)
-        return cut
+        return cls._KEPT.get((acts, bps), lambda: cls(maps, k))
 
     def pieces(self, bits: np.ndarray) -> np.ndarray:
         """Each piece's neuron pieces (P, w): per neuron, how many of its cutting rows the piece lies above."""
